@@ -1,0 +1,563 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmarks: ferrograd against PyTorch in the same process.
+
+    python benches/compare.py                      # every workload
+    python benches/compare.py scalar_chain linreg_seed --repeat 10
+    python benches/compare.py --json results.json  # also dump the results
+    python benches/compare.py --list
+
+Each workload is one function written against the PyTorch API and run on
+every library that imports (ferrograd and, when installed, torch), both
+limited to the same number of threads. Warm-up runs come first, then
+``--repeat`` timed runs measured with time.perf_counter; the figure reported
+is computed from the median run. The ratio column is ferrograd's cost over
+torch's (time, or peak memory for memory_soak): below 1 means ferrograd is
+faster or smaller.
+
+The table is printed as Markdown so it can be pasted into
+benches/RESULTS.md. To add a workload, write a function decorated with
+@workload(...) that returns a Measurement; it is picked up by the registry.
+"""
+
+import argparse
+import gc
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+THREADS = 2
+# ferrograd's thread pool reads this at start-up; set before it is imported.
+os.environ.setdefault("RAYON_NUM_THREADS", str(THREADS))
+
+import numpy as np  # noqa: E402
+
+LIBS = ("ferrograd", "torch")
+
+
+# ---------------------------------------------------------------------------
+# Libraries
+
+
+def import_lib(name):
+    """Return (module, None) or (None, reason it cannot be used)."""
+    try:
+        if name == "ferrograd":
+            import ferrograd as lib
+        elif name == "torch":
+            import torch as lib
+        else:
+            raise ValueError(f"unknown library {name!r}")
+    except Exception as e:  # an import that fails for any reason means "absent"
+        return None, f"{type(e).__name__}: {e}"
+    if hasattr(lib, "set_num_threads"):
+        lib.set_num_threads(THREADS)
+    return lib, None
+
+
+def lib_version(lib):
+    return getattr(lib, "__version__", "unknown version")
+
+
+# ---------------------------------------------------------------------------
+# Machine
+
+
+def _read(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def machine_info():
+    cpu = platform.processor() or platform.machine()
+    for line in _read("/proc/cpuinfo").splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem_gib = None
+    for line in _read("/proc/meminfo").splitlines():
+        if line.startswith("MemTotal:"):
+            mem_gib = int(line.split()[1]) / 2**20
+            break
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    load = _read("/proc/loadavg").split()[:3]
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "usable_cores": usable,
+        "memory_gib": round(mem_gib, 1) if mem_gib else None,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "threads": THREADS,
+        "load_average": " ".join(load) if load else None,
+    }
+
+
+def print_machine(info, libs, errors):
+    print("# ferrograd vs PyTorch (benches/compare.py)")
+    print()
+    mem = f", {info['memory_gib']} GiB RAM" if info["memory_gib"] else ""
+    print(f"- machine: {info['cpu']}, {info['cores']} cores "
+          f"({info['usable_cores']} usable){mem}")
+    print(f"- os: {info['os']}")
+    print(f"- python: {info['python']}, numpy {info['numpy']}")
+    for name in LIBS:
+        if name in libs:
+            print(f"- {name}: {lib_version(libs[name])} ({THREADS} threads)")
+        else:
+            print(f"- {name}: not measured ({errors.get(name, 'not selected')})")
+    if info["load_average"]:
+        print(f"- load average at start: {info['load_average']}")
+    print()
+
+
+# ---------------------------------------------------------------------------
+# Measuring
+
+
+class Measurement:
+    """One workload on one library.
+
+    value/unit is the figure shown in the table; cost is what the ratio
+    compares (seconds per run, or bytes), lower being better.
+    """
+
+    def __init__(self, value, unit, cost, times=None, extra=None):
+        self.value = value
+        self.unit = unit
+        self.cost = cost
+        self.times = times or []
+        self.extra = extra or {}
+
+    def as_dict(self):
+        d = {"value": self.value, "unit": self.unit, "cost": self.cost,
+             "extra": self.extra}
+        if self.times:
+            d["seconds_median"] = statistics.median(self.times)
+            d["seconds_best"] = min(self.times)
+            d["runs"] = len(self.times)
+        return d
+
+
+def measure(body, repeat, warmup, setup=None):
+    """Run body warmup + repeat times; return the timed seconds.
+
+    setup (untimed) runs before every call of body.
+    """
+    times = []
+    for i in range(warmup + repeat):
+        if setup is not None:
+            setup()
+        gc.collect()
+        t0 = time.perf_counter()
+        body()
+        t1 = time.perf_counter()
+        if i >= warmup:
+            times.append(t1 - t0)
+    return times
+
+
+def zero_grads(*tensors):
+    for t in tensors:
+        if t.grad is not None:
+            t.grad.zero_()
+
+
+def leaf(T, array):
+    """A float32 leaf tensor that requires grad, from a numpy array."""
+    return T.from_numpy(np.ascontiguousarray(array, dtype=np.float32)).requires_grad_()
+
+
+def data(T, array):
+    return T.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
+
+
+# ---------------------------------------------------------------------------
+# Workloads
+
+WORKLOADS = {}
+
+
+def workload(name, repeat, warmup=1, doc=""):
+    """Register a workload: fn(T, repeat, warmup) -> Measurement."""
+
+    def register(fn):
+        fn.bench_name = name
+        fn.default_repeat = repeat
+        fn.default_warmup = warmup
+        fn.doc = doc
+        WORKLOADS[name] = fn
+        return fn
+
+    return register
+
+
+@workload("scalar_chain", repeat=20, warmup=3,
+          doc="0-d x, w; 1000 x y = (y*w + x).tanh(); backward")
+def scalar_chain(T, repeat, warmup):
+    steps = 1000
+    x = T.tensor(0.5, requires_grad=True)
+    w = T.tensor(0.9, requires_grad=True)
+
+    def body():
+        y = x
+        for _ in range(steps):
+            y = (y * w + x).tanh()
+        y.backward()
+
+    times = measure(body, repeat, warmup, setup=lambda: zero_grads(x, w))
+    ops = 3 * steps  # mul, add, tanh
+    med = statistics.median(times)
+    return Measurement(med / ops * 1e6, "µs/op (fwd+bwd)", med, times)
+
+
+def linreg_data():
+    """Tutorial 003's data: y = 1 + 2x + noise, 80 training points."""
+    np.random.seed(42)
+    x = np.random.rand(100, 1)
+    y = 1 + 2 * x + 0.1 * np.random.randn(100, 1)
+    idx = np.arange(100)
+    np.random.shuffle(idx)
+    train_idx = idx[:80]
+    return x[train_idx], y[train_idx]
+
+
+@workload("linreg_seed", repeat=5, warmup=1,
+          doc="tutorial 003's linear regression, 1000 epochs, lr 0.1")
+def linreg_seed(T, repeat, warmup):
+    epochs = 1000
+    lr = 0.1
+    x_train, y_train = linreg_data()
+    x_train_tensor = T.from_numpy(x_train).float()
+    y_train_tensor = T.from_numpy(y_train).float()
+
+    def body():
+        T.manual_seed(42)
+        b = T.randn(1, requires_grad=True, dtype=T.float)
+        w = T.randn(1, requires_grad=True, dtype=T.float)
+        for _ in range(epochs):
+            yhat = b + w * x_train_tensor
+            error = y_train_tensor - yhat
+            loss = (error ** 2).mean()
+            loss.backward()
+            with T.no_grad():
+                b -= lr * b.grad
+                w -= lr * w.grad
+            b.grad.zero_(), w.grad.zero_()
+
+    times = measure(body, repeat, warmup)
+    med = statistics.median(times)
+    return Measurement(med / epochs * 1e6, "µs/epoch", med, times)
+
+
+class MLP:
+    """A ReLU MLP trained with plain SGD on fixed random data.
+
+    The loss is the mean negative log-likelihood of log_softmax, written
+    with exp/sum/log so it needs only the most basic ops.
+    """
+
+    def __init__(self, T, sizes, batch, lr=0.01, seed=0):
+        rng = np.random.default_rng(seed)
+        self.T = T
+        self.sizes = sizes
+        self.batch = batch
+        self.lr = lr
+        self.params = []
+        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            scale = np.sqrt((2.0 if i < len(sizes) - 2 else 1.0) / n_in)
+            self.params.append(leaf(T, rng.standard_normal((n_in, n_out)) * scale))
+            self.params.append(leaf(T, np.zeros(n_out)))
+        self.x = data(T, rng.standard_normal((batch, sizes[0])))
+        labels = rng.integers(0, sizes[-1], size=batch)
+        self.onehot = data(T, np.eye(sizes[-1])[labels])
+
+    def step(self):
+        T = self.T
+        h = self.x
+        n_layers = len(self.params) // 2
+        for i in range(n_layers):
+            weight, bias = self.params[2 * i], self.params[2 * i + 1]
+            h = h @ weight + bias
+            if i < n_layers - 1:
+                h = h.relu()
+        logp = h - h.exp().sum(dim=1, keepdim=True).log()
+        loss = (logp * self.onehot).sum() * (-1.0 / self.batch)
+        loss.backward()
+        with T.no_grad():
+            for p in self.params:
+                p.sub_(p.grad * self.lr)
+                p.grad.zero_()
+        return loss
+
+    def flops_per_step(self):
+        """Matmul FLOPs of one step: forward, then backward (weight grads
+        for every layer, input grads for all but the first)."""
+        total = 0
+        for i, (n_in, n_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
+            mm = 2 * self.batch * n_in * n_out
+            total += mm * (2 if i == 0 else 3)
+        return total
+
+
+@workload("mlp_small", repeat=10, warmup=1,
+          doc="784-128-10 ReLU MLP, batch 64, log_softmax loss, SGD")
+def mlp_small(T, repeat, warmup):
+    steps = 20
+    model = MLP(T, [784, 128, 10], batch=64)
+
+    def body():
+        for _ in range(steps):
+            model.step()
+
+    times = measure(body, repeat, warmup)
+    med = statistics.median(times)
+    return Measurement(med / steps * 1e3, "ms/step", med, times)
+
+
+@workload("mlp_large", repeat=5, warmup=1,
+          doc="1024-2048-2048-10 ReLU MLP, batch 256, SGD")
+def mlp_large(T, repeat, warmup):
+    model = MLP(T, [1024, 2048, 2048, 10], batch=256)
+    times = measure(model.step, repeat, warmup)
+    med = statistics.median(times)
+    gflops = model.flops_per_step() / med / 1e9
+    return Measurement(med * 1e3, "ms/step", med, times,
+                       {"GFLOP/s": round(gflops, 1)})
+
+
+@workload("matmul_bwd", repeat=10, warmup=2,
+          doc="(A@B).sum().backward(), 1024x1024 float32")
+def matmul_bwd(T, repeat, warmup):
+    n = 1024
+    rng = np.random.default_rng(0)
+    a = leaf(T, rng.standard_normal((n, n)))
+    b = leaf(T, rng.standard_normal((n, n)))
+
+    def body():
+        (a @ b).sum().backward()
+
+    times = measure(body, repeat, warmup, setup=lambda: zero_grads(a, b))
+    med = statistics.median(times)
+    flops = 3 * 2 * n ** 3  # A@B forward, then grad_A and grad_B
+    return Measurement(flops / med / 1e9, "GFLOP/s", med, times,
+                       {"ms": round(med * 1e3, 2)})
+
+
+@workload("elementwise_big", repeat=10, warmup=2,
+          doc="((x*2+1).tanh()*x).sum().backward(), 10M float32")
+def elementwise_big(T, repeat, warmup):
+    n = 10_000_000
+    x = leaf(T, np.random.default_rng(0).random(n))
+
+    def body():
+        ((x * 2 + 1).tanh() * x).sum().backward()
+
+    times = measure(body, repeat, warmup, setup=lambda: zero_grads(x))
+    med = statistics.median(times)
+    return Measurement(med * 1e3, "ms", med, times)
+
+
+def rss_mib(field="VmRSS"):
+    for line in _read("/proc/self/status").splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def soak(T, steps):
+    """mlp_small for `steps` steps; memory figures in MiB."""
+    after_import = rss_mib()
+    model = MLP(T, [784, 128, 10], batch=64)
+    settle = max(1, min(200, steps // 10))
+    t0 = time.perf_counter()
+    for i in range(steps):
+        model.step()
+        if i + 1 == settle:
+            settled = rss_mib()
+    seconds = time.perf_counter() - t0
+    end = rss_mib()
+    return {
+        "steps": steps,
+        "seconds": seconds,
+        "rss_after_import_mib": after_import,
+        "rss_after_warmup_mib": settled,
+        "rss_end_mib": end,
+        "peak_rss_mib": rss_mib("VmHWM"),
+        "growth_mib": end - settled,
+    }
+
+
+@workload("memory_soak", repeat=1, warmup=0,
+          doc="mlp_small for 2000 steps in a fresh process: peak RSS, growth")
+def memory_soak(T, repeat, warmup):
+    # RSS is per process, so each library runs alone in a child process.
+    steps = 2000
+    proc = subprocess.run(
+        [sys.executable, os.path.abspath(__file__), "--soak-child", T.__name__,
+         "--soak-steps", str(steps)],
+        capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr.strip().splitlines()[-1]
+                           if proc.stderr.strip() else f"exit {proc.returncode}")
+    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    return Measurement(
+        r["peak_rss_mib"], "MiB peak RSS", r["peak_rss_mib"] * 2**20, [],
+        {"growth MiB": round(r["growth_mib"], 1),
+         "after import MiB": round(r["rss_after_import_mib"], 1),
+         "ms/step": round(r["seconds"] / steps * 1e3, 3)})
+
+
+# ---------------------------------------------------------------------------
+# Report
+
+
+def fmt(v):
+    if v is None:
+        return "—"
+    a = abs(v)
+    if a >= 100:
+        return f"{v:.0f}"
+    if a >= 10:
+        return f"{v:.1f}"
+    if a >= 1:
+        return f"{v:.2f}"
+    return f"{v:.3g}"
+
+
+def fmt_extra(extra):
+    return ", ".join(f"{k} {fmt(v) if isinstance(v, float) else v}"
+                     for k, v in extra.items())
+
+
+def table_row(name, unit, per_lib):
+    fg, th = per_lib.get("ferrograd"), per_lib.get("torch")
+    cells = []
+    notes = []
+    for lib_name, r in (("ferrograd", fg), ("torch", th)):
+        if r is None:
+            cells.append("—")
+        elif "error" in r:
+            cells.append("error")
+            notes.append(f"{lib_name}: {r['error']}")
+        else:
+            cells.append(fmt(r["value"]))
+            if r["extra"]:
+                notes.append(f"{lib_name}: {fmt_extra(r['extra'])}")
+    ratio = "—"
+    if fg and th and "cost" in fg and "cost" in th and th["cost"]:
+        ratio = f"{fg['cost'] / th['cost']:.2f}"
+    note = "; ".join(notes).replace("|", "/")
+    return f"| {name} | {unit} | {cells[0]} | {cells[1]} | {ratio} | {note} |"
+
+
+def run(names, libs, repeat, warmup):
+    print("| workload | unit | ferrograd | torch | ratio | notes |")
+    print("| --- | --- | ---: | ---: | ---: | --- |")
+    results = []
+    for name in names:
+        fn = WORKLOADS[name]
+        n_rep = repeat if repeat is not None else fn.default_repeat
+        n_warm = warmup if warmup is not None else fn.default_warmup
+        per_lib = {}
+        unit = ""
+        for lib_name, lib in libs.items():
+            try:
+                m = fn(lib, n_rep, n_warm)
+            except Exception as e:
+                msg = f"{type(e).__name__}: {e}".splitlines()[0][:120]
+                per_lib[lib_name] = {"error": msg}
+            else:
+                per_lib[lib_name] = m.as_dict()
+                unit = m.unit
+            results.append({"workload": name, "lib": lib_name,
+                            **per_lib[lib_name]})
+        print(table_row(name, unit, per_lib), flush=True)
+    print()
+    print("ratio = ferrograd cost / torch cost (time; peak RSS for "
+          "memory_soak); below 1 means ferrograd is better.")
+    return results
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(
+        description="Benchmark ferrograd against PyTorch.",
+        epilog="workloads: " + ", ".join(WORKLOADS))
+    p.add_argument("workloads", nargs="*", metavar="workload",
+                   help="workloads to run (default: all)")
+    p.add_argument("--repeat", type=int, default=None, metavar="N",
+                   help="timed runs per workload (default: per workload)")
+    p.add_argument("--warmup", type=int, default=None, metavar="N",
+                   help="untimed runs first (default: per workload)")
+    p.add_argument("--only", choices=LIBS, action="append",
+                   help="run only this library (may be repeated)")
+    p.add_argument("--json", nargs="?", const="-", default=None, metavar="PATH",
+                   help="also write the results as JSON to PATH (default: stdout)")
+    p.add_argument("--list", action="store_true", help="list the workloads")
+    p.add_argument("--soak-child", choices=LIBS, help=argparse.SUPPRESS)
+    p.add_argument("--soak-steps", type=int, default=2000, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+
+    if args.soak_child:
+        lib, err = import_lib(args.soak_child)
+        if lib is None:
+            sys.exit(err)
+        print(json.dumps(soak(lib, args.soak_steps)))
+        return
+
+    if args.list:
+        for name, fn in WORKLOADS.items():
+            print(f"{name:16} {fn.doc}")
+        return
+
+    unknown = [w for w in args.workloads if w not in WORKLOADS]
+    if unknown:
+        p.error(f"unknown workload(s): {', '.join(unknown)}; "
+                f"choose from {', '.join(WORKLOADS)}")
+    names = args.workloads or list(WORKLOADS)
+
+    libs, errors = {}, {}
+    for name in args.only or LIBS:
+        lib, err = import_lib(name)
+        if lib is None:
+            errors[name] = err
+        else:
+            libs[name] = lib
+
+    info = machine_info()
+    print_machine(info, libs, errors)
+    if not libs:
+        sys.exit("neither ferrograd nor torch can be imported")
+
+    results = run(names, libs, args.repeat, args.warmup)
+    load = _read("/proc/loadavg").split()[:3]
+    if load:
+        print(f"load average at end: {' '.join(load)}")
+
+    if args.json:
+        doc = {
+            "machine": info,
+            "versions": {n: lib_version(l) for n, l in libs.items()},
+            "not_measured": errors,
+            "results": results,
+        }
+        text = json.dumps(doc, indent=2)
+        if args.json == "-":
+            print(text)
+        else:
+            with open(args.json, "w") as f:
+                f.write(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""ferrograd: tensors and autograd with PyTorch's API, computed by a Rust core.
+
+``import ferrograd as torch`` runs PyTorch-style autograd code unchanged.
+"""
+
+from . import _ferrograd as _C
+from ._ferrograd import (
+    Tensor,
+    ShapeError,
+    DimensionError,
+    AutogradError,
+    DTypeError,
+    tensor,
+    as_tensor,
+    from_numpy,
+    zeros,
+    ones,
+    empty,
+    full,
+    rand,
+    randn,
+    zeros_like,
+    ones_like,
+    empty_like,
+    full_like,
+    rand_like,
+    randn_like,
+    arange,
+    linspace,
+    manual_seed,
+    initial_seed,
+    set_printoptions,
+    is_grad_enabled,
+)
+from ._ferrograd import dtype
+from ._size import Size
+from ._device import device
+from .grad_mode import no_grad, enable_grad, set_grad_enabled
+from . import autograd, cuda
+
+__version__ = "0.1.0"
+
+# Function forms are the Tensor methods themselves: `torch.exp(x)` calls
+# straight into Rust with no Python wrapper in between.
+for _name in (
+    "add", "sub", "mul", "div", "neg", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs",
+    "sign", "reciprocal", "sum", "mean", "matmul", "mm", "t", "transpose", "reshape", "unsqueeze",
+    "squeeze", "permute", "flatten", "clone", "detach", "eq", "ne", "lt", "le", "gt", "ge", "numel",
+):
+    globals()[_name] = getattr(Tensor, _name)
+del _name
+
+subtract, multiply, divide, true_divide, negative = sub, mul, div, div, neg
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+def pow(input, exponent):
+    """``input ** exponent``; ``input`` may be a Python number."""
+    if isinstance(input, Tensor):
+        return input.pow(exponent)
+    return exponent.__rpow__(input)
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def get_default_dtype():
+    return float32
+
+
+def set_default_dtype(d):
+    if d is not float32:
+        raise NotImplementedError("ferrograd's default floating dtype is float32")
+
+
+def seed():
+    raise NotImplementedError("torch.seed() is not supported; use manual_seed")
+
+
+# dtype objects and their aliases. They shadow builtins (`bool`, `float`) in
+# this module's namespace, so they are bound last.
+float32 = _C.float32
+float64 = _C.float64
+int64 = _C.int64
+float = float32
+double = float64
+long = int64
+bool = _C.bool

@@ -1,0 +1,21 @@
+"""torch.autograd: backward, grad and the grad-mode switches."""
+
+from .. import _ferrograd as _C
+from ..grad_mode import enable_grad, no_grad, set_grad_enabled
+from . import graph
+
+__all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "graph"]
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None, inputs=None):
+    """Accumulate gradients of ``tensors`` into the leaves' ``.grad``."""
+    if grad_variables is not None:
+        grad_tensors = grad_variables
+    _C.backward(tensors, grad_tensors, retain_graph, create_graph, inputs)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """Gradients of ``outputs`` with respect to ``inputs``, returned as a tuple."""
+    return _C.grad(outputs, inputs, grad_outputs, retain_graph, create_graph, only_inputs,
+                   allow_unused, is_grads_batched, materialize_grads)

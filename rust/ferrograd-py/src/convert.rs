@@ -1,0 +1,329 @@
+//! Conversions between Python values and core types: dtype objects, shapes,
+//! nested lists / numpy arrays to tensors, and tensors back to Python values.
+
+use crate::errors::IntoPyResult;
+use crate::tensor::PyTensor;
+use ferrograd::storage::Buffer;
+use ferrograd::{DType, Scalar, Tensor};
+use numpy::{PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods, ToPyArray};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::IntoPyObjectExt;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyFloat, PyInt, PyList, PySequence, PyTuple};
+
+#[pyclass(name = "dtype", module = "ferrograd", frozen)]
+pub struct PyDType {
+    pub dtype: DType,
+}
+
+#[pymethods]
+impl PyDType {
+    fn __repr__(&self) -> String {
+        self.dtype.to_string()
+    }
+    #[getter]
+    fn is_floating_point(&self) -> bool {
+        self.dtype.is_floating_point()
+    }
+    #[getter]
+    fn is_complex(&self) -> bool {
+        false
+    }
+    #[getter]
+    fn is_signed(&self) -> bool {
+        self.dtype != DType::Bool
+    }
+    #[getter]
+    fn itemsize(&self) -> usize {
+        self.dtype.size_in_bytes()
+    }
+}
+
+static DTYPES: PyOnceLock<[Py<PyDType>; 4]> = PyOnceLock::new();
+
+/// The singleton dtype object, so `t.dtype is torch.float32` holds.
+pub fn dtype_object(py: Python<'_>, dtype: DType) -> PyResult<Bound<'_, PyDType>> {
+    let all = DTYPES.get_or_try_init(py, || -> PyResult<_> {
+        Ok([
+            Py::new(py, PyDType { dtype: DType::Bool })?,
+            Py::new(py, PyDType { dtype: DType::I64 })?,
+            Py::new(py, PyDType { dtype: DType::F32 })?,
+            Py::new(py, PyDType { dtype: DType::F64 })?,
+        ])
+    })?;
+    let i = match dtype {
+        DType::Bool => 0,
+        DType::I64 => 1,
+        DType::F32 => 2,
+        DType::F64 => 3,
+    };
+    Ok(all[i].bind(py).clone())
+}
+
+/// A dtype argument: a dtype object, or Python's `float` / `int` / `bool` types as PyTorch accepts.
+pub fn extract_dtype(obj: &Bound<'_, PyAny>) -> PyResult<DType> {
+    if let Ok(d) = obj.cast::<PyDType>() {
+        return Ok(d.get().dtype);
+    }
+    let py = obj.py();
+    if obj.is(py.get_type::<PyFloat>()) {
+        return Ok(DType::F64);
+    }
+    if obj.is(py.get_type::<PyBool>()) {
+        return Ok(DType::Bool);
+    }
+    if obj.is(py.get_type::<PyInt>()) {
+        return Ok(DType::I64);
+    }
+    Err(PyTypeError::new_err(format!("dtype must be a ferrograd dtype, not {}", obj.get_type().name()?)))
+}
+
+pub fn opt_dtype(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<DType>> {
+    match obj {
+        Some(o) if !o.is_none() => extract_dtype(o).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// Accepts `device=None`, `'cpu'` or a device object whose str is `cpu`.
+pub fn check_device(obj: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+    let Some(obj) = obj else { return Ok(()) };
+    if obj.is_none() {
+        return Ok(());
+    }
+    let s = obj.str()?.to_string();
+    if s == "cpu" || s.starts_with("cpu:") {
+        return Ok(());
+    }
+    if s.starts_with("cuda") {
+        return Err(pyo3::exceptions::PyAssertionError::new_err("Torch not compiled with CUDA enabled"));
+    }
+    Err(PyRuntimeError::new_err(format!("Expected one of cpu device type at start of device string: {s}")))
+}
+
+use pyo3::exceptions::PyRuntimeError;
+
+fn dim_from(obj: &Bound<'_, PyAny>) -> PyResult<usize> {
+    let d: i64 = obj.extract().map_err(|_| PyTypeError::new_err(format!("expected an int for a size, got {}", obj.get_type().name().map(|n| n.to_string()).unwrap_or_default())))?;
+    if d < 0 {
+        return Err(PyRuntimeError::new_err(format!("Trying to create tensor with negative dimension {d}: [{d}]")));
+    }
+    Ok(d as usize)
+}
+
+/// `f(2, 3)`, `f((2, 3))`, `f([2, 3])` and `f(torch.Size([2, 3]))` all mean shape [2, 3].
+pub fn shape_from_args(args: &Bound<'_, PyTuple>) -> PyResult<Vec<usize>> {
+    if args.len() == 1 {
+        let first = args.get_item(0)?;
+        if first.is_instance_of::<PyTuple>() || first.is_instance_of::<PyList>() {
+            return first.try_iter()?.map(|d| dim_from(&d?)).collect();
+        }
+    }
+    args.iter().map(|d| dim_from(&d)).collect()
+}
+
+/// A shape given as one argument (tuple, list or int).
+pub fn shape_from_obj(obj: &Bound<'_, PyAny>) -> PyResult<Vec<usize>> {
+    if obj.is_instance_of::<PyInt>() {
+        return Ok(vec![dim_from(obj)?]);
+    }
+    obj.try_iter()?.map(|d| dim_from(&d?)).collect()
+}
+
+/// A Python number as a scalar operand, or None when `obj` is not a number.
+#[inline]
+pub fn scalar_from(obj: &Bound<'_, PyAny>) -> PyResult<Option<Scalar>> {
+    if obj.is_instance_of::<PyFloat>() {
+        return Ok(Some(Scalar::Float(obj.cast::<PyFloat>()?.value())));
+    }
+    if obj.is_instance_of::<PyBool>() {
+        return Ok(Some(Scalar::Bool(obj.is_truthy()?)));
+    }
+    if obj.is_instance_of::<PyInt>() {
+        return match obj.extract::<i64>() {
+            Ok(i) => Ok(Some(Scalar::Int(i))),
+            Err(_) => Err(PyRuntimeError::new_err("Overflow when unpacking long")),
+        };
+    }
+    // numpy scalars and other numbers.
+    if obj.hasattr("__float__")? && !obj.is_instance_of::<PyTensor>() && !obj.hasattr("__len__")? {
+        if obj.hasattr("dtype")? {
+            let kind: String = obj.getattr("dtype")?.getattr("kind")?.extract()?;
+            return Ok(Some(match kind.as_str() {
+                "b" => Scalar::Bool(obj.is_truthy()?),
+                "i" | "u" => Scalar::Int(obj.call_method0("__int__")?.extract()?),
+                _ => Scalar::Float(obj.call_method0("__float__")?.extract()?),
+            }));
+        }
+        return Ok(Some(Scalar::Float(obj.call_method0("__float__")?.extract()?)));
+    }
+    Ok(None)
+}
+
+pub fn scalar_to_py(py: Python<'_>, s: Scalar) -> PyResult<Py<PyAny>> {
+    Ok(match s {
+        Scalar::Bool(b) => PyBool::new(py, b).to_owned().into_any().unbind(),
+        Scalar::Int(i) => i.into_pyobject(py)?.into_any().unbind(),
+        Scalar::Float(f) => f.into_pyobject(py)?.into_any().unbind(),
+    })
+}
+
+// ---- Python data -> Tensor --------------------------------------------------
+
+/// Leaf values of a nested sequence, with what their types say the dtype should be.
+#[derive(Default)]
+struct Collected {
+    values: Vec<Scalar>,
+    shape: Vec<usize>,
+    has_float: bool,
+    has_int: bool,
+    /// dtype of tensors found inside the list, which wins like in PyTorch.
+    tensor_dtype: Option<DType>,
+}
+
+fn collect(obj: &Bound<'_, PyAny>, depth: usize, out: &mut Collected) -> PyResult<()> {
+    if let Ok(t) = obj.cast::<PyTensor>() {
+        let t = &t.get().inner;
+        if t.numel() != 1 || t.ndim() != 0 {
+            return Err(PyValueError::new_err("only one element tensors can be converted to Python scalars"));
+        }
+        out.tensor_dtype = Some(out.tensor_dtype.map_or(t.dtype(), |d| DType::promote(d, t.dtype())));
+        let s = t.item().py()?;
+        note_scalar(s, out);
+        return Ok(());
+    }
+    if let Some(s) = scalar_from(obj)? {
+        if depth < out.shape.len() {
+            return Err(PyValueError::new_err(format!("expected sequence of length {} at dim {} (got scalar)", out.shape[depth], depth)));
+        }
+        note_scalar(s, out);
+        return Ok(());
+    }
+    let seq = obj.cast::<PySequence>().map_err(|_| PyTypeError::new_err(format!("Could not infer dtype of {}", obj.get_type().name().map(|n| n.to_string()).unwrap_or_default())))?;
+    let len = seq.len()?;
+    if depth == out.shape.len() {
+        if !out.values.is_empty() {
+            return Err(PyValueError::new_err(format!("expected sequence of length {} at dim {} (got {})", 1, depth, len)));
+        }
+        out.shape.push(len);
+    } else if out.shape[depth] != len {
+        return Err(PyValueError::new_err(format!("expected sequence of length {} at dim {} (got {})", out.shape[depth], depth, len)));
+    }
+    for i in 0..len {
+        collect(&seq.get_item(i)?, depth + 1, out)?;
+    }
+    Ok(())
+}
+
+fn note_scalar(s: Scalar, out: &mut Collected) {
+    match s {
+        Scalar::Float(_) => out.has_float = true,
+        Scalar::Int(_) => out.has_int = true,
+        Scalar::Bool(_) => {}
+    }
+    out.values.push(s);
+}
+
+fn buffer_from_scalars(values: &[Scalar], dtype: DType) -> Buffer {
+    match dtype {
+        DType::Bool => Buffer::Bool(values.iter().map(|v| v.to_f64() != 0.0).collect()),
+        DType::I64 => Buffer::I64(values.iter().map(|v| match v { Scalar::Int(i) => *i, other => other.to_f64() as i64 }).collect()),
+        DType::F32 => Buffer::F32(values.iter().map(|v| v.to_f64() as f32).collect()),
+        DType::F64 => Buffer::F64(values.iter().map(|v| v.to_f64()).collect()),
+    }
+}
+
+/// `torch.tensor(data)`: always a copy.
+pub fn tensor_from_data(data: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResult<Tensor> {
+    if let Ok(t) = data.cast::<PyTensor>() {
+        let t = t.get().inner.detach().clone_tensor().py()?;
+        return match dtype {
+            Some(d) => t.cast(d).py(),
+            None => Ok(t),
+        };
+    }
+    if let Ok(arr) = data.cast::<PyUntypedArray>() {
+        let t = tensor_from_numpy(arr)?;
+        return match dtype {
+            Some(d) => t.cast(d).py(),
+            None => Ok(t),
+        };
+    }
+    let mut c = Collected::default();
+    collect(data, 0, &mut c)?;
+    let inferred = if let Some(d) = c.tensor_dtype {
+        d
+    } else if c.has_float {
+        DType::F32
+    } else if c.has_int {
+        DType::I64
+    } else if c.values.is_empty() {
+        DType::F32
+    } else {
+        DType::Bool
+    };
+    let dtype = dtype.unwrap_or(inferred);
+    if c.values.is_empty() && c.shape.is_empty() {
+        c.shape.push(0);
+    }
+    Tensor::from_buffer(buffer_from_scalars(&c.values, dtype), &c.shape).py()
+}
+
+/// A copy of a numpy array's values with the matching dtype (float16/int32/... widen).
+pub fn tensor_from_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
+    let shape: Vec<usize> = arr.shape().to_vec();
+    let kind = arr.dtype().kind();
+    let itemsize = arr.dtype().itemsize();
+    let (target, np_name) = match (kind, itemsize) {
+        (b'f', 8) => (DType::F64, "float64"),
+        (b'f', _) => (DType::F32, "float32"),
+        (b'i', _) | (b'u', _) => (DType::I64, "int64"),
+        (b'b', _) => (DType::Bool, "bool"),
+        _ => return Err(PyTypeError::new_err(format!("can't convert np.ndarray of type {}. The only supported types are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool.", arr.dtype()))),
+    };
+    let converted = arr.call_method1("astype", (np_name,))?.call_method1("reshape", (-1,))?;
+    let buffer = match target {
+        DType::F64 => Buffer::F64(converted.cast::<PyArrayDyn<f64>>()?.to_vec()?),
+        DType::F32 => Buffer::F32(converted.cast::<PyArrayDyn<f32>>()?.to_vec()?),
+        DType::I64 => Buffer::I64(converted.cast::<PyArrayDyn<i64>>()?.to_vec()?),
+        DType::Bool => Buffer::Bool(converted.cast::<PyArrayDyn<bool>>()?.to_vec()?),
+    };
+    Tensor::from_buffer(buffer, &shape).py()
+}
+
+// ---- Tensor -> Python --------------------------------------------------------
+
+pub fn to_numpy<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>> {
+    let shape: Vec<usize> = t.shape().to_vec();
+    let flat: Bound<'py, PyAny> = match t.dtype() {
+        DType::F32 => t.to_vec::<f32>().py()?.to_pyarray(py).into_any(),
+        DType::F64 => t.to_vec::<f64>().py()?.to_pyarray(py).into_any(),
+        DType::I64 => t.to_vec::<i64>().py()?.to_pyarray(py).into_any(),
+        DType::Bool => t.to_vec::<bool>().py()?.to_pyarray(py).into_any(),
+    };
+    flat.call_method1("reshape", (shape,))
+}
+
+/// Nested Python lists of the tensor's values.
+pub fn to_list(py: Python<'_>, t: &Tensor) -> PyResult<Py<PyAny>> {
+    let items: Vec<Py<PyAny>> = match t.dtype() {
+        DType::F32 => t.to_vec::<f32>().py()?.into_iter().map(|v| (v as f64).into_py_any(py)).collect::<PyResult<_>>()?,
+        DType::F64 => t.to_vec::<f64>().py()?.into_iter().map(|v| v.into_py_any(py)).collect::<PyResult<_>>()?,
+        DType::I64 => t.to_vec::<i64>().py()?.into_iter().map(|v| v.into_py_any(py)).collect::<PyResult<_>>()?,
+        DType::Bool => t.to_vec::<bool>().py()?.into_iter().map(|v| PyBool::new(py, v).to_owned().into_any().unbind()).collect(),
+    };
+    if t.ndim() == 0 {
+        return items.into_iter().next().ok_or_else(|| PyValueError::new_err("empty 0-d tensor"));
+    }
+    nest(py, &items, t.shape())
+}
+
+fn nest(py: Python<'_>, items: &[Py<PyAny>], shape: &[usize]) -> PyResult<Py<PyAny>> {
+    if shape.len() == 1 {
+        return Ok(PyList::new(py, items.iter().map(|o| o.clone_ref(py)))?.into_any().unbind());
+    }
+    let chunk: usize = shape[1..].iter().product();
+    let rows: Vec<Py<PyAny>> = (0..shape[0]).map(|i| nest(py, &items[i * chunk..(i + 1) * chunk], &shape[1..])).collect::<PyResult<_>>()?;
+    Ok(PyList::new(py, rows)?.into_any().unbind())
+}

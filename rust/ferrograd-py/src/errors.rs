@@ -1,0 +1,73 @@
+//! Core errors to Python exceptions: one class per kind of failure, each a
+//! subclass of the builtin PyTorch raises for it, so `except RuntimeError`
+//! keeps working while `except ferrograd.ShapeError` can be precise.
+
+use ferrograd::Error;
+use pyo3::create_exception;
+use pyo3::exceptions::{PyIndexError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+
+create_exception!(ferrograd, ShapeError, PyRuntimeError, "Operand shapes are incompatible.");
+create_exception!(ferrograd, DimensionError, PyIndexError, "A dimension or index is out of range.");
+create_exception!(ferrograd, AutogradError, PyRuntimeError, "The backward pass cannot run as asked.");
+create_exception!(ferrograd, DTypeError, PyRuntimeError, "An operation does not support the given dtype.");
+
+pub struct PyErrWrap(pub Error);
+
+impl From<Error> for PyErrWrap {
+    fn from(e: Error) -> Self {
+        PyErrWrap(e)
+    }
+}
+
+impl From<PyErrWrap> for PyErr {
+    fn from(e: PyErrWrap) -> PyErr {
+        to_py_err(e.0)
+    }
+}
+
+pub fn to_py_err(e: Error) -> PyErr {
+    let msg = e.to_string();
+    match e {
+        Error::BroadcastMismatch { .. } | Error::MatmulShape { .. } | Error::ShapeMismatch { .. } | Error::InvalidReshape { .. } | Error::ExpandMismatch { .. } => {
+            ShapeError::new_err(msg)
+        }
+        Error::DimOutOfRange { .. } | Error::Index(_) => DimensionError::new_err(msg),
+        Error::ImplicitGradNonScalar
+        | Error::GraphFreed
+        | Error::LeafInPlace
+        | Error::NoGradFn(_)
+        | Error::SavedTensorModified { .. }
+        | Error::UnusedInput
+        | Error::InputDoesNotRequireGrad
+        | Error::NonFloatRequiresGrad
+        | Error::NonLeafRequiresGrad
+        | Error::GradShapeMismatch { .. }
+        | Error::Autograd(_) => AutogradError::new_err(msg),
+        Error::NotImplementedForDType { .. } | Error::DTypeMismatch { .. } | Error::CastInPlace { .. } => DTypeError::new_err(msg),
+        Error::NotAScalar(_) | Error::Runtime(_) => PyRuntimeError::new_err(msg),
+        Error::Type(_) => PyTypeError::new_err(msg),
+        Error::Value(_) => PyValueError::new_err(msg),
+    }
+}
+
+/// `?` on a core `Result` inside a pyfunction.
+pub trait IntoPyResult<T> {
+    fn py(self) -> PyResult<T>;
+}
+
+impl<T> IntoPyResult<T> for ferrograd::Result<T> {
+    #[inline]
+    fn py(self) -> PyResult<T> {
+        self.map_err(to_py_err)
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("ShapeError", py.get_type::<ShapeError>())?;
+    m.add("DimensionError", py.get_type::<DimensionError>())?;
+    m.add("AutogradError", py.get_type::<AutogradError>())?;
+    m.add("DTypeError", py.get_type::<DTypeError>())?;
+    Ok(())
+}

@@ -1,0 +1,254 @@
+//! Module-level factories: tensor, zeros, ones, full, empty, rand, randn,
+//! arange, linspace, the *_like forms, and the seed.
+
+use crate::convert::{check_device, opt_dtype, scalar_from, shape_from_args, tensor_from_data, tensor_from_numpy};
+use crate::errors::IntoPyResult;
+use crate::tensor::{wrap, PyTensor};
+use ferrograd::{DType, Scalar, Tensor};
+use numpy::PyUntypedArray;
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+/// Applies the common keyword arguments and wraps the result.
+fn finish(py: Python<'_>, t: Tensor, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Py<PyAny>> {
+    check_device(device)?;
+    if requires_grad {
+        t.set_requires_grad(true).py()?;
+    }
+    wrap(py, t)
+}
+
+#[pyfunction]
+#[pyo3(signature = (data, *, dtype=None, device=None, requires_grad=false, pin_memory=false))]
+pub fn tensor(py: Python<'_>, data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, pin_memory: bool) -> PyResult<Py<PyAny>> {
+    let _ = pin_memory;
+    let t = tensor_from_data(data, opt_dtype(dtype)?)?;
+    finish(py, t, device, requires_grad)
+}
+
+#[pyfunction]
+#[pyo3(signature = (data, dtype=None, device=None))]
+pub fn as_tensor(py: Python<'_>, data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    let dtype = opt_dtype(dtype)?;
+    if let Ok(t) = data.cast::<PyTensor>() {
+        let inner = &t.get().inner;
+        return match dtype {
+            Some(d) if d != inner.dtype() => finish(py, inner.to_dtype(d).py()?, device, false),
+            _ => {
+                check_device(device)?;
+                Ok(data.clone().unbind())
+            }
+        };
+    }
+    finish(py, tensor_from_data(data, dtype)?, device, false)
+}
+
+/// A tensor from a numpy array (values are copied).
+#[pyfunction]
+pub fn from_numpy(py: Python<'_>, ndarray: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    let arr = ndarray.cast::<PyUntypedArray>().map_err(|_| PyTypeError::new_err(format!("expected np.ndarray (got {})", ndarray.get_type().name().map(|n| n.to_string()).unwrap_or_default())))?;
+    wrap(py, tensor_from_numpy(arr)?)
+}
+
+macro_rules! factory {
+    ($name:ident, $make:expr) => {
+        #[pyfunction]
+        #[pyo3(signature = (*size, out=None, dtype=None, layout=None, device=None, pin_memory=false, requires_grad=false))]
+        #[allow(clippy::too_many_arguments)]
+        pub fn $name(
+            py: Python<'_>,
+            size: &Bound<'_, PyTuple>,
+            out: Option<&Bound<'_, PyAny>>,
+            dtype: Option<&Bound<'_, PyAny>>,
+            layout: Option<&Bound<'_, PyAny>>,
+            device: Option<&Bound<'_, PyAny>>,
+            pin_memory: bool,
+            requires_grad: bool,
+        ) -> PyResult<Py<PyAny>> {
+            let _ = (out, layout, pin_memory);
+            let shape = shape_from_args(size)?;
+            let dtype = opt_dtype(dtype)?.unwrap_or(DType::F32);
+            let make: fn(&[usize], DType) -> ferrograd::Result<Tensor> = $make;
+            finish(py, make(&shape, dtype).py()?, device, requires_grad)
+        }
+    };
+}
+
+factory!(zeros, |s, d| Ok(Tensor::zeros(s, d)));
+factory!(ones, |s, d| Ok(Tensor::ones(s, d)));
+factory!(empty, |s, d| Ok(Tensor::zeros(s, d)));
+factory!(rand, Tensor::rand);
+factory!(randn, Tensor::randn);
+
+fn fill_value(v: &Bound<'_, PyAny>) -> PyResult<Scalar> {
+    scalar_from(v)?.ok_or_else(|| PyTypeError::new_err("full(): argument 'fill_value' must be Number"))
+}
+
+#[pyfunction]
+#[pyo3(signature = (size, fill_value, *, dtype=None, device=None, requires_grad=false))]
+pub fn full(py: Python<'_>, size: &Bound<'_, PyAny>, fill_value: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Py<PyAny>> {
+    let shape = crate::convert::shape_from_obj(size)?;
+    let value = self::fill_value(fill_value)?;
+    let dtype = opt_dtype(dtype)?.unwrap_or(value.default_dtype());
+    finish(py, Tensor::full(&shape, value, dtype), device, requires_grad)
+}
+
+/// `*_like` factories: same shape and (unless given) dtype as `input`.
+fn like(py: Python<'_>, input: &PyTensor, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, make: impl FnOnce(&[usize], DType) -> ferrograd::Result<Tensor>) -> PyResult<Py<PyAny>> {
+    let dtype = opt_dtype(dtype)?.unwrap_or(input.inner.dtype());
+    finish(py, make(input.inner.shape(), dtype).py()?, device, requires_grad)
+}
+
+#[pyfunction]
+#[pyo3(signature = (input, *, dtype=None, device=None, requires_grad=false, memory_format=None))]
+pub fn zeros_like(py: Python<'_>, input: PyRef<'_, PyTensor>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    let _ = memory_format;
+    like(py, &input, dtype, device, requires_grad, |s, d| Ok(Tensor::zeros(s, d)))
+}
+
+#[pyfunction]
+#[pyo3(signature = (input, *, dtype=None, device=None, requires_grad=false, memory_format=None))]
+pub fn ones_like(py: Python<'_>, input: PyRef<'_, PyTensor>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    let _ = memory_format;
+    like(py, &input, dtype, device, requires_grad, |s, d| Ok(Tensor::ones(s, d)))
+}
+
+#[pyfunction]
+#[pyo3(signature = (input, *, dtype=None, device=None, requires_grad=false, memory_format=None))]
+pub fn empty_like(py: Python<'_>, input: PyRef<'_, PyTensor>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    let _ = memory_format;
+    like(py, &input, dtype, device, requires_grad, |s, d| Ok(Tensor::zeros(s, d)))
+}
+
+#[pyfunction]
+#[pyo3(signature = (input, *, dtype=None, device=None, requires_grad=false, memory_format=None))]
+pub fn rand_like(py: Python<'_>, input: PyRef<'_, PyTensor>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    let _ = memory_format;
+    like(py, &input, dtype, device, requires_grad, Tensor::rand)
+}
+
+#[pyfunction]
+#[pyo3(signature = (input, *, dtype=None, device=None, requires_grad=false, memory_format=None))]
+pub fn randn_like(py: Python<'_>, input: PyRef<'_, PyTensor>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    let _ = memory_format;
+    like(py, &input, dtype, device, requires_grad, Tensor::randn)
+}
+
+#[pyfunction]
+#[pyo3(signature = (input, fill_value, *, dtype=None, device=None, requires_grad=false, memory_format=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn full_like(
+    py: Python<'_>,
+    input: PyRef<'_, PyTensor>,
+    fill_value: &Bound<'_, PyAny>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+    memory_format: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    let _ = memory_format;
+    let value = self::fill_value(fill_value)?;
+    like(py, &input, dtype, device, requires_grad, |s, d| Ok(Tensor::full(s, value, d)))
+}
+
+/// `arange(end)`, `arange(start, end)`, `arange(start, end, step)`; int64 when all are ints.
+#[pyfunction]
+#[pyo3(signature = (start, end=None, step=None, *, dtype=None, device=None, requires_grad=false))]
+#[allow(clippy::too_many_arguments)]
+pub fn arange(
+    py: Python<'_>,
+    start: &Bound<'_, PyAny>,
+    end: Option<&Bound<'_, PyAny>>,
+    step: Option<&Bound<'_, PyAny>>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+) -> PyResult<Py<PyAny>> {
+    let number = |o: &Bound<'_, PyAny>| scalar_from(o)?.ok_or_else(|| PyTypeError::new_err("arange(): arguments must be numbers"));
+    let (s, e) = match end {
+        Some(e) if !e.is_none() => (number(start)?, number(e)?),
+        _ => (Scalar::Int(0), number(start)?),
+    };
+    let st = match step {
+        Some(v) if !v.is_none() => number(v)?,
+        _ => Scalar::Int(1),
+    };
+    let any_float = [s, e, st].iter().any(|v| matches!(v, Scalar::Float(_)));
+    let dtype = opt_dtype(dtype)?.unwrap_or(if any_float { DType::F32 } else { DType::I64 });
+    finish(py, Tensor::arange(s.to_f64(), e.to_f64(), st.to_f64(), dtype).py()?, device, requires_grad)
+}
+
+#[pyfunction]
+#[pyo3(signature = (start, end, steps, *, dtype=None, device=None, requires_grad=false))]
+pub fn linspace(py: Python<'_>, start: f64, end: f64, steps: i64, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Py<PyAny>> {
+    if steps < 0 {
+        return Err(PyValueError::new_err("number of steps must be non-negative"));
+    }
+    let dtype = opt_dtype(dtype)?.unwrap_or(DType::F32);
+    finish(py, Tensor::linspace(start, end, steps as usize, dtype).py()?, device, requires_grad)
+}
+
+#[pyfunction]
+pub fn manual_seed(seed: i64) {
+    ferrograd::random::manual_seed(seed as u64);
+}
+
+#[pyfunction]
+pub fn initial_seed() -> u64 {
+    ferrograd::random::initial_seed()
+}
+
+#[pyfunction]
+#[pyo3(signature = (precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None))]
+pub fn set_printoptions(precision: Option<usize>, threshold: Option<f64>, edgeitems: Option<usize>, linewidth: Option<usize>, profile: Option<&str>, sci_mode: Option<bool>) {
+    use ferrograd::format::{print_options, set_print_options, PrintOptions};
+    let mut o = match profile {
+        Some("short") => PrintOptions { precision: 2, threshold: 1000, edgeitems: 2, linewidth: 80, sci_mode: None },
+        Some("full") => PrintOptions { precision: 4, threshold: usize::MAX, edgeitems: 3, linewidth: 80, sci_mode: None },
+        Some(_) => PrintOptions::default(),
+        None => print_options(),
+    };
+    if let Some(p) = precision {
+        o.precision = p;
+    }
+    if let Some(t) = threshold {
+        o.threshold = if t.is_finite() { t.max(0.0) as usize } else { usize::MAX };
+    }
+    if let Some(e) = edgeitems {
+        o.edgeitems = e;
+    }
+    if let Some(l) = linewidth {
+        o.linewidth = l;
+    }
+    o.sci_mode = sci_mode;
+    set_print_options(o);
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    for f in [
+        wrap_pyfunction!(tensor, m)?,
+        wrap_pyfunction!(as_tensor, m)?,
+        wrap_pyfunction!(from_numpy, m)?,
+        wrap_pyfunction!(zeros, m)?,
+        wrap_pyfunction!(ones, m)?,
+        wrap_pyfunction!(empty, m)?,
+        wrap_pyfunction!(rand, m)?,
+        wrap_pyfunction!(randn, m)?,
+        wrap_pyfunction!(full, m)?,
+        wrap_pyfunction!(zeros_like, m)?,
+        wrap_pyfunction!(ones_like, m)?,
+        wrap_pyfunction!(empty_like, m)?,
+        wrap_pyfunction!(rand_like, m)?,
+        wrap_pyfunction!(randn_like, m)?,
+        wrap_pyfunction!(full_like, m)?,
+        wrap_pyfunction!(arange, m)?,
+        wrap_pyfunction!(linspace, m)?,
+        wrap_pyfunction!(manual_seed, m)?,
+        wrap_pyfunction!(initial_seed, m)?,
+        wrap_pyfunction!(set_printoptions, m)?,
+    ] {
+        m.add_function(f)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,23 @@
+//! Python bindings for the ferrograd core: conversions, the Tensor class,
+//! error mapping. No math lives here.
+
+mod autograd;
+mod convert;
+mod errors;
+mod functions;
+mod tensor;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _ferrograd(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<tensor::PyTensor>()?;
+    m.add_class::<convert::PyDType>()?;
+    for d in [ferrograd::DType::F32, ferrograd::DType::F64, ferrograd::DType::I64, ferrograd::DType::Bool] {
+        m.add(d.name(), convert::dtype_object(m.py(), d)?)?;
+    }
+    errors::register(m)?;
+    autograd::register(m)?;
+    functions::register(m)?;
+    Ok(())
+}

@@ -1,0 +1,732 @@
+//! The `Tensor` class Python users touch. It is the pyo3 class itself: each
+//! method checks argument types, makes one core call and wraps the result.
+
+use crate::autograd::node_object;
+use crate::convert::{check_device, dtype_object, extract_dtype, opt_dtype, scalar_from, scalar_to_py, to_list, to_numpy};
+use crate::errors::IntoPyResult;
+use ferrograd::format::{tensor_repr, Elements, Suffixes};
+use ferrograd::ops::compare::Comparison;
+use ferrograd::{DType, Scalar, Tensor};
+use pyo3::basic::CompareOp;
+use pyo3::exceptions::{PyIndexError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PySlice, PyTuple};
+
+#[pyclass(name = "Tensor", module = "ferrograd", subclass, frozen, weakref)]
+pub struct PyTensor {
+    pub inner: Tensor,
+}
+
+/// The other operand of an arithmetic op.
+pub enum Operand {
+    Tensor(Tensor),
+    Number(Scalar),
+}
+
+impl Operand {
+    #[inline]
+    pub fn extract(obj: &Bound<'_, PyAny>) -> PyResult<Option<Operand>> {
+        if let Ok(t) = obj.cast::<PyTensor>() {
+            return Ok(Some(Operand::Tensor(t.get().inner.clone())));
+        }
+        Ok(scalar_from(obj)?.map(Operand::Number))
+    }
+
+    #[inline]
+    pub fn into_tensor(self) -> Tensor {
+        match self {
+            Operand::Tensor(t) => t,
+            Operand::Number(s) => Tensor::wrapped_number(s),
+        }
+    }
+}
+
+#[inline]
+pub fn wrap(py: Python<'_>, t: Tensor) -> PyResult<Py<PyAny>> {
+    Ok(Py::new(py, PyTensor { inner: t })?.into_any())
+}
+
+#[inline]
+fn wrap_result(py: Python<'_>, r: ferrograd::Result<Tensor>) -> PyResult<Py<PyAny>> {
+    wrap(py, r.py()?)
+}
+
+/// Runs a tensor-tensor op with `other` converted, or returns NotImplemented.
+#[inline]
+fn binary(py: Python<'_>, a: &Tensor, other: &Bound<'_, PyAny>, op: impl FnOnce(&Tensor, &Tensor) -> ferrograd::Result<Tensor>) -> PyResult<Py<PyAny>> {
+    match Operand::extract(other)? {
+        Some(o) => wrap_result(py, op(a, &o.into_tensor())),
+        None => Ok(py.NotImplemented()),
+    }
+}
+
+/// Dims given as an int, a tuple/list of ints, or None (all dims).
+fn dims_arg(dim: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<i64>>> {
+    match dim {
+        None => Ok(None),
+        Some(d) if d.is_none() => Ok(None),
+        Some(d) => {
+            if let Ok(i) = d.extract::<i64>() {
+                return Ok(Some(vec![i]));
+            }
+            Ok(Some(d.extract::<Vec<i64>>()?))
+        }
+    }
+}
+
+fn sizes_from_args(args: &Bound<'_, PyTuple>) -> PyResult<Vec<i64>> {
+    if args.len() == 1 {
+        let first = args.get_item(0)?;
+        if let Ok(v) = first.extract::<Vec<i64>>() {
+            return Ok(v);
+        }
+    }
+    args.iter().map(|a| a.extract::<i64>()).collect()
+}
+
+pub fn size_object<'py>(py: Python<'py>, shape: &[usize]) -> PyResult<Bound<'py, PyAny>> {
+    let size_cls = SIZE.get_or_try_init(py, || -> PyResult<_> { Ok(py.import("ferrograd._size")?.getattr("Size")?.unbind()) })?;
+    size_cls.bind(py).call1((PyTuple::new(py, shape)?,))
+}
+
+static SIZE: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
+
+pub fn repr_of(t: &Tensor) -> PyResult<String> {
+    let opts = ferrograd::format::print_options();
+    let dtype_name = t.dtype().to_string();
+    let suffixes = Suffixes {
+        dtype: (!t.dtype().is_repr_default()).then_some(dtype_name.as_str()),
+        grad_fn: t.grad_fn_name(),
+        requires_grad: t.requires_grad(),
+    };
+    Ok(match t.dtype() {
+        DType::F32 => tensor_repr(t.shape(), &Elements::F32(&t.to_vec::<f32>().py()?), &suffixes, &opts),
+        DType::F64 => tensor_repr(t.shape(), &Elements::F64(&t.to_vec::<f64>().py()?), &suffixes, &opts),
+        DType::I64 => tensor_repr(t.shape(), &Elements::I64(&t.to_vec::<i64>().py()?), &suffixes, &opts),
+        DType::Bool => tensor_repr(t.shape(), &Elements::Bool(&t.to_vec::<bool>().py()?), &suffixes, &opts),
+    })
+}
+
+fn one_element(t: &Tensor, what: &str) -> PyResult<Scalar> {
+    if t.numel() != 1 {
+        return Err(PyRuntimeError::new_err(format!("{what} of Tensor with more than one value is ambiguous")));
+    }
+    t.item().py()
+}
+
+#[pymethods]
+impl PyTensor {
+    /// `Tensor(data)`: as `torch.tensor(data)` (used by subclasses such as Parameter).
+    #[new]
+    #[pyo3(signature = (data=None, requires_grad=false))]
+    fn py_new(data: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Self> {
+        let inner = match data {
+            Some(d) if d.is_instance_of::<PyTensor>() => d.cast::<PyTensor>()?.get().inner.detach(),
+            Some(d) => crate::convert::tensor_from_data(d, None)?,
+            None => Tensor::zeros(&[0], DType::F32),
+        };
+        if requires_grad {
+            inner.set_requires_grad(true).py()?;
+        }
+        Ok(PyTensor { inner })
+    }
+
+    // ---- printing ---------------------------------------------------------
+
+    fn __repr__(&self) -> PyResult<String> {
+        repr_of(&self.inner)
+    }
+
+    fn __format__(&self, py: Python<'_>, spec: &str) -> PyResult<String> {
+        if self.inner.ndim() == 0 {
+            let v = scalar_to_py(py, self.inner.item().py()?)?;
+            return v.bind(py).call_method1("__format__", (spec,))?.extract();
+        }
+        repr_of(&self.inner)
+    }
+
+    fn __hash__(slf: &Bound<'_, Self>) -> isize {
+        slf.as_ptr() as isize
+    }
+
+    // ---- metadata -----------------------------------------------------------
+
+    #[getter]
+    fn shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        size_object(py, self.inner.shape())
+    }
+
+    #[pyo3(signature = (dim=None))]
+    fn size<'py>(&self, py: Python<'py>, dim: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+        match dim {
+            None => size_object(py, self.inner.shape()),
+            Some(d) => {
+                let d = ferrograd::layout::normalize_dim(d, self.inner.ndim()).py()?;
+                Ok(self.inner.shape()[d].into_pyobject(py)?.into_any())
+            }
+        }
+    }
+
+    fn dim(&self) -> usize {
+        self.inner.ndim()
+    }
+    fn ndimension(&self) -> usize {
+        self.inner.ndim()
+    }
+    #[getter]
+    fn ndim(&self) -> usize {
+        self.inner.ndim()
+    }
+    fn numel(&self) -> usize {
+        self.inner.numel()
+    }
+    fn nelement(&self) -> usize {
+        self.inner.numel()
+    }
+    #[getter]
+    fn dtype<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, crate::convert::PyDType>> {
+        dtype_object(py, self.inner.dtype())
+    }
+    #[getter]
+    fn device<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py.import("ferrograd._device")?.getattr("CPU")
+    }
+    #[getter]
+    fn is_cuda(&self) -> bool {
+        false
+    }
+    fn is_floating_point(&self) -> bool {
+        self.inner.dtype().is_floating_point()
+    }
+    fn is_contiguous(&self) -> bool {
+        self.inner.is_contiguous()
+    }
+    fn element_size(&self) -> usize {
+        self.inner.dtype().size_in_bytes()
+    }
+    fn stride<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, self.inner.layout().strides())
+    }
+    #[getter]
+    fn _version(&self) -> u32 {
+        self.inner.version()
+    }
+    fn data_ptr(&self) -> usize {
+        self.inner.storage().ptr_id() + self.inner.layout().offset() * self.inner.dtype().size_in_bytes()
+    }
+
+    // ---- autograd attributes ---------------------------------------------
+
+    #[getter]
+    fn get_requires_grad(&self) -> bool {
+        self.inner.requires_grad()
+    }
+    #[setter]
+    fn set_requires_grad(&self, value: bool) -> PyResult<()> {
+        self.inner.set_requires_grad(value).py()
+    }
+    #[pyo3(signature = (requires_grad=true))]
+    fn requires_grad_(slf: Bound<'_, Self>, requires_grad: bool) -> PyResult<Bound<'_, Self>> {
+        slf.get().inner.set_requires_grad(requires_grad).py()?;
+        Ok(slf)
+    }
+    #[getter]
+    fn is_leaf(&self) -> bool {
+        self.inner.is_leaf()
+    }
+    #[getter]
+    fn get_grad(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        self.inner.grad().map(|g| wrap(py, g)).transpose()
+    }
+    #[setter]
+    fn set_grad(&self, value: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let grad = match value {
+            None => None,
+            Some(v) if v.is_none() => None,
+            Some(v) => Some(v.cast::<PyTensor>().map_err(|_| PyTypeError::new_err("assigned grad expected to be a Tensor or None"))?.get().inner.clone()),
+        };
+        self.inner.set_grad(grad).py()
+    }
+    #[getter]
+    fn grad_fn(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        self.inner.grad_fn().map(|n| node_object(py, n)).transpose()
+    }
+    #[getter]
+    fn output_nr(&self) -> u32 {
+        self.inner.output_nr()
+    }
+    #[getter]
+    fn data(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap(py, self.inner.detach())
+    }
+    fn detach(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap(py, self.inner.detach())
+    }
+    fn detach_(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf.get().inner.detach_in_place();
+        slf
+    }
+
+    #[pyo3(signature = (gradient=None, retain_graph=None, create_graph=false, inputs=None))]
+    fn backward(&self, py: Python<'_>, gradient: Option<&Bound<'_, PyAny>>, retain_graph: Option<bool>, create_graph: bool, inputs: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let _ = py;
+        let gradient = match gradient {
+            Some(g) if !g.is_none() => Some(crate::autograd::tensor_arg(g, "gradient")?),
+            _ => None,
+        };
+        if inputs.is_some_and(|i| !i.is_none()) {
+            return Err(PyRuntimeError::new_err("backward(inputs=...) is not supported yet"));
+        }
+        self.inner.backward(gradient.as_ref(), retain_graph, create_graph).py()
+    }
+
+    // ---- conversion to Python -------------------------------------------
+
+    fn item(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        scalar_to_py(py, self.inner.item().py()?)
+    }
+    fn tolist(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        to_list(py, &self.inner)
+    }
+    #[pyo3(signature = (force=false))]
+    fn numpy<'py>(&self, py: Python<'py>, force: bool) -> PyResult<Bound<'py, PyAny>> {
+        if self.inner.requires_grad() && !force {
+            return Err(PyRuntimeError::new_err("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."));
+        }
+        to_numpy(py, &self.inner)
+    }
+    #[pyo3(signature = (dtype=None, copy=None))]
+    fn __array__<'py>(&self, py: Python<'py>, dtype: Option<&Bound<'py, PyAny>>, copy: Option<bool>) -> PyResult<Bound<'py, PyAny>> {
+        let _ = copy;
+        let arr = to_numpy(py, &self.inner)?;
+        match dtype {
+            Some(d) if !d.is_none() => arr.call_method1("astype", (d,)),
+            _ => Ok(arr),
+        }
+    }
+    fn __bool__(&self) -> PyResult<bool> {
+        Ok(one_element(&self.inner, "Boolean value")?.to_f64() != 0.0)
+    }
+    fn __float__(&self) -> PyResult<f64> {
+        if self.inner.numel() != 1 {
+            return Err(PyRuntimeError::new_err(format!("a Tensor with {} elements cannot be converted to Scalar", self.inner.numel())));
+        }
+        Ok(self.inner.item().py()?.to_f64())
+    }
+    fn __int__(&self) -> PyResult<i64> {
+        if self.inner.numel() != 1 {
+            return Err(PyRuntimeError::new_err(format!("a Tensor with {} elements cannot be converted to Scalar", self.inner.numel())));
+        }
+        Ok(match self.inner.item().py()? {
+            Scalar::Float(f) => f.trunc() as i64,
+            Scalar::Int(i) => i,
+            Scalar::Bool(b) => b as i64,
+        })
+    }
+    fn __index__(&self) -> PyResult<i64> {
+        if self.inner.dtype().is_floating_point() || self.inner.numel() != 1 {
+            return Err(PyTypeError::new_err("only integer tensors of a single element can be converted to an index"));
+        }
+        self.__int__()
+    }
+    fn __len__(&self) -> PyResult<usize> {
+        if self.inner.ndim() == 0 {
+            return Err(PyTypeError::new_err("len() of a 0-d tensor"));
+        }
+        Ok(self.inner.shape()[0])
+    }
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        if self.inner.ndim() == 0 {
+            return Err(PyTypeError::new_err("iteration over a 0-d tensor"));
+        }
+        let rows: Vec<Py<PyAny>> = (0..self.inner.shape()[0] as i64).map(|i| wrap_result(py, self.inner.select(0, i))).collect::<PyResult<_>>()?;
+        PyList::new(py, rows)?.try_iter().map(|it| it.into_any())
+    }
+    fn __getitem__(&self, py: Python<'_>, index: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        if let Ok(i) = index.extract::<i64>() {
+            return wrap_result(py, self.inner.select(0, i));
+        }
+        if index.is_instance_of::<PySlice>() || index.is_instance_of::<PyTuple>() || index.is_none() {
+            return Err(PyIndexError::new_err("only integer indexing is supported so far"));
+        }
+        Err(PyIndexError::new_err("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices"))
+    }
+
+    // ---- arithmetic operators ---------------------------------------------
+
+    fn __add__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        binary(py, &self.inner, other, Tensor::add)
+    }
+    fn __radd__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        binary(py, &self.inner, other, |a, b| b.add(a))
+    }
+    fn __sub__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        binary(py, &self.inner, other, Tensor::sub)
+    }
+    fn __rsub__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        match Operand::extract(other)? {
+            Some(Operand::Number(s)) => wrap_result(py, self.inner.rsub_scalar(s)),
+            Some(Operand::Tensor(t)) => wrap_result(py, t.sub(&self.inner)),
+            None => Ok(py.NotImplemented()),
+        }
+    }
+    fn __mul__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        binary(py, &self.inner, other, Tensor::mul)
+    }
+    fn __rmul__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        binary(py, &self.inner, other, |a, b| b.mul(a))
+    }
+    fn __truediv__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        binary(py, &self.inner, other, Tensor::div)
+    }
+    fn __rtruediv__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        // PyTorch computes `number / t` as reciprocal(t) * number.
+        match Operand::extract(other)? {
+            Some(Operand::Number(s)) => wrap_result(py, self.inner.reciprocal().and_then(|r| r.mul_scalar(s))),
+            Some(Operand::Tensor(t)) => wrap_result(py, t.div(&self.inner)),
+            None => Ok(py.NotImplemented()),
+        }
+    }
+    fn __pow__(&self, py: Python<'_>, other: &Bound<'_, PyAny>, modulo: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        let _ = modulo;
+        match Operand::extract(other)? {
+            Some(Operand::Number(s)) => wrap_result(py, self.inner.pow_scalar(s)),
+            Some(Operand::Tensor(t)) => wrap_result(py, self.inner.pow(&t)),
+            None => Ok(py.NotImplemented()),
+        }
+    }
+    fn __rpow__(&self, py: Python<'_>, other: &Bound<'_, PyAny>, modulo: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        let _ = modulo;
+        match Operand::extract(other)? {
+            Some(Operand::Number(s)) => wrap_result(py, self.inner.rpow_scalar(s)),
+            Some(Operand::Tensor(t)) => wrap_result(py, t.pow(&self.inner)),
+            None => Ok(py.NotImplemented()),
+        }
+    }
+    fn __matmul__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        match other.cast::<PyTensor>() {
+            Ok(o) => wrap_result(py, self.inner.matmul(&o.get().inner)),
+            Err(_) => Ok(py.NotImplemented()),
+        }
+    }
+    fn __rmatmul__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        match other.cast::<PyTensor>() {
+            Ok(o) => wrap_result(py, o.get().inner.matmul(&self.inner)),
+            Err(_) => Ok(py.NotImplemented()),
+        }
+    }
+    fn __neg__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.neg())
+    }
+    fn __pos__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+    fn __abs__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.abs())
+    }
+    fn __richcmp__(&self, py: Python<'_>, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
+        let cmp = match op {
+            CompareOp::Eq => Comparison::Eq,
+            CompareOp::Ne => Comparison::Ne,
+            CompareOp::Lt => Comparison::Lt,
+            CompareOp::Le => Comparison::Le,
+            CompareOp::Gt => Comparison::Gt,
+            CompareOp::Ge => Comparison::Ge,
+        };
+        match Operand::extract(other)? {
+            Some(o) => wrap_result(py, self.inner.compare(&o.into_tensor(), cmp)),
+            None if matches!(op, CompareOp::Eq) => Ok(false.into_pyobject(py)?.to_owned().into_any().unbind()),
+            None if matches!(op, CompareOp::Ne) => Ok(true.into_pyobject(py)?.to_owned().into_any().unbind()),
+            None => Ok(py.NotImplemented()),
+        }
+    }
+
+    // ---- in-place operators -------------------------------------------------
+
+    fn __iadd__(&self, other: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.inner.add_(&inplace_operand(other)?).py()
+    }
+    fn __isub__(&self, other: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.inner.sub_(&inplace_operand(other)?).py()
+    }
+    fn __imul__(&self, other: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.inner.mul_(&inplace_operand(other)?).py()
+    }
+    fn __itruediv__(&self, other: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.inner.div_(&inplace_operand(other)?).py()
+    }
+
+    #[pyo3(signature = (other, *, alpha=None))]
+    fn add_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>, alpha: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
+        let other = scaled(inplace_operand(other)?, alpha)?;
+        slf.get().inner.add_(&other).py()?;
+        Ok(slf)
+    }
+    #[pyo3(signature = (other, *, alpha=None))]
+    fn sub_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>, alpha: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
+        let other = scaled(inplace_operand(other)?, alpha)?;
+        slf.get().inner.sub_(&other).py()?;
+        Ok(slf)
+    }
+    fn mul_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
+        slf.get().inner.mul_(&inplace_operand(other)?).py()?;
+        Ok(slf)
+    }
+    fn div_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
+        slf.get().inner.div_(&inplace_operand(other)?).py()?;
+        Ok(slf)
+    }
+    fn zero_(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
+        slf.get().inner.zero_().py()?;
+        Ok(slf)
+    }
+    fn fill_<'py>(slf: Bound<'py, Self>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
+        let v = match Operand::extract(value)? {
+            Some(Operand::Number(s)) => s,
+            Some(Operand::Tensor(t)) if t.numel() == 1 => t.item().py()?,
+            _ => return Err(PyTypeError::new_err("fill_(): argument 'value' must be Number")),
+        };
+        slf.get().inner.fill_(v).py()?;
+        Ok(slf)
+    }
+    #[pyo3(signature = (src, non_blocking=false))]
+    fn copy_<'py>(slf: Bound<'py, Self>, src: &Bound<'py, PyAny>, non_blocking: bool) -> PyResult<Bound<'py, Self>> {
+        let _ = non_blocking;
+        let src = src.cast::<PyTensor>().map_err(|_| PyTypeError::new_err("copy_(): argument 'src' must be Tensor"))?;
+        slf.get().inner.copy_(&src.get().inner).py()?;
+        Ok(slf)
+    }
+
+    // ---- math methods ---------------------------------------------------------
+
+    #[pyo3(signature = (other, *, alpha=None))]
+    fn add(&self, py: Python<'_>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        let other = operand_required(other, "add")?;
+        wrap_result(py, self.inner.add(&scaled(other, alpha)?))
+    }
+    #[pyo3(signature = (other, *, alpha=None))]
+    fn sub(&self, py: Python<'_>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        let other = operand_required(other, "sub")?;
+        wrap_result(py, self.inner.sub(&scaled(other, alpha)?))
+    }
+    fn mul(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.mul(&operand_required(other, "mul")?))
+    }
+    fn div(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.div(&operand_required(other, "div")?))
+    }
+    fn pow(&self, py: Python<'_>, exponent: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        match Operand::extract(exponent)? {
+            Some(Operand::Number(s)) => wrap_result(py, self.inner.pow_scalar(s)),
+            Some(Operand::Tensor(t)) => wrap_result(py, self.inner.pow(&t)),
+            None => Err(PyTypeError::new_err("pow(): argument 'exponent' must be Tensor or Number")),
+        }
+    }
+    fn neg(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.neg())
+    }
+    fn exp(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.exp())
+    }
+    fn log(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.log())
+    }
+    fn sqrt(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.sqrt())
+    }
+    fn tanh(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.tanh())
+    }
+    fn sigmoid(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.sigmoid())
+    }
+    fn relu(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.relu())
+    }
+    fn abs(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.abs())
+    }
+    fn sign(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.sign())
+    }
+    fn reciprocal(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.reciprocal())
+    }
+    #[pyo3(signature = (dim=None, keepdim=false, *, dtype=None))]
+    fn sum(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        let x = match opt_dtype(dtype)? {
+            Some(d) => self.inner.to_dtype(d).py()?,
+            None => self.inner.clone(),
+        };
+        match dims_arg(dim)? {
+            None => wrap_result(py, x.sum()),
+            Some(dims) => wrap_result(py, x.sum_dims(&dims, keepdim)),
+        }
+    }
+    #[pyo3(signature = (dim=None, keepdim=false, *, dtype=None))]
+    fn mean(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        let x = match opt_dtype(dtype)? {
+            Some(d) => self.inner.to_dtype(d).py()?,
+            None => self.inner.clone(),
+        };
+        match dims_arg(dim)? {
+            None => wrap_result(py, x.mean()),
+            Some(dims) => wrap_result(py, x.mean_dims(&dims, keepdim)),
+        }
+    }
+    fn matmul(&self, py: Python<'_>, other: PyRef<'_, PyTensor>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.matmul(&other.inner))
+    }
+    fn mm(&self, py: Python<'_>, mat2: PyRef<'_, PyTensor>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.mm(&mat2.inner))
+    }
+    fn eq(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.compare(&operand_required(other, "eq")?, Comparison::Eq))
+    }
+    fn ne(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.compare(&operand_required(other, "ne")?, Comparison::Ne))
+    }
+    fn lt(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.compare(&operand_required(other, "lt")?, Comparison::Lt))
+    }
+    fn le(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.compare(&operand_required(other, "le")?, Comparison::Le))
+    }
+    fn gt(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.compare(&operand_required(other, "gt")?, Comparison::Gt))
+    }
+    fn ge(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.compare(&operand_required(other, "ge")?, Comparison::Ge))
+    }
+
+    // ---- shape ---------------------------------------------------------------
+
+    #[pyo3(signature = (*shape))]
+    fn reshape(&self, py: Python<'_>, shape: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.reshape(&sizes_from_args(shape)?))
+    }
+    #[pyo3(signature = (*shape))]
+    fn view(&self, py: Python<'_>, shape: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.view(&sizes_from_args(shape)?))
+    }
+    #[pyo3(signature = (*sizes))]
+    fn expand(&self, py: Python<'_>, sizes: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
+        let requested = sizes_from_args(sizes)?;
+        let lead = requested.len().saturating_sub(self.inner.ndim());
+        let shape: Vec<usize> = requested
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| if s == -1 && i >= lead { self.inner.shape()[i - lead] } else { s.max(0) as usize })
+            .collect();
+        wrap_result(py, self.inner.expand(&shape))
+    }
+    fn transpose(&self, py: Python<'_>, dim0: i64, dim1: i64) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.transpose(dim0, dim1))
+    }
+    fn t(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.t())
+    }
+    #[getter(T)]
+    fn big_t(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let dims: Vec<i64> = (0..self.inner.ndim() as i64).rev().collect();
+        wrap_result(py, self.inner.permute(&dims))
+    }
+    #[pyo3(signature = (*dims))]
+    fn permute(&self, py: Python<'_>, dims: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.permute(&sizes_from_args(dims)?))
+    }
+    fn unsqueeze(&self, py: Python<'_>, dim: i64) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.unsqueeze(dim))
+    }
+    #[pyo3(signature = (dim=None))]
+    fn squeeze(&self, py: Python<'_>, dim: Option<i64>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.squeeze(dim))
+    }
+    fn flatten(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.flatten_all())
+    }
+    fn contiguous(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.contiguous())
+    }
+    fn clone(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.clone_tensor())
+    }
+
+    // ---- dtype / device conversion -------------------------------------------
+
+    fn float(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.to_dtype(DType::F32))
+    }
+    fn double(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.to_dtype(DType::F64))
+    }
+    fn long(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.to_dtype(DType::I64))
+    }
+    fn bool(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.to_dtype(DType::Bool))
+    }
+    fn cpu(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+    fn type_as(&self, py: Python<'_>, other: PyRef<'_, PyTensor>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.to_dtype(other.inner.dtype()))
+    }
+    /// `.to(dtype)`, `.to(device)`, `.to(device, dtype)`, `.to(other)`, with `dtype=`/`device=` keywords.
+    #[pyo3(signature = (*args, dtype=None, device=None, non_blocking=false, copy=false))]
+    fn to(
+        slf: Bound<'_, Self>,
+        args: &Bound<'_, PyTuple>,
+        dtype: Option<&Bound<'_, PyAny>>,
+        device: Option<&Bound<'_, PyAny>>,
+        non_blocking: bool,
+        copy: bool,
+    ) -> PyResult<Py<PyAny>> {
+        let _ = non_blocking;
+        let py = slf.py();
+        let mut target = opt_dtype(dtype)?;
+        check_device(device)?;
+        for a in args.iter() {
+            if let Ok(t) = a.cast::<PyTensor>() {
+                target = Some(t.get().inner.dtype());
+            } else if let Ok(d) = extract_dtype(&a) {
+                target = Some(d);
+            } else {
+                check_device(Some(&a))?;
+            }
+        }
+        let inner = &slf.get().inner;
+        match target {
+            Some(d) if d != inner.dtype() => wrap_result(py, inner.to_dtype(d)),
+            _ if copy => wrap_result(py, inner.clone_tensor()),
+            _ => Ok(slf.into_any().unbind()),
+        }
+    }
+}
+
+fn operand_required(obj: &Bound<'_, PyAny>, op: &str) -> PyResult<Tensor> {
+    match Operand::extract(obj)? {
+        Some(o) => Ok(o.into_tensor()),
+        None => Err(PyTypeError::new_err(format!(
+            "{op}(): argument 'other' (position 1) must be Tensor, not {}",
+            obj.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+        ))),
+    }
+}
+
+fn inplace_operand(obj: &Bound<'_, PyAny>) -> PyResult<Tensor> {
+    operand_required(obj, "in-place")
+}
+
+/// `other * alpha` for add/sub's `alpha=` keyword.
+fn scaled(other: Tensor, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Tensor> {
+    match alpha {
+        None => Ok(other),
+        Some(a) if a.is_none() => Ok(other),
+        Some(a) => {
+            let s = scalar_from(a)?.ok_or_else(|| PyValueError::new_err("alpha must be a number"))?;
+            other.mul_scalar(s).py()
+        }
+    }
+}
+

@@ -1,0 +1,276 @@
+//! The backward pass. Discovery walks the graph with an explicit stack under
+//! the arena lock and copies out what each reachable node needs; execution
+//! then runs nodes in decreasing creation order (a node is always created
+//! after the nodes of its inputs, so that order is topological) with no lock
+//! held, so formulas may build new graph when `create_graph` is on.
+
+use super::graph::{with_graph, Edge, InputMeta, NodeId, NodeRef};
+use super::mode::GradModeGuard;
+use super::saved::SavedTensor;
+use crate::error::{Error, Result, ShapeList};
+use crate::ops::{BackwardCtx, Op};
+use crate::tensor::Tensor;
+use smallvec::SmallVec;
+use std::collections::HashMap;
+
+/// One reachable node, copied out of the arena for execution.
+struct Task {
+    node: NodeRef,
+    op: Op,
+    next: SmallVec<[Option<(usize, u32)>; 2]>,
+    input_meta: SmallVec<[InputMeta; 2]>,
+    saved: SmallVec<[Option<SavedTensor>; 2]>,
+    released: bool,
+    num_outputs: u32,
+    sequence_nr: u64,
+}
+
+pub struct BackwardOptions {
+    pub retain_graph: bool,
+    pub create_graph: bool,
+}
+
+/// Where `autograd.grad` wants a gradient captured: output `input_nr` of a node.
+type Target = Edge;
+
+/// Backpropagates from `roots` seeded with `grads`. With `inputs`, returns the
+/// gradients flowing into those tensors and leaves every `.grad` untouched;
+/// without, accumulates into the leaves' `.grad`.
+pub fn run_backward(roots: &[Tensor], grads: &[Option<Tensor>], inputs: Option<&[Tensor]>, opts: &BackwardOptions) -> Result<Vec<Option<Tensor>>> {
+    let mut seeds: Vec<(Edge, Tensor)> = Vec::with_capacity(roots.len());
+    for (i, root) in roots.iter().enumerate() {
+        let edge = root.gradient_edge().ok_or(Error::NoGradFn(i))?;
+        let grad = match grads.get(i).and_then(|g| g.as_ref()) {
+            Some(g) => {
+                if g.shape() != root.shape() {
+                    return Err(Error::GradShapeMismatch { index: i, grad_shape: ShapeList(g.shape().to_vec()), output_shape: ShapeList(root.shape().to_vec()) });
+                }
+                g.cast(root.dtype())?
+            }
+            None => {
+                if root.numel() != 1 {
+                    return Err(Error::ImplicitGradNonScalar);
+                }
+                Tensor::ones(root.shape(), root.dtype())
+            }
+        };
+        seeds.push((edge, grad));
+    }
+    let targets: Option<Vec<Target>> = match inputs {
+        Some(inputs) => Some(inputs.iter().map(|t| t.gradient_edge().ok_or(Error::InputDoesNotRequireGrad)).collect::<Result<_>>()?),
+        None => None,
+    };
+
+    let root_ids: Vec<NodeId> = seeds.iter().map(|(e, _)| e.node).collect();
+    let (mut tasks, index) = discover(&root_ids, !opts.retain_graph, targets.as_deref());
+
+    let mut buffers: Vec<SmallVec<[Option<Tensor>; 1]>> = tasks.iter().map(|t| SmallVec::from_elem(None, t.num_outputs as usize)).collect();
+    let _mode = GradModeGuard::new(opts.create_graph);
+    for (edge, grad) in seeds {
+        if let Some(&i) = index.get(&edge.node) {
+            add_to_buffer(&mut buffers[i], edge.input_nr, grad)?;
+        }
+    }
+    let mut captured: Vec<Option<Tensor>> = vec![None; targets.as_ref().map_or(0, |t| t.len())];
+
+    for i in 0..tasks.len() {
+        let incoming = std::mem::take(&mut buffers[i]);
+        if incoming.iter().all(|g| g.is_none()) {
+            continue;
+        }
+        let task = &mut tasks[i];
+        if let Some(targets) = &targets {
+            for (k, t) in targets.iter().enumerate() {
+                if t.node == task.node.id() {
+                    captured[k] = accumulate_capture(captured[k].take(), incoming.get(t.input_nr as usize).cloned().flatten())?;
+                }
+            }
+        }
+        if let Op::AccumulateGrad(leaf) = &task.op {
+            if targets.is_none() {
+                if let (Some(leaf), Some(Some(g))) = (leaf.upgrade(), incoming.into_iter().next()) {
+                    accumulate_into_leaf(&leaf, g, opts.create_graph)?;
+                }
+            }
+            continue;
+        }
+        let grads_in = run_task(task, incoming, opts.create_graph)?;
+        for (slot, grad) in grads_in.into_iter().enumerate() {
+            let (Some(grad), Some(Some((target, input_nr)))) = (grad, task.next.get(slot).copied()) else { continue };
+            let grad = conform(grad, &task.input_meta[slot], task.op.name(), slot)?;
+            add_to_buffer(&mut buffers[target], input_nr, grad)?;
+        }
+    }
+    drop(tasks);
+    if let (Some(targets), Some(inputs)) = (&targets, inputs) {
+        debug_assert_eq!(targets.len(), inputs.len());
+    }
+    Ok(captured)
+}
+
+/// Walks everything reachable from `roots`, returning tasks in execution order
+/// and the map from node id to task index. With `release`, saved tensors are
+/// moved out of the arena (freed after this backward). With `targets`, only
+/// nodes that lead to a target are kept.
+fn discover(roots: &[NodeId], release: bool, targets: Option<&[Target]>) -> (Vec<Task>, HashMap<NodeId, usize>) {
+    with_graph(|g| {
+        let mut order: Vec<NodeId> = Vec::new();
+        let mut seen: HashMap<NodeId, ()> = HashMap::new();
+        let mut stack: Vec<NodeId> = roots.to_vec();
+        while let Some(id) = stack.pop() {
+            if seen.insert(id, ()).is_some() {
+                continue;
+            }
+            let Some(node) = g.node(id) else { continue };
+            order.push(id);
+            stack.extend(node.next.iter().flatten().map(|e| e.node));
+        }
+        // Later-created nodes first: topological for this graph.
+        order.sort_unstable_by_key(|&id| std::cmp::Reverse(g.node(id).map_or(0, |n| n.sequence_nr)));
+
+        if let Some(targets) = targets {
+            order = prune_to_targets(g, order, targets);
+        }
+        let index: HashMap<NodeId, usize> = order.iter().enumerate().map(|(i, &id)| (id, i)).collect();
+        let mut tasks = Vec::with_capacity(order.len());
+        for &id in &order {
+            let Some(node_ref) = g.node_ref(id) else { continue };
+            let Some(node) = g.node_mut(id) else { continue };
+            let saved = if release && !node.saved.is_empty() {
+                node.released = true;
+                std::mem::take(&mut node.saved)
+            } else {
+                node.saved.clone()
+            };
+            tasks.push(Task {
+                node: node_ref,
+                op: node.op.clone(),
+                next: node.next.iter().map(|e| e.and_then(|e| index.get(&e.node).map(|&i| (i, e.input_nr)))).collect(),
+                input_meta: node.input_meta.clone(),
+                released: node.released && saved.is_empty(),
+                saved,
+                num_outputs: node.num_outputs,
+                sequence_nr: node.sequence_nr,
+            });
+        }
+        debug_assert!(tasks.windows(2).all(|w| w[0].sequence_nr >= w[1].sequence_nr));
+        (tasks, index)
+    })
+}
+
+/// Keeps only nodes from which some target is reachable (`order` is topological,
+/// so walking it backwards sees every node's inputs before the node).
+fn prune_to_targets(g: &super::graph::GraphView<'_>, order: Vec<NodeId>, targets: &[Target]) -> Vec<NodeId> {
+    let mut needed: HashMap<NodeId, bool> = HashMap::with_capacity(order.len());
+    for &id in order.iter().rev() {
+        let is_target = targets.iter().any(|t| t.node == id);
+        let leads = g.node(id).is_some_and(|n| n.next.iter().flatten().any(|e| needed.get(&e.node).copied().unwrap_or(false)));
+        needed.insert(id, is_target || leads);
+    }
+    order.into_iter().filter(|id| needed.get(id).copied().unwrap_or(false)).collect()
+}
+
+/// Runs one node's formula on its incoming gradients.
+fn run_task(task: &mut Task, incoming: SmallVec<[Option<Tensor>; 1]>, create_graph: bool) -> Result<crate::ops::Grads> {
+    if task.released {
+        return Err(Error::GraphFreed);
+    }
+    let name = task.op.name();
+    let saved: SmallVec<[Option<Tensor>; 2]> = task
+        .saved
+        .iter()
+        .map(|s| s.as_ref().map(|s| s.unpack(&task.node, name, create_graph)).transpose())
+        .collect::<Result<_>>()?;
+    let grads: SmallVec<[Tensor; 1]> = incoming
+        .into_iter()
+        .map(|g| g.ok_or_else(|| Error::Autograd(format!("{name}: missing gradient for an output"))))
+        .collect::<Result<_>>()?;
+    let needs: SmallVec<[bool; 2]> = task.next.iter().map(|e| e.is_some()).collect();
+    let ctx = BackwardCtx { saved: &saved, grads: &grads, needs: &needs, inputs: &task.input_meta, create_graph };
+    task.op.backward(&ctx)
+}
+
+/// Sums a broadcast gradient down to the input's shape and casts it to its dtype.
+fn conform(grad: Tensor, meta: &InputMeta, name: &str, slot: usize) -> Result<Tensor> {
+    let grad = if grad.shape() != meta.shape.as_slice() { grad.sum_to_shape(&meta.shape)? } else { grad };
+    if grad.shape() != meta.shape.as_slice() {
+        return Err(Error::Autograd(format!(
+            "Function {name} returned an invalid gradient at index {slot} - got {} but expected shape compatible with {}",
+            ShapeList(grad.shape().to_vec()),
+            ShapeList(meta.shape.to_vec())
+        )));
+    }
+    if grad.dtype() != meta.dtype {
+        return grad.to_dtype(meta.dtype);
+    }
+    Ok(grad)
+}
+
+fn add_to_buffer(buffer: &mut SmallVec<[Option<Tensor>; 1]>, input_nr: u32, grad: Tensor) -> Result<()> {
+    let Some(slot) = buffer.get_mut(input_nr as usize) else {
+        return Err(Error::Autograd(format!("gradient for output {input_nr} of a node that has {} outputs", buffer.len())));
+    };
+    *slot = Some(match slot.take() {
+        None => grad,
+        Some(old) => old.add(&grad)?,
+    });
+    Ok(())
+}
+
+fn accumulate_capture(old: Option<Tensor>, new: Option<Tensor>) -> Result<Option<Tensor>> {
+    Ok(match (old, new) {
+        (Some(a), Some(b)) => Some(a.add(&b)?),
+        (a, b) => a.or(b),
+    })
+}
+
+/// `leaf.grad += g`, in place when the existing grad is plain data, keeping
+/// `.grad` the same tensor across backward calls as PyTorch does.
+fn accumulate_into_leaf(leaf: &Tensor, grad: Tensor, create_graph: bool) -> Result<()> {
+    match leaf.grad() {
+        None => {
+            let owned = if create_graph || is_exclusively_owned(&grad) { grad } else { grad.detach().clone_tensor()? };
+            leaf.set_grad(Some(owned))
+        }
+        Some(old) if !create_graph && !old.requires_grad() => old.add_(&grad),
+        Some(old) => leaf.set_grad(Some(old.add(&grad)?)),
+    }
+}
+
+/// A gradient nobody else can see or mutate: safe to become `.grad` as is.
+fn is_exclusively_owned(t: &Tensor) -> bool {
+    std::sync::Arc::strong_count(&t.0) == 1 && t.storage().is_unique() && t.is_contiguous() && !t.requires_grad()
+}
+
+// ---- public entry points ----------------------------------------------------
+
+impl Tensor {
+    /// `tensor.backward(gradient=None, retain_graph=None, create_graph=False)`.
+    pub fn backward(&self, gradient: Option<&Tensor>, retain_graph: Option<bool>, create_graph: bool) -> Result<()> {
+        let opts = BackwardOptions { retain_graph: retain_graph.unwrap_or(create_graph), create_graph };
+        run_backward(std::slice::from_ref(self), &[gradient.cloned()], None, &opts).map(|_| ())
+    }
+}
+
+/// `torch.autograd.backward(tensors, grad_tensors, retain_graph, create_graph)`.
+pub fn backward(tensors: &[Tensor], grad_tensors: &[Option<Tensor>], retain_graph: Option<bool>, create_graph: bool) -> Result<()> {
+    let opts = BackwardOptions { retain_graph: retain_graph.unwrap_or(create_graph), create_graph };
+    run_backward(tensors, grad_tensors, None, &opts).map(|_| ())
+}
+
+/// `torch.autograd.grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused)`.
+pub fn grad(
+    outputs: &[Tensor],
+    inputs: &[Tensor],
+    grad_outputs: &[Option<Tensor>],
+    retain_graph: Option<bool>,
+    create_graph: bool,
+    allow_unused: bool,
+) -> Result<Vec<Option<Tensor>>> {
+    let opts = BackwardOptions { retain_graph: retain_graph.unwrap_or(create_graph), create_graph };
+    let result = run_backward(outputs, grad_outputs, Some(inputs), &opts)?;
+    if !allow_unused && result.iter().any(|g| g.is_none()) {
+        return Err(Error::UnusedInput);
+    }
+    Ok(result)
+}

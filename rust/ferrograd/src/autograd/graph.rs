@@ -1,0 +1,243 @@
+//! The graph arena. Nodes live in contiguous slots addressed by index and are
+//! reused through a free list, so steady-state graph building allocates no
+//! node memory. A slot counts its strong references (tensors' `grad_fn`,
+//! other nodes' edges); when the count reaches zero the slot is freed, and
+//! freeing cascades through edges with a work list, never recursion.
+
+use super::saved::SavedTensor;
+use crate::dtype::DType;
+use crate::error::{Error, Result};
+use crate::layout::Shape;
+use crate::ops::Op;
+use parking_lot::Mutex;
+use smallvec::SmallVec;
+use std::cell::{Cell, RefCell};
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct NodeId {
+    index: u32,
+    generation: u32,
+}
+
+impl NodeId {
+    pub fn index(self) -> u32 {
+        self.index
+    }
+}
+
+/// Where a gradient goes: output `input_nr` of `node` (PyTorch's Edge).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Edge {
+    pub node: NodeId,
+    pub input_nr: u32,
+}
+
+/// What backward needs to know of an input to shape its gradient.
+#[derive(Clone, Debug)]
+pub struct InputMeta {
+    pub shape: Shape,
+    pub dtype: DType,
+}
+
+pub struct Node {
+    pub op: Op,
+    /// One entry per differentiable input; `None` when that input needs no gradient.
+    pub next: SmallVec<[Option<Edge>; 2]>,
+    pub input_meta: SmallVec<[InputMeta; 2]>,
+    pub saved: SmallVec<[Option<SavedTensor>; 2]>,
+    /// Saved tensors were freed by a backward without `retain_graph`.
+    pub released: bool,
+    pub num_outputs: u32,
+    /// Creation order; later nodes run first when both are ready.
+    pub sequence_nr: u64,
+}
+
+struct Slot {
+    generation: u32,
+    refs: u32,
+    node: Option<Node>,
+}
+
+struct Arena {
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    next_sequence_nr: u64,
+}
+
+static GRAPH: Mutex<Arena> = Mutex::new(Arena { slots: Vec::new(), free: Vec::new(), next_sequence_nr: 0 });
+
+impl Arena {
+    fn slot(&self, id: NodeId) -> Option<&Slot> {
+        self.slots.get(id.index as usize).filter(|s| s.generation == id.generation && s.node.is_some())
+    }
+
+    fn slot_mut(&mut self, id: NodeId) -> Option<&mut Slot> {
+        self.slots.get_mut(id.index as usize).filter(|s| s.generation == id.generation && s.node.is_some())
+    }
+
+    fn incref(&mut self, id: NodeId) {
+        if let Some(slot) = self.slot_mut(id) {
+            slot.refs += 1;
+        }
+    }
+
+    /// Drops one reference; frees the slot and cascades when it was the last.
+    /// Freed nodes are moved into `garbage` so their tensors drop outside the lock.
+    fn decref(&mut self, id: NodeId, garbage: &mut Vec<Node>) {
+        let mut work: SmallVec<[NodeId; 8]> = SmallVec::new();
+        work.push(id);
+        while let Some(id) = work.pop() {
+            let Some(slot) = self.slot_mut(id) else { continue };
+            slot.refs -= 1;
+            if slot.refs > 0 {
+                continue;
+            }
+            let Some(node) = slot.node.take() else { continue };
+            slot.generation = slot.generation.wrapping_add(1);
+            self.free.push(id.index);
+            work.extend(node.next.iter().flatten().map(|e| e.node));
+            garbage.push(node);
+        }
+    }
+}
+
+/// A strong reference to a node: a tensor's `grad_fn`, or a handle held by the engine.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct NodeRef {
+    id: NodeId,
+}
+
+impl NodeRef {
+    pub fn id(&self) -> NodeId {
+        self.id
+    }
+
+    /// A new strong reference to a node known to be alive (e.g. reached through an edge).
+    pub fn from_live_id(id: NodeId) -> Option<NodeRef> {
+        let mut g = GRAPH.lock();
+        g.slot(id)?;
+        g.incref(id);
+        Some(NodeRef { id })
+    }
+}
+
+impl Clone for NodeRef {
+    fn clone(&self) -> Self {
+        GRAPH.lock().incref(self.id);
+        NodeRef { id: self.id }
+    }
+}
+
+thread_local! {
+    static RELEASING: Cell<bool> = const { Cell::new(false) };
+    static PENDING: RefCell<Vec<NodeId>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Drop for NodeRef {
+    fn drop(&mut self) {
+        release(self.id);
+    }
+}
+
+/// Dropping a freed node's saved tensors can release more nodes; those are
+/// queued and drained by the outermost call, so a chain of any length is
+/// freed in constant stack depth.
+fn release(id: NodeId) {
+    PENDING.with(|p| p.borrow_mut().push(id));
+    if RELEASING.with(|r| r.replace(true)) {
+        return;
+    }
+    loop {
+        let batch = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
+        if batch.is_empty() {
+            break;
+        }
+        let mut garbage = Vec::new();
+        {
+            let mut g = GRAPH.lock();
+            for id in batch {
+                g.decref(id, &mut garbage);
+            }
+        }
+        drop(garbage);
+    }
+    RELEASING.with(|r| r.set(false));
+}
+
+/// Adds a node whose inputs are `next`; takes a reference on each input node.
+pub fn create_node(
+    op: Op,
+    next: SmallVec<[Option<Edge>; 2]>,
+    input_meta: SmallVec<[InputMeta; 2]>,
+    saved: SmallVec<[Option<SavedTensor>; 2]>,
+    num_outputs: u32,
+) -> NodeRef {
+    let mut g = GRAPH.lock();
+    for e in next.iter().flatten() {
+        g.incref(e.node);
+    }
+    let sequence_nr = g.next_sequence_nr;
+    g.next_sequence_nr += 1;
+    let node = Node { op, next, input_meta, saved, released: false, num_outputs, sequence_nr };
+    let index = match g.free.pop() {
+        Some(i) => i,
+        None => {
+            g.slots.push(Slot { generation: 0, refs: 0, node: None });
+            (g.slots.len() - 1) as u32
+        }
+    };
+    let slot = &mut g.slots[index as usize];
+    slot.refs = 1;
+    slot.node = Some(node);
+    NodeRef { id: NodeId { index, generation: slot.generation } }
+}
+
+/// Runs `f` on a live node under the graph lock. `f` must not touch the graph.
+pub fn with_node<R>(id: NodeId, f: impl FnOnce(&Node) -> R) -> Result<R> {
+    let g = GRAPH.lock();
+    let slot = g.slot(id).ok_or_else(|| Error::Autograd("graph node was freed".into()))?;
+    match &slot.node {
+        Some(n) => Ok(f(n)),
+        None => Err(Error::Autograd("graph node was freed".into())),
+    }
+}
+
+pub fn with_node_mut<R>(id: NodeId, f: impl FnOnce(&mut Node) -> R) -> Result<R> {
+    let mut g = GRAPH.lock();
+    let slot = g.slot_mut(id).ok_or_else(|| Error::Autograd("graph node was freed".into()))?;
+    match &mut slot.node {
+        Some(n) => Ok(f(n)),
+        None => Err(Error::Autograd("graph node was freed".into())),
+    }
+}
+
+/// Runs `f` with the arena locked, for the engine's graph discovery.
+pub(crate) fn with_graph<R>(f: impl FnOnce(&mut GraphView<'_>) -> R) -> R {
+    let mut g = GRAPH.lock();
+    f(&mut GraphView { arena: &mut g })
+}
+
+pub(crate) struct GraphView<'a> {
+    arena: &'a mut Arena,
+}
+
+impl GraphView<'_> {
+    pub fn node(&self, id: NodeId) -> Option<&Node> {
+        self.arena.slot(id).and_then(|s| s.node.as_ref())
+    }
+    pub fn node_mut(&mut self, id: NodeId) -> Option<&mut Node> {
+        self.arena.slot_mut(id).and_then(|s| s.node.as_mut())
+    }
+    /// A strong reference taken while the lock is already held.
+    pub fn node_ref(&mut self, id: NodeId) -> Option<NodeRef> {
+        self.arena.slot(id)?;
+        self.arena.incref(id);
+        Some(NodeRef { id })
+    }
+}
+
+/// Arena occupancy, for tests and diagnostics: (live nodes, total slots).
+pub fn arena_stats() -> (usize, usize) {
+    let g = GRAPH.lock();
+    (g.slots.len() - g.free.len(), g.slots.len())
+}

@@ -1,0 +1,46 @@
+//! Tensors a node keeps for its backward. An op's own output is saved without
+//! its `grad_fn` (that would be a cycle: node -> output -> node) and is
+//! re-attached to the node when a differentiable backward unpacks it.
+
+use super::graph::NodeRef;
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+
+#[derive(Clone)]
+pub struct SavedTensor {
+    tensor: Tensor,
+    version: u32,
+    is_output: bool,
+}
+
+impl SavedTensor {
+    /// Saves an input of the op: keeps its history, so the node also keeps it alive.
+    pub fn input(t: &Tensor) -> Self {
+        SavedTensor { tensor: t.clone(), version: t.version(), is_output: false }
+    }
+
+    /// Saves the op's result: data only, no history.
+    pub fn output(t: &Tensor) -> Self {
+        SavedTensor { tensor: t.detach(), version: t.version(), is_output: true }
+    }
+
+    /// Returns the tensor for backward, checking it was not modified in place since.
+    /// `node` is the owner; with `differentiable`, a saved output gets the node back as grad_fn.
+    pub fn unpack(&self, node: &NodeRef, node_name: &str, differentiable: bool) -> Result<Tensor> {
+        let found = self.tensor.version();
+        if found != self.version {
+            return Err(Error::SavedTensorModified {
+                type_name: self.tensor.dtype().legacy_type_name(),
+                shape: self.tensor.shape().iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "),
+                output_nr: 0,
+                node: node_name.to_string(),
+                found,
+                expected: self.version,
+            });
+        }
+        if self.is_output && differentiable {
+            return Ok(self.tensor.with_grad_fn(node.clone(), 0));
+        }
+        Ok(self.tensor.clone())
+    }
+}

@@ -1,0 +1,109 @@
+//! The one error type of the crate. Each variant carries the data its message
+//! needs, and the bindings map each variant to its own Python exception class.
+
+use crate::dtype::DType;
+use std::fmt;
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// A shape printed the way PyTorch prints it: `[2, 3]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShapeList(pub Vec<usize>);
+
+impl fmt::Display for ShapeList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[")?;
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                write!(f, ", ")?;
+            }
+            write!(f, "{d}")?;
+        }
+        write!(f, "]")
+    }
+}
+
+impl From<&[usize]> for ShapeList {
+    fn from(s: &[usize]) -> Self {
+        ShapeList(s.to_vec())
+    }
+}
+
+#[derive(thiserror::Error, Debug, Clone)]
+pub enum Error {
+    // Shape errors: RuntimeError in PyTorch.
+    #[error("The size of tensor a ({a}) must match the size of tensor b ({b}) at non-singleton dimension {dim}")]
+    BroadcastMismatch { a: usize, b: usize, dim: usize },
+    #[error("mat1 and mat2 shapes cannot be multiplied ({m}x{k1} and {k2}x{n})")]
+    MatmulShape { m: usize, k1: usize, k2: usize, n: usize },
+    #[error("{op}: expected {expected}, but got shapes {lhs} and {rhs}")]
+    ShapeMismatch { op: &'static str, expected: &'static str, lhs: ShapeList, rhs: ShapeList },
+    #[error("shape '{shape}' is invalid for input of size {numel}")]
+    InvalidReshape { shape: String, numel: usize },
+    #[error("The expanded size of the tensor ({target}) must match the existing size ({existing}) at non-singleton dimension {dim}.  Target sizes: {target_shape}.  Tensor sizes: {tensor_shape}")]
+    ExpandMismatch { target: i64, existing: usize, dim: usize, target_shape: ShapeList, tensor_shape: ShapeList },
+
+    // Index errors: IndexError in PyTorch.
+    #[error("Dimension out of range (expected to be in range of [{min}, {max}], but got {dim})")]
+    DimOutOfRange { dim: i64, min: i64, max: i64 },
+    #[error("{0}")]
+    Index(String),
+
+    // Autograd errors: RuntimeError in PyTorch.
+    #[error("grad can be implicitly created only for scalar outputs")]
+    ImplicitGradNonScalar,
+    #[error("Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). Saved intermediate values of the graph are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or if you need to access saved tensors after calling backward.")]
+    GraphFreed,
+    #[error("a leaf Variable that requires grad is being used in an in-place operation.")]
+    LeafInPlace,
+    #[error("element {0} of tensors does not require grad and does not have a grad_fn")]
+    NoGradFn(usize),
+    #[error("one of the variables needed for gradient computation has been modified by an inplace operation: [{type_name} [{shape}]], which is output {output_nr} of {node}, is at version {found}; expected version {expected} instead. Hint: the backtrace further above can point to the operation that failed to compute its gradient.")]
+    SavedTensorModified { type_name: &'static str, shape: String, output_nr: usize, node: String, found: u32, expected: u32 },
+    #[error("One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior.")]
+    UnusedInput,
+    #[error("One of the differentiated Tensors does not require grad")]
+    InputDoesNotRequireGrad,
+    #[error("only Tensors of floating point and complex dtype can require gradients")]
+    NonFloatRequiresGrad,
+    #[error("you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().")]
+    NonLeafRequiresGrad,
+    #[error("Mismatch in shape: grad_output[{index}] has a shape of torch.Size({grad_shape}) and output[{index}] has a shape of torch.Size({output_shape}).")]
+    GradShapeMismatch { index: usize, grad_shape: ShapeList, output_shape: ShapeList },
+    #[error("{0}")]
+    Autograd(String),
+
+    // Type errors: RuntimeError in PyTorch for kernels, TypeError for arguments.
+    #[error("\"{op}\" not implemented for '{}'", .dtype.scalar_type_name())]
+    NotImplementedForDType { op: &'static str, dtype: DType },
+    #[error("{op}: expected both inputs to have the same dtype, but got {lhs} and {rhs}")]
+    DTypeMismatch { op: &'static str, lhs: DType, rhs: DType },
+    #[error("result type {from} can't be cast to the desired output type {to}")]
+    CastInPlace { from: DType, to: DType },
+    #[error("a Tensor with {0} elements cannot be converted to Scalar")]
+    NotAScalar(usize),
+    #[error("{0}")]
+    Type(String),
+
+    // Argument values: ValueError.
+    #[error("{0}")]
+    Value(String),
+    // Anything else PyTorch reports as a RuntimeError.
+    #[error("{0}")]
+    Runtime(String),
+}
+
+impl Error {
+    pub fn runtime(msg: impl Into<String>) -> Self {
+        Error::Runtime(msg.into())
+    }
+    pub fn value(msg: impl Into<String>) -> Self {
+        Error::Value(msg.into())
+    }
+    pub fn type_error(msg: impl Into<String>) -> Self {
+        Error::Type(msg.into())
+    }
+    pub fn index(msg: impl Into<String>) -> Self {
+        Error::Index(msg.into())
+    }
+}

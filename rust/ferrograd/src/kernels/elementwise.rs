@@ -1,0 +1,101 @@
+//! Elementwise maps over one or two strided, broadcast inputs.
+
+use super::PARALLEL_THRESHOLD;
+use crate::error::{Error, Result};
+use crate::layout::{walk, Layout};
+use crate::storage::{Buffer, Element};
+use crate::tensor::Tensor;
+use rayon::prelude::*;
+
+fn typed<'a, T: Element>(buffer: &'a Buffer, t: &Tensor) -> Result<&'a [T]> {
+    T::slice(buffer).ok_or(Error::DTypeMismatch { op: "kernel", lhs: t.dtype(), rhs: T::DTYPE })
+}
+
+/// `f` applied to every element of `x`, in logical order.
+pub fn map<T: Element, U: Element>(x: &Tensor, f: impl Fn(T) -> U + Sync + Send) -> Result<Vec<U>> {
+    let buffer = x.storage().read();
+    let data = typed::<T>(&buffer, x)?;
+    let layout = x.layout();
+    if let Some(range) = layout.contiguous_range() {
+        let src = &data[range];
+        if src.len() >= PARALLEL_THRESHOLD {
+            return Ok(src.par_iter().map(|&v| f(v)).collect());
+        }
+        return Ok(src.iter().map(|&v| f(v)).collect());
+    }
+    let mut out = Vec::with_capacity(layout.numel());
+    layout.for_each_offset(|o| out.push(f(data[o])));
+    Ok(out)
+}
+
+/// `f` applied pairwise after broadcasting both inputs to `shape`.
+pub fn zip<T: Element, U: Element>(a: &Tensor, b: &Tensor, shape: &[usize], f: impl Fn(T, T) -> U + Sync + Send) -> Result<Vec<U>> {
+    let la = a.layout().broadcast_to(shape)?;
+    let lb = b.layout().broadcast_to(shape)?;
+    let (ga, gb) = (a.storage().read(), b.storage().read());
+    let (da, db) = (typed::<T>(&ga, a)?, typed::<T>(&gb, b)?);
+    zip_slices(da, &la, db, &lb, f)
+}
+
+fn zip_slices<T: Element, U: Element>(da: &[T], la: &Layout, db: &[T], lb: &Layout, f: impl Fn(T, T) -> U + Sync + Send) -> Result<Vec<U>> {
+    let n = la.numel();
+    match (la.contiguous_range(), lb.contiguous_range()) {
+        (Some(ra), Some(rb)) => {
+            let (sa, sb) = (&da[ra], &db[rb]);
+            if n >= PARALLEL_THRESHOLD {
+                return Ok(sa.par_iter().zip(sb.par_iter()).map(|(&x, &y)| f(x, y)).collect());
+            }
+            Ok(sa.iter().zip(sb.iter()).map(|(&x, &y)| f(x, y)).collect())
+        }
+        // A broadcast scalar against a contiguous operand: the common `x * 2` case.
+        (Some(ra), None) if lb.strides().iter().all(|&s| s == 0) => {
+            let y = db[lb.offset()];
+            let sa = &da[ra];
+            if n >= PARALLEL_THRESHOLD {
+                return Ok(sa.par_iter().map(|&x| f(x, y)).collect());
+            }
+            Ok(sa.iter().map(|&x| f(x, y)).collect())
+        }
+        (None, Some(rb)) if la.strides().iter().all(|&s| s == 0) => {
+            let x = da[la.offset()];
+            let sb = &db[rb];
+            if n >= PARALLEL_THRESHOLD {
+                return Ok(sb.par_iter().map(|&y| f(x, y)).collect());
+            }
+            Ok(sb.iter().map(|&y| f(x, y)).collect())
+        }
+        _ => {
+            let mut out = Vec::with_capacity(n);
+            walk(la.shape(), &[la.strides(), lb.strides()], &[la.offset(), lb.offset()], |[i, j]| out.push(f(da[i], db[j])));
+            Ok(out)
+        }
+    }
+}
+
+/// Writes `values` (logical order) into `dst`'s storage through its layout.
+pub fn write_into<T: Element>(dst: &Tensor, values: &[T]) -> Result<()> {
+    let mut buffer = dst.storage().write();
+    let data = T::slice_mut(&mut buffer).ok_or(Error::DTypeMismatch { op: "copy_", lhs: dst.dtype(), rhs: T::DTYPE })?;
+    let layout = dst.layout();
+    if let Some(range) = layout.contiguous_range() {
+        data[range].copy_from_slice(values);
+        return Ok(());
+    }
+    let mut i = 0;
+    layout.for_each_offset(|o| {
+        data[o] = values[i];
+        i += 1;
+    });
+    Ok(())
+}
+
+/// Converts every element to another element type (PyTorch's cast semantics:
+/// float -> int truncates, nonzero -> true).
+pub fn cast<T: Element, U: Element>(x: &Tensor) -> Result<Vec<U>> {
+    use crate::dtype::DType;
+    match U::DTYPE {
+        DType::Bool => map::<T, U>(x, |v| U::from_bool(v.to_bool())),
+        DType::I64 => map::<T, U>(x, |v| U::from_i64(v.to_i64())),
+        DType::F32 | DType::F64 => map::<T, U>(x, |v| U::from_f64(v.to_f64())),
+    }
+}

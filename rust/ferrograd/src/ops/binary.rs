@@ -1,0 +1,290 @@
+//! Binary arithmetic with broadcasting and PyTorch's type promotion:
+//! add, sub, rsub, mul, div, pow. Python numbers arrive as wrapped 0-d tensors.
+
+use super::{record, record_plain, BackwardCtx, Grads, Op, Saved};
+use crate::autograd::saved::SavedTensor;
+use crate::dtype::{DType, PromotionInput, Scalar};
+use crate::error::{Error, Result};
+use crate::kernels::elementwise::zip;
+use crate::layout::broadcast_shapes;
+use crate::storage::{Float, Numeric};
+use crate::tensor::Tensor;
+use crate::{with_float_type, with_numeric_type};
+use smallvec::smallvec;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Arith {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Pow,
+}
+
+impl Arith {
+    fn name(self) -> &'static str {
+        match self {
+            Arith::Add => "add",
+            Arith::Sub => "sub",
+            Arith::Mul => "mul",
+            Arith::Div => "div",
+            Arith::Pow => "pow",
+        }
+    }
+}
+
+pub(crate) fn promotion_input(t: &Tensor) -> PromotionInput {
+    if t.is_wrapped_number() {
+        PromotionInput::Number(t.dtype().category())
+    } else if t.ndim() == 0 {
+        PromotionInput::ZeroDim(t.dtype())
+    } else {
+        PromotionInput::Dimensioned(t.dtype())
+    }
+}
+
+pub(crate) fn result_dtype(a: &Tensor, b: &Tensor) -> DType {
+    crate::dtype::result_type(&[promotion_input(a), promotion_input(b)])
+}
+
+/// The forward computation alone: promote, broadcast, run the kernel.
+pub(crate) fn arith(kind: Arith, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let mut dtype = result_dtype(a, b);
+    if kind == Arith::Div {
+        dtype = dtype.to_floating();
+    }
+    if dtype == DType::Bool {
+        if kind == Arith::Sub {
+            return Err(Error::runtime("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead."));
+        }
+        // Bool + bool is logical or and bool * bool logical and: compute in int64, cast back.
+        let r = arith(kind, &a.cast(DType::I64)?, &b.cast(DType::I64)?)?;
+        return r.cast(DType::Bool);
+    }
+    let shape = broadcast_shapes(a.shape(), b.shape())?;
+    let (a, b) = (a.cast(dtype)?, b.cast(dtype)?);
+    let buffer = if dtype.is_floating_point() {
+        with_float_type!(dtype, kind.name(), T => T::into_buffer_vec(float_kernel::<T>(kind, &a, &b, &shape)?))
+    } else {
+        with_numeric_type!(dtype, kind.name(), T => T::into_buffer_vec(int_kernel::<T>(kind, &a, &b, &shape)?))
+    };
+    Tensor::from_buffer(buffer, &shape)
+}
+
+fn float_kernel<T: Float>(kind: Arith, a: &Tensor, b: &Tensor, shape: &[usize]) -> Result<Vec<T>> {
+    match kind {
+        Arith::Add => zip(a, b, shape, |x: T, y: T| x + y),
+        Arith::Sub => zip(a, b, shape, |x: T, y: T| x - y),
+        Arith::Mul => zip(a, b, shape, |x: T, y: T| x * y),
+        Arith::Div => zip(a, b, shape, |x: T, y: T| x / y),
+        Arith::Pow => zip(a, b, shape, |x: T, y: T| pow_float(x, y)),
+    }
+}
+
+/// Small integral exponents by multiplication, as PyTorch does, so x**2 is exact.
+#[inline]
+fn pow_float<T: Float>(x: T, y: T) -> T {
+    let e = y.to_f64();
+    if e == 2.0 {
+        x * x
+    } else if e == 3.0 {
+        x * x * x
+    } else if e == 1.0 {
+        x
+    } else if e == 0.5 {
+        x.sqrt()
+    } else if e == -1.0 {
+        T::ONE / x
+    } else {
+        x.powf(y)
+    }
+}
+
+fn int_kernel<T: Numeric>(kind: Arith, a: &Tensor, b: &Tensor, shape: &[usize]) -> Result<Vec<T>> {
+    match kind {
+        Arith::Add => zip(a, b, shape, |x: T, y: T| x.add(y)),
+        Arith::Sub => zip(a, b, shape, |x: T, y: T| x.sub(y)),
+        Arith::Mul => zip(a, b, shape, |x: T, y: T| x.mul(y)),
+        Arith::Pow => {
+            let invalid = std::sync::atomic::AtomicBool::new(false);
+            let r = zip(a, b, shape, |x: T, y: T| {
+                int_pow(x.to_i64(), y.to_i64()).map(T::from_i64).unwrap_or_else(|| {
+                    invalid.store(true, std::sync::atomic::Ordering::Relaxed);
+                    T::default()
+                })
+            })?;
+            if invalid.into_inner() {
+                return Err(Error::runtime("Integers to negative integer powers are not allowed."));
+            }
+            Ok(r)
+        }
+        Arith::Div => Err(Error::NotImplementedForDType { op: "div", dtype: T::DTYPE }),
+    }
+}
+
+fn int_pow(x: i64, e: i64) -> Option<i64> {
+    if e < 0 {
+        return match x {
+            1 => Some(1),
+            -1 => Some(if e % 2 == 0 { 1 } else { -1 }),
+            _ => None,
+        };
+    }
+    Some(x.wrapping_pow(e.min(u32::MAX as i64) as u32))
+}
+
+/// Helper so kernels can box their `Vec<T>` without naming the variant.
+trait IntoBufferVec: crate::storage::Element {
+    fn into_buffer_vec(v: Vec<Self>) -> crate::storage::Buffer {
+        Self::into_buffer(v)
+    }
+}
+impl<T: crate::storage::Element> IntoBufferVec for T {}
+
+// ---- the recorded ops ------------------------------------------------------
+
+impl Tensor {
+    pub fn add(&self, other: &Tensor) -> Result<Tensor> {
+        let out = arith(Arith::Add, self, other)?;
+        Ok(record_plain(Op::Add, &[self, other], out))
+    }
+
+    pub fn sub(&self, other: &Tensor) -> Result<Tensor> {
+        let out = arith(Arith::Sub, self, other)?;
+        Ok(record_plain(Op::Sub, &[self, other], out))
+    }
+
+    /// `value - self`.
+    pub fn rsub_scalar(&self, value: Scalar) -> Result<Tensor> {
+        let out = arith(Arith::Sub, &Tensor::wrapped_number(value), self)?;
+        Ok(record_plain(Op::Rsub, &[self], out))
+    }
+
+    pub fn mul(&self, other: &Tensor) -> Result<Tensor> {
+        let out = arith(Arith::Mul, self, other)?;
+        Ok(record(Op::Mul, &[self, other], out, |needs, _| save_other(needs, self, other)))
+    }
+
+    pub fn div(&self, other: &Tensor) -> Result<Tensor> {
+        let out = arith(Arith::Div, self, other)?;
+        // d/da needs b; d/db needs a and b.
+        Ok(record(Op::Div, &[self, other], out, |needs, _| {
+            smallvec![needs[1].then(|| SavedTensor::input(self)), (needs[0] || needs[1]).then(|| SavedTensor::input(other))]
+        }))
+    }
+
+    pub fn add_scalar(&self, value: Scalar) -> Result<Tensor> {
+        self.add(&Tensor::wrapped_number(value))
+    }
+    pub fn sub_scalar(&self, value: Scalar) -> Result<Tensor> {
+        self.sub(&Tensor::wrapped_number(value))
+    }
+    pub fn mul_scalar(&self, value: Scalar) -> Result<Tensor> {
+        self.mul(&Tensor::wrapped_number(value))
+    }
+    pub fn div_scalar(&self, value: Scalar) -> Result<Tensor> {
+        self.div(&Tensor::wrapped_number(value))
+    }
+
+    /// `self ** exponent` for a number exponent (PowBackward0).
+    pub fn pow_scalar(&self, exponent: Scalar) -> Result<Tensor> {
+        let out = arith(Arith::Pow, self, &Tensor::wrapped_number(exponent))?;
+        Ok(record(Op::PowScalarExponent(exponent.to_f64()), &[self], out, |_, _| smallvec![Some(SavedTensor::input(self))]))
+    }
+
+    /// `self ** exponent` for a tensor exponent (PowBackward1).
+    pub fn pow(&self, exponent: &Tensor) -> Result<Tensor> {
+        let out = arith(Arith::Pow, self, exponent)?;
+        Ok(record(Op::PowTensor, &[self, exponent], out, |_, out| {
+            smallvec![Some(SavedTensor::input(self)), Some(SavedTensor::input(exponent)), Some(SavedTensor::output(out))]
+        }))
+    }
+
+    /// `base ** self` for a number base (PowBackward2).
+    pub fn rpow_scalar(&self, base: Scalar) -> Result<Tensor> {
+        let out = arith(Arith::Pow, &Tensor::wrapped_number(base), self)?;
+        Ok(record(Op::PowScalarBase(base.to_f64()), &[self], out, |_, out| smallvec![Some(SavedTensor::output(out))]))
+    }
+}
+
+/// For a product: each input's gradient needs the other input.
+fn save_other(needs: &[bool], a: &Tensor, b: &Tensor) -> Saved {
+    smallvec![needs[1].then(|| SavedTensor::input(a)), needs[0].then(|| SavedTensor::input(b))]
+}
+
+// ---- derivatives -----------------------------------------------------------
+// Shapes and dtypes of the returned gradients are fixed up by the engine
+// (summed over broadcast dims, cast to the input's dtype).
+
+pub(super) fn add_backward(ctx: &BackwardCtx) -> Result<Grads> {
+    let g = ctx.grad();
+    Ok(smallvec![ctx.needs(0).then(|| g.clone()), ctx.needs(1).then(|| g.clone())])
+}
+
+pub(super) fn sub_backward(ctx: &BackwardCtx) -> Result<Grads> {
+    let g = ctx.grad();
+    Ok(smallvec![ctx.needs(0).then(|| g.clone()), ctx.grad_for(1, || g.neg())?])
+}
+
+pub(super) fn rsub_backward(ctx: &BackwardCtx) -> Result<Grads> {
+    Ok(smallvec![ctx.grad_for(0, || ctx.grad().neg())?])
+}
+
+/// d(a*b) = g*b, g*a
+pub(super) fn mul_backward(ctx: &BackwardCtx) -> Result<Grads> {
+    let g = ctx.grad();
+    Ok(smallvec![ctx.grad_for(0, || g.mul(ctx.saved(1)?))?, ctx.grad_for(1, || g.mul(ctx.saved(0)?))?])
+}
+
+/// d(a/b) = g/b, -g*a/b²
+pub(super) fn div_backward(ctx: &BackwardCtx) -> Result<Grads> {
+    let g = ctx.grad();
+    let b = ctx.saved(1)?;
+    Ok(smallvec![
+        ctx.grad_for(0, || g.div(b))?,
+        ctx.grad_for(1, || g.neg()?.mul(ctx.saved(0)?)?.div(&b.mul(b)?))?
+    ])
+}
+
+/// d(x^e) = g * e * x^(e-1); zero when e == 0 (PyTorch masks it).
+pub(super) fn pow_scalar_exponent_backward(ctx: &BackwardCtx, e: f64) -> Result<Grads> {
+    let g = ctx.grad();
+    ctx.grad_for(0, || {
+        if e == 0.0 {
+            return g.mul_scalar(Scalar::Float(0.0));
+        }
+        let x = ctx.saved(0)?;
+        g.mul(&x.pow_scalar(Scalar::Float(e - 1.0))?.mul_scalar(Scalar::Float(e))?)
+    })
+    .map(|g| smallvec![g])
+}
+
+/// d(x^y) = g * y * x^(y-1) for x; g * x^y * ln(x) for y, taken as 0 where x == 0 and y >= 0.
+pub(super) fn pow_tensor_backward(ctx: &BackwardCtx) -> Result<Grads> {
+    let g = ctx.grad();
+    let (x, y) = (ctx.saved(0)?, ctx.saved(1)?);
+    let dx = ctx.grad_for(0, || {
+        let y_minus_one = y.sub_scalar(Scalar::Int(1))?;
+        g.mul(&y.mul(&x.pow(&y_minus_one)?)?)
+    })?;
+    let dy = ctx.grad_for(1, || {
+        let result = ctx.saved(2)?;
+        let d = g.mul(&result.mul(&x.log()?)?)?;
+        let mask = x.eq_scalar(Scalar::Float(0.0))?.logical_and(&y.ge_scalar(Scalar::Float(0.0))?)?;
+        d.masked_fill_scalar(&mask, Scalar::Float(0.0))
+    })?;
+    Ok(smallvec![dx, dy])
+}
+
+/// d(b^x) = g * b^x * ln(b); zero everywhere for b == 0 and x >= 0 (PyTorch's choice).
+pub(super) fn pow_scalar_base_backward(ctx: &BackwardCtx, base: f64) -> Result<Grads> {
+    let g = ctx.grad();
+    ctx.grad_for(0, || {
+        let result = ctx.saved(0)?;
+        if base == 0.0 {
+            return g.mul_scalar(Scalar::Float(0.0));
+        }
+        g.mul(&result.mul_scalar(Scalar::Float(base.ln()))?)
+    })
+    .map(|g| smallvec![g])
+}

@@ -1,0 +1,46 @@
+//! dtype conversion. `cast` is the plain kernel used inside other ops;
+//! `to_dtype` is the user-facing, recorded conversion (ToCopyBackward0).
+
+use super::{record_plain, BackwardCtx, Grads, Op};
+use crate::dtype::DType;
+use crate::error::Result;
+use crate::kernels::elementwise::cast;
+use crate::storage::Element;
+use crate::tensor::Tensor;
+use crate::with_any_type;
+use smallvec::smallvec;
+
+impl Tensor {
+    /// The same values as `dtype`, without history; returns `self` when nothing changes.
+    pub fn cast(&self, dtype: DType) -> Result<Tensor> {
+        if self.dtype() == dtype {
+            return Ok(self.clone());
+        }
+        let buffer = with_any_type!(self.dtype(), S => with_any_type!(dtype, D => D::into_buffer(cast::<S, D>(self)?)));
+        Tensor::from_buffer(buffer, self.shape())
+    }
+
+    /// `tensor.to(dtype)`: a differentiable copy when the dtype changes, `self` otherwise.
+    pub fn to_dtype(&self, dtype: DType) -> Result<Tensor> {
+        if self.dtype() == dtype {
+            return Ok(self.clone());
+        }
+        let out = self.cast(dtype)?;
+        if !dtype.is_floating_point() {
+            return Ok(out);
+        }
+        Ok(record_plain(Op::ToCopy, &[self], out))
+    }
+
+    /// A contiguous copy with the same history semantics as PyTorch's `clone()`.
+    pub fn clone_tensor(&self) -> Result<Tensor> {
+        let buffer = with_any_type!(self.dtype(), T => T::into_buffer(self.to_vec::<T>()?));
+        let out = Tensor::from_buffer(buffer, self.shape())?;
+        Ok(record_plain(Op::Clone, &[self], out))
+    }
+}
+
+/// Gradient passes through unchanged; the engine casts it back to the input dtype.
+pub(super) fn identity_backward(ctx: &BackwardCtx) -> Result<Grads> {
+    Ok(smallvec![ctx.needs(0).then(|| ctx.grad().clone())])
+}

@@ -1,0 +1,103 @@
+//! Comparisons and masks. Comparisons return bool tensors and are not
+//! differentiable; `masked_fill` is, and its backward sits below it.
+
+use super::binary::result_dtype;
+use super::{record, BackwardCtx, Grads, Op};
+use crate::autograd::saved::SavedTensor;
+use crate::dtype::{DType, Scalar};
+use crate::error::{Error, Result};
+use crate::kernels::elementwise::zip;
+use crate::layout::broadcast_shapes;
+use crate::storage::Element;
+use crate::tensor::Tensor;
+use crate::with_any_type;
+use smallvec::smallvec;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Comparison {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Comparison {
+    #[inline]
+    fn test<T: PartialOrd>(self, x: T, y: T) -> bool {
+        match self {
+            Comparison::Eq => x == y,
+            Comparison::Ne => x != y,
+            Comparison::Lt => x < y,
+            Comparison::Le => x <= y,
+            Comparison::Gt => x > y,
+            Comparison::Ge => x >= y,
+        }
+    }
+}
+
+impl Tensor {
+    pub fn compare(&self, other: &Tensor, cmp: Comparison) -> Result<Tensor> {
+        let dtype = result_dtype(self, other);
+        let shape = broadcast_shapes(self.shape(), other.shape())?;
+        let (a, b) = (self.cast(dtype)?, other.cast(dtype)?);
+        let out: Vec<bool> = with_any_type!(dtype, T => zip(&a, &b, &shape, |x: T, y: T| cmp.test(x, y))?);
+        Tensor::from_vec(out, &shape)
+    }
+
+    pub fn compare_scalar(&self, value: Scalar, cmp: Comparison) -> Result<Tensor> {
+        self.compare(&Tensor::wrapped_number(value), cmp)
+    }
+
+    pub fn eq_scalar(&self, value: Scalar) -> Result<Tensor> {
+        self.compare_scalar(value, Comparison::Eq)
+    }
+
+    pub fn ge_scalar(&self, value: Scalar) -> Result<Tensor> {
+        self.compare_scalar(value, Comparison::Ge)
+    }
+
+    pub fn logical_and(&self, other: &Tensor) -> Result<Tensor> {
+        let shape = broadcast_shapes(self.shape(), other.shape())?;
+        let (a, b) = (self.cast(DType::Bool)?, other.cast(DType::Bool)?);
+        Tensor::from_vec(zip(&a, &b, &shape, |x: bool, y: bool| x && y)?, &shape)
+    }
+
+    /// `value` where `mask` is true, else `self` (out of place).
+    pub fn masked_fill_scalar(&self, mask: &Tensor, value: Scalar) -> Result<Tensor> {
+        if mask.dtype() != DType::Bool {
+            return Err(Error::runtime(format!("masked_fill_ only supports boolean masks, but got mask with dtype {}", mask.dtype())));
+        }
+        let shape = broadcast_shapes(self.shape(), mask.shape())?;
+        if shape.as_slice() != self.shape() {
+            return Err(Error::runtime(format!(
+                "masked_fill: the shape of the mask {:?} must be broadcastable to the shape of the tensor {:?}",
+                mask.shape(),
+                self.shape()
+            )));
+        }
+        let mask_b = mask.layout().broadcast_to(&shape)?;
+        let mask_view = mask.view_with_layout(mask_b);
+        let flags: Vec<bool> = mask_view.to_vec()?;
+        let buffer = with_any_type!(self.dtype(), T => {
+            let fill = T::from_f64(value.to_f64());
+            let mut values: Vec<T> = self.to_vec()?;
+            for (v, &m) in values.iter_mut().zip(flags.iter()) {
+                if m {
+                    *v = fill;
+                }
+            }
+            T::into_buffer(values)
+        });
+        let out = Tensor::from_buffer(buffer, &shape)?;
+        Ok(record(Op::MaskedFill, &[self], out, |_, _| smallvec![Some(SavedTensor::input(mask))]))
+    }
+}
+
+/// Gradient passes where the mask was false.
+pub(super) fn masked_fill_backward(ctx: &BackwardCtx) -> Result<Grads> {
+    let mask = ctx.saved(0)?;
+    Ok(smallvec![ctx.grad_for(0, || ctx.grad().masked_fill_scalar(mask, Scalar::Float(0.0)))?])
+}
+

@@ -1,0 +1,101 @@
+//! Factories: zeros, ones, full, arange, linspace, rand, randn.
+
+use crate::dtype::{DType, Scalar};
+use crate::error::{Error, Result};
+use crate::random::default_generator;
+use crate::storage::Buffer;
+use crate::tensor::Tensor;
+
+impl Tensor {
+    pub fn zeros(shape: &[usize], dtype: DType) -> Tensor {
+        Tensor::full_unchecked(shape, Scalar::Int(0), dtype)
+    }
+
+    pub fn ones(shape: &[usize], dtype: DType) -> Tensor {
+        Tensor::full_unchecked(shape, Scalar::Int(1), dtype)
+    }
+
+    pub fn full(shape: &[usize], value: Scalar, dtype: DType) -> Tensor {
+        Tensor::full_unchecked(shape, value, dtype)
+    }
+
+    /// Values from `start` toward `end` (exclusive) by `step`, as `torch.arange`.
+    pub fn arange(start: f64, end: f64, step: f64, dtype: DType) -> Result<Tensor> {
+        if step == 0.0 {
+            return Err(Error::runtime("step must be nonzero"));
+        }
+        if !(start.is_finite() && end.is_finite()) {
+            return Err(Error::runtime(format!("unsupported range: {start} -> {end}")));
+        }
+        if (step > 0.0 && end < start) || (step < 0.0 && end > start) {
+            return Err(Error::runtime("upper bound and larger bound inconsistent with step sign"));
+        }
+        let n = ((end - start) / step).ceil().max(0.0) as usize;
+        let buffer = match dtype {
+            DType::I64 => Buffer::I64((0..n).map(|i| (start + i as f64 * step) as i64).collect()),
+            DType::F32 => Buffer::F32((0..n).map(|i| (start + i as f64 * step) as f32).collect()),
+            DType::F64 => Buffer::F64((0..n).map(|i| start + i as f64 * step).collect()),
+            DType::Bool => return Err(Error::NotImplementedForDType { op: "arange_cpu", dtype }),
+        };
+        Tensor::from_buffer(buffer, &[n])
+    }
+
+    /// `steps` evenly spaced values from `start` to `end` inclusive. PyTorch fills
+    /// the first half from the start and the second half from the end.
+    pub fn linspace(start: f64, end: f64, steps: usize, dtype: DType) -> Result<Tensor> {
+        let step = if steps > 1 { (end - start) / (steps - 1) as f64 } else { 0.0 };
+        let half = steps / 2;
+        let value = |i: usize| if i < half { start + step * i as f64 } else { end - step * (steps - 1 - i) as f64 };
+        let buffer = match dtype {
+            DType::F32 => {
+                // Computed in float32, as PyTorch does for a float32 result.
+                let (s, e, st) = (start as f32, end as f32, step as f32);
+                Buffer::F32((0..steps).map(|i| if i < half { s + st * i as f32 } else { e - st * (steps - 1 - i) as f32 }).collect())
+            }
+            DType::F64 => Buffer::F64((0..steps).map(value).collect()),
+            DType::I64 => Buffer::I64((0..steps).map(|i| value(i) as i64).collect()),
+            DType::Bool => return Err(Error::NotImplementedForDType { op: "linspace_cpu", dtype }),
+        };
+        Tensor::from_buffer(buffer, &[steps])
+    }
+
+    /// Uniform on [0, 1) from the default generator.
+    pub fn rand(shape: &[usize], dtype: DType) -> Result<Tensor> {
+        let n = crate::layout::numel(shape);
+        let mut g = default_generator().lock();
+        let buffer = match dtype {
+            DType::F32 => {
+                let mut v = vec![0f32; n];
+                g.fill_uniform_f32(&mut v, 0.0, 1.0);
+                Buffer::F32(v)
+            }
+            DType::F64 => {
+                let mut v = vec![0f64; n];
+                g.fill_uniform_f64(&mut v, 0.0, 1.0);
+                Buffer::F64(v)
+            }
+            other => return Err(Error::NotImplementedForDType { op: "check_uniform_bounds", dtype: other }),
+        };
+        Tensor::from_buffer(buffer, shape)
+    }
+
+    /// Standard normal from the default generator.
+    pub fn randn(shape: &[usize], dtype: DType) -> Result<Tensor> {
+        let n = crate::layout::numel(shape);
+        let mut g = default_generator().lock();
+        let buffer = match dtype {
+            DType::F32 => {
+                let mut v = vec![0f32; n];
+                g.fill_normal_f32(&mut v, 0.0, 1.0);
+                Buffer::F32(v)
+            }
+            DType::F64 => {
+                let mut v = vec![0f64; n];
+                g.fill_normal_f64(&mut v, 0.0, 1.0);
+                Buffer::F64(v)
+            }
+            other => return Err(Error::NotImplementedForDType { op: "normal_kernel_cpu", dtype: other }),
+        };
+        Tensor::from_buffer(buffer, shape)
+    }
+}

@@ -1,0 +1,116 @@
+//! In-place updates. PyTorch's rules: a leaf that requires grad may only be
+//! changed under no_grad; a non-leaf changed in place takes the op as its new
+//! grad_fn; every change bumps the storage version so stale saved tensors are
+//! caught at backward time.
+
+use super::{record_plain, should_record, BackwardCtx, Grads, Op};
+use crate::autograd::mode::is_grad_enabled;
+use crate::dtype::Scalar;
+use crate::error::{Error, Result, ShapeList};
+use crate::kernels::elementwise::write_into;
+use crate::layout::broadcast_shapes;
+use crate::tensor::Tensor;
+use crate::with_any_type;
+use smallvec::smallvec;
+
+impl Tensor {
+    fn check_inplace(&self) -> Result<()> {
+        if self.requires_grad() && self.is_leaf() && is_grad_enabled() {
+            return Err(Error::LeafInPlace);
+        }
+        Ok(())
+    }
+
+    /// Writes `values` (same shape, any dtype) into this tensor's storage.
+    fn overwrite(&self, values: &Tensor) -> Result<()> {
+        let values = values.cast(self.dtype())?;
+        with_any_type!(self.dtype(), T => write_into::<T>(self, &values.to_vec::<T>()?)?);
+        self.storage().bump_version();
+        Ok(())
+    }
+
+    /// Runs `op(self, other)` out of place, then stores the result into self
+    /// and, if it was recorded, adopts its history.
+    fn update_with(&self, other: &Tensor, saves_self: bool, op: impl FnOnce(&Tensor, &Tensor) -> Result<Tensor>) -> Result<()> {
+        self.check_inplace()?;
+        // Ops that save `self` for backward must see its value before the write.
+        let before = if saves_self && should_record(&[self, other]) { self.clone_tensor()? } else { self.clone() };
+        let result = op(&before, other)?;
+        let target = broadcast_shapes(self.shape(), result.shape())?;
+        if target.as_slice() != self.shape() || result.shape() != self.shape() {
+            return Err(Error::runtime(format!(
+                "output with shape {} doesn't match the broadcast shape {}",
+                ShapeList(self.shape().to_vec()),
+                ShapeList(target.to_vec())
+            )));
+        }
+        if result.dtype().category() > self.dtype().category() {
+            return Err(Error::CastInPlace { from: result.dtype(), to: self.dtype() });
+        }
+        self.overwrite(&result)?;
+        if let Some(node) = result.grad_fn() {
+            self.set_history(node, result.output_nr());
+        }
+        Ok(())
+    }
+
+    pub fn add_(&self, other: &Tensor) -> Result<()> {
+        self.update_with(other, false, |a, b| a.add(b))
+    }
+    pub fn sub_(&self, other: &Tensor) -> Result<()> {
+        self.update_with(other, false, |a, b| a.sub(b))
+    }
+    pub fn mul_(&self, other: &Tensor) -> Result<()> {
+        self.update_with(other, true, |a, b| a.mul(b))
+    }
+    pub fn div_(&self, other: &Tensor) -> Result<()> {
+        self.update_with(other, true, |a, b| a.div(b))
+    }
+
+    /// Sets every element to `value` (FillBackward0: the old values get no gradient).
+    pub fn fill_(&self, value: Scalar) -> Result<()> {
+        self.fill_named(value, Op::Fill)
+    }
+
+    pub fn zero_(&self) -> Result<()> {
+        self.fill_named(Scalar::Int(0), Op::Zero)
+    }
+
+    fn fill_named(&self, value: Scalar, op: Op) -> Result<()> {
+        self.check_inplace()?;
+        let filled = Tensor::full_unchecked(self.shape(), value, self.dtype());
+        self.overwrite(&filled)?;
+        if should_record(&[self]) {
+            let result = record_plain(op, &[self], filled);
+            if let Some(node) = result.grad_fn() {
+                self.set_history(node, 0);
+            }
+        }
+        Ok(())
+    }
+
+    /// Copies `src` (broadcast to this shape, cast to this dtype) into self.
+    pub fn copy_(&self, src: &Tensor) -> Result<()> {
+        self.check_inplace()?;
+        let expanded = src.expand(self.shape())?;
+        self.overwrite(&expanded)?;
+        if should_record(&[self, src]) {
+            let result = record_plain(Op::Copy, &[self, src], self.detach());
+            if let Some(node) = result.grad_fn() {
+                self.set_history(node, 0);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The overwritten values get no gradient.
+pub(super) fn fill_backward(ctx: &BackwardCtx) -> Result<Grads> {
+    Ok(smallvec![ctx.grad_for(0, || ctx.grad().mul_scalar(Scalar::Int(0)))?])
+}
+
+/// The old value of self gets zero; the source gets the gradient (summed to its shape by the engine).
+pub(super) fn copy_backward(ctx: &BackwardCtx) -> Result<Grads> {
+    let g = ctx.grad();
+    Ok(smallvec![ctx.grad_for(0, || g.mul_scalar(Scalar::Int(0)))?, ctx.needs(1).then(|| g.clone())])
+}

@@ -1,0 +1,220 @@
+//! Differentiable operations. Each module holds a family of ops with every
+//! forward beside its backward; this file is the table the engine dispatches
+//! on: one `Op` variant per recorded function, its PyTorch name, and which
+//! backward formula runs it.
+
+pub mod binary;
+pub mod cast;
+pub mod compare;
+pub mod creation;
+pub mod inplace;
+pub mod linalg;
+pub mod reduce;
+pub mod shape;
+pub mod unary;
+
+use crate::autograd::graph::{create_node, InputMeta};
+use crate::autograd::mode::is_grad_enabled;
+use crate::autograd::saved::SavedTensor;
+use crate::error::{Error, Result};
+use crate::layout::Shape;
+use crate::tensor::{Tensor, WeakTensor};
+use smallvec::SmallVec;
+
+/// One gradient per differentiable input; `None` where no gradient is needed.
+pub type Grads = SmallVec<[Option<Tensor>; 2]>;
+/// Tensors an op keeps for backward, by position; `None` where not needed.
+pub type Saved = SmallVec<[Option<SavedTensor>; 2]>;
+
+#[derive(Clone, Debug)]
+pub enum Op {
+    /// A leaf's sink: adds incoming gradients into `.grad`.
+    AccumulateGrad(WeakTensor),
+    Add,
+    Sub,
+    /// `scalar - tensor`.
+    Rsub,
+    Mul,
+    Div,
+    Neg,
+    Reciprocal,
+    /// `tensor ** number`.
+    PowScalarExponent(f64),
+    /// `tensor ** tensor`.
+    PowTensor,
+    /// `number ** tensor`.
+    PowScalarBase(f64),
+    Exp,
+    Log,
+    Sqrt,
+    Tanh,
+    Sigmoid,
+    Relu,
+    Abs,
+    Sign,
+    Sum,
+    SumDim { dims: Shape, keepdim: bool },
+    Mean { numel: usize },
+    MeanDim { dims: Shape, keepdim: bool, count: usize },
+    Mm,
+    MaskedFill,
+    Fill,
+    Zero,
+    Copy,
+    ToCopy,
+    Clone,
+    Expand,
+    View,
+    Transpose(usize, usize),
+    Permute(Shape),
+    Unsqueeze(usize),
+    Squeeze,
+    Select { dim: usize, index: usize },
+    SelectEmbed { dim: usize, index: usize },
+}
+
+impl Op {
+    /// The class name PyTorch gives this node's `grad_fn`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::AccumulateGrad(_) => "AccumulateGrad",
+            Op::Add => "AddBackward0",
+            Op::Sub => "SubBackward0",
+            Op::Rsub => "RsubBackward1",
+            Op::Mul => "MulBackward0",
+            Op::Div => "DivBackward0",
+            Op::Neg => "NegBackward0",
+            Op::Reciprocal => "ReciprocalBackward0",
+            Op::PowScalarExponent(_) => "PowBackward0",
+            Op::PowTensor => "PowBackward1",
+            Op::PowScalarBase(_) => "PowBackward2",
+            Op::Exp => "ExpBackward0",
+            Op::Log => "LogBackward0",
+            Op::Sqrt => "SqrtBackward0",
+            Op::Tanh => "TanhBackward0",
+            Op::Sigmoid => "SigmoidBackward0",
+            Op::Relu => "ReluBackward0",
+            Op::Abs => "AbsBackward0",
+            Op::Sign => "SignBackward0",
+            Op::Sum => "SumBackward0",
+            Op::SumDim { .. } => "SumBackward1",
+            Op::Mean { .. } => "MeanBackward0",
+            Op::MeanDim { .. } => "MeanBackward1",
+            Op::Mm => "MmBackward0",
+            Op::MaskedFill => "MaskedFillBackward0",
+            Op::Fill => "FillBackward0",
+            Op::Zero => "ZeroBackward0",
+            Op::Copy => "CopyBackwards",
+            Op::ToCopy => "ToCopyBackward0",
+            Op::Clone => "CloneBackward0",
+            Op::Expand => "ExpandBackward0",
+            Op::View => "ViewBackward0",
+            Op::Transpose(..) => "TransposeBackward0",
+            Op::Permute(_) => "PermuteBackward0",
+            Op::Unsqueeze(_) => "UnsqueezeBackward0",
+            Op::Squeeze => "SqueezeBackward0",
+            Op::Select { .. } => "SelectBackward0",
+            Op::SelectEmbed { .. } => "SelectBackwardBackward0",
+        }
+    }
+
+    /// Runs this op's derivative formula.
+    pub(crate) fn backward(&self, ctx: &BackwardCtx) -> Result<Grads> {
+        match self {
+            Op::AccumulateGrad(_) => Err(Error::Autograd("AccumulateGrad has no backward formula".into())),
+            Op::Add => binary::add_backward(ctx),
+            Op::Sub => binary::sub_backward(ctx),
+            Op::Rsub => binary::rsub_backward(ctx),
+            Op::Mul => binary::mul_backward(ctx),
+            Op::Div => binary::div_backward(ctx),
+            Op::PowScalarExponent(e) => binary::pow_scalar_exponent_backward(ctx, *e),
+            Op::PowTensor => binary::pow_tensor_backward(ctx),
+            Op::PowScalarBase(b) => binary::pow_scalar_base_backward(ctx, *b),
+            Op::Neg => unary::neg_backward(ctx),
+            Op::Reciprocal => unary::reciprocal_backward(ctx),
+            Op::Exp => unary::exp_backward(ctx),
+            Op::Log => unary::log_backward(ctx),
+            Op::Sqrt => unary::sqrt_backward(ctx),
+            Op::Tanh => unary::tanh_backward(ctx),
+            Op::Sigmoid => unary::sigmoid_backward(ctx),
+            Op::Relu => unary::relu_backward(ctx),
+            Op::Abs => unary::abs_backward(ctx),
+            Op::Sign => unary::sign_backward(ctx),
+            Op::Sum => reduce::sum_backward(ctx),
+            Op::SumDim { dims, keepdim } => reduce::sum_dim_backward(ctx, dims, *keepdim),
+            Op::Mean { numel } => reduce::mean_backward(ctx, *numel),
+            Op::MeanDim { dims, keepdim, count } => reduce::mean_dim_backward(ctx, dims, *keepdim, *count),
+            Op::Mm => linalg::mm_backward(ctx),
+            Op::MaskedFill => compare::masked_fill_backward(ctx),
+            Op::Fill | Op::Zero => inplace::fill_backward(ctx),
+            Op::Copy => inplace::copy_backward(ctx),
+            Op::ToCopy | Op::Clone => cast::identity_backward(ctx),
+            Op::Expand => shape::expand_backward(ctx),
+            Op::View | Op::Squeeze | Op::Unsqueeze(_) => shape::view_backward(ctx),
+            Op::Transpose(d0, d1) => shape::transpose_backward(ctx, *d0, *d1),
+            Op::Permute(dims) => shape::permute_backward(ctx, dims),
+            Op::Select { dim, index } => shape::select_backward(ctx, *dim, *index),
+            Op::SelectEmbed { dim, index } => shape::select_embed_backward(ctx, *dim, *index),
+        }
+    }
+}
+
+/// What a backward formula sees.
+pub struct BackwardCtx<'a> {
+    pub saved: &'a [Option<Tensor>],
+    /// Gradient for each output of the node; the engine fills missing ones with zeros.
+    pub grads: &'a [Tensor],
+    /// Per input: does it need a gradient.
+    pub needs: &'a [bool],
+    pub inputs: &'a [InputMeta],
+    /// Building a differentiable backward (create_graph=True): use composite
+    /// tensor ops rather than fused kernels.
+    pub create_graph: bool,
+}
+
+impl BackwardCtx<'_> {
+    pub fn grad(&self) -> &Tensor {
+        &self.grads[0]
+    }
+    pub fn saved(&self, i: usize) -> Result<&Tensor> {
+        self.saved.get(i).and_then(|s| s.as_ref()).ok_or(Error::GraphFreed)
+    }
+    pub fn needs(&self, i: usize) -> bool {
+        self.needs.get(i).copied().unwrap_or(false)
+    }
+    /// `Some(f())` when input `i` needs a gradient.
+    pub fn grad_for(&self, i: usize, f: impl FnOnce() -> Result<Tensor>) -> Result<Option<Tensor>> {
+        if self.needs(i) {
+            f().map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+/// Does recording an op with these inputs build a graph node?
+#[inline]
+pub(crate) fn should_record(inputs: &[&Tensor]) -> bool {
+    inputs.iter().any(|t| t.requires_grad()) && is_grad_enabled()
+}
+
+/// Makes `out` the result of `op` applied to `inputs` in the graph, when
+/// grad mode is on and an input requires grad. `save` is told which inputs
+/// need gradients so it keeps only what their formulas read.
+pub(crate) fn record(op: Op, inputs: &[&Tensor], out: Tensor, save: impl FnOnce(&[bool], &Tensor) -> Saved) -> Tensor {
+    if !should_record(inputs) {
+        return out;
+    }
+    let next: SmallVec<[_; 2]> = inputs.iter().map(|t| t.gradient_edge()).collect();
+    let needs: SmallVec<[bool; 2]> = next.iter().map(|e| e.is_some()).collect();
+    let meta = inputs.iter().map(|t| InputMeta { shape: t.shape().into(), dtype: t.dtype() }).collect();
+    let saved = save(&needs, &out);
+    let node = create_node(op, next, meta, saved, 1);
+    out.set_history(node, 0);
+    out
+}
+
+/// `record` for ops that save nothing.
+pub(crate) fn record_plain(op: Op, inputs: &[&Tensor], out: Tensor) -> Tensor {
+    record(op, inputs, out, |_, _| SmallVec::new())
+}

@@ -1,0 +1,283 @@
+//! Reference-counted CPU buffers. Views share one `Storage`; in-place ops bump
+//! its version counter so autograd can detect a saved tensor that changed.
+
+use crate::dtype::DType;
+use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+#[derive(Clone, Debug)]
+pub enum Buffer {
+    Bool(Vec<bool>),
+    I64(Vec<i64>),
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+}
+
+impl Buffer {
+    pub fn dtype(&self) -> DType {
+        match self {
+            Buffer::Bool(_) => DType::Bool,
+            Buffer::I64(_) => DType::I64,
+            Buffer::F32(_) => DType::F32,
+            Buffer::F64(_) => DType::F64,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Buffer::Bool(v) => v.len(),
+            Buffer::I64(v) => v.len(),
+            Buffer::F32(v) => v.len(),
+            Buffer::F64(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn zeros(dtype: DType, len: usize) -> Buffer {
+        match dtype {
+            DType::Bool => Buffer::Bool(vec![false; len]),
+            DType::I64 => Buffer::I64(vec![0; len]),
+            DType::F32 => Buffer::F32(vec![0.0; len]),
+            DType::F64 => Buffer::F64(vec![0.0; len]),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct StorageInner {
+    buffer: RwLock<Buffer>,
+    version: AtomicU32,
+}
+
+#[derive(Clone, Debug)]
+pub struct Storage(Arc<StorageInner>);
+
+impl Storage {
+    pub fn new(buffer: Buffer) -> Self {
+        Storage(Arc::new(StorageInner { buffer: RwLock::new(buffer), version: AtomicU32::new(0) }))
+    }
+
+    /// Recursive read: two operands of one op may share a storage.
+    pub fn read(&self) -> RwLockReadGuard<'_, Buffer> {
+        self.0.buffer.read_recursive()
+    }
+
+    pub fn write(&self) -> RwLockWriteGuard<'_, Buffer> {
+        self.0.buffer.write()
+    }
+
+    pub fn version(&self) -> u32 {
+        self.0.version.load(Ordering::Acquire)
+    }
+
+    pub fn bump_version(&self) {
+        self.0.version.fetch_add(1, Ordering::AcqRel);
+    }
+
+    pub fn same(&self, other: &Storage) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// True when no other tensor or view holds this storage.
+    pub fn is_unique(&self) -> bool {
+        Arc::strong_count(&self.0) == 1
+    }
+
+    pub fn ptr_id(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
+    }
+}
+
+/// A type that can live in a `Buffer`. Kernels are generic over it.
+pub trait Element: Copy + Send + Sync + PartialOrd + Default + std::fmt::Debug + 'static {
+    const DTYPE: DType;
+    fn slice(buffer: &Buffer) -> Option<&[Self]>;
+    fn slice_mut(buffer: &mut Buffer) -> Option<&mut [Self]>;
+    fn into_buffer(values: Vec<Self>) -> Buffer;
+    fn from_f64(v: f64) -> Self;
+    fn to_f64(self) -> f64;
+    fn from_i64(v: i64) -> Self;
+    fn to_i64(self) -> i64;
+    fn from_bool(v: bool) -> Self;
+    fn to_bool(self) -> bool;
+}
+
+macro_rules! element {
+    ($t:ty, $variant:ident, $from_f64:expr, $to_f64:expr, $from_i64:expr, $to_i64:expr, $from_bool:expr, $to_bool:expr) => {
+        impl Element for $t {
+            const DTYPE: DType = DType::$variant;
+            #[inline]
+            fn slice(buffer: &Buffer) -> Option<&[Self]> {
+                match buffer {
+                    Buffer::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+            #[inline]
+            fn slice_mut(buffer: &mut Buffer) -> Option<&mut [Self]> {
+                match buffer {
+                    Buffer::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+            #[inline]
+            fn into_buffer(values: Vec<Self>) -> Buffer {
+                Buffer::$variant(values)
+            }
+            #[inline]
+            fn from_f64(v: f64) -> Self {
+                $from_f64(v)
+            }
+            #[inline]
+            fn to_f64(self) -> f64 {
+                $to_f64(self)
+            }
+            #[inline]
+            fn from_i64(v: i64) -> Self {
+                $from_i64(v)
+            }
+            #[inline]
+            fn to_i64(self) -> i64 {
+                $to_i64(self)
+            }
+            #[inline]
+            fn from_bool(v: bool) -> Self {
+                $from_bool(v)
+            }
+            #[inline]
+            fn to_bool(self) -> bool {
+                $to_bool(self)
+            }
+        }
+    };
+}
+
+element!(f32, F32, |v: f64| v as f32, |x: f32| x as f64, |v: i64| v as f32, |x: f32| x as i64, |b: bool| b as u8 as f32, |x: f32| x != 0.0);
+element!(f64, F64, |v: f64| v, |x: f64| x, |v: i64| v as f64, |x: f64| x as i64, |b: bool| b as u8 as f64, |x: f64| x != 0.0);
+element!(i64, I64, |v: f64| v as i64, |x: i64| x as f64, |v: i64| v, |x: i64| x, |b: bool| b as i64, |x: i64| x != 0);
+element!(bool, Bool, |v: f64| v != 0.0, |x: bool| x as u8 as f64, |v: i64| v != 0, |x: bool| x as i64, |b: bool| b, |x: bool| x);
+
+/// Floating element types: the ones math kernels and autograd run on.
+pub trait Float:
+    Element
+    + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
+    + std::ops::Mul<Output = Self>
+    + std::ops::Div<Output = Self>
+    + std::ops::Neg<Output = Self>
+    + std::iter::Sum
+{
+    const ZERO: Self;
+    const ONE: Self;
+    fn exp(self) -> Self;
+    fn ln(self) -> Self;
+    fn sqrt(self) -> Self;
+    fn tanh(self) -> Self;
+    fn abs(self) -> Self;
+    fn powf(self, e: Self) -> Self;
+    fn powi(self, e: i32) -> Self;
+}
+
+macro_rules! float {
+    ($t:ty) => {
+        impl Float for $t {
+            const ZERO: Self = 0.0;
+            const ONE: Self = 1.0;
+            #[inline]
+            fn exp(self) -> Self {
+                <$t>::exp(self)
+            }
+            #[inline]
+            fn ln(self) -> Self {
+                <$t>::ln(self)
+            }
+            #[inline]
+            fn sqrt(self) -> Self {
+                <$t>::sqrt(self)
+            }
+            #[inline]
+            fn tanh(self) -> Self {
+                <$t>::tanh(self)
+            }
+            #[inline]
+            fn abs(self) -> Self {
+                <$t>::abs(self)
+            }
+            #[inline]
+            fn powf(self, e: Self) -> Self {
+                <$t>::powf(self, e)
+            }
+            #[inline]
+            fn powi(self, e: i32) -> Self {
+                <$t>::powi(self, e)
+            }
+        }
+    };
+}
+float!(f32);
+float!(f64);
+
+/// Element types with arithmetic. Integer ops wrap on overflow, as PyTorch's do.
+pub trait Numeric: Element {
+    fn add(self, o: Self) -> Self;
+    fn sub(self, o: Self) -> Self;
+    fn mul(self, o: Self) -> Self;
+    fn neg(self) -> Self;
+    fn abs(self) -> Self;
+}
+
+macro_rules! numeric_float {
+    ($t:ty) => {
+        impl Numeric for $t {
+            #[inline]
+            fn add(self, o: Self) -> Self {
+                self + o
+            }
+            #[inline]
+            fn sub(self, o: Self) -> Self {
+                self - o
+            }
+            #[inline]
+            fn mul(self, o: Self) -> Self {
+                self * o
+            }
+            #[inline]
+            fn neg(self) -> Self {
+                -self
+            }
+            #[inline]
+            fn abs(self) -> Self {
+                <$t>::abs(self)
+            }
+        }
+    };
+}
+numeric_float!(f32);
+numeric_float!(f64);
+
+impl Numeric for i64 {
+    #[inline]
+    fn add(self, o: Self) -> Self {
+        self.wrapping_add(o)
+    }
+    #[inline]
+    fn sub(self, o: Self) -> Self {
+        self.wrapping_sub(o)
+    }
+    #[inline]
+    fn mul(self, o: Self) -> Self {
+        self.wrapping_mul(o)
+    }
+    #[inline]
+    fn neg(self) -> Self {
+        self.wrapping_neg()
+    }
+    #[inline]
+    fn abs(self) -> Self {
+        self.wrapping_abs()
+    }
+}

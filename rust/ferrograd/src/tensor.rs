@@ -1,0 +1,331 @@
+//! The tensor handle users hold: storage + layout + autograd metadata.
+//! Cloning a `Tensor` clones the handle (same tensor), as Python references do.
+
+use crate::autograd::graph::{create_node, Edge, NodeRef};
+use crate::dtype::{DType, Scalar};
+use crate::error::{Error, Result};
+use crate::layout::{numel, Layout};
+use crate::ops::Op;
+use crate::storage::{Buffer, Element, Storage};
+use parking_lot::Mutex;
+use smallvec::smallvec;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+
+#[derive(Clone)]
+pub struct Tensor(pub(crate) Arc<TensorInner>);
+
+pub(crate) struct TensorInner {
+    storage: Storage,
+    layout: Layout,
+    dtype: DType,
+    /// A Python number turned into a 0-d tensor: it promotes like a number.
+    wrapped_number: bool,
+    requires_grad: AtomicBool,
+    autograd: Mutex<AutogradMeta>,
+}
+
+#[derive(Default)]
+pub(crate) struct AutogradMeta {
+    grad_fn: Option<NodeRef>,
+    output_nr: u32,
+    grad: Option<Tensor>,
+    /// The AccumulateGrad node of a leaf that requires grad, made on first use.
+    accumulator: Option<NodeRef>,
+    retains_grad: bool,
+}
+
+/// A weak handle, held by a leaf's AccumulateGrad node.
+#[derive(Clone)]
+pub struct WeakTensor(Weak<TensorInner>);
+
+impl WeakTensor {
+    pub fn upgrade(&self) -> Option<Tensor> {
+        self.0.upgrade().map(Tensor)
+    }
+}
+
+impl std::fmt::Debug for WeakTensor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "WeakTensor")
+    }
+}
+
+impl Tensor {
+    // ---- construction -------------------------------------------------
+
+    pub(crate) fn from_parts(storage: Storage, layout: Layout, dtype: DType) -> Tensor {
+        Tensor(Arc::new(TensorInner {
+            storage,
+            layout,
+            dtype,
+            wrapped_number: false,
+            requires_grad: AtomicBool::new(false),
+            autograd: Mutex::new(AutogradMeta::default()),
+        }))
+    }
+
+    pub fn from_buffer(buffer: Buffer, shape: &[usize]) -> Result<Tensor> {
+        if buffer.len() != numel(shape) {
+            return Err(Error::InvalidReshape { shape: crate::error::ShapeList(shape.to_vec()).to_string(), numel: buffer.len() });
+        }
+        let dtype = buffer.dtype();
+        Ok(Tensor::from_parts(Storage::new(buffer), Layout::contiguous(shape), dtype))
+    }
+
+    pub fn from_vec<T: Element>(values: Vec<T>, shape: &[usize]) -> Result<Tensor> {
+        Tensor::from_buffer(T::into_buffer(values), shape)
+    }
+
+    pub fn scalar_tensor(value: Scalar, dtype: DType) -> Tensor {
+        Tensor::full_unchecked(&[], value, dtype)
+    }
+
+    /// A Python number used as an operand.
+    pub fn wrapped_number(value: Scalar) -> Tensor {
+        let t = Tensor::scalar_tensor(value, value.default_dtype());
+        Tensor(Arc::new(TensorInner {
+            storage: t.0.storage.clone(),
+            layout: t.0.layout.clone(),
+            dtype: t.0.dtype,
+            wrapped_number: true,
+            requires_grad: AtomicBool::new(false),
+            autograd: Mutex::new(AutogradMeta::default()),
+        }))
+    }
+
+    pub(crate) fn full_unchecked(shape: &[usize], value: Scalar, dtype: DType) -> Tensor {
+        let n = numel(shape);
+        let buffer = match dtype {
+            DType::Bool => Buffer::Bool(vec![value.to_f64() != 0.0; n]),
+            DType::I64 => Buffer::I64(vec![scalar_to_i64(value); n]),
+            DType::F32 => Buffer::F32(vec![value.to_f64() as f32; n]),
+            DType::F64 => Buffer::F64(vec![value.to_f64(); n]),
+        };
+        Tensor::from_parts(Storage::new(buffer), Layout::contiguous(shape), dtype)
+    }
+
+    /// A new tensor sharing this one's storage with another layout (no history).
+    pub(crate) fn view_with_layout(&self, layout: Layout) -> Tensor {
+        Tensor::from_parts(self.0.storage.clone(), layout, self.0.dtype)
+    }
+
+    // ---- plain accessors ----------------------------------------------
+
+    pub fn shape(&self) -> &[usize] {
+        self.0.layout.shape()
+    }
+    pub fn ndim(&self) -> usize {
+        self.0.layout.ndim()
+    }
+    pub fn numel(&self) -> usize {
+        self.0.layout.numel()
+    }
+    pub fn dtype(&self) -> DType {
+        self.0.dtype
+    }
+    pub fn layout(&self) -> &Layout {
+        &self.0.layout
+    }
+    pub fn storage(&self) -> &Storage {
+        &self.0.storage
+    }
+    pub fn is_contiguous(&self) -> bool {
+        self.0.layout.is_contiguous()
+    }
+    pub fn is_wrapped_number(&self) -> bool {
+        self.0.wrapped_number
+    }
+    pub fn version(&self) -> u32 {
+        self.0.storage.version()
+    }
+    /// Same tensor object (not merely equal values).
+    pub fn is_same(&self, other: &Tensor) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+    pub fn downgrade(&self) -> WeakTensor {
+        WeakTensor(Arc::downgrade(&self.0))
+    }
+
+    /// Elements in logical row-major order.
+    pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
+        let buffer = self.0.storage.read();
+        let data = T::slice(&buffer).ok_or(Error::DTypeMismatch { op: "to_vec", lhs: self.dtype(), rhs: T::DTYPE })?;
+        if let Some(r) = self.0.layout.contiguous_range() {
+            return Ok(data[r].to_vec());
+        }
+        let mut out = Vec::with_capacity(self.numel());
+        self.0.layout.for_each_offset(|o| out.push(data[o]));
+        Ok(out)
+    }
+
+    /// The value of a one-element tensor.
+    pub fn item(&self) -> Result<Scalar> {
+        if self.numel() != 1 {
+            return Err(Error::NotAScalar(self.numel()));
+        }
+        let buffer = self.0.storage.read();
+        let o = self.0.layout.offset();
+        Ok(match &*buffer {
+            Buffer::Bool(v) => Scalar::Bool(v[o]),
+            Buffer::I64(v) => Scalar::Int(v[o]),
+            Buffer::F32(v) => Scalar::Float(v[o] as f64),
+            Buffer::F64(v) => Scalar::Float(v[o]),
+        })
+    }
+
+    // ---- autograd metadata ----------------------------------------------
+
+    pub fn requires_grad(&self) -> bool {
+        self.0.requires_grad.load(Ordering::Relaxed)
+    }
+
+    pub fn is_leaf(&self) -> bool {
+        self.0.autograd.lock().grad_fn.is_none()
+    }
+
+    pub fn grad_fn(&self) -> Option<NodeRef> {
+        self.0.autograd.lock().grad_fn.clone()
+    }
+
+    pub fn output_nr(&self) -> u32 {
+        self.0.autograd.lock().output_nr
+    }
+
+    pub fn grad(&self) -> Option<Tensor> {
+        self.0.autograd.lock().grad.clone()
+    }
+
+    pub fn set_grad(&self, grad: Option<Tensor>) -> Result<()> {
+        if let Some(g) = &grad {
+            if g.shape() != self.shape() {
+                return Err(Error::runtime(format!(
+                    "assigned grad has data of a different size: grad {} and tensor {}",
+                    crate::error::ShapeList(g.shape().to_vec()),
+                    crate::error::ShapeList(self.shape().to_vec())
+                )));
+            }
+            if g.dtype() != self.dtype() {
+                return Err(Error::runtime("assigned grad has data of a different type"));
+            }
+        }
+        self.0.autograd.lock().grad = grad;
+        Ok(())
+    }
+
+    pub fn retains_grad(&self) -> bool {
+        self.0.autograd.lock().retains_grad
+    }
+
+    pub fn set_retains_grad(&self) {
+        if !self.is_leaf() {
+            self.0.autograd.lock().retains_grad = true;
+        }
+    }
+
+    /// `requires_grad_()`: only leaves may change it, and only floats may require grad.
+    pub fn set_requires_grad(&self, requires_grad: bool) -> Result<()> {
+        if !self.is_leaf() {
+            if requires_grad {
+                return Ok(());
+            }
+            return Err(Error::NonLeafRequiresGrad);
+        }
+        if requires_grad && !self.dtype().is_floating_point() {
+            return Err(Error::NonFloatRequiresGrad);
+        }
+        self.0.requires_grad.store(requires_grad, Ordering::Relaxed);
+        if !requires_grad {
+            self.0.autograd.lock().accumulator = None;
+        }
+        Ok(())
+    }
+
+    /// Builder form used by constructors: `requires_grad=True`.
+    pub fn with_requires_grad(self, requires_grad: bool) -> Result<Tensor> {
+        self.set_requires_grad(requires_grad)?;
+        Ok(self)
+    }
+
+    /// Shares storage (and version counter) with no history.
+    pub fn detach(&self) -> Tensor {
+        self.view_with_layout(self.0.layout.clone())
+    }
+
+    /// `detach_()`: this tensor becomes a leaf that does not require grad.
+    pub fn detach_in_place(&self) {
+        self.0.requires_grad.store(false, Ordering::Relaxed);
+        let old = {
+            let mut meta = self.0.autograd.lock();
+            meta.output_nr = 0;
+            meta.grad_fn.take()
+        };
+        drop(old);
+    }
+
+    /// The name of this tensor's grad_fn (e.g. `AddBackward0`), if it has one.
+    pub fn grad_fn_name(&self) -> Option<&'static str> {
+        let node = self.grad_fn()?;
+        crate::autograd::graph::with_node(node.id(), |n| n.op.name()).ok()
+    }
+
+    /// This tensor's data as output `output_nr` of `node`.
+    pub(crate) fn with_grad_fn(&self, node: NodeRef, output_nr: u32) -> Tensor {
+        let t = self.detach();
+        t.0.requires_grad.store(true, Ordering::Relaxed);
+        {
+            let mut meta = t.0.autograd.lock();
+            meta.grad_fn = Some(node);
+            meta.output_nr = output_nr;
+        }
+        t
+    }
+
+    /// Replaces this tensor's history after an in-place op recorded `node`.
+    pub(crate) fn set_history(&self, node: NodeRef, output_nr: u32) {
+        self.0.requires_grad.store(true, Ordering::Relaxed);
+        let old = {
+            let mut meta = self.0.autograd.lock();
+            meta.output_nr = output_nr;
+            meta.grad_fn.replace(node)
+        };
+        drop(old);
+    }
+
+    /// The edge a gradient for this tensor flows along, if it needs one.
+    pub(crate) fn gradient_edge(&self) -> Option<Edge> {
+        if !self.requires_grad() {
+            return None;
+        }
+        let mut meta = self.0.autograd.lock();
+        if let Some(f) = &meta.grad_fn {
+            return Some(Edge { node: f.id(), input_nr: meta.output_nr });
+        }
+        if meta.accumulator.is_none() {
+            let op = Op::AccumulateGrad(self.downgrade());
+            let meta_in = crate::autograd::graph::InputMeta { shape: self.shape().into(), dtype: self.dtype() };
+            meta.accumulator = Some(create_node(op, smallvec![], smallvec![meta_in], smallvec![], 1));
+        }
+        meta.accumulator.as_ref().map(|a| Edge { node: a.id(), input_nr: 0 })
+    }
+
+    /// The grad_fn, or for a leaf that requires grad its AccumulateGrad node.
+    pub fn gradient_node(&self) -> Option<NodeRef> {
+        let edge = self.gradient_edge()?;
+        NodeRef::from_live_id(edge.node)
+    }
+}
+
+fn scalar_to_i64(v: Scalar) -> i64 {
+    match v {
+        Scalar::Bool(b) => b as i64,
+        Scalar::Int(i) => i,
+        Scalar::Float(f) => f as i64,
+    }
+}
+
+impl std::fmt::Debug for Tensor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Tensor(shape={:?}, dtype={})", self.shape(), self.dtype())
+    }
+}
