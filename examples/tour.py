@@ -1,10 +1,19 @@
-"""A tour of five autograd tutorials, run on ferrograd.
+"""A tour of five introductory autograd tutorials, run on ferrograd.
 
-Every example of the tutorials in /work/shared/seeds is run in order and
-each value the tutorial shows (at a ``>>>`` prompt, in a notebook cell or
-with ``print``) is printed. The output is what modern PyTorch prints: this
-file runs unchanged with ``import torch`` in place of the first import, and
-the two outputs are meant to be identical.
+1. Maxim Lapan, "Gradients in PyTorch" (from Deep Reinforcement Learning
+   Hands-On): leaves, requires_grad, grad.
+2. "PyTorch Gradients" course notes: back-propagation on one and on
+   multiple steps.
+3. "How to Calculate Gradients In PyTorch?"
+4. Daniel Voigt Godoy, "Automatic Differentiation in PyTorch": a linear
+   regression trained by hand, and the dynamic computation graph.
+5. Deep Learning Wizard, "Gradients with PyTorch".
+
+Every example is run in order and each value the tutorial shows (at a
+``>>>`` prompt, in a notebook cell or with ``print``) is printed, as modern
+PyTorch prints it. This file runs unchanged with ``import torch`` in place
+of ``import ferrograd as torch``, and the two outputs are meant to be
+identical.
 
     python examples/tour.py
 """

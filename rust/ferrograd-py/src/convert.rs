@@ -193,6 +193,9 @@ fn collect(obj: &Bound<'_, PyAny>, depth: usize, out: &mut Collected) -> PyResul
         note_scalar(s, out);
         return Ok(());
     }
+    if obj.is_instance_of::<pyo3::types::PyString>() || obj.is_instance_of::<pyo3::types::PyBytes>() {
+        return Err(PyTypeError::new_err(format!("new(): invalid data type '{}'", obj.get_type().name()?)));
+    }
     if let Some(s) = scalar_from(obj)? {
         if depth < out.shape.len() {
             return Err(PyValueError::new_err(format!("expected sequence of length {} at dim {} (got scalar)", out.shape[depth], depth)));
@@ -293,6 +296,35 @@ pub fn tensor_from_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
 }
 
 // ---- Tensor -> Python --------------------------------------------------------
+
+/// A numpy array over the tensor's own buffer; `owner` (the Python tensor)
+/// is the array's base and keeps the storage alive.
+pub fn numpy_view<'py>(owner: &Bound<'py, PyAny>, t: &Tensor) -> PyResult<Bound<'py, PyAny>> {
+    use numpy::ndarray::{ArrayViewD, IxDyn, ShapeBuilder};
+    let layout = t.layout();
+    if layout.strides().iter().any(|&s| s < 0) {
+        return to_numpy(owner.py(), t);
+    }
+    let shape = IxDyn(layout.shape());
+    let strides = IxDyn(&layout.strides().iter().map(|&s| s as usize).collect::<Vec<_>>());
+    let guard = t.storage().read();
+    macro_rules! view {
+        ($v:expr, $T:ty) => {{
+            // SAFETY: the layout addresses elements inside this buffer, which is
+            // never reallocated while the storage lives; `owner` keeps it alive
+            // for as long as numpy holds the array.
+            let base: *const $T = unsafe { $v.as_ptr().add(layout.offset()) };
+            let view = unsafe { ArrayViewD::from_shape_ptr(shape.strides(strides), base) };
+            unsafe { PyArrayDyn::<$T>::borrow_from_array(&view, owner.clone()) }.into_any()
+        }};
+    }
+    Ok(match &*guard {
+        Buffer::F32(v) => view!(v, f32),
+        Buffer::F64(v) => view!(v, f64),
+        Buffer::I64(v) => view!(v, i64),
+        Buffer::Bool(v) => view!(v, bool),
+    })
+}
 
 pub fn to_numpy<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>> {
     let shape: Vec<usize> = t.shape().to_vec();

@@ -4,7 +4,7 @@
 
 use ferrograd::Error;
 use pyo3::create_exception;
-use pyo3::exceptions::{PyIndexError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyIndexError, PyNotImplementedError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
 create_exception!(ferrograd, ShapeError, PyRuntimeError, "Operand shapes are incompatible.");
@@ -38,7 +38,7 @@ pub fn to_py_err(e: Error) -> PyErr {
         | Error::LeafInPlace
         | Error::NoGradFn(_)
         | Error::SavedTensorModified { .. }
-        | Error::UnusedInput
+        | Error::UnusedInput(_)
         | Error::InputDoesNotRequireGrad
         | Error::NonFloatRequiresGrad
         | Error::NonLeafRequiresGrad
@@ -47,6 +47,7 @@ pub fn to_py_err(e: Error) -> PyErr {
         Error::NotImplementedForDType { .. } | Error::DTypeMismatch { .. } | Error::CastInPlace { .. } => DTypeError::new_err(msg),
         Error::NotAScalar(_) | Error::Runtime(_) => PyRuntimeError::new_err(msg),
         Error::Type(_) => PyTypeError::new_err(msg),
+        Error::NotImplemented(_) => PyNotImplementedError::new_err(msg),
         Error::Value(_) => PyValueError::new_err(msg),
     }
 }

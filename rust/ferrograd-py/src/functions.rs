@@ -14,6 +14,9 @@ use pyo3::types::PyTuple;
 fn finish(py: Python<'_>, t: Tensor, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Py<PyAny>> {
     check_device(device)?;
     if requires_grad {
+        if !t.dtype().is_floating_point() {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err("Only Tensors of floating point and complex dtype can require gradients"));
+        }
         t.set_requires_grad(true).py()?;
     }
     wrap(py, t)

@@ -6,6 +6,7 @@ use crate::convert::{check_device, dtype_object, extract_dtype, opt_dtype, scala
 use crate::errors::IntoPyResult;
 use ferrograd::format::{tensor_repr, Elements, Suffixes};
 use ferrograd::ops::compare::Comparison;
+use ferrograd::tensor::BindingHandle;
 use ferrograd::{DType, Scalar, Tensor};
 use pyo3::basic::CompareOp;
 use pyo3::exceptions::{PyIndexError, PyRuntimeError, PyTypeError, PyValueError};
@@ -41,9 +42,25 @@ impl Operand {
     }
 }
 
+/// The Python object for `t`: the existing one if this tensor already has
+/// one (so `x.grad is x.grad`), otherwise a new one that becomes its identity.
 #[inline]
 pub fn wrap(py: Python<'_>, t: Tensor) -> PyResult<Py<PyAny>> {
-    Ok(Py::new(py, PyTensor { inner: t })?.into_any())
+    if let Some(h) = t.binding_handle() {
+        // SAFETY: the handle is attached only while its PyTensor lives: the
+        // PyTensor's Drop detaches it, and both run with the interpreter attached.
+        return Ok(unsafe { Bound::from_borrowed_ptr(py, h.object as *mut pyo3::ffi::PyObject) }.unbind());
+    }
+    let obj = Py::new(py, PyTensor { inner: t })?;
+    let owner = obj.get() as *const PyTensor as usize;
+    obj.get().inner.attach_binding_handle(BindingHandle { owner, object: obj.as_ptr() as usize });
+    Ok(obj.into_any())
+}
+
+impl Drop for PyTensor {
+    fn drop(&mut self) {
+        self.inner.release_binding_handle(self as *const PyTensor as usize);
+    }
 }
 
 #[inline]
@@ -288,12 +305,14 @@ impl PyTensor {
     fn tolist(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         to_list(py, &self.inner)
     }
+    /// A numpy array sharing this tensor's memory, as in PyTorch.
     #[pyo3(signature = (force=false))]
-    fn numpy<'py>(&self, py: Python<'py>, force: bool) -> PyResult<Bound<'py, PyAny>> {
-        if self.inner.requires_grad() && !force {
+    fn numpy<'py>(slf: &Bound<'py, Self>, force: bool) -> PyResult<Bound<'py, PyAny>> {
+        let t = &slf.get().inner;
+        if t.requires_grad() && !force {
             return Err(PyRuntimeError::new_err("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."));
         }
-        to_numpy(py, &self.inner)
+        crate::convert::numpy_view(slf.as_any(), t)
     }
     #[pyo3(signature = (dtype=None, copy=None))]
     fn __array__<'py>(&self, py: Python<'py>, dtype: Option<&Bound<'py, PyAny>>, copy: Option<bool>) -> PyResult<Bound<'py, PyAny>> {
@@ -309,13 +328,13 @@ impl PyTensor {
     }
     fn __float__(&self) -> PyResult<f64> {
         if self.inner.numel() != 1 {
-            return Err(PyRuntimeError::new_err(format!("a Tensor with {} elements cannot be converted to Scalar", self.inner.numel())));
+            return Err(PyValueError::new_err("only one element tensors can be converted to Python scalars"));
         }
         Ok(self.inner.item().py()?.to_f64())
     }
     fn __int__(&self) -> PyResult<i64> {
         if self.inner.numel() != 1 {
-            return Err(PyRuntimeError::new_err(format!("a Tensor with {} elements cannot be converted to Scalar", self.inner.numel())));
+            return Err(PyValueError::new_err("only one element tensors can be converted to Python scalars"));
         }
         Ok(match self.inner.item().py()? {
             Scalar::Float(f) => f.trunc() as i64,

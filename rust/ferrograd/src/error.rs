@@ -60,11 +60,11 @@ pub enum Error {
     NoGradFn(usize),
     #[error("one of the variables needed for gradient computation has been modified by an inplace operation: [{type_name} [{shape}]], which is output {output_nr} of {node}, is at version {found}; expected version {expected} instead. Hint: the backtrace further above can point to the operation that failed to compute its gradient.")]
     SavedTensorModified { type_name: &'static str, shape: String, output_nr: usize, node: String, found: u32, expected: u32 },
-    #[error("One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior.")]
-    UnusedInput,
+    #[error("The differentiated Tensor at index {0} appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior.")]
+    UnusedInput(usize),
     #[error("One of the differentiated Tensors does not require grad")]
     InputDoesNotRequireGrad,
-    #[error("only Tensors of floating point and complex dtype can require gradients")]
+    #[error("only Tensors of floating point dtype can require gradients")]
     NonFloatRequiresGrad,
     #[error("you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().")]
     NonLeafRequiresGrad,
@@ -84,6 +84,10 @@ pub enum Error {
     NotAScalar(usize),
     #[error("{0}")]
     Type(String),
+
+    /// An operation PyTorch declares but does not implement for these arguments (NotImplementedError).
+    #[error("{0}")]
+    NotImplemented(String),
 
     // Argument values: ValueError.
     #[error("{0}")]

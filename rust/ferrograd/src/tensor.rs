@@ -23,6 +23,16 @@ pub(crate) struct TensorInner {
     wrapped_number: bool,
     requires_grad: AtomicBool,
     autograd: Mutex<AutogradMeta>,
+    /// An opaque handle a language binding may attach (the Python object that
+    /// wraps this tensor), so the same tensor keeps one identity there.
+    binding: Mutex<Option<BindingHandle>>,
+}
+
+/// What a binding stores: a key that identifies the owner, and its object.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct BindingHandle {
+    pub owner: usize,
+    pub object: usize,
 }
 
 #[derive(Default)]
@@ -62,6 +72,7 @@ impl Tensor {
             wrapped_number: false,
             requires_grad: AtomicBool::new(false),
             autograd: Mutex::new(AutogradMeta::default()),
+            binding: Mutex::new(None),
         }))
     }
 
@@ -81,17 +92,40 @@ impl Tensor {
         Tensor::full_unchecked(&[], value, dtype)
     }
 
-    /// A Python number used as an operand.
+    /// A Python number used as an operand. Floats are held in f64 so no
+    /// precision is lost before promotion picks the result type.
     pub fn wrapped_number(value: Scalar) -> Tensor {
-        let t = Tensor::scalar_tensor(value, value.default_dtype());
+        let storage_dtype = match value {
+            Scalar::Float(_) => DType::F64,
+            other => other.default_dtype(),
+        };
+        let t = Tensor::scalar_tensor(value, storage_dtype);
         Tensor(Arc::new(TensorInner {
             storage: t.0.storage.clone(),
             layout: t.0.layout.clone(),
-            dtype: t.0.dtype,
+            dtype: storage_dtype,
             wrapped_number: true,
             requires_grad: AtomicBool::new(false),
             autograd: Mutex::new(AutogradMeta::default()),
+            binding: Mutex::new(None),
         }))
+    }
+
+    pub fn binding_handle(&self) -> Option<BindingHandle> {
+        *self.0.binding.lock()
+    }
+
+    /// Attaches `handle` unless another one is attached; returns the one in place.
+    pub fn attach_binding_handle(&self, handle: BindingHandle) -> BindingHandle {
+        *self.0.binding.lock().get_or_insert(handle)
+    }
+
+    /// Detaches the handle owned by `owner`, if it is the one attached.
+    pub fn release_binding_handle(&self, owner: usize) {
+        let mut slot = self.0.binding.lock();
+        if slot.is_some_and(|h| h.owner == owner) {
+            *slot = None;
+        }
     }
 
     pub(crate) fn full_unchecked(shape: &[usize], value: Scalar, dtype: DType) -> Tensor {

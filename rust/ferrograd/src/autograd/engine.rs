@@ -269,8 +269,10 @@ pub fn grad(
 ) -> Result<Vec<Option<Tensor>>> {
     let opts = BackwardOptions { retain_graph: retain_graph.unwrap_or(create_graph), create_graph };
     let result = run_backward(outputs, grad_outputs, Some(inputs), &opts)?;
-    if !allow_unused && result.iter().any(|g| g.is_none()) {
-        return Err(Error::UnusedInput);
+    if !allow_unused {
+        if let Some(i) = result.iter().position(|g| g.is_none()) {
+            return Err(Error::UnusedInput(i));
+        }
     }
     Ok(result)
 }

@@ -33,7 +33,8 @@ impl Tensor {
         }))
     }
 
-    /// `@`: matrix product. 2-D operands for now.
+    /// `@` for 1-D and 2-D operands: 1-D vectors are treated as a row (left)
+    /// or a column (right) and that dim is dropped from the result.
     pub fn matmul(&self, other: &Tensor) -> Result<Tensor> {
         if self.ndim() == 0 || other.ndim() == 0 {
             return Err(Error::runtime(format!(
@@ -42,8 +43,23 @@ impl Tensor {
                 other.ndim()
             )));
         }
-        if self.ndim() == 2 && other.ndim() == 2 {
-            return self.mm(other);
+        match (self.ndim(), other.ndim()) {
+            (2, 2) => return self.mm(other),
+            (1, 2) => return self.unsqueeze(0)?.mm(other)?.squeeze(Some(0)),
+            (2, 1) => return self.mm(&other.unsqueeze(1)?)?.squeeze(Some(1)),
+            (1, 1) => {
+                if self.shape()[0] != other.shape()[0] {
+                    return Err(Error::runtime(format!(
+                        "inconsistent tensor size, expected tensor [{}] and src [{}] to have the same number of elements, but got {} and {} elements respectively",
+                        self.shape()[0],
+                        other.shape()[0],
+                        self.shape()[0],
+                        other.shape()[0]
+                    )));
+                }
+                return self.unsqueeze(0)?.mm(&other.unsqueeze(1)?)?.reshape(&[]);
+            }
+            _ => {}
         }
         Err(Error::runtime(format!("matmul: {}-D @ {}-D operands are not supported yet", self.ndim(), other.ndim())))
     }

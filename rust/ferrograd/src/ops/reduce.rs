@@ -105,7 +105,7 @@ fn check_mean_dtype(x: &Tensor) -> Result<()> {
     if x.dtype().is_floating_point() {
         return Ok(());
     }
-    Err(crate::error::Error::runtime(format!(
+    Err(crate::error::Error::NotImplemented(format!(
         "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: {}",
         x.dtype().scalar_type_name()
     )))
