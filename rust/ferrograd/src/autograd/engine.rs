@@ -11,7 +11,6 @@ use crate::error::{Error, Result, ShapeList};
 use crate::ops::{BackwardCtx, Op};
 use crate::tensor::Tensor;
 use smallvec::SmallVec;
-use std::collections::HashMap;
 
 /// One reachable node, copied out of the arena for execution.
 struct Task {
@@ -21,8 +20,9 @@ struct Task {
     input_meta: SmallVec<[InputMeta; 2]>,
     saved: SmallVec<[Option<SavedTensor>; 2]>,
     released: bool,
+    /// Leads to no requested input (autograd.grad): not run.
+    skip: bool,
     num_outputs: u32,
-    sequence_nr: u64,
 }
 
 pub struct BackwardOptions {
@@ -62,12 +62,12 @@ pub fn run_backward(roots: &[Tensor], grads: &[Option<Tensor>], inputs: Option<&
     };
 
     let root_ids: Vec<NodeId> = seeds.iter().map(|(e, _)| e.node).collect();
-    let (mut tasks, index) = discover(&root_ids, !opts.retain_graph, targets.as_deref());
+    let (mut tasks, root_index) = discover(&root_ids, !opts.retain_graph, targets.as_deref());
 
     let mut buffers: Vec<SmallVec<[Option<Tensor>; 1]>> = tasks.iter().map(|t| SmallVec::from_elem(None, t.num_outputs as usize)).collect();
     let _mode = GradModeGuard::new(opts.create_graph);
-    for (edge, grad) in seeds {
-        if let Some(&i) = index.get(&edge.node) {
+    for ((edge, grad), index) in seeds.into_iter().zip(root_index) {
+        if let Some(i) = index {
             add_to_buffer(&mut buffers[i], edge.input_nr, grad)?;
         }
     }
@@ -75,7 +75,7 @@ pub fn run_backward(roots: &[Tensor], grads: &[Option<Tensor>], inputs: Option<&
 
     for i in 0..tasks.len() {
         let incoming = std::mem::take(&mut buffers[i]);
-        if incoming.iter().all(|g| g.is_none()) {
+        if tasks[i].skip || incoming.iter().all(|g| g.is_none()) {
             continue;
         }
         let task = &mut tasks[i];
@@ -94,6 +94,9 @@ pub fn run_backward(roots: &[Tensor], grads: &[Option<Tensor>], inputs: Option<&
             }
             continue;
         }
+        if task.next.iter().all(|e| e.is_none()) {
+            continue;
+        }
         let grads_in = run_task(task, incoming, opts.create_graph)?;
         for (slot, grad) in grads_in.into_iter().enumerate() {
             let (Some(grad), Some(Some((target, input_nr)))) = (grad, task.next.get(slot).copied()) else { continue };
@@ -102,72 +105,83 @@ pub fn run_backward(roots: &[Tensor], grads: &[Option<Tensor>], inputs: Option<&
         }
     }
     drop(tasks);
-    if let (Some(targets), Some(inputs)) = (&targets, inputs) {
-        debug_assert_eq!(targets.len(), inputs.len());
-    }
     Ok(captured)
 }
 
-/// Walks everything reachable from `roots`, returning tasks in execution order
-/// and the map from node id to task index. With `release`, saved tensors are
-/// moved out of the arena (freed after this backward). With `targets`, only
-/// nodes that lead to a target are kept.
-fn discover(roots: &[NodeId], release: bool, targets: Option<&[Target]>) -> (Vec<Task>, HashMap<NodeId, usize>) {
+/// Walks everything reachable from `roots` and returns the tasks in
+/// execution order plus each root's task index. With `release`, saved
+/// tensors are moved out of the arena (freed after this backward). With
+/// `targets`, nodes that lead to no target are marked to be skipped.
+fn discover(roots: &[NodeId], release: bool, targets: Option<&[Target]>) -> (Vec<Task>, Vec<Option<usize>>) {
     with_graph(|g| {
-        let mut order: Vec<NodeId> = Vec::new();
-        let mut seen: HashMap<NodeId, ()> = HashMap::new();
+        let walk = g.begin_walk();
+        let mut found: Vec<(u64, NodeId)> = Vec::new();
         let mut stack: Vec<NodeId> = roots.to_vec();
         while let Some(id) = stack.pop() {
-            if seen.insert(id, ()).is_some() {
+            if !g.mark_visited(id, walk) {
                 continue;
             }
             let Some(node) = g.node(id) else { continue };
-            order.push(id);
+            found.push((node.sequence_nr, id));
             stack.extend(node.next.iter().flatten().map(|e| e.node));
         }
         // Later-created nodes first: topological for this graph.
-        order.sort_unstable_by_key(|&id| std::cmp::Reverse(g.node(id).map_or(0, |n| n.sequence_nr)));
-
-        if let Some(targets) = targets {
-            order = prune_to_targets(g, order, targets);
+        found.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        for (i, &(_, id)) in found.iter().enumerate() {
+            g.set_walk_index(id, i);
         }
-        let index: HashMap<NodeId, usize> = order.iter().enumerate().map(|(i, &id)| (id, i)).collect();
-        let mut tasks = Vec::with_capacity(order.len());
-        for &id in &order {
+
+        let mut tasks: Vec<Task> = Vec::with_capacity(found.len());
+        for &(_, id) in &found {
             let Some(node_ref) = g.node_ref(id) else { continue };
-            let Some(node) = g.node_mut(id) else { continue };
-            let saved = if release && !node.saved.is_empty() {
+            let Some(node) = g.node(id) else { continue };
+            let next = node.next.iter().map(|e| e.and_then(|e| g.walk_index(e.node, walk).map(|i| (i, e.input_nr)))).collect();
+            tasks.push(Task {
+                node: node_ref,
+                op: node.op.clone(),
+                next,
+                input_meta: node.input_meta.clone(),
+                saved: SmallVec::new(),
+                released: false,
+                skip: false,
+                num_outputs: node.num_outputs,
+            });
+        }
+        if let Some(targets) = targets {
+            mark_skipped(&mut tasks, targets);
+        }
+        for task in tasks.iter_mut().filter(|t| !t.skip) {
+            let Some(node) = g.node_mut(task.node.id()) else { continue };
+            task.saved = if release && !node.saved.is_empty() {
                 node.released = true;
                 std::mem::take(&mut node.saved)
             } else {
                 node.saved.clone()
             };
-            tasks.push(Task {
-                node: node_ref,
-                op: node.op.clone(),
-                next: node.next.iter().map(|e| e.and_then(|e| index.get(&e.node).map(|&i| (i, e.input_nr)))).collect(),
-                input_meta: node.input_meta.clone(),
-                released: node.released && saved.is_empty(),
-                saved,
-                num_outputs: node.num_outputs,
-                sequence_nr: node.sequence_nr,
-            });
+            task.released = node.released && task.saved.is_empty();
         }
-        debug_assert!(tasks.windows(2).all(|w| w[0].sequence_nr >= w[1].sequence_nr));
-        (tasks, index)
+        let root_index = roots.iter().map(|&id| g.walk_index(id, walk)).collect();
+        (tasks, root_index)
     })
 }
 
-/// Keeps only nodes from which some target is reachable (`order` is topological,
-/// so walking it backwards sees every node's inputs before the node).
-fn prune_to_targets(g: &super::graph::GraphView<'_>, order: Vec<NodeId>, targets: &[Target]) -> Vec<NodeId> {
-    let mut needed: HashMap<NodeId, bool> = HashMap::with_capacity(order.len());
-    for &id in order.iter().rev() {
-        let is_target = targets.iter().any(|t| t.node == id);
-        let leads = g.node(id).is_some_and(|n| n.next.iter().flatten().any(|e| needed.get(&e.node).copied().unwrap_or(false)));
-        needed.insert(id, is_target || leads);
+/// Marks tasks from which no target is reachable. Tasks are in topological
+/// order, so walking backwards sees every task's inputs before the task.
+fn mark_skipped(tasks: &mut [Task], targets: &[Target]) {
+    for i in (0..tasks.len()).rev() {
+        let is_target = targets.iter().any(|t| t.node == tasks[i].node.id());
+        let leads = tasks[i].next.iter().flatten().any(|&(j, _)| !tasks[j].skip);
+        tasks[i].skip = !(is_target || leads);
+        if !tasks[i].skip {
+            // Edges into skipped tasks carry nothing.
+            let skipped: SmallVec<[bool; 2]> = tasks[i].next.iter().map(|e| e.is_some_and(|(j, _)| tasks[j].skip)).collect();
+            for (edge, skip) in tasks[i].next.iter_mut().zip(skipped) {
+                if skip {
+                    *edge = None;
+                }
+            }
+        }
     }
-    order.into_iter().filter(|id| needed.get(id).copied().unwrap_or(false)).collect()
 }
 
 /// Runs one node's formula on its incoming gradients.
@@ -212,6 +226,11 @@ fn add_to_buffer(buffer: &mut SmallVec<[Option<Tensor>; 1]>, input_nr: u32, grad
     };
     *slot = Some(match slot.take() {
         None => grad,
+        // A buffer only this backward can see is summed into without a new tensor.
+        Some(old) if is_exclusively_owned(&old) && !grad.requires_grad() => {
+            old.add_(&grad)?;
+            old
+        }
         Some(old) => old.add(&grad)?,
     });
     Ok(())

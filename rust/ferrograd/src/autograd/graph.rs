@@ -56,15 +56,20 @@ struct Slot {
     generation: u32,
     refs: u32,
     node: Option<Node>,
+    /// Scratch for graph walks (valid while the walk holds the lock): the walk
+    /// that last visited this slot, and the node's position in that walk.
+    visit_epoch: u64,
+    visit_index: u32,
 }
 
 struct Arena {
     slots: Vec<Slot>,
     free: Vec<u32>,
     next_sequence_nr: u64,
+    next_epoch: u64,
 }
 
-static GRAPH: Mutex<Arena> = Mutex::new(Arena { slots: Vec::new(), free: Vec::new(), next_sequence_nr: 0 });
+static GRAPH: Mutex<Arena> = Mutex::new(Arena { slots: Vec::new(), free: Vec::new(), next_sequence_nr: 0, next_epoch: 1 });
 
 impl Arena {
     fn slot(&self, id: NodeId) -> Option<&Slot> {
@@ -139,27 +144,30 @@ impl Drop for NodeRef {
     }
 }
 
-/// Dropping a freed node's saved tensors can release more nodes; those are
-/// queued and drained by the outermost call, so a chain of any length is
-/// freed in constant stack depth.
+/// Drops one reference. Dropping a freed node's saved tensors can release
+/// more nodes; while that happens, further releases on this thread are queued
+/// and drained here, so a chain of any length is freed in constant stack depth.
 fn release(id: NodeId) {
-    PENDING.with(|p| p.borrow_mut().push(id));
-    if RELEASING.with(|r| r.replace(true)) {
+    if RELEASING.with(|r| r.get()) {
+        PENDING.with(|p| p.borrow_mut().push(id));
         return;
     }
+    let mut garbage = Vec::new();
+    GRAPH.lock().decref(id, &mut garbage);
+    if garbage.is_empty() {
+        return;
+    }
+    RELEASING.with(|r| r.set(true));
     loop {
+        drop(std::mem::take(&mut garbage));
         let batch = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
         if batch.is_empty() {
             break;
         }
-        let mut garbage = Vec::new();
-        {
-            let mut g = GRAPH.lock();
-            for id in batch {
-                g.decref(id, &mut garbage);
-            }
+        let mut g = GRAPH.lock();
+        for id in batch {
+            g.decref(id, &mut garbage);
         }
-        drop(garbage);
     }
     RELEASING.with(|r| r.set(false));
 }
@@ -182,7 +190,7 @@ pub fn create_node(
     let index = match g.free.pop() {
         Some(i) => i,
         None => {
-            g.slots.push(Slot { generation: 0, refs: 0, node: None });
+            g.slots.push(Slot { generation: 0, refs: 0, node: None, visit_epoch: 0, visit_index: 0 });
             (g.slots.len() - 1) as u32
         }
     };
@@ -227,6 +235,30 @@ impl GraphView<'_> {
     }
     pub fn node_mut(&mut self, id: NodeId) -> Option<&mut Node> {
         self.arena.slot_mut(id).and_then(|s| s.node.as_mut())
+    }
+    /// Starts a walk: returns a token no earlier walk used.
+    pub fn begin_walk(&mut self) -> u64 {
+        self.arena.next_epoch += 1;
+        self.arena.next_epoch
+    }
+    /// Marks a live node visited by `walk`; false if it was already, or is not live.
+    pub fn mark_visited(&mut self, id: NodeId, walk: u64) -> bool {
+        match self.arena.slot_mut(id) {
+            Some(slot) if slot.visit_epoch != walk => {
+                slot.visit_epoch = walk;
+                true
+            }
+            _ => false,
+        }
+    }
+    pub fn set_walk_index(&mut self, id: NodeId, index: usize) {
+        if let Some(slot) = self.arena.slot_mut(id) {
+            slot.visit_index = index as u32;
+        }
+    }
+    /// The position `set_walk_index` gave a node visited by `walk`.
+    pub fn walk_index(&self, id: NodeId, walk: u64) -> Option<usize> {
+        self.arena.slot(id).filter(|s| s.visit_epoch == walk).map(|s| s.visit_index as usize)
     }
     /// A strong reference taken while the lock is already held.
     pub fn node_ref(&mut self, id: NodeId) -> Option<NodeRef> {

@@ -30,6 +30,17 @@ pub fn map<T: Element, U: Element>(x: &Tensor, f: impl Fn(T) -> U + Sync + Send)
 
 /// `f` applied pairwise after broadcasting both inputs to `shape`.
 pub fn zip<T: Element, U: Element>(a: &Tensor, b: &Tensor, shape: &[usize], f: impl Fn(T, T) -> U + Sync + Send) -> Result<Vec<U>> {
+    // Same shape, both contiguous: the common case needs no layout work.
+    if a.shape() == shape && b.shape() == shape {
+        if let (Some(ra), Some(rb)) = (a.layout().contiguous_range(), b.layout().contiguous_range()) {
+            let (ga, gb) = (a.storage().read(), b.storage().read());
+            let (sa, sb) = (&typed::<T>(&ga, a)?[ra], &typed::<T>(&gb, b)?[rb]);
+            if sa.len() >= PARALLEL_THRESHOLD {
+                return Ok(sa.par_iter().zip(sb.par_iter()).map(|(&x, &y)| f(x, y)).collect());
+            }
+            return Ok(sa.iter().zip(sb.iter()).map(|(&x, &y)| f(x, y)).collect());
+        }
+    }
     let la = a.layout().broadcast_to(shape)?;
     let lb = b.layout().broadcast_to(shape)?;
     let (ga, gb) = (a.storage().read(), b.storage().read());
@@ -70,6 +81,29 @@ fn zip_slices<T: Element, U: Element>(da: &[T], la: &Layout, db: &[T], lb: &Layo
             Ok(out)
         }
     }
+}
+
+/// `dst[i] = f(dst[i], src[i])` in place, `src` broadcast to `dst`'s shape.
+/// The caller guarantees the two do not share storage.
+pub fn zip_assign<T: Element>(dst: &Tensor, src: &Tensor, f: impl Fn(T, T) -> T + Sync + Send) -> Result<()> {
+    let ls = src.layout().broadcast_to(dst.shape())?;
+    let gs = src.storage().read();
+    let ds = typed::<T>(&gs, src)?;
+    let mut gd = dst.storage().write();
+    let dd = T::slice_mut(&mut gd).ok_or(Error::DTypeMismatch { op: "kernel", lhs: dst.dtype(), rhs: T::DTYPE })?;
+    let ld = dst.layout();
+    match (ld.contiguous_range(), ls.contiguous_range()) {
+        (Some(rd), Some(rs)) => {
+            let (od, os) = (&mut dd[rd], &ds[rs]);
+            if od.len() >= PARALLEL_THRESHOLD {
+                od.par_iter_mut().zip(os.par_iter()).for_each(|(x, &y)| *x = f(*x, y));
+            } else {
+                od.iter_mut().zip(os.iter()).for_each(|(x, &y)| *x = f(*x, y));
+            }
+        }
+        _ => walk(ld.shape(), &[ld.strides(), ls.strides()], &[ld.offset(), ls.offset()], |[i, j]| dd[i] = f(dd[i], ds[j])),
+    }
+    Ok(())
 }
 
 /// Writes `values` (logical order) into `dst`'s storage through its layout.

@@ -7,7 +7,9 @@ use super::{record_plain, should_record, BackwardCtx, Grads, Op};
 use crate::autograd::mode::is_grad_enabled;
 use crate::dtype::Scalar;
 use crate::error::{Error, Result, ShapeList};
-use crate::kernels::elementwise::write_into;
+use super::binary::Arith;
+use crate::kernels::elementwise::{write_into, zip_assign};
+use crate::with_float_type;
 use crate::layout::broadcast_shapes;
 use crate::tensor::Tensor;
 use crate::with_any_type;
@@ -54,16 +56,49 @@ impl Tensor {
         Ok(())
     }
 
+    /// Updates a float tensor in place with no temporary, when nothing is
+    /// recorded and no dtype or shape change is involved. Returns false when
+    /// the general path must run instead.
+    fn try_update_in_place(&self, other: &Tensor, kind: Arith) -> Result<bool> {
+        let plain = !should_record(&[self, other]) && self.dtype().is_floating_point() && !self.storage().same(other.storage());
+        if !plain || super::binary::result_dtype(self, other) != self.dtype() || broadcast_shapes(self.shape(), other.shape())?.as_slice() != self.shape() {
+            return Ok(false);
+        }
+        self.check_inplace()?;
+        let other = other.cast(self.dtype())?;
+        with_float_type!(self.dtype(), "inplace", T => match kind {
+            Arith::Add => zip_assign::<T>(self, &other, |x, y| x + y)?,
+            Arith::Sub => zip_assign::<T>(self, &other, |x, y| x - y)?,
+            Arith::Mul => zip_assign::<T>(self, &other, |x, y| x * y)?,
+            Arith::Div => zip_assign::<T>(self, &other, |x, y| x / y)?,
+            Arith::Pow => return Ok(false),
+        });
+        self.storage().bump_version();
+        Ok(true)
+    }
+
     pub fn add_(&self, other: &Tensor) -> Result<()> {
+        if self.try_update_in_place(other, Arith::Add)? {
+            return Ok(());
+        }
         self.update_with(other, false, |a, b| a.add(b))
     }
     pub fn sub_(&self, other: &Tensor) -> Result<()> {
+        if self.try_update_in_place(other, Arith::Sub)? {
+            return Ok(());
+        }
         self.update_with(other, false, |a, b| a.sub(b))
     }
     pub fn mul_(&self, other: &Tensor) -> Result<()> {
+        if self.try_update_in_place(other, Arith::Mul)? {
+            return Ok(());
+        }
         self.update_with(other, true, |a, b| a.mul(b))
     }
     pub fn div_(&self, other: &Tensor) -> Result<()> {
+        if self.try_update_in_place(other, Arith::Div)? {
+            return Ok(());
+        }
         self.update_with(other, true, |a, b| a.div(b))
     }
 
