@@ -246,7 +246,9 @@ pub fn tensor_from_data(data: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResu
             None => Ok(t),
         };
     }
-    if let Ok(arr) = data.cast::<PyUntypedArray>() {
+    // Lists and numbers need no numpy; checking for an ndarray would import it.
+    let plain = data.is_instance_of::<PyList>() || data.is_instance_of::<PyTuple>() || scalar_from(data)?.is_some();
+    if let Some(arr) = (!plain).then(|| data.cast::<PyUntypedArray>().ok()).flatten() {
         let t = tensor_from_numpy(arr)?;
         return match dtype {
             Some(d) => t.cast(d).py(),

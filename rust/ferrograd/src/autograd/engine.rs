@@ -4,7 +4,7 @@
 //! after the nodes of its inputs, so that order is topological) with no lock
 //! held, so formulas may build new graph when `create_graph` is on.
 
-use super::graph::{with_graph, Edge, InputMeta, NodeId, NodeRef};
+use super::graph::{with_graph, Edge, InputMeta, NodeId};
 use super::mode::GradModeGuard;
 use super::saved::SavedTensor;
 use crate::error::{Error, Result, ShapeList};
@@ -13,8 +13,10 @@ use crate::tensor::Tensor;
 use smallvec::SmallVec;
 
 /// One reachable node, copied out of the arena for execution.
+/// Tasks name nodes by id without holding references: every node reachable
+/// from the roots stays alive through the edges while the roots are held.
 struct Task {
-    node: NodeRef,
+    node: NodeId,
     op: Op,
     next: SmallVec<[Option<(usize, u32)>; 2]>,
     input_meta: SmallVec<[InputMeta; 2]>,
@@ -81,7 +83,7 @@ pub fn run_backward(roots: &[Tensor], grads: &[Option<Tensor>], inputs: Option<&
         let task = &mut tasks[i];
         if let Some(targets) = &targets {
             for (k, t) in targets.iter().enumerate() {
-                if t.node == task.node.id() {
+                if t.node == task.node {
                     captured[k] = accumulate_capture(captured[k].take(), incoming.get(t.input_nr as usize).cloned().flatten())?;
                 }
             }
@@ -133,11 +135,10 @@ fn discover(roots: &[NodeId], release: bool, targets: Option<&[Target]>) -> (Vec
 
         let mut tasks: Vec<Task> = Vec::with_capacity(found.len());
         for &(_, id) in &found {
-            let Some(node_ref) = g.node_ref(id) else { continue };
             let Some(node) = g.node(id) else { continue };
             let next = node.next.iter().map(|e| e.and_then(|e| g.walk_index(e.node, walk).map(|i| (i, e.input_nr)))).collect();
             tasks.push(Task {
-                node: node_ref,
+                node: id,
                 op: node.op.clone(),
                 next,
                 input_meta: node.input_meta.clone(),
@@ -151,7 +152,7 @@ fn discover(roots: &[NodeId], release: bool, targets: Option<&[Target]>) -> (Vec
             mark_skipped(&mut tasks, targets);
         }
         for task in tasks.iter_mut().filter(|t| !t.skip) {
-            let Some(node) = g.node_mut(task.node.id()) else { continue };
+            let Some(node) = g.node_mut(task.node) else { continue };
             task.saved = if release && !node.saved.is_empty() {
                 node.released = true;
                 std::mem::take(&mut node.saved)
@@ -169,7 +170,7 @@ fn discover(roots: &[NodeId], release: bool, targets: Option<&[Target]>) -> (Vec
 /// order, so walking backwards sees every task's inputs before the task.
 fn mark_skipped(tasks: &mut [Task], targets: &[Target]) {
     for i in (0..tasks.len()).rev() {
-        let is_target = targets.iter().any(|t| t.node == tasks[i].node.id());
+        let is_target = targets.iter().any(|t| t.node == tasks[i].node);
         let leads = tasks[i].next.iter().flatten().any(|&(j, _)| !tasks[j].skip);
         tasks[i].skip = !(is_target || leads);
         if !tasks[i].skip {
@@ -193,7 +194,7 @@ fn run_task(task: &mut Task, incoming: SmallVec<[Option<Tensor>; 1]>, create_gra
     let saved: SmallVec<[Option<Tensor>; 2]> = task
         .saved
         .iter()
-        .map(|s| s.as_ref().map(|s| s.unpack(&task.node, name, create_graph)).transpose())
+        .map(|s| s.as_ref().map(|s| s.unpack(task.node, name, create_graph)).transpose())
         .collect::<Result<_>>()?;
     let grads: SmallVec<[Tensor; 1]> = incoming
         .into_iter()

@@ -260,12 +260,6 @@ impl GraphView<'_> {
     pub fn walk_index(&self, id: NodeId, walk: u64) -> Option<usize> {
         self.arena.slot(id).filter(|s| s.visit_epoch == walk).map(|s| s.visit_index as usize)
     }
-    /// A strong reference taken while the lock is already held.
-    pub fn node_ref(&mut self, id: NodeId) -> Option<NodeRef> {
-        self.arena.slot(id)?;
-        self.arena.incref(id);
-        Some(NodeRef { id })
-    }
 }
 
 /// Arena occupancy, for tests and diagnostics: (live nodes, total slots).

@@ -2,7 +2,7 @@
 //! its `grad_fn` (that would be a cycle: node -> output -> node) and is
 //! re-attached to the node when a differentiable backward unpacks it.
 
-use super::graph::NodeRef;
+use super::graph::{NodeId, NodeRef};
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 
@@ -26,7 +26,7 @@ impl SavedTensor {
 
     /// Returns the tensor for backward, checking it was not modified in place since.
     /// `node` is the owner; with `differentiable`, a saved output gets the node back as grad_fn.
-    pub fn unpack(&self, node: &NodeRef, node_name: &str, differentiable: bool) -> Result<Tensor> {
+    pub fn unpack(&self, node: NodeId, node_name: &str, differentiable: bool) -> Result<Tensor> {
         let found = self.tensor.version();
         if found != self.version {
             return Err(Error::SavedTensorModified {
@@ -39,7 +39,8 @@ impl SavedTensor {
             });
         }
         if self.is_output && differentiable {
-            return Ok(self.tensor.with_grad_fn(node.clone(), 0));
+            let node = NodeRef::from_live_id(node).ok_or_else(|| Error::Autograd(format!("{node_name} was freed during backward")))?;
+            return Ok(self.tensor.with_grad_fn(node, 0));
         }
         Ok(self.tensor.clone())
     }

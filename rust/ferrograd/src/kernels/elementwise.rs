@@ -8,7 +8,7 @@ use crate::tensor::Tensor;
 use rayon::prelude::*;
 
 fn typed<'a, T: Element>(buffer: &'a Buffer, t: &Tensor) -> Result<&'a [T]> {
-    T::slice(buffer).ok_or(Error::DTypeMismatch { op: "kernel", lhs: t.dtype(), rhs: T::DTYPE })
+    T::slice(buffer).ok_or_else(|| Error::DTypeMismatch { op: "kernel", lhs: t.dtype(), rhs: T::DTYPE })
 }
 
 /// `f` applied to every element of `x`, in logical order.
@@ -90,7 +90,7 @@ pub fn zip_assign<T: Element>(dst: &Tensor, src: &Tensor, f: impl Fn(T, T) -> T 
     let gs = src.storage().read();
     let ds = typed::<T>(&gs, src)?;
     let mut gd = dst.storage().write();
-    let dd = T::slice_mut(&mut gd).ok_or(Error::DTypeMismatch { op: "kernel", lhs: dst.dtype(), rhs: T::DTYPE })?;
+    let dd = T::slice_mut(&mut gd).ok_or_else(|| Error::DTypeMismatch { op: "kernel", lhs: dst.dtype(), rhs: T::DTYPE })?;
     let ld = dst.layout();
     match (ld.contiguous_range(), ls.contiguous_range()) {
         (Some(rd), Some(rs)) => {
@@ -109,7 +109,7 @@ pub fn zip_assign<T: Element>(dst: &Tensor, src: &Tensor, f: impl Fn(T, T) -> T 
 /// Writes `values` (logical order) into `dst`'s storage through its layout.
 pub fn write_into<T: Element>(dst: &Tensor, values: &[T]) -> Result<()> {
     let mut buffer = dst.storage().write();
-    let data = T::slice_mut(&mut buffer).ok_or(Error::DTypeMismatch { op: "copy_", lhs: dst.dtype(), rhs: T::DTYPE })?;
+    let data = T::slice_mut(&mut buffer).ok_or_else(|| Error::DTypeMismatch { op: "copy_", lhs: dst.dtype(), rhs: T::DTYPE })?;
     let layout = dst.layout();
     if let Some(range) = layout.contiguous_range() {
         data[range].copy_from_slice(values);

@@ -62,11 +62,14 @@ pub(crate) fn arith(kind: Arith, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         return r.cast(DType::Bool);
     }
     let shape = broadcast_shapes(a.shape(), b.shape())?;
-    let (a, b) = (a.cast(dtype)?, b.cast(dtype)?);
+    // Cast only what needs it; most calls need nothing.
+    let (ca, cb);
+    let a = if a.dtype() == dtype { a } else { ca = a.cast(dtype)?; &ca };
+    let b = if b.dtype() == dtype { b } else { cb = b.cast(dtype)?; &cb };
     let buffer = if dtype.is_floating_point() {
-        with_float_type!(dtype, kind.name(), T => T::into_buffer_vec(float_kernel::<T>(kind, &a, &b, &shape)?))
+        with_float_type!(dtype, kind.name(), T => T::into_buffer_vec(float_kernel::<T>(kind, a, b, &shape)?))
     } else {
-        with_numeric_type!(dtype, kind.name(), T => T::into_buffer_vec(int_kernel::<T>(kind, &a, &b, &shape)?))
+        with_numeric_type!(dtype, kind.name(), T => T::into_buffer_vec(int_kernel::<T>(kind, a, b, &shape)?))
     };
     Tensor::from_buffer(buffer, &shape)
 }

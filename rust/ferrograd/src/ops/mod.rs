@@ -177,7 +177,7 @@ impl BackwardCtx<'_> {
         &self.grads[0]
     }
     pub fn saved(&self, i: usize) -> Result<&Tensor> {
-        self.saved.get(i).and_then(|s| s.as_ref()).ok_or(Error::GraphFreed)
+        self.saved.get(i).and_then(|s| s.as_ref()).ok_or_else(|| Error::GraphFreed)
     }
     pub fn needs(&self, i: usize) -> bool {
         self.needs.get(i).copied().unwrap_or(false)
