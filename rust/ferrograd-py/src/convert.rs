@@ -278,23 +278,66 @@ pub fn tensor_from_data(data: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResu
 /// A copy of a numpy array's values with the matching dtype (float16/int32/... widen).
 pub fn tensor_from_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
     let shape: Vec<usize> = arr.shape().to_vec();
-    let kind = arr.dtype().kind();
-    let itemsize = arr.dtype().itemsize();
-    let (target, np_name) = match (kind, itemsize) {
+    let converted = arr.call_method1("astype", (numpy_target(arr)?.1,))?.call_method1("reshape", (-1,))?;
+    let buffer = match numpy_target(arr)?.0 {
+        DType::F64 => Buffer::F64(converted.cast::<PyArrayDyn<f64>>()?.to_vec()?.into()),
+        DType::F32 => Buffer::F32(converted.cast::<PyArrayDyn<f32>>()?.to_vec()?.into()),
+        DType::I64 => Buffer::I64(converted.cast::<PyArrayDyn<i64>>()?.to_vec()?.into()),
+        DType::Bool => Buffer::Bool(converted.cast::<PyArrayDyn<bool>>()?.to_vec()?.into()),
+    };
+    Tensor::from_buffer(buffer, &shape).py()
+}
+
+/// The dtype a numpy array becomes, and numpy's name for it.
+fn numpy_target(arr: &Bound<'_, PyUntypedArray>) -> PyResult<(DType, &'static str)> {
+    let descr = arr.dtype();
+    Ok(match (descr.kind(), descr.itemsize()) {
         (b'f', 8) => (DType::F64, "float64"),
         (b'f', _) => (DType::F32, "float32"),
         (b'i', _) | (b'u', _) => (DType::I64, "int64"),
         (b'b', _) => (DType::Bool, "bool"),
-        _ => return Err(PyTypeError::new_err(format!("can't convert np.ndarray of type {}. The only supported types are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool.", arr.dtype()))),
+        _ => {
+            return Err(PyTypeError::new_err(format!(
+                "can't convert np.ndarray of type {}. The only supported types are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool.",
+                descr
+            )))
+        }
+    })
+}
+
+/// `from_numpy`: a tensor over the array's own memory when its element type is
+/// one of ours (as PyTorch shares it); otherwise a converted copy.
+pub fn tensor_sharing_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
+    let descr = arr.dtype();
+    let (dtype, _) = numpy_target(arr)?;
+    let itemsize = dtype.size_in_bytes();
+    let exact = descr.itemsize() == itemsize && descr.is_native_byteorder() != Some(false) && matches!(descr.kind(), b'f' | b'i' | b'b');
+    // SAFETY: reading the data pointer of a live array object.
+    let data = unsafe { (*arr.as_array_ptr()).fields.data } as usize;
+    let strides_ok = arr.strides().iter().all(|&s| s >= 0 && s as usize % itemsize == 0);
+    if !exact || data % itemsize != 0 || !strides_ok {
+        if arr.strides().iter().any(|&s| s < 0) {
+            return Err(PyValueError::new_err("At least one stride in the given numpy array is negative, and tensors with negative strides are not currently supported. (You can probably work around this by making a copy of your array  with array.copy().) "));
+        }
+        return tensor_from_numpy(arr);
+    }
+    let shape: ferrograd::layout::Shape = arr.shape().iter().copied().collect();
+    let strides: ferrograd::layout::Strides = arr.strides().iter().map(|&s| s / itemsize as isize).collect();
+    let numel: usize = shape.iter().product();
+    let len = if numel == 0 { 0 } else { 1 + shape.iter().zip(strides.iter()).map(|(&n, &s)| (n - 1) * s as usize).sum::<usize>() };
+    let owner: std::sync::Arc<dyn std::any::Any + Send + Sync> = std::sync::Arc::new(arr.clone().into_any().unbind());
+    // SAFETY: `len` elements from `data` lie inside the array, which `owner`
+    // keeps alive (and so its memory in place) as long as the storage lives.
+    let buffer = unsafe {
+        use ferrograd::storage::Data;
+        match dtype {
+            DType::F64 => Buffer::F64(Data::foreign(data as *mut f64, len, owner)),
+            DType::F32 => Buffer::F32(Data::foreign(data as *mut f32, len, owner)),
+            DType::I64 => Buffer::I64(Data::foreign(data as *mut i64, len, owner)),
+            DType::Bool => Buffer::Bool(Data::foreign(data as *mut bool, len, owner)),
+        }
     };
-    let converted = arr.call_method1("astype", (np_name,))?.call_method1("reshape", (-1,))?;
-    let buffer = match target {
-        DType::F64 => Buffer::F64(converted.cast::<PyArrayDyn<f64>>()?.to_vec()?),
-        DType::F32 => Buffer::F32(converted.cast::<PyArrayDyn<f32>>()?.to_vec()?),
-        DType::I64 => Buffer::I64(converted.cast::<PyArrayDyn<i64>>()?.to_vec()?),
-        DType::Bool => Buffer::Bool(converted.cast::<PyArrayDyn<bool>>()?.to_vec()?),
-    };
-    Tensor::from_buffer(buffer, &shape).py()
+    Tensor::from_buffer_with_layout(buffer, ferrograd::layout::Layout::new(shape, strides, 0)).py()
 }
 
 // ---- Tensor -> Python --------------------------------------------------------

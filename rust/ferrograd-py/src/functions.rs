@@ -1,7 +1,7 @@
 //! Module-level factories: tensor, zeros, ones, full, empty, rand, randn,
 //! arange, linspace, the *_like forms, and the seed.
 
-use crate::convert::{check_device, opt_dtype, scalar_from, shape_from_args, tensor_from_data, tensor_from_numpy};
+use crate::convert::{check_device, opt_dtype, scalar_from, shape_from_args, tensor_from_data};
 use crate::errors::IntoPyResult;
 use crate::tensor::{wrap, PyTensor};
 use ferrograd::{DType, Scalar, Tensor};
@@ -51,7 +51,7 @@ pub fn as_tensor(py: Python<'_>, data: &Bound<'_, PyAny>, dtype: Option<&Bound<'
 #[pyfunction]
 pub fn from_numpy(py: Python<'_>, ndarray: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
     let arr = ndarray.cast::<PyUntypedArray>().map_err(|_| PyTypeError::new_err(format!("expected np.ndarray (got {})", ndarray.get_type().name().map(|n| n.to_string()).unwrap_or_default())))?;
-    wrap(py, tensor_from_numpy(arr)?)
+    wrap(py, crate::convert::tensor_sharing_numpy(arr)?)
 }
 
 macro_rules! factory {

@@ -8,10 +8,81 @@ use std::sync::Arc;
 
 #[derive(Clone, Debug)]
 pub enum Buffer {
-    Bool(Vec<bool>),
-    I64(Vec<i64>),
-    F32(Vec<f32>),
-    F64(Vec<f64>),
+    Bool(Data<bool>),
+    I64(Data<i64>),
+    F32(Data<f32>),
+    F64(Data<f64>),
+}
+
+/// Elements a storage holds: its own vector, or memory owned by someone else
+/// (a numpy array) that `keep_alive` keeps valid. Either way it is a slice.
+pub enum Data<T> {
+    Owned(Vec<T>),
+    Foreign { ptr: *mut T, len: usize, keep_alive: Arc<dyn std::any::Any + Send + Sync> },
+}
+
+// SAFETY: foreign memory is only reached through the storage's lock, like an
+// owned vector; its owner is Send + Sync and outlives every use.
+unsafe impl<T: Send> Send for Data<T> {}
+unsafe impl<T: Sync> Sync for Data<T> {}
+
+impl<T> Data<T> {
+    /// Borrows `len` elements at `ptr` owned by `keep_alive`.
+    ///
+    /// # Safety
+    /// `ptr` must be valid, aligned and initialized for `len` elements of `T`
+    /// for as long as `keep_alive` lives, and not freed or moved before then.
+    pub unsafe fn foreign(ptr: *mut T, len: usize, keep_alive: Arc<dyn std::any::Any + Send + Sync>) -> Self {
+        Data::Foreign { ptr, len, keep_alive }
+    }
+}
+
+impl<T> std::ops::Deref for Data<T> {
+    type Target = [T];
+    #[inline]
+    fn deref(&self) -> &[T] {
+        match self {
+            Data::Owned(v) => v,
+            // SAFETY: see `Data::foreign`.
+            Data::Foreign { ptr, len, .. } => unsafe { std::slice::from_raw_parts(*ptr, *len) },
+        }
+    }
+}
+
+impl<T> std::ops::DerefMut for Data<T> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut [T] {
+        match self {
+            Data::Owned(v) => v,
+            // SAFETY: see `Data::foreign`; `&mut self` means the storage's write lock is held.
+            Data::Foreign { ptr, len, .. } => unsafe { std::slice::from_raw_parts_mut(*ptr, *len) },
+        }
+    }
+}
+
+impl<T> From<Vec<T>> for Data<T> {
+    fn from(v: Vec<T>) -> Self {
+        Data::Owned(v)
+    }
+}
+
+impl<T> FromIterator<T> for Data<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        Data::Owned(iter.into_iter().collect())
+    }
+}
+
+/// Cloning foreign data copies it: the copy is owned.
+impl<T: Clone> Clone for Data<T> {
+    fn clone(&self) -> Self {
+        Data::Owned(self.to_vec())
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Data<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
 }
 
 impl Buffer {
@@ -39,10 +110,10 @@ impl Buffer {
 
     pub fn zeros(dtype: DType, len: usize) -> Buffer {
         match dtype {
-            DType::Bool => Buffer::Bool(vec![false; len]),
-            DType::I64 => Buffer::I64(vec![0; len]),
-            DType::F32 => Buffer::F32(vec![0.0; len]),
-            DType::F64 => Buffer::F64(vec![0.0; len]),
+            DType::Bool => Buffer::Bool(vec![false; len].into()),
+            DType::I64 => Buffer::I64(vec![0; len].into()),
+            DType::F32 => Buffer::F32(vec![0.0; len].into()),
+            DType::F64 => Buffer::F64(vec![0.0; len].into()),
         }
     }
 }
@@ -126,7 +197,7 @@ macro_rules! element {
             }
             #[inline]
             fn into_buffer(values: Vec<Self>) -> Buffer {
-                Buffer::$variant(values)
+                Buffer::$variant(values.into())
             }
             #[inline]
             fn from_f64(v: f64) -> Self {

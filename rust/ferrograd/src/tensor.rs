@@ -84,6 +84,23 @@ impl Tensor {
         Ok(Tensor::from_parts(Storage::new(buffer), Layout::contiguous(shape), dtype))
     }
 
+    /// A tensor over an existing buffer with any layout that stays inside it
+    /// (used to share memory with numpy arrays).
+    pub fn from_buffer_with_layout(buffer: Buffer, layout: Layout) -> Result<Tensor> {
+        let mut end = layout.offset() as isize;
+        for (&size, &stride) in layout.shape().iter().zip(layout.strides()) {
+            if stride < 0 {
+                return Err(Error::value("negative strides are not supported"));
+            }
+            end += (size.max(1) as isize - 1) * stride;
+        }
+        if layout.numel() > 0 && end as usize >= buffer.len() {
+            return Err(Error::value(format!("layout reaches element {end} of a buffer of {}", buffer.len())));
+        }
+        let dtype = buffer.dtype();
+        Ok(Tensor::from_parts(Storage::new(buffer), layout, dtype))
+    }
+
     pub fn from_vec<T: Element>(values: Vec<T>, shape: &[usize]) -> Result<Tensor> {
         Tensor::from_buffer(T::into_buffer(values), shape)
     }
@@ -131,10 +148,10 @@ impl Tensor {
     pub(crate) fn full_unchecked(shape: &[usize], value: Scalar, dtype: DType) -> Tensor {
         let n = numel(shape);
         let buffer = match dtype {
-            DType::Bool => Buffer::Bool(vec![value.to_f64() != 0.0; n]),
-            DType::I64 => Buffer::I64(vec![scalar_to_i64(value); n]),
-            DType::F32 => Buffer::F32(vec![value.to_f64() as f32; n]),
-            DType::F64 => Buffer::F64(vec![value.to_f64(); n]),
+            DType::Bool => Buffer::Bool(vec![value.to_f64() != 0.0; n].into()),
+            DType::I64 => Buffer::I64(vec![scalar_to_i64(value); n].into()),
+            DType::F32 => Buffer::F32(vec![value.to_f64() as f32; n].into()),
+            DType::F64 => Buffer::F64(vec![value.to_f64(); n].into()),
         };
         Tensor::from_parts(Storage::new(buffer), Layout::contiguous(shape), dtype)
     }

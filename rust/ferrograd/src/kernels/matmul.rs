@@ -21,7 +21,7 @@ pub fn matmul_2d(a: &Tensor, b: &Tensor) -> Result<Buffer> {
                     matrixmultiply::sgemm(m, k, n, 1.0, da.as_ptr().add(la.offset()), rsa, csa, db.as_ptr().add(lb.offset()), rsb, csb, 0.0, c.as_mut_ptr(), n as isize, 1);
                 }
             }
-            Ok(Buffer::F32(c))
+            Ok(Buffer::F32(c.into()))
         }
         (Buffer::F64(da), Buffer::F64(db)) => {
             let mut c = vec![0f64; m * n];
@@ -31,9 +31,9 @@ pub fn matmul_2d(a: &Tensor, b: &Tensor) -> Result<Buffer> {
                     matrixmultiply::dgemm(m, k, n, 1.0, da.as_ptr().add(la.offset()), rsa, csa, db.as_ptr().add(lb.offset()), rsb, csb, 0.0, c.as_mut_ptr(), n as isize, 1);
                 }
             }
-            Ok(Buffer::F64(c))
+            Ok(Buffer::F64(c.into()))
         }
-        (Buffer::I64(da), Buffer::I64(db)) => Ok(Buffer::I64(naive(da, la.offset(), rsa, csa, db, lb.offset(), rsb, csb, m, k, n))),
+        (Buffer::I64(da), Buffer::I64(db)) => Ok(Buffer::I64(naive(da, la.offset(), rsa, csa, db, lb.offset(), rsb, csb, m, k, n).into())),
         _ => Err(Error::NotImplementedForDType { op: "addmm_impl_cpu_", dtype: a.dtype() }),
     }
 }

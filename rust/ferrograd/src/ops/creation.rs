@@ -67,12 +67,12 @@ impl Tensor {
             DType::F32 => {
                 let mut v = vec![0f32; n];
                 g.fill_uniform_f32(&mut v, 0.0, 1.0);
-                Buffer::F32(v)
+                Buffer::F32(v.into())
             }
             DType::F64 => {
                 let mut v = vec![0f64; n];
                 g.fill_uniform_f64(&mut v, 0.0, 1.0);
-                Buffer::F64(v)
+                Buffer::F64(v.into())
             }
             other => return Err(Error::NotImplementedForDType { op: "check_uniform_bounds", dtype: other }),
         };
@@ -87,12 +87,12 @@ impl Tensor {
             DType::F32 => {
                 let mut v = vec![0f32; n];
                 g.fill_normal_f32(&mut v, 0.0, 1.0);
-                Buffer::F32(v)
+                Buffer::F32(v.into())
             }
             DType::F64 => {
                 let mut v = vec![0f64; n];
                 g.fill_normal_f64(&mut v, 0.0, 1.0);
-                Buffer::F64(v)
+                Buffer::F64(v.into())
             }
             other => return Err(Error::NotImplementedForDType { op: "normal_kernel_cpu", dtype: other }),
         };
