@@ -229,7 +229,7 @@ fn add_to_buffer(buffer: &mut SmallVec<[Option<Tensor>; 1]>, input_nr: u32, grad
         None => grad,
         // A buffer only this backward can see is summed into without a new tensor.
         Some(old) if is_exclusively_owned(&old) && !grad.requires_grad() => {
-            old.add_(&grad)?;
+            old.accumulate_(&grad)?;
             old
         }
         Some(old) => old.add(&grad)?,
@@ -252,7 +252,7 @@ fn accumulate_into_leaf(leaf: &Tensor, grad: Tensor, create_graph: bool) -> Resu
             let owned = if create_graph || is_exclusively_owned(&grad) { grad } else { grad.detach().clone_tensor()? };
             leaf.set_grad(Some(owned))
         }
-        Some(old) if !create_graph && !old.requires_grad() => old.add_(&grad),
+        Some(old) if !create_graph && !old.requires_grad() => old.accumulate_(&grad),
         Some(old) => leaf.set_grad(Some(old.add(&grad)?)),
     }
 }

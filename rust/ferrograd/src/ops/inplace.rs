@@ -77,6 +77,18 @@ impl Tensor {
         Ok(true)
     }
 
+    /// `self += other` for gradient buffers the engine owns: same shape and
+    /// dtype, nothing recorded, no checks beyond those.
+    pub(crate) fn accumulate_(&self, other: &Tensor) -> Result<()> {
+        if self.shape() != other.shape() || self.dtype() != other.dtype() || self.storage().same(other.storage()) || !self.dtype().is_floating_point() {
+            let _plain = crate::autograd::mode::no_grad();
+            return self.add_(other);
+        }
+        with_float_type!(self.dtype(), "accumulate", T => zip_assign::<T>(self, other, |x, y| x + y)?);
+        self.storage().bump_version();
+        Ok(())
+    }
+
     pub fn add_(&self, other: &Tensor) -> Result<()> {
         if self.try_update_in_place(other, Arith::Add)? {
             return Ok(());
