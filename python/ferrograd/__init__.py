@@ -42,13 +42,13 @@ __version__ = "0.1.0"
 
 # Function forms are the Tensor methods themselves: `torch.exp(x)` calls
 # straight into Rust with no Python wrapper in between.
-for _name in (
-    "add", "sub", "mul", "div", "neg", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs",
-    "sign", "reciprocal", "sum", "mean", "matmul", "mm", "t", "transpose", "reshape", "unsqueeze",
-    "squeeze", "permute", "flatten", "clone", "detach", "eq", "ne", "lt", "le", "gt", "ge", "numel",
-):
-    globals()[_name] = getattr(Tensor, _name)
-del _name
+add, sub, mul, div, neg = Tensor.add, Tensor.sub, Tensor.mul, Tensor.div, Tensor.neg
+exp, log, sqrt, tanh, sigmoid = Tensor.exp, Tensor.log, Tensor.sqrt, Tensor.tanh, Tensor.sigmoid
+relu, abs, sign, reciprocal = Tensor.relu, Tensor.abs, Tensor.sign, Tensor.reciprocal
+sum, mean, matmul, mm = Tensor.sum, Tensor.mean, Tensor.matmul, Tensor.mm
+t, transpose, reshape, permute, flatten = Tensor.t, Tensor.transpose, Tensor.reshape, Tensor.permute, Tensor.flatten
+unsqueeze, squeeze, clone, detach, numel = Tensor.unsqueeze, Tensor.squeeze, Tensor.clone, Tensor.detach, Tensor.numel
+eq, ne, lt, le, gt, ge = Tensor.eq, Tensor.ne, Tensor.lt, Tensor.le, Tensor.gt, Tensor.ge
 
 subtract, multiply, divide, true_divide, negative = sub, mul, div, div, neg
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
