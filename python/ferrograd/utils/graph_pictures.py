@@ -149,7 +149,7 @@ def make_dot(output, params=None, show_attrs=False, show_saved=False, max_attr_c
     """PyTorchViz's ``make_dot``: a ``graphviz.Digraph`` if graphviz is installed, else a ``DotGraph``."""
     pic = _walk(output, params, show_attrs, max_attr_chars)
     try:
-        import graphviz
+        import graphviz  # type: ignore[import-not-found]
     except ImportError:
         return DotGraph(_dot_source(pic))
     dot = graphviz.Digraph(node_attr=NODE_ATTR, graph_attr=GRAPH_ATTR)
