@@ -27,6 +27,9 @@ impl From<PyErrWrap> for PyErr {
 }
 
 pub fn to_py_err(e: Error) -> PyErr {
+    if let Some(original) = crate::hooks::take_hook_error(&e) {
+        return original;
+    }
     let msg = e.to_string();
     match e {
         Error::BroadcastMismatch { .. } | Error::MatmulShape { .. } | Error::ShapeMismatch { .. } | Error::InvalidReshape { .. } | Error::ExpandMismatch { .. } => {
@@ -43,7 +46,8 @@ pub fn to_py_err(e: Error) -> PyErr {
         | Error::NonFloatRequiresGrad
         | Error::NonLeafRequiresGrad
         | Error::GradShapeMismatch { .. }
-        | Error::Autograd(_) => AutogradError::new_err(msg),
+        | Error::Autograd(_)
+        | Error::Callback(_) => AutogradError::new_err(msg),
         Error::NotImplementedForDType { .. } | Error::DTypeMismatch { .. } | Error::CastInPlace { .. } => DTypeError::new_err(msg),
         Error::NotAScalar(_) | Error::Runtime(_) => PyRuntimeError::new_err(msg),
         Error::Type(_) => PyTypeError::new_err(msg),

@@ -72,6 +72,9 @@ pub enum Error {
     GradShapeMismatch { index: usize, grad_shape: ShapeList, output_shape: ShapeList },
     #[error("{0}")]
     Autograd(String),
+    /// A user callback (a hook) failed; the binding keeps the original exception.
+    #[error("{0}")]
+    Callback(String),
 
     // Type errors: RuntimeError in PyTorch for kernels, TypeError for arguments.
     #[error("\"{op}\" not implemented for '{}'", .dtype.scalar_type_name())]

@@ -25,6 +25,7 @@ struct Task {
     /// Leads to no requested input (autograd.grad): not run.
     skip: bool,
     num_outputs: u32,
+    hooks: Vec<super::hooks::GradHook>,
 }
 
 pub struct BackwardOptions {
@@ -76,11 +77,14 @@ pub fn run_backward(roots: &[Tensor], grads: &[Option<Tensor>], inputs: Option<&
     let mut captured: Vec<Option<Tensor>> = vec![None; targets.as_ref().map_or(0, |t| t.len())];
 
     for i in 0..tasks.len() {
-        let incoming = std::mem::take(&mut buffers[i]);
+        let mut incoming = std::mem::take(&mut buffers[i]);
         if tasks[i].skip || incoming.iter().all(|g| g.is_none()) {
             continue;
         }
         let task = &mut tasks[i];
+        if !task.hooks.is_empty() {
+            super::hooks::run_hooks(&task.hooks, &mut incoming)?;
+        }
         if let Some(targets) = &targets {
             for (k, t) in targets.iter().enumerate() {
                 if t.node == task.node {
@@ -146,6 +150,7 @@ fn discover(roots: &[NodeId], release: bool, targets: Option<&[Target]>) -> (Vec
                 released: false,
                 skip: false,
                 num_outputs: node.num_outputs,
+                hooks: node.hooks.clone(),
             });
         }
         if let Some(targets) = targets {

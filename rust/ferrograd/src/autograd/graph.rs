@@ -50,6 +50,8 @@ pub struct Node {
     pub num_outputs: u32,
     /// Creation order; later nodes run first when both are ready.
     pub sequence_nr: u64,
+    /// Hooks on this node's outputs' gradients (empty for almost every node).
+    pub hooks: Vec<super::hooks::GradHook>,
 }
 
 struct Slot {
@@ -186,7 +188,7 @@ pub fn create_node(
     }
     let sequence_nr = g.next_sequence_nr;
     g.next_sequence_nr += 1;
-    let node = Node { op, next, input_meta, saved, released: false, num_outputs, sequence_nr };
+    let node = Node { op, next, input_meta, saved, released: false, num_outputs, sequence_nr, hooks: Vec::new() };
     let index = match g.free.pop() {
         Some(i) => i,
         None => {

@@ -3,6 +3,7 @@
 
 pub mod engine;
 pub mod graph;
+pub mod hooks;
 pub mod mode;
 pub mod saved;
 
