@@ -35,8 +35,9 @@ from ._ferrograd import (
 from ._ferrograd import dtype
 from ._size import Size
 from ._device import device
-from .grad_mode import no_grad, enable_grad, set_grad_enabled
+from .grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode, is_inference_mode_enabled
 from . import autograd, cuda
+from .autograd.anomaly_mode import is_anomaly_enabled, set_detect_anomaly
 
 __version__ = "0.1.0"
 

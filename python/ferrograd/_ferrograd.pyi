@@ -49,6 +49,11 @@ __all__ = [
     "initial_seed",
     "set_printoptions",
     "RemovableHandle",
+    "is_anomaly_enabled",
+    "_set_anomaly_enabled",
+    "is_inference_mode_enabled",
+    "_set_inference_mode",
+    "_restore_inference_mode",
 ]
 
 # A Python number used as a scalar operand or fill value.
@@ -520,3 +525,9 @@ def set_printoptions(
     profile: str | None = None,
     sci_mode: _bool | None = None,
 ) -> None: ...
+
+def is_anomaly_enabled() -> _bool: ...
+def _set_anomaly_enabled(enabled: _bool) -> _bool: ...
+def is_inference_mode_enabled() -> _bool: ...
+def _set_inference_mode(enabled: _bool) -> tuple[_bool, _bool]: ...
+def _restore_inference_mode(previous: tuple[_bool, _bool]) -> None: ...

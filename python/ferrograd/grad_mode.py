@@ -72,3 +72,26 @@ class set_grad_enabled(_ModeSwitch):
 
 def is_grad_enabled():
     return _C.is_grad_enabled()
+
+
+class inference_mode(_ModeSwitch):
+    """No graph and no version-counter bumps in this thread; ``mode=False`` is a no-op switch."""
+
+    def __init__(self, mode=True):
+        self.mode = bool(mode)
+
+    def clone(self):
+        return inference_mode(self.mode)
+
+    def __enter__(self):
+        self._prev = _C._set_inference_mode(True) if self.mode else None
+        return None
+
+    def __exit__(self, *exc):
+        if self._prev is not None:
+            _C._restore_inference_mode(self._prev)
+        return False
+
+
+def is_inference_mode_enabled():
+    return _C.is_inference_mode_enabled()

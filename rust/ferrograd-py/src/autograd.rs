@@ -199,6 +199,32 @@ pub fn _set_grad_enabled(enabled: bool) -> bool {
     ferrograd::autograd::set_grad_enabled(enabled)
 }
 
+#[pyfunction]
+pub fn is_anomaly_enabled() -> bool {
+    ferrograd::autograd::mode::is_anomaly_enabled()
+}
+
+#[pyfunction]
+pub fn _set_anomaly_enabled(enabled: bool) -> bool {
+    ferrograd::autograd::mode::set_anomaly_enabled(enabled)
+}
+
+#[pyfunction]
+pub fn is_inference_mode_enabled() -> bool {
+    ferrograd::autograd::mode::is_inference_mode_enabled()
+}
+
+/// Enters or leaves inference mode; returns the state to restore.
+#[pyfunction]
+pub fn _set_inference_mode(enabled: bool) -> (bool, bool) {
+    ferrograd::autograd::mode::set_inference_mode(enabled)
+}
+
+#[pyfunction]
+pub fn _restore_inference_mode(previous: (bool, bool)) {
+    ferrograd::autograd::mode::restore_inference_mode(previous)
+}
+
 /// (live nodes, arena slots): for tests that check graph memory is bounded.
 #[pyfunction]
 pub fn _graph_stats() -> (usize, usize) {
@@ -212,5 +238,10 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(is_grad_enabled, m)?)?;
     m.add_function(wrap_pyfunction!(_set_grad_enabled, m)?)?;
     m.add_function(wrap_pyfunction!(_graph_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(is_anomaly_enabled, m)?)?;
+    m.add_function(wrap_pyfunction!(_set_anomaly_enabled, m)?)?;
+    m.add_function(wrap_pyfunction!(is_inference_mode_enabled, m)?)?;
+    m.add_function(wrap_pyfunction!(_set_inference_mode, m)?)?;
+    m.add_function(wrap_pyfunction!(_restore_inference_mode, m)?)?;
     Ok(())
 }

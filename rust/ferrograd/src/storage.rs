@@ -145,8 +145,12 @@ impl Storage {
         self.0.version.load(Ordering::Acquire)
     }
 
+    /// Marks an in-place change, except in inference mode where nothing can
+    /// have saved this storage for backward.
     pub fn bump_version(&self) {
-        self.0.version.fetch_add(1, Ordering::AcqRel);
+        if !crate::autograd::mode::is_inference_mode_enabled() {
+            self.0.version.fetch_add(1, Ordering::AcqRel);
+        }
     }
 
     pub fn same(&self, other: &Storage) -> bool {

@@ -104,6 +104,9 @@ pub fn run_backward(roots: &[Tensor], grads: &[Option<Tensor>], inputs: Option<&
             continue;
         }
         let grads_in = run_task(task, incoming, opts.create_graph)?;
+        if super::mode::is_anomaly_enabled() {
+            check_no_nan(task.op.name(), &grads_in)?;
+        }
         for (slot, grad) in grads_in.into_iter().enumerate() {
             let (Some(grad), Some(Some((target, input_nr)))) = (grad, task.next.get(slot).copied()) else { continue };
             let grad = conform(grad, &task.input_meta[slot], task.op.name(), slot)?;
@@ -224,6 +227,18 @@ fn conform(grad: Tensor, meta: &InputMeta, name: &str, slot: usize) -> Result<Te
         return grad.to_dtype(meta.dtype);
     }
     Ok(grad)
+}
+
+/// Anomaly detection: a backward formula that produced NaN names itself.
+fn check_no_nan(name: &str, grads: &[Option<Tensor>]) -> Result<()> {
+    for (i, g) in grads.iter().enumerate() {
+        if let Some(g) = g {
+            if g.has_nan()? {
+                return Err(Error::Autograd(format!("Function '{name}' returned nan values in its {i}th output.")));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn add_to_buffer(buffer: &mut SmallVec<[Option<Tensor>; 1]>, input_nr: u32, grad: Tensor) -> Result<()> {

@@ -2,9 +2,41 @@
 //! every other thread recording.
 
 use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 thread_local! {
     static GRAD_ENABLED: Cell<bool> = const { Cell::new(true) };
+    static INFERENCE_MODE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Anomaly detection is process-wide, as in PyTorch.
+static ANOMALY_DETECTION: AtomicBool = AtomicBool::new(false);
+
+pub fn is_anomaly_enabled() -> bool {
+    ANOMALY_DETECTION.load(Ordering::Relaxed)
+}
+
+/// Turns checking every backward formula's result for NaN on or off; returns the previous setting.
+pub fn set_anomaly_enabled(enabled: bool) -> bool {
+    ANOMALY_DETECTION.swap(enabled, Ordering::Relaxed)
+}
+
+/// Inference mode: no graph is recorded and in-place updates do not bump
+/// version counters (nothing can have saved these tensors).
+pub fn is_inference_mode_enabled() -> bool {
+    INFERENCE_MODE.with(|m| m.get())
+}
+
+/// Sets inference mode (and grad mode with it) for this thread; returns the previous (inference, grad) modes.
+pub fn set_inference_mode(enabled: bool) -> (bool, bool) {
+    let previous_grad = if enabled { set_grad_enabled(false) } else { is_grad_enabled() };
+    (INFERENCE_MODE.with(|m| m.replace(enabled)), previous_grad)
+}
+
+/// Restores both modes, the inverse of `set_inference_mode`.
+pub fn restore_inference_mode(previous: (bool, bool)) {
+    INFERENCE_MODE.with(|m| m.set(previous.0));
+    set_grad_enabled(previous.1);
 }
 
 pub fn is_grad_enabled() -> bool {

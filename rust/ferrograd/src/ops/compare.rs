@@ -58,6 +58,15 @@ impl Tensor {
         self.compare_scalar(value, Comparison::Ge)
     }
 
+    /// Whether any element is NaN (false for integer and bool tensors).
+    pub fn has_nan(&self) -> Result<bool> {
+        Ok(match self.dtype() {
+            DType::F32 => self.to_vec::<f32>()?.iter().any(|v| v.is_nan()),
+            DType::F64 => self.to_vec::<f64>()?.iter().any(|v| v.is_nan()),
+            _ => false,
+        })
+    }
+
     pub fn logical_and(&self, other: &Tensor) -> Result<Tensor> {
         let shape = broadcast_shapes(self.shape(), other.shape())?;
         let (a, b) = (self.cast(DType::Bool)?, other.cast(DType::Bool)?);
