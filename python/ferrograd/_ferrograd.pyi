@@ -54,6 +54,8 @@ __all__ = [
     "is_inference_mode_enabled",
     "_set_inference_mode",
     "_restore_inference_mode",
+    "_record_function",
+    "_graph_freed_message",
 ]
 
 # A Python number used as a scalar operand or fill value.
@@ -531,3 +533,12 @@ def _set_anomaly_enabled(enabled: _bool) -> _bool: ...
 def is_inference_mode_enabled() -> _bool: ...
 def _set_inference_mode(enabled: _bool) -> tuple[_bool, _bool]: ...
 def _restore_inference_mode(previous: tuple[_bool, _bool]) -> None: ...
+def _record_function(
+    name: str,
+    inputs: list[Tensor],
+    outputs: list[Tensor],
+    differentiable: list[_bool],
+    backward: Callable[[list[Tensor | None], list[_bool]], Sequence[Tensor | None]],
+    release: Callable[[], None],
+) -> list[Tensor]: ...
+def _graph_freed_message() -> str: ...

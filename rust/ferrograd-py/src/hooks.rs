@@ -16,6 +16,14 @@ thread_local! {
     static HOOK_ERROR: RefCell<Option<PyErr>> = const { RefCell::new(None) };
 }
 
+/// Keeps a Python exception raised inside a callback the engine ran, so it
+/// can be re-raised as itself; the engine sees a `Callback` error.
+pub fn stash_callback_error(e: PyErr) -> Error {
+    let msg = e.to_string();
+    HOOK_ERROR.with(|h| *h.borrow_mut() = Some(e));
+    Error::Callback(msg)
+}
+
 /// Takes the exception a hook raised, if the core error came from one.
 pub fn take_hook_error(e: &Error) -> Option<PyErr> {
     if !matches!(e, Error::Callback(_)) {
@@ -35,11 +43,7 @@ fn call_hook(callback: &Py<PyAny>, grad: &Tensor) -> ferrograd::Result<Option<Te
             let t = result.cast::<PyTensor>().map_err(|_| PyTypeError::new_err("hook must return None or a Tensor"))?;
             Ok(Some(t.get().inner.clone()))
         };
-        run().map_err(|e| {
-            let msg = e.to_string();
-            HOOK_ERROR.with(|h| *h.borrow_mut() = Some(e));
-            Error::Callback(msg)
-        })
+        run().map_err(stash_callback_error)
     })
 }
 

@@ -4,6 +4,7 @@
 mod autograd;
 mod convert;
 mod errors;
+mod function;
 mod functions;
 mod hooks;
 mod tensor;
@@ -21,5 +22,6 @@ fn _ferrograd(m: &Bound<'_, PyModule>) -> PyResult<()> {
     autograd::register(m)?;
     functions::register(m)?;
     hooks::register(m)?;
+    function::register(m)?;
     Ok(())
 }

@@ -113,6 +113,13 @@ pub fn run_backward(roots: &[Tensor], grads: &[Option<Tensor>], inputs: Option<&
             add_to_buffer(&mut buffers[target], input_nr, grad)?;
         }
     }
+    if !opts.retain_graph {
+        for task in tasks.iter().filter(|t| !t.skip) {
+            if let Op::Custom(f) = &task.op {
+                f.backward.release();
+            }
+        }
+    }
     drop(tasks);
     Ok(captured)
 }
@@ -199,6 +206,18 @@ fn run_task(task: &mut Task, incoming: SmallVec<[Option<Tensor>; 1]>, create_gra
         return Err(Error::GraphFreed);
     }
     let name = task.op.name();
+    if let Op::Custom(f) = &task.op {
+        let needs: SmallVec<[bool; 2]> = task.next.iter().map(|e| e.is_some()).collect();
+        let grads = f.backward.backward(&incoming, &needs)?;
+        if grads.len() != task.next.len() {
+            return Err(Error::runtime(format!(
+                "function {name} returned an incorrect number of gradients (expected {}, got {})",
+                task.next.len(),
+                grads.len()
+            )));
+        }
+        return Ok(grads.into_iter().collect());
+    }
     let saved: SmallVec<[Option<Tensor>; 2]> = task
         .saved
         .iter()

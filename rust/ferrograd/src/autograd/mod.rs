@@ -2,6 +2,7 @@
 //! tensors and the engine that runs backward.
 
 pub mod engine;
+pub mod function;
 pub mod graph;
 pub mod hooks;
 pub mod mode;

@@ -30,6 +30,8 @@ pub type Saved = SmallVec<[Option<SavedTensor>; 2]>;
 pub enum Op {
     /// A leaf's sink: adds incoming gradients into `.grad`.
     AccumulateGrad(WeakTensor),
+    /// A user-defined function (autograd.Function); the engine calls it directly.
+    Custom(std::sync::Arc<crate::autograd::function::CustomFunction>),
     Add,
     Sub,
     /// `scalar - tensor`.
@@ -78,6 +80,7 @@ impl Op {
     pub fn name(&self) -> &'static str {
         match self {
             Op::AccumulateGrad(_) => "AccumulateGrad",
+            Op::Custom(f) => f.name,
             Op::Add => "AddBackward0",
             Op::Sub => "SubBackward0",
             Op::Rsub => "RsubBackward1",
@@ -121,7 +124,7 @@ impl Op {
     /// Runs this op's derivative formula.
     pub(crate) fn backward(&self, ctx: &BackwardCtx) -> Result<Grads> {
         match self {
-            Op::AccumulateGrad(_) => Err(Error::Autograd("AccumulateGrad has no backward formula".into())),
+            Op::AccumulateGrad(_) | Op::Custom(_) => Err(Error::Autograd(format!("{} is run by the engine itself", self.name()))),
             Op::Add => binary::add_backward(ctx),
             Op::Sub => binary::sub_backward(ctx),
             Op::Rsub => binary::rsub_backward(ctx),
