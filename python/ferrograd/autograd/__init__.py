@@ -2,7 +2,7 @@
 
 from .. import _ferrograd as _C
 from ..grad_mode import enable_grad, no_grad, set_grad_enabled
-from . import graph
+from . import functional, graph
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .function import Function, FunctionCtx, once_differentiable
 from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
