@@ -50,6 +50,9 @@ sum, mean, matmul, mm = Tensor.sum, Tensor.mean, Tensor.matmul, Tensor.mm
 t, transpose, reshape, permute, flatten = Tensor.t, Tensor.transpose, Tensor.reshape, Tensor.permute, Tensor.flatten
 unsqueeze, squeeze, clone, detach, numel = Tensor.unsqueeze, Tensor.squeeze, Tensor.clone, Tensor.detach, Tensor.numel
 eq, ne, lt, le, gt, ge = Tensor.eq, Tensor.ne, Tensor.lt, Tensor.le, Tensor.gt, Tensor.ge
+bmm, dot, mv, outer = Tensor.bmm, Tensor.dot, Tensor.mv, Tensor.outer
+from ._ferrograd import addmm
+from ._linalg import einsum
 
 subtract, multiply, divide, true_divide, negative = sub, mul, div, div, neg
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne

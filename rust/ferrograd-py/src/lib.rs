@@ -7,6 +7,7 @@ mod errors;
 mod function;
 mod functions;
 mod hooks;
+mod linalg;
 mod tensor;
 
 use pyo3::prelude::*;
@@ -23,5 +24,6 @@ fn _ferrograd(m: &Bound<'_, PyModule>) -> PyResult<()> {
     functions::register(m)?;
     hooks::register(m)?;
     function::register(m)?;
+    linalg::register(m)?;
     Ok(())
 }

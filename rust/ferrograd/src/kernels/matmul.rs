@@ -1,57 +1,86 @@
-//! 2-D matrix products. Floats go to `matrixmultiply`, which reads any
-//! strides, so transposed views (as in every matmul backward) cost no copy.
+//! Matrix products. Floats go to `matrixmultiply`, which reads any strides,
+//! so transposed views (as in every matmul backward) cost no copy. Batched
+//! products run one GEMM per batch entry over strided views.
 
 use crate::error::{Error, Result};
 use crate::storage::{Buffer, Element};
 use crate::tensor::Tensor;
 
-/// C = A @ B for 2-D `a` (m x k) and `b` (k x n) of the same dtype; shapes are checked by the caller.
-pub fn matmul_2d(a: &Tensor, b: &Tensor) -> Result<Buffer> {
-    let (m, k, n) = (a.shape()[0], a.shape()[1], b.shape()[1]);
-    let (ga, gb) = (a.storage().read(), b.storage().read());
-    let (la, lb) = (a.layout(), b.layout());
-    let (rsa, csa, rsb, csb) = (la.strides()[0], la.strides()[1], lb.strides()[0], lb.strides()[1]);
-    match (&*ga, &*gb) {
-        (Buffer::F32(da), Buffer::F32(db)) => {
-            let mut c = vec![0f32; m * n];
-            if m > 0 && n > 0 && k > 0 {
-                // SAFETY: layouts were built by this crate and address in-bounds
-                // elements of their buffers; `c` is m*n row-major.
-                unsafe {
-                    matrixmultiply::sgemm(m, k, n, 1.0, da.as_ptr().add(la.offset()), rsa, csa, db.as_ptr().add(lb.offset()), rsb, csb, 0.0, c.as_mut_ptr(), n as isize, 1);
-                }
-            }
-            Ok(Buffer::F32(c.into()))
-        }
-        (Buffer::F64(da), Buffer::F64(db)) => {
-            let mut c = vec![0f64; m * n];
-            if m > 0 && n > 0 && k > 0 {
-                // SAFETY: as above.
-                unsafe {
-                    matrixmultiply::dgemm(m, k, n, 1.0, da.as_ptr().add(la.offset()), rsa, csa, db.as_ptr().add(lb.offset()), rsb, csb, 0.0, c.as_mut_ptr(), n as isize, 1);
-                }
-            }
-            Ok(Buffer::F64(c.into()))
-        }
-        (Buffer::I64(da), Buffer::I64(db)) => Ok(Buffer::I64(naive(da, la.offset(), rsa, csa, db, lb.offset(), rsb, csb, m, k, n).into())),
-        _ => Err(Error::NotImplementedForDType { op: "addmm_impl_cpu_", dtype: a.dtype() }),
+/// One strided matrix inside a buffer: element (i, j) is at `offset + i*rs + j*cs`.
+#[derive(Copy, Clone)]
+struct Matrix {
+    offset: usize,
+    rs: isize,
+    cs: isize,
+}
+
+/// Element types with a GEMM `c = a @ b` over strided matrices.
+trait Gemm: Element {
+    /// # Safety
+    /// `a`, `b` must address in-bounds elements for the given shapes; `c` holds m*n.
+    unsafe fn gemm(m: usize, k: usize, n: usize, a: *const Self, am: Matrix, b: *const Self, bm: Matrix, c: &mut [Self]);
+}
+
+impl Gemm for f32 {
+    unsafe fn gemm(m: usize, k: usize, n: usize, a: *const f32, am: Matrix, b: *const f32, bm: Matrix, c: &mut [f32]) {
+        unsafe { matrixmultiply::sgemm(m, k, n, 1.0, a.add(am.offset), am.rs, am.cs, b.add(bm.offset), bm.rs, bm.cs, 0.0, c.as_mut_ptr(), n as isize, 1) }
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn naive<T: Element + std::ops::Add<Output = T> + std::ops::Mul<Output = T>>(
-    a: &[T], oa: usize, rsa: isize, csa: isize, b: &[T], ob: usize, rsb: isize, csb: isize, m: usize, k: usize, n: usize,
-) -> Vec<T> {
-    let at = |i: usize, j: usize| a[(oa as isize + i as isize * rsa + j as isize * csa) as usize];
-    let bt = |i: usize, j: usize| b[(ob as isize + i as isize * rsb + j as isize * csb) as usize];
-    let mut c = vec![T::default(); m * n];
-    for i in 0..m {
-        for p in 0..k {
-            let x = at(i, p);
-            for j in 0..n {
-                c[i * n + j] = c[i * n + j] + x * bt(p, j);
+impl Gemm for f64 {
+    unsafe fn gemm(m: usize, k: usize, n: usize, a: *const f64, am: Matrix, b: *const f64, bm: Matrix, c: &mut [f64]) {
+        unsafe { matrixmultiply::dgemm(m, k, n, 1.0, a.add(am.offset), am.rs, am.cs, b.add(bm.offset), bm.rs, bm.cs, 0.0, c.as_mut_ptr(), n as isize, 1) }
+    }
+}
+
+impl Gemm for i64 {
+    unsafe fn gemm(m: usize, k: usize, n: usize, a: *const i64, am: Matrix, b: *const i64, bm: Matrix, c: &mut [i64]) {
+        let at = |i: usize, j: usize| unsafe { *a.offset(am.offset as isize + i as isize * am.rs + j as isize * am.cs) };
+        let bt = |i: usize, j: usize| unsafe { *b.offset(bm.offset as isize + i as isize * bm.rs + j as isize * bm.cs) };
+        c.fill(0);
+        for i in 0..m {
+            for p in 0..k {
+                let x = at(i, p);
+                for j in 0..n {
+                    c[i * n + j] = c[i * n + j].wrapping_add(x.wrapping_mul(bt(p, j)));
+                }
             }
         }
     }
+}
+
+/// `batch` products of (m x k) @ (k x n); batch dim 0 of 3-D inputs, or none for 2-D.
+fn batched<T: Gemm>(a: &Tensor, b: &Tensor, da: &[T], db: &[T]) -> Vec<T> {
+    let (la, lb) = (a.layout(), b.layout());
+    let nd = la.ndim();
+    let (m, k, n) = (la.shape()[nd - 2], la.shape()[nd - 1], lb.shape()[nd - 1]);
+    let batch = if nd == 3 { la.shape()[0] } else { 1 };
+    let mut c = vec![T::default(); batch * m * n];
+    if m == 0 || n == 0 {
+        return c;
+    }
+    for i in 0..batch {
+        let step = |l: &crate::layout::Layout| if nd == 3 { i as isize * l.strides()[0] } else { 0 };
+        let am = Matrix { offset: (la.offset() as isize + step(la)) as usize, rs: la.strides()[nd - 2], cs: la.strides()[nd - 1] };
+        let bm = Matrix { offset: (lb.offset() as isize + step(lb)) as usize, rs: lb.strides()[nd - 2], cs: lb.strides()[nd - 1] };
+        let out = &mut c[i * m * n..(i + 1) * m * n];
+        if k == 0 {
+            continue;
+        }
+        // SAFETY: layouts were built by this crate and address in-bounds elements.
+        unsafe { T::gemm(m, k, n, da.as_ptr(), am, db.as_ptr(), bm, out) };
+    }
     c
+}
+
+/// C = A @ B for 2-D (m x k, k x n) or 3-D (batch x m x k, batch x k x n) inputs of
+/// one dtype; shapes are checked by the caller.
+pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Buffer> {
+    let (ga, gb) = (a.storage().read(), b.storage().read());
+    Ok(match (&*ga, &*gb) {
+        (Buffer::F32(da), Buffer::F32(db)) => Buffer::F32(batched(a, b, da, db).into()),
+        (Buffer::F64(da), Buffer::F64(db)) => Buffer::F64(batched(a, b, da, db).into()),
+        (Buffer::I64(da), Buffer::I64(db)) => Buffer::I64(batched(a, b, da, db).into()),
+        _ => return Err(Error::NotImplementedForDType { op: "addmm_impl_cpu_", dtype: a.dtype() }),
+    })
 }

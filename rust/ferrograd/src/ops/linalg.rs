@@ -1,11 +1,39 @@
-//! Matrix products.
+//! Matrix products: mm, bmm, mv, dot, addmm, and matmul's dispatch over
+//! 1-D, 2-D and batched N-D operands with broadcasting (PyTorch's rules).
 
-use super::{record, BackwardCtx, Grads, Op};
+use super::{record, record_plain, BackwardCtx, Grads, Op};
 use crate::autograd::saved::SavedTensor;
-use crate::error::{Error, Result};
-use crate::kernels::matmul::matmul_2d;
+use crate::dtype::DType;
+use crate::error::{Error, Result, ShapeList};
+use crate::kernels::matmul::matmul;
+use crate::layout::broadcast_shapes;
 use crate::tensor::Tensor;
 use smallvec::smallvec;
+
+fn torch_dtype_word(d: DType) -> &'static str {
+    match d {
+        DType::F32 => "float",
+        DType::F64 => "double",
+        DType::I64 => "long",
+        DType::Bool => "bool",
+    }
+}
+
+fn same_dtype(a: &Tensor, b: &Tensor, what: &str) -> Result<()> {
+    if a.dtype() == b.dtype() {
+        return Ok(());
+    }
+    Err(Error::runtime(format!(
+        "expected {what} to have the same dtype, but got: {} != {}",
+        torch_dtype_word(a.dtype()),
+        torch_dtype_word(b.dtype())
+    )))
+}
+
+/// Saves, for a product `a ∘ b`, each operand that the other's gradient needs.
+fn save_for_product(needs: &[bool], a: &Tensor, b: &Tensor) -> super::Saved {
+    smallvec![needs[1].then(|| SavedTensor::input(a)), needs[0].then(|| SavedTensor::input(b))]
+}
 
 impl Tensor {
     /// 2-D matrix product (MmBackward0).
@@ -20,48 +48,156 @@ impl Tensor {
         if k1 != k2 {
             return Err(Error::MatmulShape { m, k1, k2, n });
         }
-        if self.dtype() != other.dtype() {
+        same_dtype(self, other, "m1 and m2")?;
+        let out = Tensor::from_buffer(matmul(self, other)?, &[m, n])?;
+        Ok(record(Op::Mm, &[self, other], out, |needs, _| save_for_product(needs, self, other)))
+    }
+
+    /// Batched matrix product of 3-D tensors (BmmBackward0).
+    pub fn bmm(&self, other: &Tensor) -> Result<Tensor> {
+        if self.ndim() != 3 || other.ndim() != 3 {
+            return Err(Error::runtime(format!("batch1 must be a 3D tensor, got {}-D and {}-D", self.ndim(), other.ndim())));
+        }
+        let (b, m, k) = (self.shape()[0], self.shape()[1], self.shape()[2]);
+        if other.shape()[0] != b || other.shape()[1] != k {
             return Err(Error::runtime(format!(
-                "expected m1 and m2 to have the same dtype, but got: {} != {}",
-                self.dtype().name().replace("float32", "float").replace("float64", "double").replace("int64", "long"),
-                other.dtype().name().replace("float32", "float").replace("float64", "double").replace("int64", "long")
+                "Expected size for first two dimensions of batch2 tensor to be: [{b}, {k}] but got: [{}, {}].",
+                other.shape()[0],
+                other.shape()[1]
             )));
         }
-        let out = Tensor::from_buffer(matmul_2d(self, other)?, &[m, n])?;
-        Ok(record(Op::Mm, &[self, other], out, |needs, _| {
-            smallvec![needs[1].then(|| SavedTensor::input(self)), needs[0].then(|| SavedTensor::input(other))]
+        same_dtype(self, other, "batch1 and batch2")?;
+        let n = other.shape()[2];
+        let out = Tensor::from_buffer(matmul(self, other)?, &[b, m, n])?;
+        Ok(record(Op::Bmm, &[self, other], out, |needs, _| save_for_product(needs, self, other)))
+    }
+
+    /// Inner product of two 1-D tensors (DotBackward0).
+    pub fn dot(&self, other: &Tensor) -> Result<Tensor> {
+        if self.ndim() != 1 || other.ndim() != 1 {
+            return Err(Error::runtime(format!("1D tensors expected, but got {}D and {}D tensors", self.ndim(), other.ndim())));
+        }
+        if self.shape()[0] != other.shape()[0] {
+            return Err(Error::runtime(format!(
+                "inconsistent tensor size, expected tensor [{}] and src [{}] to have the same number of elements, but got {} and {} elements respectively",
+                self.shape()[0],
+                other.shape()[0],
+                self.shape()[0],
+                other.shape()[0]
+            )));
+        }
+        same_dtype(self, other, "both vectors")?;
+        let row = self.view_with_layout(self.layout().unsqueeze(0));
+        let col = other.view_with_layout(other.layout().unsqueeze(1));
+        let out = Tensor::from_buffer(matmul(&row, &col)?, &[])?;
+        Ok(record(Op::Dot, &[self, other], out, |needs, _| save_for_product(needs, self, other)))
+    }
+
+    /// Matrix-vector product (MvBackward0).
+    pub fn mv(&self, vec: &Tensor) -> Result<Tensor> {
+        if self.ndim() != 2 || vec.ndim() != 1 {
+            return Err(Error::runtime(format!("vector + matrix @ vector expected, got {}, {}, {}", 1, self.ndim(), vec.ndim())));
+        }
+        if self.shape()[1] != vec.shape()[0] {
+            return Err(Error::runtime(format!(
+                "size mismatch, got input ({}), mat ({}x{}), vec ({})",
+                self.shape()[0],
+                self.shape()[0],
+                self.shape()[1],
+                vec.shape()[0]
+            )));
+        }
+        same_dtype(self, vec, "mat and vec")?;
+        let col = vec.view_with_layout(vec.layout().unsqueeze(1));
+        let out = Tensor::from_buffer(matmul(self, &col)?, &[self.shape()[0]])?;
+        Ok(record(Op::Mv, &[self, vec], out, |needs, _| save_for_product(needs, self, vec)))
+    }
+
+    /// `bias + mat1 @ mat2` (AddmmBackward0), the fused form of a linear layer.
+    pub fn addmm(bias: &Tensor, mat1: &Tensor, mat2: &Tensor) -> Result<Tensor> {
+        let product = {
+            let _plain = crate::autograd::mode::no_grad();
+            mat1.mm(mat2)?
+        };
+        let out = {
+            let _plain = crate::autograd::mode::no_grad();
+            product.add(bias)?
+        };
+        if out.shape() != product.shape() {
+            return Err(Error::runtime(format!(
+                "The expanded size of the tensor must match the existing size: bias {} cannot be broadcast to {}",
+                ShapeList(bias.shape().to_vec()),
+                ShapeList(product.shape().to_vec())
+            )));
+        }
+        Ok(record(Op::Addmm, &[bias, mat1, mat2], out, |needs, _| {
+            smallvec![None, needs[2].then(|| SavedTensor::input(mat1)), needs[1].then(|| SavedTensor::input(mat2))]
         }))
     }
 
-    /// `@` for 1-D and 2-D operands: 1-D vectors are treated as a row (left)
-    /// or a column (right) and that dim is dropped from the result.
+    /// `@`: PyTorch's matmul over 1-D, 2-D and batched operands.
     pub fn matmul(&self, other: &Tensor) -> Result<Tensor> {
-        if self.ndim() == 0 || other.ndim() == 0 {
-            return Err(Error::runtime(format!(
-                "both arguments to matmul need to be at least 1D, but they are {}D and {}D",
-                self.ndim(),
-                other.ndim()
-            )));
+        let (da, db) = (self.ndim(), other.ndim());
+        match (da, db) {
+            (0, _) | (_, 0) => Err(Error::runtime(format!("both arguments to matmul need to be at least 1D, but they are {da}D and {db}D"))),
+            (1, 1) => self.dot(other),
+            (2, 1) => self.mv(other),
+            (1, 2) => self.unsqueeze(0)?.mm(other)?.squeeze(Some(0)),
+            (2, 2) => self.mm(other),
+            (_, 1 | 2) => self.matmul_folded(other),
+            _ => self.matmul_batched(other),
         }
-        match (self.ndim(), other.ndim()) {
-            (2, 2) => return self.mm(other),
-            (1, 2) => return self.unsqueeze(0)?.mm(other)?.squeeze(Some(0)),
-            (2, 1) => return self.mm(&other.unsqueeze(1)?)?.squeeze(Some(1)),
-            (1, 1) => {
-                if self.shape()[0] != other.shape()[0] {
-                    return Err(Error::runtime(format!(
-                        "inconsistent tensor size, expected tensor [{}] and src [{}] to have the same number of elements, but got {} and {} elements respectively",
-                        self.shape()[0],
-                        other.shape()[0],
-                        self.shape()[0],
-                        other.shape()[0]
-                    )));
-                }
-                return self.unsqueeze(0)?.mm(&other.unsqueeze(1)?)?.reshape(&[]);
-            }
-            _ => {}
+    }
+
+    /// N-D @ 1-D or 2-D: fold the batch dims into rows, one mm or mv.
+    fn matmul_folded(&self, other: &Tensor) -> Result<Tensor> {
+        let k = self.shape()[self.ndim() - 1];
+        let rows = self.reshape(&[-1, k as i64])?;
+        let mut shape: Vec<i64> = self.shape()[..self.ndim() - 1].iter().map(|&d| d as i64).collect();
+        let product = if other.ndim() == 1 {
+            rows.mv(other)?
+        } else {
+            shape.push(other.shape()[1] as i64);
+            rows.mm(other)?
+        };
+        product.unsafe_view(&shape)
+    }
+
+    /// Batched operands: broadcast the batch dims, flatten them, one bmm.
+    fn matmul_batched(&self, other: &Tensor) -> Result<Tensor> {
+        let a = if self.ndim() == 1 { self.unsqueeze(0)? } else { self.clone() };
+        let b = if other.ndim() == 1 { other.unsqueeze(1)? } else { other.clone() };
+        let (n, k) = (a.shape()[a.ndim() - 2], a.shape()[a.ndim() - 1]);
+        let (k2, m) = (b.shape()[b.ndim() - 2], b.shape()[b.ndim() - 1]);
+        if k != k2 {
+            return Err(Error::MatmulShape { m: n, k1: k, k2, n: m });
         }
-        Err(Error::runtime(format!("matmul: {}-D @ {}-D operands are not supported yet", self.ndim(), other.ndim())))
+        let batch = broadcast_shapes(&a.shape()[..a.ndim() - 2], &b.shape()[..b.ndim() - 2])?;
+        let count: usize = batch.iter().product();
+        let expand = |t: &Tensor, rows: usize, cols: usize| -> Result<Tensor> {
+            let mut full = batch.to_vec();
+            full.extend([rows, cols]);
+            t.expand(&full)?.reshape(&[count as i64, rows as i64, cols as i64])
+        };
+        let product = expand(&a, n, k)?.bmm(&expand(&b, k, m)?)?;
+        let mut shape: Vec<i64> = batch.iter().map(|&d| d as i64).collect();
+        if self.ndim() > 1 {
+            shape.push(n as i64);
+        }
+        if other.ndim() > 1 {
+            shape.push(m as i64);
+        }
+        product.unsafe_view(&shape)
+    }
+
+    /// A reshape of a freshly computed, contiguous result (UnsafeViewBackward0).
+    fn unsafe_view(&self, shape: &[i64]) -> Result<Tensor> {
+        let target = super::shape::infer_shape(shape, self.numel())?;
+        let layout = self
+            .layout()
+            .reshaped_contiguous(&target)
+            .ok_or_else(|| Error::runtime("unsafe_view needs a contiguous tensor"))?;
+        Ok(record_plain(Op::UnsafeView, &[self], self.view_with_layout(layout)))
     }
 }
 
@@ -71,5 +207,38 @@ pub(super) fn mm_backward(ctx: &BackwardCtx) -> Result<Grads> {
     Ok(smallvec![
         ctx.grad_for(0, || g.mm(&ctx.saved(1)?.t()?))?,
         ctx.grad_for(1, || ctx.saved(0)?.t()?.mm(g))?
+    ])
+}
+
+pub(super) fn bmm_backward(ctx: &BackwardCtx) -> Result<Grads> {
+    let g = ctx.grad();
+    Ok(smallvec![
+        ctx.grad_for(0, || g.bmm(&ctx.saved(1)?.transpose(1, 2)?))?,
+        ctx.grad_for(1, || ctx.saved(0)?.transpose(1, 2)?.bmm(g))?
+    ])
+}
+
+/// d(a·b) = g*b, g*a (g is 0-d).
+pub(super) fn dot_backward(ctx: &BackwardCtx) -> Result<Grads> {
+    let g = ctx.grad();
+    Ok(smallvec![ctx.grad_for(0, || ctx.saved(1)?.mul(g))?, ctx.grad_for(1, || ctx.saved(0)?.mul(g))?])
+}
+
+/// d(M v) = g vᵀ (outer), Mᵀ g.
+pub(super) fn mv_backward(ctx: &BackwardCtx) -> Result<Grads> {
+    let g = ctx.grad();
+    Ok(smallvec![
+        ctx.grad_for(0, || g.unsqueeze(1)?.mul(&ctx.saved(1)?.unsqueeze(0)?))?,
+        ctx.grad_for(1, || ctx.saved(0)?.t()?.mv(g))?
+    ])
+}
+
+/// d(bias + A@B): g (summed to bias's shape by the engine), g@Bᵀ, Aᵀ@g.
+pub(super) fn addmm_backward(ctx: &BackwardCtx) -> Result<Grads> {
+    let g = ctx.grad();
+    Ok(smallvec![
+        ctx.needs(0).then(|| g.clone()),
+        ctx.grad_for(1, || g.mm(&ctx.saved(2)?.t()?))?,
+        ctx.grad_for(2, || ctx.saved(1)?.t()?.mm(g))?
     ])
 }
