@@ -99,3 +99,28 @@ def test_retained_grads_accumulate_with_retain_graph():
     z.backward(retain_graph=True)
     z.backward()
     assert y.grad.item() == 8.0
+
+
+def test_backward_inputs_accumulates_only_into_given_tensors():
+    def run(T):
+        a = T.tensor(2.0, requires_grad=True)
+        b = T.tensor(3.0, requires_grad=True)
+        (a * b).backward(inputs=[a])
+        y = a * b * b
+        T.autograd.backward([y], inputs=[b])
+        return a.grad.item(), b.grad
+
+    a_grad, b_grad = run(torch)
+    assert a_grad == 3.0 and b_grad.item() == 12.0
+
+
+def test_backward_inputs_matches_pytorch(torch_ref):
+    def run(T):
+        a = T.tensor([1.0, 2.0], requires_grad=True)
+        b = T.tensor([3.0, 4.0], requires_grad=True)
+        (a * b).sum().backward(inputs=[b])
+        return a.grad, b.grad.tolist()
+
+    ours, theirs = run(torch), run(torch_ref)
+    assert ours[0] is None and theirs[0] is None
+    assert ours[1] == theirs[1]

@@ -107,7 +107,7 @@ pub fn tensor_arg(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Tensor> {
 }
 
 /// A tensor or a sequence of tensors.
-fn tensors_arg(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<Tensor>> {
+pub fn tensors_arg(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<Tensor>> {
     if obj.is_instance_of::<PyTensor>() {
         return Ok(vec![tensor_arg(obj, what)?]);
     }
@@ -135,12 +135,13 @@ fn grads_arg(obj: Option<&Bound<'_, PyAny>>, n: usize) -> PyResult<Vec<Option<Te
 #[pyfunction]
 #[pyo3(signature = (tensors, grad_tensors=None, retain_graph=None, create_graph=false, inputs=None))]
 pub fn backward(tensors: &Bound<'_, PyAny>, grad_tensors: Option<&Bound<'_, PyAny>>, retain_graph: Option<bool>, create_graph: bool, inputs: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-    if inputs.is_some_and(|i| !i.is_none()) {
-        return Err(PyRuntimeError::new_err("backward(inputs=...) is not supported yet"));
-    }
     let tensors = tensors_arg(tensors, "tensors")?;
     let grads = grads_arg(grad_tensors, tensors.len())?;
     check_lengths(grads.len(), tensors.len())?;
+    if let Some(inputs) = inputs.filter(|i| !i.is_none()) {
+        let inputs = tensors_arg(inputs, "inputs")?;
+        return ferrograd::autograd::backward_into(&tensors, &grads, &inputs, retain_graph, create_graph).py();
+    }
     ferrograd::autograd::backward(&tensors, &grads, retain_graph, create_graph).py()
 }
 

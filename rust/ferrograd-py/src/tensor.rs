@@ -295,8 +295,9 @@ impl PyTensor {
             Some(g) if !g.is_none() => Some(crate::autograd::tensor_arg(g, "gradient")?),
             _ => None,
         };
-        if inputs.is_some_and(|i| !i.is_none()) {
-            return Err(PyRuntimeError::new_err("backward(inputs=...) is not supported yet"));
+        if let Some(inputs) = inputs.filter(|i| !i.is_none()) {
+            let inputs = crate::autograd::tensors_arg(inputs, "inputs")?;
+            return ferrograd::autograd::backward_into(std::slice::from_ref(&self.inner), &[gradient], &inputs, retain_graph, create_graph).py();
         }
         self.inner.backward(gradient.as_ref(), retain_graph, create_graph).py()
     }

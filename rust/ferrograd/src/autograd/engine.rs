@@ -317,6 +317,18 @@ pub fn backward(tensors: &[Tensor], grad_tensors: &[Option<Tensor>], retain_grap
     run_backward(tensors, grad_tensors, None, &opts).map(|_| ())
 }
 
+/// `backward(..., inputs=...)`: accumulates only into the given tensors' `.grad`.
+pub fn backward_into(tensors: &[Tensor], grad_tensors: &[Option<Tensor>], inputs: &[Tensor], retain_graph: Option<bool>, create_graph: bool) -> Result<()> {
+    let opts = BackwardOptions { retain_graph: retain_graph.unwrap_or(create_graph), create_graph };
+    let grads = run_backward(tensors, grad_tensors, Some(inputs), &opts)?;
+    for (input, grad) in inputs.iter().zip(grads) {
+        if let Some(g) = grad {
+            accumulate_into_leaf(input, g, create_graph)?;
+        }
+    }
+    Ok(())
+}
+
 /// `torch.autograd.grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused)`.
 pub fn grad(
     outputs: &[Tensor],

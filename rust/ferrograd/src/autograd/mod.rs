@@ -8,5 +8,5 @@ pub mod hooks;
 pub mod mode;
 pub mod saved;
 
-pub use engine::{backward, grad};
+pub use engine::{backward, backward_into, grad};
 pub use mode::{enable_grad, is_grad_enabled, no_grad, set_grad_enabled, GradModeGuard};
