@@ -5,6 +5,8 @@ mod autograd;
 mod convert;
 mod errors;
 mod functions;
+mod indexing;
+mod shape;
 mod tensor;
 
 use pyo3::prelude::*;
@@ -19,5 +21,6 @@ fn _ferrograd(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     autograd::register(m)?;
     functions::register(m)?;
+    shape::register(m)?;
     Ok(())
 }
