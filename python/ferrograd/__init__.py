@@ -86,6 +86,31 @@ def seed():
     raise NotImplementedError("torch.seed() is not supported; use manual_seed")
 
 
+# Shape, views and joining. The Tensor methods double as function forms; the
+# joining functions are module-level in the compiled module.
+from ._ferrograd import (
+    cat,
+    concat,
+    concatenate,
+    stack,
+    hstack,
+    vstack,
+    row_stack,
+    dstack,
+    column_stack,
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+)
+
+view_as, reshape_as, expand_as, broadcast_to = Tensor.view_as, Tensor.reshape_as, Tensor.expand_as, Tensor.broadcast_to
+swapaxes, swapdims, movedim, moveaxis, ravel = Tensor.swapaxes, Tensor.swapdims, Tensor.movedim, Tensor.moveaxis, Tensor.ravel
+unflatten, select, narrow, diagonal = Tensor.unflatten, Tensor.select, Tensor.narrow, Tensor.diagonal
+unbind, chunk, split, split_with_sizes = Tensor.unbind, Tensor.chunk, Tensor.split, Tensor.split_with_sizes
+flip, roll, tile, repeat_interleave = Tensor.flip, Tensor.roll, Tensor.tile, Tensor.repeat_interleave
+tril, triu = Tensor.tril, Tensor.triu
+
+
 # dtype objects and their aliases. They shadow builtins (`bool`, `float`) in
 # this module's namespace, so they are bound last.
 float32 = _C.float32

@@ -8,6 +8,8 @@ mod function;
 mod functions;
 mod hooks;
 mod linalg;
+mod indexing;
+mod shape;
 mod tensor;
 
 use pyo3::prelude::*;
@@ -25,5 +27,6 @@ fn _ferrograd(m: &Bound<'_, PyModule>) -> PyResult<()> {
     hooks::register(m)?;
     function::register(m)?;
     linalg::register(m)?;
+    shape::register(m)?;
     Ok(())
 }

@@ -9,9 +9,9 @@ use ferrograd::ops::compare::Comparison;
 use ferrograd::tensor::BindingHandle;
 use ferrograd::{DType, Scalar, Tensor};
 use pyo3::basic::CompareOp;
-use pyo3::exceptions::{PyIndexError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PySlice, PyTuple};
+use pyo3::types::{PyList, PyTuple};
 
 #[pyclass(name = "Tensor", module = "ferrograd", subclass, frozen, weakref)]
 pub struct PyTensor {
@@ -89,16 +89,6 @@ fn dims_arg(dim: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<i64>>> {
             Ok(Some(d.extract::<Vec<i64>>()?))
         }
     }
-}
-
-fn sizes_from_args(args: &Bound<'_, PyTuple>) -> PyResult<Vec<i64>> {
-    if args.len() == 1 {
-        let first = args.get_item(0)?;
-        if let Ok(v) = first.extract::<Vec<i64>>() {
-            return Ok(v);
-        }
-    }
-    args.iter().map(|a| a.extract::<i64>()).collect()
 }
 
 pub fn size_object<'py>(py: Python<'py>, shape: &[usize]) -> PyResult<Bound<'py, PyAny>> {
@@ -363,17 +353,11 @@ impl PyTensor {
         if self.inner.ndim() == 0 {
             return Err(PyTypeError::new_err("iteration over a 0-d tensor"));
         }
-        let rows: Vec<Py<PyAny>> = (0..self.inner.shape()[0] as i64).map(|i| wrap_result(py, self.inner.select(0, i))).collect::<PyResult<_>>()?;
+        let rows: Vec<Py<PyAny>> = self.inner.unbind(0).py()?.into_iter().map(|row| wrap(py, row)).collect::<PyResult<_>>()?;
         PyList::new(py, rows)?.try_iter().map(|it| it.into_any())
     }
     fn __getitem__(&self, py: Python<'_>, index: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        if let Ok(i) = index.extract::<i64>() {
-            return wrap_result(py, self.inner.select(0, i));
-        }
-        if index.is_instance_of::<PySlice>() || index.is_instance_of::<PyTuple>() || index.is_none() {
-            return Err(PyIndexError::new_err("only integer indexing is supported so far"));
-        }
-        Err(PyIndexError::new_err("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices"))
+        wrap(py, crate::indexing::getitem(&self.inner, index)?)
     }
 
     // ---- arithmetic operators ---------------------------------------------
@@ -621,59 +605,6 @@ impl PyTensor {
     }
     fn ge(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.compare(&operand_required(other, "ge")?, Comparison::Ge))
-    }
-
-    // ---- shape ---------------------------------------------------------------
-
-    #[pyo3(signature = (*shape))]
-    fn reshape(&self, py: Python<'_>, shape: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.reshape(&sizes_from_args(shape)?))
-    }
-    #[pyo3(signature = (*shape))]
-    fn view(&self, py: Python<'_>, shape: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.view(&sizes_from_args(shape)?))
-    }
-    #[pyo3(signature = (*sizes))]
-    fn expand(&self, py: Python<'_>, sizes: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
-        let requested = sizes_from_args(sizes)?;
-        let lead = requested.len().saturating_sub(self.inner.ndim());
-        let shape: Vec<usize> = requested
-            .iter()
-            .enumerate()
-            .map(|(i, &s)| if s == -1 && i >= lead { self.inner.shape()[i - lead] } else { s.max(0) as usize })
-            .collect();
-        wrap_result(py, self.inner.expand(&shape))
-    }
-    fn transpose(&self, py: Python<'_>, dim0: i64, dim1: i64) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.transpose(dim0, dim1))
-    }
-    fn t(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.t())
-    }
-    #[getter(T)]
-    fn big_t(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let dims: Vec<i64> = (0..self.inner.ndim() as i64).rev().collect();
-        wrap_result(py, self.inner.permute(&dims))
-    }
-    #[pyo3(signature = (*dims))]
-    fn permute(&self, py: Python<'_>, dims: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.permute(&sizes_from_args(dims)?))
-    }
-    fn unsqueeze(&self, py: Python<'_>, dim: i64) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.unsqueeze(dim))
-    }
-    #[pyo3(signature = (dim=None))]
-    fn squeeze(&self, py: Python<'_>, dim: Option<i64>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.squeeze(dim))
-    }
-    fn flatten(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.flatten_all())
-    }
-    fn contiguous(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.contiguous())
-    }
-    fn clone(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.clone_tensor())
     }
 
     // ---- dtype / device conversion -------------------------------------------

@@ -225,7 +225,8 @@ fn run_task(task: &mut Task, incoming: SmallVec<[Option<Tensor>; 1]>, create_gra
         .collect::<Result<_>>()?;
     let grads: SmallVec<[Tensor; 1]> = incoming
         .into_iter()
-        .map(|g| g.ok_or_else(|| Error::Autograd(format!("{name}: missing gradient for an output"))))
+        .enumerate()
+        .map(|(k, g)| g.or_else(|| task.op.zero_output_grad(k, &task.input_meta)).ok_or_else(|| Error::Autograd(format!("{name}: missing gradient for an output"))))
         .collect::<Result<_>>()?;
     let needs: SmallVec<[bool; 2]> = task.next.iter().map(|e| e.is_some()).collect();
     let ctx = BackwardCtx { saved: &saved, grads: &grads, needs: &needs, inputs: &task.input_meta, create_graph };

@@ -3,6 +3,7 @@
 //! where splitting pays for itself.
 
 pub mod elementwise;
+pub mod gather;
 pub mod matmul;
 pub mod reduce;
 

@@ -63,7 +63,6 @@ pub enum Op {
     Dot,
     Mv,
     Addmm,
-    UnsafeView,
     MaskedFill,
     Fill,
     Zero,
@@ -78,6 +77,29 @@ pub enum Op {
     Squeeze,
     Select { dim: usize, index: usize },
     SelectEmbed { dim: usize, index: usize },
+    // Shape family: views, copies that reorder elements, and joining.
+    T,
+    ReshapeAlias,
+    UnsafeView,
+    Alias,
+    SqueezeDim,
+    SqueezeDims,
+    Slice { dim: usize, start: usize, end: usize, step: usize },
+    SliceEmbed { dim: usize, start: usize, end: usize, step: usize },
+    Diagonal { offset: i64, dim1: usize, dim2: usize },
+    DiagonalEmbed { offset: i64, dim1: usize, dim2: usize },
+    /// One node for all outputs of `unbind`.
+    Unbind { dim: usize },
+    /// One node for all outputs of `split`/`chunk`; `sizes` along `dim`.
+    Split { dim: usize, sizes: Shape, with_sizes: bool },
+    Flip(Shape),
+    /// `dims` empty: the tensor is rolled as if flattened.
+    Roll { shifts: SmallVec<[i64; 4]>, dims: Shape },
+    Repeat(Shape),
+    Tril(i64),
+    Triu(i64),
+    Cat { dim: usize },
+    Stack { dim: usize },
 }
 
 impl Op {
@@ -113,7 +135,6 @@ impl Op {
             Op::Dot => "DotBackward0",
             Op::Mv => "MvBackward0",
             Op::Addmm => "AddmmBackward0",
-            Op::UnsafeView => "UnsafeViewBackward0",
             Op::MaskedFill => "MaskedFillBackward0",
             Op::Fill => "FillBackward0",
             Op::Zero => "ZeroBackward0",
@@ -128,6 +149,27 @@ impl Op {
             Op::Squeeze => "SqueezeBackward0",
             Op::Select { .. } => "SelectBackward0",
             Op::SelectEmbed { .. } => "SelectBackwardBackward0",
+            // Shape family.
+            Op::T => "TBackward0",
+            Op::ReshapeAlias => "ReshapeAliasBackward0",
+            Op::UnsafeView => "UnsafeViewBackward0",
+            Op::Alias => "AliasBackward0",
+            Op::SqueezeDim => "SqueezeBackward1",
+            Op::SqueezeDims => "SqueezeBackward2",
+            Op::Slice { .. } => "SliceBackward0",
+            Op::SliceEmbed { .. } => "SliceBackwardBackward0",
+            Op::Diagonal { .. } => "DiagonalBackward0",
+            Op::DiagonalEmbed { .. } => "DiagonalBackwardBackward0",
+            Op::Unbind { .. } => "UnbindBackward0",
+            Op::Split { with_sizes: false, .. } => "SplitBackward0",
+            Op::Split { with_sizes: true, .. } => "SplitWithSizesBackward0",
+            Op::Flip(_) => "FlipBackward0",
+            Op::Roll { .. } => "RollBackward0",
+            Op::Repeat(_) => "RepeatBackward0",
+            Op::Tril(_) => "TrilBackward0",
+            Op::Triu(_) => "TriuBackward0",
+            Op::Cat { .. } => "CatBackward0",
+            Op::Stack { .. } => "StackBackward0",
         }
     }
 
@@ -167,11 +209,28 @@ impl Op {
             Op::Copy => inplace::copy_backward(ctx),
             Op::ToCopy | Op::Clone => cast::identity_backward(ctx),
             Op::Expand => shape::expand_backward(ctx),
-            Op::View | Op::UnsafeView | Op::Squeeze | Op::Unsqueeze(_) => shape::view_backward(ctx),
+            Op::View | Op::Squeeze | Op::Unsqueeze(_) => shape::view_backward(ctx),
             Op::Transpose(d0, d1) => shape::transpose_backward(ctx, *d0, *d1),
             Op::Permute(dims) => shape::permute_backward(ctx, dims),
             Op::Select { dim, index } => shape::select_backward(ctx, *dim, *index),
             Op::SelectEmbed { dim, index } => shape::select_embed_backward(ctx, *dim, *index),
+            // Shape family.
+            Op::T => shape::t_backward(ctx),
+            Op::ReshapeAlias | Op::UnsafeView | Op::SqueezeDim | Op::SqueezeDims => shape::view_backward(ctx),
+            Op::Alias => cast::identity_backward(ctx),
+            Op::Slice { dim, start, end, step } => shape::slicing::slice_backward(ctx, *dim, *start, *end, *step),
+            Op::SliceEmbed { dim, start, end, step } => shape::slicing::slice_embed_backward(ctx, *dim, *start, *end, *step),
+            Op::Diagonal { offset, dim1, dim2 } => shape::slicing::diagonal_backward(ctx, *offset, *dim1, *dim2),
+            Op::DiagonalEmbed { offset, dim1, dim2 } => shape::slicing::diagonal_embed_backward(ctx, *offset, *dim1, *dim2),
+            Op::Unbind { dim } => shape::slicing::unbind_backward(ctx, *dim),
+            Op::Split { dim, .. } => shape::slicing::split_backward(ctx, *dim),
+            Op::Flip(dims) => shape::reorder::flip_backward(ctx, dims),
+            Op::Roll { shifts, dims } => shape::reorder::roll_backward(ctx, shifts, dims),
+            Op::Repeat(repeats) => shape::reorder::repeat_backward(ctx, repeats),
+            Op::Tril(k) => shape::reorder::tril_backward(ctx, *k),
+            Op::Triu(k) => shape::reorder::triu_backward(ctx, *k),
+            Op::Cat { dim } => shape::joining::cat_backward(ctx, *dim),
+            Op::Stack { dim } => shape::joining::stack_backward(ctx, *dim),
         }
     }
 }

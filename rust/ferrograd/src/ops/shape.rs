@@ -1,31 +1,48 @@
 //! Views and shape changes. Views share storage and only build a new layout;
 //! their backward maps the gradient back through the inverse shape change.
+//! Submodules hold the rest of the family: slicing views, copies that reorder
+//! elements, and joining.
+
+pub mod joining;
+pub mod reorder;
+pub mod slicing;
 
 use super::{record_plain, BackwardCtx, Grads, Op};
-use crate::error::{Error, Result};
-use crate::layout::{normalize_dim, numel, Layout, Shape};
+use crate::error::{Error, Result, ShapeList};
+use crate::layout::{contiguous_strides, normalize_dim, numel, Layout, Shape, Strides};
 use crate::tensor::Tensor;
-use smallvec::smallvec;
+use smallvec::{smallvec, SmallVec};
+
+/// `[3, 4, -1]`, as PyTorch prints requested sizes.
+pub(crate) fn int_list(values: &[i64]) -> String {
+    format!("[{}]", values.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "))
+}
 
 /// Resolves a requested shape with at most one -1 against `numel`.
 pub fn infer_shape(requested: &[i64], numel_in: usize) -> Result<Shape> {
-    let invalid = || Error::InvalidReshape {
-        shape: format!("[{}]", requested.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")),
-        numel: numel_in,
-    };
+    let invalid = || Error::InvalidReshape { shape: int_list(requested), numel: numel_in };
     let mut inferred = None;
     let mut known = 1usize;
     for (i, &d) in requested.iter().enumerate() {
         match d {
             -1 if inferred.is_some() => return Err(Error::runtime("only one dimension can be inferred")),
             -1 => inferred = Some(i),
-            d if d < 0 => return Err(Error::runtime(format!("invalid shape dimension {d}"))),
+            d if d < 0 => return Err(Error::runtime(format!("invalid shape dimension {d} at index {i} of shape {}", int_list(requested)))),
             d => known = known.checked_mul(d as usize).ok_or_else(invalid)?,
         }
     }
     let mut shape: Shape = requested.iter().map(|&d| d.max(0) as usize).collect();
     if let Some(i) = inferred {
-        if known == 0 || numel_in % known != 0 {
+        if known == 0 {
+            if numel_in == 0 {
+                return Err(Error::runtime(format!(
+                    "cannot reshape tensor of 0 elements into shape {} because the unspecified dimension size -1 can be any value and is ambiguous",
+                    int_list(requested)
+                )));
+            }
+            return Err(invalid());
+        }
+        if !numel_in.is_multiple_of(known) {
             return Err(invalid());
         }
         shape[i] = numel_in / known;
@@ -35,26 +52,85 @@ pub fn infer_shape(requested: &[i64], numel_in: usize) -> Result<Shape> {
     Ok(shape)
 }
 
+/// PyTorch's `computeStride`: strides that let `new_shape` address the same
+/// elements as (`shape`, `strides`) in row-major order without a copy. Each run
+/// of dims that is contiguous in memory ("chunk") may be regrouped freely.
+pub fn view_strides(shape: &[usize], strides: &[isize], new_shape: &[usize]) -> Option<Strides> {
+    if shape.is_empty() {
+        return Some(SmallVec::from_elem(1, new_shape.len()));
+    }
+    if numel(shape) == 0 {
+        return Some(if shape == new_shape { Strides::from_slice(strides) } else { contiguous_strides(new_shape) });
+    }
+    let mut new_strides: Strides = SmallVec::from_elem(0, new_shape.len());
+    let mut view_d = new_shape.len() as isize - 1;
+    let mut chunk_base_stride = strides[strides.len() - 1];
+    let (mut tensor_numel, mut view_numel) = (1usize, 1usize);
+    for tensor_d in (0..shape.len()).rev() {
+        tensor_numel *= shape[tensor_d];
+        let chunk_ends = tensor_d == 0 || (shape[tensor_d - 1] != 1 && strides[tensor_d - 1] != tensor_numel as isize * chunk_base_stride);
+        if !chunk_ends {
+            continue;
+        }
+        while view_d >= 0 && (view_numel < tensor_numel || new_shape[view_d as usize] == 1) {
+            new_strides[view_d as usize] = view_numel as isize * chunk_base_stride;
+            view_numel *= new_shape[view_d as usize];
+            view_d -= 1;
+        }
+        if view_numel != tensor_numel {
+            return None;
+        }
+        if tensor_d > 0 {
+            chunk_base_stride = strides[tensor_d - 1];
+            tensor_numel = 1;
+            view_numel = 1;
+        }
+    }
+    (view_d == -1).then_some(new_strides)
+}
+
+/// Wrapped dims in the given order, each at most once (movedim's rule).
+fn unique_dims(dims: &[i64], ndim: usize, what: &str) -> Result<Shape> {
+    let mut out = Shape::new();
+    for &d in dims {
+        let d = normalize_dim(d, ndim)?;
+        if out.contains(&d) {
+            return Err(Error::runtime(format!("movedim: repeated dim in `{what}` ({})", int_list(dims))));
+        }
+        out.push(d);
+    }
+    Ok(out)
+}
+
+fn not_viewable() -> Error {
+    Error::runtime("view size is not compatible with input tensor's size and stride (at least one dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
+}
+
 impl Tensor {
+    /// This tensor's elements laid out as `shape`, when no copy is needed.
+    fn view_layout(&self, shape: &[usize]) -> Option<Layout> {
+        let l = self.layout();
+        let strides = view_strides(l.shape(), l.strides(), shape)?;
+        Some(Layout::new(Shape::from_slice(shape), strides, l.offset()))
+    }
+
     /// A view with a new shape; errors when the layout cannot express it without a copy.
     pub fn view(&self, shape: &[i64]) -> Result<Tensor> {
         let shape = infer_shape(shape, self.numel())?;
-        let layout = self.layout().reshaped_contiguous(&shape).ok_or_else(|| {
-            Error::runtime("view size is not compatible with input tensor's size and stride (at least one dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
-        })?;
+        let layout = self.view_layout(&shape).ok_or_else(not_viewable)?;
         Ok(record_plain(Op::View, &[self], self.view_with_layout(layout)))
     }
 
-    /// `view` when possible, otherwise a contiguous copy with the new shape.
+    /// A view when the layout allows one (ViewBackward0, or ReshapeAliasBackward0
+    /// for a non-contiguous input), otherwise a copy (UnsafeViewBackward0 over CloneBackward0).
     pub fn reshape(&self, shape: &[i64]) -> Result<Tensor> {
         let target = infer_shape(shape, self.numel())?;
-        if target.as_slice() == self.shape() {
-            return Ok(self.clone());
+        if let Some(layout) = self.view_layout(&target) {
+            let op = if self.is_contiguous() { Op::View } else { Op::ReshapeAlias };
+            return Ok(record_plain(op, &[self], self.view_with_layout(layout)));
         }
-        if self.is_contiguous() {
-            return self.view(shape);
-        }
-        self.contiguous()?.view(shape)
+        let copy = self.clone_tensor()?;
+        Ok(record_plain(Op::UnsafeView, &[&copy], copy.view_with_layout(Layout::contiguous(&target))))
     }
 
     pub fn contiguous(&self) -> Result<Tensor> {
@@ -64,6 +140,8 @@ impl Tensor {
         self.clone_tensor()
     }
 
+    /// Broadcast view to `shape`; returns `self` when the shape is unchanged
+    /// (the cheap form backward formulas use; `expand_sizes` is the user-facing one).
     pub fn expand(&self, shape: &[usize]) -> Result<Tensor> {
         if shape == self.shape() {
             return Ok(self.clone());
@@ -72,21 +150,68 @@ impl Tensor {
         Ok(record_plain(Op::Expand, &[self], self.view_with_layout(layout)))
     }
 
+    /// `expand(*sizes)`: -1 keeps a dim's size; new dims may be added in front.
+    pub fn expand_sizes(&self, sizes: &[i64]) -> Result<Tensor> {
+        let shape = self.expanded_shape(sizes)?;
+        let layout = self.layout().broadcast_to(&shape)?;
+        Ok(record_plain(Op::Expand, &[self], self.view_with_layout(layout)))
+    }
+
+    fn expanded_shape(&self, sizes: &[i64]) -> Result<Shape> {
+        let nd = self.ndim();
+        if sizes.len() < nd {
+            return Err(Error::runtime(format!(
+                "expand({}{{{}}}, size={}): the number of sizes provided ({}) must be greater or equal to the number of dimensions in the tensor ({nd})",
+                self.dtype().legacy_type_name(),
+                ShapeList(self.shape().to_vec()),
+                int_list(sizes),
+                sizes.len()
+            )));
+        }
+        let lead = sizes.len() - nd;
+        let resolve = |(i, &s): (usize, &i64)| -> Result<usize> {
+            if i < lead {
+                if s < 0 {
+                    return Err(Error::runtime(format!("The expanded size of the tensor ({s}) isn't allowed in a leading, non-existing dimension {i}")));
+                }
+                return Ok(s as usize);
+            }
+            let existing = self.shape()[i - lead];
+            match s {
+                -1 => Ok(existing),
+                s if s >= 0 => Ok(s as usize),
+                s if existing == 1 => Err(Error::runtime(format!("Trying to create tensor with negative dimension {s}: {}", int_list(sizes)))),
+                s => Err(Error::runtime(format!(
+                    "The expanded size of the tensor ({s}) must match the existing size ({existing}) at non-singleton dimension {i}.  Target sizes: {}.  Tensor sizes: {}",
+                    int_list(sizes),
+                    ShapeList(self.shape().to_vec())
+                ))),
+            }
+        };
+        sizes.iter().enumerate().map(resolve).collect()
+    }
+
     pub fn transpose(&self, dim0: i64, dim1: i64) -> Result<Tensor> {
         let (d0, d1) = (normalize_dim(dim0, self.ndim())?, normalize_dim(dim1, self.ndim())?);
-        if self.ndim() < 2 {
-            return Ok(self.clone());
-        }
-        let layout = self.layout().transpose(d0, d1);
+        let layout = if self.ndim() == 0 { self.layout().clone() } else { self.layout().transpose(d0, d1) };
         Ok(record_plain(Op::Transpose(d0, d1), &[self], self.view_with_layout(layout)))
     }
 
-    /// `t()`: transpose of a tensor with at most 2 dims.
+    /// `t()`: transpose of a tensor with at most 2 dims (TBackward0).
     pub fn t(&self) -> Result<Tensor> {
         if self.ndim() > 2 {
             return Err(Error::runtime(format!("t() expects a tensor with <= 2 dimensions, but self is {}D", self.ndim())));
         }
-        self.transpose(0, -1)
+        let layout = if self.ndim() == 2 { self.layout().transpose(0, 1) } else { self.layout().clone() };
+        Ok(record_plain(Op::T, &[self], self.view_with_layout(layout)))
+    }
+
+    /// `mT`: the last two dims swapped.
+    pub fn mt(&self) -> Result<Tensor> {
+        if self.ndim() < 2 {
+            return Err(Error::runtime(format!("tensor.mT is only supported on matrices or batches of matrices. Got {}-D tensor.", self.ndim())));
+        }
+        self.transpose(-2, -1)
     }
 
     pub fn permute(&self, dims: &[i64]) -> Result<Tensor> {
@@ -109,32 +234,119 @@ impl Tensor {
         Ok(record_plain(Op::Permute(order), &[self], self.view_with_layout(layout)))
     }
 
+    /// `movedim(source, destination)`: the named dims moved, the others in order (a permute).
+    pub fn movedim(&self, source: &[i64], destination: &[i64]) -> Result<Tensor> {
+        if source.len() != destination.len() {
+            return Err(Error::runtime(format!(
+                "movedim: Invalid source or destination dims: source ({} dims) should contain the same number of dims as destination ({} dims)",
+                int_list(source),
+                int_list(destination)
+            )));
+        }
+        let nd = self.ndim();
+        let src = unique_dims(source, nd, "source")?;
+        let dst = unique_dims(destination, nd, "destination")?;
+        let mut order = vec![-1i64; nd];
+        for (&s, &d) in src.iter().zip(&dst) {
+            if let Some(slot) = order.get_mut(d) {
+                *slot = s as i64;
+            }
+        }
+        let mut rest = (0..nd).filter(|d| !src.contains(d));
+        for slot in order.iter_mut().filter(|o| **o < 0) {
+            *slot = rest.next().unwrap_or(0) as i64;
+        }
+        self.permute(&order)
+    }
+
     pub fn unsqueeze(&self, dim: i64) -> Result<Tensor> {
         let d = normalize_dim(dim, self.ndim() + 1)?;
         let layout = self.layout().unsqueeze(d);
         Ok(record_plain(Op::Unsqueeze(d), &[self], self.view_with_layout(layout)))
     }
 
-    /// Drops size-1 dims (all of them, or only `dim`).
+    /// Drops size-1 dims: all of them (SqueezeBackward0), or only `dim` (SqueezeBackward1).
     pub fn squeeze(&self, dim: Option<i64>) -> Result<Tensor> {
+        match dim {
+            None => {
+                let all: Shape = (0..self.ndim()).collect();
+                self.squeeze_view(&all, Op::Squeeze)
+            }
+            Some(d) => {
+                let d = normalize_dim(d, self.ndim())?;
+                self.squeeze_view(&[d], Op::SqueezeDim)
+            }
+        }
+    }
+
+    /// `squeeze(dim=(...))`: drops those of `dims` that have size 1 (SqueezeBackward2).
+    pub fn squeeze_dims(&self, dims: &[i64]) -> Result<Tensor> {
+        let dims = super::reduce::normalize_dims(dims, self.ndim())?;
+        self.squeeze_view(&dims, Op::SqueezeDims)
+    }
+
+    fn squeeze_view(&self, candidates: &[usize], op: Op) -> Result<Tensor> {
         let l = self.layout();
-        let drop_dim = match dim {
-            Some(d) => Some(normalize_dim(d, self.ndim())?),
-            None => None,
-        };
-        let keep = |i: usize| l.shape()[i] != 1 || drop_dim.is_some_and(|d| d != i);
-        let shape: Shape = (0..l.ndim()).filter(|&i| keep(i)).map(|i| l.shape()[i]).collect();
-        if shape.len() == l.ndim() {
+        let keep = |i: &usize| l.shape()[*i] != 1 || !candidates.contains(i);
+        let shape = (0..l.ndim()).filter(keep).map(|i| l.shape()[i]).collect();
+        let strides = (0..l.ndim()).filter(keep).map(|i| l.strides()[i]).collect();
+        let layout = Layout::new(shape, strides, l.offset());
+        Ok(record_plain(op, &[self], self.view_with_layout(layout)))
+    }
+
+    /// Merges dims `start_dim..=end_dim` into one (a reshape: a view when possible).
+    pub fn flatten(&self, start_dim: i64, end_dim: i64) -> Result<Tensor> {
+        let (start, end) = (normalize_dim(start_dim, self.ndim())?, normalize_dim(end_dim, self.ndim())?);
+        if self.ndim() == 0 {
+            return self.reshape(&[1]);
+        }
+        if start > end {
+            return Err(Error::runtime("flatten() has invalid args: start_dim cannot come after end_dim"));
+        }
+        if start == end {
             return Ok(self.clone());
         }
-        let strides = (0..l.ndim()).filter(|&i| keep(i)).map(|i| l.strides()[i]).collect();
-        let layout = Layout::new(shape, strides, l.offset());
-        Ok(record_plain(Op::Squeeze, &[self], self.view_with_layout(layout)))
+        let s = self.shape();
+        let merged: usize = s[start..=end].iter().product();
+        let shape: Vec<i64> = s[..start].iter().chain(std::iter::once(&merged)).chain(&s[end + 1..]).map(|&d| d as i64).collect();
+        self.reshape(&shape)
     }
 
     /// Flattens to 1-d.
     pub fn flatten_all(&self) -> Result<Tensor> {
-        self.reshape(&[numel(self.shape()) as i64])
+        self.flatten(0, -1)
+    }
+
+    /// `ravel()`: a flat view, copying first when the layout is not contiguous.
+    pub fn ravel(&self) -> Result<Tensor> {
+        self.contiguous()?.view(&[-1])
+    }
+
+    /// Splits dim `dim` into `sizes` (one may be -1): always a view.
+    pub fn unflatten(&self, dim: i64, sizes: &[i64]) -> Result<Tensor> {
+        if self.ndim() == 0 {
+            return Err(Error::index(format!("Dimension specified as {dim} but tensor has no dimensions")));
+        }
+        let d = normalize_dim(dim, self.ndim())?;
+        if sizes.is_empty() {
+            return Err(Error::runtime("unflatten: sizes must be non-empty"));
+        }
+        let size = self.shape()[d];
+        let split = infer_shape(sizes, size).map_err(|e| match e {
+            Error::InvalidReshape { .. } => Error::runtime(format!(
+                "unflatten: Provided sizes {} don't multiply up to the size of dim {dim} ({size}) in the input tensor",
+                int_list(sizes)
+            )),
+            other => other,
+        })?;
+        let s = self.shape();
+        let shape: Vec<i64> = s[..d].iter().chain(&split).chain(&s[d + 1..]).map(|&x| x as i64).collect();
+        self.view(&shape)
+    }
+
+    /// A new tensor object over the same elements (AliasBackward0), as `x[...]` gives.
+    pub fn alias(&self) -> Tensor {
+        record_plain(Op::Alias, &[self], self.view_with_layout(self.layout().clone()))
     }
 }
 
@@ -152,6 +364,10 @@ pub(super) fn transpose_backward(ctx: &BackwardCtx, d0: usize, d1: usize) -> Res
     Ok(smallvec![ctx.grad_for(0, || ctx.grad().transpose(d0 as i64, d1 as i64))?])
 }
 
+pub(super) fn t_backward(ctx: &BackwardCtx) -> Result<Grads> {
+    Ok(smallvec![ctx.grad_for(0, || ctx.grad().t())?])
+}
+
 pub(super) fn permute_backward(ctx: &BackwardCtx, order: &[usize]) -> Result<Grads> {
     let mut inverse = vec![0i64; order.len()];
     for (i, &d) in order.iter().enumerate() {
@@ -160,34 +376,28 @@ pub(super) fn permute_backward(ctx: &BackwardCtx, order: &[usize]) -> Result<Gra
     Ok(smallvec![ctx.grad_for(0, || ctx.grad().permute(&inverse))?])
 }
 
-
 impl Tensor {
-    /// `t[index]` along `dim`: a view with that dim removed (SelectBackward0).
+    /// `t.select(dim, index)`: a view with that dim removed (SelectBackward0).
     pub fn select(&self, dim: i64, index: i64) -> Result<Tensor> {
         if self.ndim() == 0 {
-            return Err(Error::index("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in C++ to convert a 0-dim tensor to a number"));
+            return Err(Error::index("select() cannot be applied to a 0-dim tensor."));
         }
         let d = normalize_dim(dim, self.ndim())?;
         let size = self.shape()[d] as i64;
         if index < -size || index >= size {
-            return Err(Error::index(format!("index {index} is out of bounds for dimension {d} with size {size}")));
+            return Err(Error::index(format!(
+                "select(): index {index} out of range for tensor of size {} at dimension {d}",
+                ShapeList(self.shape().to_vec())
+            )));
         }
         let i = if index < 0 { index + size } else { index } as usize;
-        let l = self.layout();
-        let offset = (l.offset() as isize + i as isize * l.strides()[d]) as usize;
-        let shape = l.shape().iter().enumerate().filter(|&(k, _)| k != d).map(|(_, &s)| s).collect();
-        let strides = l.strides().iter().enumerate().filter(|&(k, _)| k != d).map(|(_, &s)| s).collect();
-        let view = self.view_with_layout(Layout::new(shape, strides, offset));
+        let view = self.view_with_layout(slicing::select_layout(self.layout(), d, i));
         Ok(record_plain(Op::Select { dim: d, index: i }, &[self], view))
     }
 
     /// Zeros of `shape` with `self` placed at `index` along `dim`: the adjoint of `select`.
     pub fn select_embed(&self, shape: &[usize], dim: usize, index: usize) -> Result<Tensor> {
-        let out = Tensor::zeros(shape, self.dtype());
-        {
-            let _plain = crate::autograd::mode::no_grad();
-            out.select(dim as i64, index as i64)?.copy_(self)?;
-        }
+        let out = slicing::embed(self, shape, |l| slicing::select_layout(l, dim, index))?;
         Ok(record_plain(Op::SelectEmbed { dim, index }, &[self], out))
     }
 }
@@ -198,4 +408,20 @@ pub(super) fn select_backward(ctx: &BackwardCtx, dim: usize, index: usize) -> Re
 
 pub(super) fn select_embed_backward(ctx: &BackwardCtx, dim: usize, index: usize) -> Result<Grads> {
     Ok(smallvec![ctx.grad_for(0, || ctx.grad().select(dim as i64, index as i64))?])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn view_strides_follow_pytorch() {
+        // A transposed (4, 6) -> (6, 4) tensor: splitting a dim is a view, merging is not.
+        assert_eq!(view_strides(&[6, 4], &[1, 6], &[3, 2, 4]).as_deref(), Some(&[2, 1, 6][..]));
+        assert_eq!(view_strides(&[6, 4], &[1, 6], &[24]), None);
+        // A column slice keeps rows apart but may gain size-1 dims.
+        assert_eq!(view_strides(&[4, 2], &[6, 1], &[4, 2, 1]).as_deref(), Some(&[6, 1, 1][..]));
+        assert_eq!(view_strides(&[4, 2], &[6, 1], &[8]), None);
+        assert_eq!(view_strides(&[], &[], &[1, 1]).as_deref(), Some(&[1, 1][..]));
+    }
 }
