@@ -82,3 +82,33 @@ def test_products_match_pytorch(name, torch_ref):
         return getattr(mod, name)(lambda a: (a ** 3).sum() + a[0] * a[1], x, v)[1].tolist()
 
     assert np.allclose(run(torch, F), run(torch_ref, torch_ref.autograd.functional))
+
+
+def test_jacobian_and_hessian_match_closed_form():
+    x, w, _ = inputs(torch)
+    jx, jw = jacobian_numpy(np.array(x.tolist()), np.array(w.tolist()))
+    jac = F.jacobian(f_vec, (x, w))
+    assert np.allclose(jac[0].tolist(), jx) and np.allclose(jac[1].tolist(), jw)
+    single = F.jacobian(lambda a: f_vec(a, w), x)
+    assert tuple(single.shape) == (3, 3) and np.allclose(single.tolist(), jx)
+    xs = np.array(x.tolist())
+    expected = np.diag(6 * xs)
+    expected[0, 1] = expected[1, 0] = 1.0
+    assert np.allclose(F.hessian(scalar_fn, x).tolist(), expected)
+
+
+def test_jacobian_shapes_for_tuples_match_pytorch(torch_ref):
+    def run(T, mod):
+        x, w, _ = inputs(T)
+        jac = mod.jacobian(lambda a, b: (a * b, (a + b).sum()), (x, w))
+        return [[tuple(j.shape) for j in row] for row in jac], jac[0][1].tolist()
+
+    ours, theirs = run(torch, F), run(torch_ref, torch_ref.autograd.functional)
+    assert ours[0] == theirs[0]
+    assert np.allclose(ours[1], theirs[1])
+
+
+def test_hessian_with_create_graph_is_differentiable():
+    x, _, _ = inputs(torch)
+    h = F.hessian(lambda a: (a ** 3).sum(), x, create_graph=True)
+    assert h.requires_grad
