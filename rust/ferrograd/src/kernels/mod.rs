@@ -5,6 +5,7 @@
 pub mod elementwise;
 pub mod matmul;
 pub mod reduce;
+pub mod along;
 
 /// Below this many elements a kernel runs on the calling thread.
 pub const PARALLEL_THRESHOLD: usize = 1 << 15;
