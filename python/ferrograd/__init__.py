@@ -82,6 +82,15 @@ def seed():
     raise NotImplementedError("torch.seed() is not supported; use manual_seed")
 
 
+# Reductions beyond sum and mean: the Tensor methods themselves, as above.
+# `max`, `min`, `all` and `any` shadow the builtins here, as in torch.
+from . import return_types
+prod, amax, amin, argmax, argmin = Tensor.prod, Tensor.amax, Tensor.amin, Tensor.argmax, Tensor.argmin
+var, std, logsumexp, norm = Tensor.var, Tensor.std, Tensor.logsumexp, Tensor.norm
+cumsum, cumprod = Tensor.cumsum, Tensor.cumprod
+max, min, all, any = Tensor.max, Tensor.min, Tensor.all, Tensor.any
+
+
 # dtype objects and their aliases. They shadow builtins (`bool`, `float`) in
 # this module's namespace, so they are bound last.
 float32 = _C.float32

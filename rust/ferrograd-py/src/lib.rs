@@ -5,6 +5,7 @@ mod autograd;
 mod convert;
 mod errors;
 mod functions;
+mod reduce;
 mod tensor;
 
 use pyo3::prelude::*;
