@@ -109,6 +109,13 @@ unflatten, select, narrow, diagonal = Tensor.unflatten, Tensor.select, Tensor.na
 unbind, chunk, split, split_with_sizes = Tensor.unbind, Tensor.chunk, Tensor.split, Tensor.split_with_sizes
 flip, roll, tile, repeat_interleave = Tensor.flip, Tensor.roll, Tensor.tile, Tensor.repeat_interleave
 tril, triu = Tensor.tril, Tensor.triu
+# Reductions beyond sum and mean: the Tensor methods themselves, as above.
+# `max`, `min`, `all` and `any` shadow the builtins here, as in torch.
+from . import return_types
+prod, amax, amin, argmax, argmin = Tensor.prod, Tensor.amax, Tensor.amin, Tensor.argmax, Tensor.argmin
+var, std, logsumexp, norm = Tensor.var, Tensor.std, Tensor.logsumexp, Tensor.norm
+cumsum, cumprod = Tensor.cumsum, Tensor.cumprod
+max, min, all, any = Tensor.max, Tensor.min, Tensor.all, Tensor.any
 
 
 # dtype objects and their aliases. They shadow builtins (`bool`, `float`) in

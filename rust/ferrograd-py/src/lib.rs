@@ -10,6 +10,7 @@ mod hooks;
 mod linalg;
 mod indexing;
 mod shape;
+mod reduce;
 mod tensor;
 
 use pyo3::prelude::*;

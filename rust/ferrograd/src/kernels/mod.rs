@@ -6,6 +6,7 @@ pub mod elementwise;
 pub mod gather;
 pub mod matmul;
 pub mod reduce;
+pub mod along;
 
 /// Below this many elements a kernel runs on the calling thread.
 pub const PARALLEL_THRESHOLD: usize = 1 << 15;

@@ -19,6 +19,22 @@ pub fn reduce<T: Element, A: Copy + Send + Sync>(
     combine: impl Fn(A, A) -> A,
     finish: impl Fn(A) -> T,
 ) -> Result<Vec<T>> {
+    reduce_indexed(x, dims, init, move |a, v, _| fold(a, v), combine, finish)
+}
+
+/// The general fold behind `reduce`: `fold` also receives each element's
+/// position within its group (row-major over the reduced dims, so the flat
+/// index when every dim is reduced), and `finish` may return another type.
+/// Argmax-style reductions keep (value, index) accumulators with it.
+/// `combine(a, b)` always gets the earlier part of a group as `a`.
+pub fn reduce_indexed<T: Element, A: Copy + Send + Sync, R: Clone>(
+    x: &Tensor,
+    dims: &[usize],
+    init: A,
+    fold: impl Fn(A, T, usize) -> A + Sync + Send,
+    combine: impl Fn(A, A) -> A,
+    finish: impl Fn(A) -> R,
+) -> Result<Vec<R>> {
     let buffer = x.storage().read();
     let data = T::slice(&buffer).ok_or(Error::DTypeMismatch { op: "reduce", lhs: x.dtype(), rhs: T::DTYPE })?;
     let layout = x.layout();
@@ -43,7 +59,7 @@ pub fn reduce<T: Element, A: Copy + Send + Sync>(
     let mut acc = init;
     let mut count = 0;
     walk_layout(&permuted, |o| {
-        acc = fold(acc, data[o]);
+        acc = fold(acc, data[o], count);
         count += 1;
         if count == group {
             out.push(finish(acc));
@@ -59,11 +75,17 @@ fn walk_layout(layout: &Layout, mut f: impl FnMut(usize)) {
 }
 
 /// Sequential fold for small inputs; chunked in parallel for large ones,
-/// with the chunks' partial accumulators merged by `combine`.
-fn fold_slice<T: Element, A: Copy + Send + Sync>(src: &[T], init: A, fold: &(impl Fn(A, T) -> A + Sync + Send), combine: &impl Fn(A, A) -> A) -> A {
+/// with the chunks' partial accumulators merged in order by `combine`.
+fn fold_slice<T: Element, A: Copy + Send + Sync>(
+    src: &[T],
+    init: A,
+    fold: &(impl Fn(A, T, usize) -> A + Sync + Send),
+    combine: &impl Fn(A, A) -> A,
+) -> A {
+    let fold_run = |base: usize, run: &[T]| run.iter().enumerate().fold(init, |a, (i, &v)| fold(a, v, base + i));
     if src.len() < PARALLEL_THRESHOLD {
-        return src.iter().fold(init, |a, &v| fold(a, v));
+        return fold_run(0, src);
     }
-    let partials: Vec<A> = src.par_chunks(PARALLEL_THRESHOLD).map(|c| c.iter().fold(init, |a, &v| fold(a, v))).collect();
+    let partials: Vec<A> = src.par_chunks(PARALLEL_THRESHOLD).enumerate().map(|(c, run)| fold_run(c * PARALLEL_THRESHOLD, run)).collect();
     partials.into_iter().fold(init, combine)
 }

@@ -10,6 +10,7 @@ pub mod creation;
 pub mod inplace;
 pub mod linalg;
 pub mod reduce;
+pub mod reductions;
 pub mod shape;
 pub mod unary;
 
@@ -100,6 +101,28 @@ pub enum Op {
     Triu(i64),
     Cat { dim: usize },
     Stack { dim: usize },
+    // Reductions (ops/reductions): products, extrema, moments, logsumexp, norms, scans.
+    Prod,
+    ProdDim { dim: usize, keepdim: bool },
+    MaxAll,
+    MinAll,
+    MaxDim { dim: usize, keepdim: bool },
+    MinDim { dim: usize, keepdim: bool },
+    Amax { dims: Shape, keepdim: bool },
+    Amin { dims: Shape, keepdim: bool },
+    /// `whole`: no dim was given (PyTorch's gradient differs when no degrees of freedom remain).
+    Var { dims: Shape, keepdim: bool, correction: f64, whole: bool },
+    Std { dims: Shape, keepdim: bool, correction: f64, whole: bool },
+    Logsumexp { dims: Shape, keepdim: bool },
+    VectorNorm { ord: f64, dims: Shape, keepdim: bool },
+    Cumsum(usize),
+    Cumprod(usize),
+    /// Sum from each element to the end of its line: cumsum's adjoint.
+    ReverseCumsum(usize),
+    /// One element per line placed by index into zeros (max/min's gradient).
+    ScatterSelected(usize),
+    /// One element per line read by index: ScatterSelected's adjoint.
+    GatherSelected(usize),
 }
 
 impl Op {
@@ -170,6 +193,24 @@ impl Op {
             Op::Triu(_) => "TriuBackward0",
             Op::Cat { .. } => "CatBackward0",
             Op::Stack { .. } => "StackBackward0",
+            // Reductions (ops/reductions).
+            Op::Prod => "ProdBackward0",
+            Op::ProdDim { .. } => "ProdBackward1",
+            Op::MaxAll => "MaxBackward1",
+            Op::MinAll => "MinBackward1",
+            Op::MaxDim { .. } => "MaxBackward0",
+            Op::MinDim { .. } => "MinBackward0",
+            Op::Amax { .. } => "AmaxBackward0",
+            Op::Amin { .. } => "AminBackward0",
+            Op::Var { .. } => "VarBackward0",
+            Op::Std { .. } => "StdBackward0",
+            Op::Logsumexp { .. } => "LogsumexpBackward0",
+            Op::VectorNorm { .. } => "LinalgVectorNormBackward0",
+            Op::Cumsum(_) => "CumsumBackward0",
+            Op::Cumprod(_) => "CumprodBackward0",
+            Op::ReverseCumsum(_) => "FlipBackward0",
+            Op::ScatterSelected(_) => "ScatterBackward0",
+            Op::GatherSelected(_) => "GatherBackward0",
         }
     }
 
@@ -231,6 +272,21 @@ impl Op {
             Op::Triu(k) => shape::reorder::triu_backward(ctx, *k),
             Op::Cat { dim } => shape::joining::cat_backward(ctx, *dim),
             Op::Stack { dim } => shape::joining::stack_backward(ctx, *dim),
+            // Reductions (ops/reductions).
+            Op::Prod => reductions::prod::prod_backward(ctx, None),
+            Op::ProdDim { dim, keepdim } => reductions::prod::prod_backward(ctx, Some((*dim, *keepdim))),
+            Op::MaxAll | Op::MinAll => reductions::extrema::extreme_all_backward(ctx),
+            Op::MaxDim { dim, keepdim } | Op::MinDim { dim, keepdim } => reductions::extrema::extreme_dim_backward(ctx, *dim, *keepdim),
+            Op::Amax { dims, keepdim } | Op::Amin { dims, keepdim } => reductions::extrema::extreme_values_backward(ctx, dims, *keepdim),
+            Op::Var { dims, keepdim, correction, whole } => reductions::moments::var_backward(ctx, dims, *keepdim, *correction, *whole),
+            Op::Std { dims, keepdim, correction, whole } => reductions::moments::std_backward(ctx, dims, *keepdim, *correction, *whole),
+            Op::Logsumexp { dims, keepdim } => reductions::logsumexp::logsumexp_backward(ctx, dims, *keepdim),
+            Op::VectorNorm { ord, dims, keepdim } => reductions::norm::vector_norm_backward(ctx, *ord, dims, *keepdim),
+            Op::Cumsum(dim) => reductions::cumulative::cumsum_backward(ctx, *dim),
+            Op::Cumprod(dim) => reductions::cumulative::cumprod_backward(ctx, *dim),
+            Op::ReverseCumsum(dim) => reductions::cumulative::reverse_cumsum_backward(ctx, *dim),
+            Op::ScatterSelected(dim) => reductions::extrema::scatter_selected_backward(ctx, *dim),
+            Op::GatherSelected(dim) => reductions::extrema::gather_selected_backward(ctx, *dim),
         }
     }
 }

@@ -23,7 +23,7 @@ pub fn normalize_dims(dims: &[i64], ndim: usize) -> Result<Shape> {
     Ok(out)
 }
 
-fn reduced_shape(shape: &[usize], dims: &[usize], keepdim: bool) -> Shape {
+pub(crate) fn reduced_shape(shape: &[usize], dims: &[usize], keepdim: bool) -> Shape {
     shape
         .iter()
         .enumerate()
@@ -112,7 +112,7 @@ fn check_mean_dtype(x: &Tensor) -> Result<()> {
 }
 
 /// Gradient of a reduction: put the reduced dims back as size 1, then expand.
-fn expand_reduced(g: &Tensor, input_shape: &[usize], dims: &[usize], keepdim: bool) -> Result<Tensor> {
+pub(crate) fn expand_reduced(g: &Tensor, input_shape: &[usize], dims: &[usize], keepdim: bool) -> Result<Tensor> {
     let mut g = g.clone();
     if !keepdim {
         for &d in dims.iter().filter(|&&d| d < input_shape.len()) {

@@ -1,0 +1,218 @@
+//! Kernels that run along one dim: scans (cumulative sums and products, in
+//! either direction), the linear recurrences behind their gradients, and
+//! picking or placing one element per line by index. Every element is
+//! visited once, so each kernel is O(numel) whatever the line length.
+//!
+//! Outputs are fresh contiguous buffers of the input's shape (or, for
+//! `gather_one`/`scatter_one`, of the shape asked for).
+
+use crate::error::{Error, Result};
+use crate::layout::{contiguous_strides, walk, Layout, Shape, Strides};
+use crate::storage::{Element, Float};
+use crate::tensor::Tensor;
+
+/// Calls `f` once per line along `dim`, with each element's storage offset in
+/// every one of `layouts` (all of `shape`), in order along the line. A 0-d
+/// shape is one line of one element.
+fn for_each_line<const N: usize>(shape: &[usize], dim: usize, layouts: [&Layout; N], mut f: impl FnMut(&[[usize; N]])) {
+    if shape.is_empty() {
+        f(&[std::array::from_fn(|k| layouts[k].offset())]);
+        return;
+    }
+    // Walk with `dim` innermost so each line is one consecutive run.
+    let order: Shape = (0..shape.len()).filter(|&d| d != dim).chain(std::iter::once(dim)).collect();
+    let walk_shape: Shape = order.iter().map(|&d| shape[d]).collect();
+    let strides: [Strides; N] = std::array::from_fn(|k| order.iter().map(|&d| layouts[k].strides()[d]).collect());
+    let stride_refs: [&[isize]; N] = std::array::from_fn(|k| strides[k].as_slice());
+    let offsets: [usize; N] = std::array::from_fn(|k| layouts[k].offset());
+    let len = shape[dim];
+    let mut line: Vec<[usize; N]> = Vec::with_capacity(len);
+    walk(&walk_shape, &stride_refs, &offsets, |o| {
+        line.push(o);
+        if line.len() == len {
+            f(&line);
+            line.clear();
+        }
+    });
+}
+
+fn data<'a, T: Element>(buffer: &'a crate::storage::Buffer, t: &Tensor) -> Result<&'a [T]> {
+    T::slice(buffer).ok_or(Error::DTypeMismatch { op: "along", lhs: t.dtype(), rhs: T::DTYPE })
+}
+
+/// `t`'s layout broadcast to `shape` (gradients may arrive expanded).
+fn layout_as(t: &Tensor, shape: &[usize]) -> Result<Layout> {
+    if t.shape() == shape {
+        return Ok(t.layout().clone());
+    }
+    t.layout().broadcast_to(shape)
+}
+
+/// Inclusive scan along `dim`: `out[i] = finish(step(...step(init, x[0])..., x[i]))`,
+/// or from the end of each line when `reverse`.
+pub fn scan<T: Element, A: Copy>(x: &Tensor, dim: usize, reverse: bool, init: A, step: impl Fn(A, T) -> A, finish: impl Fn(A) -> T) -> Result<Vec<T>> {
+    let shape = x.shape();
+    let out_layout = Layout::contiguous(shape);
+    let buffer = x.storage().read();
+    let src = data::<T>(&buffer, x)?;
+    let mut out = vec![T::default(); x.numel()];
+    for_each_line(shape, dim, [x.layout(), &out_layout], |line| {
+        let mut acc = init;
+        let mut visit = |&[i, o]: &[usize; 2]| {
+            acc = step(acc, src[i]);
+            out[o] = finish(acc);
+        };
+        if reverse {
+            line.iter().rev().for_each(&mut visit);
+        } else {
+            line.iter().for_each(&mut visit);
+        }
+    });
+    Ok(out)
+}
+
+/// Gradient of `cumprod` along `dim` without division, so zeros are exact:
+/// with `P[i] = x[0]..x[i-1]` and `S[i] = g[i] + x[i+1] * S[i+1]`,
+/// `dx[i] = P[i] * S[i]` (the sum over k >= i of g[k] times the product of x[..=k] but x[i]).
+pub fn cumprod_backward<T: Float>(x: &Tensor, g: &Tensor, dim: usize) -> Result<Vec<T>> {
+    let shape = x.shape();
+    let (g_layout, out_layout) = (layout_as(g, shape)?, Layout::contiguous(shape));
+    let (bx, bg) = (x.storage().read(), g.storage().read());
+    let (xs, gs) = (data::<T>(&bx, x)?, data::<T>(&bg, g)?);
+    let mut out = vec![T::ZERO; x.numel()];
+    for_each_line(shape, dim, [x.layout(), &g_layout, &out_layout], |line| {
+        let mut suffix = 0.0f64;
+        for (k, &[_, gi, o]) in line.iter().enumerate().rev() {
+            let next_x = line.get(k + 1).map_or(0.0, |&[xi, _, _]| xs[xi].to_f64());
+            suffix = gs[gi].to_f64() + next_x * suffix;
+            out[o] = T::from_f64(suffix);
+        }
+        let mut prefix = 1.0f64;
+        for &[xi, _, o] in line {
+            out[o] = T::from_f64(prefix * out[o].to_f64());
+            prefix *= xs[xi].to_f64();
+        }
+    });
+    Ok(out)
+}
+
+/// `g[i]` times the product of every other element of `x`'s line along `dim`
+/// (prefix times suffix product, no division): the gradient of `prod`, exact
+/// when the line holds zeros.
+pub fn prod_backward<T: Float>(x: &Tensor, g: &Tensor, dim: usize) -> Result<Vec<T>> {
+    let shape = x.shape();
+    let (g_layout, out_layout) = (layout_as(g, shape)?, Layout::contiguous(shape));
+    let (bx, bg) = (x.storage().read(), g.storage().read());
+    let (xs, gs) = (data::<T>(&bx, x)?, data::<T>(&bg, g)?);
+    let mut out = vec![T::ZERO; x.numel()];
+    for_each_line(shape, dim, [x.layout(), &g_layout, &out_layout], |line| {
+        let mut suffix = 1.0f64;
+        for &[xi, _, o] in line.iter().rev() {
+            out[o] = T::from_f64(suffix);
+            suffix *= xs[xi].to_f64();
+        }
+        let mut prefix = 1.0f64;
+        for &[xi, gi, o] in line {
+            out[o] = T::from_f64(gs[gi].to_f64() * prefix * out[o].to_f64());
+            prefix *= xs[xi].to_f64();
+        }
+    });
+    Ok(out)
+}
+
+/// Reads one index along `dim` from `index`, checked against the dim's size.
+fn checked_index(index: &[i64], at: usize, size: usize) -> Result<usize> {
+    let i = index[at];
+    if i < 0 || i as usize >= size {
+        return Err(Error::index(format!("index {i} is out of bounds for dimension with size {size}")));
+    }
+    Ok(i as usize)
+}
+
+/// `out[..., 0, ...] = src[..., index[..., 0, ...], ...]`: one element per
+/// line along `dim`. `index` (int64) has `src`'s shape except size 1 at `dim`.
+pub fn gather_one<T: Element>(src: &Tensor, dim: usize, index: &Tensor) -> Result<Vec<T>> {
+    let shape = index.shape().to_vec();
+    let (bs, bi) = (src.storage().read(), index.storage().read());
+    let (ss, is) = (data::<T>(&bs, src)?, data::<i64>(&bi, index)?);
+    // `src` walked over the index's shape: its strides, the dim left at position 0.
+    let src_walk = Layout::new(shape.iter().copied().collect(), src.layout().strides().into(), src.layout().offset());
+    let (size, stride) = (src.shape().get(dim).copied().unwrap_or(1), src.layout().strides().get(dim).copied().unwrap_or(0));
+    let mut out = Vec::with_capacity(index.numel());
+    let mut failure = None;
+    walk(&shape, &[src_walk.strides(), index.layout().strides()], &[src_walk.offset(), index.layout().offset()], |[s, i]| {
+        match checked_index(is, i, size) {
+            Ok(k) => out.push(ss[(s as isize + k as isize * stride) as usize]),
+            Err(e) => {
+                failure.get_or_insert(e);
+                out.push(T::default());
+            }
+        }
+    });
+    failure.map_or(Ok(out), Err)
+}
+
+/// The adjoint of `gather_one`: zeros of `shape` with `src[..., 0, ...]`
+/// placed at `index[..., 0, ...]` along `dim`.
+pub fn scatter_one<T: Element>(src: &Tensor, dim: usize, index: &Tensor, shape: &[usize]) -> Result<Vec<T>> {
+    let walk_shape = index.shape().to_vec();
+    let src_layout = layout_as(src, &walk_shape)?;
+    let (bs, bi) = (src.storage().read(), index.storage().read());
+    let (ss, is) = (data::<T>(&bs, src)?, data::<i64>(&bi, index)?);
+    let out_strides = contiguous_strides(shape);
+    let (size, stride) = (shape.get(dim).copied().unwrap_or(1), out_strides.get(dim).copied().unwrap_or(0));
+    let mut out = vec![T::default(); shape.iter().product()];
+    let mut failure = None;
+    walk(&walk_shape, &[src_layout.strides(), index.layout().strides(), &out_strides], &[src_layout.offset(), index.layout().offset(), 0], |[s, i, o]| {
+        match checked_index(is, i, size) {
+            Ok(k) => out[(o as isize + k as isize * stride) as usize] = ss[s],
+            Err(e) => {
+                failure.get_or_insert(e);
+            }
+        }
+    });
+    failure.map_or(Ok(out), Err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matrix(values: Vec<f64>, rows: usize, cols: usize) -> Tensor {
+        Tensor::from_vec(values, &[rows, cols]).unwrap()
+    }
+
+    #[test]
+    fn scan_runs_along_either_dim_and_direction() {
+        let x = matrix(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 2, 3);
+        let sum = |a: f64, v: f64| a + v;
+        assert_eq!(scan::<f64, f64>(&x, 1, false, 0.0, sum, |a| a).unwrap(), vec![1.0, 3.0, 6.0, 4.0, 9.0, 15.0]);
+        assert_eq!(scan::<f64, f64>(&x, 0, false, 0.0, sum, |a| a).unwrap(), vec![1.0, 2.0, 3.0, 5.0, 7.0, 9.0]);
+        assert_eq!(scan::<f64, f64>(&x, 1, true, 0.0, sum, |a| a).unwrap(), vec![6.0, 5.0, 3.0, 15.0, 11.0, 6.0]);
+        // A transposed (non-contiguous) input scans in its logical order.
+        let xt = x.t().unwrap();
+        assert_eq!(scan::<f64, f64>(&xt, 0, false, 0.0, sum, |a| a).unwrap(), vec![1.0, 4.0, 3.0, 9.0, 6.0, 15.0]);
+    }
+
+    #[test]
+    fn prod_and_cumprod_gradients_are_exact_at_zeros() {
+        let x = Tensor::from_vec(vec![2.0f64, 0.0, 3.0, 0.0, 5.0], &[5]).unwrap();
+        let ones = Tensor::ones(&[5], crate::dtype::DType::F64);
+        assert_eq!(cumprod_backward::<f64>(&x, &ones, 0).unwrap(), vec![1.0, 8.0, 0.0, 0.0, 0.0]);
+        let y = Tensor::from_vec(vec![2.0f64, 0.0, 3.0], &[3]).unwrap();
+        let g = Tensor::from_vec(vec![1.0f64], &[1]).unwrap();
+        assert_eq!(prod_backward::<f64>(&y, &g, 0).unwrap(), vec![0.0, 6.0, 0.0]);
+    }
+
+    #[test]
+    fn gather_and_scatter_one_element_per_line() {
+        let x = matrix(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 2, 3);
+        let index = Tensor::from_vec(vec![2i64, 0], &[2, 1]).unwrap();
+        assert_eq!(gather_one::<f64>(&x, 1, &index).unwrap(), vec![3.0, 4.0]);
+        let picked = matrix(vec![7.0, 8.0], 2, 1);
+        assert_eq!(scatter_one::<f64>(&picked, 1, &index, &[2, 3]).unwrap(), vec![0.0, 0.0, 7.0, 8.0, 0.0, 0.0]);
+        let bad = Tensor::from_vec(vec![3i64, 0], &[2, 1]).unwrap();
+        assert!(gather_one::<f64>(&x, 1, &bad).is_err());
+        assert!(scatter_one::<f64>(&picked, 1, &bad, &[2, 3]).is_err());
+    }
+}

@@ -1,0 +1,103 @@
+//! log(sum(exp(x))) over dims, computed in one pass without overflow: the
+//! running sum is kept relative to the running maximum and rescaled when the
+//! maximum grows. Infinities and NaN give PyTorch's results.
+
+use super::{real_dims, resolve_dims, unsqueeze_reduced};
+use crate::autograd::saved::SavedTensor;
+use crate::error::Result;
+use crate::kernels::reduce::reduce_indexed;
+use crate::ops::reduce::reduced_shape;
+use crate::ops::{record, BackwardCtx, Grads, Op};
+use crate::storage::Element;
+use crate::tensor::Tensor;
+use crate::with_float_type;
+use smallvec::smallvec;
+
+/// The maximum so far and the sum of exp(v - max) over the values so far.
+/// A +inf makes the result +inf; a NaN makes it NaN; -inf adds nothing.
+#[derive(Copy, Clone, Debug)]
+struct LogSumExp {
+    max: f64,
+    sum: f64,
+}
+
+impl LogSumExp {
+    const EMPTY: LogSumExp = LogSumExp { max: f64::NEG_INFINITY, sum: 0.0 };
+    const NAN: LogSumExp = LogSumExp { max: f64::NAN, sum: f64::NAN };
+    const INF: LogSumExp = LogSumExp { max: f64::INFINITY, sum: 1.0 };
+
+    #[inline]
+    fn push(self, v: f64) -> LogSumExp {
+        if self.max.is_nan() || v.is_nan() {
+            return LogSumExp::NAN;
+        }
+        if self.max == f64::INFINITY || v == f64::INFINITY {
+            return LogSumExp::INF;
+        }
+        if v == f64::NEG_INFINITY {
+            return self;
+        }
+        if v > self.max {
+            LogSumExp { max: v, sum: self.sum * (self.max - v).exp() + 1.0 }
+        } else {
+            LogSumExp { max: self.max, sum: self.sum + (v - self.max).exp() }
+        }
+    }
+
+    fn merge(self, o: LogSumExp) -> LogSumExp {
+        if self.max.is_nan() || o.max.is_nan() {
+            return LogSumExp::NAN;
+        }
+        if self.max == f64::INFINITY || o.max == f64::INFINITY {
+            return LogSumExp::INF;
+        }
+        if self.sum == 0.0 {
+            return o;
+        }
+        if o.sum == 0.0 {
+            return self;
+        }
+        let max = self.max.max(o.max);
+        LogSumExp { max, sum: self.sum * (self.max - max).exp() + o.sum * (o.max - max).exp() }
+    }
+
+    fn finish(self) -> f64 {
+        if self.max.is_nan() || self.max == f64::INFINITY {
+            return self.max;
+        }
+        // An empty group or only -inf: log(0).
+        self.max + self.sum.ln()
+    }
+}
+
+impl Tensor {
+    /// `log(sum(exp(self)))` over `dims` (LogsumexpBackward0). Integers compute in the default float type.
+    pub fn logsumexp(&self, dims: &[i64], keepdim: bool) -> Result<Tensor> {
+        let dims = resolve_dims(self, Some(dims))?;
+        let x = self.cast(self.dtype().to_floating())?;
+        let shape = reduced_shape(x.shape(), &dims, keepdim);
+        let kernel_dims = real_dims(&dims, x.ndim());
+        let buffer = with_float_type!(x.dtype(), "logsumexp", T => T::into_buffer(reduce_indexed::<T, LogSumExp, T>(
+            &x,
+            &kernel_dims,
+            LogSumExp::EMPTY,
+            |a, v, _| a.push(v.to_f64()),
+            LogSumExp::merge,
+            |a| T::from_f64(a.finish()),
+        )?));
+        let out = Tensor::from_buffer(buffer, &shape)?;
+        Ok(record(Op::Logsumexp { dims, keepdim }, &[self], out, |_, out| {
+            smallvec![Some(SavedTensor::input(self)), Some(SavedTensor::output(out))]
+        }))
+    }
+}
+
+/// d logsumexp = g * exp(x - result): the softmax of x weighs the gradient.
+pub(crate) fn logsumexp_backward(ctx: &BackwardCtx, dims: &[usize], keepdim: bool) -> Result<Grads> {
+    Ok(smallvec![ctx.grad_for(0, || {
+        let (x, result) = (ctx.saved(0)?, ctx.saved(1)?);
+        let g = unsqueeze_reduced(ctx.grad(), x.ndim(), dims, keepdim)?;
+        let result = unsqueeze_reduced(result, x.ndim(), dims, keepdim)?;
+        g.mul(&x.sub(&result)?.exp()?)
+    })?])
+}
