@@ -5,6 +5,7 @@ mod autograd;
 mod convert;
 mod errors;
 mod functions;
+mod pointwise;
 mod tensor;
 
 use pyo3::prelude::*;
@@ -19,5 +20,6 @@ fn _ferrograd(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     autograd::register(m)?;
     functions::register(m)?;
+    pointwise::register(m)?;
     Ok(())
 }

@@ -4,6 +4,7 @@
 
 pub mod elementwise;
 pub mod matmul;
+pub mod pointwise;
 pub mod reduce;
 
 /// Below this many elements a kernel runs on the calling thread.
