@@ -490,6 +490,8 @@ impl Tensor {
     }
 }
 
+// The kernel is instantiated for bool too, where `x < y` is still the intended order.
+#[allow(clippy::bool_comparison)]
 fn extremum(a: &Tensor, b: &Tensor, is_max: bool) -> Result<Tensor> {
     let dtype = result_dtype(a, b);
     let shape = broadcast_shapes(a.shape(), b.shape())?;
