@@ -116,6 +116,17 @@ prod, amax, amin, argmax, argmin = Tensor.prod, Tensor.amax, Tensor.amin, Tensor
 var, std, logsumexp, norm = Tensor.var, Tensor.std, Tensor.logsumexp, Tensor.norm
 cumsum, cumprod = Tensor.cumsum, Tensor.cumprod
 max, min, all, any = Tensor.max, Tensor.min, Tensor.all, Tensor.any
+# ---- pointwise math, rounding, logical ops, clamp, where, lerp ----------------
+from ._ferrograd import where
+exp2, expm1, log2, log10, log1p = Tensor.exp2, Tensor.expm1, Tensor.log2, Tensor.log10, Tensor.log1p
+rsqrt, square, sin, cos, tan, erf = Tensor.rsqrt, Tensor.square, Tensor.sin, Tensor.cos, Tensor.tan, Tensor.erf
+floor, ceil, round, trunc, fix = Tensor.floor, Tensor.ceil, Tensor.round, Tensor.trunc, Tensor.fix
+nan_to_num, isnan, isinf, isfinite = Tensor.nan_to_num, Tensor.isnan, Tensor.isinf, Tensor.isfinite
+logical_and, logical_or, logical_xor, logical_not = Tensor.logical_and, Tensor.logical_or, Tensor.logical_xor, Tensor.logical_not
+bitwise_not, floor_divide = Tensor.bitwise_not, Tensor.floor_divide
+clamp, clip, clamp_, clip_, relu_ = Tensor.clamp, Tensor.clip, Tensor.clamp_, Tensor.clip_, Tensor.relu_
+maximum, minimum, lerp = Tensor.maximum, Tensor.minimum, Tensor.lerp
+from . import nn
 
 
 # dtype objects and their aliases. They shadow builtins (`bool`, `float`) in

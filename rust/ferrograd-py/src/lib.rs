@@ -11,6 +11,7 @@ mod linalg;
 mod indexing;
 mod shape;
 mod reduce;
+mod pointwise;
 mod tensor;
 
 use pyo3::prelude::*;
@@ -29,5 +30,6 @@ fn _ferrograd(m: &Bound<'_, PyModule>) -> PyResult<()> {
     function::register(m)?;
     linalg::register(m)?;
     shape::register(m)?;
+    pointwise::register(m)?;
     Ok(())
 }

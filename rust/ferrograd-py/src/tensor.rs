@@ -520,8 +520,9 @@ impl PyTensor {
     fn mul(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.mul(&operand_required(other, "mul")?))
     }
-    fn div(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.div(&operand_required(other, "div")?))
+    #[pyo3(signature = (other, *, rounding_mode=None))]
+    fn div(&self, py: Python<'_>, other: &Bound<'_, PyAny>, rounding_mode: Option<&str>) -> PyResult<Py<PyAny>> {
+        crate::pointwise::div_with_mode(py, &self.inner, &operand_required(other, "div")?, rounding_mode)
     }
     fn pow(&self, py: Python<'_>, exponent: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         match Operand::extract(exponent)? {

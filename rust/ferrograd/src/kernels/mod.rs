@@ -5,6 +5,7 @@
 pub mod elementwise;
 pub mod gather;
 pub mod matmul;
+pub mod pointwise;
 pub mod reduce;
 pub mod along;
 

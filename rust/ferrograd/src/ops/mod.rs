@@ -9,6 +9,8 @@ pub mod compare;
 pub mod creation;
 pub mod inplace;
 pub mod linalg;
+pub mod pointwise;
+pub mod activation;
 pub mod reduce;
 pub mod reductions;
 pub mod shape;
@@ -123,6 +125,41 @@ pub enum Op {
     ScatterSelected(usize),
     /// One element per line read by index: ScatterSelected's adjoint.
     GatherSelected(usize),
+    // Pointwise math and activations (ops/pointwise.rs, ops/activation.rs).
+    Exp2,
+    Expm1,
+    Log2,
+    Log10,
+    Log1p,
+    Rsqrt,
+    Sin,
+    Cos,
+    Tan,
+    Erf,
+    Floor,
+    Ceil,
+    Round,
+    RoundDecimals,
+    Trunc,
+    NanToNum,
+    /// `clamp` with number bounds.
+    ClampScalar { min: Option<f64>, max: Option<f64> },
+    /// `clamp` with tensor bounds; inputs are self, then min and max when present.
+    ClampTensor { has_min: bool, has_max: bool },
+    Maximum,
+    Minimum,
+    Where,
+    LerpScalar(f64),
+    LerpTensor,
+    /// `div` with a rounding mode.
+    DivRounding,
+    /// An op PyTorch records but cannot differentiate (backward raises).
+    NotDifferentiable(&'static str),
+    LeakyRelu(f64),
+    Elu(f64),
+    Gelu(activation::GeluApproximation),
+    Silu,
+    Softplus { beta: f64, threshold: f64 },
 }
 
 impl Op {
@@ -211,6 +248,37 @@ impl Op {
             Op::ReverseCumsum(_) => "FlipBackward0",
             Op::ScatterSelected(_) => "ScatterBackward0",
             Op::GatherSelected(_) => "GatherBackward0",
+            // Pointwise math and activations.
+            Op::Exp2 => "Exp2Backward0",
+            Op::Expm1 => "Expm1Backward0",
+            Op::Log2 => "Log2Backward0",
+            Op::Log10 => "Log10Backward0",
+            Op::Log1p => "Log1PBackward0",
+            Op::Rsqrt => "RsqrtBackward0",
+            Op::Sin => "SinBackward0",
+            Op::Cos => "CosBackward0",
+            Op::Tan => "TanBackward0",
+            Op::Erf => "ErfBackward0",
+            Op::Floor => "FloorBackward0",
+            Op::Ceil => "CeilBackward0",
+            Op::Round => "RoundBackward0",
+            Op::RoundDecimals => "RoundBackward1",
+            Op::Trunc => "TruncBackward0",
+            Op::NanToNum => "NanToNumBackward0",
+            Op::ClampScalar { .. } => "ClampBackward1",
+            Op::ClampTensor { .. } => "ClampBackward0",
+            Op::Maximum => "MaximumBackward0",
+            Op::Minimum => "MinimumBackward0",
+            Op::Where => "WhereBackward0",
+            Op::LerpScalar(_) => "LerpBackward0",
+            Op::LerpTensor => "LerpBackward1",
+            Op::DivRounding => "DivBackward2",
+            Op::NotDifferentiable(_) => "NotImplemented",
+            Op::LeakyRelu(_) => "LeakyReluBackward0",
+            Op::Elu(_) => "EluBackward0",
+            Op::Gelu(_) => "GeluBackward0",
+            Op::Silu => "SiluBackward0",
+            Op::Softplus { .. } => "SoftplusBackward0",
         }
     }
 
@@ -287,6 +355,32 @@ impl Op {
             Op::ReverseCumsum(dim) => reductions::cumulative::reverse_cumsum_backward(ctx, *dim),
             Op::ScatterSelected(dim) => reductions::extrema::scatter_selected_backward(ctx, *dim),
             Op::GatherSelected(dim) => reductions::extrema::gather_selected_backward(ctx, *dim),
+            // Pointwise math and activations.
+            Op::Exp2 => pointwise::exp2_backward(ctx),
+            Op::Expm1 => pointwise::expm1_backward(ctx),
+            Op::Log2 => pointwise::log_base_backward(ctx, std::f64::consts::LN_2),
+            Op::Log10 => pointwise::log_base_backward(ctx, std::f64::consts::LN_10),
+            Op::Log1p => pointwise::log1p_backward(ctx),
+            Op::Rsqrt => pointwise::rsqrt_backward(ctx),
+            Op::Sin => pointwise::sin_backward(ctx),
+            Op::Cos => pointwise::cos_backward(ctx),
+            Op::Tan => pointwise::tan_backward(ctx),
+            Op::Erf => activation::erf_backward(ctx),
+            Op::Floor | Op::Ceil | Op::Round | Op::RoundDecimals | Op::Trunc | Op::DivRounding => pointwise::zero_backward(ctx),
+            Op::NanToNum => pointwise::nan_to_num_backward(ctx),
+            Op::ClampScalar { min, max } => pointwise::clamp_scalar_backward(ctx, *min, *max),
+            Op::ClampTensor { has_min, has_max } => pointwise::clamp_tensor_backward(ctx, *has_min, *has_max),
+            Op::Maximum => pointwise::extremum_backward(ctx, true),
+            Op::Minimum => pointwise::extremum_backward(ctx, false),
+            Op::Where => pointwise::where_backward(ctx),
+            Op::LerpScalar(w) => pointwise::lerp_scalar_backward(ctx, *w),
+            Op::LerpTensor => pointwise::lerp_tensor_backward(ctx),
+            Op::NotDifferentiable(name) => pointwise::not_differentiable_backward(name),
+            Op::LeakyRelu(slope) => activation::leaky_relu_backward(ctx, *slope),
+            Op::Elu(alpha) => activation::elu_backward(ctx, *alpha),
+            Op::Gelu(approx) => activation::gelu_backward(ctx, *approx),
+            Op::Silu => activation::silu_backward(ctx),
+            Op::Softplus { beta, threshold } => activation::softplus_backward(ctx, *beta, *threshold),
         }
     }
 }

@@ -1,0 +1,3 @@
+"""Neural-network building blocks, as ``torch.nn``."""
+
+from . import functional

@@ -1,0 +1,14 @@
+"""Functional forms of neural-network operations, as ``torch.nn.functional``."""
+
+# ---- pointwise activations ------------------------------------------------------
+# Each is the compiled function itself: one Python call, one Rust call.
+from .._ferrograd import _nn as _activations
+
+relu = _activations.relu
+leaky_relu = _activations.leaky_relu
+elu = _activations.elu
+gelu = _activations.gelu
+silu = _activations.silu
+softplus = _activations.softplus
+sigmoid = _activations.sigmoid
+tanh = _activations.tanh

@@ -1,0 +1,370 @@
+//! Bindings for pointwise math, rounding, logical ops, clamp, maximum/minimum,
+//! where, lerp and the activations (`torch.nn.functional` lives in the `_nn`
+//! submodule). One core call per method.
+
+use crate::errors::IntoPyResult;
+use crate::tensor::{wrap, Operand, PyTensor};
+use ferrograd::ops::activation::GeluApproximation;
+use ferrograd::ops::pointwise::{Logic, RoundingMode};
+use ferrograd::{Scalar, Tensor};
+use pyo3::exceptions::{PyNotImplementedError, PyTypeError};
+use pyo3::prelude::*;
+
+#[inline]
+fn wrap_result(py: Python<'_>, r: ferrograd::Result<Tensor>) -> PyResult<Py<PyAny>> {
+    wrap(py, r.py()?)
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+}
+
+/// A `Tensor` argument, with PyTorch's TypeError phrase otherwise.
+fn tensor_arg(obj: &Bound<'_, PyAny>, op: &str, name: &str, position: usize) -> PyResult<Tensor> {
+    match obj.cast::<PyTensor>() {
+        Ok(t) => Ok(t.get().inner.clone()),
+        Err(_) => Err(PyTypeError::new_err(format!("{op}(): argument '{name}' (position {position}) must be Tensor, not {}", type_name(obj)))),
+    }
+}
+
+/// A tensor or a Python number (as a wrapped 0-d tensor).
+fn operand_arg(obj: &Bound<'_, PyAny>, op: &str, name: &str, position: usize) -> PyResult<Tensor> {
+    match Operand::extract(obj)? {
+        Some(o) => Ok(o.into_tensor()),
+        None => Err(PyTypeError::new_err(format!("{op}(): argument '{name}' (position {position}) must be Tensor or Number, not {}", type_name(obj)))),
+    }
+}
+
+/// A clamp bound: absent, a number, or a tensor.
+enum Bound_ {
+    Absent,
+    Number(Scalar),
+    Tensor(Tensor),
+}
+
+fn bound_arg(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Bound_> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else { return Ok(Bound_::Absent) };
+    match Operand::extract(obj)? {
+        Some(Operand::Tensor(t)) => Ok(Bound_::Tensor(t)),
+        Some(Operand::Number(s)) => Ok(Bound_::Number(s)),
+        None => Err(PyTypeError::new_err(format!("clamp(): argument '{name}' must be Number or Tensor, not {}", type_name(obj)))),
+    }
+}
+
+/// Number bounds give ClampBackward1, tensor bounds ClampBackward0.
+fn clamp_bounds(x: &Tensor, lo: Bound_, hi: Bound_) -> ferrograd::Result<Tensor> {
+    let as_tensor = |b: Bound_| match b {
+        Bound_::Absent => None,
+        Bound_::Number(s) => Some(Tensor::wrapped_number(s)),
+        Bound_::Tensor(t) => Some(t),
+    };
+    let number = |b: Bound_| match b {
+        Bound_::Number(s) => Some(s),
+        _ => None,
+    };
+    match (lo, hi) {
+        (lo @ Bound_::Tensor(_), hi) | (lo, hi @ Bound_::Tensor(_)) => x.clamp_tensor(as_tensor(lo).as_ref(), as_tensor(hi).as_ref()),
+        (lo, hi) => x.clamp(number(lo), number(hi)),
+    }
+}
+
+/// Bounds as PyTorch accepts them: both numbers or both tensors (either may be absent).
+fn parse_bounds(min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>) -> PyResult<(Bound_, Bound_)> {
+    let (mut lo, mut hi) = (bound_arg(min, "min")?, bound_arg(max, "max")?);
+    // Next to a number, a 0-d tensor that needs no gradient is read as a number too.
+    let mixed = |a: &Bound_, b: &Bound_| matches!((a, b), (Bound_::Tensor(t), Bound_::Number(_)) if t.ndim() == 0 && !t.requires_grad());
+    if mixed(&lo, &hi) || mixed(&hi, &lo) {
+        for b in [&mut lo, &mut hi] {
+            if let Bound_::Tensor(t) = b {
+                *b = Bound_::Number(t.item().py()?);
+            }
+        }
+    }
+    if matches!((&lo, &hi), (Bound_::Tensor(_), Bound_::Number(_)) | (Bound_::Number(_), Bound_::Tensor(_))) {
+        return Err(PyTypeError::new_err("clamp() received an invalid combination of arguments - got a Tensor and a Number; min and max must both be Numbers or both be Tensors"));
+    }
+    Ok((lo, hi))
+}
+
+fn clamp_any(x: &Tensor, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>) -> PyResult<Tensor> {
+    let (lo, hi) = parse_bounds(min, max)?;
+    clamp_bounds(x, lo, hi).py()
+}
+
+#[pymethods]
+impl PyTensor {
+    fn exp2(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.exp2())
+    }
+    fn expm1(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.expm1())
+    }
+    fn log2(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.log2())
+    }
+    fn log10(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.log10())
+    }
+    fn log1p(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.log1p())
+    }
+    fn rsqrt(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.rsqrt())
+    }
+    fn square(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.square())
+    }
+    fn sin(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.sin())
+    }
+    fn cos(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.cos())
+    }
+    fn tan(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.tan())
+    }
+    fn erf(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.erf())
+    }
+    fn floor(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.floor())
+    }
+    fn ceil(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.ceil())
+    }
+    fn trunc(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.trunc())
+    }
+    fn fix(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.trunc())
+    }
+    /// Half to even; `decimals` given (even 0) selects PyTorch's RoundBackward1 overload.
+    #[pyo3(signature = (*, decimals=None))]
+    fn round(&self, py: Python<'_>, decimals: Option<i64>) -> PyResult<Py<PyAny>> {
+        match decimals {
+            None => wrap_result(py, self.inner.round()),
+            Some(d) => wrap_result(py, self.inner.round_decimals(d)),
+        }
+    }
+    #[pyo3(signature = (nan=0.0, posinf=None, neginf=None))]
+    fn nan_to_num(&self, py: Python<'_>, nan: Option<f64>, posinf: Option<f64>, neginf: Option<f64>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.nan_to_num(nan, posinf, neginf))
+    }
+    fn isnan(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.isnan())
+    }
+    fn isinf(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.isinf())
+    }
+    fn isfinite(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.isfinite())
+    }
+
+    // ---- logical and bitwise -------------------------------------------------
+
+    fn logical_and(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.logical(&tensor_arg(other, "logical_and", "other", 1)?, Logic::And))
+    }
+    fn logical_or(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.logical(&tensor_arg(other, "logical_or", "other", 1)?, Logic::Or))
+    }
+    fn logical_xor(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.logical(&tensor_arg(other, "logical_xor", "other", 1)?, Logic::Xor))
+    }
+    fn logical_not(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.logical_not())
+    }
+    fn __and__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        self.bitwise_op(py, other, Logic::And, false)
+    }
+    fn __rand__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        self.bitwise_op(py, other, Logic::And, true)
+    }
+    fn __or__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        self.bitwise_op(py, other, Logic::Or, false)
+    }
+    fn __ror__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        self.bitwise_op(py, other, Logic::Or, true)
+    }
+    fn __xor__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        self.bitwise_op(py, other, Logic::Xor, false)
+    }
+    fn __rxor__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        self.bitwise_op(py, other, Logic::Xor, true)
+    }
+    fn __invert__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.bitwise_not())
+    }
+    fn bitwise_not(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.bitwise_not())
+    }
+
+    // ---- floor division ----------------------------------------------------------
+
+    fn floor_divide(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.floor_divide(&operand_arg(other, "floor_divide", "other", 1)?))
+    }
+    fn __floordiv__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        match Operand::extract(other)? {
+            Some(o) => wrap_result(py, self.inner.floor_divide(&o.into_tensor())),
+            None => Ok(py.NotImplemented()),
+        }
+    }
+    fn __rfloordiv__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        match Operand::extract(other)? {
+            Some(o) => wrap_result(py, o.into_tensor().floor_divide(&self.inner)),
+            None => Ok(py.NotImplemented()),
+        }
+    }
+
+    // ---- clamp, maximum, minimum, where, lerp ----------------------------------------
+
+    #[pyo3(signature = (min=None, max=None))]
+    fn clamp(&self, py: Python<'_>, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        wrap(py, clamp_any(&self.inner, min, max)?)
+    }
+    #[pyo3(signature = (min=None, max=None))]
+    fn clip(&self, py: Python<'_>, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        wrap(py, clamp_any(&self.inner, min, max)?)
+    }
+    #[pyo3(signature = (min=None, max=None))]
+    fn clamp_<'py>(slf: Bound<'py, Self>, min: Option<&Bound<'py, PyAny>>, max: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
+        let (lo, hi) = parse_bounds(min, max)?;
+        slf.get().inner.apply_in_place(true, |x| clamp_bounds(x, lo, hi)).py()?;
+        Ok(slf)
+    }
+    #[pyo3(signature = (min=None, max=None))]
+    fn clip_<'py>(slf: Bound<'py, Self>, min: Option<&Bound<'py, PyAny>>, max: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
+        Self::clamp_(slf, min, max)
+    }
+    fn relu_(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
+        slf.get().inner.apply_in_place(false, Tensor::relu).py()?;
+        Ok(slf)
+    }
+    fn maximum(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.maximum(&tensor_arg(other, "maximum", "other", 1)?))
+    }
+    fn minimum(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.minimum(&tensor_arg(other, "minimum", "other", 1)?))
+    }
+    /// `x.where(condition, y)` is `torch.where(condition, x, y)`.
+    #[pyo3(name = "where")]
+    fn where_(&self, py: Python<'_>, condition: &Bound<'_, PyAny>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let cond = tensor_arg(condition, "where", "condition", 1)?;
+        wrap_result(py, Tensor::where_cond(&cond, &self.inner, &operand_arg(other, "where", "other", 2)?))
+    }
+    fn lerp(&self, py: Python<'_>, end: &Bound<'_, PyAny>, weight: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let end = tensor_arg(end, "lerp", "end", 1)?;
+        match Operand::extract(weight)? {
+            Some(Operand::Number(w)) => wrap_result(py, self.inner.lerp(&end, w)),
+            Some(Operand::Tensor(w)) => wrap_result(py, self.inner.lerp_tensor(&end, &w)),
+            None => Err(PyTypeError::new_err(format!("lerp(): argument 'weight' (position 2) must be Number or Tensor, not {}", type_name(weight)))),
+        }
+    }
+}
+
+impl PyTensor {
+    fn bitwise_op(&self, py: Python<'_>, other: &Bound<'_, PyAny>, kind: Logic, reflected: bool) -> PyResult<Py<PyAny>> {
+        let Some(o) = Operand::extract(other)? else { return Ok(py.NotImplemented()) };
+        let o = o.into_tensor();
+        let (a, b) = if reflected { (&o, &self.inner) } else { (&self.inner, &o) };
+        wrap_result(py, a.bitwise(b, kind))
+    }
+}
+
+/// `div` with PyTorch's `rounding_mode` keyword (None, 'trunc' or 'floor').
+pub fn div_with_mode(py: Python<'_>, x: &Tensor, other: &Tensor, rounding_mode: Option<&str>) -> PyResult<Py<PyAny>> {
+    match rounding_mode {
+        None => wrap_result(py, x.div(other)),
+        Some(mode) => wrap_result(py, RoundingMode::parse(mode).and_then(|m| x.div_rounding(other, m))),
+    }
+}
+
+/// `torch.where(condition, input, other)`; the one-argument form is not provided.
+#[pyfunction(name = "where")]
+#[pyo3(signature = (condition, input=None, other=None))]
+fn where_fn(py: Python<'_>, condition: &Bound<'_, PyAny>, input: Option<&Bound<'_, PyAny>>, other: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    let cond = tensor_arg(condition, "where", "condition", 1)?;
+    let (Some(input), Some(other)) = (input, other) else {
+        return Err(PyNotImplementedError::new_err("torch.where(condition) with one argument is not supported; pass input and other"));
+    };
+    wrap_result(py, Tensor::where_cond(&cond, &operand_arg(input, "where", "input", 2)?, &operand_arg(other, "where", "other", 3)?))
+}
+
+// ---- torch.nn.functional --------------------------------------------------------------
+
+/// Runs an activation out of place, or into `input` when `inplace`.
+fn activation(py: Python<'_>, input: &Bound<'_, PyTensor>, inplace: bool, saves_input: bool, f: impl FnOnce(&Tensor) -> ferrograd::Result<Tensor>) -> PyResult<Py<PyAny>> {
+    let x = &input.get().inner;
+    if inplace {
+        x.apply_in_place(saves_input, f).py()?;
+        return Ok(input.clone().into_any().unbind());
+    }
+    wrap_result(py, f(x))
+}
+
+#[pyfunction]
+#[pyo3(signature = (input, inplace=false))]
+fn relu(py: Python<'_>, input: &Bound<'_, PyTensor>, inplace: bool) -> PyResult<Py<PyAny>> {
+    activation(py, input, inplace, false, Tensor::relu)
+}
+
+#[pyfunction]
+#[pyo3(signature = (input, negative_slope=0.01, inplace=false))]
+fn leaky_relu(py: Python<'_>, input: &Bound<'_, PyTensor>, negative_slope: f64, inplace: bool) -> PyResult<Py<PyAny>> {
+    activation(py, input, inplace, true, |x| x.leaky_relu(negative_slope))
+}
+
+#[pyfunction]
+#[pyo3(signature = (input, alpha=1.0, inplace=false))]
+fn elu(py: Python<'_>, input: &Bound<'_, PyTensor>, alpha: f64, inplace: bool) -> PyResult<Py<PyAny>> {
+    activation(py, input, inplace, true, |x| x.elu(alpha))
+}
+
+#[pyfunction]
+#[pyo3(signature = (input, approximate="none"))]
+fn gelu(py: Python<'_>, input: &Bound<'_, PyTensor>, approximate: &str) -> PyResult<Py<PyAny>> {
+    let approx = GeluApproximation::parse(approximate).py()?;
+    wrap_result(py, input.get().inner.gelu(approx))
+}
+
+#[pyfunction]
+#[pyo3(signature = (input, inplace=false))]
+fn silu(py: Python<'_>, input: &Bound<'_, PyTensor>, inplace: bool) -> PyResult<Py<PyAny>> {
+    activation(py, input, inplace, true, Tensor::silu)
+}
+
+#[pyfunction]
+#[pyo3(signature = (input, beta=1.0, threshold=20.0))]
+fn softplus(py: Python<'_>, input: &Bound<'_, PyTensor>, beta: f64, threshold: f64) -> PyResult<Py<PyAny>> {
+    wrap_result(py, input.get().inner.softplus(beta, threshold))
+}
+
+#[pyfunction]
+fn sigmoid(py: Python<'_>, input: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
+    wrap_result(py, input.get().inner.sigmoid())
+}
+
+#[pyfunction]
+fn tanh(py: Python<'_>, input: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
+    wrap_result(py, input.get().inner.tanh())
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(where_fn, m)?)?;
+    let nn = PyModule::new(m.py(), "_nn")?;
+    for f in [
+        wrap_pyfunction!(relu, &nn)?,
+        wrap_pyfunction!(leaky_relu, &nn)?,
+        wrap_pyfunction!(elu, &nn)?,
+        wrap_pyfunction!(gelu, &nn)?,
+        wrap_pyfunction!(silu, &nn)?,
+        wrap_pyfunction!(softplus, &nn)?,
+        wrap_pyfunction!(sigmoid, &nn)?,
+        wrap_pyfunction!(tanh, &nn)?,
+    ] {
+        nn.add_function(f)?;
+    }
+    m.add_submodule(&nn)?;
+    Ok(())
+}

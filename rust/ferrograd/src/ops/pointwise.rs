@@ -1,0 +1,757 @@
+//! Pointwise math beyond the basic unary and binary ops: exp2/expm1/log2/
+//! log10/log1p/rsqrt/trig, rounding, NaN handling, logical ops, clamp,
+//! maximum/minimum, where, lerp and division with a rounding mode. Each
+//! forward is followed by its backward, written in tensor ops.
+
+use super::binary::{promotion_input, result_dtype};
+use super::compare::Comparison;
+use super::{record, record_plain, should_record, BackwardCtx, Grads, Op, Saved};
+use crate::autograd::mode::is_grad_enabled;
+use crate::autograd::saved::SavedTensor;
+use crate::dtype::{result_type, DType, Scalar};
+use crate::error::{Error, Result};
+use crate::kernels::elementwise::{map, write_into, zip};
+use crate::kernels::pointwise::{zip3, FloatMath};
+use crate::layout::broadcast_shapes;
+use crate::storage::{Element, Float};
+use crate::tensor::Tensor;
+use crate::{with_any_type, with_float_type, with_numeric_type};
+use smallvec::smallvec;
+
+/// Applies a float kernel, promoting integer and bool input to the default float type.
+macro_rules! float_map {
+    ($x:expr, $name:expr, |$v:ident| $body:expr) => {{
+        let x = $x.cast($x.dtype().to_floating())?;
+        let buffer = with_float_type!(x.dtype(), $name, T => T::into_buffer(map::<T, T>(&x, |$v: T| $body)?));
+        Tensor::from_buffer(buffer, x.shape())?
+    }};
+}
+
+/// A Python-number zero for `where(mask, grad, 0)`; it takes the gradient's dtype.
+fn zero() -> Tensor {
+    Tensor::wrapped_number(Scalar::Float(0.0))
+}
+
+/// `grad` where `mask`, else 0; like PyTorch this keeps NaN/inf out of masked-off slots.
+pub(crate) fn masked_grad(mask: &Tensor, grad: &Tensor) -> Result<Tensor> {
+    Tensor::where_cond(mask, grad, &zero())
+}
+
+impl Tensor {
+    pub fn exp2(&self) -> Result<Tensor> {
+        let out = float_map!(self, "exp2", |v| v.exp2());
+        Ok(record(Op::Exp2, &[self], out, |_, out| smallvec![Some(SavedTensor::output(out))]))
+    }
+
+    pub fn expm1(&self) -> Result<Tensor> {
+        let out = float_map!(self, "expm1", |v| v.exp_m1());
+        Ok(record(Op::Expm1, &[self], out, |_, out| smallvec![Some(SavedTensor::output(out))]))
+    }
+
+    pub fn log2(&self) -> Result<Tensor> {
+        let out = float_map!(self, "log2", |v| v.log2());
+        Ok(record(Op::Log2, &[self], out, |_, _| smallvec![Some(SavedTensor::input(self))]))
+    }
+
+    pub fn log10(&self) -> Result<Tensor> {
+        let out = float_map!(self, "log10", |v| v.log10());
+        Ok(record(Op::Log10, &[self], out, |_, _| smallvec![Some(SavedTensor::input(self))]))
+    }
+
+    pub fn log1p(&self) -> Result<Tensor> {
+        let out = float_map!(self, "log1p", |v| v.ln_1p());
+        Ok(record(Op::Log1p, &[self], out, |_, _| smallvec![Some(SavedTensor::input(self))]))
+    }
+
+    pub fn rsqrt(&self) -> Result<Tensor> {
+        let out = float_map!(self, "rsqrt", |v| T::ONE / v.sqrt());
+        Ok(record(Op::Rsqrt, &[self], out, |_, out| smallvec![Some(SavedTensor::output(out))]))
+    }
+
+    /// `self * self`, recorded as PowBackward0 like PyTorch; ints and bools give int64.
+    pub fn square(&self) -> Result<Tensor> {
+        self.pow_scalar(Scalar::Int(2))
+    }
+
+    pub fn sin(&self) -> Result<Tensor> {
+        let out = float_map!(self, "sin", |v| v.sin());
+        Ok(record(Op::Sin, &[self], out, |_, _| smallvec![Some(SavedTensor::input(self))]))
+    }
+
+    pub fn cos(&self) -> Result<Tensor> {
+        let out = float_map!(self, "cos", |v| v.cos());
+        Ok(record(Op::Cos, &[self], out, |_, _| smallvec![Some(SavedTensor::input(self))]))
+    }
+
+    pub fn tan(&self) -> Result<Tensor> {
+        let out = float_map!(self, "tan", |v| v.tan());
+        Ok(record(Op::Tan, &[self], out, |_, out| smallvec![Some(SavedTensor::output(out))]))
+    }
+}
+
+/// d(2^x) = g * y * ln 2
+pub(super) fn exp2_backward(ctx: &BackwardCtx) -> Result<Grads> {
+    Ok(smallvec![ctx.grad_for(0, || ctx.grad().mul(&ctx.saved(0)?.mul_scalar(Scalar::Float(std::f64::consts::LN_2))?))?])
+}
+
+/// d(e^x - 1) = g * (y + 1)
+pub(super) fn expm1_backward(ctx: &BackwardCtx) -> Result<Grads> {
+    Ok(smallvec![ctx.grad_for(0, || ctx.grad().mul(&ctx.saved(0)?.add_scalar(Scalar::Int(1))?))?])
+}
+
+/// d(log_b x) = g / (x ln b)
+pub(super) fn log_base_backward(ctx: &BackwardCtx, ln_base: f64) -> Result<Grads> {
+    Ok(smallvec![ctx.grad_for(0, || ctx.grad().div(&ctx.saved(0)?.mul_scalar(Scalar::Float(ln_base))?))?])
+}
+
+/// d(ln(1 + x)) = g / (x + 1)
+pub(super) fn log1p_backward(ctx: &BackwardCtx) -> Result<Grads> {
+    Ok(smallvec![ctx.grad_for(0, || ctx.grad().div(&ctx.saved(0)?.add_scalar(Scalar::Int(1))?))?])
+}
+
+/// d(x^-1/2) = -0.5 * g * y³
+pub(super) fn rsqrt_backward(ctx: &BackwardCtx) -> Result<Grads> {
+    Ok(smallvec![ctx.grad_for(0, || ctx.grad().mul(&ctx.saved(0)?.pow_scalar(Scalar::Int(3))?.mul_scalar(Scalar::Float(-0.5))?))?])
+}
+
+/// d(sin x) = g * cos x
+pub(super) fn sin_backward(ctx: &BackwardCtx) -> Result<Grads> {
+    Ok(smallvec![ctx.grad_for(0, || ctx.grad().mul(&ctx.saved(0)?.cos()?))?])
+}
+
+/// d(cos x) = -g * sin x
+pub(super) fn cos_backward(ctx: &BackwardCtx) -> Result<Grads> {
+    Ok(smallvec![ctx.grad_for(0, || ctx.grad().mul(&ctx.saved(0)?.sin()?.neg()?))?])
+}
+
+/// d(tan x) = g * (1 + y²)
+pub(super) fn tan_backward(ctx: &BackwardCtx) -> Result<Grads> {
+    let y = ctx.saved(0)?;
+    Ok(smallvec![ctx.grad_for(0, || ctx.grad().mul(&y.mul(y)?.add_scalar(Scalar::Int(1))?))?])
+}
+
+// ---- rounding --------------------------------------------------------------------
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Rounding {
+    Floor,
+    Ceil,
+    Round,
+    Trunc,
+}
+
+impl Rounding {
+    fn kernel_name(self) -> &'static str {
+        match self {
+            Rounding::Floor => "floor_vml_cpu",
+            Rounding::Ceil => "ceil_vml_cpu",
+            Rounding::Round => "round_vml_cpu",
+            Rounding::Trunc => "trunc_vml_cpu",
+        }
+    }
+
+    #[inline]
+    fn apply<T: FloatMath>(self, v: T) -> T {
+        match self {
+            Rounding::Floor => v.floor(),
+            Rounding::Ceil => v.ceil(),
+            Rounding::Round => v.round_even(),
+            Rounding::Trunc => v.trunc(),
+        }
+    }
+
+    fn op(self) -> Op {
+        match self {
+            Rounding::Floor => Op::Floor,
+            Rounding::Ceil => Op::Ceil,
+            Rounding::Round => Op::Round,
+            Rounding::Trunc => Op::Trunc,
+        }
+    }
+}
+
+impl Tensor {
+    /// floor / ceil / round (half to even) / trunc. Integers come back as a copy.
+    pub fn rounded(&self, how: Rounding) -> Result<Tensor> {
+        match self.dtype() {
+            DType::Bool => Err(Error::NotImplementedForDType { op: how.kernel_name(), dtype: DType::Bool }),
+            DType::I64 => self.clone_tensor(),
+            dtype => {
+                let buffer = with_float_type!(dtype, how.kernel_name(), T => T::into_buffer(map::<T, T>(self, |v: T| how.apply(v))?));
+                Ok(record_plain(how.op(), &[self], Tensor::from_buffer(buffer, self.shape())?))
+            }
+        }
+    }
+
+    pub fn floor(&self) -> Result<Tensor> {
+        self.rounded(Rounding::Floor)
+    }
+    pub fn ceil(&self) -> Result<Tensor> {
+        self.rounded(Rounding::Ceil)
+    }
+    pub fn round(&self) -> Result<Tensor> {
+        self.rounded(Rounding::Round)
+    }
+    pub fn trunc(&self) -> Result<Tensor> {
+        self.rounded(Rounding::Trunc)
+    }
+
+    /// Rounds to `decimals` decimal places (negative: to tens, hundreds, ...), half to even,
+    /// scaling the way PyTorch does so results agree bit for bit.
+    pub fn round_decimals(&self, decimals: i64) -> Result<Tensor> {
+        let dtype = self.dtype();
+        if !dtype.is_floating_point() {
+            return Err(Error::NotImplementedForDType { op: "round_cpu", dtype });
+        }
+        let scale = 10f64.powi(decimals.unsigned_abs().min(400) as i32);
+        let buffer = with_float_type!(dtype, "round_cpu", T => {
+            let s = T::from_f64(scale);
+            if decimals < 0 {
+                T::into_buffer(map::<T, T>(self, |v: T| (v / s).round_even() * s)?)
+            } else {
+                T::into_buffer(map::<T, T>(self, |v: T| (v * s).round_even() / s)?)
+            }
+        });
+        Ok(record_plain(Op::RoundDecimals, &[self], Tensor::from_buffer(buffer, self.shape())?))
+    }
+
+    /// NaN -> `nan`, +inf -> `posinf`, -inf -> `neginf` (defaults: 0 and the dtype's extremes).
+    pub fn nan_to_num(&self, nan: Option<f64>, posinf: Option<f64>, neginf: Option<f64>) -> Result<Tensor> {
+        if !self.dtype().is_floating_point() {
+            return self.clone_tensor();
+        }
+        let buffer = with_float_type!(self.dtype(), "nan_to_num", T => {
+            let nan = T::from_f64(nan.unwrap_or(0.0));
+            let pos = posinf.map_or(T::MAX, T::from_f64);
+            let neg = neginf.map_or(T::LOWEST, T::from_f64);
+            T::into_buffer(map::<T, T>(self, |v: T| {
+                if v.is_nan() {
+                    nan
+                } else if v.is_infinite() {
+                    if v > T::ZERO { pos } else { neg }
+                } else {
+                    v
+                }
+            })?)
+        });
+        let out = Tensor::from_buffer(buffer, self.shape())?;
+        Ok(record(Op::NanToNum, &[self], out, |_, _| smallvec![Some(SavedTensor::input(self))]))
+    }
+
+    fn float_test(&self, integral: bool, test: fn(f64) -> bool) -> Result<Tensor> {
+        let flags = match self.dtype() {
+            DType::F32 => map::<f32, bool>(self, |v| test(v as f64))?,
+            DType::F64 => map::<f64, bool>(self, test)?,
+            _ => vec![integral; self.numel()],
+        };
+        Tensor::from_vec(flags, self.shape())
+    }
+
+    pub fn isnan(&self) -> Result<Tensor> {
+        self.float_test(false, f64::is_nan)
+    }
+    pub fn isinf(&self) -> Result<Tensor> {
+        self.float_test(false, f64::is_infinite)
+    }
+    pub fn isfinite(&self) -> Result<Tensor> {
+        self.float_test(true, f64::is_finite)
+    }
+}
+
+/// Rounding is piecewise constant: its gradient is zero.
+pub(super) fn zero_backward(ctx: &BackwardCtx) -> Result<Grads> {
+    let g = ctx.grad();
+    Ok(ctx.needs.iter().map(|&n| n.then(|| Tensor::zeros(g.shape(), g.dtype()))).collect())
+}
+
+/// The gradient passes where x was finite.
+pub(super) fn nan_to_num_backward(ctx: &BackwardCtx) -> Result<Grads> {
+    Ok(smallvec![ctx.grad_for(0, || ctx.grad().mul(&ctx.saved(0)?.isfinite()?))?])
+}
+
+// ---- logical and bitwise ----------------------------------------------------------
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Logic {
+    And,
+    Or,
+    Xor,
+}
+
+impl Logic {
+    #[inline]
+    fn bools(self, x: bool, y: bool) -> bool {
+        match self {
+            Logic::And => x && y,
+            Logic::Or => x || y,
+            Logic::Xor => x != y,
+        }
+    }
+    #[inline]
+    fn ints(self, x: i64, y: i64) -> i64 {
+        match self {
+            Logic::And => x & y,
+            Logic::Or => x | y,
+            Logic::Xor => x ^ y,
+        }
+    }
+}
+
+impl Tensor {
+    /// `logical_and/or/xor`: nonzero is true; the result is bool.
+    pub fn logical(&self, other: &Tensor, kind: Logic) -> Result<Tensor> {
+        let shape = broadcast_shapes(self.shape(), other.shape())?;
+        let (a, b) = (self.cast(DType::Bool)?, other.cast(DType::Bool)?);
+        Tensor::from_vec(zip(&a, &b, &shape, |x: bool, y: bool| kind.bools(x, y))?, &shape)
+    }
+
+    pub fn logical_not(&self) -> Result<Tensor> {
+        let a = self.cast(DType::Bool)?;
+        Tensor::from_vec(map(&a, |x: bool| !x)?, self.shape())
+    }
+
+    /// `&`, `|`, `^` on bool or integer tensors (PyTorch's bitwise ops).
+    pub fn bitwise(&self, other: &Tensor, kind: Logic) -> Result<Tensor> {
+        let dtype = result_dtype(self, other);
+        let shape = broadcast_shapes(self.shape(), other.shape())?;
+        let name = match kind {
+            Logic::And => "bitwise_and_cpu",
+            Logic::Or => "bitwise_or_cpu",
+            Logic::Xor => "bitwise_xor_cpu",
+        };
+        let (a, b) = (self.cast(dtype)?, other.cast(dtype)?);
+        match dtype {
+            DType::Bool => Tensor::from_vec(zip(&a, &b, &shape, |x: bool, y: bool| kind.bools(x, y))?, &shape),
+            DType::I64 => Tensor::from_vec(zip(&a, &b, &shape, |x: i64, y: i64| kind.ints(x, y))?, &shape),
+            dtype => Err(Error::NotImplementedForDType { op: name, dtype }),
+        }
+    }
+
+    /// `~x`: logical not for bool, bitwise not for integers.
+    pub fn bitwise_not(&self) -> Result<Tensor> {
+        match self.dtype() {
+            DType::Bool => self.logical_not(),
+            DType::I64 => Tensor::from_vec(map(self, |x: i64| !x)?, self.shape()),
+            dtype => Err(Error::NotImplementedForDType { op: "bitwise_not_cpu", dtype }),
+        }
+    }
+}
+
+// ---- clamp -------------------------------------------------------------------------
+
+/// `std::min(std::max(v, lo), hi)` with C++'s comparison order; NaN input stays NaN.
+#[inline]
+fn clamp_value<T: PartialOrd + Copy>(v: T, lo: Option<T>, hi: Option<T>) -> T {
+    #[allow(clippy::eq_op)]
+    if v != v {
+        return v;
+    }
+    let mut r = v;
+    if let Some(lo) = lo {
+        if r < lo {
+            r = lo;
+        }
+    }
+    if let Some(hi) = hi {
+        if hi < r {
+            r = hi;
+        }
+    }
+    r
+}
+
+fn clamp_error() -> Error {
+    Error::runtime("torch.clamp: At least one of 'min' or 'max' must not be None")
+}
+
+impl Tensor {
+    /// `clamp(min, max)` with number bounds (ClampBackward1).
+    pub fn clamp(&self, min: Option<Scalar>, max: Option<Scalar>) -> Result<Tensor> {
+        if min.is_none() && max.is_none() {
+            return Err(clamp_error());
+        }
+        let mut inputs = vec![promotion_input(self)];
+        inputs.extend(min.iter().chain(max.iter()).map(|s| crate::dtype::PromotionInput::Number(s.category())));
+        let dtype = result_type(&inputs);
+        let x = self.cast(dtype)?;
+        let buffer = with_numeric_type!(dtype, "clamp", T => {
+            let (lo, hi) = (min.map(|s| T::from_f64(s.to_f64())), max.map(|s| T::from_f64(s.to_f64())));
+            T::into_buffer(map::<T, T>(&x, |v: T| clamp_value(v, lo, hi))?)
+        });
+        let out = Tensor::from_buffer(buffer, self.shape())?;
+        let op = Op::ClampScalar { min: min.map(Scalar::to_f64), max: max.map(Scalar::to_f64) };
+        Ok(record(op, &[self], out, |_, _| smallvec![Some(SavedTensor::input(self))]))
+    }
+
+    /// `clamp(min, max)` with tensor bounds, broadcast together (ClampBackward0).
+    pub fn clamp_tensor(&self, min: Option<&Tensor>, max: Option<&Tensor>) -> Result<Tensor> {
+        let mut operands = vec![self];
+        operands.extend(min.iter().chain(max.iter()).copied());
+        if operands.len() == 1 {
+            return Err(clamp_error());
+        }
+        let dtype = result_type(&operands.iter().map(|t| promotion_input(t)).collect::<Vec<_>>());
+        let mut shape: Vec<usize> = self.shape().to_vec();
+        for t in &operands[1..] {
+            shape = broadcast_shapes(&shape, t.shape())?.to_vec();
+        }
+        let cast: Vec<Tensor> = operands.iter().map(|t| t.cast(dtype)).collect::<Result<_>>()?;
+        let buffer = with_numeric_type!(dtype, "clamp", T => T::into_buffer(match (min.is_some(), max.is_some()) {
+            (true, true) => zip3(&cast[0], &cast[1], &cast[2], &shape, |v: T, lo: T, hi: T| clamp_bounds(v, Some(lo), Some(hi)))?,
+            (true, false) => zip(&cast[0], &cast[1], &shape, |v: T, lo: T| clamp_bounds(v, Some(lo), None))?,
+            _ => zip(&cast[0], &cast[1], &shape, |v: T, hi: T| clamp_bounds(v, None, Some(hi)))?,
+        }));
+        let out = Tensor::from_buffer(buffer, &shape)?;
+        let op = Op::ClampTensor { has_min: min.is_some(), has_max: max.is_some() };
+        let saved: Saved = operands.iter().map(|t| Some(SavedTensor::input(t))).collect();
+        Ok(record(op, &operands, out, |_, _| saved))
+    }
+}
+
+/// Tensor bounds propagate NaN like `maximum`/`minimum`.
+#[inline]
+fn clamp_bounds<T: PartialOrd + Copy>(v: T, lo: Option<T>, hi: Option<T>) -> T {
+    #[allow(clippy::eq_op)]
+    let nan = |x: Option<T>| x.is_some_and(|x| x != x);
+    if nan(lo) {
+        return lo.unwrap_or(v);
+    }
+    if nan(hi) {
+        return hi.unwrap_or(v);
+    }
+    clamp_value(v, lo, hi)
+}
+
+/// The gradient passes strictly inside (min, max); at a bound and for NaN it is zero.
+pub(super) fn clamp_scalar_backward(ctx: &BackwardCtx, min: Option<f64>, max: Option<f64>) -> Result<Grads> {
+    Ok(smallvec![ctx.grad_for(0, || {
+        let x = ctx.saved(0)?;
+        let mask = match (min, max) {
+            (Some(lo), Some(hi)) => cmp_scalar(x, lo, Comparison::Gt)?.logical_and(&cmp_scalar(x, hi, Comparison::Lt)?)?,
+            (Some(lo), None) => cmp_scalar(x, lo, Comparison::Gt)?,
+            (None, Some(hi)) => cmp_scalar(x, hi, Comparison::Lt)?,
+            (None, None) => return Ok(ctx.grad().clone()),
+        };
+        masked_grad(&mask, ctx.grad())
+    })?])
+}
+
+/// With one tensor bound, clamp is `maximum(x, min)` or `minimum(x, max)` and
+/// differentiates like them. With both, each bound takes the gradient where it
+/// is the result (half of it at a tie, none while min > max hands all to max),
+/// and x keeps the rest, NaN included.
+pub(super) fn clamp_tensor_backward(ctx: &BackwardCtx, has_min: bool, has_max: bool) -> Result<Grads> {
+    let g = ctx.grad();
+    let x = ctx.saved(0)?;
+    if !(has_min && has_max) {
+        let bound = ctx.saved(1)?;
+        return Ok(smallvec![ctx.grad_for(0, || extremum_grad(g, x, bound, has_min))?, ctx.grad_for(1, || extremum_grad(g, bound, x, has_min))?]);
+    }
+    let (lo, hi) = (ctx.saved(1)?, ctx.saved(2)?);
+    let weight = |full: Tensor, half: Tensor| -> Result<Tensor> { full.cast(g.dtype())?.add(&half.cast(g.dtype())?.mul_scalar(Scalar::Float(0.5))?) };
+    let ordered = cmp(lo, hi, Comparison::Lt)?;
+    let lo_weight = weight(
+        cmp(x, lo, Comparison::Lt)?.logical_and(&cmp(lo, hi, Comparison::Le)?)?,
+        cmp(x, lo, Comparison::Eq)?.logical_and(&ordered)?,
+    )?;
+    let hi_weight = weight(
+        cmp(hi, lo, Comparison::Lt)?.logical(&cmp(x, hi, Comparison::Gt)?, Logic::Or)?,
+        cmp(x, hi, Comparison::Eq)?.logical_and(&ordered)?,
+    )?;
+    Ok(smallvec![
+        ctx.grad_for(0, || g.mul(&lo_weight.add(&hi_weight)?.rsub_scalar(Scalar::Int(1))?))?,
+        ctx.grad_for(1, || g.mul(&lo_weight))?,
+        ctx.grad_for(2, || g.mul(&hi_weight))?
+    ])
+}
+
+/// Comparison shorthand for the backward formulas.
+fn cmp(a: &Tensor, b: &Tensor, c: Comparison) -> Result<Tensor> {
+    a.compare(b, c)
+}
+
+fn cmp_scalar(a: &Tensor, v: f64, c: Comparison) -> Result<Tensor> {
+    a.compare_scalar(Scalar::Float(v), c)
+}
+
+// ---- maximum / minimum ------------------------------------------------------------
+
+impl Tensor {
+    /// Elementwise larger value; NaN wins (MaximumBackward0).
+    pub fn maximum(&self, other: &Tensor) -> Result<Tensor> {
+        let out = extremum(self, other, true)?;
+        Ok(record(Op::Maximum, &[self, other], out, |_, _| smallvec![Some(SavedTensor::input(self)), Some(SavedTensor::input(other))]))
+    }
+
+    /// Elementwise smaller value; NaN wins (MinimumBackward0).
+    pub fn minimum(&self, other: &Tensor) -> Result<Tensor> {
+        let out = extremum(self, other, false)?;
+        Ok(record(Op::Minimum, &[self, other], out, |_, _| smallvec![Some(SavedTensor::input(self)), Some(SavedTensor::input(other))]))
+    }
+}
+
+// The kernel is instantiated for bool too, where `x < y` is still the intended order.
+#[allow(clippy::bool_comparison)]
+fn extremum(a: &Tensor, b: &Tensor, is_max: bool) -> Result<Tensor> {
+    let dtype = result_dtype(a, b);
+    let shape = broadcast_shapes(a.shape(), b.shape())?;
+    let (a, b) = (a.cast(dtype)?, b.cast(dtype)?);
+    let buffer = with_any_type!(dtype, T => T::into_buffer(if is_max {
+        zip(&a, &b, &shape, |x: T, y: T| pick(x, y, x < y))?
+    } else {
+        zip(&a, &b, &shape, |x: T, y: T| pick(x, y, y < x))?
+    }));
+    Tensor::from_buffer(buffer, &shape)
+}
+
+/// NaN first, then `y` when `take_y`, else `x` (so ties keep `x`, as std::max/min do).
+#[inline]
+#[allow(clippy::eq_op)]
+fn pick<T: PartialOrd + Copy>(x: T, y: T, take_y: bool) -> T {
+    if x != x {
+        x
+    } else if y != y || take_y {
+        y
+    } else {
+        x
+    }
+}
+
+/// Each side gets the gradient where it is the result; ties split it half and
+/// half; with a NaN both sides get it.
+pub(super) fn extremum_backward(ctx: &BackwardCtx, is_max: bool) -> Result<Grads> {
+    let g = ctx.grad();
+    let (a, b) = (ctx.saved(0)?, ctx.saved(1)?);
+    Ok(smallvec![ctx.grad_for(0, || extremum_grad(g, a, b, is_max))?, ctx.grad_for(1, || extremum_grad(g, b, a, is_max))?])
+}
+
+/// The share of `g` that `mine` gets in `maximum(mine, theirs)` (or minimum).
+fn extremum_grad(g: &Tensor, mine: &Tensor, theirs: &Tensor, is_max: bool) -> Result<Tensor> {
+    let tie = cmp(mine, theirs, Comparison::Eq)?;
+    let shared = Tensor::where_cond(&tie, &g.mul_scalar(Scalar::Float(0.5))?, g)?;
+    let lost = cmp(mine, theirs, if is_max { Comparison::Lt } else { Comparison::Gt })?;
+    Tensor::where_cond(&lost, &zero(), &shared)
+}
+
+// ---- where -----------------------------------------------------------------------------
+
+impl Tensor {
+    /// `x` where `cond`, else `y`, all three broadcast together (WhereBackward0).
+    pub fn where_cond(cond: &Tensor, x: &Tensor, y: &Tensor) -> Result<Tensor> {
+        if cond.dtype() != DType::Bool {
+            return Err(Error::runtime(format!(
+                "where expected condition to be a boolean tensor, but got a tensor with dtype {}",
+                cond.dtype().scalar_type_name()
+            )));
+        }
+        let dtype = result_dtype(x, y);
+        let shape = broadcast_shapes(&broadcast_shapes(cond.shape(), x.shape())?, y.shape())?;
+        let (a, b) = (x.cast(dtype)?, y.cast(dtype)?);
+        let buffer = with_any_type!(dtype, T => T::into_buffer(zip3(cond, &a, &b, &shape, |c: bool, u: T, v: T| if c { u } else { v })?));
+        let out = Tensor::from_buffer(buffer, &shape)?;
+        Ok(record(Op::Where, &[x, y], out, |_, _| smallvec![Some(SavedTensor::input(cond))]))
+    }
+}
+
+pub(super) fn where_backward(ctx: &BackwardCtx) -> Result<Grads> {
+    let (g, cond) = (ctx.grad(), ctx.saved(0)?);
+    Ok(smallvec![ctx.grad_for(0, || Tensor::where_cond(cond, g, &zero()))?, ctx.grad_for(1, || Tensor::where_cond(cond, &zero(), g))?])
+}
+
+// ---- lerp ------------------------------------------------------------------------------
+
+/// PyTorch's two-sided formula: exact at both ends of the interval.
+#[inline]
+fn lerp_value<T: crate::storage::Float>(s: T, e: T, w: T) -> T {
+    if w.abs() < T::from_f64(0.5) {
+        s + w * (e - s)
+    } else {
+        e - (e - s) * (T::ONE - w)
+    }
+}
+
+fn lerp_dtype_name(d: DType) -> &'static str {
+    match d {
+        DType::F32 => "float",
+        DType::F64 => "double",
+        DType::I64 => "long int",
+        DType::Bool => "bool",
+    }
+}
+
+fn check_lerp_dtype(self_dtype: DType, t: &Tensor, what: &str) -> Result<()> {
+    if t.dtype() != self_dtype {
+        return Err(Error::runtime(format!("expected dtype {} for `{what}` but got dtype {}", lerp_dtype_name(self_dtype), lerp_dtype_name(t.dtype()))));
+    }
+    Ok(())
+}
+
+impl Tensor {
+    /// `self + weight * (end - self)` for a number weight (LerpBackward0).
+    pub fn lerp(&self, end: &Tensor, weight: Scalar) -> Result<Tensor> {
+        check_lerp_dtype(self.dtype(), end, "end")?;
+        let shape = broadcast_shapes(self.shape(), end.shape())?;
+        let w = weight.to_f64();
+        let buffer = with_float_type!(self.dtype(), "lerp_kernel_scalar", T => {
+            let w = T::from_f64(w);
+            T::into_buffer(zip(self, end, &shape, |s: T, e: T| lerp_value(s, e, w))?)
+        });
+        let out = Tensor::from_buffer(buffer, &shape)?;
+        Ok(record_plain(Op::LerpScalar(w), &[self, end], out))
+    }
+
+    /// `self + weight * (end - self)` for a tensor weight (LerpBackward1).
+    pub fn lerp_tensor(&self, end: &Tensor, weight: &Tensor) -> Result<Tensor> {
+        check_lerp_dtype(self.dtype(), end, "end")?;
+        check_lerp_dtype(self.dtype(), weight, "weight")?;
+        let shape = broadcast_shapes(&broadcast_shapes(self.shape(), end.shape())?, weight.shape())?;
+        let buffer = with_float_type!(self.dtype(), "lerp_kernel_tensor", T => T::into_buffer(zip3(self, end, weight, &shape, |s: T, e: T, w: T| lerp_value(s, e, w))?));
+        let out = Tensor::from_buffer(buffer, &shape)?;
+        Ok(record(Op::LerpTensor, &[self, end, weight], out, |needs, _| {
+            smallvec![needs[2].then(|| SavedTensor::input(self)), needs[2].then(|| SavedTensor::input(end)), (needs[0] || needs[1]).then(|| SavedTensor::input(weight))]
+        }))
+    }
+}
+
+/// self: g * (1 - w), end: g * w
+pub(super) fn lerp_scalar_backward(ctx: &BackwardCtx, w: f64) -> Result<Grads> {
+    let g = ctx.grad();
+    Ok(smallvec![ctx.grad_for(0, || g.mul_scalar(Scalar::Float(1.0 - w)))?, ctx.grad_for(1, || g.mul_scalar(Scalar::Float(w)))?])
+}
+
+/// self: g * (1 - w), end: g * w, weight: g * (end - self)
+pub(super) fn lerp_tensor_backward(ctx: &BackwardCtx) -> Result<Grads> {
+    let g = ctx.grad();
+    Ok(smallvec![
+        ctx.grad_for(0, || g.mul(&ctx.saved(2)?.rsub_scalar(Scalar::Int(1))?))?,
+        ctx.grad_for(1, || g.mul(ctx.saved(2)?))?,
+        ctx.grad_for(2, || g.mul(&ctx.saved(1)?.sub(ctx.saved(0)?)?))?
+    ])
+}
+
+// ---- division with a rounding mode ---------------------------------------------------------
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum RoundingMode {
+    Trunc,
+    Floor,
+}
+
+impl RoundingMode {
+    pub fn parse(mode: &str) -> Result<RoundingMode> {
+        match mode {
+            "trunc" => Ok(RoundingMode::Trunc),
+            "floor" => Ok(RoundingMode::Floor),
+            other => Err(Error::runtime(format!("div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{other}'"))),
+        }
+    }
+}
+
+/// Floor division for floats as PyTorch computes it (from fmod, so `7 // 0.7` is 9, not 10).
+#[inline]
+fn div_floor_float<T: FloatMath>(a: T, b: T) -> T {
+    if b == T::ZERO {
+        return a / b;
+    }
+    let m = a.fmod(b);
+    let mut div = (a - m) / b;
+    if m != T::ZERO && (b < T::ZERO) != (m < T::ZERO) {
+        div = div - T::ONE;
+    }
+    if div == T::ZERO {
+        return T::ZERO.copysign(a / b);
+    }
+    let mut floored = div.floor();
+    if div - floored > T::from_f64(0.5) {
+        floored = floored + T::ONE;
+    }
+    floored
+}
+
+#[inline]
+fn div_floor_int(a: i64, b: i64) -> i64 {
+    let q = a.wrapping_div(b);
+    if (a < 0) != (b < 0) && a.wrapping_rem(b) != 0 {
+        q - 1
+    } else {
+        q
+    }
+}
+
+impl Tensor {
+    /// `div(other, rounding_mode=...)`: the promoted dtype, not true division (DivBackward2, zero gradient).
+    pub fn div_rounding(&self, other: &Tensor, mode: RoundingMode) -> Result<Tensor> {
+        let out = div_rounded(self, other, mode)?;
+        Ok(record_plain(Op::DivRounding, &[self, other], out))
+    }
+
+    /// `a // b` (`floor_divide`): floor division PyTorch does not differentiate.
+    pub fn floor_divide(&self, other: &Tensor) -> Result<Tensor> {
+        let out = div_rounded(self, other, RoundingMode::Floor)?;
+        Ok(record_plain(Op::NotDifferentiable("floor_divide"), &[self, other], out))
+    }
+}
+
+fn div_rounded(a: &Tensor, b: &Tensor, mode: RoundingMode) -> Result<Tensor> {
+    let dtype = result_dtype(a, b);
+    let shape = broadcast_shapes(a.shape(), b.shape())?;
+    let (ca, cb) = (a.cast(dtype)?, b.cast(dtype)?);
+    let name = match mode {
+        RoundingMode::Trunc => "div_trunc_cpu",
+        RoundingMode::Floor => "div_floor_cpu",
+    };
+    let buffer = match dtype {
+        DType::I64 => {
+            if cb.to_vec::<i64>()?.contains(&0) {
+                return Err(Error::runtime("ZeroDivisionError"));
+            }
+            let values = match mode {
+                RoundingMode::Trunc => zip(&ca, &cb, &shape, |x: i64, y: i64| x.wrapping_div(y))?,
+                RoundingMode::Floor => zip(&ca, &cb, &shape, div_floor_int)?,
+            };
+            i64::into_buffer(values)
+        }
+        dtype => with_float_type!(dtype, name, T => T::into_buffer(match mode {
+            RoundingMode::Trunc => zip(&ca, &cb, &shape, |x: T, y: T| (x / y).trunc())?,
+            RoundingMode::Floor => zip(&ca, &cb, &shape, div_floor_float::<T>)?,
+        })),
+    };
+    Tensor::from_buffer(buffer, &shape)
+}
+
+pub(super) fn not_differentiable_backward(name: &str) -> Result<Grads> {
+    Err(Error::runtime(format!("derivative for aten::{name} is not implemented")))
+}
+
+// ---- in-place application --------------------------------------------------------------
+
+impl Tensor {
+    /// Runs an out-of-place op and stores its result into self, adopting its
+    /// history (used by `clamp_`, `relu_` and the functional `inplace=True`).
+    /// When the op saves its input, it sees a copy of the old value so the
+    /// write does not invalidate what it saved.
+    pub fn apply_in_place(&self, saves_input: bool, op: impl FnOnce(&Tensor) -> Result<Tensor>) -> Result<()> {
+        if self.requires_grad() && self.is_leaf() && is_grad_enabled() {
+            return Err(Error::LeafInPlace);
+        }
+        let before = if saves_input && should_record(&[self]) { self.clone_tensor()? } else { self.clone() };
+        let result = op(&before)?;
+        if result.shape() != self.shape() {
+            return Err(Error::runtime(format!(
+                "output with shape {} doesn't match the broadcast shape {}",
+                crate::error::ShapeList(self.shape().to_vec()),
+                crate::error::ShapeList(result.shape().to_vec())
+            )));
+        }
+        if result.dtype().category() > self.dtype().category() {
+            return Err(Error::CastInPlace { from: result.dtype(), to: self.dtype() });
+        }
+        let values = result.cast(self.dtype())?;
+        with_any_type!(self.dtype(), T => write_into::<T>(self, &values.to_vec::<T>()?)?);
+        self.storage().bump_version();
+        if let Some(node) = result.grad_fn() {
+            self.set_history(node, result.output_nr());
+        }
+        Ok(())
+    }
+}
