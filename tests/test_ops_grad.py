@@ -18,14 +18,8 @@ import numpy as np
 import pytest
 
 import ferrograd as torch
-from gradcheck import check_grad, flatten, nest, numel
-
-
-class t:
-    """A non-contiguous input of the given (seen) shape."""
-
-    def __init__(self, *shape):
-        self.shape = shape
+from gradcheck import check_grad, flatten, nest
+from op_table import apply, input_data, t
 
 
 ROWS = [
@@ -128,34 +122,6 @@ ROWS = [
 
 IDS = [row[0] for row in ROWS]
 ROW_ARGS = [row[1:] for row in ROWS]
-
-
-def draw(rng, domain):
-    if domain == "any":
-        return rng.uniform(-2.0, 2.0)
-    magnitude = rng.uniform(0.5, 2.0)
-    if domain == "pos":
-        return magnitude
-    if domain == "nz":
-        return magnitude * rng.choice((-1.0, 1.0))
-    raise ValueError(domain)
-
-
-def input_data(name, specs, domain):
-    """[(flat values, stored shape, transposed)] drawn reproducibly for a row."""
-    rng = random.Random(zlib.crc32(name.encode()))
-    domains = domain if isinstance(domain, tuple) else (domain,) * len(specs)
-    data = []
-    for spec, dom in zip(specs, domains):
-        transposed = isinstance(spec, t)
-        seen = spec.shape if transposed else spec
-        stored = tuple(reversed(seen)) if transposed else tuple(seen)
-        data.append(([draw(rng, dom) for _ in range(numel(stored))], stored, transposed))
-    return data
-
-
-def apply(fn, lib, data, tensors):
-    return fn(lib, *[x.t() if tr else x for x, (_, _, tr) in zip(tensors, data)])
 
 
 def upstream(name, n):

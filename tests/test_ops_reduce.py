@@ -24,28 +24,12 @@ import numpy as np
 import pytest
 
 import ferrograd as torch
-from gradcheck import check_grad, flatten, nest, numel
+from gradcheck import check_grad, flatten, nest
+from op_table import apply, input_data, t, v
+
 
 INF = float("inf")
 NAN = float("nan")
-
-
-class t:
-    """A non-contiguous input of the given (seen) shape."""
-
-    def __init__(self, *shape):
-        self.shape = shape
-
-
-class v:
-    """An input with fixed values."""
-
-    def __init__(self, values):
-        self.values = values
-
-
-# --- numpy references -------------------------------------------------------------------
-
 def np_var(a, axis=None, ddof=1, keepdims=False):
     return np.var(a, axis=axis, ddof=ddof, keepdims=keepdims)
 
@@ -179,37 +163,6 @@ ROWS = [
 
 IDS = [row[0] for row in ROWS]
 ROW_ARGS = [row[1:] for row in ROWS]
-
-
-def draw(rng, domain):
-    if domain == "any":
-        return rng.uniform(-2.0, 2.0)
-    magnitude = rng.uniform(0.5, 2.0)
-    if domain == "pos":
-        return magnitude
-    if domain == "nz":
-        return magnitude * rng.choice((-1.0, 1.0))
-    raise ValueError(domain)
-
-
-def input_data(name, specs, domain):
-    """[(flat values, stored shape, transposed)] for a row, drawn reproducibly."""
-    rng = random.Random(zlib.crc32(name.encode()))
-    data = []
-    for spec in specs:
-        if isinstance(spec, v):
-            arr = np.asarray(spec.values, dtype=np.float64)
-            data.append((arr.ravel().tolist(), arr.shape, False))
-            continue
-        transposed = isinstance(spec, t)
-        seen = spec.shape if transposed else spec
-        stored = tuple(reversed(seen)) if transposed else tuple(seen)
-        data.append(([draw(rng, domain) for _ in range(numel(stored))], stored, transposed))
-    return data
-
-
-def apply(fn, lib, data, tensors):
-    return fn(lib, *[x.t() if tr else x for x, (_, _, tr) in zip(tensors, data)])
 
 
 def upstream(name, n):
