@@ -248,3 +248,34 @@ def test_graph_releases_ctx_and_saved_tensors():
     Keep.apply(x)
     gc.collect()
     assert all(r() is None for r in refs)
+
+
+def test_cycle_through_an_output_kept_on_ctx_is_collected():
+    """`ctx.y = y` makes y -> grad_fn -> ctx -> y, through the Rust graph; the
+    cycle collector must see it."""
+    contexts = []
+
+    class Triple(Function):
+        @staticmethod
+        def forward(ctx, x):
+            contexts.append(weakref.ref(ctx))
+            return x * 3
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 3
+
+    x = torch.ones(3, requires_grad=True)
+    y = Triple.apply(x)
+    contexts[0]().y = y
+    y.sum().backward(retain_graph=True)
+    output = weakref.ref(y)
+    del y
+    gc.disable()
+    try:
+        assert contexts[0]() is not None  # only the collector can free the cycle
+        gc.collect()
+    finally:
+        gc.enable()
+    assert contexts[0]() is None and output() is None
+    assert x.grad.tolist() == [3.0, 3.0, 3.0]

@@ -39,6 +39,9 @@ pub fn to_py_err(e: Error) -> PyErr {
         Error::ImplicitGradNonScalar
         | Error::GraphFreed
         | Error::LeafInPlace
+        | Error::ViewOfLeafInPlace
+        | Error::NoGradViewInPlace
+        | Error::MultiOutputViewInPlace(..)
         | Error::NoGradFn(_)
         | Error::SavedTensorModified { .. }
         | Error::UnusedInput(_)
@@ -49,7 +52,7 @@ pub fn to_py_err(e: Error) -> PyErr {
         | Error::Autograd(_)
         | Error::Callback(_) => AutogradError::new_err(msg),
         Error::NotImplementedForDType { .. } | Error::DTypeMismatch { .. } | Error::CastInPlace { .. } => DTypeError::new_err(msg),
-        Error::NotAScalar(_) | Error::Runtime(_) => PyRuntimeError::new_err(msg),
+        Error::NotAScalar(_) | Error::InternalOverlap | Error::Runtime(_) => PyRuntimeError::new_err(msg),
         Error::Type(_) => PyTypeError::new_err(msg),
         Error::NotImplemented(_) => PyNotImplementedError::new_err(msg),
         Error::Value(_) => PyValueError::new_err(msg),

@@ -47,6 +47,22 @@ impl CustomBackward for PythonBackward {
             }
         });
     }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// For `Tensor.__traverse__`: the Python objects a tensor owns through a
+/// user function's node it alone holds (the ctx, through the callbacks).
+pub fn visit_function_objects(t: &Tensor, visit: &pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+    let mut result = Ok(());
+    t.visit_sole_custom_function(|f| {
+        if let Some(f) = f.as_any().downcast_ref::<PythonBackward>() {
+            result = visit.call(&f.backward).and_then(|()| visit.call(&f.release));
+        }
+    });
+    result
 }
 
 /// Records a user function's node; returns the outputs to hand to the user.

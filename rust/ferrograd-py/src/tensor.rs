@@ -241,6 +241,20 @@ impl PyTensor {
     fn is_leaf(&self) -> bool {
         self.inner.is_leaf()
     }
+    /// Lets Python's cycle collector see a user function's ctx that holds
+    /// this tensor (`ctx.out = out`): the only cycle that runs through the graph.
+    fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        crate::function::visit_function_objects(&self.inner, &visit)
+    }
+
+    /// The tensor this one is a view of, or None.
+    #[getter]
+    fn _base(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        self.inner.view_base().map(|b| wrap(py, b.clone())).transpose()
+    }
+    fn _is_view(&self) -> bool {
+        self.inner.view_base().is_some()
+    }
     #[getter]
     fn get_grad(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
         if !self.inner.is_leaf() && !self.inner.retains_grad() {

@@ -56,10 +56,19 @@ pub enum Error {
     GraphFreed,
     #[error("a leaf Variable that requires grad is being used in an in-place operation.")]
     LeafInPlace,
+    #[error("a view of a leaf Variable that requires grad is being used in an in-place operation.")]
+    ViewOfLeafInPlace,
+    #[error("unsupported operation: more than one element of the written-to tensor refers to a single memory location. Please clone() the tensor before performing the operation.")]
+    InternalOverlap,
+    #[error("A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the view and the inplace either both inside the no_grad block (if you don't want the inplace to be tracked) or both outside (if you want the inplace to be tracked).")]
+    NoGradViewInPlace,
+    #[error("Output {0} of {1} is a view and is being modified inplace. This view is the output of a function that returns multiple views. Such functions do not allow the output views to be modified inplace. You should replace the inplace operation by an out-of-place one.")]
+    MultiOutputViewInPlace(usize, &'static str),
     #[error("element {0} of tensors does not require grad and does not have a grad_fn")]
     NoGradFn(usize),
-    #[error("one of the variables needed for gradient computation has been modified by an inplace operation: [{type_name} [{shape}]], which is output {output_nr} of {node}, is at version {found}; expected version {expected} instead. Hint: the backtrace further above can point to the operation that failed to compute its gradient.")]
-    SavedTensorModified { type_name: &'static str, shape: String, output_nr: usize, node: String, found: u32, expected: u32 },
+    /// `producer` is ", which is output N of Op" when the tensor has a history.
+    #[error("one of the variables needed for gradient computation has been modified by an inplace operation: [{type_name} [{shape}]]{producer} is at version {found}; expected version {expected} instead. Hint: {}", if *.anomaly_mode { "the backtrace further above shows the operation that failed to compute its gradient. The variable in question was changed in there or anywhere later. Good luck!" } else { "enable anomaly detection to find the operation that failed to compute its gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False)." })]
+    SavedTensorModified { type_name: &'static str, shape: String, producer: String, found: u32, expected: u32, anomaly_mode: bool },
     #[error("The differentiated Tensor at index {0} appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior.")]
     UnusedInput(usize),
     #[error("One of the differentiated Tensors does not require grad")]

@@ -9,7 +9,7 @@ use crate::ops::Op;
 use crate::storage::{Buffer, Element, Storage};
 use parking_lot::Mutex;
 use smallvec::smallvec;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Weak};
 
 #[derive(Clone)]
@@ -26,6 +26,23 @@ pub(crate) struct TensorInner {
     /// An opaque handle a language binding may attach (the Python object that
     /// wraps this tensor), so the same tensor keeps one identity there.
     binding: Mutex<Option<BindingHandle>>,
+    /// Set for views made by view ops (not `detach`): what they look into.
+    view: Option<ViewBase>,
+}
+
+/// What a view remembers of the tensor it looks into (PyTorch's ViewInfo):
+/// the root base, so an in-place write through the view is recorded on the
+/// base (CopySlices), and the storage version at which the view's history
+/// was last valid, so a history made stale by an in-place change anywhere
+/// in the storage is regenerated from the base on next use.
+pub(crate) struct ViewBase {
+    pub(crate) base: Tensor,
+    /// Made under no_grad: an in-place change recorded through it is refused.
+    pub(crate) made_without_grad: bool,
+    /// One of several views one op returned (unbind, split): which one, and
+    /// the op. Recorded in-place changes through such views are refused.
+    pub(crate) multi_output: Option<(usize, &'static str)>,
+    pub(crate) history_version: AtomicU32,
 }
 
 /// What a binding stores: a key that identifies the owner, and its object.
@@ -73,6 +90,7 @@ impl Tensor {
             requires_grad: AtomicBool::new(false),
             autograd: Mutex::new(AutogradMeta::default()),
             binding: Mutex::new(None),
+            view: None,
         }))
     }
 
@@ -125,6 +143,7 @@ impl Tensor {
             requires_grad: AtomicBool::new(false),
             autograd: Mutex::new(AutogradMeta::default()),
             binding: Mutex::new(None),
+            view: None,
         }))
     }
 
@@ -159,6 +178,60 @@ impl Tensor {
     /// A new tensor sharing this one's storage with another layout (no history).
     pub(crate) fn view_with_layout(&self, layout: Layout) -> Tensor {
         Tensor::from_parts(self.0.storage.clone(), layout, self.0.dtype)
+    }
+
+    /// A view op's result: shares storage and remembers the root base, so
+    /// in-place writes through it reach the base's history. The caller
+    /// records the view op itself.
+    pub(crate) fn view_of(&self, layout: Layout) -> Tensor {
+        self.make_view(layout, None)
+    }
+
+    /// `view_of` for output `output_nr` of an op returning several views.
+    pub(crate) fn multi_view_of(&self, layout: Layout, output_nr: usize, op: &'static str) -> Tensor {
+        self.make_view(layout, Some((output_nr, op)))
+    }
+
+    fn make_view(&self, layout: Layout, multi_output: Option<(usize, &'static str)>) -> Tensor {
+        let base = match &self.0.view {
+            Some(v) => v.base.clone(),
+            None => self.clone(),
+        };
+        let view = ViewBase {
+            base,
+            made_without_grad: !crate::autograd::mode::is_grad_enabled(),
+            multi_output,
+            history_version: AtomicU32::new(self.version()),
+        };
+        Tensor(Arc::new(TensorInner {
+            storage: self.0.storage.clone(),
+            layout,
+            dtype: self.0.dtype,
+            wrapped_number: false,
+            requires_grad: AtomicBool::new(false),
+            autograd: Mutex::new(AutogradMeta::default()),
+            binding: Mutex::new(None),
+            view: Some(view),
+        }))
+    }
+
+    /// The tensor this one is a view of (PyTorch's `_base`).
+    pub fn view_base(&self) -> Option<&Tensor> {
+        self.0.view.as_ref().map(|v| &v.base)
+    }
+
+    pub(crate) fn view_info(&self) -> Option<&ViewBase> {
+        self.0.view.as_ref()
+    }
+
+    /// Brings a view's history up to date after an in-place change to its storage.
+    #[inline]
+    fn refresh_view_history(&self) {
+        if let Some(view) = &self.0.view {
+            if view.history_version.load(Ordering::Relaxed) != self.version() {
+                crate::ops::views::regenerate_view_history(self, view);
+            }
+        }
     }
 
     // ---- plain accessors ----------------------------------------------
@@ -228,18 +301,27 @@ impl Tensor {
     // ---- autograd metadata ----------------------------------------------
 
     pub fn requires_grad(&self) -> bool {
+        self.refresh_view_history();
         self.0.requires_grad.load(Ordering::Relaxed)
     }
 
     pub fn is_leaf(&self) -> bool {
+        self.refresh_view_history();
         self.0.autograd.lock().grad_fn.is_none()
     }
 
     pub fn grad_fn(&self) -> Option<NodeRef> {
+        self.refresh_view_history();
         self.0.autograd.lock().grad_fn.clone()
     }
 
+    /// The grad_fn's id without waiting for the metadata lock.
+    pub(crate) fn try_grad_fn_id(&self) -> Option<crate::autograd::graph::NodeId> {
+        self.0.autograd.try_lock()?.grad_fn.as_ref().map(|n| n.id())
+    }
+
     pub fn output_nr(&self) -> u32 {
+        self.refresh_view_history();
         self.0.autograd.lock().output_nr
     }
 

@@ -20,6 +20,9 @@ pub trait CustomBackward: Send + Sync {
     /// Called when a backward without `retain_graph` is done with the node:
     /// free what was saved for backward.
     fn release(&self);
+    /// The concrete type, so a binding can find the objects it stored here
+    /// (for its garbage collector).
+    fn as_any(&self) -> &dyn std::any::Any;
 }
 
 pub struct CustomFunction {
@@ -68,4 +71,25 @@ pub fn record_custom(f: CustomFunction, inputs: &[Tensor], outputs: &[Tensor], d
             }
         })
         .collect()
+}
+
+impl Tensor {
+    /// The user function this tensor is the only owner of, through its own
+    /// grad_fn (held by nothing else), if it has one; `visit` sees it. Lets a
+    /// binding's garbage collector follow the reference cycle user code makes
+    /// by keeping an output on the function's context. Never blocks: a busy
+    /// lock reports nothing, which only delays collection.
+    pub fn visit_sole_custom_function(&self, visit: impl FnOnce(&dyn CustomBackward)) {
+        if std::sync::Arc::strong_count(&self.0) != 1 {
+            return;
+        }
+        let Some(node) = self.try_grad_fn_id() else { return };
+        super::graph::try_with_sole_node(node, |n| {
+            if let Op::Custom(f) = &n.op {
+                if Arc::strong_count(f) == 1 {
+                    visit(f.backward.as_ref());
+                }
+            }
+        });
+    }
 }

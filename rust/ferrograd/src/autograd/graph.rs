@@ -222,6 +222,18 @@ pub fn with_node_mut<R>(id: NodeId, f: impl FnOnce(&mut Node) -> R) -> Result<R>
 }
 
 /// Runs `f` with the arena locked, for the engine's graph discovery.
+/// Runs `f` on the node when it is held by exactly one reference and the
+/// arena is free right now; `None` otherwise. For a garbage collector's
+/// traversal, which may not wait for a lock.
+pub fn try_with_sole_node<R>(id: NodeId, f: impl FnOnce(&Node) -> R) -> Option<R> {
+    let g = GRAPH.try_lock()?;
+    let slot = g.slot(id)?;
+    if slot.refs != 1 {
+        return None;
+    }
+    slot.node.as_ref().map(f)
+}
+
 pub(crate) fn with_graph<R>(f: impl FnOnce(&mut GraphView<'_>) -> R) -> R {
     let mut g = GRAPH.lock();
     f(&mut GraphView { arena: &mut g })

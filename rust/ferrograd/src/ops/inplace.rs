@@ -4,7 +4,6 @@
 //! caught at backward time.
 
 use super::{record_plain, should_record, BackwardCtx, Grads, Op};
-use crate::autograd::mode::is_grad_enabled;
 use crate::dtype::Scalar;
 use crate::error::{Error, Result, ShapeList};
 use super::binary::Arith;
@@ -16,11 +15,10 @@ use crate::with_any_type;
 use smallvec::smallvec;
 
 impl Tensor {
-    fn check_inplace(&self) -> Result<()> {
-        if self.requires_grad() && self.is_leaf() && is_grad_enabled() {
-            return Err(Error::LeafInPlace);
-        }
-        Ok(())
+    /// In-place ops that compute from the old values: several positions
+    /// sharing one element would make the result depend on write order.
+    fn check_inplace(&self, other: &Tensor) -> Result<()> {
+        self.check_inplace_target(&[other], true)
     }
 
     /// Writes `values` (same shape, any dtype) into this tensor's storage.
@@ -34,7 +32,7 @@ impl Tensor {
     /// Runs `op(self, other)` out of place, then stores the result into self
     /// and, if it was recorded, adopts its history.
     fn update_with(&self, other: &Tensor, saves_self: bool, op: impl FnOnce(&Tensor, &Tensor) -> Result<Tensor>) -> Result<()> {
-        self.check_inplace()?;
+        self.check_inplace(other)?;
         // Ops that save `self` for backward must see its value before the write.
         let before = if saves_self && should_record(&[self, other]) { self.clone_tensor()? } else { self.clone() };
         let result = op(&before, other)?;
@@ -51,7 +49,7 @@ impl Tensor {
         }
         self.overwrite(&result)?;
         if let Some(node) = result.grad_fn() {
-            self.set_history(node, result.output_nr());
+            self.rebase_history(node, result.output_nr())?;
         }
         Ok(())
     }
@@ -64,7 +62,7 @@ impl Tensor {
         if !plain || super::binary::result_dtype(self, other) != self.dtype() || broadcast_shapes(self.shape(), other.shape())?.as_slice() != self.shape() {
             return Ok(false);
         }
-        self.check_inplace()?;
+        self.check_inplace(other)?;
         let other = other.cast(self.dtype())?;
         with_float_type!(self.dtype(), "inplace", T => match kind {
             Arith::Add => zip_assign::<T>(self, &other, |x, y| x + y)?,
@@ -124,13 +122,14 @@ impl Tensor {
     }
 
     fn fill_named(&self, value: Scalar, op: Op) -> Result<()> {
-        self.check_inplace()?;
+        // Filling writes one value everywhere, so a broadcast layout is fine.
+        self.check_inplace_target(&[], false)?;
         let filled = Tensor::full_unchecked(self.shape(), value, self.dtype());
         self.overwrite(&filled)?;
         if should_record(&[self]) {
             let result = record_plain(op, &[self], filled);
             if let Some(node) = result.grad_fn() {
-                self.set_history(node, 0);
+                self.rebase_history(node, 0)?;
             }
         }
         Ok(())
@@ -138,13 +137,13 @@ impl Tensor {
 
     /// Copies `src` (broadcast to this shape, cast to this dtype) into self.
     pub fn copy_(&self, src: &Tensor) -> Result<()> {
-        self.check_inplace()?;
+        self.check_inplace(src)?;
         let expanded = src.expand(self.shape())?;
         self.overwrite(&expanded)?;
         if should_record(&[self, src]) {
             let result = record_plain(Op::Copy, &[self, src], self.detach());
             if let Some(node) = result.grad_fn() {
-                self.set_history(node, 0);
+                self.rebase_history(node, 0)?;
             }
         }
         Ok(())

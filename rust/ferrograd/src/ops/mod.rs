@@ -15,6 +15,7 @@ pub mod reduce;
 pub mod reductions;
 pub mod shape;
 pub mod unary;
+pub mod views;
 
 use crate::autograd::graph::{create_node, InputMeta};
 use crate::autograd::mode::is_grad_enabled;
@@ -35,6 +36,10 @@ pub enum Op {
     AccumulateGrad(WeakTensor),
     /// A user-defined function (autograd.Function); the engine calls it directly.
     Custom(std::sync::Arc<crate::autograd::function::CustomFunction>),
+    // Views written in place (ops/views.rs).
+    AsStrided(std::sync::Arc<views::Geometry>),
+    AsStridedScatter(std::sync::Arc<views::Geometry>),
+    CopySlices(std::sync::Arc<views::CopySlices>),
     Add,
     Sub,
     /// `scalar - tensor`.
@@ -168,6 +173,9 @@ impl Op {
         match self {
             Op::AccumulateGrad(_) => "AccumulateGrad",
             Op::Custom(f) => f.name,
+            Op::AsStrided(_) => "AsStridedBackward0",
+            Op::AsStridedScatter(_) => "AsStridedScatterBackward0",
+            Op::CopySlices(_) => "CopySlices",
             Op::Add => "AddBackward0",
             Op::Sub => "SubBackward0",
             Op::Rsub => "RsubBackward1",
@@ -286,6 +294,9 @@ impl Op {
     pub(crate) fn backward(&self, ctx: &BackwardCtx) -> Result<Grads> {
         match self {
             Op::AccumulateGrad(_) | Op::Custom(_) => Err(Error::Autograd(format!("{} is run by the engine itself", self.name()))),
+            Op::AsStrided(geometry) => views::as_strided_backward(ctx, geometry),
+            Op::AsStridedScatter(geometry) => views::as_strided_scatter_backward(ctx, geometry),
+            Op::CopySlices(spec) => views::copy_slices_backward(ctx, spec),
             Op::Add => binary::add_backward(ctx),
             Op::Sub => binary::sub_backward(ctx),
             Op::Rsub => binary::rsub_backward(ctx),

@@ -6,7 +6,6 @@
 use super::binary::{promotion_input, result_dtype};
 use super::compare::Comparison;
 use super::{record, record_plain, should_record, BackwardCtx, Grads, Op, Saved};
-use crate::autograd::mode::is_grad_enabled;
 use crate::autograd::saved::SavedTensor;
 use crate::dtype::{result_type, DType, Scalar};
 use crate::error::{Error, Result};
@@ -731,9 +730,7 @@ impl Tensor {
     /// When the op saves its input, it sees a copy of the old value so the
     /// write does not invalidate what it saved.
     pub fn apply_in_place(&self, saves_input: bool, op: impl FnOnce(&Tensor) -> Result<Tensor>) -> Result<()> {
-        if self.requires_grad() && self.is_leaf() && is_grad_enabled() {
-            return Err(Error::LeafInPlace);
-        }
+        self.check_inplace_target(&[], true)?;
         let before = if saves_input && should_record(&[self]) { self.clone_tensor()? } else { self.clone() };
         let result = op(&before)?;
         if result.shape() != self.shape() {
@@ -750,7 +747,7 @@ impl Tensor {
         with_any_type!(self.dtype(), T => write_into::<T>(self, &values.to_vec::<T>()?)?);
         self.storage().bump_version();
         if let Some(node) = result.grad_fn() {
-            self.set_history(node, result.output_nr());
+            self.rebase_history(node, result.output_nr())?;
         }
         Ok(())
     }

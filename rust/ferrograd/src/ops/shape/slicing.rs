@@ -86,7 +86,7 @@ impl Tensor {
     }
 
     fn slice_unchecked(&self, dim: usize, start: usize, end: usize, step: usize) -> Tensor {
-        let view = self.view_with_layout(slice_layout(self.layout(), dim, start, end, step));
+        let view = self.view_of(slice_layout(self.layout(), dim, start, end, step));
         record_plain(Op::Slice { dim, start, end, step }, &[self], view)
     }
 
@@ -122,7 +122,7 @@ impl Tensor {
         if d1 == d2 {
             return Err(Error::runtime(format!("diagonal dimensions cannot be identical {dim1}, {dim2}")));
         }
-        let view = self.view_with_layout(diagonal_layout(self.layout(), offset, d1, d2));
+        let view = self.view_of(diagonal_layout(self.layout(), offset, d1, d2));
         Ok(record_plain(Op::Diagonal { offset, dim1: d1, dim2: d2 }, &[self], view))
     }
 
@@ -138,7 +138,7 @@ impl Tensor {
             return Err(Error::index(format!("Dimension specified as {dim} but tensor has no dimensions")));
         }
         let d = normalize_dim(dim, self.ndim())?;
-        let outs = (0..self.shape()[d]).map(|i| self.view_with_layout(select_layout(self.layout(), d, i))).collect();
+        let outs = (0..self.shape()[d]).map(|i| self.multi_view_of(select_layout(self.layout(), d, i), i, "Unbind")).collect();
         Ok(record_multi(Op::Unbind { dim: d }, self, outs))
     }
 
@@ -204,8 +204,9 @@ impl Tensor {
         let mut start = 0;
         let outs = sizes
             .iter()
-            .map(|&len| {
-                let view = self.view_with_layout(slice_layout(self.layout(), dim, start, start + len, 1));
+            .enumerate()
+            .map(|(i, &len)| {
+                let view = self.multi_view_of(slice_layout(self.layout(), dim, start, start + len, 1), i, "Split");
                 start += len;
                 view
             })
