@@ -163,7 +163,9 @@ pub fn gather<T: Element>(src: &Tensor, dim: usize, index: &Tensor) -> Result<Ve
 /// is read over the index's shape through its own strides (it may be larger).
 pub fn scatter<T: Element>(values: &mut [T], shape: &[usize], dim: usize, index: &Tensor, src: &Tensor, accumulate: bool, add: impl Fn(T, T) -> T) -> Result<()> {
     let walk_shape = index.shape().to_vec();
-    let src_layout = if src.ndim() == walk_shape.len() { src.layout().clone() } else { src.layout().broadcast_to(&walk_shape)? };
+    // A larger src is read through its own strides; a smaller one is broadcast.
+    let covers = src.ndim() == walk_shape.len() && src.shape().iter().zip(&walk_shape).all(|(s, w)| s >= w);
+    let src_layout = if covers { src.layout().clone() } else { src.layout().broadcast_to(&walk_shape)? };
     let (bs, bi) = (src.storage().read(), index.storage().read());
     let (ss, is) = (data::<T>(&bs, src)?, data::<i64>(&bi, index)?);
     let (out_strides, stride, size) = strides_without(&Layout::new(shape.into(), contiguous_strides(shape), 0), dim);
