@@ -127,6 +127,11 @@ bitwise_not, floor_divide = Tensor.bitwise_not, Tensor.floor_divide
 clamp, clip, clamp_, clip_, relu_ = Tensor.clamp, Tensor.clip, Tensor.clamp_, Tensor.clip_, Tensor.relu_
 maximum, minimum, lerp = Tensor.maximum, Tensor.minimum, Tensor.lerp
 from . import nn
+# ---- advanced indexing and index ops ---------------------------------------------
+from ._ferrograd import index_put
+gather, scatter, scatter_add, index_select = Tensor.gather, Tensor.scatter, Tensor.scatter_add, Tensor.index_select
+index_add, index_fill, masked_fill, masked_select = Tensor.index_add, Tensor.index_fill, Tensor.masked_fill, Tensor.masked_select
+take_along_dim, nonzero = Tensor.take_along_dim, Tensor.nonzero
 
 
 # dtype objects and their aliases. They shadow builtins (`bool`, `float`) in

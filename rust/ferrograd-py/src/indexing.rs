@@ -1,41 +1,229 @@
-//! Basic indexing, `t[1:3, ::2, None, ..., -1]`: ints select, slices slice,
-//! None inserts a dim, Ellipsis stands for the dims not named. The result is
-//! always a view, built left to right as PyTorch builds it, so its grad_fn
-//! chain is the same (SelectBackward0, SliceBackward0, UnsqueezeBackward0, or
-//! AliasBackward0 when the index names nothing). Advanced indexing (tensors,
-//! lists, bools) is reported as not supported.
+//! Python indexing, `t[idx]` and `t[idx] = v`, built as PyTorch builds it:
+//! ints select, slices slice, None inserts a dim, Ellipsis stands for the dims
+//! not named (all views, applied left to right so the grad_fn chain matches:
+//! SelectBackward0, SliceBackward0, UnsqueezeBackward0, or AliasBackward0 when
+//! the index names nothing). Tensors, lists and bools are advanced indices:
+//! they are collected, one entry per item as aten's `index` takes them, and
+//! applied to the view in one `index` call (IndexBackward0). Assignment writes
+//! through the view (`fill_`/`copy_`) or, with advanced indices, runs
+//! `masked_fill_`/`index_fill_` for a number and one index tensor, else
+//! `index_put_`, as PyTorch dispatches it.
 
 use crate::errors::IntoPyResult;
 use crate::tensor::PyTensor;
-use ferrograd::{DType, Scalar, Tensor};
-use pyo3::exceptions::{PyIndexError, PyNotImplementedError, PyValueError};
+use ferrograd::{DType, Error, Scalar, Tensor};
+use pyo3::exceptions::{PyIndexError, PyRuntimeError, PyTypeError, PyUserWarning, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyEllipsis, PyList, PySlice, PyTuple};
+use pyo3::types::{PyBool, PyEllipsis, PyList, PySlice, PyString, PyTuple};
 
 enum Item<'py> {
     Int(i64),
     Slice(Bound<'py, PySlice>),
     NewAxis,
     Ellipsis,
+    /// A Python bool or a 0-d bool tensor: a new dim of size 1, kept or emptied.
+    Bool(bool),
+    /// A long or bool index tensor (lists arrive converted).
+    Tensor(Tensor),
 }
 
 impl Item<'_> {
-    /// Ints and slices each use up one dim of the indexed tensor.
-    fn consumes_dim(&self) -> bool {
-        matches!(self, Item::Int(_) | Item::Slice(_))
+    /// How many dims of the indexed tensor the item names (PyTorch's count_specified_dimensions).
+    fn dims_named(&self) -> usize {
+        match self {
+            Item::Int(_) | Item::Slice(_) => 1,
+            Item::Tensor(t) if t.dtype() == DType::Bool => t.ndim(),
+            Item::Tensor(_) => 1,
+            Item::NewAxis | Item::Ellipsis | Item::Bool(_) => 0,
+        }
     }
 }
 
-/// `t[index]` for basic indices.
+/// The view the basic items select, and the advanced indices left to apply to it.
+struct Sliced {
+    view: Tensor,
+    /// One entry per item from the first index tensor on (None: a whole dim), as aten's `index` takes them.
+    indices: Vec<Option<Tensor>>,
+    /// Whether any view op was applied (the result is a view of the indexed tensor).
+    is_view: bool,
+}
+
+/// `t[index]`.
 pub fn getitem(t: &Tensor, index: &Bound<'_, PyAny>) -> PyResult<Tensor> {
-    match index.cast::<PyTuple>() {
-        Ok(tuple) => {
-            let items = tuple.iter().map(|item| parse(&item)).collect::<PyResult<Vec<_>>>()?;
-            apply(t, &items, true)
-        }
-        // A lone slice is always recorded, even when it spans the whole dim.
-        Err(_) => apply(t, &[parse(index)?], false),
+    let (items, is_tuple) = parse_index(index)?;
+    // A lone slice is always applied, even when it spans the whole dim.
+    let sliced = apply(t, &items, is_tuple)?;
+    if sliced.indices.is_empty() {
+        return Ok(if sliced.is_view { sliced.view } else { t.alias() });
     }
+    sliced.view.index(&sliced.indices).py()
+}
+
+/// `t[index] = value`.
+pub fn setitem(t: &Tensor, index: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    let value = Value::extract(value, t)?;
+    let (items, is_tuple) = parse_index(index)?;
+    if !is_tuple {
+        match items.first() {
+            // A lone False selects nothing; a lone True or None only adds a dim.
+            Some(Item::Bool(false)) => return Ok(()),
+            Some(Item::Bool(true)) => return assign_view(t, &t.unsqueeze(0).py()?, true, value),
+            _ => {}
+        }
+    }
+    let sliced = apply(t, &items, true)?;
+    let mut indices = sliced.indices;
+    while indices.last().is_some_and(|i| i.is_none()) {
+        indices.pop();
+    }
+    if indices.is_empty() {
+        return assign_view(t, &sliced.view, sliced.is_view, value);
+    }
+    check_leaf(t, sliced.is_view)?;
+    let target = &sliced.view;
+    match value {
+        Value::Number(s) => {
+            if let Some(mask) = fill_mask(target, &indices)? {
+                return target.masked_fill_(&mask, &Tensor::wrapped_number(s)).py();
+            }
+            if let Some((dim, index)) = fill_index(&indices)? {
+                return target.index_fill_(dim as i64, &index, s).py();
+            }
+            target.index_put_(&indices, &Tensor::scalar_tensor(s, target.dtype()), false).py()
+        }
+        Value::Tensor(v) => target.index_put_(&indices, &strip_leading_ones(&v)?, false).py(),
+    }
+}
+
+/// What is assigned: a Python number or a tensor.
+enum Value {
+    Number(Scalar),
+    Tensor(Tensor),
+}
+
+impl Value {
+    fn extract(obj: &Bound<'_, PyAny>, target: &Tensor) -> PyResult<Value> {
+        if let Ok(t) = obj.cast::<PyTensor>() {
+            return Ok(Value::Tensor(t.get().inner.clone()));
+        }
+        if let Some(s) = crate::convert::scalar_from(obj)? {
+            return Ok(Value::Number(s));
+        }
+        let type_name = obj.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+        Err(PyTypeError::new_err(format!("can't assign a {type_name} to a {}", target.dtype().legacy_type_name())))
+    }
+}
+
+/// PyTorch's in-place rules as they read for indexing: a leaf that requires
+/// grad may be written only under no_grad, and a view of it neither.
+fn check_leaf(t: &Tensor, through_view: bool) -> PyResult<()> {
+    if t.requires_grad() && t.is_leaf() && ferrograd::autograd::mode::is_grad_enabled() {
+        if through_view {
+            return Err(PyRuntimeError::new_err("a view of a leaf Variable that requires grad is being used in an in-place operation."));
+        }
+        return Err(crate::errors::to_py_err(Error::LeafInPlace));
+    }
+    Ok(())
+}
+
+/// Writes `value` through a view made by basic indexing (copy_ semantics).
+fn assign_view(t: &Tensor, view: &Tensor, is_view: bool, value: Value) -> PyResult<()> {
+    check_leaf(t, is_view)?;
+    match value {
+        Value::Number(s) => view.fill_(s).py(),
+        Value::Tensor(v) => view.copy_(&strip_leading_ones(&v)?).py(),
+    }
+}
+
+/// numpy's rule for assigned values: leading dims of size 1 are dropped.
+fn strip_leading_ones(v: &Tensor) -> PyResult<Tensor> {
+    let lead = v.shape().iter().take_while(|&&s| s == 1).count();
+    if lead == 0 {
+        return Ok(v.clone());
+    }
+    let kept: Vec<i64> = v.shape()[lead..].iter().map(|&s| s as i64).collect();
+    v.view(&kept).py()
+}
+
+/// The mask `masked_fill_` takes when the only index is one bool mask
+/// (unsqueezed over the dims after it), else None.
+fn fill_mask(target: &Tensor, indices: &[Option<Tensor>]) -> PyResult<Option<Tensor>> {
+    let mut present = indices.iter().enumerate().filter_map(|(p, t)| t.as_ref().map(|t| (p, t)));
+    let (Some((before, mask)), None) = (present.next(), present.next()) else { return Ok(None) };
+    if mask.dtype() != DType::Bool {
+        return Ok(None);
+    }
+    let shape = target.shape();
+    for (j, &size) in mask.shape().iter().enumerate() {
+        if shape.get(before + j) != Some(&size) {
+            return Err(PyIndexError::new_err(format!(
+                "The shape of the mask {:?} at index {j} does not match the shape of the indexed tensor {:?} at index {}",
+                mask.shape(),
+                shape,
+                before + j
+            )));
+        }
+    }
+    let mut mask = mask.clone();
+    for _ in before + mask.ndim()..shape.len() {
+        mask = mask.unsqueeze(-1).py()?;
+    }
+    Ok(Some(mask))
+}
+
+/// The dim and flat index `index_fill_` takes when the only index is one long tensor, else None.
+fn fill_index(indices: &[Option<Tensor>]) -> PyResult<Option<(usize, Tensor)>> {
+    let mut present = indices.iter().enumerate().filter_map(|(p, t)| t.as_ref().map(|t| (p, t)));
+    let (Some((dim, index)), None) = (present.next(), present.next()) else { return Ok(None) };
+    if index.dtype() != DType::I64 || (index.ndim() > 1 && !index.is_contiguous()) {
+        return Ok(None);
+    }
+    let flat = if index.ndim() > 1 { index.view(&[-1]).py()? } else { index.clone() };
+    Ok(Some((dim, flat)))
+}
+
+/// The items of an index and whether it was a tuple (or a sequence read as one).
+fn parse_index<'py>(index: &Bound<'py, PyAny>) -> PyResult<(Vec<Item<'py>>, bool)> {
+    if let Ok(tuple) = index.cast::<PyTuple>() {
+        return Ok((tuple.iter().map(|item| parse(&item)).collect::<PyResult<_>>()?, true));
+    }
+    if sequence_as_tuple(index)? {
+        let py = index.py();
+        let warning = py.get_type::<PyUserWarning>();
+        PyErr::warn(py, &warning, c"Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be interpreted as tensor index, x[torch.tensor(seq)], which will result either in an error or a different result", 1)?;
+        let items = index.try_iter()?.map(|item| parse(&item?)).collect::<PyResult<_>>()?;
+        return Ok((items, true));
+    }
+    Ok((vec![parse(index)?], false))
+}
+
+fn is_sequence(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
+    if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+        return Ok(true);
+    }
+    if obj.is_instance_of::<PyTensor>() || obj.is_instance_of::<PyString>() {
+        return Ok(false);
+    }
+    // numpy arrays and other sequences (a 0-d array has no usable length).
+    Ok(obj.hasattr("__getitem__")? && obj.hasattr("__len__")? && obj.len().is_ok())
+}
+
+/// PyTorch's legacy rule: a short list holding a tensor, a sequence, a slice,
+/// `...` or None is read as a tuple of indices.
+fn sequence_as_tuple(index: &Bound<'_, PyAny>) -> PyResult<bool> {
+    if !index.is_instance_of::<PyList>() {
+        return Ok(false);
+    }
+    let list = index.cast::<PyList>()?;
+    if list.len() >= 32 {
+        return Ok(false);
+    }
+    for item in list.iter() {
+        if item.is_instance_of::<PyTensor>() || item.is_instance_of::<PySlice>() || item.is_none() || item.is_instance_of::<PyEllipsis>() || is_sequence(&item)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 fn parse<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Item<'py>> {
@@ -48,11 +236,14 @@ fn parse<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Item<'py>> {
     if let Ok(slice) = obj.cast::<PySlice>() {
         return Ok(Item::Slice(slice.clone()));
     }
-    if obj.is_instance_of::<PyBool>() || obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
-        return Err(advanced());
+    if obj.is_instance_of::<PyBool>() {
+        return Ok(Item::Bool(obj.is_truthy()?));
     }
     if let Ok(t) = obj.cast::<PyTensor>() {
         return tensor_index(&t.get().inner);
+    }
+    if is_sequence(obj)? {
+        return sequence_index(obj);
     }
     if obj.hasattr("__index__")? {
         return obj.extract::<i64>().map(Item::Int).map_err(|_| PyValueError::new_err("Overflow when unpacking long long"));
@@ -63,36 +254,48 @@ fn parse<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Item<'py>> {
     )))
 }
 
-/// A 0-d integer tensor indexes like an int; other tensors are advanced indices.
+/// A 0-d integer tensor indexes like an int and a 0-d bool like a bool; others are index tensors.
 fn tensor_index(t: &Tensor) -> PyResult<Item<'static>> {
-    match t.dtype() {
-        DType::F32 | DType::F64 => Err(PyIndexError::new_err("tensors used as indices must be long, int, byte or bool tensors")),
-        DType::I64 if t.ndim() == 0 => match t.item().py()? {
+    match (t.dtype(), t.ndim()) {
+        (DType::F32 | DType::F64, _) => Err(PyIndexError::new_err("tensors used as indices must be long, int, byte or bool tensors")),
+        (DType::I64, 0) => match t.item().py()? {
             Scalar::Int(i) => Ok(Item::Int(i)),
             other => Ok(Item::Int(other.to_f64() as i64)),
         },
-        _ => Err(advanced()),
+        (DType::Bool, 0) => Ok(Item::Bool(t.item().py()?.to_f64() != 0.0)),
+        _ => Ok(Item::Tensor(t.clone())),
     }
 }
 
-fn advanced() -> PyErr {
-    PyNotImplementedError::new_err("advanced indexing (tensors, lists or bools as indices) is not supported; use ints, slices, None and ...")
+/// A list (or array) index: bools make a mask, anything else long indices.
+fn sequence_index(obj: &Bound<'_, PyAny>) -> PyResult<Item<'static>> {
+    let t = crate::convert::tensor_from_data(obj, None)?;
+    let t = if t.dtype() == DType::Bool { t } else { t.cast(DType::I64).py()? };
+    Ok(Item::Tensor(t))
 }
 
-/// Applies `items` left to right. In a tuple, slices that span their whole
-/// dim are skipped; when nothing is left to apply the result is an alias.
-fn apply(t: &Tensor, items: &[Item<'_>], skip_full_slices: bool) -> PyResult<Tensor> {
+/// Applies the basic items left to right and collects the advanced ones;
+/// with `skip_full_slices`, slices that span their whole dim are skipped.
+fn apply(t: &Tensor, items: &[Item<'_>], skip_full_slices: bool) -> PyResult<Sliced> {
     let nd = t.ndim();
-    let consumed = items.iter().filter(|i| i.consumes_dim()).count();
-    if consumed > nd {
-        return Err(PyIndexError::new_err(if nd == 0 {
+    let named: usize = items.iter().map(Item::dims_named).sum();
+    if named > nd {
+        let only_ints = items.iter().all(|i| matches!(i, Item::Int(_) | Item::Slice(_) | Item::NewAxis | Item::Ellipsis));
+        return Err(PyIndexError::new_err(if nd == 0 && only_ints {
             "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in C++ to convert a 0-dim tensor to a number".to_string()
         } else {
             format!("too many indices for tensor of dimension {nd}")
         }));
     }
     let mut cur: Option<Tensor> = None;
+    let mut indices: Vec<Option<Tensor>> = Vec::new();
     let mut dim = 0usize;
+    // Before the first index tensor, skipped dims need no entries; after it, each takes one.
+    let pad = |indices: &mut Vec<Option<Tensor>>, n: usize| {
+        if !indices.is_empty() {
+            indices.extend(std::iter::repeat_n(None, n));
+        }
+    };
     for (position, item) in items.iter().enumerate() {
         let base = cur.as_ref().unwrap_or(t);
         match item {
@@ -102,16 +305,38 @@ fn apply(t: &Tensor, items: &[Item<'_>], skip_full_slices: bool) -> PyResult<Ten
                     cur = Some(view);
                 }
                 dim += 1;
+                pad(&mut indices, 1);
             }
             Item::NewAxis => {
                 cur = Some(base.unsqueeze(dim as i64).py()?);
                 dim += 1;
+                pad(&mut indices, 1);
             }
             // Each ellipsis stands for the dims no index names (PyTorch accepts several).
-            Item::Ellipsis => dim += nd - consumed,
+            Item::Ellipsis => {
+                dim += nd - named;
+                pad(&mut indices, nd - named);
+            }
+            Item::Bool(keep) => {
+                cur = Some(base.unsqueeze(dim as i64).py()?);
+                let picked: Vec<i64> = if *keep { vec![0] } else { vec![] };
+                let n = picked.len();
+                record(&mut indices, &mut dim, Tensor::from_vec(picked, &[n]).py()?);
+            }
+            Item::Tensor(index) => record(&mut indices, &mut dim, index.clone()),
         }
     }
-    Ok(cur.unwrap_or_else(|| t.alias()))
+    let is_view = cur.is_some();
+    Ok(Sliced { view: cur.unwrap_or_else(|| t.clone()), indices, is_view })
+}
+
+/// Adds an index tensor at `dim` (PyTorch's recordTensorIndex).
+fn record(indices: &mut Vec<Option<Tensor>>, dim: &mut usize, index: Tensor) {
+    if indices.is_empty() {
+        indices.resize(*dim, None);
+    }
+    *dim += if index.dtype() == DType::Bool { index.ndim() } else { 1 };
+    indices.push(Some(index));
 }
 
 /// `position` is the index's place in the tuple, which PyTorch's message names as the dimension.

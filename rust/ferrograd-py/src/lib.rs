@@ -9,6 +9,7 @@ mod functions;
 mod hooks;
 mod linalg;
 mod indexing;
+mod index_ops;
 mod shape;
 mod reduce;
 mod pointwise;
@@ -31,5 +32,6 @@ fn _ferrograd(m: &Bound<'_, PyModule>) -> PyResult<()> {
     linalg::register(m)?;
     shape::register(m)?;
     pointwise::register(m)?;
+    index_ops::register(m)?;
     Ok(())
 }

@@ -280,11 +280,14 @@ pub fn div_with_mode(py: Python<'_>, x: &Tensor, other: &Tensor, rounding_mode: 
     }
 }
 
-/// `torch.where(condition, input, other)`; the one-argument form is not provided.
+/// `torch.where(condition, input, other)`; `torch.where(condition)` is `nonzero(as_tuple=True)`.
 #[pyfunction(name = "where")]
 #[pyo3(signature = (condition, input=None, other=None))]
 fn where_fn(py: Python<'_>, condition: &Bound<'_, PyAny>, input: Option<&Bound<'_, PyAny>>, other: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
     let cond = tensor_arg(condition, "where", "condition", 1)?;
+    if input.is_none() && other.is_none() {
+        return crate::index_ops::nonzero_tuple(py, &cond);
+    }
     let (Some(input), Some(other)) = (input, other) else {
         return Err(PyNotImplementedError::new_err("torch.where(condition) with one argument is not supported; pass input and other"));
     };

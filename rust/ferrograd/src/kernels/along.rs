@@ -7,7 +7,7 @@
 //! `gather_one`/`scatter_one`, of the shape asked for).
 
 use crate::error::{Error, Result};
-use crate::layout::{contiguous_strides, walk, Layout, Shape, Strides};
+use crate::layout::{walk, Layout, Shape, Strides};
 use crate::storage::{Element, Float};
 use crate::tensor::Tensor;
 
@@ -120,58 +120,18 @@ pub fn prod_backward<T: Float>(x: &Tensor, g: &Tensor, dim: usize) -> Result<Vec
     Ok(out)
 }
 
-/// Reads one index along `dim` from `index`, checked against the dim's size.
-fn checked_index(index: &[i64], at: usize, size: usize) -> Result<usize> {
-    let i = index[at];
-    if i < 0 || i as usize >= size {
-        return Err(Error::index(format!("index {i} is out of bounds for dimension with size {size}")));
-    }
-    Ok(i as usize)
-}
-
 /// `out[..., 0, ...] = src[..., index[..., 0, ...], ...]`: one element per
 /// line along `dim`. `index` (int64) has `src`'s shape except size 1 at `dim`.
 pub fn gather_one<T: Element>(src: &Tensor, dim: usize, index: &Tensor) -> Result<Vec<T>> {
-    let shape = index.shape().to_vec();
-    let (bs, bi) = (src.storage().read(), index.storage().read());
-    let (ss, is) = (data::<T>(&bs, src)?, data::<i64>(&bi, index)?);
-    // `src` walked over the index's shape: its strides, the dim left at position 0.
-    let src_walk = Layout::new(shape.iter().copied().collect(), src.layout().strides().into(), src.layout().offset());
-    let (size, stride) = (src.shape().get(dim).copied().unwrap_or(1), src.layout().strides().get(dim).copied().unwrap_or(0));
-    let mut out = Vec::with_capacity(index.numel());
-    let mut failure = None;
-    walk(&shape, &[src_walk.strides(), index.layout().strides()], &[src_walk.offset(), index.layout().offset()], |[s, i]| {
-        match checked_index(is, i, size) {
-            Ok(k) => out.push(ss[(s as isize + k as isize * stride) as usize]),
-            Err(e) => {
-                failure.get_or_insert(e);
-                out.push(T::default());
-            }
-        }
-    });
-    failure.map_or(Ok(out), Err)
+    crate::kernels::indexed::gather(src, dim, index)
 }
 
 /// The adjoint of `gather_one`: zeros of `shape` with `src[..., 0, ...]`
 /// placed at `index[..., 0, ...]` along `dim`.
 pub fn scatter_one<T: Element>(src: &Tensor, dim: usize, index: &Tensor, shape: &[usize]) -> Result<Vec<T>> {
-    let walk_shape = index.shape().to_vec();
-    let src_layout = layout_as(src, &walk_shape)?;
-    let (bs, bi) = (src.storage().read(), index.storage().read());
-    let (ss, is) = (data::<T>(&bs, src)?, data::<i64>(&bi, index)?);
-    let out_strides = contiguous_strides(shape);
-    let (size, stride) = (shape.get(dim).copied().unwrap_or(1), out_strides.get(dim).copied().unwrap_or(0));
     let mut out = vec![T::default(); shape.iter().product()];
-    let mut failure = None;
-    walk(&walk_shape, &[src_layout.strides(), index.layout().strides(), &out_strides], &[src_layout.offset(), index.layout().offset(), 0], |[s, i, o]| {
-        match checked_index(is, i, size) {
-            Ok(k) => out[(o as isize + k as isize * stride) as usize] = ss[s],
-            Err(e) => {
-                failure.get_or_insert(e);
-            }
-        }
-    });
-    failure.map_or(Ok(out), Err)
+    crate::kernels::indexed::scatter(&mut out, shape, dim, index, src, false, |_, v| v)?;
+    Ok(out)
 }
 
 #[cfg(test)]

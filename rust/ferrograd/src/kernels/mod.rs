@@ -4,6 +4,7 @@
 
 pub mod elementwise;
 pub mod gather;
+pub mod indexed;
 pub mod matmul;
 pub mod pointwise;
 pub mod reduce;

@@ -7,6 +7,7 @@ pub mod binary;
 pub mod cast;
 pub mod compare;
 pub mod creation;
+pub mod indexing;
 pub mod inplace;
 pub mod linalg;
 pub mod pointwise;
@@ -165,6 +166,20 @@ pub enum Op {
     Gelu(activation::GeluApproximation),
     Silu,
     Softplus { beta: f64, threshold: f64 },
+    // Advanced indexing and index ops (ops/indexing). Index tensors are saved,
+    // in dim order, for the dims listed.
+    Index { dims: Shape },
+    IndexPut { dims: Shape, accumulate: bool },
+    IndexFill { dim: usize },
+    IndexSelect { dim: usize },
+    IndexAdd { dim: usize, alpha: crate::dtype::Scalar },
+    Gather { dim: usize },
+    Scatter { dim: usize },
+    ScatterValue { dim: usize },
+    ScatterAdd { dim: usize },
+    /// `masked_fill` with a 0-d tensor value; inputs are self and the value.
+    MaskedFillTensor,
+    MaskedSelect,
 }
 
 impl Op {
@@ -287,6 +302,18 @@ impl Op {
             Op::Gelu(_) => "GeluBackward0",
             Op::Silu => "SiluBackward0",
             Op::Softplus { .. } => "SoftplusBackward0",
+            // Advanced indexing and index ops.
+            Op::Index { .. } => "IndexBackward0",
+            Op::IndexPut { .. } => "IndexPutBackward0",
+            Op::IndexFill { .. } => "IndexFillBackward0",
+            Op::IndexSelect { .. } => "IndexSelectBackward0",
+            Op::IndexAdd { .. } => "IndexAddBackward0",
+            Op::Gather { .. } => "GatherBackward0",
+            Op::Scatter { .. } => "ScatterBackward0",
+            Op::ScatterValue { .. } => "ScatterBackward1",
+            Op::ScatterAdd { .. } => "ScatterAddBackward0",
+            Op::MaskedFillTensor => "MaskedFillBackward1",
+            Op::MaskedSelect => "MaskedSelectBackward0",
         }
     }
 
@@ -392,6 +419,18 @@ impl Op {
             Op::Gelu(approx) => activation::gelu_backward(ctx, *approx),
             Op::Silu => activation::silu_backward(ctx),
             Op::Softplus { beta, threshold } => activation::softplus_backward(ctx, *beta, *threshold),
+            // Advanced indexing and index ops.
+            Op::Index { dims } => indexing::advanced::index_backward(ctx, dims),
+            Op::IndexPut { dims, accumulate } => indexing::advanced::index_put_backward(ctx, dims, *accumulate),
+            Op::IndexFill { dim } => indexing::advanced::index_fill_backward(ctx, *dim),
+            Op::IndexSelect { dim } => indexing::along::index_select_backward(ctx, *dim),
+            Op::IndexAdd { dim, alpha } => indexing::along::index_add_backward(ctx, *dim, *alpha),
+            Op::Gather { dim } => indexing::along::gather_backward(ctx, *dim),
+            Op::Scatter { dim } => indexing::along::scatter_backward(ctx, *dim),
+            Op::ScatterValue { dim } => indexing::along::scatter_value_backward(ctx, *dim),
+            Op::ScatterAdd { dim } => indexing::along::scatter_add_backward(ctx, *dim),
+            Op::MaskedFillTensor => indexing::masked::masked_fill_tensor_backward(ctx),
+            Op::MaskedSelect => indexing::masked::masked_select_backward(ctx),
         }
     }
 }

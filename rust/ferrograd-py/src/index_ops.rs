@@ -1,0 +1,218 @@
+//! Bindings for the index ops: `__setitem__`, index_put, index_select,
+//! index_add, index_fill, gather, scatter, scatter_add, masked_fill,
+//! masked_select, take_along_dim and nonzero, with their in-place forms.
+//! The function forms (`torch.gather(x, ...)`) are these methods, bound in
+//! the Python package. Argument parsing only: each call is one core call.
+
+use crate::errors::IntoPyResult;
+use crate::tensor::{wrap, Operand, PyTensor};
+use ferrograd::{Scalar, Tensor};
+use pyo3::exceptions::{PyNotImplementedError, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PyTuple};
+
+#[inline]
+fn out(py: Python<'_>, r: ferrograd::Result<Tensor>) -> PyResult<Py<PyAny>> {
+    wrap(py, r.py()?)
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+}
+
+/// A `Tensor` argument, with PyTorch's TypeError phrase otherwise.
+fn tensor_arg(obj: &Bound<'_, PyAny>, op: &str, name: &str, position: usize) -> PyResult<Tensor> {
+    match obj.cast::<PyTensor>() {
+        Ok(t) => Ok(t.get().inner.clone()),
+        Err(_) => Err(PyTypeError::new_err(format!("{op}(): argument '{name}' (position {position}) must be Tensor, not {}", type_name(obj)))),
+    }
+}
+
+/// A number argument (a one-element tensor is read as its value).
+fn number_arg(obj: &Bound<'_, PyAny>, op: &str, name: &str) -> PyResult<Scalar> {
+    match Operand::extract(obj)? {
+        Some(Operand::Number(s)) => Ok(s),
+        Some(Operand::Tensor(t)) if t.ndim() == 0 => t.item().py(),
+        _ => Err(PyTypeError::new_err(format!("{op}(): argument '{name}' must be Number, not {}", type_name(obj)))),
+    }
+}
+
+/// A number (as a wrapped number) or a tensor: masked_fill's value.
+fn value_arg(obj: &Bound<'_, PyAny>, op: &str) -> PyResult<Tensor> {
+    match Operand::extract(obj)? {
+        Some(o) => Ok(o.into_tensor()),
+        None => Err(PyTypeError::new_err(format!("{op}(): argument 'value' (position 2) must be Tensor or Number, not {}", type_name(obj)))),
+    }
+}
+
+/// index_put's indices: a tuple or list of tensors.
+fn indices_arg(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Option<Tensor>>> {
+    if !(obj.is_instance_of::<PyTuple>() || obj.is_instance_of::<PyList>()) {
+        return Err(PyTypeError::new_err(format!("index_put(): argument 'indices' (position 1) must be tuple of Tensors, not {}", type_name(obj))));
+    }
+    obj.try_iter()?
+        .enumerate()
+        .map(|(i, item)| {
+            let item = item?;
+            item.cast::<PyTensor>()
+                .map(|t| Some(t.get().inner.clone()))
+                .map_err(|_| PyTypeError::new_err(format!("expected Tensor as element {i} in argument 0, but got {}", type_name(&item))))
+        })
+        .collect()
+}
+
+/// scatter's third argument: `src` (a tensor) or `value` (a number), positional or by keyword.
+enum Source {
+    Tensor(Tensor),
+    Value(Scalar),
+}
+
+fn scatter_source(src: Option<&Bound<'_, PyAny>>, value: Option<&Bound<'_, PyAny>>, reduce: Option<&str>, op: &str) -> PyResult<Source> {
+    if let Some(r) = reduce {
+        return Err(PyNotImplementedError::new_err(format!("{op}(): reduce='{r}' is not supported; use scatter_add or scatter_reduce")));
+    }
+    match (src, value) {
+        (Some(s), None) | (None, Some(s)) => match Operand::extract(s)? {
+            Some(Operand::Tensor(t)) => Ok(Source::Tensor(t)),
+            Some(Operand::Number(n)) => Ok(Source::Value(n)),
+            None => Err(PyTypeError::new_err(format!("{op}(): argument 'src' must be Tensor or Number, not {}", type_name(s)))),
+        },
+        _ => Err(PyTypeError::new_err(format!("{op}() expects exactly one of 'src' or 'value'"))),
+    }
+}
+
+fn alpha_arg(alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Scalar> {
+    match alpha {
+        None => Ok(Scalar::Int(1)),
+        Some(a) => number_arg(a, "index_add", "alpha"),
+    }
+}
+
+#[pymethods]
+impl PyTensor {
+    fn __setitem__(&self, index: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        crate::indexing::setitem(&self.inner, index, value)
+    }
+
+    #[pyo3(signature = (indices, values, accumulate=false))]
+    fn index_put(&self, py: Python<'_>, indices: &Bound<'_, PyAny>, values: &Bound<'_, PyAny>, accumulate: bool) -> PyResult<Py<PyAny>> {
+        let values = tensor_arg(values, "index_put", "values", 2)?;
+        out(py, self.inner.index_put(&indices_arg(indices)?, &values, accumulate))
+    }
+    #[pyo3(signature = (indices, values, accumulate=false))]
+    fn index_put_<'py>(slf: Bound<'py, Self>, indices: &Bound<'py, PyAny>, values: &Bound<'py, PyAny>, accumulate: bool) -> PyResult<Bound<'py, Self>> {
+        let values = tensor_arg(values, "index_put_", "values", 2)?;
+        slf.get().inner.index_put_(&indices_arg(indices)?, &values, accumulate).py()?;
+        Ok(slf)
+    }
+
+    fn index_select(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        out(py, self.inner.index_select(dim, &tensor_arg(index, "index_select", "index", 2)?))
+    }
+
+    #[pyo3(signature = (dim, index, source, *, alpha=None))]
+    fn index_add(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>, source: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        let (index, source) = (tensor_arg(index, "index_add", "index", 2)?, tensor_arg(source, "index_add", "source", 3)?);
+        out(py, self.inner.index_add(dim, &index, &source, alpha_arg(alpha)?))
+    }
+    #[pyo3(signature = (dim, index, source, *, alpha=None))]
+    fn index_add_<'py>(slf: Bound<'py, Self>, dim: i64, index: &Bound<'py, PyAny>, source: &Bound<'py, PyAny>, alpha: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
+        let (index, source) = (tensor_arg(index, "index_add_", "index", 2)?, tensor_arg(source, "index_add_", "source", 3)?);
+        slf.get().inner.index_add_(dim, &index, &source, alpha_arg(alpha)?).py()?;
+        Ok(slf)
+    }
+
+    fn index_fill(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let index = tensor_arg(index, "index_fill", "index", 2)?;
+        out(py, self.inner.index_fill(dim, &index, number_arg(value, "index_fill", "value")?))
+    }
+    fn index_fill_<'py>(slf: Bound<'py, Self>, dim: i64, index: &Bound<'py, PyAny>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
+        let index = tensor_arg(index, "index_fill_", "index", 2)?;
+        slf.get().inner.index_fill_(dim, &index, number_arg(value, "index_fill_", "value")?).py()?;
+        Ok(slf)
+    }
+
+    #[pyo3(signature = (dim, index, *, sparse_grad=false))]
+    fn gather(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>, sparse_grad: bool) -> PyResult<Py<PyAny>> {
+        if sparse_grad {
+            return Err(PyNotImplementedError::new_err("gather(): sparse_grad=True is not supported"));
+        }
+        out(py, self.inner.gather(dim, &tensor_arg(index, "gather", "index", 2)?))
+    }
+
+    #[pyo3(signature = (dim, index, src=None, *, value=None, reduce=None))]
+    fn scatter(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>, src: Option<&Bound<'_, PyAny>>, value: Option<&Bound<'_, PyAny>>, reduce: Option<&str>) -> PyResult<Py<PyAny>> {
+        let index = tensor_arg(index, "scatter", "index", 2)?;
+        match scatter_source(src, value, reduce, "scatter")? {
+            Source::Tensor(s) => out(py, self.inner.scatter(dim, &index, &s)),
+            Source::Value(v) => out(py, self.inner.scatter_value(dim, &index, v)),
+        }
+    }
+    #[pyo3(signature = (dim, index, src=None, *, value=None, reduce=None))]
+    fn scatter_<'py>(slf: Bound<'py, Self>, dim: i64, index: &Bound<'py, PyAny>, src: Option<&Bound<'py, PyAny>>, value: Option<&Bound<'py, PyAny>>, reduce: Option<&str>) -> PyResult<Bound<'py, Self>> {
+        let index = tensor_arg(index, "scatter_", "index", 2)?;
+        let x = &slf.get().inner;
+        match scatter_source(src, value, reduce, "scatter_")? {
+            Source::Tensor(s) => x.scatter_(dim, &index, &s).py()?,
+            Source::Value(v) => x.scatter_value_(dim, &index, v).py()?,
+        }
+        Ok(slf)
+    }
+
+    fn scatter_add(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>, src: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let (index, src) = (tensor_arg(index, "scatter_add", "index", 2)?, tensor_arg(src, "scatter_add", "src", 3)?);
+        out(py, self.inner.scatter_add(dim, &index, &src))
+    }
+    fn scatter_add_<'py>(slf: Bound<'py, Self>, dim: i64, index: &Bound<'py, PyAny>, src: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
+        let (index, src) = (tensor_arg(index, "scatter_add_", "index", 2)?, tensor_arg(src, "scatter_add_", "src", 3)?);
+        slf.get().inner.scatter_add_(dim, &index, &src).py()?;
+        Ok(slf)
+    }
+
+    fn masked_fill(&self, py: Python<'_>, mask: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let mask = tensor_arg(mask, "masked_fill", "mask", 1)?;
+        out(py, self.inner.masked_fill(&mask, &value_arg(value, "masked_fill")?))
+    }
+    fn masked_fill_<'py>(slf: Bound<'py, Self>, mask: &Bound<'py, PyAny>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
+        let mask = tensor_arg(mask, "masked_fill_", "mask", 1)?;
+        slf.get().inner.masked_fill_(&mask, &value_arg(value, "masked_fill_")?).py()?;
+        Ok(slf)
+    }
+
+    fn masked_select(&self, py: Python<'_>, mask: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        out(py, self.inner.masked_select(&tensor_arg(mask, "masked_select", "mask", 1)?))
+    }
+
+    #[pyo3(signature = (indices, dim=None))]
+    fn take_along_dim(&self, py: Python<'_>, indices: &Bound<'_, PyAny>, dim: Option<i64>) -> PyResult<Py<PyAny>> {
+        out(py, self.inner.take_along_dim(&tensor_arg(indices, "take_along_dim", "indices", 1)?, dim))
+    }
+
+    #[pyo3(signature = (*, as_tuple=false))]
+    fn nonzero(&self, py: Python<'_>, as_tuple: bool) -> PyResult<Py<PyAny>> {
+        if !as_tuple {
+            return out(py, self.inner.nonzero());
+        }
+        nonzero_tuple(py, &self.inner)
+    }
+}
+
+/// `nonzero(as_tuple=True)`: a tuple with one coordinate vector per dim.
+pub fn nonzero_tuple(py: Python<'_>, x: &Tensor) -> PyResult<Py<PyAny>> {
+    let parts = x.nonzero_tuple().py()?.into_iter().map(|t| wrap(py, t)).collect::<PyResult<Vec<_>>>()?;
+    Ok(PyTuple::new(py, parts)?.into_any().unbind())
+}
+
+/// `torch.index_put(input, indices, values, accumulate=False)`.
+#[pyfunction]
+#[pyo3(signature = (input, indices, values, accumulate=false))]
+fn index_put(py: Python<'_>, input: &Bound<'_, PyAny>, indices: &Bound<'_, PyAny>, values: &Bound<'_, PyAny>, accumulate: bool) -> PyResult<Py<PyAny>> {
+    let x = tensor_arg(input, "index_put", "input", 1)?;
+    let values = tensor_arg(values, "index_put", "values", 3)?;
+    out(py, x.index_put(&indices_arg(indices)?, &values, accumulate))
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(index_put, m)?)?;
+    Ok(())
+}

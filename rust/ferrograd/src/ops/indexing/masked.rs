@@ -1,0 +1,101 @@
+//! `masked_fill` with a number (MaskedFillBackward0) or a 0-d tensor
+//! (MaskedFillBackward1), broadcasting self against the mask, and
+//! `masked_select` (MaskedSelectBackward0), whose gradient is placed back
+//! with `index_put` so it stays differentiable.
+
+use super::{c_type_name, scalar_as};
+use crate::autograd::saved::SavedTensor;
+use crate::dtype::{DType, Scalar};
+use crate::error::{Error, Result};
+use crate::layout::{broadcast_shapes, Shape};
+use crate::ops::{record, BackwardCtx, Grads, Op};
+use crate::storage::Element;
+use crate::tensor::Tensor;
+use crate::with_any_type;
+use smallvec::smallvec;
+
+/// `t` read as `shape` (broadcast), in row-major order.
+fn broadcast_values<T: crate::storage::Element>(t: &Tensor, shape: &[usize]) -> Result<Vec<T>> {
+    t.view_with_layout(t.layout().broadcast_to(shape)?).to_vec::<T>()
+}
+
+fn check_mask(mask: &Tensor) -> Result<()> {
+    if mask.dtype() != DType::Bool {
+        return Err(Error::runtime(format!("masked_fill_ only supports boolean masks, but got mask with dtype {}", c_type_name(mask.dtype()))));
+    }
+    Ok(())
+}
+
+impl Tensor {
+    /// `value` where `mask` is true, else `self`; the result has their broadcast shape.
+    /// A wrapped Python number records MaskedFillBackward0, a tensor MaskedFillBackward1.
+    pub fn masked_fill(&self, mask: &Tensor, value: &Tensor) -> Result<Tensor> {
+        check_mask(mask)?;
+        if value.ndim() != 0 {
+            return Err(Error::runtime(format!(
+                "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with {} dimension(s).",
+                value.ndim()
+            )));
+        }
+        let shape = broadcast_shapes(mask.shape(), self.shape())?;
+        let fill = value.item()?;
+        let flags = broadcast_values::<bool>(mask, &shape)?;
+        let buffer = with_any_type!(self.dtype(), T => {
+            let mut values = broadcast_values::<T>(self, &shape)?;
+            let fill = scalar_as::<T>(fill);
+            for (v, _) in values.iter_mut().zip(&flags).filter(|(_, &m)| m) {
+                *v = fill;
+            }
+            T::into_buffer(values)
+        });
+        let out = Tensor::from_buffer(buffer, &shape)?;
+        let save = |_: &[bool], _: &Tensor| smallvec![Some(SavedTensor::input(mask))];
+        if value.is_wrapped_number() {
+            return Ok(record(Op::MaskedFill, &[self], out, save));
+        }
+        Ok(record(Op::MaskedFillTensor, &[self, value], out, save))
+    }
+
+    pub fn masked_fill_(&self, mask: &Tensor, value: &Tensor) -> Result<()> {
+        self.apply_in_place(false, |x| x.masked_fill(mask, value))
+    }
+
+    /// The elements of `self` (broadcast with `mask`) where the mask is true, as a vector.
+    pub fn masked_select(&self, mask: &Tensor) -> Result<Tensor> {
+        if mask.dtype() != DType::Bool {
+            return Err(Error::runtime("masked_select: expected BoolTensor for mask"));
+        }
+        let shape = broadcast_shapes(mask.shape(), self.shape())?;
+        let flags = broadcast_values::<bool>(mask, &shape)?;
+        let buffer = with_any_type!(self.dtype(), T => {
+            let values = broadcast_values::<T>(self, &shape)?;
+            T::into_buffer(values.into_iter().zip(&flags).filter(|(_, &m)| m).map(|(v, _)| v).collect())
+        });
+        let count = flags.iter().filter(|&&m| m).count();
+        let out = Tensor::from_buffer(buffer, &[count])?;
+        Ok(record(Op::MaskedSelect, &[self], out, |_, _| smallvec![Some(SavedTensor::input(mask))]))
+    }
+}
+
+// ---- derivatives -----------------------------------------------------------
+
+/// MaskedFillBackward1: self gets the gradient where the mask is false, the
+/// value the sum of it where true.
+pub(crate) fn masked_fill_tensor_backward(ctx: &BackwardCtx) -> Result<Grads> {
+    let (g, mask) = (ctx.grad(), ctx.saved(0)?);
+    Ok(smallvec![
+        ctx.grad_for(0, || g.masked_fill(mask, &Tensor::wrapped_number(Scalar::Int(0))))?,
+        ctx.grad_for(1, || g.mul(&mask.cast(g.dtype())?)?.sum())?
+    ])
+}
+
+/// MaskedSelectBackward0: the gradient put back at the true elements of the
+/// broadcast mask, in zeros of the broadcast shape (the engine sums it down).
+pub(crate) fn masked_select_backward(ctx: &BackwardCtx) -> Result<Grads> {
+    let (g, mask) = (ctx.grad(), ctx.saved(0)?);
+    Ok(smallvec![ctx.grad_for(0, || {
+        let shape: Shape = broadcast_shapes(mask.shape(), &ctx.inputs[0].shape)?;
+        let mask = mask.view_with_layout(mask.layout().broadcast_to(&shape)?);
+        Tensor::zeros(&shape, g.dtype()).index_put(&[Some(mask)], g, false)
+    })?])
+}

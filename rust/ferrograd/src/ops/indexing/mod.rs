@@ -1,0 +1,82 @@
+//! Advanced indexing and the index ops: `index`/`index_put` (what Python's
+//! `t[idx]` and `t[idx] = v` run for tensor indices), `index_fill`, `nonzero`
+//! (advanced.rs); `gather`, `scatter`, `scatter_add`, `index_select`,
+//! `index_add`, `take_along_dim` (along.rs); `masked_fill` with a tensor
+//! value and `masked_select` (masked.rs). Each backward is written below its
+//! forward in these same ops, so every gradient is itself differentiable:
+//! gather and scatter_add are each other's adjoints, as are index_select and
+//! index_add, and index and index_put(accumulate=True).
+
+pub mod advanced;
+pub mod along;
+pub mod masked;
+
+use crate::autograd::saved::SavedTensor;
+use crate::dtype::{DType, Scalar};
+use crate::storage::Element;
+use crate::tensor::Tensor;
+use super::{BackwardCtx, Saved};
+use crate::error::Result;
+
+/// One optional index tensor per indexed dim (None: the whole dim), as aten's `index` takes.
+pub type Indices = Vec<Option<Tensor>>;
+
+/// `a + b` for any element type (logical or for bool), used when accumulating.
+#[inline]
+pub(crate) fn add_elem<T: Element>(a: T, b: T) -> T {
+    match T::DTYPE {
+        DType::I64 => T::from_i64(a.to_i64().wrapping_add(b.to_i64())),
+        DType::Bool => T::from_bool(a.to_bool() || b.to_bool()),
+        DType::F32 | DType::F64 => T::from_f64(a.to_f64() + b.to_f64()),
+    }
+}
+
+/// A number as an element of type `T` (integers kept exact).
+#[inline]
+pub(crate) fn scalar_as<T: Element>(s: Scalar) -> T {
+    match s {
+        Scalar::Bool(b) => T::from_bool(b),
+        Scalar::Int(i) => T::from_i64(i),
+        Scalar::Float(f) => T::from_f64(f),
+    }
+}
+
+/// The C++ type name PyTorch prints for a dtype in some kernel checks (`long int`).
+pub(crate) fn c_type_name(dtype: DType) -> &'static str {
+    match dtype {
+        DType::Bool => "bool",
+        DType::I64 => "long int",
+        DType::F32 => "float",
+        DType::F64 => "double",
+    }
+}
+
+/// A 0-d tensor seen as a 1-element vector over the same storage (kernels
+/// walk at least one dim); other tensors unchanged.
+pub(crate) fn at_least_1d(t: &Tensor) -> Tensor {
+    if t.ndim() == 0 {
+        t.view_with_layout(t.layout().unsqueeze(0))
+    } else {
+        t.clone()
+    }
+}
+
+/// A fresh contiguous copy of `t`'s values, with no history.
+pub(crate) fn plain_copy(t: &Tensor) -> Result<Tensor> {
+    let buffer = crate::with_any_type!(t.dtype(), T => T::into_buffer(t.to_vec::<T>()?));
+    Tensor::from_buffer(buffer, t.shape())
+}
+
+/// Saves every present index tensor, in dim order.
+pub(crate) fn save_indices(indices: &[Option<Tensor>]) -> Saved {
+    indices.iter().flatten().map(|t| Some(SavedTensor::input(t))).collect()
+}
+
+/// The index tensors saved by `save_indices` back at their dims.
+pub(crate) fn saved_indices(ctx: &BackwardCtx, dims: &[usize]) -> Result<Indices> {
+    let mut out: Indices = vec![None; dims.last().map_or(0, |d| d + 1)];
+    for (k, &d) in dims.iter().enumerate() {
+        out[d] = Some(ctx.saved(k)?.clone());
+    }
+    Ok(out)
+}
