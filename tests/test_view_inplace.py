@@ -25,7 +25,17 @@ CASES = {
                                            lambda b: b[0:2], lambda v: v.sub_(w)),
     "fill_part": lambda x, w: _write(x * w, lambda b: b[1:], lambda v: v.fill_(2.0)),
     "zero_then_use": lambda x, w: _write(x, lambda b: b[:, 0], lambda v: v.zero_()) * w,
+    "setitem_rows": lambda x, w: _setitem(x, [((0,), w), ((1, slice(1, None)), w[:3] * 2)]),
+    "setitem_number_then_tensor": lambda x, w: _setitem(x * x, [((slice(None), 0), 5.0), ((2, slice(None, None, 2)), w[::2])]),
+    "setitem_mask_and_list": lambda x, w: _setitem(x, [((x > 0,), 0.5), (([0, 2], 1), w[:2])]),
 }
+
+
+def _setitem(source, writes):
+    base = source * 1
+    for index, value in writes:
+        base[index] = value
+    return base
 
 
 def _write(source, view_of, update):

@@ -11,8 +11,8 @@
 
 use crate::errors::IntoPyResult;
 use crate::tensor::PyTensor;
-use ferrograd::{DType, Error, Scalar, Tensor};
-use pyo3::exceptions::{PyIndexError, PyRuntimeError, PyTypeError, PyUserWarning, PyValueError};
+use ferrograd::{DType, Scalar, Tensor};
+use pyo3::exceptions::{PyIndexError, PyTypeError, PyUserWarning, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyEllipsis, PyList, PySlice, PyString, PyTuple};
 
@@ -67,7 +67,7 @@ pub fn setitem(t: &Tensor, index: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -
         match items.first() {
             // A lone False selects nothing; a lone True or None only adds a dim.
             Some(Item::Bool(false)) => return Ok(()),
-            Some(Item::Bool(true)) => return assign_view(t, &t.unsqueeze(0).py()?, true, value),
+            Some(Item::Bool(true)) => return assign_view(&t.unsqueeze(0).py()?, value),
             _ => {}
         }
     }
@@ -77,9 +77,8 @@ pub fn setitem(t: &Tensor, index: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -
         indices.pop();
     }
     if indices.is_empty() {
-        return assign_view(t, &sliced.view, sliced.is_view, value);
+        return assign_view(&sliced.view, value);
     }
-    check_leaf(t, sliced.is_view)?;
     let target = &sliced.view;
     match value {
         Value::Number(s) => {
@@ -114,21 +113,8 @@ impl Value {
     }
 }
 
-/// PyTorch's in-place rules as they read for indexing: a leaf that requires
-/// grad may be written only under no_grad, and a view of it neither.
-fn check_leaf(t: &Tensor, through_view: bool) -> PyResult<()> {
-    if t.requires_grad() && t.is_leaf() && ferrograd::autograd::mode::is_grad_enabled() {
-        if through_view {
-            return Err(PyRuntimeError::new_err("a view of a leaf Variable that requires grad is being used in an in-place operation."));
-        }
-        return Err(crate::errors::to_py_err(Error::LeafInPlace));
-    }
-    Ok(())
-}
-
 /// Writes `value` through a view made by basic indexing (copy_ semantics).
-fn assign_view(t: &Tensor, view: &Tensor, is_view: bool, value: Value) -> PyResult<()> {
-    check_leaf(t, is_view)?;
+fn assign_view(view: &Tensor, value: Value) -> PyResult<()> {
     match value {
         Value::Number(s) => view.fill_(s).py(),
         Value::Tensor(v) => view.copy_(&strip_leading_ones(&v)?).py(),
