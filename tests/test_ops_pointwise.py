@@ -465,6 +465,24 @@ INPLACE = [
     ("leaky_relu_inplace", lambda L, x: nnf(L).leaky_relu(x, 0.1, inplace=True)),
     ("elu_inplace", lambda L, x: nnf(L).elu(x, inplace=True)),
     ("silu_inplace", lambda L, x: nnf(L).silu(x, inplace=True)),
+    ("exp_", lambda L, x: x.exp_()),
+    ("sqrt_", lambda L, x: x.square_().sqrt_()),
+    ("tanh_", lambda L, x: x.tanh_()),
+    ("sigmoid_", lambda L, x: x.sigmoid_()),
+    ("reciprocal_", lambda L, x: x.reciprocal_()),
+    ("neg_", lambda L, x: x.neg_()),
+    ("log_", lambda L, x: x.abs_().log_()),
+    ("sin_cos_tan_", lambda L, x: x.sin_().cos_().tan_()),
+    ("exp2_", lambda L, x: x.exp2_()),
+    ("expm1_", lambda L, x: x.expm1_()),
+    ("log2_", lambda L, x: x.abs_().log2_()),
+    ("log10_", lambda L, x: x.abs_().log10_()),
+    ("log1p_", lambda L, x: x.abs_().log1p_()),
+    ("rsqrt_", lambda L, x: x.abs_().rsqrt_()),
+    ("sign_floor_ceil_", lambda L, x: x.sign_().floor_().ceil_()),
+    ("round_trunc_", lambda L, x: x.round_(decimals=1).trunc_()),
+    ("pow_number", lambda L, x: x.pow_(3)),
+    ("pow_tensor", lambda L, x: x.abs_().pow_(L.tensor([1.0, 2.0, 0.5, 3.0]))),
 ]
 
 
@@ -475,12 +493,20 @@ def test_in_place_forms_match_pytorch(torch_ref, fn):
         h = x * 2
         r = fn(L, h)
         assert r is h
+        name = type(h.grad_fn).__name__
         (h * L.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
-        return h.tolist(), x.grad.tolist()
+        return h.tolist(), x.grad.tolist(), name
 
     ours, ref = go(torch), go(torch_ref)
+    assert ours[2] == ref[2]
     np.testing.assert_allclose(ours[0], ref[0], rtol=1e-6)
     np.testing.assert_allclose(ours[1], ref[1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("fn", [c[1] for c in INPLACE], ids=[c[0] for c in INPLACE])
+def test_in_place_forms_gradient(fn):
+    x = torch.tensor([-1.1, -0.3, 0.2, 0.8], dtype=torch.float64)
+    check_grad(lambda t: fn(torch, t * 2), [x])
 
 
 def test_in_place_on_leaf_requiring_grad_raises():

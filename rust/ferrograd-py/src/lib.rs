@@ -10,6 +10,7 @@ mod hooks;
 mod linalg;
 mod indexing;
 mod index_ops;
+mod inplace_math;
 mod shape;
 mod reduce;
 mod pointwise;

@@ -315,13 +315,19 @@ fn relu(py: Python<'_>, input: &Bound<'_, PyTensor>, inplace: bool) -> PyResult<
 #[pyfunction]
 #[pyo3(signature = (input, negative_slope=0.01, inplace=false))]
 fn leaky_relu(py: Python<'_>, input: &Bound<'_, PyTensor>, negative_slope: f64, inplace: bool) -> PyResult<Py<PyAny>> {
-    activation(py, input, inplace, true, |x| x.leaky_relu(negative_slope))
+    if inplace {
+        return activation(py, input, true, false, |x| x.leaky_relu_saving_result(negative_slope));
+    }
+    activation(py, input, false, true, |x| x.leaky_relu(negative_slope))
 }
 
 #[pyfunction]
 #[pyo3(signature = (input, alpha=1.0, inplace=false))]
 fn elu(py: Python<'_>, input: &Bound<'_, PyTensor>, alpha: f64, inplace: bool) -> PyResult<Py<PyAny>> {
-    activation(py, input, inplace, true, |x| x.elu(alpha))
+    if inplace {
+        return activation(py, input, true, false, |x| x.elu_saving_result(alpha));
+    }
+    activation(py, input, false, true, |x| x.elu(alpha))
 }
 
 #[pyfunction]

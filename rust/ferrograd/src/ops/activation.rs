@@ -2,7 +2,7 @@
 //! gelu's derivative needs). Their backward runs as one fused kernel over
 //! (grad, x); under create_graph the same formula is built from tensor ops.
 
-use super::{record, BackwardCtx, Grads, Op};
+use super::{record, should_record, BackwardCtx, Grads, Op};
 use crate::autograd::saved::SavedTensor;
 use crate::dtype::Scalar;
 use crate::error::{Error, Result};
@@ -108,6 +108,22 @@ impl Tensor {
         Ok(record(Op::Elu(alpha), &[self], out, |_, _| smallvec![Some(SavedTensor::input(self))]))
     }
 
+    /// `leaky_relu` as its in-place form records it: the result is saved
+    /// instead of the input, which it overwrites (LeakyReluBackward1).
+    pub fn leaky_relu_saving_result(&self, negative_slope: f64) -> Result<Tensor> {
+        if negative_slope < 0.0 && should_record(&[self]) {
+            return Err(Error::runtime("In-place leakyReLu backward calculation is triggered with a negative slope which is not supported. This is caused by calling in-place forward function with a negative slope, please call out-of-place version instead. File an issue at https://github.com/pytorch/pytorch if you do require supporting in-place leakRelu backward calculation with negative slope"));
+        }
+        let out = activation!(self, "leaky_relu_cpu", |v| if v > T::ZERO { v } else { v * t::<T>(negative_slope) });
+        Ok(record(Op::LeakyReluResult(negative_slope), &[self], out.clone(), |_, _| smallvec![Some(SavedTensor::output(&out))]))
+    }
+
+    /// `elu` as its in-place form records it, saving the result (EluBackward1).
+    pub fn elu_saving_result(&self, alpha: f64) -> Result<Tensor> {
+        let out = activation!(self, "elu_cpu", |v| if v > T::ZERO { v } else { v.exp_m1() * t::<T>(alpha) });
+        Ok(record(Op::EluResult(alpha), &[self], out.clone(), |_, _| smallvec![Some(SavedTensor::output(&out))]))
+    }
+
     /// `x * Φ(x)`, exactly or with the tanh approximation (GeluBackward0).
     pub fn gelu(&self, approximate: GeluApproximation) -> Result<Tensor> {
         let out = activation!(self, "GeluKernelImpl", |v| gelu_value(v, approximate));
@@ -163,6 +179,18 @@ pub(super) fn elu_backward(ctx: &BackwardCtx, alpha: f64) -> Result<Grads> {
             return Tensor::where_cond(&negative, &scaled, g);
         }
         fused_backward!(g, x, "elu_backward", |gv, xv| if xv <= T::ZERO { gv * t::<T>(alpha) * xv.exp() } else { gv })
+    })?])
+}
+
+/// ELU's slope from its result: y + alpha where y <= 0 (there y = alpha * (exp(x) - 1)).
+pub(super) fn elu_result_backward(ctx: &BackwardCtx, alpha: f64) -> Result<Grads> {
+    let (g, y) = (ctx.grad(), ctx.saved(0)?);
+    Ok(smallvec![ctx.grad_for(0, || {
+        if ctx.create_graph {
+            let negative = y.compare_scalar(Scalar::Int(0), super::compare::Comparison::Le)?;
+            return Tensor::where_cond(&negative, &g.mul(&y.add_scalar(Scalar::Float(alpha))?)?, g);
+        }
+        fused_backward!(g, y, "elu_backward", |gv, yv| if yv <= T::ZERO { gv * (yv + t::<T>(alpha)) } else { gv })
     })?])
 }
 

@@ -41,6 +41,9 @@ pub enum Op {
     AsStrided(std::sync::Arc<views::Geometry>),
     AsStridedScatter(std::sync::Arc<views::Geometry>),
     CopySlices(std::sync::Arc<views::CopySlices>),
+    // In-place activations that save their result (ops/activation.rs).
+    LeakyReluResult(f64),
+    EluResult(f64),
     Add,
     Sub,
     /// `scalar - tensor`.
@@ -191,6 +194,8 @@ impl Op {
             Op::AsStrided(_) => "AsStridedBackward0",
             Op::AsStridedScatter(_) => "AsStridedScatterBackward0",
             Op::CopySlices(_) => "CopySlices",
+            Op::LeakyReluResult(_) => "LeakyReluBackward1",
+            Op::EluResult(_) => "EluBackward1",
             Op::Add => "AddBackward0",
             Op::Sub => "SubBackward0",
             Op::Rsub => "RsubBackward1",
@@ -324,6 +329,9 @@ impl Op {
             Op::AsStrided(geometry) => views::as_strided_backward(ctx, geometry),
             Op::AsStridedScatter(geometry) => views::as_strided_scatter_backward(ctx, geometry),
             Op::CopySlices(spec) => views::copy_slices_backward(ctx, spec),
+            // A positive slope keeps the sign, so the result tells where x > 0.
+            Op::LeakyReluResult(slope) => activation::leaky_relu_backward(ctx, *slope),
+            Op::EluResult(alpha) => activation::elu_result_backward(ctx, *alpha),
             Op::Add => binary::add_backward(ctx),
             Op::Sub => binary::sub_backward(ctx),
             Op::Rsub => binary::rsub_backward(ctx),
