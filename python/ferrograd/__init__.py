@@ -127,6 +127,8 @@ bitwise_not, floor_divide = Tensor.bitwise_not, Tensor.floor_divide
 clamp, clip, clamp_, clip_, relu_ = Tensor.clamp, Tensor.clip, Tensor.clamp_, Tensor.clip_, Tensor.relu_
 maximum, minimum, lerp = Tensor.maximum, Tensor.minimum, Tensor.lerp
 from . import nn
+# ---- softmax ----------------------------------------------------------------
+softmax, log_softmax = Tensor.softmax, Tensor.log_softmax
 
 
 # dtype objects and their aliases. They shadow builtins (`bool`, `float`) in

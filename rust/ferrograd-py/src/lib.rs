@@ -12,6 +12,7 @@ mod indexing;
 mod shape;
 mod reduce;
 mod pointwise;
+mod losses;
 mod tensor;
 
 use pyo3::prelude::*;
@@ -31,5 +32,6 @@ fn _ferrograd(m: &Bound<'_, PyModule>) -> PyResult<()> {
     linalg::register(m)?;
     shape::register(m)?;
     pointwise::register(m)?;
+    losses::register(m)?;
     Ok(())
 }

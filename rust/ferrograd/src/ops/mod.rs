@@ -9,6 +9,7 @@ pub mod compare;
 pub mod creation;
 pub mod inplace;
 pub mod linalg;
+pub mod losses;
 pub mod pointwise;
 pub mod activation;
 pub mod reduce;
@@ -160,6 +161,18 @@ pub enum Op {
     Gelu(activation::GeluApproximation),
     Silu,
     Softplus { beta: f64, threshold: f64 },
+    // Softmax and losses (ops/losses).
+    Softmax(usize),
+    LogSoftmax(usize),
+    /// `spatial`: input of 3 or more dims (NllLoss2DBackward0).
+    NllLoss { spatial: bool, reduction: losses::Reduction },
+    MseLoss(losses::Reduction),
+    SmoothL1Loss { reduction: losses::Reduction, beta: f64 },
+    HuberLoss { reduction: losses::Reduction, delta: f64 },
+    BinaryCrossEntropy(losses::Reduction),
+    BinaryCrossEntropyWithLogits(losses::Reduction),
+    /// Division by a number as ATen records it inside composite losses.
+    DivByNumber(f64),
 }
 
 impl Op {
@@ -279,6 +292,17 @@ impl Op {
             Op::Gelu(_) => "GeluBackward0",
             Op::Silu => "SiluBackward0",
             Op::Softplus { .. } => "SoftplusBackward0",
+            // Softmax and losses.
+            Op::Softmax(_) => "SoftmaxBackward0",
+            Op::LogSoftmax(_) => "LogSoftmaxBackward0",
+            Op::NllLoss { spatial: false, .. } => "NllLossBackward0",
+            Op::NllLoss { spatial: true, .. } => "NllLoss2DBackward0",
+            Op::MseLoss(_) => "MseLossBackward0",
+            Op::SmoothL1Loss { .. } => "SmoothL1LossBackward0",
+            Op::HuberLoss { .. } => "HuberLossBackward0",
+            Op::BinaryCrossEntropy(_) => "BinaryCrossEntropyBackward0",
+            Op::BinaryCrossEntropyWithLogits(_) => "BinaryCrossEntropyWithLogitsBackward0",
+            Op::DivByNumber(_) => "DivBackward1",
         }
     }
 
@@ -381,6 +405,16 @@ impl Op {
             Op::Gelu(approx) => activation::gelu_backward(ctx, *approx),
             Op::Silu => activation::silu_backward(ctx),
             Op::Softplus { beta, threshold } => activation::softplus_backward(ctx, *beta, *threshold),
+            // Softmax and losses.
+            Op::Softmax(dim) => losses::softmax::softmax_backward_formula(ctx, *dim),
+            Op::LogSoftmax(dim) => losses::softmax::log_softmax_backward_formula(ctx, *dim),
+            Op::NllLoss { reduction, .. } => losses::nll::nll_loss_backward(ctx, *reduction),
+            Op::MseLoss(reduction) => losses::pointwise::mse_loss_backward(ctx, *reduction),
+            Op::SmoothL1Loss { reduction, beta } => losses::pointwise::smooth_l1_loss_backward(ctx, *reduction, *beta),
+            Op::HuberLoss { reduction, delta } => losses::pointwise::huber_loss_backward(ctx, *reduction, *delta),
+            Op::BinaryCrossEntropy(reduction) => losses::pointwise::binary_cross_entropy_backward(ctx, *reduction),
+            Op::BinaryCrossEntropyWithLogits(reduction) => losses::pointwise::binary_cross_entropy_with_logits_backward(ctx, *reduction),
+            Op::DivByNumber(number) => losses::div_by_number_backward(ctx, *number),
         }
     }
 }
