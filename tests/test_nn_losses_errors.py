@@ -64,6 +64,10 @@ ERRORS = [
      "smooth_l1_loss does not support negative values for beta."),
     ("huber_zero_delta", lambda L: nnf(L).huber_loss(x34(L), x34(L), delta=0.0), RuntimeError,
      "huber_loss does not support non-positive values for delta."),
+    ("elementwise_weight_size", lambda L: nnf(L).mse_loss(x34(L), x34(L), weight=L.ones(4)), ValueError,
+     "Weights and input must have the same size."),
+    ("weighted_reduction", lambda L: nnf(L).l1_loss(x34(L), x34(L), weight=x34(L), reduction="foo"), ValueError,
+     "Invalid reduction mode: foo. Expected one of 'none', 'mean', 'sum'."),
     ("bce_target_size", lambda L: nnf(L).binary_cross_entropy(L.full((3, 4), 0.5), L.full((4,), 0.5)), ValueError,
      "Using a target size (torch.Size([4])) that is different to the input size (torch.Size([3, 4])) is deprecated. "
      "Please ensure they have the same size."),

@@ -70,6 +70,29 @@ def _warn_size_mismatch(input, target):
         )
 
 
+def _broadcast_pair(input, target):
+    """``torch.broadcast_tensors(input, target)`` for the weighted losses."""
+    a, b = tuple(input.shape), tuple(target.shape)
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+    shape = tuple(x if y == 1 else y for x, y in zip(a, b))
+    return input.expand(*shape), target.expand(*shape)
+
+
+def _weighted_loss(errors, weight, input, reduction, mean_over_weight=True):
+    """PyTorch's Python composition for a loss with per-element weights."""
+    if weight.size() != input.size():
+        raise ValueError("Weights and input must have the same size.")
+    weighted = errors * weight
+    if reduction == "none":
+        return weighted
+    if reduction == "sum":
+        return weighted.sum()
+    if reduction == "mean":
+        return weighted.sum() / weight.sum() if mean_over_weight else weighted.mean()
+    raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', 'sum'.")
+
+
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     if dim is None:
         dim = _implicit_dim("softmax", input.dim())
@@ -94,17 +117,21 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    if weight is not None:
-        raise NotImplementedError("mse_loss with weight is not supported")
     _warn_size_mismatch(input, target)
-    return _C.mse_loss(input, target, _reduction(size_average, reduce, reduction))
+    reduction = _reduction(size_average, reduce, reduction)
+    if weight is not None:
+        x, y = _broadcast_pair(input, target)
+        return _weighted_loss((x - y) ** 2, weight, input, reduction)
+    return _C.mse_loss(input, target, reduction)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    if weight is not None:
-        raise NotImplementedError("l1_loss with weight is not supported")
     _warn_size_mismatch(input, target)
-    return _C.l1_loss(input, target, _reduction(size_average, reduce, reduction))
+    reduction = _reduction(size_average, reduce, reduction)
+    if weight is not None:
+        x, y = _broadcast_pair(input, target)
+        return _weighted_loss((x - y).abs(), weight, input, reduction)
+    return _C.l1_loss(input, target, reduction)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
@@ -113,9 +140,10 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
-    if weight is not None:
-        raise NotImplementedError("huber_loss with weight is not supported")
     _warn_size_mismatch(input, target)
+    if weight is not None:
+        unweighted = _C.huber_loss(input, target, "none", delta)
+        return _weighted_loss(unweighted, weight, input, reduction, mean_over_weight=False)
     return _C.huber_loss(input, target, reduction, delta)
 
 
