@@ -132,6 +132,8 @@ from ._ferrograd import index_put
 gather, scatter, scatter_add, index_select = Tensor.gather, Tensor.scatter, Tensor.scatter_add, Tensor.index_select
 index_add, index_fill, masked_fill, masked_select = Tensor.index_add, Tensor.index_fill, Tensor.masked_fill, Tensor.masked_select
 take_along_dim, nonzero = Tensor.take_along_dim, Tensor.nonzero
+# ---- softmax ----------------------------------------------------------------
+softmax, log_softmax = Tensor.softmax, Tensor.log_softmax
 
 
 # dtype objects and their aliases. They shadow builtins (`bool`, `float`) in

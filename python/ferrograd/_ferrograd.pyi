@@ -73,6 +73,7 @@ __all__ = [
     "where",
     "index_put",
     "_nn",
+    "_losses",
 ]
 
 # A Python number used as a scalar operand or fill value.
@@ -456,6 +457,9 @@ class Tensor:
         non_blocking: _bool = False,
         copy: _bool = False,
     ) -> Tensor: ...
+    # softmax
+    def softmax(self, dim: _int, dtype: _DTypeLike | None = None) -> Tensor: ...
+    def log_softmax(self, dim: _int, dtype: _DTypeLike | None = None) -> Tensor: ...
 
     # advanced indexing and index ops
     def __setitem__(self, index: Any, value: _Operand, /) -> None: ...
@@ -764,3 +768,45 @@ class _NNModule(Protocol):
     def tanh(self, input: Tensor) -> Tensor: ...
 
 _nn: _NNModule
+
+# The `_losses` submodule (torch.nn.functional's softmax-based and regression
+# losses, one_hot, dropout, attention), described by a protocol as `_nn` is.
+# The Python layer (ferrograd.nn._losses) adds PyTorch's legacy arguments.
+@type_check_only
+class _LossesModule(Protocol):
+    def cross_entropy(
+        self,
+        input: Tensor,
+        target: Tensor,
+        weight: Tensor | None = None,
+        reduction: str = "mean",
+        ignore_index: _int = -100,
+        label_smoothing: _float = 0.0,
+    ) -> Tensor: ...
+    def nll_loss(
+        self, input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean", ignore_index: _int = -100
+    ) -> Tensor: ...
+    def mse_loss(self, input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor: ...
+    def l1_loss(self, input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor: ...
+    def smooth_l1_loss(self, input: Tensor, target: Tensor, reduction: str = "mean", beta: _float = 1.0) -> Tensor: ...
+    def huber_loss(self, input: Tensor, target: Tensor, reduction: str = "mean", delta: _float = 1.0) -> Tensor: ...
+    def binary_cross_entropy(self, input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean") -> Tensor: ...
+    def binary_cross_entropy_with_logits(
+        self, input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean", pos_weight: Tensor | None = None
+    ) -> Tensor: ...
+    def kl_div(self, input: Tensor, target: Tensor, reduction: str = "mean", log_target: _bool = False) -> Tensor: ...
+    def one_hot(self, tensor: Tensor, num_classes: _int = -1) -> Tensor: ...
+    def dropout(self, input: Tensor, p: _float = 0.5, training: _bool = True, inplace: _bool = False) -> Tensor: ...
+    def scaled_dot_product_attention(
+        self,
+        query: Tensor,
+        key: Tensor,
+        value: Tensor,
+        attn_mask: Tensor | None = None,
+        dropout_p: _float = 0.0,
+        is_causal: _bool = False,
+        scale: _float | None = None,
+        enable_gqa: _bool = False,
+    ) -> Tensor: ...
+
+_losses: _LossesModule

@@ -12,3 +12,4 @@ silu = _activations.silu
 softplus = _activations.softplus
 sigmoid = _activations.sigmoid
 tanh = _activations.tanh
+from ._losses import *  # noqa: E402,F401,F403

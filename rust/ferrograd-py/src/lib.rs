@@ -14,6 +14,7 @@ mod inplace_math;
 mod shape;
 mod reduce;
 mod pointwise;
+mod losses;
 mod tensor;
 
 use pyo3::prelude::*;
@@ -34,5 +35,6 @@ fn _ferrograd(m: &Bound<'_, PyModule>) -> PyResult<()> {
     shape::register(m)?;
     pointwise::register(m)?;
     index_ops::register(m)?;
+    losses::register(m)?;
     Ok(())
 }

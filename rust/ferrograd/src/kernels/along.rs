@@ -14,7 +14,7 @@ use crate::tensor::Tensor;
 /// Calls `f` once per line along `dim`, with each element's storage offset in
 /// every one of `layouts` (all of `shape`), in order along the line. A 0-d
 /// shape is one line of one element.
-fn for_each_line<const N: usize>(shape: &[usize], dim: usize, layouts: [&Layout; N], mut f: impl FnMut(&[[usize; N]])) {
+pub(crate) fn for_each_line<const N: usize>(shape: &[usize], dim: usize, layouts: [&Layout; N], mut f: impl FnMut(&[[usize; N]])) {
     if shape.is_empty() {
         f(&[std::array::from_fn(|k| layouts[k].offset())]);
         return;

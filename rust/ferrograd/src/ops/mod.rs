@@ -10,6 +10,7 @@ pub mod creation;
 pub mod indexing;
 pub mod inplace;
 pub mod linalg;
+pub mod losses;
 pub mod pointwise;
 pub mod activation;
 pub mod reduce;
@@ -183,6 +184,18 @@ pub enum Op {
     /// `masked_fill` with a 0-d tensor value; inputs are self and the value.
     MaskedFillTensor,
     MaskedSelect,
+    // Softmax and losses (ops/losses).
+    Softmax(usize),
+    LogSoftmax(usize),
+    /// `spatial`: input of 3 or more dims (NllLoss2DBackward0).
+    NllLoss { spatial: bool, reduction: losses::Reduction },
+    MseLoss(losses::Reduction),
+    SmoothL1Loss { reduction: losses::Reduction, beta: f64 },
+    HuberLoss { reduction: losses::Reduction, delta: f64 },
+    BinaryCrossEntropy(losses::Reduction),
+    BinaryCrossEntropyWithLogits(losses::Reduction),
+    /// Division by a number as ATen records it inside composite losses.
+    DivByNumber(f64),
 }
 
 impl Op {
@@ -319,6 +332,17 @@ impl Op {
             Op::ScatterAdd { .. } => "ScatterAddBackward0",
             Op::MaskedFillTensor => "MaskedFillBackward1",
             Op::MaskedSelect => "MaskedSelectBackward0",
+            // Softmax and losses.
+            Op::Softmax(_) => "SoftmaxBackward0",
+            Op::LogSoftmax(_) => "LogSoftmaxBackward0",
+            Op::NllLoss { spatial: false, .. } => "NllLossBackward0",
+            Op::NllLoss { spatial: true, .. } => "NllLoss2DBackward0",
+            Op::MseLoss(_) => "MseLossBackward0",
+            Op::SmoothL1Loss { .. } => "SmoothL1LossBackward0",
+            Op::HuberLoss { .. } => "HuberLossBackward0",
+            Op::BinaryCrossEntropy(_) => "BinaryCrossEntropyBackward0",
+            Op::BinaryCrossEntropyWithLogits(_) => "BinaryCrossEntropyWithLogitsBackward0",
+            Op::DivByNumber(_) => "DivBackward1",
         }
     }
 
@@ -439,6 +463,16 @@ impl Op {
             Op::ScatterAdd { dim } => indexing::along::scatter_add_backward(ctx, *dim),
             Op::MaskedFillTensor => indexing::masked::masked_fill_tensor_backward(ctx),
             Op::MaskedSelect => indexing::masked::masked_select_backward(ctx),
+            // Softmax and losses.
+            Op::Softmax(dim) => losses::softmax::softmax_backward_formula(ctx, *dim),
+            Op::LogSoftmax(dim) => losses::softmax::log_softmax_backward_formula(ctx, *dim),
+            Op::NllLoss { reduction, .. } => losses::nll::nll_loss_backward(ctx, *reduction),
+            Op::MseLoss(reduction) => losses::pointwise::mse_loss_backward(ctx, *reduction),
+            Op::SmoothL1Loss { reduction, beta } => losses::pointwise::smooth_l1_loss_backward(ctx, *reduction, *beta),
+            Op::HuberLoss { reduction, delta } => losses::pointwise::huber_loss_backward(ctx, *reduction, *delta),
+            Op::BinaryCrossEntropy(reduction) => losses::pointwise::binary_cross_entropy_backward(ctx, *reduction),
+            Op::BinaryCrossEntropyWithLogits(reduction) => losses::pointwise::binary_cross_entropy_with_logits_backward(ctx, *reduction),
+            Op::DivByNumber(number) => losses::div_by_number_backward(ctx, *number),
         }
     }
 }

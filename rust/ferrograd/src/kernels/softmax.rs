@@ -1,0 +1,159 @@
+//! Softmax and log-softmax along one dim, and their gradients: one line at a
+//! time, two passes over the line forward (max and sum of exponentials, then
+//! the outputs) and two backward (one sum, then the outputs). A contiguous
+//! input reduced along its last dim is split into rows directly (in parallel
+//! when large); any other layout walks the other dims once.
+
+use super::along::for_each_line;
+use super::PARALLEL_THRESHOLD;
+use crate::error::{Error, Result};
+use crate::layout::Layout;
+use crate::storage::{Buffer, Element, Float};
+use crate::tensor::Tensor;
+use rayon::prelude::*;
+
+fn data<'a, T: Element>(buffer: &'a Buffer, t: &Tensor) -> Result<&'a [T]> {
+    T::slice(buffer).ok_or(Error::DTypeMismatch { op: "softmax", lhs: t.dtype(), rhs: T::DTYPE })
+}
+
+/// Softmax (or log-softmax) of one line; the max is subtracted so large
+/// inputs do not overflow. A NaN, or a line of -inf, gives NaN as in PyTorch.
+#[inline]
+fn softmax_line<T: Float>(x: impl Fn(usize) -> T, len: usize, log: bool, mut out: impl FnMut(usize, T)) {
+    let mut max = x(0);
+    for i in 1..len {
+        let v = x(i);
+        if v > max || v != v {
+            max = v;
+        }
+    }
+    let mut sum = T::ZERO;
+    for i in 0..len {
+        sum = sum + (x(i) - max).exp();
+    }
+    if log {
+        // (x - max) - log(sum), not x - (max + log(sum)): the max may dwarf log(sum).
+        let log_sum = sum.ln();
+        (0..len).for_each(|i| out(i, (x(i) - max) - log_sum));
+    } else {
+        let scale = T::ONE / sum;
+        (0..len).for_each(|i| out(i, (x(i) - max).exp() * scale));
+    }
+}
+
+/// The gradient of one line: `g - y * sum(g * y)` times y for softmax, written
+/// as `y * (g - dot)`; `g - exp(y) * sum(g)` for log-softmax.
+#[inline]
+fn backward_line<T: Float>(g: impl Fn(usize) -> T, y: impl Fn(usize) -> T, len: usize, log: bool, mut out: impl FnMut(usize, T)) {
+    if log {
+        let mut total = T::ZERO;
+        (0..len).for_each(|i| total = total + g(i));
+        (0..len).for_each(|i| out(i, g(i) - y(i).exp() * total));
+    } else {
+        let mut dot = T::ZERO;
+        (0..len).for_each(|i| dot = dot + g(i) * y(i));
+        (0..len).for_each(|i| out(i, y(i) * (g(i) - dot)));
+    }
+}
+
+/// Length of the lines along `dim` (a 0-d tensor is one line of one).
+fn line_len(shape: &[usize], dim: usize) -> usize {
+    shape.get(dim).copied().unwrap_or(1)
+}
+
+/// Rows of a contiguous tensor when `dim` is its last dim.
+fn contiguous_rows<'a, T>(t: &Tensor, src: &'a [T], dim: usize) -> Option<&'a [T]> {
+    let last = t.ndim() == 0 || dim + 1 == t.ndim();
+    if !last {
+        return None;
+    }
+    t.layout().contiguous_range().map(|r| &src[r])
+}
+
+/// Softmax (`log` false) or log-softmax of `x` along `dim`, in `x`'s logical order.
+pub fn softmax<T: Float>(x: &Tensor, dim: usize, log: bool) -> Result<Vec<T>> {
+    let shape = x.shape();
+    let len = line_len(shape, dim);
+    let mut out = vec![T::ZERO; x.numel()];
+    if len == 0 || out.is_empty() {
+        return Ok(out);
+    }
+    let buffer = x.storage().read();
+    let src = data::<T>(&buffer, x)?;
+    if let Some(rows) = contiguous_rows(x, src, dim) {
+        let run = |(row, dst): (&[T], &mut [T])| softmax_line(|i| row[i], len, log, |i, v| dst[i] = v);
+        if rows.len() >= PARALLEL_THRESHOLD {
+            rows.par_chunks(len).zip(out.par_chunks_mut(len)).for_each(run);
+        } else {
+            rows.chunks(len).zip(out.chunks_mut(len)).for_each(run);
+        }
+        return Ok(out);
+    }
+    let out_layout = Layout::contiguous(shape);
+    for_each_line(shape, dim, [x.layout(), &out_layout], |line| {
+        softmax_line(|i| src[line[i][0]], len, log, |i, v| out[line[i][1]] = v);
+    });
+    Ok(out)
+}
+
+/// The input gradient of softmax (or log-softmax) from the output gradient `g`
+/// (possibly broadcast) and the saved output `y`, along `dim`.
+pub fn softmax_backward<T: Float>(g: &Tensor, y: &Tensor, dim: usize, log: bool) -> Result<Vec<T>> {
+    let shape = y.shape();
+    let len = line_len(shape, dim);
+    let mut out = vec![T::ZERO; y.numel()];
+    if len == 0 || out.is_empty() {
+        return Ok(out);
+    }
+    let g_layout = if g.shape() == shape { g.layout().clone() } else { g.layout().broadcast_to(shape)? };
+    let (bg, by) = (g.storage().read(), y.storage().read());
+    let (gs, ys) = (data::<T>(&bg, g)?, data::<T>(&by, y)?);
+    let g_rows = if g.shape() == shape { contiguous_rows(g, gs, dim) } else { None };
+    if let (Some(g_rows), Some(y_rows)) = (g_rows, contiguous_rows(y, ys, dim)) {
+        let run = |((gr, yr), dst): ((&[T], &[T]), &mut [T])| backward_line(|i| gr[i], |i| yr[i], len, log, |i, v| dst[i] = v);
+        if y_rows.len() >= PARALLEL_THRESHOLD {
+            g_rows.par_chunks(len).zip(y_rows.par_chunks(len)).zip(out.par_chunks_mut(len)).for_each(run);
+        } else {
+            g_rows.chunks(len).zip(y_rows.chunks(len)).zip(out.chunks_mut(len)).for_each(run);
+        }
+        return Ok(out);
+    }
+    let out_layout = Layout::contiguous(shape);
+    for_each_line(shape, dim, [&g_layout, y.layout(), &out_layout], |line| {
+        backward_line(|i| gs[line[i][0]], |i| ys[line[i][1]], len, log, |i, v| out[line[i][2]] = v);
+    });
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_sum_to_one_along_either_dim_and_layout() {
+        let x = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 1000.0, 1000.0, 1000.0], &[2, 3]).unwrap();
+        let rows = softmax::<f64>(&x, 1, false).unwrap();
+        assert!((rows[0..3].iter().sum::<f64>() - 1.0).abs() < 1e-15);
+        assert!(rows[3..].iter().all(|v| (v - 1.0 / 3.0).abs() < 1e-15));
+        // Along dim 0 of the transpose is along dim 1 of the original.
+        let cols = softmax::<f64>(&x.t().unwrap(), 0, false).unwrap();
+        assert_eq!(cols, vec![rows[0], rows[3], rows[1], rows[4], rows[2], rows[5]]);
+        let logs = softmax::<f64>(&x, 1, true).unwrap();
+        assert!(logs.iter().zip(&rows).all(|(l, r)| (l.exp() - r).abs() < 1e-15));
+    }
+
+    #[test]
+    fn nan_and_all_negative_infinity_lines_give_nan() {
+        let x = Tensor::from_vec(vec![f64::NAN, 1.0, f64::NEG_INFINITY, f64::NEG_INFINITY], &[2, 2]).unwrap();
+        assert!(softmax::<f64>(&x, 1, false).unwrap().iter().all(|v| v.is_nan()));
+    }
+
+    #[test]
+    fn backward_matches_the_closed_form() {
+        let y = Tensor::from_vec(vec![0.2f64, 0.3, 0.5], &[3]).unwrap();
+        let g = Tensor::from_vec(vec![1.0f64, 0.0, 0.0], &[3]).unwrap();
+        let d = softmax_backward::<f64>(&g, &y, 0, false).unwrap();
+        let want = [0.2 * 0.8, -0.3 * 0.2, -0.5 * 0.2];
+        assert!(d.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-15));
+    }
+}
