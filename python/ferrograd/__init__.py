@@ -140,7 +140,10 @@ softmax, log_softmax = Tensor.softmax, Tensor.log_softmax
 # this module's namespace, so they are bound last.
 float32 = _C.float32
 float64 = _C.float64
+float16 = _C.float16
+bfloat16 = _C.bfloat16
 int64 = _C.int64
+half = float16
 float = float32
 double = float64
 long = int64

@@ -17,6 +17,8 @@ __all__ = [
     "dtype",
     "float32",
     "float64",
+    "float16",
+    "bfloat16",
     "int64",
     "bool",
     "ShapeError",
@@ -110,6 +112,8 @@ class dtype:
 
 float32: dtype
 float64: dtype
+float16: dtype
+bfloat16: dtype
 int64: dtype
 bool: dtype
 
@@ -445,6 +449,8 @@ class Tensor:
     # dtype / device conversion
     def float(self) -> Tensor: ...
     def double(self) -> Tensor: ...
+    def half(self) -> Tensor: ...
+    def bfloat16(self) -> Tensor: ...
     def long(self) -> Tensor: ...
     def bool(self) -> Tensor: ...
     def cpu(self) -> Self: ...

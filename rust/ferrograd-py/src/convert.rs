@@ -40,7 +40,7 @@ impl PyDType {
     }
 }
 
-static DTYPES: PyOnceLock<[Py<PyDType>; 4]> = PyOnceLock::new();
+static DTYPES: PyOnceLock<[Py<PyDType>; 6]> = PyOnceLock::new();
 
 /// The singleton dtype object, so `t.dtype is torch.float32` holds.
 pub fn dtype_object(py: Python<'_>, dtype: DType) -> PyResult<Bound<'_, PyDType>> {
@@ -50,6 +50,8 @@ pub fn dtype_object(py: Python<'_>, dtype: DType) -> PyResult<Bound<'_, PyDType>
             Py::new(py, PyDType { dtype: DType::I64 })?,
             Py::new(py, PyDType { dtype: DType::F32 })?,
             Py::new(py, PyDType { dtype: DType::F64 })?,
+            Py::new(py, PyDType { dtype: DType::F16 })?,
+            Py::new(py, PyDType { dtype: DType::BF16 })?,
         ])
     })?;
     let i = match dtype {
@@ -57,6 +59,8 @@ pub fn dtype_object(py: Python<'_>, dtype: DType) -> PyResult<Bound<'_, PyDType>
         DType::I64 => 1,
         DType::F32 => 2,
         DType::F64 => 3,
+        DType::F16 => 4,
+        DType::BF16 => 5,
     };
     Ok(all[i].bind(py).clone())
 }
@@ -234,6 +238,8 @@ fn buffer_from_scalars(values: &[Scalar], dtype: DType) -> Buffer {
         DType::I64 => Buffer::I64(values.iter().map(|v| match v { Scalar::Int(i) => *i, other => other.to_f64() as i64 }).collect()),
         DType::F32 => Buffer::F32(values.iter().map(|v| v.to_f64() as f32).collect()),
         DType::F64 => Buffer::F64(values.iter().map(|v| v.to_f64()).collect()),
+        DType::F16 => Buffer::F16(values.iter().map(|v| half::f16::from_f64(v.to_f64())).collect()),
+        DType::BF16 => Buffer::BF16(values.iter().map(|v| half::bf16::from_f64(v.to_f64())).collect()),
     }
 }
 
@@ -284,6 +290,11 @@ pub fn tensor_from_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
         DType::F32 => Buffer::F32(converted.cast::<PyArrayDyn<f32>>()?.to_vec()?.into()),
         DType::I64 => Buffer::I64(converted.cast::<PyArrayDyn<i64>>()?.to_vec()?.into()),
         DType::Bool => Buffer::Bool(converted.cast::<PyArrayDyn<bool>>()?.to_vec()?.into()),
+        DType::F16 => {
+            let wide = converted.cast::<PyArrayDyn<f32>>()?.to_vec()?;
+            return Tensor::from_vec(wide, &shape).and_then(|t| t.cast(DType::F16)).py();
+        }
+        DType::BF16 => return Err(PyTypeError::new_err("numpy has no bfloat16 type")),
     };
     Tensor::from_buffer(buffer, &shape).py()
 }
@@ -293,6 +304,7 @@ fn numpy_target(arr: &Bound<'_, PyUntypedArray>) -> PyResult<(DType, &'static st
     let descr = arr.dtype();
     Ok(match (descr.kind(), descr.itemsize()) {
         (b'f', 8) => (DType::F64, "float64"),
+        (b'f', 2) => (DType::F16, "float32"),
         (b'f', _) => (DType::F32, "float32"),
         (b'i', _) | (b'u', _) => (DType::I64, "int64"),
         (b'b', _) => (DType::Bool, "bool"),
@@ -335,6 +347,9 @@ pub fn tensor_sharing_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor>
             DType::F32 => Buffer::F32(Data::foreign(data as *mut f32, len, owner)),
             DType::I64 => Buffer::I64(Data::foreign(data as *mut i64, len, owner)),
             DType::Bool => Buffer::Bool(Data::foreign(data as *mut bool, len, owner)),
+            // numpy's float16 has the same bits as half::f16.
+            DType::F16 => Buffer::F16(Data::foreign(data as *mut half::f16, len, owner)),
+            DType::BF16 => return Err(PyTypeError::new_err("numpy has no bfloat16 type")),
         }
     };
     Tensor::from_buffer_with_layout(buffer, ferrograd::layout::Layout::new(shape, strides, 0)).py()
@@ -368,6 +383,11 @@ pub fn numpy_view<'py>(owner: &Bound<'py, PyAny>, t: &Tensor) -> PyResult<Bound<
         Buffer::F64(v) => view!(v, f64),
         Buffer::I64(v) => view!(v, i64),
         Buffer::Bool(v) => view!(v, bool),
+        // numpy's float16 is not one of the element types shared here: copied.
+        Buffer::F16(_) | Buffer::BF16(_) => {
+            drop(guard);
+            to_numpy(owner.py(), t)?
+        }
     })
 }
 
@@ -378,6 +398,8 @@ pub fn to_numpy<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>>
         DType::F64 => t.to_vec::<f64>().py()?.to_pyarray(py).into_any(),
         DType::I64 => t.to_vec::<i64>().py()?.to_pyarray(py).into_any(),
         DType::Bool => t.to_vec::<bool>().py()?.to_pyarray(py).into_any(),
+        DType::F16 => t.cast(DType::F32).and_then(|w| w.to_vec::<f32>()).py()?.to_pyarray(py).into_any().call_method1("astype", ("float16",))?,
+        DType::BF16 => return Err(PyTypeError::new_err("Got unsupported ScalarType BFloat16")),
     };
     flat.call_method1("reshape", (shape,))
 }
@@ -389,6 +411,7 @@ pub fn to_list(py: Python<'_>, t: &Tensor) -> PyResult<Py<PyAny>> {
         DType::F64 => t.to_vec::<f64>().py()?.into_iter().map(|v| v.into_py_any(py)).collect::<PyResult<_>>()?,
         DType::I64 => t.to_vec::<i64>().py()?.into_iter().map(|v| v.into_py_any(py)).collect::<PyResult<_>>()?,
         DType::Bool => t.to_vec::<bool>().py()?.into_iter().map(|v| PyBool::new(py, v).to_owned().into_any().unbind()).collect(),
+        DType::F16 | DType::BF16 => t.cast(DType::F64).and_then(|w| w.to_vec::<f64>()).py()?.into_iter().map(|v| v.into_py_any(py)).collect::<PyResult<_>>()?,
     };
     if t.ndim() == 0 {
         return items.into_iter().next().ok_or_else(|| PyValueError::new_err("empty 0-d tensor"));

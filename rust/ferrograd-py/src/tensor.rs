@@ -111,6 +111,8 @@ pub fn repr_of(t: &Tensor) -> PyResult<String> {
         DType::F64 => tensor_repr(t.shape(), &Elements::F64(&t.to_vec::<f64>().py()?), &suffixes, &opts),
         DType::I64 => tensor_repr(t.shape(), &Elements::I64(&t.to_vec::<i64>().py()?), &suffixes, &opts),
         DType::Bool => tensor_repr(t.shape(), &Elements::Bool(&t.to_vec::<bool>().py()?), &suffixes, &opts),
+        // 16-bit floats print from their exact float32 values.
+        DType::F16 | DType::BF16 => tensor_repr(t.shape(), &Elements::F32(&t.cast(DType::F32).and_then(|w| w.to_vec::<f32>()).py()?), &suffixes, &opts),
     })
 }
 
@@ -629,6 +631,12 @@ impl PyTensor {
     }
     fn double(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.to_dtype(DType::F64))
+    }
+    fn half(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.to_dtype(DType::F16))
+    }
+    fn bfloat16(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.to_dtype(DType::BF16))
     }
     fn long(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.to_dtype(DType::I64))

@@ -6,6 +6,9 @@ use std::fmt;
 pub enum DType {
     Bool,
     I64,
+    /// Half precision: stored and cast; ops compute in float32 or wider.
+    F16,
+    BF16,
     F32,
     F64,
 }
@@ -22,20 +25,26 @@ impl DType {
     pub const DEFAULT_FLOAT: DType = DType::F32;
 
     pub fn is_floating_point(self) -> bool {
-        matches!(self, DType::F32 | DType::F64)
+        matches!(self, DType::F16 | DType::BF16 | DType::F32 | DType::F64)
+    }
+
+    /// A 16-bit float: kept in storage, cast to float32 for arithmetic.
+    pub fn is_half(self) -> bool {
+        matches!(self, DType::F16 | DType::BF16)
     }
 
     pub fn category(self) -> Category {
         match self {
             DType::Bool => Category::Bool,
             DType::I64 => Category::Integral,
-            DType::F32 | DType::F64 => Category::Floating,
+            DType::F16 | DType::BF16 | DType::F32 | DType::F64 => Category::Floating,
         }
     }
 
     pub fn size_in_bytes(self) -> usize {
         match self {
             DType::Bool => 1,
+            DType::F16 | DType::BF16 => 2,
             DType::F32 => 4,
             DType::I64 | DType::F64 => 8,
         }
@@ -46,6 +55,8 @@ impl DType {
         match self {
             DType::Bool => "bool",
             DType::I64 => "int64",
+            DType::F16 => "float16",
+            DType::BF16 => "bfloat16",
             DType::F32 => "float32",
             DType::F64 => "float64",
         }
@@ -56,6 +67,8 @@ impl DType {
         match self {
             DType::Bool => "Bool",
             DType::I64 => "Long",
+            DType::F16 => "Half",
+            DType::BF16 => "BFloat16",
             DType::F32 => "Float",
             DType::F64 => "Double",
         }
@@ -66,6 +79,8 @@ impl DType {
         match self {
             DType::Bool => "torch.BoolTensor",
             DType::I64 => "torch.LongTensor",
+            DType::F16 => "torch.HalfTensor",
+            DType::BF16 => "torch.BFloat16Tensor",
             DType::F32 => "torch.FloatTensor",
             DType::F64 => "torch.DoubleTensor",
         }
@@ -78,7 +93,11 @@ impl DType {
 
     /// The wider of two types of the same tier.
     pub fn promote(a: DType, b: DType) -> DType {
-        a.max(b)
+        match (a, b) {
+            // Neither 16-bit format holds the other.
+            (DType::F16, DType::BF16) | (DType::BF16, DType::F16) => DType::F32,
+            _ => a.max(b),
+        }
     }
 
     /// The type a floating op (exp, div, mean, ...) computes in for an input of this type.

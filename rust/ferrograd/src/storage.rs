@@ -12,6 +12,8 @@ pub enum Buffer {
     I64(Data<i64>),
     F32(Data<f32>),
     F64(Data<f64>),
+    F16(Data<half::f16>),
+    BF16(Data<half::bf16>),
 }
 
 /// Elements a storage holds: its own vector, or memory owned by someone else
@@ -92,6 +94,8 @@ impl Buffer {
             Buffer::I64(_) => DType::I64,
             Buffer::F32(_) => DType::F32,
             Buffer::F64(_) => DType::F64,
+            Buffer::F16(_) => DType::F16,
+            Buffer::BF16(_) => DType::BF16,
         }
     }
 
@@ -101,6 +105,8 @@ impl Buffer {
             Buffer::I64(v) => v.len(),
             Buffer::F32(v) => v.len(),
             Buffer::F64(v) => v.len(),
+            Buffer::F16(v) => v.len(),
+            Buffer::BF16(v) => v.len(),
         }
     }
 
@@ -114,6 +120,8 @@ impl Buffer {
             DType::I64 => Buffer::I64(vec![0; len].into()),
             DType::F32 => Buffer::F32(vec![0.0; len].into()),
             DType::F64 => Buffer::F64(vec![0.0; len].into()),
+            DType::F16 => Buffer::F16(vec![half::f16::ZERO; len].into()),
+            DType::BF16 => Buffer::BF16(vec![half::bf16::ZERO; len].into()),
         }
     }
 }
@@ -234,6 +242,8 @@ macro_rules! element {
 element!(f32, F32, |v: f64| v as f32, |x: f32| x as f64, |v: i64| v as f32, |x: f32| x as i64, |b: bool| b as u8 as f32, |x: f32| x != 0.0);
 element!(f64, F64, |v: f64| v, |x: f64| x, |v: i64| v as f64, |x: f64| x as i64, |b: bool| b as u8 as f64, |x: f64| x != 0.0);
 element!(i64, I64, |v: f64| v as i64, |x: i64| x as f64, |v: i64| v, |x: i64| x, |b: bool| b as i64, |x: i64| x != 0);
+element!(half::f16, F16, half::f16::from_f64, half::f16::to_f64, |v: i64| half::f16::from_f64(v as f64), |x: half::f16| x.to_f64() as i64, |b: bool| half::f16::from_f64(b as u8 as f64), |x: half::f16| x.to_f64() != 0.0);
+element!(half::bf16, BF16, half::bf16::from_f64, half::bf16::to_f64, |v: i64| half::bf16::from_f64(v as f64), |x: half::bf16| x.to_f64() as i64, |b: bool| half::bf16::from_f64(b as u8 as f64), |x: half::bf16| x.to_f64() != 0.0);
 element!(bool, Bool, |v: f64| v != 0.0, |x: bool| x as u8 as f64, |v: i64| v != 0, |x: bool| x as i64, |b: bool| b, |x: bool| x);
 
 /// Floating element types: the ones math kernels and autograd run on.

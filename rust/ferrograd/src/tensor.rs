@@ -171,6 +171,8 @@ impl Tensor {
             DType::I64 => Buffer::I64(vec![scalar_to_i64(value); n].into()),
             DType::F32 => Buffer::F32(vec![value.to_f64() as f32; n].into()),
             DType::F64 => Buffer::F64(vec![value.to_f64(); n].into()),
+            DType::F16 => Buffer::F16(vec![half::f16::from_f64(value.to_f64()); n].into()),
+            DType::BF16 => Buffer::BF16(vec![half::bf16::from_f64(value.to_f64()); n].into()),
         };
         Tensor::from_parts(Storage::new(buffer), Layout::contiguous(shape), dtype)
     }
@@ -295,6 +297,8 @@ impl Tensor {
             Buffer::I64(v) => Scalar::Int(v[o]),
             Buffer::F32(v) => Scalar::Float(v[o] as f64),
             Buffer::F64(v) => Scalar::Float(v[o]),
+            Buffer::F16(v) => Scalar::Float(v[o].to_f64()),
+            Buffer::BF16(v) => Scalar::Float(v[o].to_f64()),
         })
     }
 

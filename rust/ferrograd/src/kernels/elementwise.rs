@@ -130,6 +130,6 @@ pub fn cast<T: Element, U: Element>(x: &Tensor) -> Result<Vec<U>> {
     match U::DTYPE {
         DType::Bool => map::<T, U>(x, |v| U::from_bool(v.to_bool())),
         DType::I64 => map::<T, U>(x, |v| U::from_i64(v.to_i64())),
-        DType::F32 | DType::F64 => map::<T, U>(x, |v| U::from_f64(v.to_f64())),
+        DType::F16 | DType::BF16 | DType::F32 | DType::F64 => map::<T, U>(x, |v| U::from_f64(v.to_f64())),
     }
 }

@@ -71,6 +71,14 @@ macro_rules! with_any_type {
                 type $T = i64;
                 $body
             }
+            $crate::dtype::DType::F16 => {
+                type $T = half::f16;
+                $body
+            }
+            $crate::dtype::DType::BF16 => {
+                type $T = half::bf16;
+                $body
+            }
             $crate::dtype::DType::Bool => {
                 type $T = bool;
                 $body

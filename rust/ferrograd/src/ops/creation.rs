@@ -35,6 +35,7 @@ impl Tensor {
             DType::I64 => Buffer::I64((0..n).map(|i| (start + i as f64 * step) as i64).collect()),
             DType::F32 => Buffer::F32((0..n).map(|i| (start + i as f64 * step) as f32).collect()),
             DType::F64 => Buffer::F64((0..n).map(|i| start + i as f64 * step).collect()),
+            DType::F16 | DType::BF16 => return Tensor::arange(start, end, step, DType::F64)?.cast(dtype),
             DType::Bool => return Err(Error::NotImplementedForDType { op: "arange_cpu", dtype }),
         };
         Tensor::from_buffer(buffer, &[n])
@@ -54,6 +55,7 @@ impl Tensor {
             }
             DType::F64 => Buffer::F64((0..steps).map(value).collect()),
             DType::I64 => Buffer::I64((0..steps).map(|i| value(i) as i64).collect()),
+            DType::F16 | DType::BF16 => return Tensor::linspace(start, end, steps, DType::F32)?.cast(dtype),
             DType::Bool => return Err(Error::NotImplementedForDType { op: "linspace_cpu", dtype }),
         };
         Tensor::from_buffer(buffer, &[steps])

@@ -15,6 +15,8 @@ fn torch_dtype_word(d: DType) -> &'static str {
         DType::F32 => "float",
         DType::F64 => "double",
         DType::I64 => "long",
+        DType::F16 => "c10::Half",
+        DType::BF16 => "c10::BFloat16",
         DType::Bool => "bool",
     }
 }

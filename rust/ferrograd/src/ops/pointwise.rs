@@ -574,6 +574,8 @@ fn lerp_dtype_name(d: DType) -> &'static str {
         DType::F32 => "float",
         DType::F64 => "double",
         DType::I64 => "long int",
+        DType::F16 => "c10::Half",
+        DType::BF16 => "c10::BFloat16",
         DType::Bool => "bool",
     }
 }

@@ -45,6 +45,8 @@ fn sum_kernel(x: &Tensor, dims: &[usize], keepdim: bool) -> Result<Tensor> {
         DType::F64 => f64::into_buffer(reduce::<f64, f64>(x, &dims, 0.0, |a, v| a + v, |a, b| a + b, |a| a)?),
         DType::I64 => i64::into_buffer(reduce::<i64, i64>(x, &dims, 0, |a, v| a.add(v), |a, b| a.add(b), |a| a)?),
         DType::Bool => return sum_kernel(&x.cast(DType::I64)?, &dims, keepdim),
+        // Accumulated in float32 and rounded once, as PyTorch does.
+        DType::F16 | DType::BF16 => return sum_kernel(&x.cast(DType::F32)?, &dims, keepdim)?.cast(x.dtype()),
     };
     Tensor::from_buffer(buffer, &shape)
 }

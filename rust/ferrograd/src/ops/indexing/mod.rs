@@ -27,7 +27,7 @@ pub(crate) fn add_elem<T: Element>(a: T, b: T) -> T {
     match T::DTYPE {
         DType::I64 => T::from_i64(a.to_i64().wrapping_add(b.to_i64())),
         DType::Bool => T::from_bool(a.to_bool() || b.to_bool()),
-        DType::F32 | DType::F64 => T::from_f64(a.to_f64() + b.to_f64()),
+        DType::F16 | DType::BF16 | DType::F32 | DType::F64 => T::from_f64(a.to_f64() + b.to_f64()),
     }
 }
 
@@ -46,6 +46,8 @@ pub(crate) fn c_type_name(dtype: DType) -> &'static str {
     match dtype {
         DType::Bool => "bool",
         DType::I64 => "long int",
+        DType::F16 => "c10::Half",
+        DType::BF16 => "c10::BFloat16",
         DType::F32 => "float",
         DType::F64 => "double",
     }

@@ -25,6 +25,7 @@ fn prod_kernel(x: &Tensor, dims: &[usize], keepdim: bool) -> Result<Tensor> {
         DType::F64 => f64::into_buffer(reduce::<f64, f64>(x, &dims, 1.0, |a, v| a * v, |a, b| a * b, |a| a)?),
         DType::I64 => i64::into_buffer(reduce::<i64, i64>(x, &dims, 1, |a, v| a.mul(v), |a, b| a.mul(b), |a| a)?),
         DType::Bool => return prod_kernel(&x.cast(DType::I64)?, &dims, keepdim),
+        DType::F16 | DType::BF16 => return prod_kernel(&x.cast(DType::F32)?, &dims, keepdim)?.cast(x.dtype()),
     };
     Tensor::from_buffer(buffer, &shape)
 }
