@@ -12,3 +12,5 @@ silu = _activations.silu
 softplus = _activations.softplus
 sigmoid = _activations.sigmoid
 tanh = _activations.tanh
+
+from ._conv import *  # noqa: E402,F401,F403  convolution, pooling, padding, normalization, embedding

@@ -2,6 +2,7 @@
 //! error mapping. No math lives here.
 
 mod autograd;
+mod conv;
 mod convert;
 mod errors;
 mod function;
@@ -31,5 +32,6 @@ fn _ferrograd(m: &Bound<'_, PyModule>) -> PyResult<()> {
     linalg::register(m)?;
     shape::register(m)?;
     pointwise::register(m)?;
+    conv::register(m)?;
     Ok(())
 }

@@ -8,6 +8,7 @@ pub mod matmul;
 pub mod pointwise;
 pub mod reduce;
 pub mod along;
+pub mod window;
 
 /// Below this many elements a kernel runs on the calling thread.
 pub const PARALLEL_THRESHOLD: usize = 1 << 15;
