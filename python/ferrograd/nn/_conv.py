@@ -101,21 +101,15 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """Sliding blocks as columns: ``(N, C, H, W)`` -> ``(N, C*kh*kw, L)``."""
     if input.dim() not in (3, 4):
         raise RuntimeError("Input Error: Only 3D or 4D input Tensors are supported (got {}D)".format(input.dim()))
-    batched = input.dim() == 4
-    x = input if batched else input.unsqueeze(0)
-    out = _C.im2col(x, *_window_args(kernel_size, dilation, padding, stride, "im2col"))
-    return out if batched else out.squeeze(0)
+    return _C.im2col(input, *_window_args(kernel_size, dilation, padding, stride, "im2col"))
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """Sums columns back into an image: ``(N, C*kh*kw, L)`` -> ``(N, C, H, W)``."""
     if input.dim() not in (2, 3):
         raise RuntimeError("Input Error: Only unbatched (2D) or batched (3D) input Tensors are supported (got {}D)".format(input.dim()))
-    batched = input.dim() == 3
-    x = input if batched else input.unsqueeze(0)
     size = _ntuple(output_size, 2, "output_size", "col2im")
-    out = _C.col2im(x, size, *_window_args(kernel_size, dilation, padding, stride, "col2im"))
-    return out if batched else out.squeeze(0)
+    return _C.col2im(input, size, *_window_args(kernel_size, dilation, padding, stride, "col2im"))
 
 
 # ---- pooling -------------------------------------------------------------------------------

@@ -57,12 +57,15 @@ impl ConvParams {
 }
 
 impl Tensor {
-    /// `(B, C, H, W)` -> `(B, C*kh*kw, L)`, one column per window (Im2ColBackward0).
+    /// `(B, C, H, W)` -> `(B, C*kh*kw, L)`, one column per window; an unbatched
+    /// `(C, H, W)` gives `(C*kh*kw, L)` (Im2ColBackward0).
     pub fn im2col(&self, window: Window2d) -> Result<Tensor> {
-        if self.ndim() != 4 {
+        if !matches!(self.ndim(), 3 | 4) {
             return Err(Error::runtime(format!("Expected 3D or 4D (batch mode) tensor for input with possibly 0 batch size and non-zero dimensions for input, but got: {}", ShapeList(self.shape().to_vec()))));
         }
-        let (b, c, h, w) = (self.shape()[0], self.shape()[1], self.shape()[2], self.shape()[3]);
+        let batched = self.ndim() == 4;
+        let s = self.shape();
+        let (b, c, h, w) = if batched { (s[0], s[1], s[2], s[3]) } else { (1, s[0], s[1], s[2]) };
         let out = match (window.positions(h, 0), window.positions(w, 1)) {
             (Some(oh), Some(ow)) if oh > 0 && ow > 0 => [oh, ow],
             _ => {
@@ -75,16 +78,20 @@ impl Tensor {
         };
         let planes = Planes { count: b * c, input: [h, w], output: out };
         let buffer = with_float_type!(self.dtype(), "im2col", T => T::into_buffer(with_contiguous::<T, _>(self, |x| im2col(x, planes, &window))?));
-        let cols = Tensor::from_buffer(buffer, &[b, c * window.kernel_len(), out[0] * out[1]])?;
+        let shape = [b, c * window.kernel_len(), out[0] * out[1]];
+        let cols = Tensor::from_buffer(buffer, &shape[!batched as usize..])?;
         Ok(record_plain(Op::Im2Col { window, input: [h, w] }, &[self], cols))
     }
 
-    /// `(B, C*kh*kw, L)` -> `(B, C, H, W)`, summing overlapping windows (Col2ImBackward0).
+    /// `(B, C*kh*kw, L)` -> `(B, C, H, W)`, summing overlapping windows; an
+    /// unbatched `(C*kh*kw, L)` gives `(C, H, W)` (Col2ImBackward0).
     pub fn col2im(&self, output_size: [usize; 2], window: Window2d) -> Result<Tensor> {
-        if self.ndim() != 3 {
+        if !matches!(self.ndim(), 2 | 3) {
             return Err(Error::runtime(format!("Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and non-zero dimensions for input, but got: {}", ShapeList(self.shape().to_vec()))));
         }
-        let (b, rows, l) = (self.shape()[0], self.shape()[1], self.shape()[2]);
+        let batched = self.ndim() == 3;
+        let s = self.shape();
+        let (b, rows, l) = if batched { (s[0], s[1], s[2]) } else { (1, s[0], s[1]) };
         let k = window.kernel_len();
         if k == 0 || rows % k != 0 {
             return Err(Error::runtime(format!(
@@ -105,7 +112,7 @@ impl Tensor {
         let c = rows / k;
         let planes = Planes { count: b * c, input: [h, w], output: [oh, ow] };
         let buffer = with_float_type!(self.dtype(), "col2im", T => T::into_buffer(with_contiguous::<T, _>(self, |x| col2im(x, planes, &window))?));
-        let image = Tensor::from_buffer(buffer, &[b, c, h, w])?;
+        let image = Tensor::from_buffer(buffer, &[b, c, h, w][!batched as usize..])?;
         Ok(record_plain(Op::Col2Im { window, output: [h, w] }, &[self], image))
     }
 

@@ -6,9 +6,13 @@
 use super::{record, BackwardCtx, Grads, Op};
 use crate::autograd::mode::no_grad;
 use crate::autograd::saved::SavedTensor;
+use super::conv::with_contiguous;
 use crate::dtype::Scalar;
 use crate::error::{Error, Result, ShapeList};
+use crate::kernels::norm::standardize_backward_rows;
+use crate::storage::Element;
 use crate::tensor::Tensor;
+use crate::with_float_type;
 use smallvec::smallvec;
 
 /// Which optional affine inputs a norm node has, after the input itself.
@@ -41,6 +45,35 @@ fn standardize_backward(gxhat: &Tensor, xhat: &Tensor, rstd: &Tensor, dims: &[i6
     let mean_g = gxhat.mean_dims(dims, true)?;
     let mean_gx = gxhat.mul(xhat)?.mean_dims(dims, true)?;
     gxhat.sub(&mean_g)?.sub(&xhat.mul(&mean_gx)?)?.mul(rstd)
+}
+
+/// How the normalized groups of a tensor are laid out.
+#[derive(Copy, Clone)]
+enum Rows {
+    /// Each group is a run of this many trailing elements (layer and group norm).
+    Trailing(usize),
+    /// Each group is one channel, dim 1 (batch norm).
+    Channels,
+}
+
+/// The fused form of `standardize` + `standardize_backward` for a backward
+/// that builds no graph: (dx, x̂) in one kernel.
+fn fused_standardize_grad(x: &Tensor, gxhat: &Tensor, rows: Rows, eps: f64) -> Result<(Tensor, Tensor)> {
+    let (xr, gr, len) = match rows {
+        Rows::Trailing(len) => (x.clone(), gxhat.clone(), len),
+        Rows::Channels => (x.transpose(0, 1)?, gxhat.transpose(0, 1)?, x.numel() / x.shape()[1].max(1)),
+    };
+    let gr = gr.cast(x.dtype())?;
+    let (dx, xhat) = with_float_type!(x.dtype(), "native_norm_backward", T => {
+        let (dx, xhat) = with_contiguous::<T, _>(&xr, |xs| with_contiguous::<T, _>(&gr, |gs| standardize_backward_rows(xs, gs, len, eps)))??;
+        (T::into_buffer(dx), T::into_buffer(xhat))
+    });
+    let shape: Vec<usize> = xr.shape().to_vec();
+    let (dx, xhat) = (Tensor::from_buffer(dx, &shape)?, Tensor::from_buffer(xhat, &shape)?);
+    match rows {
+        Rows::Trailing(_) => Ok((dx, xhat)),
+        Rows::Channels => Ok((dx.transpose(0, 1)?.contiguous()?, xhat.transpose(0, 1)?)),
+    }
 }
 
 fn affine(xhat: Tensor, weight: Option<&Tensor>, bias: Option<&Tensor>) -> Result<Tensor> {
@@ -257,12 +290,15 @@ pub(super) fn layer_norm_backward(ctx: &BackwardCtx, axes: usize, eps: f64, affi
     let nd = x.ndim();
     let dims: Vec<i64> = (nd - axes..nd).map(|d| d as i64).collect();
     let leading: Vec<i64> = (0..(nd - axes) as i64).collect();
-    let (xhat, rstd) = standardize(x, &dims, eps)?;
-    let dx = ctx.grad_for(0, || {
-        let gxhat = if affine.weight { g.mul(ctx.saved(1)?)? } else { g.clone() };
-        standardize_backward(&gxhat, &xhat, &rstd, &dims)
-    })?;
-    let mut grads: Grads = smallvec![dx];
+    let gxhat = if affine.weight { g.mul(ctx.saved(1)?)? } else { g.clone() };
+    let (dx, xhat) = if ctx.create_graph {
+        let (xhat, rstd) = standardize(x, &dims, eps)?;
+        (standardize_backward(&gxhat, &xhat, &rstd, &dims)?, xhat)
+    } else {
+        let len = x.shape()[nd - axes..].iter().product();
+        fused_standardize_grad(x, &gxhat, Rows::Trailing(len), eps)?
+    };
+    let mut grads: Grads = smallvec![ctx.needs(0).then_some(dx)];
     affine_grads(ctx, &mut grads, &xhat, &leading, affine, Ok)?;
     Ok(grads)
 }
@@ -276,7 +312,10 @@ pub(super) fn batch_norm_backward(ctx: &BackwardCtx, training: bool, eps: f64, a
         Some(w) => g.mul(w)?,
         None => g.clone(),
     };
-    let (xhat, dx) = if training {
+    let (xhat, dx) = if training && !ctx.create_graph {
+        let (dx, xhat) = fused_standardize_grad(x, &gxhat, Rows::Channels, eps)?;
+        (xhat, ctx.needs(0).then_some(dx))
+    } else if training {
         let (xhat, rstd) = standardize(x, &dims, eps)?;
         let dx = ctx.grad_for(0, || standardize_backward(&gxhat, &xhat, &rstd, &dims))?;
         (xhat, dx)
@@ -294,13 +333,17 @@ pub(super) fn batch_norm_backward(ctx: &BackwardCtx, training: bool, eps: f64, a
 pub(super) fn group_norm_backward(ctx: &BackwardCtx, groups: usize, eps: f64, affine: Affine) -> Result<Grads> {
     let (g, x) = (ctx.grad(), ctx.saved(0)?);
     let nd = x.ndim();
-    let (xhat_grouped, rstd) = standardize(&grouped(x, groups)?, &[2], eps)?;
-    let dx = ctx.grad_for(0, || {
-        let gxhat = if affine.weight { g.mul(&per_channel(ctx.saved(1)?, nd)?)? } else { g.clone() };
-        standardize_backward(&grouped(&gxhat, groups)?, &xhat_grouped, &rstd, &[2])?.reshape(&shape_i64(x.shape()))
-    })?;
-    let xhat = xhat_grouped.reshape(&shape_i64(x.shape()))?;
-    let mut grads: Grads = smallvec![dx];
+    let gxhat = if affine.weight { g.mul(&per_channel(ctx.saved(1)?, nd)?)? } else { g.clone() };
+    let (xg, gg) = (grouped(x, groups)?, grouped(&gxhat, groups)?);
+    let (dx, xhat) = if ctx.create_graph {
+        let (xhat, rstd) = standardize(&xg, &[2], eps)?;
+        (standardize_backward(&gg, &xhat, &rstd, &[2])?, xhat)
+    } else {
+        let len = xg.shape()[2];
+        fused_standardize_grad(&xg, &gg, Rows::Trailing(len), eps)?
+    };
+    let (dx, xhat) = (dx.reshape(&shape_i64(x.shape()))?, xhat.reshape(&shape_i64(x.shape()))?);
+    let mut grads: Grads = smallvec![ctx.needs(0).then_some(dx)];
     affine_grads(ctx, &mut grads, &xhat, &all_but_channel(nd), affine, Ok)?;
     Ok(grads)
 }
