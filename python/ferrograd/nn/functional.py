@@ -13,3 +13,5 @@ softplus = _activations.softplus
 sigmoid = _activations.sigmoid
 tanh = _activations.tanh
 from ._losses import *  # noqa: E402,F401,F403
+
+from ._conv import *  # noqa: E402,F401,F403  convolution, pooling, padding, normalization, embedding

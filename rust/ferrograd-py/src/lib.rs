@@ -2,6 +2,7 @@
 //! error mapping. No math lives here.
 
 mod autograd;
+mod conv;
 mod convert;
 mod errors;
 mod function;
@@ -36,5 +37,6 @@ fn _ferrograd(m: &Bound<'_, PyModule>) -> PyResult<()> {
     pointwise::register(m)?;
     index_ops::register(m)?;
     losses::register(m)?;
+    conv::register(m)?;
     Ok(())
 }

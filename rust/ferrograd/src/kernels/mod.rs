@@ -10,6 +10,8 @@ pub mod pointwise;
 pub mod reduce;
 pub mod along;
 pub mod softmax;
+pub mod window;
+pub mod norm;
 
 /// Below this many elements a kernel runs on the calling thread.
 pub const PARALLEL_THRESHOLD: usize = 1 << 15;

@@ -18,6 +18,11 @@ pub mod reductions;
 pub mod shape;
 pub mod unary;
 pub mod views;
+pub mod conv;
+pub mod embedding;
+pub mod norm;
+pub mod pad;
+pub mod pool;
 
 use crate::autograd::graph::{create_node, InputMeta};
 use crate::autograd::mode::is_grad_enabled;
@@ -196,6 +201,26 @@ pub enum Op {
     BinaryCrossEntropyWithLogits(losses::Reduction),
     /// Division by a number as ATen records it inside composite losses.
     DivByNumber(f64),
+    // Convolution, pooling, padding, normalization, embedding (ops/conv.rs, pool.rs, pad.rs, norm.rs, embedding.rs).
+    /// Inputs: input, weight, then bias when given.
+    Convolution(Box<conv::ConvParams>),
+    Im2Col { window: crate::kernels::window::Window2d, input: [usize; 2] },
+    Col2Im { window: crate::kernels::window::Window2d, output: [usize; 2] },
+    MaxPool2d,
+    /// Max pooling's gradient: one value per output position added at its index.
+    ScatterPlanes,
+    /// ScatterPlanes' adjoint.
+    GatherPlanes,
+    AvgPool2d(pool::AvgPool),
+    AdaptiveAvgPool2d { output: [usize; 2] },
+    ConstantPadNd(pad::PadAmounts),
+    /// Inputs: input, then weight and bias when given.
+    LayerNorm { axes: usize, eps: f64, affine: norm::Affine },
+    BatchNorm { training: bool, eps: f64, affine: norm::Affine },
+    GroupNorm { groups: usize, eps: f64, affine: norm::Affine },
+    /// `adjoint`: the lookup zeroes padding rows (embedding's double backward).
+    Embedding { grad: embedding::EmbeddingGrad, adjoint: bool },
+    EmbeddingDenseBackward(embedding::EmbeddingGrad),
 }
 
 impl Op {
@@ -343,6 +368,21 @@ impl Op {
             Op::BinaryCrossEntropy(_) => "BinaryCrossEntropyBackward0",
             Op::BinaryCrossEntropyWithLogits(_) => "BinaryCrossEntropyWithLogitsBackward0",
             Op::DivByNumber(_) => "DivBackward1",
+            // Convolution, pooling, padding, normalization, embedding.
+            Op::Convolution(_) => "ConvolutionBackward0",
+            Op::Im2Col { .. } => "Im2ColBackward0",
+            Op::Col2Im { .. } => "Col2ImBackward0",
+            Op::MaxPool2d => "MaxPool2DWithIndicesBackward0",
+            Op::ScatterPlanes => "MaxPool2DWithIndicesBackwardBackward0",
+            Op::GatherPlanes => "GatherBackward0",
+            Op::AvgPool2d(_) => "AvgPool2DBackward0",
+            Op::AdaptiveAvgPool2d { .. } => "AdaptiveAvgPool2DBackward0",
+            Op::ConstantPadNd(_) => "ConstantPadNdBackward0",
+            Op::LayerNorm { .. } => "NativeLayerNormBackward0",
+            Op::BatchNorm { .. } => "NativeBatchNormBackward0",
+            Op::GroupNorm { .. } => "NativeGroupNormBackward0",
+            Op::Embedding { .. } => "EmbeddingBackward0",
+            Op::EmbeddingDenseBackward(_) => "EmbeddingDenseBackwardBackward0",
         }
     }
 
@@ -473,6 +513,21 @@ impl Op {
             Op::BinaryCrossEntropy(reduction) => losses::pointwise::binary_cross_entropy_backward(ctx, *reduction),
             Op::BinaryCrossEntropyWithLogits(reduction) => losses::pointwise::binary_cross_entropy_with_logits_backward(ctx, *reduction),
             Op::DivByNumber(number) => losses::div_by_number_backward(ctx, *number),
+            // Convolution, pooling, padding, normalization, embedding.
+            Op::Convolution(params) => conv::convolution_backward(ctx, params),
+            Op::Im2Col { window, input } => conv::im2col_backward(ctx, *window, *input),
+            Op::Col2Im { window, .. } => conv::col2im_backward(ctx, *window),
+            Op::MaxPool2d => pool::max_pool2d_backward(ctx),
+            Op::ScatterPlanes => pool::scatter_planes_backward(ctx),
+            Op::GatherPlanes => pool::gather_planes_backward(ctx),
+            Op::AvgPool2d(avg) => pool::avg_pool2d_backward(ctx, avg),
+            Op::AdaptiveAvgPool2d { output } => pool::adaptive_avg_pool2d_backward(ctx, *output),
+            Op::ConstantPadNd(pad) => pad::constant_pad_nd_backward(ctx, pad),
+            Op::LayerNorm { axes, eps, affine } => norm::layer_norm_backward(ctx, *axes, *eps, *affine),
+            Op::BatchNorm { training, eps, affine } => norm::batch_norm_backward(ctx, *training, *eps, *affine),
+            Op::GroupNorm { groups, eps, affine } => norm::group_norm_backward(ctx, *groups, *eps, *affine),
+            Op::Embedding { grad, .. } => embedding::embedding_backward(ctx, *grad),
+            Op::EmbeddingDenseBackward(grad) => embedding::embedding_dense_backward_backward(ctx, *grad),
         }
     }
 }

@@ -1,0 +1,260 @@
+//! Sliding-window kernels over the last two dims of a contiguous
+//! `(batch, channels, height, width)` block: im2col / col2im (each other's
+//! adjoint, the core of convolution and average pooling), max pooling with
+//! indices, and the scatter/gather of one value per output position.
+//! Every kernel works plane by plane, parallel over planes when large.
+
+use super::PARALLEL_THRESHOLD;
+use crate::storage::Element;
+use rayon::prelude::*;
+
+/// A 2-D sliding window: kernel extent, stride, dilation and the zero padding
+/// before (`pad_lo`) and after (`pad_hi`) the input along each of the two dims.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Window2d {
+    pub kernel: [usize; 2],
+    pub stride: [usize; 2],
+    pub dilation: [usize; 2],
+    pub pad_lo: [usize; 2],
+    pub pad_hi: [usize; 2],
+}
+
+impl Window2d {
+    /// Rows of one im2col block per channel: the kernel's size.
+    pub fn kernel_len(&self) -> usize {
+        self.kernel[0] * self.kernel[1]
+    }
+
+    /// The extent one window covers along dim `d`.
+    pub fn span(&self, d: usize) -> usize {
+        self.dilation[d] * (self.kernel[d].max(1) - 1) + 1
+    }
+
+    /// Window positions along dim `d` for an input of `len`, or `None` when
+    /// the window is larger than the padded input.
+    pub fn positions(&self, len: usize, d: usize) -> Option<usize> {
+        let padded = len + self.pad_lo[d] + self.pad_hi[d];
+        (padded >= self.span(d)).then(|| (padded - self.span(d)) / self.stride[d] + 1)
+    }
+
+    /// Input coordinate of window position `o`, kernel tap `k`, along dim `d`.
+    #[inline]
+    fn coord(&self, o: usize, k: usize, d: usize) -> isize {
+        (o * self.stride[d] + k * self.dilation[d]) as isize - self.pad_lo[d] as isize
+    }
+
+    /// The window positions `o` in `0..out` whose tap `k` lands inside `0..len`.
+    #[inline]
+    fn valid(&self, k: usize, d: usize, len: usize, out: usize) -> std::ops::Range<usize> {
+        let (s, base) = (self.stride[d] as isize, (k * self.dilation[d]) as isize - self.pad_lo[d] as isize);
+        // o*s + base >= 0  and  o*s + base < len
+        let lo = if base >= 0 { 0 } else { ((-base) + s - 1) / s };
+        let hi = if (len as isize) <= base { 0 } else { ((len as isize - base) + s - 1) / s };
+        (lo.max(0) as usize).min(out)..(hi.max(0) as usize).min(out)
+    }
+}
+
+/// Geometry of one call: planes (batch * channels), input and output extents.
+#[derive(Copy, Clone, Debug)]
+pub struct Planes {
+    pub count: usize,
+    pub input: [usize; 2],
+    pub output: [usize; 2],
+}
+
+impl Planes {
+    fn in_len(&self) -> usize {
+        self.input[0] * self.input[1]
+    }
+    fn out_len(&self) -> usize {
+        self.output[0] * self.output[1]
+    }
+}
+
+fn parallel(work: usize) -> bool {
+    work >= PARALLEL_THRESHOLD
+}
+
+/// `(planes, H, W)` -> `(planes, kh*kw, oh*ow)`: column `l` of a plane's block
+/// holds the window at output position `l`; padding reads as zero.
+pub fn im2col<T: Element + std::ops::Add<Output = T>>(x: &[T], p: Planes, w: &Window2d) -> Vec<T> {
+    let block = w.kernel_len() * p.out_len();
+    let mut cols = vec![T::default(); p.count * block];
+    if block == 0 {
+        return cols;
+    }
+    let fill = |(plane, out): (usize, &mut [T])| im2col_plane(&x[plane * p.in_len()..(plane + 1) * p.in_len()], out, p, w);
+    if parallel(cols.len()) {
+        cols.par_chunks_mut(block).enumerate().for_each(fill);
+    } else {
+        cols.chunks_mut(block).enumerate().for_each(fill);
+    }
+    cols
+}
+
+fn im2col_plane<T: Element>(x: &[T], cols: &mut [T], p: Planes, w: &Window2d) {
+    let ([h, wd], [oh, ow]) = (p.input, p.output);
+    for ki in 0..w.kernel[0] {
+        let rows = w.valid(ki, 0, h, oh);
+        for kj in 0..w.kernel[1] {
+            let cols_j = w.valid(kj, 1, wd, ow);
+            let row = &mut cols[(ki * w.kernel[1] + kj) * oh * ow..][..oh * ow];
+            for oy in rows.clone() {
+                let iy = w.coord(oy, ki, 0) as usize;
+                let src = &x[iy * wd..(iy + 1) * wd];
+                let dst = &mut row[oy * ow..(oy + 1) * ow];
+                for ox in cols_j.clone() {
+                    dst[ox] = src[w.coord(ox, kj, 1) as usize];
+                }
+            }
+        }
+    }
+}
+
+/// The adjoint of `im2col`: `(planes, kh*kw, oh*ow)` -> `(planes, H, W)`, each
+/// column entry added back at the input position it was read from.
+pub fn col2im<T: Element + std::ops::Add<Output = T>>(cols: &[T], p: Planes, w: &Window2d) -> Vec<T> {
+    let block = w.kernel_len() * p.out_len();
+    let mut x = vec![T::default(); p.count * p.in_len()];
+    if p.in_len() == 0 {
+        return x;
+    }
+    let fill = |(plane, out): (usize, &mut [T])| col2im_plane(&cols[plane * block..(plane + 1) * block], out, p, w);
+    if parallel(cols.len()) {
+        x.par_chunks_mut(p.in_len()).enumerate().for_each(fill);
+    } else {
+        x.chunks_mut(p.in_len()).enumerate().for_each(fill);
+    }
+    x
+}
+
+fn col2im_plane<T: Element + std::ops::Add<Output = T>>(cols: &[T], x: &mut [T], p: Planes, w: &Window2d) {
+    let ([h, wd], [oh, ow]) = (p.input, p.output);
+    if oh * ow == 0 {
+        return;
+    }
+    for ki in 0..w.kernel[0] {
+        let rows = w.valid(ki, 0, h, oh);
+        for kj in 0..w.kernel[1] {
+            let cols_j = w.valid(kj, 1, wd, ow);
+            let row = &cols[(ki * w.kernel[1] + kj) * oh * ow..][..oh * ow];
+            for oy in rows.clone() {
+                let iy = w.coord(oy, ki, 0) as usize;
+                let dst = &mut x[iy * wd..(iy + 1) * wd];
+                let src = &row[oy * ow..(oy + 1) * ow];
+                for ox in cols_j.clone() {
+                    let ix = w.coord(ox, kj, 1) as usize;
+                    dst[ix] = dst[ix] + src[ox];
+                }
+            }
+        }
+    }
+}
+
+/// Max over each window (padding excluded) and the flat in-plane index of
+/// the first maximum; a NaN wins over any number, as in PyTorch.
+pub fn max_pool<T: Element>(x: &[T], p: Planes, w: &Window2d) -> (Vec<T>, Vec<i64>) {
+    let n = p.count * p.out_len();
+    let mut values = vec![T::default(); n];
+    let mut indices = vec![0i64; n];
+    if p.out_len() == 0 {
+        return (values, indices);
+    }
+    let fill = |(plane, (vals, idx)): (usize, (&mut [T], &mut [i64]))| max_pool_plane(&x[plane * p.in_len()..(plane + 1) * p.in_len()], vals, idx, p, w);
+    if parallel(n * w.kernel_len()) {
+        values.par_chunks_mut(p.out_len()).zip(indices.par_chunks_mut(p.out_len())).enumerate().for_each(fill);
+    } else {
+        values.chunks_mut(p.out_len()).zip(indices.chunks_mut(p.out_len())).enumerate().for_each(fill);
+    }
+    (values, indices)
+}
+
+#[allow(clippy::eq_op)]
+fn max_pool_plane<T: Element>(x: &[T], vals: &mut [T], idx: &mut [i64], p: Planes, w: &Window2d) {
+    let ([h, wd], [oh, ow]) = (p.input, p.output);
+    let inside = |c: isize, len: usize| c >= 0 && (c as usize) < len;
+    for oy in 0..oh {
+        let ys: Vec<usize> = (0..w.kernel[0]).map(|k| w.coord(oy, k, 0)).filter(|&c| inside(c, h)).map(|c| c as usize).collect();
+        for ox in 0..ow {
+            let xs = (0..w.kernel[1]).map(|k| w.coord(ox, k, 1)).filter(|&c| inside(c, wd)).map(|c| c as usize);
+            let mut best: Option<(T, usize)> = None;
+            for &iy in &ys {
+                for ix in xs.clone() {
+                    let at = iy * wd + ix;
+                    let v = x[at];
+                    let is_nan = v != v;
+                    match best {
+                        None => best = Some((v, at)),
+                        Some((b, _)) if v > b || (is_nan && b == b) => best = Some((v, at)),
+                        _ => {}
+                    }
+                }
+            }
+            // A window always holds an input element: padding is at most half the kernel.
+            let (v, at) = best.unwrap_or((T::default(), 0));
+            vals[oy * ow + ox] = v;
+            idx[oy * ow + ox] = at as i64;
+        }
+    }
+}
+
+/// Adds `values[plane, l]` at `index[plane, l]` of a zero `(planes, in_len)` block.
+pub fn scatter_add_planes<T: Element + std::ops::Add<Output = T>>(values: &[T], index: &[i64], planes: usize, in_len: usize) -> Vec<T> {
+    let mut out = vec![T::default(); planes * in_len];
+    let out_len = values.len().checked_div(planes).unwrap_or(0);
+    if in_len == 0 || out_len == 0 {
+        return out;
+    }
+    let fill = |(plane, dst): (usize, &mut [T])| {
+        let (v, i) = (&values[plane * out_len..(plane + 1) * out_len], &index[plane * out_len..(plane + 1) * out_len]);
+        for (&g, &at) in v.iter().zip(i) {
+            dst[at as usize] = dst[at as usize] + g;
+        }
+    };
+    if parallel(values.len()) {
+        out.par_chunks_mut(in_len).enumerate().for_each(fill);
+    } else {
+        out.chunks_mut(in_len).enumerate().for_each(fill);
+    }
+    out
+}
+
+/// `out[plane, l] = x[plane, index[plane, l]]`: the adjoint of `scatter_add_planes`.
+pub fn gather_planes<T: Element>(x: &[T], index: &[i64], planes: usize, in_len: usize) -> Vec<T> {
+    let out_len = index.len().checked_div(planes).unwrap_or(0);
+    let mut out = Vec::with_capacity(index.len());
+    for plane in 0..planes {
+        let src = &x[plane * in_len..(plane + 1) * in_len];
+        out.extend(index[plane * out_len..(plane + 1) * out_len].iter().map(|&at| src[at as usize]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(k: usize, s: usize, d: usize, p: usize) -> Window2d {
+        Window2d { kernel: [k, k], stride: [s, s], dilation: [d, d], pad_lo: [p, p], pad_hi: [p, p] }
+    }
+
+    #[test]
+    fn im2col_and_col2im_are_adjoint() {
+        let w = window(3, 2, 1, 1);
+        let (oh, ow) = (w.positions(5, 0).unwrap(), w.positions(4, 1).unwrap());
+        let p = Planes { count: 2, input: [5, 4], output: [oh, ow] };
+        let x: Vec<f64> = (0..40).map(|i| (i as f64 * 0.37).sin()).collect();
+        let c: Vec<f64> = (0..2 * 9 * oh * ow).map(|i| (i as f64 * 0.11).cos()).collect();
+        let lhs: f64 = im2col(&x, p, &w).iter().zip(&c).map(|(a, b)| a * b).sum();
+        let rhs: f64 = col2im(&c, p, &w).iter().zip(&x).map(|(a, b)| a * b).sum();
+        assert!((lhs - rhs).abs() < 1e-12);
+    }
+
+    #[test]
+    fn max_pool_takes_first_maximum() {
+        let w = window(2, 2, 1, 0);
+        let p = Planes { count: 1, input: [2, 2], output: [1, 1] };
+        let (v, i) = max_pool(&[1.0f32, 3.0, 3.0, 0.0], p, &w);
+        assert_eq!((v, i), (vec![3.0], vec![1]));
+    }
+}

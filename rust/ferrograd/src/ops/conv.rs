@@ -1,0 +1,283 @@
+//! Convolution as im2col + batched GEMM. `im2col` (F.unfold) and `col2im`
+//! (F.fold) are differentiable ops that are each other's adjoint, so the
+//! convolution's backward, written with them and matmul, is itself
+//! differentiable (double backward). The forward runs the same tensor ops
+//! without recording and records one ConvolutionBackward0 node.
+
+use super::{record, record_plain, BackwardCtx, Grads, Op};
+use crate::autograd::mode::no_grad;
+use crate::autograd::saved::SavedTensor;
+use crate::error::{Error, Result, ShapeList};
+use crate::kernels::window::{col2im, im2col, Planes, Window2d};
+use crate::storage::Element;
+use crate::tensor::Tensor;
+use crate::with_float_type;
+use smallvec::smallvec;
+
+/// Runs `f` on `x`'s elements in row-major order, copying only when `x` is not contiguous.
+pub(crate) fn with_contiguous<T: Element, R>(x: &Tensor, f: impl FnOnce(&[T]) -> R) -> Result<R> {
+    let x = x.contiguous()?;
+    let buffer = x.storage().read();
+    let data = T::slice(&buffer).ok_or(Error::DTypeMismatch { op: "kernel", lhs: x.dtype(), rhs: T::DTYPE })?;
+    let range = x.layout().contiguous_range().ok_or_else(|| Error::runtime("expected a contiguous tensor"))?;
+    Ok(f(&data[range]))
+}
+
+fn dims_i64(dims: &[usize]) -> Vec<i64> {
+    dims.iter().map(|&d| d as i64).collect()
+}
+
+/// Convolution hyper-parameters over one or two spatial dims (1-D convolutions
+/// run as 2-D ones over a height of 1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConvParams {
+    pub stride: Vec<usize>,
+    pub padding_lo: Vec<usize>,
+    pub padding_hi: Vec<usize>,
+    pub dilation: Vec<usize>,
+    pub groups: usize,
+}
+
+impl ConvParams {
+    fn spatial(&self) -> usize {
+        self.stride.len()
+    }
+
+    /// The 2-D window for a kernel of these spatial extents.
+    fn window(&self, kernel: &[usize]) -> Window2d {
+        let two = |v: &[usize], fill: usize| if v.len() == 1 { [fill, v[0]] } else { [v[0], v[1]] };
+        Window2d {
+            kernel: two(kernel, 1),
+            stride: two(&self.stride, 1),
+            dilation: two(&self.dilation, 1),
+            pad_lo: two(&self.padding_lo, 0),
+            pad_hi: two(&self.padding_hi, 0),
+        }
+    }
+}
+
+impl Tensor {
+    /// `(B, C, H, W)` -> `(B, C*kh*kw, L)`, one column per window; an unbatched
+    /// `(C, H, W)` gives `(C*kh*kw, L)` (Im2ColBackward0).
+    pub fn im2col(&self, window: Window2d) -> Result<Tensor> {
+        if !matches!(self.ndim(), 3 | 4) {
+            return Err(Error::runtime(format!("Expected 3D or 4D (batch mode) tensor for input with possibly 0 batch size and non-zero dimensions for input, but got: {}", ShapeList(self.shape().to_vec()))));
+        }
+        let batched = self.ndim() == 4;
+        let s = self.shape();
+        let (b, c, h, w) = if batched { (s[0], s[1], s[2], s[3]) } else { (1, s[0], s[1], s[2]) };
+        let out = match (window.positions(h, 0), window.positions(w, 1)) {
+            (Some(oh), Some(ow)) if oh > 0 && ow > 0 => [oh, ow],
+            _ => {
+                return Err(Error::runtime(format!(
+                    "Given input with spatial size ({h}, {w}), kernel_size=({}, {}), dilation=({}, {}), padding=({}, {}), calculated shape of the array of sliding blocks as ({}, {}), but its components must be at least one.",
+                    window.kernel[0], window.kernel[1], window.dilation[0], window.dilation[1], window.pad_lo[0], window.pad_lo[1],
+                    signed_positions(&window, h, 0), signed_positions(&window, w, 1)
+                )))
+            }
+        };
+        let planes = Planes { count: b * c, input: [h, w], output: out };
+        let buffer = with_float_type!(self.dtype(), "im2col", T => T::into_buffer(with_contiguous::<T, _>(self, |x| im2col(x, planes, &window))?));
+        let shape = [b, c * window.kernel_len(), out[0] * out[1]];
+        let cols = Tensor::from_buffer(buffer, &shape[!batched as usize..])?;
+        Ok(record_plain(Op::Im2Col { window, input: [h, w] }, &[self], cols))
+    }
+
+    /// `(B, C*kh*kw, L)` -> `(B, C, H, W)`, summing overlapping windows; an
+    /// unbatched `(C*kh*kw, L)` gives `(C, H, W)` (Col2ImBackward0).
+    pub fn col2im(&self, output_size: [usize; 2], window: Window2d) -> Result<Tensor> {
+        if !matches!(self.ndim(), 2 | 3) {
+            return Err(Error::runtime(format!("Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and non-zero dimensions for input, but got: {}", ShapeList(self.shape().to_vec()))));
+        }
+        let batched = self.ndim() == 3;
+        let s = self.shape();
+        let (b, rows, l) = if batched { (s[0], s[1], s[2]) } else { (1, s[0], s[1]) };
+        let k = window.kernel_len();
+        if k == 0 || rows % k != 0 {
+            return Err(Error::runtime(format!(
+                "Expected size of input's dimension 1 to be divisible by the product of kernel_size, but got input.size(1)={rows} and kernel_size=({}, {})",
+                window.kernel[0], window.kernel[1]
+            )));
+        }
+        let [h, w] = output_size;
+        let (oh, ow) = (window.positions(h, 0).unwrap_or(0), window.positions(w, 1).unwrap_or(0));
+        if oh * ow != l || oh == 0 || ow == 0 {
+            return Err(Error::runtime(format!(
+                "Given output_size=({h}, {w}), kernel_size=({}, {}), dilation=({}, {}), padding=({}, {}), stride=({}, {}), expected size of input's dimension 2 to match the calculated number of sliding blocks {} * {} = {}, but got input.size(2)={l}.",
+                window.kernel[0], window.kernel[1], window.dilation[0], window.dilation[1], window.pad_lo[0], window.pad_lo[1],
+                window.stride[0], window.stride[1], signed_positions(&window, h, 0), signed_positions(&window, w, 1),
+                signed_positions(&window, h, 0) * signed_positions(&window, w, 1)
+            )));
+        }
+        let c = rows / k;
+        let planes = Planes { count: b * c, input: [h, w], output: [oh, ow] };
+        let buffer = with_float_type!(self.dtype(), "col2im", T => T::into_buffer(with_contiguous::<T, _>(self, |x| col2im(x, planes, &window))?));
+        let image = Tensor::from_buffer(buffer, &[b, c, h, w][!batched as usize..])?;
+        Ok(record_plain(Op::Col2Im { window, output: [h, w] }, &[self], image))
+    }
+
+    /// PyTorch's `convolution` for 1-D (3-D input) and 2-D (4-D input) cases; the
+    /// caller has checked ranks and parameter lengths (ConvolutionBackward0).
+    pub fn convolution(&self, weight: &Tensor, bias: Option<&Tensor>, params: &ConvParams) -> Result<Tensor> {
+        check_convolution(self, weight, bias, params)?;
+        let out = {
+            let _guard = no_grad();
+            let mut y = conv_forward(self, weight, params)?;
+            if let Some(b) = bias {
+                let mut shape = vec![-1i64];
+                shape.extend(std::iter::repeat_n(1, params.spatial()));
+                y = y.add(&b.view(&shape)?)?;
+            }
+            y
+        };
+        let mut inputs = vec![self, weight];
+        inputs.extend(bias);
+        Ok(record(Op::Convolution(Box::new(params.clone())), &inputs, out, |needs, _| {
+            smallvec![needs[1].then(|| SavedTensor::input(self)), needs[0].then(|| SavedTensor::input(weight))]
+        }))
+    }
+}
+
+/// The number of window positions as PyTorch reports it in errors (may be <= 0).
+fn signed_positions(w: &Window2d, len: usize, d: usize) -> i64 {
+    let padded = (len + w.pad_lo[d] + w.pad_hi[d]) as i64;
+    (padded - w.span(d) as i64).div_euclid(w.stride[d] as i64) + 1
+}
+
+fn check_convolution(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, params: &ConvParams) -> Result<()> {
+    let spatial = params.spatial();
+    if x.dtype() != weight.dtype() || bias.is_some_and(|b| b.dtype() != x.dtype()) {
+        let other = if x.dtype() != weight.dtype() { weight.dtype() } else { bias.map(|b| b.dtype()).unwrap_or(x.dtype()) };
+        return Err(Error::runtime(format!("expected scalar type {} but found {}", x.dtype().scalar_type_name(), other.scalar_type_name())));
+    }
+    if weight.ndim() != spatial + 2 || x.ndim() != spatial + 2 {
+        return Err(Error::runtime(format!(
+            "Expected {}-dimensional input for {}-dimensional weight {}, but got {}-dimensional input of size {} instead",
+            weight.ndim(),
+            weight.ndim(),
+            ShapeList(weight.shape().to_vec()),
+            x.ndim(),
+            ShapeList(x.shape().to_vec())
+        )));
+    }
+    let groups = params.groups;
+    let (out_ch, in_per_group) = (weight.shape()[0], weight.shape()[1]);
+    if groups == 0 {
+        return Err(Error::runtime("non-positive groups is not supported"));
+    }
+    if out_ch % groups != 0 {
+        return Err(Error::runtime(format!(
+            "Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but got weight of size {} instead",
+            ShapeList(weight.shape().to_vec())
+        )));
+    }
+    if x.shape()[1] != in_per_group * groups {
+        return Err(Error::runtime(format!(
+            "Given groups={groups}, weight of size {}, expected input{} to have {} channels, but got {} channels instead",
+            ShapeList(weight.shape().to_vec()),
+            ShapeList(x.shape().to_vec()),
+            in_per_group * groups,
+            x.shape()[1]
+        )));
+    }
+    if let Some(b) = bias {
+        if b.ndim() != 1 || b.shape()[0] != out_ch {
+            return Err(Error::runtime(format!(
+                "Given weight of size {}, expected bias to be 1-dimensional with {out_ch} elements, but got bias of size {} instead",
+                ShapeList(weight.shape().to_vec()),
+                ShapeList(b.shape().to_vec())
+            )));
+        }
+    }
+    let kernel = &weight.shape()[2..];
+    let window = params.window(kernel);
+    let input = &x.shape()[2..];
+    let offset = 2 - spatial;
+    let too_small = (0..spatial).any(|d| window.positions(input[d], d + offset).is_none_or(|p| p == 0));
+    if too_small {
+        let padded: Vec<String> = (0..spatial).map(|d| (input[d] + params.padding_lo[d] + params.padding_hi[d]).to_string()).collect();
+        let dilated: Vec<String> = (0..spatial).map(|d| window.span(d + offset).to_string()).collect();
+        return Err(Error::runtime(format!(
+            "Calculated padded input size per channel: ({}). Kernel size: ({}). Kernel size can't be greater than actual input size",
+            padded.join(" x "),
+            dilated.join(" x ")
+        )));
+    }
+    Ok(())
+}
+
+/// The convolution in tensor ops: `W_g @ im2col(x)_g` per group.
+fn conv_forward(x: &Tensor, weight: &Tensor, params: &ConvParams) -> Result<Tensor> {
+    let (x4, w4) = (as_planar(x)?, as_planar(weight)?);
+    let window = params.window(&weight.shape()[2..]);
+    let (n, groups, out_ch) = (x.shape()[0], params.groups as i64, weight.shape()[0] as i64);
+    let cols = x4.im2col(window)?;
+    let (rows, l) = (cols.shape()[1] as i64, cols.shape()[2] as i64);
+    let cols = cols.view(&[n as i64, groups, rows / groups, l])?;
+    let wg = w4.reshape(&[groups, out_ch / groups, rows / groups])?;
+    let y = wg.matmul(&cols)?;
+    let mut shape = vec![n as i64, out_ch];
+    shape.extend(output_spatial(x, &window, params.spatial()));
+    y.reshape(&shape)
+}
+
+fn output_spatial(x: &Tensor, window: &Window2d, spatial: usize) -> Vec<i64> {
+    let [h, w] = planar_hw(x.shape());
+    let (oh, ow) = (window.positions(h, 0).unwrap_or(0) as i64, window.positions(w, 1).unwrap_or(0) as i64);
+    if spatial == 1 {
+        vec![ow]
+    } else {
+        vec![oh, ow]
+    }
+}
+
+/// A 1-D tensor `(N, C, W)` as `(N, C, 1, W)`; 2-D ones unchanged.
+fn as_planar(t: &Tensor) -> Result<Tensor> {
+    if t.ndim() == 3 {
+        t.unsqueeze(2)
+    } else {
+        Ok(t.clone())
+    }
+}
+
+fn planar_hw(shape: &[usize]) -> [usize; 2] {
+    match shape.len() {
+        3 => [1, shape[2]],
+        _ => [shape[2], shape[3]],
+    }
+}
+
+/// Convolution's gradients, in recorded tensor ops (so create_graph works):
+/// input: col2im(W_gᵀ @ g_g); weight: Σ_batch g_g @ cols_gᵀ; bias: Σ g.
+pub(super) fn convolution_backward(ctx: &BackwardCtx, params: &ConvParams) -> Result<Grads> {
+    let g = ctx.grad();
+    let (x_shape, w_shape) = (&ctx.inputs[0].shape, &ctx.inputs[1].shape);
+    let window = params.window(&w_shape[2..]);
+    let (n, groups, out_ch) = (x_shape[0] as i64, params.groups as i64, w_shape[0] as i64);
+    let rows = (x_shape[1] * window.kernel_len()) as i64;
+    let l = g.numel() as i64 / (n * out_ch).max(1);
+    let g4 = g.reshape(&[n, groups, out_ch / groups, l])?;
+    let dx = ctx.grad_for(0, || {
+        let wg = as_planar(ctx.saved(1)?)?.reshape(&[groups, out_ch / groups, rows / groups])?;
+        let cols = wg.transpose(-1, -2)?.matmul(&g4)?.reshape(&[n, rows, l])?;
+        cols.col2im(planar_hw(x_shape), window)?.reshape(&dims_i64(x_shape))
+    })?;
+    let dw = ctx.grad_for(1, || {
+        let cols = as_planar(ctx.saved(0)?)?.im2col(window)?.view(&[n, groups, rows / groups, l])?;
+        g4.matmul(&cols.transpose(-1, -2)?)?.sum_dims(&[0], false)?.reshape(&dims_i64(w_shape))
+    })?;
+    let mut grads: Grads = smallvec![dx, dw];
+    if ctx.inputs.len() > 2 {
+        let spatial: Vec<i64> = (0..x_shape.len() as i64).filter(|&d| d != 1).collect();
+        grads.push(ctx.grad_for(2, || g.sum_dims(&spatial, false))?);
+    }
+    Ok(grads)
+}
+
+pub(super) fn im2col_backward(ctx: &BackwardCtx, window: Window2d, input: [usize; 2]) -> Result<Grads> {
+    Ok(smallvec![ctx.grad_for(0, || ctx.grad().col2im(input, window))?])
+}
+
+pub(super) fn col2im_backward(ctx: &BackwardCtx, window: Window2d) -> Result<Grads> {
+    Ok(smallvec![ctx.grad_for(0, || ctx.grad().im2col(window))?])
+}

@@ -1,0 +1,125 @@
+//! Embedding lookup: rows of a weight matrix picked by int64 indices. Its
+//! backward adds each gradient row into the row it came from (none into
+//! `padding_idx`, optionally divided by the index's frequency). That scatter
+//! is differentiable: its backward is the lookup again with padding rows
+//! zeroed, as PyTorch defines it, so double backward works.
+
+use super::{record, BackwardCtx, Grads, Op};
+use crate::autograd::saved::SavedTensor;
+use crate::dtype::DType;
+use crate::error::{Error, Result};
+use crate::storage::{Element, Float};
+use crate::tensor::Tensor;
+use crate::with_float_type;
+use smallvec::smallvec;
+
+use super::conv::with_contiguous;
+
+/// How gradients flow between looked-up rows and the table.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct EmbeddingGrad {
+    pub num_weights: usize,
+    pub padding_idx: Option<usize>,
+    pub scale_grad_by_freq: bool,
+}
+
+impl EmbeddingGrad {
+    /// The factor each looked-up row's gradient carries: 0 at padding_idx, 1/count when scaling.
+    fn factors(&self, idx: &[i64]) -> Vec<f64> {
+        let mut counts = vec![0usize; if self.scale_grad_by_freq { self.num_weights } else { 0 }];
+        for &i in idx.iter().filter(|_| self.scale_grad_by_freq) {
+            counts[i as usize] += 1;
+        }
+        idx.iter()
+            .map(|&i| match () {
+                _ if self.padding_idx == Some(i as usize) => 0.0,
+                _ if self.scale_grad_by_freq => 1.0 / counts[i as usize] as f64,
+                _ => 1.0,
+            })
+            .collect()
+    }
+}
+
+fn gather_rows<T: Float>(table: &[T], dim: usize, idx: &[i64], factors: Option<&[f64]>) -> Vec<T> {
+    let mut out = Vec::with_capacity(idx.len() * dim);
+    for (k, &i) in idx.iter().enumerate() {
+        let row = &table[i as usize * dim..(i as usize + 1) * dim];
+        match factors {
+            Some(f) => out.extend(row.iter().map(|&v| v * T::from_f64(f[k]))),
+            None => out.extend_from_slice(row),
+        }
+    }
+    out
+}
+
+fn scatter_rows<T: Float>(rows: &[T], dim: usize, idx: &[i64], num: usize, factors: &[f64]) -> Vec<T> {
+    let mut table = vec![T::ZERO; num * dim];
+    for (k, &i) in idx.iter().enumerate() {
+        if factors[k] == 0.0 {
+            continue;
+        }
+        let f = T::from_f64(factors[k]);
+        let dst = &mut table[i as usize * dim..(i as usize + 1) * dim];
+        for (d, &g) in dst.iter_mut().zip(&rows[k * dim..(k + 1) * dim]) {
+            *d = *d + g * f;
+        }
+    }
+    table
+}
+
+fn checked_indices(indices: &Tensor, num_weights: usize) -> Result<Vec<i64>> {
+    if indices.dtype() != DType::I64 {
+        return Err(Error::runtime(format!(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; but got {} instead (while checking arguments for embedding)",
+            indices.dtype().legacy_type_name()
+        )));
+    }
+    let idx = indices.to_vec::<i64>()?;
+    if idx.iter().any(|&i| i < 0 || i as usize >= num_weights) {
+        return Err(Error::index("index out of range in self"));
+    }
+    Ok(idx)
+}
+
+impl Tensor {
+    /// `weight[indices]` row by row (EmbeddingBackward0); `self` is the 2-D table.
+    pub fn embedding(&self, indices: &Tensor, grad: EmbeddingGrad) -> Result<Tensor> {
+        if self.ndim() != 2 {
+            return Err(Error::runtime("'weight' must be 2-D"));
+        }
+        self.lookup_rows(indices, grad, false)
+    }
+
+    /// Rows of `self` at `indices`; `adjoint` also zeroes rows read for
+    /// padding_idx (PyTorch's double backward of `embedding_dense_backward`).
+    fn lookup_rows(&self, indices: &Tensor, grad: EmbeddingGrad, adjoint: bool) -> Result<Tensor> {
+        let (num, dim) = (self.shape()[0], self.shape()[1]);
+        let idx = checked_indices(indices, num)?;
+        // PyTorch's double backward zeroes padding rows but does not rescale by frequency.
+        let unscaled = EmbeddingGrad { scale_grad_by_freq: false, ..grad };
+        let factors = adjoint.then(|| unscaled.factors(&idx));
+        let buffer = with_float_type!(self.dtype(), "embedding", T => T::into_buffer(with_contiguous::<T, _>(self, |w| gather_rows(w, dim, &idx, factors.as_deref()))?));
+        let mut shape = indices.shape().to_vec();
+        shape.push(dim);
+        let out = Tensor::from_buffer(buffer, &shape)?;
+        Ok(record(Op::Embedding { grad, adjoint }, &[self], out, |_, _| smallvec![Some(SavedTensor::input(indices))]))
+    }
+
+    /// The table-shaped gradient of an embedding lookup (EmbeddingDenseBackward0).
+    pub fn embedding_dense_backward(&self, indices: &Tensor, grad: EmbeddingGrad) -> Result<Tensor> {
+        let idx = checked_indices(indices, grad.num_weights)?;
+        let dim = self.shape().last().copied().unwrap_or(1);
+        let factors = grad.factors(&idx);
+        let buffer = with_float_type!(self.dtype(), "embedding_backward", T => T::into_buffer(with_contiguous::<T, _>(self, |g| scatter_rows(g, dim, &idx, grad.num_weights, &factors))?));
+        let out = Tensor::from_buffer(buffer, &[grad.num_weights, dim])?;
+        Ok(record(Op::EmbeddingDenseBackward(grad), &[self], out, |_, _| smallvec![Some(SavedTensor::input(indices))]))
+    }
+}
+
+pub(super) fn embedding_backward(ctx: &BackwardCtx, grad: EmbeddingGrad) -> Result<Grads> {
+    Ok(smallvec![ctx.grad_for(0, || ctx.grad().embedding_dense_backward(ctx.saved(0)?, grad))?])
+}
+
+pub(super) fn embedding_dense_backward_backward(ctx: &BackwardCtx, grad: EmbeddingGrad) -> Result<Grads> {
+    Ok(smallvec![ctx.grad_for(0, || ctx.grad().lookup_rows(ctx.saved(0)?, grad, true))?])
+}
