@@ -13,7 +13,6 @@ row's float inputs only; probability targets and BCE inputs are made from a
 row input (softmax, sigmoid) so their gradients are checked too.
 """
 
-import random
 import warnings
 import zlib
 
@@ -22,7 +21,7 @@ import pytest
 
 import ferrograd as torch
 from gradcheck import check_grad, flatten, nest
-from op_table import apply, input_data, t
+from op_table import apply, assert_grads_close, input_data, run_grad, t
 
 
 def nnf(L):
@@ -331,33 +330,14 @@ def test_gradient_matches_finite_differences(request, fn, ref, specs, domain):
         check_grad(lambda *xs: apply(fn, torch, data, xs), inputs, seed=zlib.crc32(name.encode()))
 
 
-def run(lib, fn, data, name, dtype_name="float32", create_graph=False):
-    dtype = getattr(lib, dtype_name)
-    leaves = [lib.tensor(nest(v, s), dtype=dtype, requires_grad=True) for v, s, _ in data]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        out = apply(fn, lib, data, leaves)
-    rng = random.Random(zlib.crc32(name.encode()) + 1)
-    v = lib.tensor(nest([rng.uniform(-1.5, 1.5) for _ in range(out.numel())], tuple(out.shape)), dtype=dtype)
-    grads = lib.autograd.grad([out], leaves, grad_outputs=[v], create_graph=create_graph, allow_unused=True)
-    grads = [None if g is None else flatten(g.tolist()) for g in grads]
-    return tuple(out.shape), flatten(out.tolist()), grads, out.dtype, type(out.grad_fn).__name__
-
-
-def assert_grads_close(grads, ref_grads, rtol, atol):
-    for g, rg in zip(grads, ref_grads):
-        if rg is None or g is None:
-            assert (g is None or not any(g)) and (rg is None or not any(rg))
-            continue
-        np.testing.assert_allclose(g, rg, rtol=rtol, atol=atol)
 
 
 @pytest.mark.parametrize("fn, ref, specs, domain", ROW_ARGS, ids=IDS)
 def test_matches_pytorch(request, torch_ref, fn, ref, specs, domain):
     name = request.node.callspec.id
     data = input_data(name, specs, domain)
-    shape, out, grads, dtype, grad_fn = run(torch, fn, data, name)
-    ref_shape, ref_out, ref_grads, _, ref_grad_fn = run(torch_ref, fn, data, name)
+    shape, out, grads, dtype, grad_fn = run_grad(torch, fn, data, name)
+    ref_shape, ref_out, ref_grads, _, ref_grad_fn = run_grad(torch_ref, fn, data, name)
     assert shape == ref_shape
     assert dtype == torch.float32
     # PyTorch runs attention as one fused node (behind views for 3-d input);
@@ -373,8 +353,8 @@ def test_differentiable_backward_agrees_with_fused(request, fn, ref, specs, doma
     """create_graph=True runs the composite formulas; they must agree with the fused kernels."""
     name = request.node.callspec.id
     data = input_data(name, specs, domain)
-    _, _, fused, _, _ = run(torch, fn, data, name, "float64")
-    _, _, composite, _, _ = run(torch, fn, data, name, "float64", create_graph=True)
+    _, _, fused, _, _ = run_grad(torch, fn, data, name, "float64")
+    _, _, composite, _, _ = run_grad(torch, fn, data, name, "float64", create_graph=True)
     assert_grads_close(composite, fused, 1e-12, 1e-12)
 
 

@@ -19,7 +19,7 @@ import pytest
 
 import ferrograd as torch
 from gradcheck import check_grad, flatten, nest
-from op_table import apply, input_data, t
+from op_table import apply, input_data, run_grad, t
 
 MASK = [[True, False, True, False], [False, False, True, True], [True, True, False, False]]
 
@@ -166,23 +166,13 @@ def test_gradient_matches_finite_differences(request, fn, ref, specs, domain):
     check_grad(lambda *xs: apply(fn, torch, data, xs), inputs, seed=zlib.crc32(name.encode()))
 
 
-def run(lib, fn, data, name, dtype_name="float32"):
-    dtype = getattr(lib, dtype_name)
-    leaves = [lib.tensor(nest(v, s), dtype=dtype, requires_grad=True) for v, s, _ in data]
-    out = apply(fn, lib, data, leaves)
-    rng = random.Random(zlib.crc32(name.encode()) + 1)
-    v = lib.tensor(nest([rng.uniform(-1.5, 1.5) for _ in range(out.numel())], tuple(out.shape)), dtype=dtype)
-    grads = lib.autograd.grad([out], leaves, grad_outputs=[v], allow_unused=True)
-    grads = [None if g is None else flatten(g.tolist()) for g in grads]
-    return tuple(out.shape), flatten(out.tolist()), grads, type(out.grad_fn).__name__
-
 
 @pytest.mark.parametrize("fn, ref, specs, domain", ROW_ARGS, ids=IDS)
 def test_matches_pytorch(request, torch_ref, fn, ref, specs, domain):
     name = request.node.callspec.id
     data = input_data(name, specs, domain)
-    shape, out, grads, grad_fn = run(torch, fn, data, name)
-    ref_shape, ref_out, ref_grads, ref_grad_fn = run(torch_ref, fn, data, name)
+    shape, out, grads, _, grad_fn = run_grad(torch, fn, data, name)
+    ref_shape, ref_out, ref_grads, _, ref_grad_fn = run_grad(torch_ref, fn, data, name)
     assert (shape, grad_fn) == (ref_shape, ref_grad_fn)
     np.testing.assert_allclose(out, ref_out, rtol=1e-6, atol=1e-6)
     for g, rg in zip(grads, ref_grads):

@@ -17,7 +17,6 @@ bad arguments raising PyTorch's exception with its phrase.
 """
 
 import math
-import random
 import zlib
 
 import numpy as np
@@ -25,7 +24,7 @@ import pytest
 
 import ferrograd as torch
 from gradcheck import check_grad, flatten, nest
-from op_table import apply, input_data, t, v
+from op_table import apply, input_data, run_float32, t, v
 
 
 INF = float("inf")
@@ -165,10 +164,6 @@ IDS = [row[0] for row in ROWS]
 ROW_ARGS = [row[1:] for row in ROWS]
 
 
-def upstream(name, n):
-    rng = random.Random(zlib.crc32(name.encode()) + 1)
-    return [rng.uniform(-1.5, 1.5) for _ in range(n)]
-
 
 @pytest.mark.parametrize("fn, specs, domain, ref", ROW_ARGS, ids=IDS)
 def test_forward_matches_numpy(request, fn, specs, domain, ref):
@@ -187,13 +182,6 @@ def test_gradient_matches_finite_differences(request, fn, specs, domain, ref):
     inputs = [torch.tensor(nest(vals, s), dtype=torch.float64, requires_grad=True) for vals, s, _ in data]
     check_grad(lambda *xs: apply(fn, torch, data, xs), inputs, seed=zlib.crc32(name.encode()))
 
-
-def run_float32(lib, fn, data, name):
-    leaves = [lib.tensor(nest(vals, s), dtype=lib.float32, requires_grad=True) for vals, s, _ in data]
-    out = apply(fn, lib, data, leaves)
-    out.backward(lib.tensor(nest(upstream(name, out.numel()), tuple(out.shape)), dtype=lib.float32))
-    grads = [flatten(leaf.grad.tolist()) for leaf in leaves]
-    return tuple(out.shape), flatten(out.tolist()), grads, type(out.grad_fn).__name__
 
 
 @pytest.mark.parametrize("fn, specs, domain, ref", ROW_ARGS, ids=IDS)

@@ -4,7 +4,7 @@
 //! into the explicit lists these functions take; each makes one core call.
 
 use crate::errors::IntoPyResult;
-use crate::tensor::{wrap, PyTensor};
+use crate::tensor::{wrap, wrap_result, PyTensor};
 use ferrograd::kernels::window::Window2d;
 use ferrograd::ops::conv::ConvParams;
 use ferrograd::ops::embedding::EmbeddingGrad;
@@ -22,9 +22,6 @@ fn inner(t: Option<PyRef<'_, PyTensor>>) -> Option<Tensor> {
     t.map(|t| t.inner.clone())
 }
 
-fn wrap_result(py: Python<'_>, r: ferrograd::Result<Tensor>) -> PyResult<Py<PyAny>> {
-    wrap(py, r.py()?)
-}
 
 #[pyfunction]
 #[pyo3(signature = (input, weight, bias, stride, padding_lo, padding_hi, dilation, groups))]

@@ -5,28 +5,14 @@
 //! the Python package. Argument parsing only: each call is one core call.
 
 use crate::errors::IntoPyResult;
-use crate::tensor::{wrap, Operand, PyTensor};
+use crate::tensor::{tensor_arg, type_name, wrap, wrap_result, Operand, PyTensor};
 use ferrograd::{Scalar, Tensor};
 use pyo3::exceptions::{PyNotImplementedError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
-#[inline]
-fn out(py: Python<'_>, r: ferrograd::Result<Tensor>) -> PyResult<Py<PyAny>> {
-    wrap(py, r.py()?)
-}
 
-fn type_name(obj: &Bound<'_, PyAny>) -> String {
-    obj.get_type().name().map(|n| n.to_string()).unwrap_or_default()
-}
 
-/// A `Tensor` argument, with PyTorch's TypeError phrase otherwise.
-fn tensor_arg(obj: &Bound<'_, PyAny>, op: &str, name: &str, position: usize) -> PyResult<Tensor> {
-    match obj.cast::<PyTensor>() {
-        Ok(t) => Ok(t.get().inner.clone()),
-        Err(_) => Err(PyTypeError::new_err(format!("{op}(): argument '{name}' (position {position}) must be Tensor, not {}", type_name(obj)))),
-    }
-}
 
 /// A number argument (a one-element tensor is read as its value).
 fn number_arg(obj: &Bound<'_, PyAny>, op: &str, name: &str) -> PyResult<Scalar> {
@@ -97,7 +83,7 @@ impl PyTensor {
     #[pyo3(signature = (indices, values, accumulate=false))]
     fn index_put(&self, py: Python<'_>, indices: &Bound<'_, PyAny>, values: &Bound<'_, PyAny>, accumulate: bool) -> PyResult<Py<PyAny>> {
         let values = tensor_arg(values, "index_put", "values", 2)?;
-        out(py, self.inner.index_put(&indices_arg(indices)?, &values, accumulate))
+        wrap_result(py, self.inner.index_put(&indices_arg(indices)?, &values, accumulate))
     }
     #[pyo3(signature = (indices, values, accumulate=false))]
     fn index_put_<'py>(slf: Bound<'py, Self>, indices: &Bound<'py, PyAny>, values: &Bound<'py, PyAny>, accumulate: bool) -> PyResult<Bound<'py, Self>> {
@@ -107,13 +93,13 @@ impl PyTensor {
     }
 
     fn index_select(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        out(py, self.inner.index_select(dim, &tensor_arg(index, "index_select", "index", 2)?))
+        wrap_result(py, self.inner.index_select(dim, &tensor_arg(index, "index_select", "index", 2)?))
     }
 
     #[pyo3(signature = (dim, index, source, *, alpha=None))]
     fn index_add(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>, source: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let (index, source) = (tensor_arg(index, "index_add", "index", 2)?, tensor_arg(source, "index_add", "source", 3)?);
-        out(py, self.inner.index_add(dim, &index, &source, alpha_arg(alpha)?))
+        wrap_result(py, self.inner.index_add(dim, &index, &source, alpha_arg(alpha)?))
     }
     #[pyo3(signature = (dim, index, source, *, alpha=None))]
     fn index_add_<'py>(slf: Bound<'py, Self>, dim: i64, index: &Bound<'py, PyAny>, source: &Bound<'py, PyAny>, alpha: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
@@ -124,7 +110,7 @@ impl PyTensor {
 
     fn index_fill(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let index = tensor_arg(index, "index_fill", "index", 2)?;
-        out(py, self.inner.index_fill(dim, &index, number_arg(value, "index_fill", "value")?))
+        wrap_result(py, self.inner.index_fill(dim, &index, number_arg(value, "index_fill", "value")?))
     }
     fn index_fill_<'py>(slf: Bound<'py, Self>, dim: i64, index: &Bound<'py, PyAny>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         let index = tensor_arg(index, "index_fill_", "index", 2)?;
@@ -137,15 +123,15 @@ impl PyTensor {
         if sparse_grad {
             return Err(PyNotImplementedError::new_err("gather(): sparse_grad=True is not supported"));
         }
-        out(py, self.inner.gather(dim, &tensor_arg(index, "gather", "index", 2)?))
+        wrap_result(py, self.inner.gather(dim, &tensor_arg(index, "gather", "index", 2)?))
     }
 
     #[pyo3(signature = (dim, index, src=None, *, value=None, reduce=None))]
     fn scatter(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>, src: Option<&Bound<'_, PyAny>>, value: Option<&Bound<'_, PyAny>>, reduce: Option<&str>) -> PyResult<Py<PyAny>> {
         let index = tensor_arg(index, "scatter", "index", 2)?;
         match scatter_source(src, value, reduce, "scatter")? {
-            Source::Tensor(s) => out(py, self.inner.scatter(dim, &index, &s)),
-            Source::Value(v) => out(py, self.inner.scatter_value(dim, &index, v)),
+            Source::Tensor(s) => wrap_result(py, self.inner.scatter(dim, &index, &s)),
+            Source::Value(v) => wrap_result(py, self.inner.scatter_value(dim, &index, v)),
         }
     }
     #[pyo3(signature = (dim, index, src=None, *, value=None, reduce=None))]
@@ -161,7 +147,7 @@ impl PyTensor {
 
     fn scatter_add(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>, src: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let (index, src) = (tensor_arg(index, "scatter_add", "index", 2)?, tensor_arg(src, "scatter_add", "src", 3)?);
-        out(py, self.inner.scatter_add(dim, &index, &src))
+        wrap_result(py, self.inner.scatter_add(dim, &index, &src))
     }
     fn scatter_add_<'py>(slf: Bound<'py, Self>, dim: i64, index: &Bound<'py, PyAny>, src: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         let (index, src) = (tensor_arg(index, "scatter_add_", "index", 2)?, tensor_arg(src, "scatter_add_", "src", 3)?);
@@ -171,7 +157,7 @@ impl PyTensor {
 
     fn masked_fill(&self, py: Python<'_>, mask: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let mask = tensor_arg(mask, "masked_fill", "mask", 1)?;
-        out(py, self.inner.masked_fill(&mask, &value_arg(value, "masked_fill")?))
+        wrap_result(py, self.inner.masked_fill(&mask, &value_arg(value, "masked_fill")?))
     }
     fn masked_fill_<'py>(slf: Bound<'py, Self>, mask: &Bound<'py, PyAny>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         let mask = tensor_arg(mask, "masked_fill_", "mask", 1)?;
@@ -180,18 +166,18 @@ impl PyTensor {
     }
 
     fn masked_select(&self, py: Python<'_>, mask: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        out(py, self.inner.masked_select(&tensor_arg(mask, "masked_select", "mask", 1)?))
+        wrap_result(py, self.inner.masked_select(&tensor_arg(mask, "masked_select", "mask", 1)?))
     }
 
     #[pyo3(signature = (indices, dim=None))]
     fn take_along_dim(&self, py: Python<'_>, indices: &Bound<'_, PyAny>, dim: Option<i64>) -> PyResult<Py<PyAny>> {
-        out(py, self.inner.take_along_dim(&tensor_arg(indices, "take_along_dim", "indices", 1)?, dim))
+        wrap_result(py, self.inner.take_along_dim(&tensor_arg(indices, "take_along_dim", "indices", 1)?, dim))
     }
 
     #[pyo3(signature = (*, as_tuple=false))]
     fn nonzero(&self, py: Python<'_>, as_tuple: bool) -> PyResult<Py<PyAny>> {
         if !as_tuple {
-            return out(py, self.inner.nonzero());
+            return wrap_result(py, self.inner.nonzero());
         }
         nonzero_tuple(py, &self.inner)
     }
@@ -209,7 +195,7 @@ pub fn nonzero_tuple(py: Python<'_>, x: &Tensor) -> PyResult<Py<PyAny>> {
 fn index_put(py: Python<'_>, input: &Bound<'_, PyAny>, indices: &Bound<'_, PyAny>, values: &Bound<'_, PyAny>, accumulate: bool) -> PyResult<Py<PyAny>> {
     let x = tensor_arg(input, "index_put", "input", 1)?;
     let values = tensor_arg(values, "index_put", "values", 3)?;
-    out(py, x.index_put(&indices_arg(indices)?, &values, accumulate))
+    wrap_result(py, x.index_put(&indices_arg(indices)?, &values, accumulate))
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

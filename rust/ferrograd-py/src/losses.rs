@@ -4,16 +4,12 @@
 
 use crate::convert::opt_dtype;
 use crate::errors::IntoPyResult;
-use crate::tensor::{wrap, PyTensor};
+use crate::tensor::{wrap_result, PyTensor};
 use ferrograd::ops::losses::attention::AttentionOptions;
 use ferrograd::ops::losses::Reduction;
 use ferrograd::Tensor;
 use pyo3::prelude::*;
 
-#[inline]
-fn wrap_result(py: Python<'_>, r: ferrograd::Result<Tensor>) -> PyResult<Py<PyAny>> {
-    wrap(py, r.py()?)
-}
 
 fn reduction(s: &str) -> PyResult<Reduction> {
     Reduction::parse(s).py()

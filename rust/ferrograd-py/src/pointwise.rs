@@ -3,29 +3,15 @@
 //! submodule). One core call per method.
 
 use crate::errors::IntoPyResult;
-use crate::tensor::{wrap, Operand, PyTensor};
+use crate::tensor::{tensor_arg, type_name, wrap, wrap_result, Operand, PyTensor};
 use ferrograd::ops::activation::GeluApproximation;
 use ferrograd::ops::pointwise::{Logic, RoundingMode};
 use ferrograd::{Scalar, Tensor};
 use pyo3::exceptions::{PyNotImplementedError, PyTypeError};
 use pyo3::prelude::*;
 
-#[inline]
-fn wrap_result(py: Python<'_>, r: ferrograd::Result<Tensor>) -> PyResult<Py<PyAny>> {
-    wrap(py, r.py()?)
-}
 
-fn type_name(obj: &Bound<'_, PyAny>) -> String {
-    obj.get_type().name().map(|n| n.to_string()).unwrap_or_default()
-}
 
-/// A `Tensor` argument, with PyTorch's TypeError phrase otherwise.
-fn tensor_arg(obj: &Bound<'_, PyAny>, op: &str, name: &str, position: usize) -> PyResult<Tensor> {
-    match obj.cast::<PyTensor>() {
-        Ok(t) => Ok(t.get().inner.clone()),
-        Err(_) => Err(PyTypeError::new_err(format!("{op}(): argument '{name}' (position {position}) must be Tensor, not {}", type_name(obj)))),
-    }
-}
 
 /// A tensor or a Python number (as a wrapped 0-d tensor).
 fn operand_arg(obj: &Bound<'_, PyAny>, op: &str, name: &str, position: usize) -> PyResult<Tensor> {

@@ -6,7 +6,7 @@
 
 use crate::convert::{opt_dtype, scalar_from};
 use crate::errors::IntoPyResult;
-use crate::tensor::{wrap, PyTensor};
+use crate::tensor::{type_name, wrap, PyTensor};
 use ferrograd::Tensor;
 use pyo3::exceptions::{PyNotImplementedError, PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
@@ -18,9 +18,6 @@ fn wrapped(py: Python<'_>, r: ferrograd::Result<Tensor>) -> PyResult<Py<PyAny>> 
     wrap(py, r.py()?)
 }
 
-fn type_name(obj: &Bound<'_, PyAny>) -> String {
-    obj.get_type().name().map(|n| n.to_string()).unwrap_or_default()
-}
 
 /// Given and not None.
 fn given<'a, 'py>(obj: Option<&'a Bound<'py, PyAny>>) -> Option<&'a Bound<'py, PyAny>> {

@@ -63,9 +63,23 @@ impl Drop for PyTensor {
     }
 }
 
+/// A core result as a Python tensor, or the mapped exception.
 #[inline]
-fn wrap_result(py: Python<'_>, r: ferrograd::Result<Tensor>) -> PyResult<Py<PyAny>> {
+pub(crate) fn wrap_result(py: Python<'_>, r: ferrograd::Result<Tensor>) -> PyResult<Py<PyAny>> {
     wrap(py, r.py()?)
+}
+
+/// The name of an argument's type, for TypeError phrases.
+pub(crate) fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+}
+
+/// A `Tensor` argument, with PyTorch's TypeError phrase otherwise.
+pub(crate) fn tensor_arg(obj: &Bound<'_, PyAny>, op: &str, name: &str, position: usize) -> PyResult<Tensor> {
+    match obj.cast::<PyTensor>() {
+        Ok(t) => Ok(t.get().inner.clone()),
+        Err(_) => Err(PyTypeError::new_err(format!("{op}(): argument '{name}' (position {position}) must be Tensor, not {}", type_name(obj)))),
+    }
 }
 
 /// Runs a tensor-tensor op with `other` converted, or returns NotImplemented.
