@@ -144,7 +144,7 @@ impl Tensor {
             (0, _) | (_, 0) => Err(Error::runtime(format!("both arguments to matmul need to be at least 1D, but they are {da}D and {db}D"))),
             (1, 1) => self.dot(other),
             (2, 1) => self.mv(other),
-            (1, 2) => self.unsqueeze(0)?.mm(other)?.squeeze(Some(0)),
+            (1, 2) => self.unsqueeze(0)?.mm(other)?.squeeze_view(&[0], Op::SqueezeDimInPlace),
             (2, 2) => self.mm(other),
             (_, 1 | 2) => self.matmul_folded(other),
             _ => self.matmul_batched(other),

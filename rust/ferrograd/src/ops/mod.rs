@@ -50,6 +50,8 @@ pub enum Op {
     // In-place activations that save their result (ops/activation.rs).
     LeakyReluResult(f64),
     EluResult(f64),
+    /// `squeeze_(dim)`, as matmul of a vector by a matrix records it.
+    SqueezeDimInPlace,
     Add,
     Sub,
     /// `scalar - tensor`.
@@ -234,6 +236,7 @@ impl Op {
             Op::CopySlices(_) => "CopySlices",
             Op::LeakyReluResult(_) => "LeakyReluBackward1",
             Op::EluResult(_) => "EluBackward1",
+            Op::SqueezeDimInPlace => "SqueezeBackward4",
             Op::Add => "AddBackward0",
             Op::Sub => "SubBackward0",
             Op::Rsub => "RsubBackward1",
@@ -396,6 +399,7 @@ impl Op {
             // A positive slope keeps the sign, so the result tells where x > 0.
             Op::LeakyReluResult(slope) => activation::leaky_relu_backward(ctx, *slope),
             Op::EluResult(alpha) => activation::elu_result_backward(ctx, *alpha),
+            Op::SqueezeDimInPlace => shape::view_backward(ctx),
             Op::Add => binary::add_backward(ctx),
             Op::Sub => binary::sub_backward(ctx),
             Op::Rsub => binary::rsub_backward(ctx),

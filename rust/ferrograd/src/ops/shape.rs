@@ -285,7 +285,7 @@ impl Tensor {
         self.squeeze_view(&dims, Op::SqueezeDims)
     }
 
-    fn squeeze_view(&self, candidates: &[usize], op: Op) -> Result<Tensor> {
+    pub(crate) fn squeeze_view(&self, candidates: &[usize], op: Op) -> Result<Tensor> {
         let l = self.layout();
         let keep = |i: &usize| l.shape()[*i] != 1 || !candidates.contains(i);
         let shape = (0..l.ndim()).filter(keep).map(|i| l.shape()[i]).collect();
