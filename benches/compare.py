@@ -336,6 +336,41 @@ def mlp_large(T, repeat, warmup):
                        {"GFLOP/s": round(gflops, 1)})
 
 
+class SmallCNN:
+    """conv(1->8, 3x3) - relu - maxpool 2 - conv(8->16, 3x3) - relu - maxpool 2
+    - linear(16*7*7 -> 10), cross-entropy, plain SGD, on fixed random 28x28 data."""
+
+    def __init__(self, T, batch, lr=0.01, seed=0):
+        rng = np.random.default_rng(seed)
+        self.T, self.lr = T, lr
+        shapes = [(8, 1, 3, 3), (8,), (16, 8, 3, 3), (16,), (10, 16 * 7 * 7), (10,)]
+        self.params = [leaf(T, rng.standard_normal(s) * 0.1) for s in shapes]
+        self.x = data(T, rng.standard_normal((batch, 1, 28, 28)))
+        self.y = T.tensor(rng.integers(0, 10, size=batch).tolist())
+
+    def step(self):
+        F = self.T.nn.functional
+        c1, b1, c2, b2, w, b = self.params
+        h = F.max_pool2d(F.relu(F.conv2d(self.x, c1, b1, padding=1)), 2)
+        h = F.max_pool2d(F.relu(F.conv2d(h, c2, b2, padding=1)), 2)
+        loss = F.cross_entropy(F.linear(h.flatten(1), w, b), self.y)
+        loss.backward()
+        with self.T.no_grad():
+            for p in self.params:
+                p.sub_(p.grad * self.lr)
+                p.grad.zero_()
+        return loss
+
+
+@workload("cnn_small", repeat=5, warmup=1,
+          doc="two 3x3 conv + max-pool layers and a linear head, 28x28 batch 32, cross-entropy, SGD")
+def cnn_small(T, repeat, warmup):
+    model = SmallCNN(T, batch=32)
+    times = measure(model.step, repeat, warmup)
+    med = statistics.median(times)
+    return Measurement(med * 1e3, "ms/step", med, times)
+
+
 @workload("matmul_bwd", repeat=10, warmup=2,
           doc="(A@B).sum().backward(), 1024x1024 float32")
 def matmul_bwd(T, repeat, warmup):
