@@ -77,6 +77,8 @@ __all__ = [
     "_nn",
     "_losses",
     "_nn_conv",
+    "_push_saved_tensors_hooks",
+    "_pop_saved_tensors_hooks",
 ]
 
 # A Python number used as a scalar operand or fill value.
@@ -836,3 +838,6 @@ class _NNConvModule(Protocol):
     def embedding(self, input: Tensor, weight: Tensor, padding_idx: _int | None, scale_grad_by_freq: _bool) -> Tensor: ...
 
 _nn_conv: _NNConvModule
+
+def _push_saved_tensors_hooks(pack_hook: Callable[[Tensor], Any], unpack_hook: Callable[[Any], Tensor]) -> None: ...
+def _pop_saved_tensors_hooks() -> None: ...

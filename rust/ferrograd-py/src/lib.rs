@@ -14,6 +14,7 @@ mod index_ops;
 mod inplace_math;
 mod shape;
 mod reduce;
+mod saved_hooks;
 mod pointwise;
 mod losses;
 mod tensor;
@@ -38,5 +39,6 @@ fn _ferrograd(m: &Bound<'_, PyModule>) -> PyResult<()> {
     index_ops::register(m)?;
     losses::register(m)?;
     conv::register(m)?;
+    saved_hooks::register(m)?;
     Ok(())
 }
