@@ -184,6 +184,9 @@ impl PyTensor {
         match dim {
             None => size_object(py, self.inner.shape()),
             Some(d) => {
+                if self.inner.ndim() == 0 {
+                    return Err(pyo3::exceptions::PyIndexError::new_err(format!("Dimension specified as {d} but tensor has no dimensions")));
+                }
                 let d = ferrograd::layout::normalize_dim(d, self.inner.ndim()).py()?;
                 Ok(self.inner.shape()[d].into_pyobject(py)?.into_any())
             }

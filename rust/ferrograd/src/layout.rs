@@ -96,8 +96,13 @@ impl Layout {
         true
     }
 
-    /// The contiguous storage range `offset..offset+numel` when the layout is contiguous.
+    /// The contiguous storage range `offset..offset+numel` when the layout is
+    /// contiguous. An empty layout names no element, so its range is empty
+    /// wherever its offset points (it may point past an empty buffer).
     pub fn contiguous_range(&self) -> Option<std::ops::Range<usize>> {
+        if self.numel() == 0 {
+            return Some(0..0);
+        }
         self.is_contiguous().then(|| self.offset..self.offset + self.numel())
     }
 
