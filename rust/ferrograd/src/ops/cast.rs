@@ -34,9 +34,13 @@ impl Tensor {
 
     /// A contiguous copy with the same history semantics as PyTorch's `clone()`.
     pub fn clone_tensor(&self) -> Result<Tensor> {
+        Ok(record_plain(Op::Clone, &[self], self.plain_copy()?))
+    }
+
+    /// A fresh contiguous copy of the values, with no history.
+    pub(crate) fn plain_copy(&self) -> Result<Tensor> {
         let buffer = with_any_type!(self.dtype(), T => T::into_buffer(self.to_vec::<T>()?));
-        let out = Tensor::from_buffer(buffer, self.shape())?;
-        Ok(record_plain(Op::Clone, &[self], out))
+        Tensor::from_buffer(buffer, self.shape())
     }
 }
 

@@ -19,7 +19,6 @@ use crate::autograd::mode::is_grad_enabled;
 use crate::error::{Error, Result};
 use crate::kernels::elementwise::zip_assign;
 use crate::layout::{Layout, Shape, Strides};
-use crate::storage::Element;
 use crate::tensor::{Tensor, ViewBase};
 use crate::{with_any_type, with_float_type};
 use smallvec::{smallvec, SmallVec};
@@ -60,15 +59,9 @@ pub(crate) fn has_internal_overlap(shape: &[usize], strides: &[isize]) -> bool {
     shape.iter().zip(strides).any(|(&n, &s)| n > 1 && s == 0)
 }
 
-/// A fresh contiguous copy of the values, no history.
-fn copy_data(t: &Tensor) -> Result<Tensor> {
-    let buffer = with_any_type!(t.dtype(), T => T::into_buffer(t.to_vec::<T>()?));
-    Tensor::from_buffer(buffer, t.shape())
-}
-
 /// `src` written (or added) into a copy of `dst` at `geometry`.
 fn scatter_strided(dst: &Tensor, src: &Tensor, geometry: &Geometry, accumulate: bool) -> Result<Tensor> {
-    let out = copy_data(dst)?;
+    let out = dst.plain_copy()?;
     let target = out.view_with_layout(geometry.layout_at(0));
     let src = src.cast(out.dtype())?;
     if accumulate {
@@ -82,8 +75,8 @@ fn scatter_strided(dst: &Tensor, src: &Tensor, geometry: &Geometry, accumulate: 
 impl Tensor {
     /// The part of this base-shaped tensor at `geometry`, as a copy (AsStridedBackward0).
     pub(crate) fn as_strided_part(&self, geometry: &Arc<Geometry>) -> Result<Tensor> {
-        let contiguous = if self.is_contiguous() { self.clone() } else { copy_data(self)? };
-        let part = copy_data(&contiguous.view_with_layout(geometry.layout_at(contiguous.layout().offset())))?;
+        let contiguous = if self.is_contiguous() { self.clone() } else { self.plain_copy()? };
+        let part = contiguous.view_with_layout(geometry.layout_at(contiguous.layout().offset())).plain_copy()?;
         Ok(super::record_plain(Op::AsStrided(geometry.clone()), &[self], part))
     }
 

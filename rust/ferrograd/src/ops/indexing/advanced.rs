@@ -4,7 +4,7 @@
 //! together; their result dims replace them in place when they are adjacent
 //! and go first otherwise, as in PyTorch.
 
-use super::{add_elem, at_least_1d, plain_copy, save_indices, saved_indices, scalar_as, Indices};
+use super::{add_elem, at_least_1d, save_indices, saved_indices, scalar_as, Indices};
 use crate::dtype::{DType, Scalar};
 use crate::error::{Error, Result, ShapeList};
 use crate::kernels::indexed::{nonzero as nonzero_kernel, plan, put, take, wrapped_indices, Plan};
@@ -149,7 +149,7 @@ impl Tensor {
     pub fn index_put(&self, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool) -> Result<Tensor> {
         check_put_dtypes(self, values)?;
         let indices = expand_masks(self.shape(), indices)?;
-        let out = plain_copy(self)?;
+        let out = self.plain_copy()?;
         write_indexed(&out, &indices, values, accumulate, DimLabel::Ordinal)?;
         let op = Op::IndexPut { dims: indexed_dims(&indices), accumulate };
         Ok(record(op, &[self, values], out, |_, _| save_indices(&indices)))
@@ -170,7 +170,7 @@ impl Tensor {
     /// A copy of `self` with `value` at `index` along `dim`.
     pub fn index_fill(&self, dim: i64, index: &Tensor, value: Scalar) -> Result<Tensor> {
         let dim = check_index_fill(self, dim, index)?;
-        let out = plain_copy(self)?;
+        let out = self.plain_copy()?;
         fill_along(&out, dim, index, value)?;
         Ok(record(Op::IndexFill { dim }, &[self], out, |_, _| save_indices(&[Some(index.clone())])))
     }

@@ -4,7 +4,7 @@
 //! `index_add` (IndexAddBackward0), and `take_along_dim` (a broadcast gather).
 
 use super::advanced::{index_plan, DimLabel};
-use super::{add_elem, at_least_1d, plain_copy, save_indices};
+use super::{add_elem, at_least_1d, save_indices};
 use crate::dtype::{DType, Scalar};
 use crate::error::{Error, Result, ShapeList};
 use crate::kernels::indexed::{gather as gather_kernel, put, scatter as scatter_kernel, take};
@@ -237,7 +237,7 @@ impl Tensor {
     pub fn index_add(&self, dim: i64, index: &Tensor, source: &Tensor, alpha: Scalar) -> Result<Tensor> {
         let dim = normalize_dim(dim, self.ndim())?;
         check_index_add(self, dim, index, source)?;
-        let out = plain_copy(self)?;
+        let out = self.plain_copy()?;
         add_along(&out, dim, index, source, alpha)?;
         Ok(record(Op::IndexAdd { dim, alpha }, &[self, source], out, |_, _| save_indices(&[Some(index.clone())])))
     }

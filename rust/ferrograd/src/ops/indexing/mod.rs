@@ -63,12 +63,6 @@ pub(crate) fn at_least_1d(t: &Tensor) -> Tensor {
     }
 }
 
-/// A fresh contiguous copy of `t`'s values, with no history.
-pub(crate) fn plain_copy(t: &Tensor) -> Result<Tensor> {
-    let buffer = crate::with_any_type!(t.dtype(), T => T::into_buffer(t.to_vec::<T>()?));
-    Tensor::from_buffer(buffer, t.shape())
-}
-
 /// Saves every present index tensor, in dim order.
 pub(crate) fn save_indices(indices: &[Option<Tensor>]) -> Saved {
     indices.iter().flatten().map(|t| Some(SavedTensor::input(t))).collect()
