@@ -352,7 +352,7 @@ pub fn tensor_sharing_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor>
             DType::BF16 => return Err(PyTypeError::new_err("numpy has no bfloat16 type")),
         }
     };
-    Tensor::from_buffer_with_layout(buffer, ferrograd::layout::Layout::new(shape, strides, 0)).py()
+    Tensor::from_buffer_with_layout(buffer, ferrograd::layout::Layout::new(shape, strides, 0).py()?).py()
 }
 
 // ---- Tensor -> Python --------------------------------------------------------
@@ -362,6 +362,11 @@ pub fn tensor_sharing_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor>
 pub fn numpy_view<'py>(owner: &Bound<'py, PyAny>, t: &Tensor) -> PyResult<Bound<'py, PyAny>> {
     use numpy::ndarray::{ArrayViewD, IxDyn, ShapeBuilder};
     let layout = t.layout();
+    // numpy's own limit; past it numpy could not build the array.
+    const NUMPY_MAX_DIMS: usize = 64;
+    if layout.ndim() > NUMPY_MAX_DIMS {
+        return Err(PyValueError::new_err(format!("number of dimensions must be within [0, {NUMPY_MAX_DIMS}]")));
+    }
     if layout.strides().iter().any(|&s| s < 0) {
         return to_numpy(owner.py(), t);
     }
@@ -370,8 +375,10 @@ pub fn numpy_view<'py>(owner: &Bound<'py, PyAny>, t: &Tensor) -> PyResult<Bound<
     let guard = t.storage().read();
     macro_rules! view {
         ($v:expr, $T:ty) => {{
-            // SAFETY: the layout addresses elements inside this buffer, which is
-            // never reallocated while the storage lives; `owner` keeps it alive
+            // SAFETY: every tensor's layout was checked to address only
+            // elements of its storage when the tensor was built
+            // (`Tensor::from_parts` / `make_view`); the buffer is never
+            // reallocated while the storage lives, and `owner` keeps it alive
             // for as long as numpy holds the array.
             let base: *const $T = unsafe { $v.as_ptr().add(layout.offset()) };
             let view = unsafe { ArrayViewD::from_shape_ptr(shape.strides(strides), base) };
@@ -416,14 +423,24 @@ pub fn to_list(py: Python<'_>, t: &Tensor) -> PyResult<Py<PyAny>> {
     if t.ndim() == 0 {
         return items.into_iter().next().ok_or_else(|| PyValueError::new_err("empty 0-d tensor"));
     }
-    nest(py, &items, t.shape())
+    nest(py, items, t.shape())
 }
 
-fn nest(py: Python<'_>, items: &[Py<PyAny>], shape: &[usize]) -> PyResult<Py<PyAny>> {
-    if shape.len() == 1 {
-        return Ok(PyList::new(py, items.iter().map(|o| o.clone_ref(py)))?.into_any().unbind());
+/// Groups the row-major `items` into lists of the innermost size, those into
+/// lists of the next size, and so on up to one list: bottom-up, so a tensor
+/// of any number of dims converts without recursion.
+fn nest(py: Python<'_>, items: Vec<Py<PyAny>>, shape: &[usize]) -> PyResult<Py<PyAny>> {
+    let mut level = items;
+    for depth in (0..shape.len()).rev() {
+        // A valid shape's prefix products fit (see `layout::numel`).
+        let count: usize = shape[..depth].iter().product();
+        let mut lists = ferrograd::storage::vec_with_capacity(count).py()?;
+        let mut rest = level.into_iter();
+        for _ in 0..count {
+            let row: Vec<Py<PyAny>> = rest.by_ref().take(shape[depth]).collect();
+            lists.push(PyList::new(py, row)?.into_any().unbind());
+        }
+        level = lists;
     }
-    let chunk: usize = shape[1..].iter().product();
-    let rows: Vec<Py<PyAny>> = (0..shape[0]).map(|i| nest(py, &items[i * chunk..(i + 1) * chunk], &shape[1..])).collect::<PyResult<_>>()?;
-    Ok(PyList::new(py, rows)?.into_any().unbind())
+    level.pop().ok_or_else(|| PyValueError::new_err("a tensor converts to one list"))
 }

@@ -54,6 +54,21 @@ pub fn from_numpy(py: Python<'_>, ndarray: &Bound<'_, PyAny>) -> PyResult<Py<PyA
     wrap(py, crate::convert::tensor_sharing_numpy(arr)?)
 }
 
+/// PyTorch names the whole requested shape when one of its sizes is
+/// negative: `f(3, -1)`, `f((3, -1))` and `f([3, -1])` alike.
+fn refuse_negative_sizes(args: &Bound<'_, PyTuple>) -> PyResult<()> {
+    let nested = args.len() == 1 && args.get_item(0).is_ok_and(|a| a.is_instance_of::<PyTuple>() || a.is_instance_of::<pyo3::types::PyList>());
+    let items = if nested { args.get_item(0)?.try_iter()?.collect::<PyResult<Vec<_>>>()? } else { args.iter().collect() };
+    let sizes: Vec<i64> = items.iter().filter_map(|d| d.extract::<i64>().ok()).collect();
+    match sizes.iter().find(|&&d| d < 0) {
+        Some(d) => Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+            "Trying to create tensor with negative dimension {d}: [{}]",
+            sizes.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
+        ))),
+        None => Ok(()),
+    }
+}
+
 macro_rules! factory {
     ($name:ident, $make:expr) => {
         #[pyfunction]
@@ -70,6 +85,7 @@ macro_rules! factory {
             requires_grad: bool,
         ) -> PyResult<Py<PyAny>> {
             let _ = (out, layout, pin_memory);
+            refuse_negative_sizes(size)?;
             let shape = shape_from_args(size)?;
             let dtype = opt_dtype(dtype)?.unwrap_or(DType::F32);
             let make: fn(&[usize], DType) -> ferrograd::Result<Tensor> = $make;
@@ -78,9 +94,9 @@ macro_rules! factory {
     };
 }
 
-factory!(zeros, |s, d| Ok(Tensor::zeros(s, d)));
-factory!(ones, |s, d| Ok(Tensor::ones(s, d)));
-factory!(empty, |s, d| Ok(Tensor::zeros(s, d)));
+factory!(zeros, Tensor::zeros);
+factory!(ones, Tensor::ones);
+factory!(empty, Tensor::zeros);
 factory!(rand, Tensor::rand);
 factory!(randn, Tensor::randn);
 
@@ -94,7 +110,7 @@ pub fn full(py: Python<'_>, size: &Bound<'_, PyAny>, fill_value: &Bound<'_, PyAn
     let shape = crate::convert::shape_from_obj(size)?;
     let value = self::fill_value(fill_value)?;
     let dtype = opt_dtype(dtype)?.unwrap_or(value.default_dtype());
-    finish(py, Tensor::full(&shape, value, dtype), device, requires_grad)
+    finish(py, Tensor::full(&shape, value, dtype).py()?, device, requires_grad)
 }
 
 /// `*_like` factories: same shape and (unless given) dtype as `input`.
@@ -107,21 +123,21 @@ fn like(py: Python<'_>, input: &PyTensor, dtype: Option<&Bound<'_, PyAny>>, devi
 #[pyo3(signature = (input, *, dtype=None, device=None, requires_grad=false, memory_format=None))]
 pub fn zeros_like(py: Python<'_>, input: PyRef<'_, PyTensor>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
     let _ = memory_format;
-    like(py, &input, dtype, device, requires_grad, |s, d| Ok(Tensor::zeros(s, d)))
+    like(py, &input, dtype, device, requires_grad, |s, d| Tensor::zeros(s, d))
 }
 
 #[pyfunction]
 #[pyo3(signature = (input, *, dtype=None, device=None, requires_grad=false, memory_format=None))]
 pub fn ones_like(py: Python<'_>, input: PyRef<'_, PyTensor>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
     let _ = memory_format;
-    like(py, &input, dtype, device, requires_grad, |s, d| Ok(Tensor::ones(s, d)))
+    like(py, &input, dtype, device, requires_grad, |s, d| Tensor::ones(s, d))
 }
 
 #[pyfunction]
 #[pyo3(signature = (input, *, dtype=None, device=None, requires_grad=false, memory_format=None))]
 pub fn empty_like(py: Python<'_>, input: PyRef<'_, PyTensor>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
     let _ = memory_format;
-    like(py, &input, dtype, device, requires_grad, |s, d| Ok(Tensor::zeros(s, d)))
+    like(py, &input, dtype, device, requires_grad, |s, d| Tensor::zeros(s, d))
 }
 
 #[pyfunction]
@@ -152,7 +168,7 @@ pub fn full_like(
 ) -> PyResult<Py<PyAny>> {
     let _ = memory_format;
     let value = self::fill_value(fill_value)?;
-    like(py, &input, dtype, device, requires_grad, |s, d| Ok(Tensor::full(s, value, d)))
+    like(py, &input, dtype, device, requires_grad, |s, d| Tensor::full(s, value, d))
 }
 
 /// `arange(end)`, `arange(start, end)`, `arange(start, end, step)`; int64 when all are ints.

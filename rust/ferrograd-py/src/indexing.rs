@@ -54,7 +54,7 @@ pub fn getitem(t: &Tensor, index: &Bound<'_, PyAny>) -> PyResult<Tensor> {
     // A lone slice is always applied, even when it spans the whole dim.
     let sliced = apply(t, &items, is_tuple)?;
     if sliced.indices.is_empty() {
-        return Ok(if sliced.is_view { sliced.view } else { t.alias() });
+        return if sliced.is_view { Ok(sliced.view) } else { t.alias().py() };
     }
     sliced.view.index(&sliced.indices).py()
 }

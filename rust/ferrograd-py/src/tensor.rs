@@ -146,7 +146,7 @@ impl PyTensor {
         let inner = match data {
             Some(d) if d.is_instance_of::<PyTensor>() => d.cast::<PyTensor>()?.get().inner.detach(),
             Some(d) => crate::convert::tensor_from_data(d, None)?,
-            None => Tensor::zeros(&[0], DType::F32),
+            None => Tensor::zeros(&[0], DType::F32).py()?,
         };
         if requires_grad {
             inner.set_requires_grad(true).py()?;

@@ -97,8 +97,8 @@ pub fn format_data(
         return "[]".to_string();
     }
     let layout = Layout::new(&shape, elems, opts);
-    let formatter = Formatter::new(elems.kind(), opts, |f| layout.visit_summarized(0, 0, f));
-    layout.tensor_str(0, 0, indent, &formatter)
+    let formatter = Formatter::new(elems.kind(), opts, |f| layout.visit_summarized(f));
+    layout.tensor_str(indent, &formatter)
 }
 
 /// Full repr: `"tensor([1., 2.], grad_fn=<AddBackward0>)"`.
@@ -365,6 +365,19 @@ fn py_sci(v: f64, precision: usize) -> String {
     format!("{mantissa}e{sign}{:02}", exp.unsigned_abs())
 }
 
+/// What the depth-first walk over the displayed part meets.
+enum Step {
+    /// A sub-tensor (or the whole tensor) begins.
+    Open,
+    Close,
+    /// Between two entries of dim `.0`.
+    Separator(usize),
+    /// The "..." entry of a cut dim (above the innermost one).
+    Ellipsis,
+    /// An innermost row, by the offset of its first element.
+    Row(usize),
+}
+
 /// Row-major view over the elements with the summarization rules applied.
 struct Layout<'a> {
     shape: &'a [usize],
@@ -396,77 +409,105 @@ impl<'a> Layout<'a> {
         self.summarize && self.shape[dim] > self.opts.edgeitems.saturating_mul(2)
     }
 
-    /// Indices along `dim` that are displayed, in order.
-    fn shown_indices(&self, dim: usize) -> Vec<usize> {
-        let n = self.shape[dim];
-        let e = self.opts.edgeitems;
+    /// How many entries dim `dim` displays (the "..." of a cut dim included).
+    fn entry_count(&self, dim: usize) -> usize {
         if self.is_cut(dim) {
-            (0..e).chain(n - e..n).collect()
+            2 * self.opts.edgeitems + 1
         } else {
-            (0..n).collect()
+            self.shape[dim]
+        }
+    }
+
+    /// The index along `dim` of displayed entry `k`, or `None` for the "...".
+    fn entry(&self, dim: usize, k: usize) -> Option<usize> {
+        let e = self.opts.edgeitems;
+        match k {
+            _ if !self.is_cut(dim) || k < e => Some(k),
+            _ if k == e => None,
+            _ => Some(self.shape[dim] - e + (k - e - 1)),
+        }
+    }
+
+    /// Walks the displayed part depth first with an explicit stack, so any
+    /// number of dims prints without recursion; the innermost rows are
+    /// reported by the offset of their first element.
+    fn walk(&self, mut on: impl FnMut(Step)) {
+        let Some(last) = self.shape.len().checked_sub(1) else { return };
+        // (offset of the sub-tensor, next entry) for each open dim.
+        let mut stack: Vec<(usize, usize)> = vec![(0, 0)];
+        on(Step::Open);
+        while let Some(&(offset, k)) = stack.last() {
+            let dim = stack.len() - 1;
+            if dim == last || k == self.entry_count(dim) {
+                if dim == last {
+                    on(Step::Row(offset));
+                }
+                stack.pop();
+                on(Step::Close);
+                continue;
+            }
+            if let Some(top) = stack.last_mut() {
+                top.1 += 1;
+            }
+            if k > 0 {
+                on(Step::Separator(dim));
+            }
+            match self.entry(dim, k) {
+                None => on(Step::Ellipsis),
+                Some(i) => {
+                    on(Step::Open);
+                    stack.push((offset + i * self.strides[dim], 0));
+                }
+            }
         }
     }
 
     /// Feeds the displayed elements to `f`; these are what size the columns.
-    fn visit_summarized(&self, dim: usize, offset: usize, f: &mut dyn FnMut(Scalar)) {
-        if dim == self.shape.len() {
-            f(self.elems.get(offset));
+    fn visit_summarized(&self, f: &mut dyn FnMut(Scalar)) {
+        let Some(last) = self.shape.len().checked_sub(1) else {
+            f(self.elems.get(0));
             return;
-        }
-        for i in self.shown_indices(dim) {
-            self.visit_summarized(dim + 1, offset + i * self.strides[dim], f);
-        }
-    }
-
-    fn tensor_str(&self, dim: usize, offset: usize, indent: usize, fmt: &Formatter) -> String {
-        let rank = self.shape.len() - dim;
-        match rank {
-            0 => fmt.format(self.elems.get(offset)),
-            1 => self.vector_str(dim, offset, indent, fmt),
-            _ => self.nested_str(dim, offset, indent, fmt),
-        }
-    }
-
-    /// A matrix or higher: sub-tensors separated by `rank - 1` newlines.
-    fn nested_str(&self, dim: usize, offset: usize, indent: usize, fmt: &Formatter) -> String {
-        let n = self.shape[dim];
-        let e = self.opts.edgeitems;
-        let sub = |i: usize| {
-            self.tensor_str(
-                dim + 1,
-                offset + i * self.strides[dim],
-                indent.saturating_add(1),
-                fmt,
-            )
         };
-        let slices: Vec<String> = if self.is_cut(dim) {
-            let head = (0..e).map(sub);
-            let tail = (n - e..n).map(sub);
-            head.chain(std::iter::once("...".to_string()))
-                .chain(tail)
-                .collect()
-        } else {
-            (0..n).map(sub).collect()
-        };
-        let rank = self.shape.len() - dim;
-        let sep = format!(
-            ",{}{}",
-            "\n".repeat(rank - 1),
-            " ".repeat(indent.saturating_add(1))
-        );
-        format!("[{}]", slices.join(&sep))
+        self.walk(|step| {
+            if let Step::Row(offset) = step {
+                (0..self.entry_count(last)).filter_map(|k| self.entry(last, k)).for_each(|i| f(self.elems.get(offset + i * self.strides[last])));
+            }
+        });
     }
 
-    /// The innermost dimension, wrapped to fit the line width.
-    fn vector_str(&self, dim: usize, offset: usize, indent: usize, fmt: &Formatter) -> String {
+    /// The bracketed text; `indent` is the column where it starts.
+    fn tensor_str(&self, indent: usize, fmt: &Formatter) -> String {
+        let Some(last) = self.shape.len().checked_sub(1) else {
+            return fmt.format(self.elems.get(0));
+        };
+        let mut out = String::new();
+        self.walk(|step| match step {
+            Step::Open => out.push('['),
+            Step::Close => out.push(']'),
+            Step::Ellipsis => out.push_str("..."),
+            // Sub-tensors of dim `dim` sit one column right of its bracket,
+            // apart by as many blank lines as they have dims less one.
+            Step::Separator(dim) => {
+                out.push(',');
+                out.push_str(&"\n".repeat(self.shape.len() - dim - 1));
+                out.push_str(&" ".repeat(indent.saturating_add(dim + 1)));
+            }
+            Step::Row(offset) => self.write_row(&mut out, last, offset, indent.saturating_add(last), fmt),
+        });
+        out
+    }
+
+    /// The innermost dimension's entries, wrapped to fit the line width.
+    fn write_row(&self, out: &mut String, dim: usize, offset: usize, indent: usize, fmt: &Formatter) {
         let per_line = elements_per_line(self.opts.linewidth, indent, fmt.width() + 2);
         let items = self.vector_items(dim, offset, fmt);
-        let lines: Vec<String> = items
-            .chunks(per_line)
-            .map(|chunk| chunk.join(", "))
-            .collect();
         let sep = format!(",\n{}", " ".repeat(indent.saturating_add(1)));
-        format!("[{}]", lines.join(&sep))
+        for (i, line) in items.chunks(per_line).enumerate() {
+            if i > 0 {
+                out.push_str(&sep);
+            }
+            out.push_str(&line.join(", "));
+        }
     }
 
     /// Formatted entries of one row, with the ellipsis entry when cut.

@@ -14,18 +14,49 @@ pub struct Layout {
     offset: usize,
 }
 
-pub fn numel(shape: &[usize]) -> usize {
-    shape.iter().product()
+/// PyTorch takes a list of dims (reductions over dims, squeeze of dims) only
+/// on tensors with at most this many dims; tensors themselves may have more.
+pub const MAX_DIMS_IN_DIM_LIST: usize = 64;
+
+/// The most elements (and bytes) a tensor may have: PyTorch's int64 limit.
+pub const MAX_NUMEL: usize = i64::MAX as usize;
+
+fn numel_overflow() -> Error {
+    Error::runtime("numel: integer multiplication overflow")
 }
 
-pub fn contiguous_strides(shape: &[usize]) -> Strides {
+/// The number of elements of `shape`, or PyTorch's overflow error. The
+/// product of the nonzero sizes must fit as well (even when another size is
+/// 0), so every walk and stride over a layout of this shape fits in `isize`.
+pub fn numel(shape: &[usize]) -> Result<usize> {
+    let mut nonzero = 1usize;
+    for &size in shape.iter().filter(|&&s| s != 0) {
+        nonzero = nonzero.checked_mul(size).filter(|&n| n <= MAX_NUMEL).ok_or_else(numel_overflow)?;
+    }
+    Ok(if shape.contains(&0) { 0 } else { nonzero })
+}
+
+/// The bytes a new contiguous tensor of `shape` needs, or PyTorch's error
+/// when that size cannot even be computed.
+pub fn contiguous_storage_bytes(shape: &[usize], itemsize: usize) -> Result<usize> {
+    numel(shape)
+        .ok()
+        .and_then(|n| n.checked_mul(itemsize))
+        .filter(|&bytes| bytes <= MAX_NUMEL)
+        .ok_or_else(|| Error::runtime(format!("Storage size calculation overflowed with sizes={}", crate::error::ShapeList(shape.to_vec()))))
+}
+
+/// Row-major strides of `shape` (size-0 and size-1 dims count as 1).
+pub fn contiguous_strides(shape: &[usize]) -> Result<Strides> {
+    numel(shape)?;
     let mut strides: Strides = SmallVec::from_elem(0, shape.len());
     let mut acc = 1isize;
     for i in (0..shape.len()).rev() {
         strides[i] = acc;
-        acc *= shape[i].max(1) as isize;
+        // Cannot overflow: the product of the nonzero sizes fits (checked above).
+        acc = acc.saturating_mul(shape[i].max(1) as isize);
     }
-    strides
+    Ok(strides)
 }
 
 /// Wraps a possibly negative dim into `0..ndim` (0-d tensors accept -1 and 0).
@@ -57,13 +88,26 @@ pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Result<Shape> {
     Ok(out)
 }
 
+/// The layout invariant: a `Layout`'s shape has a valid `numel` (see
+/// `numel`), so its element count and walks never overflow. Whether its
+/// addresses stay inside a storage is checked where a tensor is built from a
+/// storage and a layout (`check_fits`), so kernels can trust every layout.
 impl Layout {
-    pub fn contiguous(shape: &[usize]) -> Self {
-        Layout { strides: contiguous_strides(shape), shape: Shape::from_slice(shape), offset: 0 }
+    pub fn contiguous(shape: &[usize]) -> Result<Self> {
+        Ok(Layout { strides: contiguous_strides(shape)?, shape: Shape::from_slice(shape), offset: 0 })
     }
 
-    pub fn new(shape: Shape, strides: Strides, offset: usize) -> Self {
-        Layout { shape, strides, offset }
+    /// The layout of a 0-d tensor at the start of its storage.
+    pub fn scalar() -> Self {
+        Layout { shape: Shape::new(), strides: Strides::new(), offset: 0 }
+    }
+
+    pub fn new(shape: Shape, strides: Strides, offset: usize) -> Result<Self> {
+        if shape.len() != strides.len() {
+            return Err(Error::runtime(format!("mismatch in length of strides and shape: {} vs {}", strides.len(), shape.len())));
+        }
+        numel(&shape)?;
+        Ok(Layout { shape, strides, offset })
     }
 
     pub fn shape(&self) -> &[usize] {
@@ -79,7 +123,43 @@ impl Layout {
         self.shape.len()
     }
     pub fn numel(&self) -> usize {
-        numel(&self.shape)
+        // Checked when the layout was made.
+        self.shape.iter().product()
+    }
+
+    /// The storage positions this layout addresses, lowest to one past the
+    /// highest (empty when it names no element), or `None` when they do not
+    /// fit in `0..=isize::MAX`.
+    pub fn address_range(&self) -> Option<std::ops::Range<usize>> {
+        if self.shape.contains(&0) {
+            return Some(0..0);
+        }
+        let (mut lo, mut hi) = (self.offset as i128, self.offset as i128);
+        for (&size, &stride) in self.shape.iter().zip(&self.strides) {
+            let reach = (size as i128 - 1) * stride as i128;
+            if reach < 0 {
+                lo += reach;
+            } else {
+                hi += reach;
+            }
+        }
+        (lo >= 0 && hi < isize::MAX as i128).then(|| lo as usize..hi as usize + 1)
+    }
+
+    /// Errors unless every position this layout addresses lies in a storage
+    /// of `len` elements (PyTorch's `setStorage` bounds check).
+    pub fn check_fits(&self, len: usize, itemsize: usize) -> Result<()> {
+        match self.address_range() {
+            Some(range) if range.end <= len => Ok(()),
+            range => Err(Error::runtime(format!(
+                "setStorage: sizes {}, strides {}, storage offset {}, and itemsize {itemsize} requiring a storage size of {} are out of bounds for storage of size {}",
+                crate::error::ShapeList(self.shape.to_vec()),
+                int_list(&self.strides),
+                self.offset,
+                range.map_or(u128::MAX, |r| r.end as u128 * itemsize as u128),
+                len as u128 * itemsize as u128
+            ))),
+        }
     }
 
     /// Row-major with no gaps (size-1 dims may have any stride).
@@ -136,7 +216,7 @@ impl Layout {
                 });
             };
         }
-        Ok(Layout { shape: Shape::from_slice(target), strides, offset: self.offset })
+        Layout::new(Shape::from_slice(target), strides, self.offset)
     }
 
     pub fn transpose(&self, d0: usize, d1: usize) -> Layout {
@@ -156,7 +236,8 @@ impl Layout {
 
     pub fn unsqueeze(&self, dim: usize) -> Layout {
         let mut l = self.clone();
-        let stride = if dim < self.ndim() { self.strides[dim] * self.shape[dim] as isize } else { 1 };
+        // Any stride suits a size-1 dim; saturating keeps a huge one harmless.
+        let stride = if dim < self.ndim() { self.strides[dim].saturating_mul(self.shape[dim] as isize) } else { 1 };
         l.shape.insert(dim, 1);
         l.strides.insert(dim, stride);
         l
@@ -164,10 +245,10 @@ impl Layout {
 
     /// Reinterprets a contiguous layout with a new shape of the same numel.
     pub fn reshaped_contiguous(&self, shape: &[usize]) -> Option<Layout> {
-        if !self.is_contiguous() || numel(shape) != self.numel() {
+        if !self.is_contiguous() || numel(shape).ok() != Some(self.numel()) {
             return None;
         }
-        let mut l = Layout::contiguous(shape);
+        let mut l = Layout::contiguous(shape).ok()?;
         l.offset = self.offset;
         Some(l)
     }
@@ -181,6 +262,10 @@ impl Layout {
         }
         walk(&self.shape, &[&self.strides], &[self.offset], |offs| f(offs[0]));
     }
+}
+
+fn int_list(values: &[isize]) -> String {
+    format!("[{}]", values.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", "))
 }
 
 /// Visits every index of `shape` in row-major order, calling `f` with one storage
@@ -244,10 +329,42 @@ mod tests {
 
     #[test]
     fn walk_visits_transposed_layout_in_logical_order() {
-        let l = Layout::contiguous(&[2, 3]).transpose(0, 1);
+        let l = Layout::contiguous(&[2, 3]).unwrap().transpose(0, 1);
         let mut seen = vec![];
         l.for_each_offset(|o| seen.push(o));
         assert_eq!(seen, vec![0, 3, 1, 4, 2, 5]);
+    }
+
+    #[test]
+    fn numel_refuses_products_past_int64() {
+        assert_eq!(numel(&[2, 3]).unwrap(), 6);
+        assert_eq!(numel(&[2, 0, 3]).unwrap(), 0);
+        assert_eq!(numel(&[1 << 62, 2]).unwrap_err().to_string(), "numel: integer multiplication overflow");
+        // Wrapping to a small number (here 4) must not pass for a valid size.
+        assert!(numel(&[(1 << 62) + 1, 4]).is_err());
+        // Nonzero sizes must multiply out even beside a zero, so strides fit.
+        assert!(numel(&[0, 1 << 40, 1 << 40]).is_err());
+        assert!(Layout::contiguous(&[1 << 32, 1 << 32]).is_err());
+        let e = contiguous_storage_bytes(&[1 << 31, 1 << 31], 4).unwrap_err();
+        assert_eq!(e.to_string(), "Storage size calculation overflowed with sizes=[2147483648, 2147483648]");
+    }
+
+    #[test]
+    fn layouts_fit_only_storages_holding_every_address() {
+        let l = Layout::contiguous(&[2, 3]).unwrap();
+        assert!(l.check_fits(6, 4).is_ok());
+        let e = l.check_fits(5, 4).unwrap_err().to_string();
+        assert!(e.contains("requiring a storage size of 24 are out of bounds for storage of size 20"), "{e}");
+        // A broadcast of one element fits a one-element storage however large.
+        let wide = Layout::contiguous(&[1]).unwrap().broadcast_to(&[1 << 40, 4]).unwrap();
+        assert!(wide.check_fits(1, 4).is_ok());
+        // Addresses past isize::MAX never fit.
+        let far = Layout::new(Shape::from_slice(&[2]), Strides::from_slice(&[isize::MAX]), 0).unwrap();
+        assert_eq!(far.address_range(), None);
+        assert!(far.check_fits(usize::MAX, 1).is_err());
+        // An empty layout names nothing, wherever its offset points.
+        let empty = Layout::new(Shape::from_slice(&[0, 3]), Strides::from_slice(&[3, 1]), 100).unwrap();
+        assert!(empty.check_fits(0, 4).is_ok());
     }
 
     #[test]

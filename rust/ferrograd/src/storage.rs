@@ -1,7 +1,8 @@
 //! Reference-counted CPU buffers. Views share one `Storage`; in-place ops bump
 //! its version counter so autograd can detect a saved tensor that changed.
 
-use crate::dtype::DType;
+use crate::dtype::{DType, Scalar};
+use crate::error::{Error, Result};
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -114,22 +115,75 @@ impl Buffer {
         self.len() == 0
     }
 
-    pub fn zeros(dtype: DType, len: usize) -> Buffer {
-        match dtype {
-            DType::Bool => Buffer::Bool(vec![false; len].into()),
-            DType::I64 => Buffer::I64(vec![0; len].into()),
-            DType::F32 => Buffer::F32(vec![0.0; len].into()),
-            DType::F64 => Buffer::F64(vec![0.0; len].into()),
-            DType::F16 => Buffer::F16(vec![half::f16::ZERO; len].into()),
-            DType::BF16 => Buffer::BF16(vec![half::bf16::ZERO; len].into()),
-        }
+    /// `len` copies of `value` converted to `dtype`.
+    pub fn full(dtype: DType, len: usize, value: Scalar) -> Result<Buffer> {
+        Ok(match dtype {
+            DType::Bool => Buffer::Bool(filled_vec(len, value.to_f64() != 0.0)?.into()),
+            DType::I64 => Buffer::I64(filled_vec(len, scalar_as_i64(value))?.into()),
+            DType::F32 => Buffer::F32(filled_vec(len, value.to_f64() as f32)?.into()),
+            DType::F64 => Buffer::F64(filled_vec(len, value.to_f64())?.into()),
+            DType::F16 => Buffer::F16(filled_vec(len, half::f16::from_f64(value.to_f64()))?.into()),
+            DType::BF16 => Buffer::BF16(filled_vec(len, half::bf16::from_f64(value.to_f64()))?.into()),
+        })
     }
+}
+
+/// A scalar as an int64 element (floats truncate, as in PyTorch).
+fn scalar_as_i64(v: Scalar) -> i64 {
+    match v {
+        Scalar::Bool(b) => b as i64,
+        Scalar::Int(i) => i,
+        Scalar::Float(f) => f as i64,
+    }
+}
+
+// ---- allocation ----------------------------------------------------------------
+//
+// Every output buffer of a creation op or kernel is allocated through these
+// functions: a size the machine cannot hold raises PyTorch's error instead
+// of aborting the process.
+
+/// PyTorch's message when the allocator refuses `bytes`.
+fn out_of_memory(bytes: u128) -> Error {
+    Error::runtime(format!("DefaultCPUAllocator: can't allocate memory: you tried to allocate {bytes} bytes. Error code 12 (Cannot allocate memory)"))
+}
+
+/// An empty vector with room for `len` elements.
+pub fn vec_with_capacity<T>(len: usize) -> Result<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).map_err(|_| out_of_memory(len as u128 * std::mem::size_of::<T>() as u128))?;
+    Ok(v)
+}
+
+/// `len` copies of `value`.
+pub fn filled_vec<T: Clone>(len: usize, value: T) -> Result<Vec<T>> {
+    let mut v = vec_with_capacity(len)?;
+    v.resize(len, value);
+    Ok(v)
+}
+
+/// The items of an iterator that yields exactly `len` of them, in order.
+pub fn collect_vec<T>(len: usize, items: impl IntoIterator<Item = T>) -> Result<Vec<T>> {
+    let mut v = vec_with_capacity(len)?;
+    v.extend(items);
+    Ok(v)
+}
+
+/// The items of a parallel iterator, in order.
+pub fn par_collect_vec<T: Send>(items: impl rayon::iter::IndexedParallelIterator<Item = T>) -> Result<Vec<T>> {
+    let mut v = vec_with_capacity(items.len())?;
+    // Fills the capacity reserved above; it does not allocate again.
+    items.collect_into_vec(&mut v);
+    Ok(v)
 }
 
 #[derive(Debug)]
 struct StorageInner {
     buffer: RwLock<Buffer>,
     version: AtomicU32,
+    /// The buffer's length, which never changes: views check their layout
+    /// against it without taking the lock.
+    len: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -137,7 +191,17 @@ pub struct Storage(Arc<StorageInner>);
 
 impl Storage {
     pub fn new(buffer: Buffer) -> Self {
-        Storage(Arc::new(StorageInner { buffer: RwLock::new(buffer), version: AtomicU32::new(0) }))
+        let len = buffer.len();
+        Storage(Arc::new(StorageInner { buffer: RwLock::new(buffer), version: AtomicU32::new(0), len }))
+    }
+
+    /// The number of elements the buffer holds.
+    pub fn len(&self) -> usize {
+        self.0.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.len == 0
     }
 
     /// Recursive read: two operands of one op may share a storage.

@@ -81,42 +81,44 @@ impl std::fmt::Debug for WeakTensor {
 impl Tensor {
     // ---- construction -------------------------------------------------
 
-    pub(crate) fn from_parts(storage: Storage, layout: Layout, dtype: DType) -> Tensor {
+    /// A tensor over `storage` through `layout`, checked to address only
+    /// elements of the storage: with `make_view`, the only way a new layout
+    /// meets a storage, so kernels can trust every tensor's layout.
+    pub(crate) fn from_parts(storage: Storage, layout: Layout, dtype: DType) -> Result<Tensor> {
+        layout.check_fits(storage.len(), dtype.size_in_bytes())?;
+        Ok(Tensor::assemble(storage, layout, dtype, false, None))
+    }
+
+    /// The handle itself; callers have checked `layout` against `storage`.
+    fn assemble(storage: Storage, layout: Layout, dtype: DType, wrapped_number: bool, view: Option<ViewBase>) -> Tensor {
         Tensor(Arc::new(TensorInner {
             storage,
             layout,
             dtype,
-            wrapped_number: false,
+            wrapped_number,
             requires_grad: AtomicBool::new(false),
             autograd: Mutex::new(AutogradMeta::default()),
             binding: Mutex::new(None),
-            view: None,
+            view,
         }))
     }
 
     pub fn from_buffer(buffer: Buffer, shape: &[usize]) -> Result<Tensor> {
-        if buffer.len() != numel(shape) {
+        if buffer.len() != numel(shape)? {
             return Err(Error::InvalidReshape { shape: crate::error::ShapeList(shape.to_vec()).to_string(), numel: buffer.len() });
         }
         let dtype = buffer.dtype();
-        Ok(Tensor::from_parts(Storage::new(buffer), Layout::contiguous(shape), dtype))
+        Tensor::from_parts(Storage::new(buffer), Layout::contiguous(shape)?, dtype)
     }
 
     /// A tensor over an existing buffer with any layout that stays inside it
     /// (used to share memory with numpy arrays).
     pub fn from_buffer_with_layout(buffer: Buffer, layout: Layout) -> Result<Tensor> {
-        let mut end = layout.offset() as isize;
-        for (&size, &stride) in layout.shape().iter().zip(layout.strides()) {
-            if stride < 0 {
-                return Err(Error::value("negative strides are not supported"));
-            }
-            end += (size.max(1) as isize - 1) * stride;
-        }
-        if layout.numel() > 0 && end as usize >= buffer.len() {
-            return Err(Error::value(format!("layout reaches element {end} of a buffer of {}", buffer.len())));
+        if layout.strides().iter().any(|&s| s < 0) {
+            return Err(Error::value("negative strides are not supported"));
         }
         let dtype = buffer.dtype();
-        Ok(Tensor::from_parts(Storage::new(buffer), layout, dtype))
+        Tensor::from_parts(Storage::new(buffer), layout, dtype)
     }
 
     pub fn from_vec<T: Element>(values: Vec<T>, shape: &[usize]) -> Result<Tensor> {
@@ -124,7 +126,20 @@ impl Tensor {
     }
 
     pub fn scalar_tensor(value: Scalar, dtype: DType) -> Tensor {
-        Tensor::full_unchecked(&[], value, dtype)
+        Tensor::scalar_with(value, dtype, false)
+    }
+
+    /// A 0-d tensor: one element, which its layout (offset 0) always fits.
+    fn scalar_with(value: Scalar, dtype: DType, wrapped_number: bool) -> Tensor {
+        let buffer = match dtype {
+            DType::Bool => Buffer::Bool(vec![value.to_f64() != 0.0].into()),
+            DType::I64 => Buffer::I64(vec![scalar_to_i64(value)].into()),
+            DType::F32 => Buffer::F32(vec![value.to_f64() as f32].into()),
+            DType::F64 => Buffer::F64(vec![value.to_f64()].into()),
+            DType::F16 => Buffer::F16(vec![half::f16::from_f64(value.to_f64())].into()),
+            DType::BF16 => Buffer::BF16(vec![half::bf16::from_f64(value.to_f64())].into()),
+        };
+        Tensor::assemble(Storage::new(buffer), Layout::scalar(), dtype, wrapped_number, None)
     }
 
     /// A Python number used as an operand. Floats are held in f64 so no
@@ -134,17 +149,7 @@ impl Tensor {
             Scalar::Float(_) => DType::F64,
             other => other.default_dtype(),
         };
-        let t = Tensor::scalar_tensor(value, storage_dtype);
-        Tensor(Arc::new(TensorInner {
-            storage: t.0.storage.clone(),
-            layout: t.0.layout.clone(),
-            dtype: storage_dtype,
-            wrapped_number: true,
-            requires_grad: AtomicBool::new(false),
-            autograd: Mutex::new(AutogradMeta::default()),
-            binding: Mutex::new(None),
-            view: None,
-        }))
+        Tensor::scalar_with(value, storage_dtype, true)
     }
 
     pub fn binding_handle(&self) -> Option<BindingHandle> {
@@ -164,37 +169,31 @@ impl Tensor {
         }
     }
 
-    pub(crate) fn full_unchecked(shape: &[usize], value: Scalar, dtype: DType) -> Tensor {
-        let n = numel(shape);
-        let buffer = match dtype {
-            DType::Bool => Buffer::Bool(vec![value.to_f64() != 0.0; n].into()),
-            DType::I64 => Buffer::I64(vec![scalar_to_i64(value); n].into()),
-            DType::F32 => Buffer::F32(vec![value.to_f64() as f32; n].into()),
-            DType::F64 => Buffer::F64(vec![value.to_f64(); n].into()),
-            DType::F16 => Buffer::F16(vec![half::f16::from_f64(value.to_f64()); n].into()),
-            DType::BF16 => Buffer::BF16(vec![half::bf16::from_f64(value.to_f64()); n].into()),
-        };
-        Tensor::from_parts(Storage::new(buffer), Layout::contiguous(shape), dtype)
+    /// A new contiguous tensor of `shape` filled with `value`.
+    pub(crate) fn filled(shape: &[usize], value: Scalar, dtype: DType) -> Result<Tensor> {
+        crate::layout::contiguous_storage_bytes(shape, dtype.size_in_bytes())?;
+        Tensor::from_buffer(Buffer::full(dtype, numel(shape)?, value)?, shape)
     }
 
     /// A new tensor sharing this one's storage with another layout (no history).
-    pub(crate) fn view_with_layout(&self, layout: Layout) -> Tensor {
+    pub(crate) fn view_with_layout(&self, layout: Layout) -> Result<Tensor> {
         Tensor::from_parts(self.0.storage.clone(), layout, self.0.dtype)
     }
 
     /// A view op's result: shares storage and remembers the root base, so
     /// in-place writes through it reach the base's history. The caller
     /// records the view op itself.
-    pub(crate) fn view_of(&self, layout: Layout) -> Tensor {
+    pub(crate) fn view_of(&self, layout: Layout) -> Result<Tensor> {
         self.make_view(layout, None)
     }
 
     /// `view_of` for output `output_nr` of an op returning several views.
-    pub(crate) fn multi_view_of(&self, layout: Layout, output_nr: usize, op: &'static str) -> Tensor {
+    pub(crate) fn multi_view_of(&self, layout: Layout, output_nr: usize, op: &'static str) -> Result<Tensor> {
         self.make_view(layout, Some((output_nr, op)))
     }
 
-    fn make_view(&self, layout: Layout, multi_output: Option<(usize, &'static str)>) -> Tensor {
+    fn make_view(&self, layout: Layout, multi_output: Option<(usize, &'static str)>) -> Result<Tensor> {
+        layout.check_fits(self.0.storage.len(), self.0.dtype.size_in_bytes())?;
         let base = match &self.0.view {
             Some(v) => v.base.clone(),
             None => self.clone(),
@@ -205,16 +204,7 @@ impl Tensor {
             multi_output,
             history_version: AtomicU32::new(self.version()),
         };
-        Tensor(Arc::new(TensorInner {
-            storage: self.0.storage.clone(),
-            layout,
-            dtype: self.0.dtype,
-            wrapped_number: false,
-            requires_grad: AtomicBool::new(false),
-            autograd: Mutex::new(AutogradMeta::default()),
-            binding: Mutex::new(None),
-            view: Some(view),
-        }))
+        Ok(Tensor::assemble(self.0.storage.clone(), layout, self.0.dtype, false, Some(view)))
     }
 
     /// The tensor this one is a view of (PyTorch's `_base`).
@@ -278,9 +268,9 @@ impl Tensor {
         let buffer = self.0.storage.read();
         let data = T::slice(&buffer).ok_or(Error::DTypeMismatch { op: "to_vec", lhs: self.dtype(), rhs: T::DTYPE })?;
         if let Some(r) = self.0.layout.contiguous_range() {
-            return Ok(data[r].to_vec());
+            return crate::storage::collect_vec(r.len(), data[r].iter().copied());
         }
-        let mut out = Vec::with_capacity(self.numel());
+        let mut out = crate::storage::vec_with_capacity(self.numel())?;
         self.0.layout.for_each_offset(|o| out.push(data[o]));
         Ok(out)
     }
@@ -386,7 +376,13 @@ impl Tensor {
 
     /// Shares storage (and version counter) with no history.
     pub fn detach(&self) -> Tensor {
-        self.view_with_layout(self.0.layout.clone())
+        self.same_data()
+    }
+
+    /// Another handle on this tensor's storage and layout, with no history:
+    /// the layout is already known to fit, so no check can fail.
+    fn same_data(&self) -> Tensor {
+        Tensor::assemble(self.0.storage.clone(), self.0.layout.clone(), self.0.dtype, false, None)
     }
 
     /// `detach_()`: this tensor becomes a leaf that does not require grad.

@@ -54,7 +54,7 @@ pub fn run_backward(roots: &[Tensor], grads: &[Option<Tensor>], inputs: Option<&
                 if root.numel() != 1 {
                     return Err(Error::ImplicitGradNonScalar);
                 }
-                Tensor::ones(root.shape(), root.dtype())
+                Tensor::ones(root.shape(), root.dtype())?
             }
         };
         seeds.push((edge, grad));

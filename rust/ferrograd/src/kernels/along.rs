@@ -8,7 +8,7 @@
 
 use crate::error::{Error, Result};
 use crate::layout::{walk, Layout, Shape, Strides};
-use crate::storage::{Element, Float};
+use crate::storage::{filled_vec, Element, Float};
 use crate::tensor::Tensor;
 
 /// Calls `f` once per line along `dim`, with each element's storage offset in
@@ -52,10 +52,10 @@ fn layout_as(t: &Tensor, shape: &[usize]) -> Result<Layout> {
 /// or from the end of each line when `reverse`.
 pub fn scan<T: Element, A: Copy>(x: &Tensor, dim: usize, reverse: bool, init: A, step: impl Fn(A, T) -> A, finish: impl Fn(A) -> T) -> Result<Vec<T>> {
     let shape = x.shape();
-    let out_layout = Layout::contiguous(shape);
+    let out_layout = Layout::contiguous(shape)?;
     let buffer = x.storage().read();
     let src = data::<T>(&buffer, x)?;
-    let mut out = vec![T::default(); x.numel()];
+    let mut out = filled_vec(x.numel(), T::default())?;
     for_each_line(shape, dim, [x.layout(), &out_layout], |line| {
         let mut acc = init;
         let mut visit = |&[i, o]: &[usize; 2]| {
@@ -76,10 +76,10 @@ pub fn scan<T: Element, A: Copy>(x: &Tensor, dim: usize, reverse: bool, init: A,
 /// `dx[i] = P[i] * S[i]` (the sum over k >= i of g[k] times the product of x[..=k] but x[i]).
 pub fn cumprod_backward<T: Float>(x: &Tensor, g: &Tensor, dim: usize) -> Result<Vec<T>> {
     let shape = x.shape();
-    let (g_layout, out_layout) = (layout_as(g, shape)?, Layout::contiguous(shape));
+    let (g_layout, out_layout) = (layout_as(g, shape)?, Layout::contiguous(shape)?);
     let (bx, bg) = (x.storage().read(), g.storage().read());
     let (xs, gs) = (data::<T>(&bx, x)?, data::<T>(&bg, g)?);
-    let mut out = vec![T::ZERO; x.numel()];
+    let mut out = filled_vec(x.numel(), T::ZERO)?;
     for_each_line(shape, dim, [x.layout(), &g_layout, &out_layout], |line| {
         let mut suffix = 0.0f64;
         for (k, &[_, gi, o]) in line.iter().enumerate().rev() {
@@ -101,10 +101,10 @@ pub fn cumprod_backward<T: Float>(x: &Tensor, g: &Tensor, dim: usize) -> Result<
 /// when the line holds zeros.
 pub fn prod_backward<T: Float>(x: &Tensor, g: &Tensor, dim: usize) -> Result<Vec<T>> {
     let shape = x.shape();
-    let (g_layout, out_layout) = (layout_as(g, shape)?, Layout::contiguous(shape));
+    let (g_layout, out_layout) = (layout_as(g, shape)?, Layout::contiguous(shape)?);
     let (bx, bg) = (x.storage().read(), g.storage().read());
     let (xs, gs) = (data::<T>(&bx, x)?, data::<T>(&bg, g)?);
-    let mut out = vec![T::ZERO; x.numel()];
+    let mut out = filled_vec(x.numel(), T::ZERO)?;
     for_each_line(shape, dim, [x.layout(), &g_layout, &out_layout], |line| {
         let mut suffix = 1.0f64;
         for &[xi, _, o] in line.iter().rev() {
@@ -129,7 +129,7 @@ pub fn gather_one<T: Element>(src: &Tensor, dim: usize, index: &Tensor) -> Resul
 /// The adjoint of `gather_one`: zeros of `shape` with `src[..., 0, ...]`
 /// placed at `index[..., 0, ...]` along `dim`.
 pub fn scatter_one<T: Element>(src: &Tensor, dim: usize, index: &Tensor, shape: &[usize]) -> Result<Vec<T>> {
-    let mut out = vec![T::default(); shape.iter().product()];
+    let mut out = filled_vec(crate::layout::numel(shape)?, T::default())?;
     crate::kernels::indexed::scatter(&mut out, shape, dim, index, src, false, |_, v| v)?;
     Ok(out)
 }
@@ -157,7 +157,7 @@ mod tests {
     #[test]
     fn prod_and_cumprod_gradients_are_exact_at_zeros() {
         let x = Tensor::from_vec(vec![2.0f64, 0.0, 3.0, 0.0, 5.0], &[5]).unwrap();
-        let ones = Tensor::ones(&[5], crate::dtype::DType::F64);
+        let ones = Tensor::ones(&[5], crate::dtype::DType::F64).unwrap();
         assert_eq!(cumprod_backward::<f64>(&x, &ones, 0).unwrap(), vec![1.0, 8.0, 0.0, 0.0, 0.0]);
         let y = Tensor::from_vec(vec![2.0f64, 0.0, 3.0], &[3]).unwrap();
         let g = Tensor::from_vec(vec![1.0f64], &[1]).unwrap();

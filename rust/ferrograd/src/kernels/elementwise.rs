@@ -3,7 +3,7 @@
 use super::PARALLEL_THRESHOLD;
 use crate::error::{Error, Result};
 use crate::layout::{walk, Layout};
-use crate::storage::{Buffer, Element};
+use crate::storage::{collect_vec, par_collect_vec, vec_with_capacity, Buffer, Element};
 use crate::tensor::Tensor;
 use rayon::prelude::*;
 
@@ -19,11 +19,11 @@ pub fn map<T: Element, U: Element>(x: &Tensor, f: impl Fn(T) -> U + Sync + Send)
     if let Some(range) = layout.contiguous_range() {
         let src = &data[range];
         if src.len() >= PARALLEL_THRESHOLD {
-            return Ok(src.par_iter().map(|&v| f(v)).collect());
+            return par_collect_vec(src.par_iter().map(|&v| f(v)));
         }
-        return Ok(src.iter().map(|&v| f(v)).collect());
+        return collect_vec(src.len(), src.iter().map(|&v| f(v)));
     }
-    let mut out = Vec::with_capacity(layout.numel());
+    let mut out = vec_with_capacity(layout.numel())?;
     layout.for_each_offset(|o| out.push(f(data[o])));
     Ok(out)
 }
@@ -36,9 +36,9 @@ pub fn zip<T: Element, U: Element>(a: &Tensor, b: &Tensor, shape: &[usize], f: i
             let (ga, gb) = (a.storage().read(), b.storage().read());
             let (sa, sb) = (&typed::<T>(&ga, a)?[ra], &typed::<T>(&gb, b)?[rb]);
             if sa.len() >= PARALLEL_THRESHOLD {
-                return Ok(sa.par_iter().zip(sb.par_iter()).map(|(&x, &y)| f(x, y)).collect());
+                return par_collect_vec(sa.par_iter().zip(sb.par_iter()).map(|(&x, &y)| f(x, y)));
             }
-            return Ok(sa.iter().zip(sb.iter()).map(|(&x, &y)| f(x, y)).collect());
+            return collect_vec(sa.len(), sa.iter().zip(sb.iter()).map(|(&x, &y)| f(x, y)));
         }
     }
     let la = a.layout().broadcast_to(shape)?;
@@ -54,29 +54,29 @@ fn zip_slices<T: Element, U: Element>(da: &[T], la: &Layout, db: &[T], lb: &Layo
         (Some(ra), Some(rb)) => {
             let (sa, sb) = (&da[ra], &db[rb]);
             if n >= PARALLEL_THRESHOLD {
-                return Ok(sa.par_iter().zip(sb.par_iter()).map(|(&x, &y)| f(x, y)).collect());
+                return par_collect_vec(sa.par_iter().zip(sb.par_iter()).map(|(&x, &y)| f(x, y)));
             }
-            Ok(sa.iter().zip(sb.iter()).map(|(&x, &y)| f(x, y)).collect())
+            collect_vec(n, sa.iter().zip(sb.iter()).map(|(&x, &y)| f(x, y)))
         }
         // A broadcast scalar against a contiguous operand: the common `x * 2` case.
         (Some(ra), None) if lb.strides().iter().all(|&s| s == 0) => {
             let y = db[lb.offset()];
             let sa = &da[ra];
             if n >= PARALLEL_THRESHOLD {
-                return Ok(sa.par_iter().map(|&x| f(x, y)).collect());
+                return par_collect_vec(sa.par_iter().map(|&x| f(x, y)));
             }
-            Ok(sa.iter().map(|&x| f(x, y)).collect())
+            collect_vec(n, sa.iter().map(|&x| f(x, y)))
         }
         (None, Some(rb)) if la.strides().iter().all(|&s| s == 0) => {
             let x = da[la.offset()];
             let sb = &db[rb];
             if n >= PARALLEL_THRESHOLD {
-                return Ok(sb.par_iter().map(|&y| f(x, y)).collect());
+                return par_collect_vec(sb.par_iter().map(|&y| f(x, y)));
             }
-            Ok(sb.iter().map(|&y| f(x, y)).collect())
+            collect_vec(n, sb.iter().map(|&y| f(x, y)))
         }
         _ => {
-            let mut out = Vec::with_capacity(n);
+            let mut out = vec_with_capacity(n)?;
             walk(la.shape(), &[la.strides(), lb.strides()], &[la.offset(), lb.offset()], |[i, j]| out.push(f(da[i], db[j])));
             Ok(out)
         }

@@ -4,7 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::layout::walk;
-use crate::storage::Element;
+use crate::storage::{vec_with_capacity, Element};
 use crate::tensor::Tensor;
 
 /// The elements at `offset + sum(index[d] * strides[d])` of `x`'s storage for
@@ -13,7 +13,7 @@ use crate::tensor::Tensor;
 pub fn gather<T: Element>(x: &Tensor, shape: &[usize], strides: &[isize], offset: usize) -> Result<Vec<T>> {
     let buffer = x.storage().read();
     let data = T::slice(&buffer).ok_or(Error::DTypeMismatch { op: "gather", lhs: x.dtype(), rhs: T::DTYPE })?;
-    let mut out = Vec::with_capacity(shape.iter().product());
+    let mut out = vec_with_capacity(crate::layout::numel(shape)?)?;
     walk(shape, &[strides], &[offset], |[o]| out.push(data[o]));
     Ok(out)
 }

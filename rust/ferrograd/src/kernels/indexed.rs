@@ -9,8 +9,8 @@
 //! with the dim's stride left out and add `index * stride` per element.
 
 use crate::error::{Error, Result};
-use crate::layout::{contiguous_strides, walk, Layout, Shape};
-use crate::storage::Element;
+use crate::layout::{walk, Layout, Shape};
+use crate::storage::{vec_with_capacity, Element};
 use crate::tensor::Tensor;
 
 fn data<'a, T: Element>(buffer: &'a crate::storage::Buffer, t: &Tensor) -> Result<&'a [T]> {
@@ -23,12 +23,12 @@ fn data_mut<'a, T: Element>(buffer: &'a mut crate::storage::Buffer, t: &Tensor) 
 }
 
 /// The offsets (relative to 0) of every index of `shape` under `strides`, row-major.
-pub fn offsets(shape: &[usize], strides: &[isize]) -> Vec<isize> {
-    let mut out = Vec::with_capacity(shape.iter().product());
+pub fn offsets(shape: &[usize], strides: &[isize]) -> Result<Vec<isize>> {
+    let mut out = vec_with_capacity(crate::layout::numel(shape)?)?;
     // `walk` works on unsigned offsets; start from a base that keeps them positive.
     let base = strides.iter().zip(shape).map(|(&s, &n)| if s < 0 { (-s) as usize * n } else { 0 }).sum::<usize>();
     walk(shape, &[strides], &[base], |[o]| out.push(o as isize - base as isize));
-    out
+    Ok(out)
 }
 
 /// Where the elements of an indexing result live in the indexed tensor's storage.
@@ -77,7 +77,7 @@ pub fn wrapped_indices(index: &Tensor, size: usize, dim_label: usize) -> Result<
 /// The plan for `layout` indexed by `picked` (offsets, already checked) over
 /// `index_shape` placed at dim `at` of the result, the dims in `indexed`
 /// removed; the other dims split into those before `at` and those after.
-pub fn plan(layout: &Layout, indexed: &[usize], at: usize, index_shape: &[usize], picked: Vec<isize>) -> Plan {
+pub fn plan(layout: &Layout, indexed: &[usize], at: usize, index_shape: &[usize], picked: Vec<isize>) -> Result<Plan> {
     let rest: Vec<usize> = (0..layout.ndim()).filter(|d| !indexed.contains(d)).collect();
     let (before, after) = rest.split_at(at.min(rest.len()));
     let sizes = |dims: &[usize]| dims.iter().map(|&d| layout.shape()[d]).collect::<Shape>();
@@ -86,20 +86,21 @@ pub fn plan(layout: &Layout, indexed: &[usize], at: usize, index_shape: &[usize]
     let mut shape = before_shape.clone();
     shape.extend_from_slice(index_shape);
     shape.extend_from_slice(&after_shape);
-    Plan {
+    crate::layout::numel(&shape)?;
+    Ok(Plan {
         base: layout.offset(),
-        outer: offsets(&before_shape, &strides(before)),
+        outer: offsets(&before_shape, &strides(before))?,
         picked,
-        inner: offsets(&after_shape, &strides(after)),
+        inner: offsets(&after_shape, &strides(after))?,
         shape,
-    }
+    })
 }
 
 /// The elements of `src` the plan names, in result order.
 pub fn take<T: Element>(src: &Tensor, plan: &Plan) -> Result<Vec<T>> {
     let buffer = src.storage().read();
     let values = data::<T>(&buffer, src)?;
-    let mut out = Vec::with_capacity(plan.shape.iter().product());
+    let mut out = vec_with_capacity(crate::layout::numel(&plan.shape)?)?;
     plan.for_each(|o, _| out.push(values[o]));
     Ok(out)
 }
@@ -144,7 +145,7 @@ pub fn gather<T: Element>(src: &Tensor, dim: usize, index: &Tensor) -> Result<Ve
     let (bs, bi) = (src.storage().read(), index.storage().read());
     let (ss, is) = (data::<T>(&bs, src)?, data::<i64>(&bi, index)?);
     let (src_strides, stride, size) = strides_without(src.layout(), dim);
-    let mut out = Vec::with_capacity(index.numel());
+    let mut out = vec_with_capacity(index.numel())?;
     let mut failure = None;
     walk(&shape, &[&src_strides, index.layout().strides()], &[src.layout().offset(), index.layout().offset()], |[s, i]| {
         match along_index(is[i], size, dim) {
@@ -168,7 +169,7 @@ pub fn scatter<T: Element>(values: &mut [T], shape: &[usize], dim: usize, index:
     let src_layout = if covers { src.layout().clone() } else { src.layout().broadcast_to(&walk_shape)? };
     let (bs, bi) = (src.storage().read(), index.storage().read());
     let (ss, is) = (data::<T>(&bs, src)?, data::<i64>(&bi, index)?);
-    let (out_strides, stride, size) = strides_without(&Layout::new(shape.into(), contiguous_strides(shape), 0), dim);
+    let (out_strides, stride, size) = strides_without(&Layout::contiguous(shape)?, dim);
     let mut failure = None;
     walk(&walk_shape, &[src_layout.strides(), index.layout().strides(), &out_strides], &[src_layout.offset(), index.layout().offset(), 0], |[s, i, o]| {
         match along_index(is[i], size, dim) {
@@ -217,12 +218,12 @@ mod tests {
     fn plan_takes_rows_and_columns() {
         let x = Tensor::from_vec((0..12).map(|v| v as f64).collect(), &[3, 4]).unwrap();
         // x[:, [3, 0]]: one outer dim (rows), picked columns.
-        let p = plan(x.layout(), &[1], 1, &[2], vec![3, 0]);
+        let p = plan(x.layout(), &[1], 1, &[2], vec![3, 0]).unwrap();
         assert_eq!(take::<f64>(&x, &p).unwrap(), vec![3.0, 0.0, 7.0, 4.0, 11.0, 8.0]);
         assert_eq!(p.shape.as_slice(), &[3, 2]);
         // On the transpose the same plan logic follows the strides.
         let xt = x.t().unwrap();
-        let p = plan(xt.layout(), &[0], 0, &[1], vec![2 * xt.layout().strides()[0]]);
+        let p = plan(xt.layout(), &[0], 0, &[1], vec![2 * xt.layout().strides()[0]]).unwrap();
         assert_eq!(take::<f64>(&xt, &p).unwrap(), vec![2.0, 6.0, 10.0]);
     }
 

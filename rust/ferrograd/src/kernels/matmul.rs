@@ -3,7 +3,7 @@
 //! products run one GEMM per batch entry over strided views.
 
 use crate::error::{Error, Result};
-use crate::storage::{Buffer, Element};
+use crate::storage::{filled_vec, Buffer, Element};
 use crate::tensor::Tensor;
 
 /// One strided matrix inside a buffer: element (i, j) is at `offset + i*rs + j*cs`.
@@ -50,14 +50,14 @@ impl Gemm for i64 {
 }
 
 /// `batch` products of (m x k) @ (k x n); batch dim 0 of 3-D inputs, or none for 2-D.
-fn batched<T: Gemm>(a: &Tensor, b: &Tensor, da: &[T], db: &[T]) -> Vec<T> {
+fn batched<T: Gemm>(a: &Tensor, b: &Tensor, da: &[T], db: &[T]) -> Result<Vec<T>> {
     let (la, lb) = (a.layout(), b.layout());
     let nd = la.ndim();
     let (m, k, n) = (la.shape()[nd - 2], la.shape()[nd - 1], lb.shape()[nd - 1]);
     let batch = if nd == 3 { la.shape()[0] } else { 1 };
-    let mut c = vec![T::default(); batch * m * n];
+    let mut c = filled_vec(batch * m * n, T::default())?;
     if m == 0 || n == 0 {
-        return c;
+        return Ok(c);
     }
     for i in 0..batch {
         let step = |l: &crate::layout::Layout| if nd == 3 { i as isize * l.strides()[0] } else { 0 };
@@ -67,10 +67,12 @@ fn batched<T: Gemm>(a: &Tensor, b: &Tensor, da: &[T], db: &[T]) -> Vec<T> {
         if k == 0 {
             continue;
         }
-        // SAFETY: layouts were built by this crate and address in-bounds elements.
+        // SAFETY: every tensor's layout was checked against its storage when
+        // the tensor was built (`Tensor::from_parts` / `make_view`), so each
+        // (i, j) of both matrices addresses an element of `da` / `db`.
         unsafe { T::gemm(m, k, n, da.as_ptr(), am, db.as_ptr(), bm, out) };
     }
-    c
+    Ok(c)
 }
 
 /// C = A @ B for 2-D (m x k, k x n) or 3-D (batch x m x k, batch x k x n) inputs of
@@ -78,9 +80,9 @@ fn batched<T: Gemm>(a: &Tensor, b: &Tensor, da: &[T], db: &[T]) -> Vec<T> {
 pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Buffer> {
     let (ga, gb) = (a.storage().read(), b.storage().read());
     Ok(match (&*ga, &*gb) {
-        (Buffer::F32(da), Buffer::F32(db)) => Buffer::F32(batched(a, b, da, db).into()),
-        (Buffer::F64(da), Buffer::F64(db)) => Buffer::F64(batched(a, b, da, db).into()),
-        (Buffer::I64(da), Buffer::I64(db)) => Buffer::I64(batched(a, b, da, db).into()),
+        (Buffer::F32(da), Buffer::F32(db)) => Buffer::F32(batched(a, b, da, db)?.into()),
+        (Buffer::F64(da), Buffer::F64(db)) => Buffer::F64(batched(a, b, da, db)?.into()),
+        (Buffer::I64(da), Buffer::I64(db)) => Buffer::I64(batched(a, b, da, db)?.into()),
         _ => return Err(Error::NotImplementedForDType { op: "addmm_impl_cpu_", dtype: a.dtype() }),
     })
 }

@@ -4,7 +4,7 @@
 use super::PARALLEL_THRESHOLD;
 use crate::error::{Error, Result};
 use crate::layout::walk;
-use crate::storage::{Element, Float};
+use crate::storage::{collect_vec, par_collect_vec, vec_with_capacity, Element, Float};
 use crate::tensor::Tensor;
 use rayon::prelude::*;
 
@@ -202,11 +202,11 @@ pub fn zip3<A: Element, B: Element, C: Element, U: Element>(
     if let (Some(ra), Some(rb), Some(rc)) = (la.contiguous_range(), lb.contiguous_range(), lc.contiguous_range()) {
         let (sa, sb, sc) = (&da[ra], &db[rb], &dc[rc]);
         if sa.len() >= PARALLEL_THRESHOLD {
-            return Ok(sa.par_iter().zip(sb.par_iter()).zip(sc.par_iter()).map(|((&x, &y), &z)| f(x, y, z)).collect());
+            return par_collect_vec(sa.par_iter().zip(sb.par_iter()).zip(sc.par_iter()).map(|((&x, &y), &z)| f(x, y, z)));
         }
-        return Ok(sa.iter().zip(sb).zip(sc).map(|((&x, &y), &z)| f(x, y, z)).collect());
+        return collect_vec(sa.len(), sa.iter().zip(sb).zip(sc).map(|((&x, &y), &z)| f(x, y, z)));
     }
-    let mut out = Vec::with_capacity(la.numel());
+    let mut out = vec_with_capacity(la.numel())?;
     walk(shape, &[la.strides(), lb.strides(), lc.strides()], &[la.offset(), lb.offset(), lc.offset()], |[i, j, k]| out.push(f(da[i], db[j], dc[k])));
     Ok(out)
 }

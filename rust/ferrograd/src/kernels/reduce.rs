@@ -5,7 +5,7 @@
 use super::PARALLEL_THRESHOLD;
 use crate::error::{Error, Result};
 use crate::layout::{walk, Layout};
-use crate::storage::Element;
+use crate::storage::{vec_with_capacity, Element};
 use crate::tensor::Tensor;
 use rayon::prelude::*;
 
@@ -51,7 +51,7 @@ pub fn reduce_indexed<T: Element, A: Copy + Send + Sync, R: Clone>(
     }
     let order: Vec<usize> = kept.iter().chain(dims.iter()).copied().collect();
     let permuted = layout.permute(&order);
-    let mut out = Vec::with_capacity(out_len);
+    let mut out = vec_with_capacity(out_len)?;
     if group == 0 {
         out.resize(out_len, finish(init));
         return Ok(out);

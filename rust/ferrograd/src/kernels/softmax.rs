@@ -8,7 +8,7 @@ use super::along::for_each_line;
 use super::PARALLEL_THRESHOLD;
 use crate::error::{Error, Result};
 use crate::layout::Layout;
-use crate::storage::{Buffer, Element, Float};
+use crate::storage::{filled_vec, Buffer, Element, Float};
 use crate::tensor::Tensor;
 use rayon::prelude::*;
 
@@ -74,7 +74,7 @@ fn contiguous_rows<'a, T>(t: &Tensor, src: &'a [T], dim: usize) -> Option<&'a [T
 pub fn softmax<T: Float>(x: &Tensor, dim: usize, log: bool) -> Result<Vec<T>> {
     let shape = x.shape();
     let len = line_len(shape, dim);
-    let mut out = vec![T::ZERO; x.numel()];
+    let mut out = filled_vec(x.numel(), T::ZERO)?;
     if len == 0 || out.is_empty() {
         return Ok(out);
     }
@@ -89,7 +89,7 @@ pub fn softmax<T: Float>(x: &Tensor, dim: usize, log: bool) -> Result<Vec<T>> {
         }
         return Ok(out);
     }
-    let out_layout = Layout::contiguous(shape);
+    let out_layout = Layout::contiguous(shape)?;
     for_each_line(shape, dim, [x.layout(), &out_layout], |line| {
         softmax_line(|i| src[line[i][0]], len, log, |i, v| out[line[i][1]] = v);
     });
@@ -101,7 +101,7 @@ pub fn softmax<T: Float>(x: &Tensor, dim: usize, log: bool) -> Result<Vec<T>> {
 pub fn softmax_backward<T: Float>(g: &Tensor, y: &Tensor, dim: usize, log: bool) -> Result<Vec<T>> {
     let shape = y.shape();
     let len = line_len(shape, dim);
-    let mut out = vec![T::ZERO; y.numel()];
+    let mut out = filled_vec(y.numel(), T::ZERO)?;
     if len == 0 || out.is_empty() {
         return Ok(out);
     }
@@ -118,7 +118,7 @@ pub fn softmax_backward<T: Float>(g: &Tensor, y: &Tensor, dim: usize, log: bool)
         }
         return Ok(out);
     }
-    let out_layout = Layout::contiguous(shape);
+    let out_layout = Layout::contiguous(shape)?;
     for_each_line(shape, dim, [&g_layout, y.layout(), &out_layout], |line| {
         backward_line(|i| gs[line[i][0]], |i| ys[line[i][1]], len, log, |i, v| out[line[i][2]] = v);
     });

@@ -5,7 +5,8 @@
 //! Every kernel works plane by plane, parallel over planes when large.
 
 use super::PARALLEL_THRESHOLD;
-use crate::storage::Element;
+use crate::error::{Error, Result};
+use crate::storage::{filled_vec, vec_with_capacity, Element};
 use rayon::prelude::*;
 
 /// A 2-D sliding window: kernel extent, stride, dilation and the zero padding
@@ -27,13 +28,14 @@ impl Window2d {
 
     /// The extent one window covers along dim `d`.
     pub fn span(&self, d: usize) -> usize {
-        self.dilation[d] * (self.kernel[d].max(1) - 1) + 1
+        self.dilation[d].saturating_mul(self.kernel[d].max(1) - 1).saturating_add(1)
     }
 
     /// Window positions along dim `d` for an input of `len`, or `None` when
     /// the window is larger than the padded input.
     pub fn positions(&self, len: usize, d: usize) -> Option<usize> {
-        let padded = len + self.pad_lo[d] + self.pad_hi[d];
+        // Saturating: a padded extent beyond usize has more positions than any buffer can hold.
+        let padded = len.saturating_add(self.pad_lo[d]).saturating_add(self.pad_hi[d]);
         (padded >= self.span(d)).then(|| (padded - self.span(d)) / self.stride[d] + 1)
     }
 
@@ -77,11 +79,11 @@ fn parallel(work: usize) -> bool {
 
 /// `(planes, H, W)` -> `(planes, kh*kw, oh*ow)`: column `l` of a plane's block
 /// holds the window at output position `l`; padding reads as zero.
-pub fn im2col<T: Element + std::ops::Add<Output = T>>(x: &[T], p: Planes, w: &Window2d) -> Vec<T> {
+pub fn im2col<T: Element + std::ops::Add<Output = T>>(x: &[T], p: Planes, w: &Window2d) -> Result<Vec<T>> {
     let block = w.kernel_len() * p.out_len();
-    let mut cols = vec![T::default(); p.count * block];
+    let mut cols = filled_vec(p.count * block, T::default())?;
     if block == 0 {
-        return cols;
+        return Ok(cols);
     }
     let fill = |(plane, out): (usize, &mut [T])| im2col_plane(&x[plane * p.in_len()..(plane + 1) * p.in_len()], out, p, w);
     if parallel(cols.len()) {
@@ -89,7 +91,7 @@ pub fn im2col<T: Element + std::ops::Add<Output = T>>(x: &[T], p: Planes, w: &Wi
     } else {
         cols.chunks_mut(block).enumerate().for_each(fill);
     }
-    cols
+    Ok(cols)
 }
 
 fn im2col_plane<T: Element>(x: &[T], cols: &mut [T], p: Planes, w: &Window2d) {
@@ -113,11 +115,11 @@ fn im2col_plane<T: Element>(x: &[T], cols: &mut [T], p: Planes, w: &Window2d) {
 
 /// The adjoint of `im2col`: `(planes, kh*kw, oh*ow)` -> `(planes, H, W)`, each
 /// column entry added back at the input position it was read from.
-pub fn col2im<T: Element + std::ops::Add<Output = T>>(cols: &[T], p: Planes, w: &Window2d) -> Vec<T> {
+pub fn col2im<T: Element + std::ops::Add<Output = T>>(cols: &[T], p: Planes, w: &Window2d) -> Result<Vec<T>> {
     let block = w.kernel_len() * p.out_len();
-    let mut x = vec![T::default(); p.count * p.in_len()];
+    let mut x = filled_vec(p.count * p.in_len(), T::default())?;
     if p.in_len() == 0 {
-        return x;
+        return Ok(x);
     }
     let fill = |(plane, out): (usize, &mut [T])| col2im_plane(&cols[plane * block..(plane + 1) * block], out, p, w);
     if parallel(cols.len()) {
@@ -125,7 +127,7 @@ pub fn col2im<T: Element + std::ops::Add<Output = T>>(cols: &[T], p: Planes, w: 
     } else {
         x.chunks_mut(p.in_len()).enumerate().for_each(fill);
     }
-    x
+    Ok(x)
 }
 
 fn col2im_plane<T: Element + std::ops::Add<Output = T>>(cols: &[T], x: &mut [T], p: Planes, w: &Window2d) {
@@ -153,12 +155,12 @@ fn col2im_plane<T: Element + std::ops::Add<Output = T>>(cols: &[T], x: &mut [T],
 
 /// Max over each window (padding excluded) and the flat in-plane index of
 /// the first maximum; a NaN wins over any number, as in PyTorch.
-pub fn max_pool<T: Element>(x: &[T], p: Planes, w: &Window2d) -> (Vec<T>, Vec<i64>) {
+pub fn max_pool<T: Element>(x: &[T], p: Planes, w: &Window2d) -> Result<(Vec<T>, Vec<i64>)> {
     let n = p.count * p.out_len();
-    let mut values = vec![T::default(); n];
-    let mut indices = vec![0i64; n];
+    let mut values = filled_vec(n, T::default())?;
+    let mut indices = filled_vec(n, 0i64)?;
     if p.out_len() == 0 {
-        return (values, indices);
+        return Ok((values, indices));
     }
     let fill = |(plane, (vals, idx)): (usize, (&mut [T], &mut [i64]))| max_pool_plane(&x[plane * p.in_len()..(plane + 1) * p.in_len()], vals, idx, p, w);
     if parallel(n * w.kernel_len()) {
@@ -166,7 +168,7 @@ pub fn max_pool<T: Element>(x: &[T], p: Planes, w: &Window2d) -> (Vec<T>, Vec<i6
     } else {
         values.chunks_mut(p.out_len()).zip(indices.chunks_mut(p.out_len())).enumerate().for_each(fill);
     }
-    (values, indices)
+    Ok((values, indices))
 }
 
 #[allow(clippy::eq_op)]
@@ -198,12 +200,25 @@ fn max_pool_plane<T: Element>(x: &[T], vals: &mut [T], idx: &mut [i64], p: Plane
     }
 }
 
+/// Errors unless `index` holds one in-plane position (`0..in_len`) per value:
+/// indices may come back from a saved-tensor hook changed.
+fn check_plane_indices(index: &[i64], values: usize, planes: usize, in_len: usize) -> Result<()> {
+    if index.len() != values || (planes > 0 && values % planes != 0) {
+        return Err(Error::runtime(format!("expected {values} max indices, one per pooled value, but got {}", index.len())));
+    }
+    match index.iter().find(|&&at| at < 0 || at as u64 >= in_len as u64) {
+        Some(at) => Err(Error::runtime(format!("Found an invalid max index: {at} (input planes are of size {in_len})"))),
+        None => Ok(()),
+    }
+}
+
 /// Adds `values[plane, l]` at `index[plane, l]` of a zero `(planes, in_len)` block.
-pub fn scatter_add_planes<T: Element + std::ops::Add<Output = T>>(values: &[T], index: &[i64], planes: usize, in_len: usize) -> Vec<T> {
-    let mut out = vec![T::default(); planes * in_len];
+pub fn scatter_add_planes<T: Element + std::ops::Add<Output = T>>(values: &[T], index: &[i64], planes: usize, in_len: usize) -> Result<Vec<T>> {
+    check_plane_indices(index, values.len(), planes, in_len)?;
+    let mut out = filled_vec(planes * in_len, T::default())?;
     let out_len = values.len().checked_div(planes).unwrap_or(0);
     if in_len == 0 || out_len == 0 {
-        return out;
+        return Ok(out);
     }
     let fill = |(plane, dst): (usize, &mut [T])| {
         let (v, i) = (&values[plane * out_len..(plane + 1) * out_len], &index[plane * out_len..(plane + 1) * out_len]);
@@ -216,18 +231,19 @@ pub fn scatter_add_planes<T: Element + std::ops::Add<Output = T>>(values: &[T], 
     } else {
         out.chunks_mut(in_len).enumerate().for_each(fill);
     }
-    out
+    Ok(out)
 }
 
 /// `out[plane, l] = x[plane, index[plane, l]]`: the adjoint of `scatter_add_planes`.
-pub fn gather_planes<T: Element>(x: &[T], index: &[i64], planes: usize, in_len: usize) -> Vec<T> {
+pub fn gather_planes<T: Element>(x: &[T], index: &[i64], planes: usize, in_len: usize) -> Result<Vec<T>> {
+    check_plane_indices(index, index.len(), planes, in_len)?;
     let out_len = index.len().checked_div(planes).unwrap_or(0);
-    let mut out = Vec::with_capacity(index.len());
+    let mut out = vec_with_capacity(index.len())?;
     for plane in 0..planes {
         let src = &x[plane * in_len..(plane + 1) * in_len];
         out.extend(index[plane * out_len..(plane + 1) * out_len].iter().map(|&at| src[at as usize]));
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -245,8 +261,8 @@ mod tests {
         let p = Planes { count: 2, input: [5, 4], output: [oh, ow] };
         let x: Vec<f64> = (0..40).map(|i| (i as f64 * 0.37).sin()).collect();
         let c: Vec<f64> = (0..2 * 9 * oh * ow).map(|i| (i as f64 * 0.11).cos()).collect();
-        let lhs: f64 = im2col(&x, p, &w).iter().zip(&c).map(|(a, b)| a * b).sum();
-        let rhs: f64 = col2im(&c, p, &w).iter().zip(&x).map(|(a, b)| a * b).sum();
+        let lhs: f64 = im2col(&x, p, &w).unwrap().iter().zip(&c).map(|(a, b)| a * b).sum();
+        let rhs: f64 = col2im(&c, p, &w).unwrap().iter().zip(&x).map(|(a, b)| a * b).sum();
         assert!((lhs - rhs).abs() < 1e-12);
     }
 
@@ -254,7 +270,7 @@ mod tests {
     fn max_pool_takes_first_maximum() {
         let w = window(2, 2, 1, 0);
         let p = Planes { count: 1, input: [2, 2], output: [1, 1] };
-        let (v, i) = max_pool(&[1.0f32, 3.0, 3.0, 0.0], p, &w);
+        let (v, i) = max_pool(&[1.0f32, 3.0, 3.0, 0.0], p, &w).unwrap();
         assert_eq!((v, i), (vec![3.0], vec![1]));
     }
 }

@@ -87,7 +87,7 @@ impl Tensor {
             )));
         }
         let mask_b = mask.layout().broadcast_to(&shape)?;
-        let mask_view = mask.view_with_layout(mask_b);
+        let mask_view = mask.view_with_layout(mask_b)?;
         let flags: Vec<bool> = mask_view.to_vec()?;
         let buffer = with_any_type!(self.dtype(), T => {
             let fill = T::from_f64(value.to_f64());

@@ -77,7 +77,7 @@ impl Tensor {
             }
         };
         let planes = Planes { count: b * c, input: [h, w], output: out };
-        let buffer = with_float_type!(self.dtype(), "im2col", T => T::into_buffer(with_contiguous::<T, _>(self, |x| im2col(x, planes, &window))?));
+        let buffer = with_float_type!(self.dtype(), "im2col", T => T::into_buffer(with_contiguous::<T, _>(self, |x| im2col(x, planes, &window))??));
         let shape = [b, c * window.kernel_len(), out[0] * out[1]];
         let cols = Tensor::from_buffer(buffer, &shape[!batched as usize..])?;
         Ok(record_plain(Op::Im2Col { window, input: [h, w] }, &[self], cols))
@@ -111,7 +111,7 @@ impl Tensor {
         }
         let c = rows / k;
         let planes = Planes { count: b * c, input: [h, w], output: [oh, ow] };
-        let buffer = with_float_type!(self.dtype(), "col2im", T => T::into_buffer(with_contiguous::<T, _>(self, |x| col2im(x, planes, &window))?));
+        let buffer = with_float_type!(self.dtype(), "col2im", T => T::into_buffer(with_contiguous::<T, _>(self, |x| col2im(x, planes, &window))??));
         let image = Tensor::from_buffer(buffer, &[b, c, h, w][!batched as usize..])?;
         Ok(record_plain(Op::Col2Im { window, output: [h, w] }, &[self], image))
     }

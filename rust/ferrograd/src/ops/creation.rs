@@ -3,20 +3,28 @@
 use crate::dtype::{DType, Scalar};
 use crate::error::{Error, Result};
 use crate::random::default_generator;
-use crate::storage::Buffer;
+use crate::layout::contiguous_storage_bytes;
+use crate::storage::{collect_vec, filled_vec, Buffer};
 use crate::tensor::Tensor;
 
+/// The length of a new 1-d tensor of `len` elements of `dtype`, once its
+/// byte size is known to be computable.
+fn checked_len(len: usize, dtype: DType) -> Result<usize> {
+    contiguous_storage_bytes(&[len], dtype.size_in_bytes())?;
+    Ok(len)
+}
+
 impl Tensor {
-    pub fn zeros(shape: &[usize], dtype: DType) -> Tensor {
-        Tensor::full_unchecked(shape, Scalar::Int(0), dtype)
+    pub fn zeros(shape: &[usize], dtype: DType) -> Result<Tensor> {
+        Tensor::filled(shape, Scalar::Int(0), dtype)
     }
 
-    pub fn ones(shape: &[usize], dtype: DType) -> Tensor {
-        Tensor::full_unchecked(shape, Scalar::Int(1), dtype)
+    pub fn ones(shape: &[usize], dtype: DType) -> Result<Tensor> {
+        Tensor::filled(shape, Scalar::Int(1), dtype)
     }
 
-    pub fn full(shape: &[usize], value: Scalar, dtype: DType) -> Tensor {
-        Tensor::full_unchecked(shape, value, dtype)
+    pub fn full(shape: &[usize], value: Scalar, dtype: DType) -> Result<Tensor> {
+        Tensor::filled(shape, value, dtype)
     }
 
     /// Values from `start` toward `end` (exclusive) by `step`, as `torch.arange`.
@@ -30,11 +38,15 @@ impl Tensor {
         if (step > 0.0 && end < start) || (step < 0.0 && end > start) {
             return Err(Error::runtime("upper bound and larger bound inconsistent with step sign"));
         }
-        let n = ((end - start) / step).ceil().max(0.0) as usize;
+        let size = ((end - start) / step).ceil().max(0.0);
+        if !(size < i64::MAX as f64) {
+            return Err(Error::runtime("invalid size, possible overflow?"));
+        }
+        let n = size as usize;
         let buffer = match dtype {
-            DType::I64 => Buffer::I64((0..n).map(|i| (start + i as f64 * step) as i64).collect()),
-            DType::F32 => Buffer::F32((0..n).map(|i| (start + i as f64 * step) as f32).collect()),
-            DType::F64 => Buffer::F64((0..n).map(|i| start + i as f64 * step).collect()),
+            DType::I64 => Buffer::I64(collect_vec(checked_len(n, dtype)?, (0..n).map(|i| (start + i as f64 * step) as i64))?.into()),
+            DType::F32 => Buffer::F32(collect_vec(checked_len(n, dtype)?, (0..n).map(|i| (start + i as f64 * step) as f32))?.into()),
+            DType::F64 => Buffer::F64(collect_vec(checked_len(n, dtype)?, (0..n).map(|i| start + i as f64 * step))?.into()),
             DType::F16 | DType::BF16 => return Tensor::arange(start, end, step, DType::F64)?.cast(dtype),
             DType::Bool => return Err(Error::NotImplementedForDType { op: "arange_cpu", dtype }),
         };
@@ -51,10 +63,11 @@ impl Tensor {
             DType::F32 => {
                 // Computed in float32, as PyTorch does for a float32 result.
                 let (s, e, st) = (start as f32, end as f32, step as f32);
-                Buffer::F32((0..steps).map(|i| if i < half { s + st * i as f32 } else { e - st * (steps - 1 - i) as f32 }).collect())
+                let values = (0..steps).map(|i| if i < half { s + st * i as f32 } else { e - st * (steps - 1 - i) as f32 });
+                Buffer::F32(collect_vec(checked_len(steps, dtype)?, values)?.into())
             }
-            DType::F64 => Buffer::F64((0..steps).map(value).collect()),
-            DType::I64 => Buffer::I64((0..steps).map(|i| value(i) as i64).collect()),
+            DType::F64 => Buffer::F64(collect_vec(checked_len(steps, dtype)?, (0..steps).map(value))?.into()),
+            DType::I64 => Buffer::I64(collect_vec(checked_len(steps, dtype)?, (0..steps).map(|i| value(i) as i64))?.into()),
             DType::F16 | DType::BF16 => return Tensor::linspace(start, end, steps, DType::F32)?.cast(dtype),
             DType::Bool => return Err(Error::NotImplementedForDType { op: "linspace_cpu", dtype }),
         };
@@ -63,16 +76,17 @@ impl Tensor {
 
     /// Uniform on [0, 1) from the default generator.
     pub fn rand(shape: &[usize], dtype: DType) -> Result<Tensor> {
-        let n = crate::layout::numel(shape);
+        let n = crate::layout::numel(shape)?;
+        contiguous_storage_bytes(shape, dtype.size_in_bytes())?;
         let mut g = default_generator().lock();
         let buffer = match dtype {
             DType::F32 => {
-                let mut v = vec![0f32; n];
+                let mut v = filled_vec(n, 0f32)?;
                 g.fill_uniform_f32(&mut v, 0.0, 1.0);
                 Buffer::F32(v.into())
             }
             DType::F64 => {
-                let mut v = vec![0f64; n];
+                let mut v = filled_vec(n, 0f64)?;
                 g.fill_uniform_f64(&mut v, 0.0, 1.0);
                 Buffer::F64(v.into())
             }
@@ -83,16 +97,17 @@ impl Tensor {
 
     /// Standard normal from the default generator.
     pub fn randn(shape: &[usize], dtype: DType) -> Result<Tensor> {
-        let n = crate::layout::numel(shape);
+        let n = crate::layout::numel(shape)?;
+        contiguous_storage_bytes(shape, dtype.size_in_bytes())?;
         let mut g = default_generator().lock();
         let buffer = match dtype {
             DType::F32 => {
-                let mut v = vec![0f32; n];
+                let mut v = filled_vec(n, 0f32)?;
                 g.fill_normal_f32(&mut v, 0.0, 1.0);
                 Buffer::F32(v.into())
             }
             DType::F64 => {
-                let mut v = vec![0f64; n];
+                let mut v = filled_vec(n, 0f64)?;
                 g.fill_normal_f64(&mut v, 0.0, 1.0);
                 Buffer::F64(v.into())
             }

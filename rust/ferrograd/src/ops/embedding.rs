@@ -8,7 +8,7 @@ use super::{record, BackwardCtx, Grads, Op};
 use crate::autograd::saved::SavedTensor;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::storage::{Element, Float};
+use crate::storage::{filled_vec, vec_with_capacity, Element, Float};
 use crate::tensor::Tensor;
 use crate::with_float_type;
 use smallvec::smallvec;
@@ -40,8 +40,8 @@ impl EmbeddingGrad {
     }
 }
 
-fn gather_rows<T: Float>(table: &[T], dim: usize, idx: &[i64], factors: Option<&[f64]>) -> Vec<T> {
-    let mut out = Vec::with_capacity(idx.len() * dim);
+fn gather_rows<T: Float>(table: &[T], dim: usize, idx: &[i64], factors: Option<&[f64]>) -> Result<Vec<T>> {
+    let mut out = vec_with_capacity(crate::layout::numel(&[idx.len(), dim])?)?;
     for (k, &i) in idx.iter().enumerate() {
         let row = &table[i as usize * dim..(i as usize + 1) * dim];
         match factors {
@@ -49,11 +49,11 @@ fn gather_rows<T: Float>(table: &[T], dim: usize, idx: &[i64], factors: Option<&
             None => out.extend_from_slice(row),
         }
     }
-    out
+    Ok(out)
 }
 
-fn scatter_rows<T: Float>(rows: &[T], dim: usize, idx: &[i64], num: usize, factors: &[f64]) -> Vec<T> {
-    let mut table = vec![T::ZERO; num * dim];
+fn scatter_rows<T: Float>(rows: &[T], dim: usize, idx: &[i64], num: usize, factors: &[f64]) -> Result<Vec<T>> {
+    let mut table = filled_vec(crate::layout::numel(&[num, dim])?, T::ZERO)?;
     for (k, &i) in idx.iter().enumerate() {
         if factors[k] == 0.0 {
             continue;
@@ -64,7 +64,7 @@ fn scatter_rows<T: Float>(rows: &[T], dim: usize, idx: &[i64], num: usize, facto
             *d = *d + g * f;
         }
     }
-    table
+    Ok(table)
 }
 
 fn checked_indices(indices: &Tensor, num_weights: usize) -> Result<Vec<i64>> {
@@ -98,7 +98,7 @@ impl Tensor {
         // PyTorch's double backward zeroes padding rows but does not rescale by frequency.
         let unscaled = EmbeddingGrad { scale_grad_by_freq: false, ..grad };
         let factors = adjoint.then(|| unscaled.factors(&idx));
-        let buffer = with_float_type!(self.dtype(), "embedding", T => T::into_buffer(with_contiguous::<T, _>(self, |w| gather_rows(w, dim, &idx, factors.as_deref()))?));
+        let buffer = with_float_type!(self.dtype(), "embedding", T => T::into_buffer(with_contiguous::<T, _>(self, |w| gather_rows(w, dim, &idx, factors.as_deref()))??));
         let mut shape = indices.shape().to_vec();
         shape.push(dim);
         let out = Tensor::from_buffer(buffer, &shape)?;
@@ -110,7 +110,7 @@ impl Tensor {
         let idx = checked_indices(indices, grad.num_weights)?;
         let dim = self.shape().last().copied().unwrap_or(1);
         let factors = grad.factors(&idx);
-        let buffer = with_float_type!(self.dtype(), "embedding_backward", T => T::into_buffer(with_contiguous::<T, _>(self, |g| scatter_rows(g, dim, &idx, grad.num_weights, &factors))?));
+        let buffer = with_float_type!(self.dtype(), "embedding_backward", T => T::into_buffer(with_contiguous::<T, _>(self, |g| scatter_rows(g, dim, &idx, grad.num_weights, &factors))??));
         let out = Tensor::from_buffer(buffer, &[grad.num_weights, dim])?;
         Ok(record(Op::EmbeddingDenseBackward(grad), &[self], out, |_, _| smallvec![Some(SavedTensor::input(indices))]))
     }

@@ -124,7 +124,7 @@ impl Tensor {
     fn fill_named(&self, value: Scalar, op: Op) -> Result<()> {
         // Filling writes one value everywhere, so a broadcast layout is fine.
         self.check_inplace_target(&[], false)?;
-        let filled = Tensor::full_unchecked(self.shape(), value, self.dtype());
+        let filled = Tensor::full(self.shape(), value, self.dtype())?;
         self.overwrite(&filled)?;
         if should_record(&[self]) {
             let result = record_plain(op, &[self], filled);

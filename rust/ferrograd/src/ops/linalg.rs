@@ -89,8 +89,8 @@ impl Tensor {
             )));
         }
         same_dtype(self, other, "both vectors")?;
-        let row = self.view_with_layout(self.layout().unsqueeze(0));
-        let col = other.view_with_layout(other.layout().unsqueeze(1));
+        let row = self.view_with_layout(self.layout().unsqueeze(0))?;
+        let col = other.view_with_layout(other.layout().unsqueeze(1))?;
         let out = Tensor::from_buffer(matmul(&row, &col)?, &[])?;
         Ok(record(Op::Dot, &[self, other], out, |needs, _| save_for_product(needs, self, other)))
     }
@@ -110,7 +110,7 @@ impl Tensor {
             )));
         }
         same_dtype(self, vec, "mat and vec")?;
-        let col = vec.view_with_layout(vec.layout().unsqueeze(1));
+        let col = vec.view_with_layout(vec.layout().unsqueeze(1))?;
         let out = Tensor::from_buffer(matmul(self, &col)?, &[self.shape()[0]])?;
         Ok(record(Op::Mv, &[self, vec], out, |needs, _| save_for_product(needs, self, vec)))
     }
@@ -199,7 +199,7 @@ impl Tensor {
             .layout()
             .reshaped_contiguous(&target)
             .ok_or_else(|| Error::runtime("unsafe_view needs a contiguous tensor"))?;
-        Ok(record_plain(Op::UnsafeView, &[self], self.view_with_layout(layout)))
+        Ok(record_plain(Op::UnsafeView, &[self], self.view_with_layout(layout)?))
     }
 }
 

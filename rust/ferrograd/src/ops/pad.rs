@@ -30,22 +30,30 @@ impl Tensor {
         let mut out_shape: Shape = self.shape().into();
         for (i, pair) in pad.chunks(2).enumerate() {
             let d = nd - 1 - i;
-            let size = self.shape()[d] as i64 + pair[0] + pair[1];
+            let Some(size) = (self.shape()[d] as i64).checked_add(pair[0]).and_then(|s| s.checked_add(pair[1])) else {
+                // PyTorch's sum wraps negative here and reports it so.
+                return Err(Error::runtime(format!(
+                    "The input size {}, plus negative padding {} and {} resulted in a negative output size, which is invalid. Check dimension {d} of your input.",
+                    self.shape()[d],
+                    pair[0],
+                    pair[1]
+                )));
+            };
             if size < 0 {
                 return Err(Error::runtime("narrow(): length must be non-negative."));
             }
             out_shape[d] = size as usize;
         }
-        let out = Tensor::full(&out_shape, value, self.dtype());
-        if let Some((src, dst)) = overlap(self, &out, pad) {
-            with_any_type!(self.dtype(), T => zip_assign::<T>(&out.view_with_layout(dst), &self.view_with_layout(src), |_, s| s)?);
+        let out = Tensor::full(&out_shape, value, self.dtype())?;
+        if let Some((src, dst)) = overlap(self, &out, pad)? {
+            with_any_type!(self.dtype(), T => zip_assign::<T>(&out.view_with_layout(dst)?, &self.view_with_layout(src)?, |_, s| s)?);
         }
         Ok(record_plain(Op::ConstantPadNd(pad.into()), &[self], out))
     }
 }
 
 /// The layouts of the region the input and the padded output share, or `None` when empty.
-fn overlap(input: &Tensor, out: &Tensor, pad: &[i64]) -> Option<(Layout, Layout)> {
+fn overlap(input: &Tensor, out: &Tensor, pad: &[i64]) -> Result<Option<(Layout, Layout)>> {
     let nd = input.ndim();
     let (li, lo) = (input.layout(), out.layout());
     let (mut offset_in, mut offset_out) = (li.offset() as isize, lo.offset() as isize);
@@ -55,16 +63,16 @@ fn overlap(input: &Tensor, out: &Tensor, pad: &[i64]) -> Option<(Layout, Layout)
         let (start_in, start_out) = ((-pair[0]).max(0), pair[0].max(0));
         let len = (input.shape()[d] as i64 - start_in).min(out.shape()[d] as i64 - start_out);
         if len <= 0 {
-            return None;
+            return Ok(None);
         }
         shape[d] = len as usize;
         offset_in += start_in as isize * li.strides()[d];
         offset_out += start_out as isize * lo.strides()[d];
     }
     if shape.contains(&0) {
-        return None;
+        return Ok(None);
     }
-    Some((Layout::new(shape.clone(), li.strides().into(), offset_in as usize), Layout::new(shape, lo.strides().into(), offset_out as usize)))
+    Ok(Some((Layout::new(shape.clone(), li.strides().into(), offset_in as usize)?, Layout::new(shape, lo.strides().into(), offset_out as usize)?)))
 }
 
 /// The gradient is the padded gradient cropped back (amounts negated).

@@ -260,7 +260,7 @@ impl Tensor {
 /// Rounding is piecewise constant: its gradient is zero.
 pub(super) fn zero_backward(ctx: &BackwardCtx) -> Result<Grads> {
     let g = ctx.grad();
-    Ok(ctx.needs.iter().map(|&n| n.then(|| Tensor::zeros(g.shape(), g.dtype()))).collect())
+    ctx.needs.iter().map(|&n| n.then(|| Tensor::zeros(g.shape(), g.dtype())).transpose()).collect()
 }
 
 /// The gradient passes where x was finite.

@@ -30,10 +30,11 @@ impl PoolParams {
     /// PyTorch's `pooling_output_shape` along dim `d`.
     fn output_len(&self, len: usize, d: usize) -> i64 {
         let (k, s, p, dil) = (self.kernel[d] as i64, self.stride[d] as i64, self.padding[d] as i64, self.dilation[d] as i64);
-        let numerator = len as i64 + 2 * p - dil * (k - 1) - 1 + if self.ceil_mode { s - 1 } else { 0 };
+        // Saturating: absurd sizes give an output too small or too large to allocate, not a wrapped one.
+        let numerator = (len as i64).saturating_add(p.saturating_mul(2)).saturating_sub(dil.saturating_mul(k - 1)).saturating_sub(1).saturating_add(if self.ceil_mode { s - 1 } else { 0 });
         let mut out = numerator.div_euclid(s) + 1;
         // The last window must start inside the input or its left padding.
-        if self.ceil_mode && (out - 1) * s >= len as i64 + p {
+        if self.ceil_mode && (out - 1).saturating_mul(s) >= (len as i64).saturating_add(p) {
             out -= 1;
         }
         out
@@ -61,7 +62,7 @@ impl PoolParams {
             return Err(Error::runtime(format!("dilation should be greater than zero, but got dilationH: {} dilationW: {}", self.dilation[0], self.dilation[1])));
         }
         for d in 0..2 {
-            if self.padding[d] * 2 > self.dilation[d] * (self.kernel[d] - 1) + 1 {
+            if self.padding[d].saturating_mul(2) > self.dilation[d].saturating_mul(self.kernel[d] - 1).saturating_add(1) {
                 return Err(Error::runtime(format!(
                     "pad should be at most half of effective kernel size, but got pad={}, kernel_size={} and dilation={}",
                     self.padding[d], self.kernel[d], self.dilation[d]
@@ -117,7 +118,7 @@ impl Tensor {
         let window = Window2d { kernel: params.kernel, stride: params.stride, dilation: params.dilation, pad_lo: params.padding, pad_hi: params.padding };
         let shape = pooled_shape(self.shape(), out);
         let (values, indices) = with_float_type!(self.dtype(), "max_pool2d", T => {
-            let (v, i) = with_contiguous::<T, _>(self, |x| max_pool(x, planes, &window))?;
+            let (v, i) = with_contiguous::<T, _>(self, |x| max_pool(x, planes, &window))??;
             (T::into_buffer(v), i)
         });
         let values = Tensor::from_buffer(values, &shape)?;
@@ -130,7 +131,7 @@ impl Tensor {
     pub fn scatter_planes(&self, index: &Tensor, input_shape: &[usize]) -> Result<Tensor> {
         let (count, [h, w]) = planes_of(input_shape);
         let idx = index.to_vec::<i64>()?;
-        let buffer = with_float_type!(self.dtype(), "max_pool2d_backward", T => T::into_buffer(with_contiguous::<T, _>(self, |g| scatter_add_planes(g, &idx, count, h * w))?));
+        let buffer = with_float_type!(self.dtype(), "max_pool2d_backward", T => T::into_buffer(with_contiguous::<T, _>(self, |g| scatter_add_planes(g, &idx, count, h * w))??));
         let out = Tensor::from_buffer(buffer, input_shape)?;
         Ok(record(Op::ScatterPlanes, &[self], out, |_, _| smallvec![Some(SavedTensor::input(index))]))
     }
@@ -139,7 +140,7 @@ impl Tensor {
     pub fn gather_planes(&self, index: &Tensor) -> Result<Tensor> {
         let (count, [h, w]) = planes_of(self.shape());
         let idx = index.to_vec::<i64>()?;
-        let buffer = with_float_type!(self.dtype(), "gather", T => T::into_buffer(with_contiguous::<T, _>(self, |x| gather_planes(x, &idx, count, h * w))?));
+        let buffer = with_float_type!(self.dtype(), "gather", T => T::into_buffer(with_contiguous::<T, _>(self, |x| gather_planes(x, &idx, count, h * w))??));
         let out = Tensor::from_buffer(buffer, index.shape())?;
         Ok(record(Op::GatherPlanes, &[self], out, |_, _| smallvec![Some(SavedTensor::input(index))]))
     }

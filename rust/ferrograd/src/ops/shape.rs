@@ -9,7 +9,7 @@ pub mod slicing;
 
 use super::{record_plain, BackwardCtx, Grads, Op};
 use crate::error::{Error, Result, ShapeList};
-use crate::layout::{contiguous_strides, normalize_dim, numel, Layout, Shape, Strides};
+use crate::layout::{contiguous_strides, normalize_dim, Layout, Shape, Strides};
 use crate::tensor::Tensor;
 use smallvec::{smallvec, SmallVec};
 
@@ -59,8 +59,8 @@ pub fn view_strides(shape: &[usize], strides: &[isize], new_shape: &[usize]) -> 
     if shape.is_empty() {
         return Some(SmallVec::from_elem(1, new_shape.len()));
     }
-    if numel(shape) == 0 {
-        return Some(if shape == new_shape { Strides::from_slice(strides) } else { contiguous_strides(new_shape) });
+    if shape.contains(&0) {
+        return if shape == new_shape { Some(Strides::from_slice(strides)) } else { contiguous_strides(new_shape).ok() };
     }
     let mut new_strides: Strides = SmallVec::from_elem(0, new_shape.len());
     let mut view_d = new_shape.len() as isize - 1;
@@ -111,14 +111,14 @@ impl Tensor {
     fn view_layout(&self, shape: &[usize]) -> Option<Layout> {
         let l = self.layout();
         let strides = view_strides(l.shape(), l.strides(), shape)?;
-        Some(Layout::new(Shape::from_slice(shape), strides, l.offset()))
+        Layout::new(Shape::from_slice(shape), strides, l.offset()).ok()
     }
 
     /// A view with a new shape; errors when the layout cannot express it without a copy.
     pub fn view(&self, shape: &[i64]) -> Result<Tensor> {
         let shape = infer_shape(shape, self.numel())?;
         let layout = self.view_layout(&shape).ok_or_else(not_viewable)?;
-        Ok(record_plain(Op::View, &[self], self.view_of(layout)))
+        Ok(record_plain(Op::View, &[self], self.view_of(layout)?))
     }
 
     /// A view when the layout allows one (ViewBackward0, or ReshapeAliasBackward0
@@ -127,10 +127,10 @@ impl Tensor {
         let target = infer_shape(shape, self.numel())?;
         if let Some(layout) = self.view_layout(&target) {
             let op = if self.is_contiguous() { Op::View } else { Op::ReshapeAlias };
-            return Ok(record_plain(op, &[self], self.view_of(layout)));
+            return Ok(record_plain(op, &[self], self.view_of(layout)?));
         }
         let copy = self.clone_tensor()?;
-        Ok(record_plain(Op::UnsafeView, &[&copy], copy.view_with_layout(Layout::contiguous(&target))))
+        Ok(record_plain(Op::UnsafeView, &[&copy], copy.view_with_layout(Layout::contiguous(&target)?)?))
     }
 
     pub fn contiguous(&self) -> Result<Tensor> {
@@ -147,14 +147,14 @@ impl Tensor {
             return Ok(self.clone());
         }
         let layout = self.layout().broadcast_to(shape)?;
-        Ok(record_plain(Op::Expand, &[self], self.view_of(layout)))
+        Ok(record_plain(Op::Expand, &[self], self.view_of(layout)?))
     }
 
     /// `expand(*sizes)`: -1 keeps a dim's size; new dims may be added in front.
     pub fn expand_sizes(&self, sizes: &[i64]) -> Result<Tensor> {
         let shape = self.expanded_shape(sizes)?;
         let layout = self.layout().broadcast_to(&shape)?;
-        Ok(record_plain(Op::Expand, &[self], self.view_of(layout)))
+        Ok(record_plain(Op::Expand, &[self], self.view_of(layout)?))
     }
 
     fn expanded_shape(&self, sizes: &[i64]) -> Result<Shape> {
@@ -194,7 +194,7 @@ impl Tensor {
     pub fn transpose(&self, dim0: i64, dim1: i64) -> Result<Tensor> {
         let (d0, d1) = (normalize_dim(dim0, self.ndim())?, normalize_dim(dim1, self.ndim())?);
         let layout = if self.ndim() == 0 { self.layout().clone() } else { self.layout().transpose(d0, d1) };
-        Ok(record_plain(Op::Transpose(d0, d1), &[self], self.view_of(layout)))
+        Ok(record_plain(Op::Transpose(d0, d1), &[self], self.view_of(layout)?))
     }
 
     /// `t()`: transpose of a tensor with at most 2 dims (TBackward0).
@@ -203,7 +203,7 @@ impl Tensor {
             return Err(Error::runtime(format!("t() expects a tensor with <= 2 dimensions, but self is {}D", self.ndim())));
         }
         let layout = if self.ndim() == 2 { self.layout().transpose(0, 1) } else { self.layout().clone() };
-        Ok(record_plain(Op::T, &[self], self.view_of(layout)))
+        Ok(record_plain(Op::T, &[self], self.view_of(layout)?))
     }
 
     /// `mT`: the last two dims swapped.
@@ -231,7 +231,7 @@ impl Tensor {
             order.push(d);
         }
         let layout = self.layout().permute(&order);
-        Ok(record_plain(Op::Permute(order), &[self], self.view_of(layout)))
+        Ok(record_plain(Op::Permute(order), &[self], self.view_of(layout)?))
     }
 
     /// `movedim(source, destination)`: the named dims moved, the others in order (a permute).
@@ -262,7 +262,7 @@ impl Tensor {
     pub fn unsqueeze(&self, dim: i64) -> Result<Tensor> {
         let d = normalize_dim(dim, self.ndim() + 1)?;
         let layout = self.layout().unsqueeze(d);
-        Ok(record_plain(Op::Unsqueeze(d), &[self], self.view_of(layout)))
+        Ok(record_plain(Op::Unsqueeze(d), &[self], self.view_of(layout)?))
     }
 
     /// Drops size-1 dims: all of them (SqueezeBackward0), or only `dim` (SqueezeBackward1).
@@ -290,8 +290,8 @@ impl Tensor {
         let keep = |i: &usize| l.shape()[*i] != 1 || !candidates.contains(i);
         let shape = (0..l.ndim()).filter(keep).map(|i| l.shape()[i]).collect();
         let strides = (0..l.ndim()).filter(keep).map(|i| l.strides()[i]).collect();
-        let layout = Layout::new(shape, strides, l.offset());
-        Ok(record_plain(op, &[self], self.view_of(layout)))
+        let layout = Layout::new(shape, strides, l.offset())?;
+        Ok(record_plain(op, &[self], self.view_of(layout)?))
     }
 
     /// Merges dims `start_dim..=end_dim` into one (a reshape: a view when possible).
@@ -345,8 +345,8 @@ impl Tensor {
     }
 
     /// A new tensor object over the same elements (AliasBackward0), as `x[...]` gives.
-    pub fn alias(&self) -> Tensor {
-        record_plain(Op::Alias, &[self], self.view_of(self.layout().clone()))
+    pub fn alias(&self) -> Result<Tensor> {
+        Ok(record_plain(Op::Alias, &[self], self.view_of(self.layout().clone())?))
     }
 }
 
@@ -391,7 +391,7 @@ impl Tensor {
             )));
         }
         let i = if index < 0 { index + size } else { index } as usize;
-        let view = self.view_of(slicing::select_layout(self.layout(), d, i));
+        let view = self.view_of(slicing::select_layout(self.layout(), d, i)?)?;
         Ok(record_plain(Op::Select { dim: d, index: i }, &[self], view))
     }
 

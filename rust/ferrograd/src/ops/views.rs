@@ -44,7 +44,7 @@ impl Geometry {
         Some(Geometry { shape: vl.shape().into(), strides: vl.strides().into(), offset: vl.offset() - bl.offset() })
     }
 
-    fn layout_at(&self, start: usize) -> Layout {
+    fn layout_at(&self, start: usize) -> Result<Layout> {
         Layout::new(self.shape.clone(), self.strides.clone(), start + self.offset)
     }
 
@@ -62,7 +62,7 @@ pub(crate) fn has_internal_overlap(shape: &[usize], strides: &[isize]) -> bool {
 /// `src` written (or added) into a copy of `dst` at `geometry`.
 fn scatter_strided(dst: &Tensor, src: &Tensor, geometry: &Geometry, accumulate: bool) -> Result<Tensor> {
     let out = dst.plain_copy()?;
-    let target = out.view_with_layout(geometry.layout_at(0));
+    let target = out.view_with_layout(geometry.layout_at(0)?)?;
     let src = src.cast(out.dtype())?;
     if accumulate {
         with_float_type!(out.dtype(), "as_strided_backward", T => zip_assign::<T>(&target, &src, |a, v| a + v)?);
@@ -76,7 +76,7 @@ impl Tensor {
     /// The part of this base-shaped tensor at `geometry`, as a copy (AsStridedBackward0).
     pub(crate) fn as_strided_part(&self, geometry: &Arc<Geometry>) -> Result<Tensor> {
         let contiguous = if self.is_contiguous() { self.clone() } else { self.plain_copy()? };
-        let part = contiguous.view_with_layout(geometry.layout_at(contiguous.layout().offset())).plain_copy()?;
+        let part = contiguous.view_with_layout(geometry.layout_at(contiguous.layout().offset())?)?.plain_copy()?;
         Ok(super::record_plain(Op::AsStrided(geometry.clone()), &[self], part))
     }
 
@@ -90,7 +90,7 @@ impl Tensor {
 /// Adjoint of taking a part: the gradient placed at the part, zeros elsewhere
 /// (summed where the part names an element more than once).
 pub(super) fn as_strided_backward(ctx: &BackwardCtx, geometry: &Arc<Geometry>) -> Result<Grads> {
-    let zeros = Tensor::zeros(&ctx.inputs[0].shape, ctx.grad().dtype());
+    let zeros = Tensor::zeros(&ctx.inputs[0].shape, ctx.grad().dtype())?;
     let grad = if !ctx.create_graph {
         scatter_strided(&zeros, ctx.grad(), geometry, true)?
     } else if geometry.overlaps() {
@@ -104,7 +104,7 @@ pub(super) fn as_strided_backward(ctx: &BackwardCtx, geometry: &Arc<Geometry>) -
 /// The base's gradient loses the overwritten part; the source gets that part.
 pub(super) fn as_strided_scatter_backward(ctx: &BackwardCtx, geometry: &Arc<Geometry>) -> Result<Grads> {
     let g = ctx.grad();
-    let to_base = ctx.grad_for(0, || g.as_strided_scatter(&Tensor::zeros(&geometry.shape, g.dtype()), geometry))?;
+    let to_base = ctx.grad_for(0, || g.as_strided_scatter(&Tensor::zeros(&geometry.shape, g.dtype())?, geometry))?;
     let to_src = ctx.grad_for(1, || g.as_strided_part(geometry))?;
     Ok(smallvec![to_base, to_src])
 }

@@ -82,7 +82,7 @@ pub(crate) fn index_plan(layout: &Layout, indices: &[Option<Tensor>], label: Dim
     }
     let mut picked = vec![0isize; index_shape.iter().product()];
     for (k, &(d, t)) in present.iter().enumerate() {
-        let expanded = t.view_with_layout(t.layout().broadcast_to(&index_shape)?);
+        let expanded = t.view_with_layout(t.layout().broadcast_to(&index_shape)?)?;
         let (size, stride) = (layout.shape()[d], layout.strides()[d]);
         let name = match label {
             DimLabel::Ordinal => k,
@@ -94,7 +94,7 @@ pub(crate) fn index_plan(layout: &Layout, indices: &[Option<Tensor>], label: Dim
     }
     let dims: Vec<usize> = present.iter().map(|&(d, _)| d).collect();
     let adjacent = dims.windows(2).all(|w| w[1] == w[0] + 1);
-    Ok(plan(layout, &dims, if adjacent { dims[0] } else { 0 }, &index_shape, picked))
+    plan(layout, &dims, if adjacent { dims[0] } else { 0 }, &index_shape, picked)
 }
 
 /// Writes `values` (broadcast to the indexing result) into `target` at `indices`.
@@ -111,7 +111,7 @@ fn write_indexed(target: &Tensor, indices: &[Option<Tensor>], values: &Tensor, a
         return Err(mismatch());
     }
     let values = values.cast(target.dtype())?;
-    let expanded = values.view_with_layout(values.layout().broadcast_to(&plan.shape).map_err(|_| mismatch())?);
+    let expanded = values.view_with_layout(values.layout().broadcast_to(&plan.shape).map_err(|_| mismatch())?)?;
     // Read the values before taking the write lock: they may share storage with the target.
     with_any_type!(target.dtype(), T => {
         let v = expanded.to_vec::<T>()?;
@@ -193,7 +193,7 @@ impl Tensor {
 
     /// `nonzero(as_tuple=True)`: one int64 vector of coordinates per dim (a 0-d tensor counts as 1-d).
     pub fn nonzero_tuple(&self) -> Result<Vec<Tensor>> {
-        let x = at_least_1d(self);
+        let x = at_least_1d(self)?;
         let (coords, count) = with_any_type!(x.dtype(), T => nonzero_kernel::<T>(&x)?);
         let ndim = x.ndim();
         (0..ndim).map(|d| Tensor::from_vec(coords.iter().skip(d).step_by(ndim).copied().collect(), &[count])).collect()
@@ -213,9 +213,9 @@ fn check_index_fill(x: &Tensor, dim: i64, index: &Tensor) -> Result<usize> {
 
 /// Writes `value` into `target` at `index` along `dim`.
 fn fill_along(target: &Tensor, dim: usize, index: &Tensor, value: Scalar) -> Result<()> {
-    let target = at_least_1d(target);
+    let target = at_least_1d(target)?;
     let mut indices: Indices = vec![None; dim];
-    indices.push(Some(at_least_1d(index)));
+    indices.push(Some(at_least_1d(index)?));
     let plan = index_plan(target.layout(), &indices, DimLabel::Dim)?;
     with_any_type!(target.dtype(), T => {
         let v = vec![scalar_as::<T>(value); plan.shape.iter().product()];
@@ -231,7 +231,7 @@ fn fill_along(target: &Tensor, dim: usize, index: &Tensor, value: Scalar) -> Res
 pub(crate) fn index_backward(ctx: &BackwardCtx, dims: &[usize]) -> Result<Grads> {
     let indices = saved_indices(ctx, dims)?;
     let g = ctx.grad();
-    Ok(smallvec![ctx.grad_for(0, || Tensor::zeros(&ctx.inputs[0].shape, g.dtype()).index_put(&indices, g, true))?])
+    Ok(smallvec![ctx.grad_for(0, || Tensor::zeros(&ctx.inputs[0].shape, g.dtype())?.index_put(&indices, g, true))?])
 }
 
 /// IndexPutBackward0: overwritten elements of self get nothing (everything

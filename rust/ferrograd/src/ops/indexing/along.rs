@@ -80,7 +80,7 @@ fn check_scatter_shapes(x: &Tensor, dim: usize, index: &Tensor, src: Option<&Ten
 
 /// `self` with `src` (or `value`) scattered along `dim`, assigned or added.
 fn scattered(x: &Tensor, dim: usize, index: &Tensor, src: &Tensor, accumulate: bool) -> Result<Tensor> {
-    let (x1, index1, src1) = (at_least_1d(x), at_least_1d(index), at_least_1d(src));
+    let (x1, index1, src1) = (at_least_1d(x)?, at_least_1d(index)?, at_least_1d(src)?);
     let src1 = if src.ndim() == 0 && index.ndim() > 0 { src.clone() } else { src1 };
     let buffer = with_any_type!(x.dtype(), T => {
         let mut values = x1.to_vec::<T>()?;
@@ -154,16 +154,16 @@ fn check_index_add(x: &Tensor, dim: usize, index: &Tensor, source: &Tensor) -> R
 /// Adds `alpha * source` into `target` at `index` along `dim`.
 fn add_along(target: &Tensor, dim: usize, index: &Tensor, source: &Tensor, alpha: Scalar) -> Result<()> {
     let scaled = if alpha.to_f64() == 1.0 { source.clone() } else { arith(Arith::Mul, source, &Tensor::wrapped_number(alpha))?.cast(target.dtype())? };
-    let target = at_least_1d(target);
+    let target = at_least_1d(target)?;
     let mut indices = vec![None; dim];
-    indices.push(Some(at_least_1d(index)));
+    indices.push(Some(at_least_1d(index)?));
     let plan = index_plan(target.layout(), &indices, DimLabel::Dim).map_err(|e| match e {
         Error::Index(m) => Error::Runtime(m),
         other => other,
     })?;
-    let scaled = at_least_1d(&scaled);
+    let scaled = at_least_1d(&scaled)?;
     with_any_type!(target.dtype(), T => {
-        let v = scaled.view_with_layout(scaled.layout().broadcast_to(&plan.shape)?).to_vec::<T>()?;
+        let v = scaled.view_with_layout(scaled.layout().broadcast_to(&plan.shape)?)?.to_vec::<T>()?;
         put::<T>(&target, &plan, &v, true, add_elem)?;
     });
     Ok(())
@@ -175,7 +175,7 @@ impl Tensor {
         let dim = normalize_dim(dim, self.ndim())?;
         check_long_index(index, "gather(): Expected dtype int32/int64 for index")?;
         check_gather_shapes(self, dim, index)?;
-        let (src, index1) = (at_least_1d(self), at_least_1d(index));
+        let (src, index1) = (at_least_1d(self)?, at_least_1d(index)?);
         let buffer = with_any_type!(self.dtype(), T => T::into_buffer(gather_kernel::<T>(&src, dim, &index1)?));
         let out = Tensor::from_buffer(buffer, index.shape())?;
         Ok(record(Op::Gather { dim }, &[self], out, |_, _| save_indices(&[Some(index.clone())])))
@@ -224,9 +224,9 @@ impl Tensor {
         if self.ndim() == 0 && index.numel() != 1 {
             return Err(Error::runtime(format!("index_select(): Index to scalar can have only 1 value, got {} value(s)", index.numel())));
         }
-        let src = at_least_1d(self);
+        let src = at_least_1d(self)?;
         let picked = select_offsets(index, src.shape()[dim], src.layout().strides()[dim])?;
-        let plan = crate::kernels::indexed::plan(src.layout(), &[dim], dim, &[index.numel()], picked);
+        let plan = crate::kernels::indexed::plan(src.layout(), &[dim], dim, &[index.numel()], picked)?;
         let buffer = with_any_type!(self.dtype(), T => T::into_buffer(take::<T>(&src, &plan)?));
         let shape: Shape = if self.ndim() == 0 { Shape::new() } else { plan.shape.clone() };
         let out = Tensor::from_buffer(buffer, &shape)?;
@@ -279,7 +279,7 @@ impl Tensor {
             if t.shape() == shape {
                 return Ok(t.clone());
             }
-            Ok(record_plain(Op::Expand, &[t], t.view_with_layout(t.layout().broadcast_to(shape)?)))
+            Ok(record_plain(Op::Expand, &[t], t.view_with_layout(t.layout().broadcast_to(shape)?)?))
         };
         expand(self, &self_shape)?.gather(dim as i64, &expand(indices, &index_shape)?)
     }
@@ -290,7 +290,7 @@ impl Tensor {
 /// GatherBackward0: each read element's gradient added back where it was read.
 pub(crate) fn gather_backward(ctx: &BackwardCtx, dim: usize) -> Result<Grads> {
     let (g, index) = (ctx.grad(), ctx.saved(0)?);
-    Ok(smallvec![ctx.grad_for(0, || Tensor::zeros(&ctx.inputs[0].shape, g.dtype()).scatter_add(dim as i64, index, g))?])
+    Ok(smallvec![ctx.grad_for(0, || Tensor::zeros(&ctx.inputs[0].shape, g.dtype())?.scatter_add(dim as i64, index, g))?])
 }
 
 /// ScatterBackward0: overwritten elements of self get nothing; src gets the gradient read back.
@@ -319,7 +319,7 @@ pub(crate) fn index_select_backward(ctx: &BackwardCtx, dim: usize) -> Result<Gra
     let (g, index) = (ctx.grad(), ctx.saved(0)?);
     Ok(smallvec![ctx.grad_for(0, || {
         let shape = &ctx.inputs[0].shape;
-        Tensor::zeros(shape, g.dtype()).index_add(dim as i64, index, g, Scalar::Int(1))
+        Tensor::zeros(shape, g.dtype())?.index_add(dim as i64, index, g, Scalar::Int(1))
     })?])
 }
 

@@ -16,7 +16,7 @@ use smallvec::smallvec;
 
 /// `t` read as `shape` (broadcast), in row-major order.
 fn broadcast_values<T: crate::storage::Element>(t: &Tensor, shape: &[usize]) -> Result<Vec<T>> {
-    t.view_with_layout(t.layout().broadcast_to(shape)?).to_vec::<T>()
+    t.view_with_layout(t.layout().broadcast_to(shape)?)?.to_vec::<T>()
 }
 
 fn check_mask(mask: &Tensor) -> Result<()> {
@@ -95,7 +95,7 @@ pub(crate) fn masked_select_backward(ctx: &BackwardCtx) -> Result<Grads> {
     let (g, mask) = (ctx.grad(), ctx.saved(0)?);
     Ok(smallvec![ctx.grad_for(0, || {
         let shape: Shape = broadcast_shapes(mask.shape(), &ctx.inputs[0].shape)?;
-        let mask = mask.view_with_layout(mask.layout().broadcast_to(&shape)?);
-        Tensor::zeros(&shape, g.dtype()).index_put(&[Some(mask)], g, false)
+        let mask = mask.view_with_layout(mask.layout().broadcast_to(&shape)?)?;
+        Tensor::zeros(&shape, g.dtype())?.index_put(&[Some(mask)], g, false)
     })?])
 }

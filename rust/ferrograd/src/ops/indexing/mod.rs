@@ -55,11 +55,11 @@ pub(crate) fn c_type_name(dtype: DType) -> &'static str {
 
 /// A 0-d tensor seen as a 1-element vector over the same storage (kernels
 /// walk at least one dim); other tensors unchanged.
-pub(crate) fn at_least_1d(t: &Tensor) -> Tensor {
+pub(crate) fn at_least_1d(t: &Tensor) -> Result<Tensor> {
     if t.ndim() == 0 {
         t.view_with_layout(t.layout().unsqueeze(0))
     } else {
-        t.clone()
+        Ok(t.clone())
     }
 }
 

@@ -26,12 +26,13 @@ impl Tensor {
             n if n < 0 => return Err(Error::runtime("num_classes should be positive")),
             n => n,
         } as usize;
-        let mut values = vec![0i64; indices.len() * classes];
+        let mut shape = self.shape().to_vec();
+        shape.push(classes);
+        crate::layout::contiguous_storage_bytes(&shape, DType::I64.size_in_bytes())?;
+        let mut values = crate::storage::filled_vec(indices.len() * classes, 0i64)?;
         for (row, &i) in indices.iter().enumerate() {
             values[row * classes + i as usize] = 1;
         }
-        let mut shape = self.shape().to_vec();
-        shape.push(classes);
         Tensor::from_vec(values, &shape)
     }
 
@@ -46,7 +47,7 @@ impl Tensor {
             return Ok(self.clone());
         }
         if p == 1.0 {
-            return self.mul(&Tensor::zeros(&[], self.dtype()));
+            return self.mul(&Tensor::zeros(&[], self.dtype())?);
         }
         self.mul(&dropout_mask(self.shape(), self.dtype(), p)?)
     }
@@ -64,7 +65,7 @@ fn dropout_mask(shape: &[usize], dtype: DType, p: f64) -> Result<Tensor> {
     if dtype.is_floating_point() {
         mask.cast(dtype)
     } else {
-        Err(crate::ops::losses::not_implemented_for("bernoulli_tensor_cpu_p_", &Tensor::zeros(&[], dtype)))
+        Err(crate::ops::losses::not_implemented_for("bernoulli_tensor_cpu_p_", &Tensor::zeros(&[], dtype)?))
     }
 }
 
@@ -94,7 +95,7 @@ impl Tensor {
         let (key, value) = if opts.enable_gqa { grouped_heads(query, key, value)? } else { (key.clone(), value.clone()) };
         let mut scores = query.matmul(&key.transpose(-2, -1)?)?.mul_scalar(Scalar::Float(scale))?;
         let keep = match opts.attn_mask {
-            _ if opts.is_causal => Some(Tensor::ones(&[l, s], DType::Bool).tril(0)?),
+            _ if opts.is_causal => Some(Tensor::ones(&[l, s], DType::Bool)?.tril(0)?),
             Some(m) if m.dtype() == DType::Bool => Some(m.clone()),
             Some(m) => {
                 scores = scores.add(m)?;

@@ -30,7 +30,7 @@ fn loss_numel(ctx: &BackwardCtx) -> Result<usize> {
 fn check_float(x: &Tensor, target: &Tensor, kernel: &str) -> Result<()> {
     let dtype = result_dtype(x, target);
     if !dtype.is_floating_point() {
-        return Err(not_implemented_for(kernel, &Tensor::zeros(&[], dtype)));
+        return Err(not_implemented_for(kernel, &Tensor::zeros(&[], dtype)?));
     }
     Ok(())
 }

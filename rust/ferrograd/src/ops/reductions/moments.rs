@@ -117,7 +117,7 @@ fn variance_grad(g: &Tensor, x: &Tensor, dims: &[usize], keepdim: bool, correcti
         let dof = x.numel() as f64 - correction;
         if dof <= 0.0 {
             let at_mean = x.compare(&mean, Comparison::Eq)?;
-            let scale = Tensor::full(x.shape(), Scalar::Float(f64::INFINITY), x.dtype()).masked_fill_scalar(&at_mean, Scalar::Float(f64::NAN))?;
+            let scale = Tensor::full(x.shape(), Scalar::Float(f64::INFINITY), x.dtype())?.masked_fill_scalar(&at_mean, Scalar::Float(f64::NAN))?;
             return g.mul(&scale);
         }
         return g.mul_scalar(Scalar::Float(2.0 / dof))?.mul(&x.sub(&mean)?);

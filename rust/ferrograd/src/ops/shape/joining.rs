@@ -24,11 +24,11 @@ fn promoted_dtype(tensors: &[Tensor]) -> DType {
 /// Writes `parts` one after another along `dim` into a new tensor of `shape`.
 /// Shapes were checked by the caller; each part is cast to `dtype`.
 pub(super) fn concat_parts(parts: &[&Tensor], dim: usize, shape: &[usize], dtype: DType) -> Result<Tensor> {
-    let out = Tensor::zeros(shape, dtype);
+    let out = Tensor::zeros(shape, dtype)?;
     let mut start = 0;
     for part in parts {
         let len = part.shape()[dim];
-        let target = out.view_with_layout(slice_layout(out.layout(), dim, start, start + len, 1));
+        let target = out.view_with_layout(slice_layout(out.layout(), dim, start, start + len, 1)?)?;
         let src = part.cast(dtype)?;
         with_any_type!(dtype, T => zip_assign::<T>(&target, &src, |_, v| v)?);
         start += len;
@@ -49,7 +49,7 @@ impl Tensor {
         let inputs: Vec<&Tensor> = tensors.iter().collect();
         let parts: Vec<&Tensor> = tensors.iter().filter(|t| !is_legacy_empty(t.shape())).collect();
         let Some(reference) = parts.first() else {
-            return Ok(record_plain(Op::Cat { dim: 0 }, &inputs, Tensor::zeros(&[0], dtype)));
+            return Ok(record_plain(Op::Cat { dim: 0 }, &inputs, Tensor::zeros(&[0], dtype)?));
         };
         let d = normalize_dim(dim, reference.ndim())?;
         let mut shape = Shape::from_slice(reference.shape());
@@ -75,7 +75,7 @@ impl Tensor {
             )));
         }
         let d = normalize_dim(dim, first.ndim() + 1)?;
-        let lifted: Vec<Tensor> = tensors.iter().map(|t| t.view_with_layout(t.layout().unsqueeze(d))).collect();
+        let lifted: Vec<Tensor> = tensors.iter().map(|t| t.view_with_layout(t.layout().unsqueeze(d))).collect::<Result<_>>()?;
         let mut shape = Shape::from_slice(first.shape());
         shape.insert(d, tensors.len());
         let out = concat_parts(&lifted.iter().collect::<Vec<_>>(), d, &shape, promoted_dtype(tensors))?;
@@ -161,7 +161,7 @@ pub(in crate::ops) fn cat_backward(ctx: &BackwardCtx, dim: usize) -> Result<Grad
     let mut grads = Grads::new();
     for (i, meta) in ctx.inputs.iter().enumerate() {
         if is_legacy_empty(&meta.shape) {
-            grads.push(ctx.grad_for(i, || Ok(Tensor::zeros(&meta.shape, g.dtype())))?);
+            grads.push(ctx.grad_for(i, || Tensor::zeros(&meta.shape, g.dtype()))?);
             continue;
         }
         let len = meta.shape[dim] as i64;

@@ -65,13 +65,13 @@ impl Tensor {
     fn roll_copy(&self, shift: i64, dim: usize) -> Result<Tensor> {
         let size = self.shape().get(dim).copied().unwrap_or(1);
         let shift = if size == 0 { 0 } else { shift.rem_euclid(size as i64) as usize };
-        let tail = self.slice_layout_view(dim, size - shift, size);
-        let head = self.slice_layout_view(dim, 0, size - shift);
+        let tail = self.slice_layout_view(dim, size - shift, size)?;
+        let head = self.slice_layout_view(dim, 0, size - shift)?;
         concat_parts(&[&tail, &head], dim, self.shape(), self.dtype())
     }
 
-    fn slice_layout_view(&self, dim: usize, start: usize, end: usize) -> Tensor {
-        self.view_with_layout(super::slicing::slice_layout(self.layout(), dim, start, end, 1))
+    fn slice_layout_view(&self, dim: usize, start: usize, end: usize) -> Result<Tensor> {
+        self.view_with_layout(super::slicing::slice_layout(self.layout(), dim, start, end, 1)?)
     }
 
     /// Tiles the tensor `repeats[i]` times along each dim; extra leading repeats add dims (RepeatBackward0).
@@ -94,7 +94,7 @@ impl Tensor {
         let strides: SmallVec<[isize; 8]> = (0..repeats.len()).flat_map(|i| [0, stride(i)]).collect();
         let out = self.gathered(&pairs, &strides, l.offset())?;
         let shape: Shape = target.iter().map(|&t| t as usize).collect();
-        let out = out.view_with_layout(crate::layout::Layout::contiguous(&shape));
+        let out = out.view_with_layout(crate::layout::Layout::contiguous(&shape)?)?;
         Ok(record_plain(Op::Repeat(counts), &[self], out))
     }
 

@@ -15,7 +15,7 @@ use smallvec::{smallvec, SmallVec};
 // ---- layouts ----------------------------------------------------------------
 
 /// Index `index` of dim `dim`, that dim removed.
-pub(crate) fn select_layout(l: &Layout, dim: usize, index: usize) -> Layout {
+pub(crate) fn select_layout(l: &Layout, dim: usize, index: usize) -> Result<Layout> {
     let offset = (l.offset() as isize + index as isize * l.strides()[dim]) as usize;
     let shape = l.shape().iter().enumerate().filter(|&(k, _)| k != dim).map(|(_, &s)| s).collect();
     let strides = l.strides().iter().enumerate().filter(|&(k, _)| k != dim).map(|(_, &s)| s).collect();
@@ -23,18 +23,19 @@ pub(crate) fn select_layout(l: &Layout, dim: usize, index: usize) -> Layout {
 }
 
 /// Elements `start, start+step, ...` below `end` of dim `dim` (`start <= end <= size`, `step >= 1`).
-pub(crate) fn slice_layout(l: &Layout, dim: usize, start: usize, end: usize, step: usize) -> Layout {
+pub(crate) fn slice_layout(l: &Layout, dim: usize, start: usize, end: usize, step: usize) -> Result<Layout> {
     let len = (end - start).div_ceil(step);
     let mut shape = Shape::from_slice(l.shape());
     let mut strides = SmallVec::from_slice(l.strides());
     shape[dim] = len;
     let offset = if len == 0 { l.offset() } else { (l.offset() as isize + start as isize * strides[dim]) as usize };
-    strides[dim] *= step as isize;
+    // A dim of one element may keep any stride; saturating keeps a huge one harmless.
+    strides[dim] = if len <= 1 { strides[dim] } else { strides[dim] * step as isize };
     Layout::new(shape, strides, offset)
 }
 
 /// The diagonal of dims `dim1`/`dim2` shifted by `offset`, as a new last dim.
-pub(crate) fn diagonal_layout(l: &Layout, offset: i64, dim1: usize, dim2: usize) -> Layout {
+pub(crate) fn diagonal_layout(l: &Layout, offset: i64, dim1: usize, dim2: usize) -> Result<Layout> {
     let (s1, s2) = (l.shape()[dim1] as i64, l.shape()[dim2] as i64);
     let (st1, st2) = (l.strides()[dim1], l.strides()[dim2]);
     let len = if offset >= 0 { s1.min(s2.saturating_sub(offset)) } else { s1.saturating_add(offset).min(s2) }.max(0);
@@ -47,15 +48,15 @@ pub(crate) fn diagonal_layout(l: &Layout, offset: i64, dim1: usize, dim2: usize)
     let mut shape: Shape = (0..l.ndim()).filter(kept).map(|k| l.shape()[k]).collect();
     let mut strides: SmallVec<[isize; 4]> = (0..l.ndim()).filter(kept).map(|k| l.strides()[k]).collect();
     shape.push(len as usize);
-    strides.push(st1 + st2);
+    strides.push(st1.saturating_add(st2));
     Layout::new(shape, strides, (l.offset() as isize + start) as usize)
 }
 
 /// Zeros of `shape` with `values` written through the view `view_of` makes of
 /// them: the adjoint of taking that view.
-pub(crate) fn embed(values: &Tensor, shape: &[usize], view_of: impl FnOnce(&Layout) -> Layout) -> Result<Tensor> {
-    let out = Tensor::zeros(shape, values.dtype());
-    let target = out.view_with_layout(view_of(out.layout()));
+pub(crate) fn embed(values: &Tensor, shape: &[usize], view_of: impl FnOnce(&Layout) -> Result<Layout>) -> Result<Tensor> {
+    let out = Tensor::zeros(shape, values.dtype())?;
+    let target = out.view_with_layout(view_of(out.layout())?)?;
     with_any_type!(values.dtype(), T => zip_assign::<T>(&target, values, |_, v| v)?);
     Ok(out)
 }
@@ -82,12 +83,12 @@ impl Tensor {
         }
         let d = normalize_dim(dim, self.ndim())?;
         let (start, end) = clamp_bounds(start, end, self.shape()[d]);
-        Ok(self.slice_unchecked(d, start, end, step as usize))
+        self.slice_unchecked(d, start, end, step as usize)
     }
 
-    fn slice_unchecked(&self, dim: usize, start: usize, end: usize, step: usize) -> Tensor {
-        let view = self.view_of(slice_layout(self.layout(), dim, start, end, step));
-        record_plain(Op::Slice { dim, start, end, step }, &[self], view)
+    fn slice_unchecked(&self, dim: usize, start: usize, end: usize, step: usize) -> Result<Tensor> {
+        let view = self.view_of(slice_layout(self.layout(), dim, start, end, step)?)?;
+        Ok(record_plain(Op::Slice { dim, start, end, step }, &[self], view))
     }
 
     /// `narrow(dim, start, length)`: `length` elements of `dim` from `start` (a slice).
@@ -107,7 +108,7 @@ impl Tensor {
         if start.saturating_add(length) > size {
             return Err(Error::runtime(format!("start ({start}) + length ({length}) exceeds dimension size ({size}).")));
         }
-        Ok(self.slice_unchecked(d, start as usize, (start + length) as usize, 1))
+        self.slice_unchecked(d, start as usize, (start + length) as usize, 1)
     }
 
     /// Zeros of `shape` with `self` written into the slice: the adjoint of `slice`.
@@ -122,7 +123,7 @@ impl Tensor {
         if d1 == d2 {
             return Err(Error::runtime(format!("diagonal dimensions cannot be identical {dim1}, {dim2}")));
         }
-        let view = self.view_of(diagonal_layout(self.layout(), offset, d1, d2));
+        let view = self.view_of(diagonal_layout(self.layout(), offset, d1, d2)?)?;
         Ok(record_plain(Op::Diagonal { offset, dim1: d1, dim2: d2 }, &[self], view))
     }
 
@@ -138,7 +139,7 @@ impl Tensor {
             return Err(Error::index(format!("Dimension specified as {dim} but tensor has no dimensions")));
         }
         let d = normalize_dim(dim, self.ndim())?;
-        let outs = (0..self.shape()[d]).map(|i| self.multi_view_of(select_layout(self.layout(), d, i), i, "Unbind")).collect();
+        let outs = (0..self.shape()[d]).map(|i| self.multi_view_of(select_layout(self.layout(), d, i)?, i, "Unbind")).collect::<Result<_>>()?;
         Ok(record_multi(Op::Unbind { dim: d }, self, outs))
     }
 
@@ -158,7 +159,7 @@ impl Tensor {
         let step = split_size as usize;
         let pieces = if step == 0 { 1 } else { size.div_ceil(step).max(1) };
         let sizes: Shape = (0..pieces).map(|i| step.min(size.saturating_sub(i * step))).collect();
-        Ok(self.split_views(d, sizes, false))
+        self.split_views(d, sizes, false)
     }
 
     /// `split(sizes, dim)` with explicit sizes that must sum to the dim's size.
@@ -180,7 +181,7 @@ impl Tensor {
                 super::int_list(sizes)
             )));
         }
-        Ok(self.split_views(d, sizes.iter().map(|&s| s as usize).collect(), true))
+        self.split_views(d, sizes.iter().map(|&s| s as usize).collect(), true)
     }
 
     /// `chunk(chunks, dim)`: at most `chunks` equal pieces (the last may be smaller).
@@ -200,18 +201,18 @@ impl Tensor {
         self.split(size.div_ceil(chunks as usize) as i64, dim)
     }
 
-    fn split_views(&self, dim: usize, sizes: Shape, with_sizes: bool) -> Vec<Tensor> {
+    fn split_views(&self, dim: usize, sizes: Shape, with_sizes: bool) -> Result<Vec<Tensor>> {
         let mut start = 0;
         let outs = sizes
             .iter()
             .enumerate()
             .map(|(i, &len)| {
-                let view = self.multi_view_of(slice_layout(self.layout(), dim, start, start + len, 1), i, "Split");
+                let view = self.multi_view_of(slice_layout(self.layout(), dim, start, start + len, 1)?, i, "Split");
                 start += len;
                 view
             })
-            .collect();
-        record_multi(Op::Split { dim, sizes, with_sizes }, self, outs)
+            .collect::<Result<_>>()?;
+        Ok(record_multi(Op::Split { dim, sizes, with_sizes }, self, outs))
     }
 }
 
@@ -241,7 +242,7 @@ impl Op {
             Op::Split { dim, sizes, .. } => shape[*dim] = *sizes.get(output)?,
             _ => return None,
         }
-        Some(Tensor::zeros(&shape, input.dtype))
+        Tensor::zeros(&shape, input.dtype).ok()
     }
 }
 
@@ -252,7 +253,7 @@ pub(in crate::ops) fn slice_backward(ctx: &BackwardCtx, dim: usize, start: usize
 }
 
 pub(in crate::ops) fn slice_embed_backward(ctx: &BackwardCtx, dim: usize, start: usize, end: usize, step: usize) -> Result<Grads> {
-    Ok(smallvec![ctx.grad_for(0, || Ok(ctx.grad().slice_unchecked(dim, start, end, step)))?])
+    Ok(smallvec![ctx.grad_for(0, || ctx.grad().slice_unchecked(dim, start, end, step))?])
 }
 
 pub(in crate::ops) fn diagonal_backward(ctx: &BackwardCtx, offset: i64, dim1: usize, dim2: usize) -> Result<Grads> {
@@ -288,12 +289,12 @@ mod tests {
 
     #[test]
     fn slices_share_storage_and_embed_back() {
-        let x = Tensor::zeros(&[4, 3], DType::F32);
+        let x = Tensor::zeros(&[4, 3], DType::F32).unwrap();
         let s = x.slice(0, Some(1), None, 2).unwrap();
         assert_eq!(s.shape(), &[2, 3]);
         assert_eq!(s.layout().strides(), &[6, 1]);
         assert_eq!(s.layout().offset(), 3);
-        let back = Tensor::ones(&[2, 3], DType::F32).slice_embed(&[4, 3], 0, 1, 4, 2).unwrap();
+        let back = Tensor::ones(&[2, 3], DType::F32).unwrap().slice_embed(&[4, 3], 0, 1, 4, 2).unwrap();
         assert_eq!(back.to_vec::<f32>().unwrap(), vec![0., 0., 0., 1., 1., 1., 0., 0., 0., 1., 1., 1.]);
     }
 }
