@@ -135,7 +135,11 @@ def _make_backward(cls, ctx, args, output_meta):
             grads = [g if g is not None else _C.zeros(*shape, dtype=dtype) for g, (shape, dtype) in zip(grads, output_meta)]
         result = cls.backward(ctx, *grads)
         result = result if isinstance(result, tuple) else (result,)
-        if len(result) < n_args:
+        # Like PyTorch: trailing Nones beyond the inputs are tolerated, any
+        # other count is an error rather than gradients silently dropped.
+        if len(result) > n_args and all(g is None for g in result[n_args:]):
+            result = result[:n_args]
+        if len(result) != n_args:
             raise RuntimeError(f"function {cls._backward_name} returned an incorrect number of gradients (expected {n_args}, got {len(result)})")
         return [result[i] for i in tensor_positions]
 

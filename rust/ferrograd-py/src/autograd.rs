@@ -10,6 +10,7 @@ use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple, PyType};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A backward function in the graph (`tensor.grad_fn`).
 #[pyclass(name = "Node", module = "ferrograd.autograd.graph", frozen, subclass, weakref)]
@@ -134,15 +135,55 @@ fn grads_arg(obj: Option<&Bound<'_, PyAny>>, n: usize) -> PyResult<Vec<Option<Te
 
 #[pyfunction]
 #[pyo3(signature = (tensors, grad_tensors=None, retain_graph=None, create_graph=false, inputs=None))]
-pub fn backward(tensors: &Bound<'_, PyAny>, grad_tensors: Option<&Bound<'_, PyAny>>, retain_graph: Option<bool>, create_graph: bool, inputs: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+pub fn backward(
+    py: Python<'_>,
+    tensors: &Bound<'_, PyAny>,
+    grad_tensors: Option<&Bound<'_, PyAny>>,
+    retain_graph: Option<bool>,
+    create_graph: bool,
+    inputs: Option<&Bound<'_, PyAny>>,
+) -> PyResult<()> {
     let tensors = tensors_arg(tensors, "tensors")?;
     let grads = grads_arg(grad_tensors, tensors.len())?;
     check_lengths(grads.len(), tensors.len())?;
-    if let Some(inputs) = inputs.filter(|i| !i.is_none()) {
-        let inputs = tensors_arg(inputs, "inputs")?;
-        return ferrograd::autograd::backward_into(&tensors, &grads, &inputs, retain_graph, create_graph).py();
+    let inputs = inputs.filter(|i| !i.is_none()).map(|i| tensors_arg(i, "inputs")).transpose()?;
+    run_backward(py, &tensors, &grads, inputs.as_deref(), retain_graph, create_graph)
+}
+
+/// `Tensor.backward` and `autograd.backward`: accumulates into the leaves'
+/// `.grad` (only into `inputs`' when given). The graph runs with the GIL
+/// released; hooks and user functions take it back while they run.
+pub fn run_backward(py: Python<'_>, tensors: &[Tensor], grads: &[Option<Tensor>], inputs: Option<&[Tensor]>, retain_graph: Option<bool>, create_graph: bool) -> PyResult<()> {
+    if create_graph {
+        warn_backward_create_graph(py)?;
     }
-    ferrograd::autograd::backward(&tensors, &grads, retain_graph, create_graph).py()
+    py.detach(|| match inputs {
+        Some(inputs) => ferrograd::autograd::backward_into(tensors, grads, inputs, retain_graph, create_graph),
+        None => ferrograd::autograd::backward(tensors, grads, retain_graph, create_graph),
+    })
+    .py()
+}
+
+/// PyTorch warns once per process that `backward(create_graph=True)` makes
+/// each leaf's `.grad` hold a graph that holds the leaf.
+fn warn_backward_create_graph(py: Python<'_>) -> PyResult<()> {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if WARNED.swap(true, Ordering::Relaxed) {
+        return Ok(());
+    }
+    let warning = py.get_type::<pyo3::exceptions::PyUserWarning>();
+    PyErr::warn(
+        py,
+        &warning,
+        c"Using backward() with create_graph=True will create a reference cycle between the parameter and its gradient which can cause a memory leak. We recommend using autograd.grad when creating the graph to avoid this. If you have to use this function, make sure to reset the .grad fields of your parameters to None after use to break the cycle and avoid the leak.",
+        1,
+    )
+}
+
+/// Between nodes of a backward running without the GIL: lets a pending
+/// Ctrl-C (or another signal handler's exception) abort it.
+fn check_signals() -> ferrograd::Result<()> {
+    Python::attach(|py| py.check_signals()).map_err(crate::hooks::stash_callback_error)
 }
 
 fn check_lengths(grads: usize, outputs: usize) -> PyResult<()> {
@@ -176,7 +217,7 @@ pub fn grad<'py>(
     let grads = grads_arg(grad_outputs, outputs.len())?;
     check_lengths(grads.len(), outputs.len())?;
     let allow_unused = allow_unused.unwrap_or(materialize_grads);
-    let result = ferrograd::autograd::grad(&outputs, &inputs, &grads, retain_graph, create_graph, allow_unused).py()?;
+    let result = py.detach(|| ferrograd::autograd::grad(&outputs, &inputs, &grads, retain_graph, create_graph, allow_unused)).py()?;
     let items: Vec<Py<PyAny>> = result
         .into_iter()
         .zip(inputs.iter())
@@ -233,6 +274,7 @@ pub fn _graph_stats() -> (usize, usize) {
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    ferrograd::autograd::engine::set_interrupt_check(check_signals);
     m.add_class::<PyNode>()?;
     m.add_function(wrap_pyfunction!(backward, m)?)?;
     m.add_function(wrap_pyfunction!(grad, m)?)?;

@@ -3,8 +3,8 @@
 //! when the backward call returns to Python.
 
 use crate::errors::IntoPyResult;
-use crate::tensor::{wrap, PyTensor};
-use ferrograd::autograd::hooks::{remove_hook, HookHandle};
+use crate::tensor::{type_name, wrap, PyTensor};
+use ferrograd::autograd::hooks::{remove_hook, GradHookFn, HookHandle};
 use ferrograd::{Error, Tensor};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -20,7 +20,10 @@ thread_local! {
 /// can be re-raised as itself; the engine sees a `Callback` error.
 pub fn stash_callback_error(e: PyErr) -> Error {
     let msg = e.to_string();
-    HOOK_ERROR.with(|h| *h.borrow_mut() = Some(e));
+    // An exception never re-raised is dropped outside the borrow: its
+    // traceback may hold the last reference to objects with a `__del__`.
+    let unraised = HOOK_ERROR.with(|h| h.borrow_mut().replace(e));
+    drop(unraised);
     Error::Callback(msg)
 }
 
@@ -32,19 +35,51 @@ pub fn take_hook_error(e: &Error) -> Option<PyErr> {
     HOOK_ERROR.with(|h| h.borrow_mut().take())
 }
 
-fn call_hook(callback: &Py<PyAny>, grad: &Tensor) -> ferrograd::Result<Option<Tensor>> {
-    Python::attach(|py| {
-        let run = || -> PyResult<Option<Tensor>> {
-            let result = callback.call1(py, (wrap(py, grad.clone())?,))?;
-            let result = result.bind(py);
-            if result.is_none() {
-                return Ok(None);
+/// A Python callable registered with `register_hook`.
+struct PythonHook {
+    callable: Py<PyAny>,
+}
+
+impl GradHookFn for PythonHook {
+    fn call(&self, grad: &Tensor) -> ferrograd::Result<Option<Tensor>> {
+        Python::attach(|py| {
+            let run = || -> PyResult<Option<Tensor>> {
+                let result = self.callable.call1(py, (wrap(py, grad.clone())?,))?;
+                let result = result.bind(py);
+                if result.is_none() {
+                    return Ok(None);
+                }
+                let t = result.cast::<PyTensor>().map_err(|_| PyTypeError::new_err(format!("expected Variable, but hook returned '{}'", type_name(result))))?;
+                Ok(Some(t.get().inner.clone()))
+            };
+            run().map_err(stash_callback_error)
+        })
+    }
+
+    /// The callable's `__name__`, as PyTorch names hooks in its errors.
+    fn name(&self) -> String {
+        Python::attach(|py| {
+            let name = self.callable.bind(py).getattr(pyo3::intern!(py, "__name__")).ok();
+            name.and_then(|n| n.extract::<String>().ok()).unwrap_or_else(|| "<unknown>".to_string())
+        })
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// For `Tensor.__traverse__`: the hook callables a tensor alone keeps alive.
+pub fn visit_hook_objects(t: &Tensor, visit: &pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+    let mut result = Ok(());
+    t.visit_sole_hooks(|f| {
+        if let Some(hook) = f.as_any().downcast_ref::<PythonHook>() {
+            if result.is_ok() {
+                result = visit.call(&hook.callable);
             }
-            let t = result.cast::<PyTensor>().map_err(|_| PyTypeError::new_err("hook must return None or a Tensor"))?;
-            Ok(Some(t.get().inner.clone()))
-        };
-        run().map_err(stash_callback_error)
-    })
+        }
+    });
+    result
 }
 
 /// What `register_hook` returns: `.remove()` unregisters the hook.
@@ -69,8 +104,7 @@ impl PyRemovableHandle {
 #[pymethods]
 impl PyTensor {
     fn register_hook(&self, hook: Py<PyAny>) -> PyResult<PyRemovableHandle> {
-        let f = Arc::new(move |g: &Tensor| call_hook(&hook, g));
-        let handle = self.inner.register_hook(f).py()?;
+        let handle = self.inner.register_hook(Arc::new(PythonHook { callable: hook })).py()?;
         Ok(PyRemovableHandle { handle })
     }
 

@@ -260,10 +260,16 @@ impl PyTensor {
     fn is_leaf(&self) -> bool {
         self.inner.is_leaf()
     }
-    /// Lets Python's cycle collector see a user function's ctx that holds
-    /// this tensor (`ctx.out = out`): the only cycle that runs through the graph.
+    /// Lets Python's cycle collector see the cycles that run through the
+    /// graph: a user function's ctx that holds this tensor (`ctx.out = out`)
+    /// and a hook that refers to its own tensor.
     fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
-        crate::function::visit_function_objects(&self.inner, &visit)
+        crate::function::visit_function_objects(&self.inner, &visit)?;
+        crate::hooks::visit_hook_objects(&self.inner, &visit)
+    }
+    /// Breaks a cycle through this tensor's hooks, as PyTorch does.
+    fn __clear__(&self) {
+        self.inner.clear_hooks();
     }
 
     /// The tensor this one is a view of, or None.
@@ -313,16 +319,12 @@ impl PyTensor {
 
     #[pyo3(signature = (gradient=None, retain_graph=None, create_graph=false, inputs=None))]
     fn backward(&self, py: Python<'_>, gradient: Option<&Bound<'_, PyAny>>, retain_graph: Option<bool>, create_graph: bool, inputs: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-        let _ = py;
         let gradient = match gradient {
             Some(g) if !g.is_none() => Some(crate::autograd::tensor_arg(g, "gradient")?),
             _ => None,
         };
-        if let Some(inputs) = inputs.filter(|i| !i.is_none()) {
-            let inputs = crate::autograd::tensors_arg(inputs, "inputs")?;
-            return ferrograd::autograd::backward_into(std::slice::from_ref(&self.inner), &[gradient], &inputs, retain_graph, create_graph).py();
-        }
-        self.inner.backward(gradient.as_ref(), retain_graph, create_graph).py()
+        let inputs = inputs.filter(|i| !i.is_none()).map(|i| crate::autograd::tensors_arg(i, "inputs")).transpose()?;
+        crate::autograd::run_backward(py, &[self.inner.clone()], &[gradient], inputs.as_deref(), retain_graph, create_graph)
     }
 
     // ---- conversion to Python -------------------------------------------

@@ -217,12 +217,11 @@ impl Storage {
         self.0.version.load(Ordering::Acquire)
     }
 
-    /// Marks an in-place change, except in inference mode where nothing can
-    /// have saved this storage for backward.
+    /// Marks an in-place change. Inference mode is no exception: a tensor
+    /// made outside it may have been saved for backward, and backward must
+    /// see that it changed.
     pub fn bump_version(&self) {
-        if !crate::autograd::mode::is_inference_mode_enabled() {
-            self.0.version.fetch_add(1, Ordering::AcqRel);
-        }
+        self.0.version.fetch_add(1, Ordering::AcqRel);
     }
 
     pub fn same(&self, other: &Storage) -> bool {

@@ -314,6 +314,19 @@ impl Tensor {
         self.0.autograd.try_lock()?.grad_fn.as_ref().map(|n| n.id())
     }
 
+    /// The node this tensor's hooks live on (its grad_fn, or the
+    /// AccumulateGrad node of a leaf if one was made) and which of its
+    /// outputs this tensor is; without waiting for the metadata lock and
+    /// without making an accumulator.
+    pub(crate) fn try_hook_node(&self) -> Option<(crate::autograd::graph::NodeId, u32)> {
+        let meta = self.0.autograd.try_lock()?;
+        match (&meta.grad_fn, &meta.accumulator) {
+            (Some(f), _) => Some((f.id(), meta.output_nr)),
+            (None, Some(a)) => Some((a.id(), 0)),
+            (None, None) => None,
+        }
+    }
+
     pub fn output_nr(&self) -> u32 {
         self.refresh_view_history();
         self.0.autograd.lock().output_nr
@@ -336,7 +349,10 @@ impl Tensor {
                 return Err(Error::runtime("assigned grad has data of a different type"));
             }
         }
-        self.0.autograd.lock().grad = grad;
+        // The old grad may be the last handle on a graph whose hooks run user
+        // code when dropped: drop it after the lock is released.
+        let old = std::mem::replace(&mut self.0.autograd.lock().grad, grad);
+        drop(old);
         Ok(())
     }
 
@@ -363,7 +379,9 @@ impl Tensor {
         }
         self.0.requires_grad.store(requires_grad, Ordering::Relaxed);
         if !requires_grad {
-            self.0.autograd.lock().accumulator = None;
+            // Dropping the accumulator drops its hooks: not under the lock.
+            let old = self.0.autograd.lock().accumulator.take();
+            drop(old);
         }
         Ok(())
     }

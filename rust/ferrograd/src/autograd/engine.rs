@@ -2,15 +2,20 @@
 //! the arena lock and copies out what each reachable node needs; execution
 //! then runs nodes in decreasing creation order (a node is always created
 //! after the nodes of its inputs, so that order is topological) with no lock
-//! held, so formulas may build new graph when `create_graph` is on.
+//! held, so formulas may build new graph when `create_graph` is on, and so
+//! user callbacks (hooks, custom functions) may run any code, including
+//! code that waits for a lock another thread holds while it waits for them.
 
 use super::graph::{with_graph, Edge, InputMeta, NodeId};
 use super::mode::GradModeGuard;
 use super::saved::SavedTensor;
 use crate::error::{Error, Result, ShapeList};
+use crate::ops::views::has_internal_overlap;
 use crate::ops::{BackwardCtx, Op};
 use crate::tensor::Tensor;
 use smallvec::SmallVec;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 /// One reachable node, copied out of the arena for execution.
 /// Tasks name nodes by id without holding references: every node reachable
@@ -24,6 +29,8 @@ struct Task {
     released: bool,
     /// Leads to no requested input (autograd.grad): not run.
     skip: bool,
+    /// The requested inputs (indices into the targets) this node's outputs are.
+    captures: SmallVec<[usize; 1]>,
     num_outputs: u32,
     hooks: Vec<super::hooks::GradHook>,
 }
@@ -35,6 +42,50 @@ pub struct BackwardOptions {
 
 /// Where `autograd.grad` wants a gradient captured: output `input_nr` of a node.
 type Target = Edge;
+
+/// Asks whether the user wants the backward stopped (a binding checks for
+/// Ctrl-C); an error aborts the backward with it.
+pub type InterruptCheck = fn() -> Result<()>;
+
+static INTERRUPT_CHECK: OnceLock<InterruptCheck> = OnceLock::new();
+
+/// Installs the interrupt check every backward consults between nodes. The
+/// first one installed stays.
+pub fn set_interrupt_check(check: InterruptCheck) {
+    let _ = INTERRUPT_CHECK.set(check);
+}
+
+/// Consults the interrupt check between nodes, at most every `INTERVAL`,
+/// reading the clock only every `NODES` nodes, so a fast graph pays nearly
+/// nothing and a slow one still stops promptly.
+struct InterruptPoll {
+    check: Option<InterruptCheck>,
+    nodes: u32,
+    last: Instant,
+}
+
+impl InterruptPoll {
+    const NODES: u32 = 32;
+    const INTERVAL: Duration = Duration::from_millis(20);
+
+    fn new() -> Self {
+        InterruptPoll { check: INTERRUPT_CHECK.get().copied(), nodes: 0, last: Instant::now() }
+    }
+
+    fn after_node(&mut self) -> Result<()> {
+        let Some(check) = self.check else { return Ok(()) };
+        self.nodes += 1;
+        if self.nodes < Self::NODES {
+            return Ok(());
+        }
+        self.nodes = 0;
+        if self.last.elapsed() < Self::INTERVAL {
+            return Ok(());
+        }
+        self.last = Instant::now();
+        check()
+    }
+}
 
 /// Backpropagates from `roots` seeded with `grads`. With `inputs`, returns the
 /// gradients flowing into those tensors and leaves every `.grad` untouched;
@@ -75,6 +126,7 @@ pub fn run_backward(roots: &[Tensor], grads: &[Option<Tensor>], inputs: Option<&
         }
     }
     let mut captured: Vec<Option<Tensor>> = vec![None; targets.as_ref().map_or(0, |t| t.len())];
+    let mut interrupt = InterruptPoll::new();
 
     for i in 0..tasks.len() {
         let mut incoming = std::mem::take(&mut buffers[i]);
@@ -86,10 +138,9 @@ pub fn run_backward(roots: &[Tensor], grads: &[Option<Tensor>], inputs: Option<&
             super::hooks::run_hooks(&task.hooks, &mut incoming)?;
         }
         if let Some(targets) = &targets {
-            for (k, t) in targets.iter().enumerate() {
-                if t.node == task.node {
-                    captured[k] = accumulate_capture(captured[k].take(), incoming.get(t.input_nr as usize).cloned().flatten())?;
-                }
+            for &k in &task.captures {
+                let grad = incoming.get(targets[k].input_nr as usize).cloned().flatten();
+                captured[k] = accumulate_capture(captured[k].take(), grad)?;
             }
         }
         if let Op::AccumulateGrad(leaf) = &task.op {
@@ -112,6 +163,7 @@ pub fn run_backward(roots: &[Tensor], grads: &[Option<Tensor>], inputs: Option<&
             let grad = conform(grad, &task.input_meta[slot], task.op.name(), slot)?;
             add_to_buffer(&mut buffers[target], input_nr, grad)?;
         }
+        interrupt.after_node()?;
     }
     if !opts.retain_graph {
         for task in tasks.iter().filter(|t| !t.skip) {
@@ -159,12 +211,18 @@ fn discover(roots: &[NodeId], release: bool, targets: Option<&[Target]>) -> (Vec
                 saved: SmallVec::new(),
                 released: false,
                 skip: false,
+                captures: SmallVec::new(),
                 num_outputs: node.num_outputs,
                 hooks: node.hooks.clone(),
             });
         }
         if let Some(targets) = targets {
-            mark_skipped(&mut tasks, targets);
+            for (k, t) in targets.iter().enumerate() {
+                if let Some(i) = g.walk_index(t.node, walk) {
+                    tasks[i].captures.push(k);
+                }
+            }
+            mark_skipped(&mut tasks);
         }
         for task in tasks.iter_mut().filter(|t| !t.skip) {
             let Some(node) = g.node_mut(task.node) else { continue };
@@ -183,9 +241,9 @@ fn discover(roots: &[NodeId], release: bool, targets: Option<&[Target]>) -> (Vec
 
 /// Marks tasks from which no target is reachable. Tasks are in topological
 /// order, so walking backwards sees every task's inputs before the task.
-fn mark_skipped(tasks: &mut [Task], targets: &[Target]) {
+fn mark_skipped(tasks: &mut [Task]) {
     for i in (0..tasks.len()).rev() {
-        let is_target = targets.iter().any(|t| t.node == tasks[i].node);
+        let is_target = !tasks[i].captures.is_empty();
         let leads = tasks[i].next.iter().flatten().any(|&(j, _)| !tasks[j].skip);
         tasks[i].skip = !(is_target || leads);
         if !tasks[i].skip {
@@ -292,7 +350,14 @@ fn accumulate_into_leaf(leaf: &Tensor, grad: Tensor, create_graph: bool) -> Resu
             let owned = if create_graph || is_exclusively_owned(&grad) { grad } else { grad.detach().clone_tensor()? };
             leaf.set_grad(Some(owned))
         }
-        Some(old) if !create_graph && !old.requires_grad() => old.accumulate_(&grad),
+        Some(old) if !create_graph && !old.requires_grad() => {
+            // A grad with several positions on one element (an expanded
+            // tensor) cannot be summed into; PyTorch refuses it the same way.
+            if has_internal_overlap(old.shape(), old.layout().strides()) {
+                return Err(Error::InternalOverlap);
+            }
+            old.accumulate_(&grad)
+        }
         Some(old) => leaf.set_grad(Some(old.add(&grad)?)),
     }
 }

@@ -21,8 +21,8 @@ pub fn set_anomaly_enabled(enabled: bool) -> bool {
     ANOMALY_DETECTION.swap(enabled, Ordering::Relaxed)
 }
 
-/// Inference mode: no graph is recorded and in-place updates do not bump
-/// version counters (nothing can have saved these tensors).
+/// Inference mode: no graph is recorded (in-place updates still bump
+/// version counters, as tensors made before may be saved for backward).
 pub fn is_inference_mode_enabled() -> bool {
     INFERENCE_MODE.with(|m| m.get())
 }

@@ -50,12 +50,14 @@ pub fn push_saved_tensor_hooks(hooks: Arc<dyn SavedTensorHooks>) {
 }
 
 pub fn pop_saved_tensor_hooks() {
-    let left = HOOKS.with(|h| {
+    let (popped, left) = HOOKS.with(|h| {
         let mut h = h.borrow_mut();
-        h.pop();
-        !h.is_empty()
+        (h.pop(), !h.is_empty())
     });
     HOOKS_ACTIVE.with(|a| a.set(left));
+    // Dropped with the stack no longer borrowed: its drop may run user code
+    // that installs hooks again.
+    drop(popped);
 }
 
 /// Runs the innermost pack hook on `t`, with hooks off meanwhile so the
