@@ -241,8 +241,8 @@ def test_setitem_matches_numpy(shape, dtype_name, transposed, data):
     arr = numpy_base(shape, dtype_name)
     t = torch.tensor(arr)
     if transposed and arr.ndim >= 2:
-        arr, t = arr.T.copy(), t.t().clone() if arr.ndim == 2 else t.transpose(0, -1).clone()
-        arr = to_numpy(t).copy()
+        # Writes through a non-contiguous view of the tensor.
+        t, arr = t.transpose(0, -1), np.swapaxes(arr, 0, -1).copy()
     index = data.draw(index_expr(arr.shape), label="index")
     value = data.draw(st.sampled_from([0, 1, 7]), label="value")
     what = f"x = {dtype_name} tensor of shape {tuple(arr.shape)}; x[{index!r}] = {value}"
@@ -313,8 +313,11 @@ def test_broadcasting_binary_ops_match_numpy(a, b, op):
 # ---- crash-prone probes in a child process ---------------------------------
 
 WORKER = textwrap.dedent("""
-    import json, sys
+    import json, resource, sys
     import numpy as np
+    # No probe may really use more than a few GiB: past that an allocation
+    # fails at once instead of swapping the machine.
+    resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))
     import ferrograd as torch
     ALLOWED = (RuntimeError, IndexError, ValueError, TypeError)
     for line in sys.stdin:
@@ -324,7 +327,8 @@ WORKER = textwrap.dedent("""
             shape = list(value.shape) if hasattr(value, "shape") else None
             reply = {"ok": True, "shape": shape, "repr": repr(value)[:200] if shape is None else None}
         except ALLOWED as e:
-            reply = {"ok": False, "type": type(e).__name__, "msg": str(e)[:300]}
+            reply = {"ok": False, "type": type(e).__name__, "msg": str(e)[:300],
+                     "mro": [c.__name__ for c in type(e).__mro__]}
         except BaseException as e:
             reply = {"ok": False, "type": type(e).__name__, "msg": str(e)[:300], "bad": True}
         sys.stdout.write(json.dumps(reply) + "\\n")
@@ -423,8 +427,7 @@ KNOWN_BUGS = {}
 def test_hostile_call_raises(worker, expr, exc):
     reply = worker.run(expr)
     assert not reply["ok"], f"{expr}: returned shape {reply['shape']} / {reply['repr']}, PyTorch raises {exc.__name__}"
-    assert reply["type"] in {c.__name__ for c in exc.__mro__} | {exc.__name__} or reply["type"] in (
-        "DimensionError",), f"{expr}: raised {reply['type']} ({reply['msg']}), PyTorch raises {exc.__name__}"
+    assert exc.__name__ in reply["mro"], f"{expr}: raised {reply['type']} ({reply['msg']}), PyTorch raises {exc.__name__}"
 
 
 HUGE = [2**31, 2**32, 2**48, 2**62, 2**63 - 1, 2**63, -1, -2, -2**63]
@@ -465,10 +468,14 @@ def test_hostile_sizes_never_crash(worker, data):
         f"{base}.index_select({dim}, torch.tensor({sizes}))",
         f"{base}.unflatten({dim}, {sizes})",
         f"{base}.repeat({sizes})",
-        f"{base}.flatten().unsqueeze(0).expand({sizes[0]}, -1).sum()",
         f"torch.from_numpy(np.zeros({small})).expand({sizes})",
     ]), label="expr")
     assume(not known_crash(expr))
+    if expr.startswith(("torch.zeros(", "torch.ones(")) or ".repeat(" in expr:
+        # Allocating calls: either small, or so large that no allocator can
+        # succeed; sizes in between would really allocate gigabytes.
+        n = abs(int(np.prod([float(s) for s in sizes]))) * max(1, int(np.prod(small)))
+        assume(n <= 2**20 or n >= 2**48 or any(s < 0 for s in sizes))
     note(expr)
     reply = worker.run(expr)
     if reply["ok"] and reply["shape"] is not None:

@@ -186,6 +186,11 @@ fn numel_allows_copy(numel: usize) -> bool {
     numel <= READ_LIMIT || (numel >= HOPELESS_NUMEL && check_huge_allocations())
 }
 
+/// Size arguments as a shape (negatives as 0), for `overflow_hidden_by_zero`.
+fn as_sizes(sizes: &[i64]) -> Vec<usize> {
+    sizes.iter().map(|&s| s.max(0) as usize).collect()
+}
+
 fn sizes_arg(b: &mut Bytes) -> Vec<i64> {
     let n = b.below(6);
     (0..n).map(|_| b.size_arg()).collect()
@@ -205,8 +210,7 @@ pub fn view_step(t: &Tensor, r: &RefView, b: &mut Bytes) -> Option<(Tensor, RefV
             let sizes = sizes_arg(b);
             let what = format!("{:?}.reshape({sizes:?})", r.shape);
             let model = r.reshape(&sizes);
-            let ambiguous = model.as_ref().map_or(false, |_| false) || overflow_hidden_by_zero(&sizes.iter().map(|&s| s.max(0) as usize).collect::<Vec<_>>());
-            if ambiguous {
+            if overflow_hidden_by_zero(&as_sizes(&sizes)) {
                 return t.reshape(&sizes).ok().zip(model.ok());
             }
             // reshape copies when no view fits; only do that when it is cheap.
@@ -218,7 +222,7 @@ pub fn view_step(t: &Tensor, r: &RefView, b: &mut Bytes) -> Option<(Tensor, RefV
         1 => {
             let sizes = sizes_arg(b);
             let model = r.reshape(&sizes);
-            if overflow_hidden_by_zero(&sizes.iter().map(|&s| s.max(0) as usize).collect::<Vec<_>>()) {
+            if overflow_hidden_by_zero(&as_sizes(&sizes)) {
                 return None;
             }
             agree(t.view(&sizes), model, &format!("{:?}.view({sizes:?})", r.shape), true, b)
@@ -226,7 +230,7 @@ pub fn view_step(t: &Tensor, r: &RefView, b: &mut Bytes) -> Option<(Tensor, RefV
         2 => {
             let sizes: Vec<i64> = (0..b.below(6)).map(|_| b.size_arg()).collect();
             let sizes: Vec<i64> = sizes.into_iter().map(|s| if s >= 0 && b.bool() { b.size() as i64 } else { s }).collect();
-            if overflow_hidden_by_zero(&sizes.iter().map(|&s| s.max(0) as usize).collect::<Vec<_>>()) {
+            if overflow_hidden_by_zero(&as_sizes(&sizes)) {
                 return None;
             }
             agree(t.expand_sizes(&sizes), r.expand(&sizes), &format!("{:?}.expand({sizes:?})", r.shape), false, b)
@@ -270,7 +274,8 @@ pub fn view_step(t: &Tensor, r: &RefView, b: &mut Bytes) -> Option<(Tensor, RefV
             agree(t.squeeze(Some(dim)), r.squeeze(dim), &format!("{:?}.squeeze({dim})", r.shape), false, b)
         }
         10 => {
-            let dims = dims_arg(b, b.below(3));
+            let nd = b.below(3);
+            let dims = dims_arg(b, nd);
             if !numel_allows_copy(r.numel()) {
                 return Some((t.clone(), r.clone()));
             }
@@ -328,7 +333,8 @@ pub fn check_reductions(t: &Tensor, r: &RefView, b: &mut Bytes) {
     let values: Vec<i64> = r.indices().into_iter().map(|i| i as i64).collect();
     let total = t.sum().unwrap_or_else(|e| panic!("{:?}.sum(): {e}", r.shape));
     assert_eq!(values_i64(&total), vec![values.iter().sum::<i64>()], "{:?}.sum()", r.shape);
-    let dims = dims_arg(b, b.below(3));
+    let nd = b.below(3);
+            let dims = dims_arg(b, nd);
     let keepdim = b.bool();
     let what = format!("{:?}.sum({dims:?}, keepdim={keepdim})", r.shape);
     match (t.sum_dims(&dims, keepdim), r.sum_dims(&values, &dims, keepdim)) {
