@@ -5,9 +5,21 @@
 # to PyPI and crates.io:
 #
 #   make demo       build (release) and run examples/tour.py
-#   make test       build, then the Rust core's tests and the pytest suite
+#   make test       build, then the Rust core's tests (with the proptest
+#                   properties), the pytest suite (with the hypothesis
+#                   properties) and a short smoke run of each fuzz target
 #   make bench      build (release) and run benches/compare.py
 #   make stubtest   check python/ferrograd/_ferrograd.pyi against the binary
+#   make fuzz       each cargo-fuzz target in rust/ferrograd/fuzz for
+#                   FUZZ_SECONDS (30) seconds; `make fuzz FUZZ_SECONDS=600`
+#                   for a real run. Needs a nightly toolchain; installs
+#                   cargo-fuzz when missing. Crashes land in
+#                   rust/ferrograd/fuzz/artifacts/<target>/.
+#   make sanitize   the core's tests under AddressSanitizer (nightly), or
+#                   under valgrind when no nightly toolchain is installed
+#
+# Longer property runs on demand: PROPTEST_CASES=5000 make test-rust, and
+# FERROGRAD_FUZZ_LONG=1 make test-python.
 
 PYTHON ?= python3
 CARGO  ?= cargo
@@ -26,13 +38,15 @@ IN_VENV := VIRTUAL_ENV=$(VENV_ABS) PATH="$(VENV_ABS)/bin:$$PATH"
 .DEFAULT_GOAL := help
 
 .PHONY: help venv build build-dev demo test test-rust test-python bench \
-        stubtest clean distclean
+        stubtest clean distclean fuzz fuzz-smoke fuzz-tools sanitize
 
 help:
 	@echo "make demo       build the extension (release) and run examples/tour.py"
 	@echo "make test       build, run cargo test -p ferrograd and pytest"
 	@echo "make bench      build (release) and run benches/compare.py"
 	@echo "make stubtest   check $(STUB) against the compiled module"
+	@echo "make fuzz       run each cargo-fuzz target for FUZZ_SECONDS (default $(FUZZ_SECONDS)) s"
+	@echo "make sanitize   the core's tests under AddressSanitizer (nightly) or valgrind"
 	@echo "make clean      remove build outputs (keeps .venv)"
 	@echo "make distclean  remove build outputs and .venv"
 
@@ -74,7 +88,75 @@ test-rust:
 test-python: build
 	$(VPY) -m pytest -q tests
 
-test: build test-rust test-python
+test: build test-rust test-python fuzz-smoke
+
+# ---- fuzzing and sanitizers ------------------------------------------------
+# The fuzz targets need nightly (-Zsanitizer); without it `make fuzz` fails
+# and the smoke run inside `make test` is skipped with a message.
+NIGHTLY      ?= +nightly
+FUZZ_DIR     := rust/ferrograd/fuzz
+FUZZ_TARGETS := views indexing binary_matmul
+FUZZ_SECONDS ?= 30
+# Seconds per target in `make test`.
+FUZZ_SMOKE_SECONDS ?= 15
+# The dev profile (with ASan) compiles much faster; FUZZ_BUILD= -O for speed.
+FUZZ_BUILD   ?= --dev
+# A huge allocation must come back as null (so the core can turn it into an
+# error) instead of ASan stopping the process; the fuzzer limits RSS itself.
+FUZZ_ENV     := ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=0
+# -timeout: a single input running this long is a hang; -rss_limit_mb bounds
+# runaway memory; -max_len keeps programs short enough to shrink.
+FUZZ_ARGS    := -timeout=20 -rss_limit_mb=3072 -max_len=256
+HAVE_NIGHTLY := $(shell rustup run nightly rustc --version >/dev/null 2>&1 && echo yes)
+
+fuzz-tools:
+	@test "$(HAVE_NIGHTLY)" = yes || { echo "make fuzz needs a nightly toolchain: rustup toolchain install nightly"; exit 1; }
+	@$(CARGO) fuzz --version >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
+
+# $(1) = seconds per target.
+define run_fuzzers
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== fuzz $$t for $(1) s"; \
+		mkdir -p $(FUZZ_DIR)/corpus/$$t; \
+		$(FUZZ_ENV) $(CARGO) $(NIGHTLY) fuzz run $(FUZZ_BUILD) --fuzz-dir $(FUZZ_DIR) $$t \
+			-- -max_total_time=$(1) $(FUZZ_ARGS) || { \
+			echo "fuzz target $$t failed: reproduce with"; \
+			echo "  $(CARGO) $(NIGHTLY) fuzz run $(FUZZ_BUILD) --fuzz-dir $(FUZZ_DIR) $$t $(FUZZ_DIR)/artifacts/$$t/<file>"; \
+			exit 1; }; \
+	done
+endef
+
+fuzz: fuzz-tools
+	$(call run_fuzzers,$(FUZZ_SECONDS))
+
+fuzz-smoke:
+ifeq ($(HAVE_NIGHTLY),yes)
+	@$(MAKE) --no-print-directory fuzz-tools
+	$(call run_fuzzers,$(FUZZ_SMOKE_SECONDS))
+else
+	@echo "no nightly toolchain: skipping the cargo-fuzz smoke run"
+endif
+
+# The core's tests under AddressSanitizer. std itself is not instrumented
+# (that needs -Zbuild-std and rust-src), the crate's own code is. A separate
+# target dir keeps the instrumented build apart from the normal one.
+SANITIZE_TARGET := x86_64-unknown-linux-gnu
+SANITIZE_ENV    := ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=0 PROPTEST_CASES=64 \
+                   RUSTFLAGS="-Zsanitizer=address" CARGO_TARGET_DIR=target/asan
+
+sanitize:
+ifeq ($(HAVE_NIGHTLY),yes)
+	$(SANITIZE_ENV) $(CARGO) $(NIGHTLY) test -p ferrograd --target $(SANITIZE_TARGET) --lib --tests
+else
+	@command -v valgrind >/dev/null || { echo "make sanitize needs nightly or valgrind"; exit 1; }
+	$(CARGO) test -p ferrograd --no-run --message-format=json 2>/dev/null \
+		| $(PYTHON) -c 'import sys, json; [print(m["executable"]) for m in map(json.loads, sys.stdin) if m.get("profile", {}).get("test") and m.get("executable")]' \
+		> target/valgrind-tests.txt
+	@set -e; while read -r bin; do \
+		echo "== valgrind $$bin"; \
+		PROPTEST_CASES=16 valgrind -q --error-exitcode=99 --leak-check=no "$$bin" --test-threads=2; \
+	done < target/valgrind-tests.txt
+endif
 
 bench: build
 	$(VPY) benches/compare.py

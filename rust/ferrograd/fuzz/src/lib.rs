@@ -1,0 +1,4 @@
+//! Shared code of the fuzz targets: the byte decoder and runners in
+//! `driver`, the naive model of PyTorch's semantics in `reference`.
+pub mod driver;
+pub mod reference;
