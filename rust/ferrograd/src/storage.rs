@@ -2,6 +2,7 @@
 //! its version counter so autograd can detect a saved tensor that changed.
 
 use crate::dtype::DType;
+use crate::error::{Error, Result};
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -126,10 +127,21 @@ impl Buffer {
     }
 }
 
+/// Whether in-place writes may reach a storage's memory. Fixed when the
+/// storage is made, so every view of it agrees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    ReadWrite,
+    /// Memory someone else owns and has declared read-only (a non-writable
+    /// numpy array, possibly a read-only memory map, where a write faults).
+    ReadOnly,
+}
+
 #[derive(Debug)]
 struct StorageInner {
     buffer: RwLock<Buffer>,
     version: AtomicU32,
+    access: Access,
 }
 
 #[derive(Clone, Debug)]
@@ -137,7 +149,15 @@ pub struct Storage(Arc<StorageInner>);
 
 impl Storage {
     pub fn new(buffer: Buffer) -> Self {
-        Storage(Arc::new(StorageInner { buffer: RwLock::new(buffer), version: AtomicU32::new(0) }))
+        Storage::with_access(buffer, Access::ReadWrite)
+    }
+
+    pub fn with_access(buffer: Buffer, access: Access) -> Self {
+        Storage(Arc::new(StorageInner { buffer: RwLock::new(buffer), version: AtomicU32::new(0), access }))
+    }
+
+    pub fn is_read_only(&self) -> bool {
+        self.0.access == Access::ReadOnly
     }
 
     /// Recursive read: two operands of one op may share a storage.
@@ -145,8 +165,15 @@ impl Storage {
         self.0.buffer.read_recursive()
     }
 
-    pub fn write(&self) -> RwLockWriteGuard<'_, Buffer> {
-        self.0.buffer.write()
+    /// Exclusive access for an in-place write. Every write to a storage's
+    /// elements goes through here, so read-only memory is refused in one place.
+    pub fn write(&self) -> Result<RwLockWriteGuard<'_, Buffer>> {
+        if self.is_read_only() {
+            return Err(Error::runtime(
+                "cannot modify this tensor in place: its memory is not writable (it is shared with a read-only NumPy array). Use clone() to get a writable copy.",
+            ));
+        }
+        Ok(self.0.buffer.write())
     }
 
     pub fn version(&self) -> u32 {

@@ -6,7 +6,7 @@ use crate::dtype::{DType, Scalar};
 use crate::error::{Error, Result};
 use crate::layout::{numel, Layout};
 use crate::ops::Op;
-use crate::storage::{Buffer, Element, Storage};
+use crate::storage::{Access, Buffer, Element, Storage};
 use parking_lot::Mutex;
 use smallvec::smallvec;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -103,8 +103,8 @@ impl Tensor {
     }
 
     /// A tensor over an existing buffer with any layout that stays inside it
-    /// (used to share memory with numpy arrays).
-    pub fn from_buffer_with_layout(buffer: Buffer, layout: Layout) -> Result<Tensor> {
+    /// (used to share memory with numpy arrays, which may be read-only).
+    pub fn from_buffer_with_layout(buffer: Buffer, layout: Layout, access: Access) -> Result<Tensor> {
         let mut end = layout.offset() as isize;
         for (&size, &stride) in layout.shape().iter().zip(layout.strides()) {
             if stride < 0 {
@@ -116,7 +116,7 @@ impl Tensor {
             return Err(Error::value(format!("layout reaches element {end} of a buffer of {}", buffer.len())));
         }
         let dtype = buffer.dtype();
-        Ok(Tensor::from_parts(Storage::new(buffer), layout, dtype))
+        Ok(Tensor::from_parts(Storage::with_access(buffer, access), layout, dtype))
     }
 
     pub fn from_vec<T: Element>(values: Vec<T>, shape: &[usize]) -> Result<Tensor> {
