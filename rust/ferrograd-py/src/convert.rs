@@ -147,7 +147,7 @@ pub fn scalar_from(obj: &Bound<'_, PyAny>) -> PyResult<Option<Scalar>> {
     if obj.is_instance_of::<PyInt>() {
         return match obj.extract::<i64>() {
             Ok(i) => Ok(Some(Scalar::Int(i))),
-            Err(_) => Err(PyRuntimeError::new_err("Overflow when unpacking long")),
+            Err(_) => Err(PyValueError::new_err("Overflow when unpacking long long")),
         };
     }
     // numpy scalars and other numbers.
@@ -186,6 +186,11 @@ struct Collected {
     tensor_dtype: Option<DType>,
 }
 
+/// PyTorch's limit on the dims of a tensor built from nested sequences. It
+/// also bounds the recursion below, so neither an absurdly deep nor a cyclic
+/// list can overflow the stack: each level down adds a dim.
+const MAX_NESTED_DIMS: usize = 128;
+
 fn collect(obj: &Bound<'_, PyAny>, depth: usize, out: &mut Collected) -> PyResult<()> {
     if let Ok(t) = obj.cast::<PyTensor>() {
         let t = &t.get().inner;
@@ -213,12 +218,21 @@ fn collect(obj: &Bound<'_, PyAny>, depth: usize, out: &mut Collected) -> PyResul
         if !out.values.is_empty() {
             return Err(PyValueError::new_err(format!("expected sequence of length {} at dim {} (got {})", 1, depth, len)));
         }
+        if depth == MAX_NESTED_DIMS {
+            return Err(PyValueError::new_err(format!("too many dimensions '{}'", obj.get_type().name()?)));
+        }
         out.shape.push(len);
     } else if out.shape[depth] != len {
         return Err(PyValueError::new_err(format!("expected sequence of length {} at dim {} (got {})", out.shape[depth], depth, len)));
     }
     for i in 0..len {
-        collect(&seq.get_item(i)?, depth + 1, out)?;
+        let item = seq.get_item(i)?;
+        // A list that is its own first element goes on to the dims limit, as
+        // in PyTorch, which sizes a list by following first elements.
+        if i > 0 && item.is(obj) {
+            return Err(PyTypeError::new_err("new(): self-referential lists are incompatible"));
+        }
+        collect(&item, depth + 1, out)?;
     }
     Ok(())
 }
