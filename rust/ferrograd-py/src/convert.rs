@@ -147,7 +147,7 @@ pub fn scalar_from(obj: &Bound<'_, PyAny>) -> PyResult<Option<Scalar>> {
     if obj.is_instance_of::<PyInt>() {
         return match obj.extract::<i64>() {
             Ok(i) => Ok(Some(Scalar::Int(i))),
-            Err(_) => Err(PyRuntimeError::new_err("Overflow when unpacking long")),
+            Err(_) => Err(PyValueError::new_err("Overflow when unpacking long long")),
         };
     }
     // numpy scalars and other numbers.
@@ -186,6 +186,11 @@ struct Collected {
     tensor_dtype: Option<DType>,
 }
 
+/// PyTorch's limit on the dims of a tensor built from nested sequences. It
+/// also bounds the recursion below, so neither an absurdly deep nor a cyclic
+/// list can overflow the stack: each level down adds a dim.
+const MAX_NESTED_DIMS: usize = 128;
+
 fn collect(obj: &Bound<'_, PyAny>, depth: usize, out: &mut Collected) -> PyResult<()> {
     if let Ok(t) = obj.cast::<PyTensor>() {
         let t = &t.get().inner;
@@ -213,12 +218,21 @@ fn collect(obj: &Bound<'_, PyAny>, depth: usize, out: &mut Collected) -> PyResul
         if !out.values.is_empty() {
             return Err(PyValueError::new_err(format!("expected sequence of length {} at dim {} (got {})", 1, depth, len)));
         }
+        if depth == MAX_NESTED_DIMS {
+            return Err(PyValueError::new_err(format!("too many dimensions '{}'", obj.get_type().name()?)));
+        }
         out.shape.push(len);
     } else if out.shape[depth] != len {
         return Err(PyValueError::new_err(format!("expected sequence of length {} at dim {} (got {})", out.shape[depth], depth, len)));
     }
     for i in 0..len {
-        collect(&seq.get_item(i)?, depth + 1, out)?;
+        let item = seq.get_item(i)?;
+        // A list that is its own first element goes on to the dims limit, as
+        // in PyTorch, which sizes a list by following first elements.
+        if i > 0 && item.is(obj) {
+            return Err(PyTypeError::new_err("new(): self-referential lists are incompatible"));
+        }
+        collect(&item, depth + 1, out)?;
     }
     Ok(())
 }
@@ -281,67 +295,181 @@ pub fn tensor_from_data(data: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResu
     Tensor::from_buffer(buffer_from_scalars(&c.values, dtype), &c.shape).py()
 }
 
-/// A copy of a numpy array's values with the matching dtype (float16/int32/... widen).
+// ---- numpy arrays -> Tensor ---------------------------------------------------
+
+/// The element types `tensor(array)` converts, and `from_numpy` when it must name them.
+const COPYABLE_TYPES: &str = "float64, float32, float16, int64, int32, int16, int8, uint64, uint32, uint16, uint8, and bool";
+const SHAREABLE_TYPES: &str = "float64, float32, float16, int64, and bool";
+
+/// numpy's name for an array's element type, spelled as PyTorch does: `numpy.uint16`.
+fn numpy_type_name(arr: &Bound<'_, PyUntypedArray>) -> PyResult<String> {
+    Ok(format!("numpy.{}", arr.dtype().typeobj().name()?))
+}
+
+fn unsupported_numpy_type(arr: &Bound<'_, PyUntypedArray>, supported: &str) -> PyResult<PyErr> {
+    Ok(PyTypeError::new_err(format!(
+        "can't convert np.ndarray of type {}. The only supported types are: {supported}.",
+        numpy_type_name(arr)?
+    )))
+}
+
+/// The dtype whose elements have exactly the bits of the array's elements.
+fn same_bits_dtype(arr: &Bound<'_, PyUntypedArray>) -> Option<DType> {
+    let descr = arr.dtype();
+    match (descr.kind(), descr.itemsize()) {
+        (b'f', 8) => Some(DType::F64),
+        (b'f', 4) => Some(DType::F32),
+        (b'f', 2) => Some(DType::F16),
+        (b'i', 8) => Some(DType::I64),
+        (b'b', 1) => Some(DType::Bool),
+        _ => None,
+    }
+}
+
+fn is_integer_array(arr: &Bound<'_, PyUntypedArray>) -> bool {
+    matches!(arr.dtype().kind(), b'i' | b'u')
+}
+
+/// `tensor(array)`: a copy of the values, integers of every width as int64.
 pub fn tensor_from_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
     let shape: Vec<usize> = arr.shape().to_vec();
-    let converted = arr.call_method1("astype", (numpy_target(arr)?.1,))?.call_method1("reshape", (-1,))?;
-    let buffer = match numpy_target(arr)?.0 {
-        DType::F64 => Buffer::F64(converted.cast::<PyArrayDyn<f64>>()?.to_vec()?.into()),
-        DType::F32 => Buffer::F32(converted.cast::<PyArrayDyn<f32>>()?.to_vec()?.into()),
-        DType::I64 => Buffer::I64(converted.cast::<PyArrayDyn<i64>>()?.to_vec()?.into()),
-        DType::Bool => Buffer::Bool(converted.cast::<PyArrayDyn<bool>>()?.to_vec()?.into()),
+    let dtype = match same_bits_dtype(arr) {
+        Some(dtype) => dtype,
+        None if is_integer_array(arr) => {
+            check_fits_int64(arr)?;
+            DType::I64
+        }
+        None => return Err(unsupported_numpy_type(arr, COPYABLE_TYPES)?),
+    };
+    // Flat, C-ordered, native-endian copies of the values.
+    let flat = |numpy_type: &str| arr.call_method1("astype", (numpy_type,))?.call_method1("reshape", (-1,));
+    let buffer = match dtype {
+        DType::F64 => Buffer::F64(flat("float64")?.cast::<PyArrayDyn<f64>>()?.to_vec()?.into()),
+        DType::F32 => Buffer::F32(flat("float32")?.cast::<PyArrayDyn<f32>>()?.to_vec()?.into()),
+        DType::I64 => Buffer::I64(flat("int64")?.cast::<PyArrayDyn<i64>>()?.to_vec()?.into()),
+        // numpy does not keep its bool bytes to 0/1 (`uint8_array.view(bool)`),
+        // and any other byte is not a valid Rust bool: read bytes, nonzero is true.
+        DType::Bool => Buffer::Bool(arr.call_method1("view", ("uint8",))?.call_method1("reshape", (-1,))?.cast::<PyArrayDyn<u8>>()?.to_vec()?.into_iter().map(|b| b != 0).collect()),
         DType::F16 => {
-            let wide = converted.cast::<PyArrayDyn<f32>>()?.to_vec()?;
+            let wide = flat("float32")?.cast::<PyArrayDyn<f32>>()?.to_vec()?;
             return Tensor::from_vec(wide, &shape).and_then(|t| t.cast(DType::F16)).py();
         }
-        DType::BF16 => return Err(PyTypeError::new_err("numpy has no bfloat16 type")),
+        DType::BF16 => unreachable!("numpy has no bfloat16 type"),
     };
     Tensor::from_buffer(buffer, &shape).py()
 }
 
-/// The dtype a numpy array becomes, and numpy's name for it.
-fn numpy_target(arr: &Bound<'_, PyUntypedArray>) -> PyResult<(DType, &'static str)> {
+/// uint64 values above int64's range would wrap in the int64 copy.
+fn check_fits_int64(arr: &Bound<'_, PyUntypedArray>) -> PyResult<()> {
     let descr = arr.dtype();
-    Ok(match (descr.kind(), descr.itemsize()) {
-        (b'f', 8) => (DType::F64, "float64"),
-        (b'f', 2) => (DType::F16, "float32"),
-        (b'f', _) => (DType::F32, "float32"),
-        (b'i', _) | (b'u', _) => (DType::I64, "int64"),
-        (b'b', _) => (DType::Bool, "bool"),
-        _ => {
-            return Err(PyTypeError::new_err(format!(
-                "can't convert np.ndarray of type {}. The only supported types are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool.",
-                descr
-            )))
-        }
+    if descr.kind() != b'u' || descr.itemsize() < 8 || arr.is_empty() {
+        return Ok(());
+    }
+    if arr.call_method0("max")?.gt(i64::MAX)? {
+        return Err(PyValueError::new_err(format!(
+            "can't convert np.ndarray of type {} holding values above {}: there is no uint64 dtype yet and int64 cannot hold them.",
+            numpy_type_name(arr)?,
+            i64::MAX
+        )));
+    }
+    Ok(())
+}
+
+const NOT_WRITABLE_WARNING: &str = "The given NumPy array is not writable, and PyTorch does not support non-writable tensors. This means writing to this tensor will result in undefined behavior. You may want to copy the array to protect its data or make it writable before converting it to a tensor. This type of warning will be suppressed for the rest of this program.";
+
+/// PyTorch's warning for a read-only array, once per process as in PyTorch.
+/// Here writes into such a tensor are refused (its storage is read-only).
+fn warn_not_writable(py: Python<'_>) -> PyResult<()> {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        return Ok(());
+    }
+    let message = std::ffi::CString::new(NOT_WRITABLE_WARNING).expect("no NUL in the message");
+    PyErr::warn(py, &py.get_type::<pyo3::exceptions::PyUserWarning>(), &message, 1)
+}
+
+/// The array's strides in elements, after PyTorch's checks (in its order).
+fn element_strides(arr: &Bound<'_, PyUntypedArray>) -> PyResult<ferrograd::layout::Strides> {
+    let itemsize = arr.dtype().itemsize() as isize;
+    if itemsize == 0 || arr.strides().iter().any(|&s| s % itemsize != 0) {
+        return Err(PyValueError::new_err("given numpy array strides not a multiple of the element byte size. Copy the numpy array to reallocate the memory."));
+    }
+    if arr.strides().iter().any(|&s| s < 0) {
+        return Err(PyValueError::new_err("At least one stride in the given numpy array is negative, and tensors with negative strides are not currently supported. (You can probably work around this by making a copy of your array  with array.copy().) "));
+    }
+    if arr.dtype().is_native_byteorder() == Some(false) {
+        return Err(PyValueError::new_err("given numpy array has byte order different from the native byte order. Conversion between byte orders is currently not supported."));
+    }
+    Ok(arr.strides().iter().map(|&s| s / itemsize).collect())
+}
+
+/// The dtype of a tensor sharing the array's memory: its elements must be ours bit for bit.
+fn shareable_dtype(arr: &Bound<'_, PyUntypedArray>) -> PyResult<DType> {
+    if let Some(dtype) = same_bits_dtype(arr) {
+        return Ok(dtype);
+    }
+    let name = numpy_type_name(arr)?;
+    Err(match arr.dtype().kind() {
+        // PyTorch shares these; a converted copy would not share, so refuse.
+        b'i' | b'u' => PyTypeError::new_err(format!(
+            "can't convert np.ndarray of type {name}: from_numpy shares the array's memory, and tensors of that type are not supported yet. tensor(array) makes an int64 copy."
+        )),
+        b'c' => PyTypeError::new_err(format!("can't convert np.ndarray of type {name}: complex tensors are not supported yet.")),
+        _ => unsupported_numpy_type(arr, SHAREABLE_TYPES)?,
     })
 }
 
-/// `from_numpy`: a tensor over the array's own memory when its element type is
-/// one of ours (as PyTorch shares it); otherwise a converted copy.
+/// `from_numpy`: a tensor over the array's own memory, as PyTorch's is.
+/// Arrays that cannot be shared soundly are refused rather than copied,
+/// because a copy would silently break the sharing callers rely on.
 pub fn tensor_sharing_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
-    let descr = arr.dtype();
-    let (dtype, _) = numpy_target(arr)?;
-    let itemsize = dtype.size_in_bytes();
-    let exact = descr.itemsize() == itemsize && descr.is_native_byteorder() != Some(false) && matches!(descr.kind(), b'f' | b'i' | b'b');
+    use ferrograd::storage::Access;
+    let writable: bool = arr.getattr("flags")?.getattr("writeable")?.extract()?;
+    if !writable {
+        warn_not_writable(arr.py())?;
+    }
+    let access = if writable { Access::ReadWrite } else { Access::ReadOnly };
+    let strides = element_strides(arr)?;
+    let dtype = shareable_dtype(arr)?;
+    let shape: ferrograd::layout::Shape = arr.shape().iter().copied().collect();
+    let layout = ferrograd::layout::Layout::new(shape, strides, 0).py()?;
+    if layout.numel() == 0 {
+        // Nothing to share, and an empty array's data pointer need not be aligned.
+        let empty = ferrograd::layout::Layout::contiguous(layout.shape());
+        return Tensor::from_buffer_with_layout(Buffer::zeros(dtype, 0), empty, access).py();
+    }
+    let buffer = foreign_buffer(arr, dtype, &layout)?;
+    Tensor::from_buffer_with_layout(buffer, layout, access).py()
+}
+
+/// A buffer over the elements `layout` reaches in the array's memory.
+fn foreign_buffer(arr: &Bound<'_, PyUntypedArray>, dtype: DType, layout: &ferrograd::layout::Layout) -> PyResult<Buffer> {
+    use ferrograd::storage::Data;
     // SAFETY: reading the data pointer of a live array object.
     let data = unsafe { (*arr.as_array_ptr()).fields.data } as usize;
-    let strides_ok = arr.strides().iter().all(|&s| s >= 0 && s as usize % itemsize == 0);
-    if !exact || data % itemsize != 0 || !strides_ok {
-        if arr.strides().iter().any(|&s| s < 0) {
-            return Err(PyValueError::new_err("At least one stride in the given numpy array is negative, and tensors with negative strides are not currently supported. (You can probably work around this by making a copy of your array  with array.copy().) "));
-        }
-        return tensor_from_numpy(arr);
+    let align = match dtype {
+        DType::F64 => std::mem::align_of::<f64>(),
+        DType::F32 => std::mem::align_of::<f32>(),
+        DType::I64 => std::mem::align_of::<i64>(),
+        DType::Bool => std::mem::align_of::<bool>(),
+        DType::F16 | DType::BF16 => std::mem::align_of::<half::f16>(),
+    };
+    // Strides are whole elements, so an aligned start aligns every element.
+    if data % align != 0 {
+        return Err(PyValueError::new_err(format!(
+            "given numpy array is not aligned to its element size ({align} bytes), so its memory cannot be shared. Copy the numpy array with array.copy()."
+        )));
     }
-    let shape: ferrograd::layout::Shape = arr.shape().iter().copied().collect();
-    let strides: ferrograd::layout::Strides = arr.strides().iter().map(|&s| s / itemsize as isize).collect();
-    let numel: usize = shape.iter().product();
-    let len = if numel == 0 { 0 } else { 1 + shape.iter().zip(strides.iter()).map(|(&n, &s)| (n - 1) * s as usize).sum::<usize>() };
+    let len = 1 + layout.shape().iter().zip(layout.strides()).map(|(&n, &s)| (n - 1) * s as usize).sum::<usize>();
+    if dtype == DType::Bool {
+        check_bool_bytes(data as *const u8, len)?;
+    }
     let owner: std::sync::Arc<dyn std::any::Any + Send + Sync> = std::sync::Arc::new(arr.clone().into_any().unbind());
-    // SAFETY: `len` elements from `data` lie inside the array, which `owner`
-    // keeps alive (and so its memory in place) as long as the storage lives.
-    let buffer = unsafe {
-        use ferrograd::storage::Data;
+    // SAFETY: `len` elements from `data` lie inside the array (its strides are
+    // non-negative whole elements and its start is aligned, checked above), which
+    // `owner` keeps alive, and so its memory in place, as long as the storage
+    // lives. Any bit pattern is a valid float or int64; bool bytes were checked.
+    Ok(unsafe {
         match dtype {
             DType::F64 => Buffer::F64(Data::foreign(data as *mut f64, len, owner)),
             DType::F32 => Buffer::F32(Data::foreign(data as *mut f32, len, owner)),
@@ -349,10 +477,28 @@ pub fn tensor_sharing_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor>
             DType::Bool => Buffer::Bool(Data::foreign(data as *mut bool, len, owner)),
             // numpy's float16 has the same bits as half::f16.
             DType::F16 => Buffer::F16(Data::foreign(data as *mut half::f16, len, owner)),
-            DType::BF16 => return Err(PyTypeError::new_err("numpy has no bfloat16 type")),
+            DType::BF16 => unreachable!("numpy has no bfloat16 type"),
         }
-    };
-    Tensor::from_buffer_with_layout(buffer, ferrograd::layout::Layout::new(shape, strides, 0).py()?).py()
+    })
+}
+
+/// A shared bool buffer is a Rust `[bool]`, where a byte other than 0 or 1 is
+/// undefined behaviour, yet numpy lets any byte into a bool array. Every byte
+/// the buffer spans (gaps between strided elements too) is checked; an array
+/// failing the check is refused rather than normalised, since normalising
+/// would write into the caller's memory (maybe read-only) or stop sharing it.
+/// Bytes written later through a non-bool view of the same memory are beyond
+/// what can be checked here, as they are for PyTorch.
+fn check_bool_bytes(data: *const u8, len: usize) -> PyResult<()> {
+    // SAFETY: the caller passes the `len` bytes the array's elements span,
+    // inside its live memory; any byte is a valid u8.
+    let bytes = unsafe { std::slice::from_raw_parts(data, len) };
+    if bytes.iter().any(|&b| b > 1) {
+        return Err(PyValueError::new_err(
+            "given numpy bool array holds bytes other than 0 and 1 (e.g. from a uint8 array viewed as bool), which a bool tensor cannot share. Normalise it with array.view(numpy.uint8) != 0, or copy it with tensor(array).",
+        ));
+    }
+    Ok(())
 }
 
 // ---- Tensor -> Python --------------------------------------------------------

@@ -342,7 +342,12 @@ impl PyTensor {
         if t.requires_grad() && !force {
             return Err(PyRuntimeError::new_err("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."));
         }
-        crate::convert::numpy_view(slf.as_any(), t)
+        let array = crate::convert::numpy_view(slf.as_any(), t)?;
+        // The array may reach the same memory: it must refuse writes too.
+        if t.storage().is_read_only() {
+            array.call_method1("setflags", (false,))?;
+        }
+        Ok(array)
     }
     #[pyo3(signature = (dtype=None, copy=None))]
     fn __array__<'py>(&self, py: Python<'py>, dtype: Option<&Bound<'py, PyAny>>, copy: Option<bool>) -> PyResult<Bound<'py, PyAny>> {

@@ -177,6 +177,16 @@ pub fn par_collect_vec<T: Send>(items: impl rayon::iter::IndexedParallelIterator
     Ok(v)
 }
 
+/// Whether in-place writes may reach a storage's memory. Fixed when the
+/// storage is made, so every view of it agrees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    ReadWrite,
+    /// Memory someone else owns and has declared read-only (a non-writable
+    /// numpy array, possibly a read-only memory map, where a write faults).
+    ReadOnly,
+}
+
 #[derive(Debug)]
 struct StorageInner {
     buffer: RwLock<Buffer>,
@@ -184,6 +194,7 @@ struct StorageInner {
     /// The buffer's length, which never changes: views check their layout
     /// against it without taking the lock.
     len: usize,
+    access: Access,
 }
 
 #[derive(Clone, Debug)]
@@ -191,8 +202,12 @@ pub struct Storage(Arc<StorageInner>);
 
 impl Storage {
     pub fn new(buffer: Buffer) -> Self {
+        Storage::with_access(buffer, Access::ReadWrite)
+    }
+
+    pub fn with_access(buffer: Buffer, access: Access) -> Self {
         let len = buffer.len();
-        Storage(Arc::new(StorageInner { buffer: RwLock::new(buffer), version: AtomicU32::new(0), len }))
+        Storage(Arc::new(StorageInner { buffer: RwLock::new(buffer), version: AtomicU32::new(0), len, access }))
     }
 
     /// The number of elements the buffer holds.
@@ -204,13 +219,24 @@ impl Storage {
         self.0.len == 0
     }
 
+    pub fn is_read_only(&self) -> bool {
+        self.0.access == Access::ReadOnly
+    }
+
     /// Recursive read: two operands of one op may share a storage.
     pub fn read(&self) -> RwLockReadGuard<'_, Buffer> {
         self.0.buffer.read_recursive()
     }
 
-    pub fn write(&self) -> RwLockWriteGuard<'_, Buffer> {
-        self.0.buffer.write()
+    /// Exclusive access for an in-place write. Every write to a storage's
+    /// elements goes through here, so read-only memory is refused in one place.
+    pub fn write(&self) -> Result<RwLockWriteGuard<'_, Buffer>> {
+        if self.is_read_only() {
+            return Err(Error::runtime(
+                "cannot modify this tensor in place: its memory is not writable (it is shared with a read-only NumPy array). Use clone() to get a writable copy.",
+            ));
+        }
+        Ok(self.0.buffer.write())
     }
 
     pub fn version(&self) -> u32 {

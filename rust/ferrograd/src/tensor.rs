@@ -6,7 +6,7 @@ use crate::dtype::{DType, Scalar};
 use crate::error::{Error, Result};
 use crate::layout::{numel, Layout};
 use crate::ops::Op;
-use crate::storage::{Buffer, Element, Storage};
+use crate::storage::{Access, Buffer, Element, Storage};
 use parking_lot::Mutex;
 use smallvec::smallvec;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -112,13 +112,13 @@ impl Tensor {
     }
 
     /// A tensor over an existing buffer with any layout that stays inside it
-    /// (used to share memory with numpy arrays).
-    pub fn from_buffer_with_layout(buffer: Buffer, layout: Layout) -> Result<Tensor> {
+    /// (used to share memory with numpy arrays, which may be read-only).
+    pub fn from_buffer_with_layout(buffer: Buffer, layout: Layout, access: Access) -> Result<Tensor> {
         if layout.strides().iter().any(|&s| s < 0) {
             return Err(Error::value("negative strides are not supported"));
         }
         let dtype = buffer.dtype();
-        Tensor::from_parts(Storage::new(buffer), layout, dtype)
+        Tensor::from_parts(Storage::with_access(buffer, access), layout, dtype)
     }
 
     pub fn from_vec<T: Element>(values: Vec<T>, shape: &[usize]) -> Result<Tensor> {

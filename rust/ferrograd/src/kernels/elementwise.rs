@@ -89,7 +89,7 @@ pub fn zip_assign<T: Element>(dst: &Tensor, src: &Tensor, f: impl Fn(T, T) -> T 
     let ls = src.layout().broadcast_to(dst.shape())?;
     let gs = src.storage().read();
     let ds = typed::<T>(&gs, src)?;
-    let mut gd = dst.storage().write();
+    let mut gd = dst.storage().write()?;
     let dd = T::slice_mut(&mut gd).ok_or_else(|| Error::DTypeMismatch { op: "kernel", lhs: dst.dtype(), rhs: T::DTYPE })?;
     let ld = dst.layout();
     match (ld.contiguous_range(), ls.contiguous_range()) {
@@ -108,7 +108,7 @@ pub fn zip_assign<T: Element>(dst: &Tensor, src: &Tensor, f: impl Fn(T, T) -> T 
 
 /// Writes `values` (logical order) into `dst`'s storage through its layout.
 pub fn write_into<T: Element>(dst: &Tensor, values: &[T]) -> Result<()> {
-    let mut buffer = dst.storage().write();
+    let mut buffer = dst.storage().write()?;
     let data = T::slice_mut(&mut buffer).ok_or_else(|| Error::DTypeMismatch { op: "copy_", lhs: dst.dtype(), rhs: T::DTYPE })?;
     let layout = dst.layout();
     if let Some(range) = layout.contiguous_range() {

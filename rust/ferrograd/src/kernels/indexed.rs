@@ -109,7 +109,7 @@ pub fn take<T: Element>(src: &Tensor, plan: &Plan) -> Result<Vec<T>> {
 /// `dst`'s storage at the places the plan names. Later duplicates win when
 /// assigning; every duplicate adds when accumulating.
 pub fn put<T: Element>(dst: &Tensor, plan: &Plan, values: &[T], accumulate: bool, add: impl Fn(T, T) -> T) -> Result<()> {
-    let mut buffer = dst.storage().write();
+    let mut buffer = dst.storage().write()?;
     let out = data_mut::<T>(&mut buffer, dst)?;
     if accumulate {
         plan.for_each(|o, k| out[o] = add(out[o], values[k]));

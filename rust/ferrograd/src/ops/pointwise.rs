@@ -703,7 +703,8 @@ fn div_rounded(a: &Tensor, b: &Tensor, mode: RoundingMode) -> Result<Tensor> {
     };
     let buffer = match dtype {
         DType::I64 => {
-            if cb.to_vec::<i64>()?.contains(&0) {
+            // Only divisors that meet a dividend count: `empty // 0` is empty, as in PyTorch.
+            if shape.iter().product::<usize>() > 0 && cb.to_vec::<i64>()?.contains(&0) {
                 return Err(Error::runtime("ZeroDivisionError"));
             }
             let values = match mode {

@@ -87,7 +87,8 @@ impl Tensor {
     }
 
     pub fn abs(&self) -> Result<Tensor> {
-        let out = numeric_unary!(self, "abs", |v| v.abs());
+        // Numeric::abs, not i64::abs: abs(int64 min) wraps to itself, as in PyTorch.
+        let out = numeric_unary!(self, "abs", |v| Numeric::abs(v));
         Ok(record(Op::Abs, &[self], out, |_, _| smallvec![Some(SavedTensor::input(self))]))
     }
 
