@@ -435,8 +435,9 @@ pub fn tensor_sharing_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor>
     let layout = ferrograd::layout::Layout::new(shape, strides, 0).py()?;
     if layout.numel() == 0 {
         // Nothing to share, and an empty array's data pointer need not be aligned.
-        let empty = ferrograd::layout::Layout::contiguous(layout.shape());
-        return Tensor::from_buffer_with_layout(Buffer::zeros(dtype, 0), empty, access).py();
+        let empty = ferrograd::layout::Layout::contiguous(layout.shape()).py()?;
+        let no_elements = Buffer::full(dtype, 0, ferrograd::Scalar::Int(0)).py()?;
+        return Tensor::from_buffer_with_layout(no_elements, empty, access).py();
     }
     let buffer = foreign_buffer(arr, dtype, &layout)?;
     Tensor::from_buffer_with_layout(buffer, layout, access).py()
