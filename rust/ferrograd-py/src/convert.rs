@@ -508,31 +508,41 @@ fn check_bool_bytes(data: *const u8, len: usize) -> PyResult<()> {
 /// is the array's base and keeps the storage alive.
 pub fn numpy_view<'py>(owner: &Bound<'py, PyAny>, t: &Tensor) -> PyResult<Bound<'py, PyAny>> {
     use numpy::ndarray::{ArrayViewD, IxDyn, ShapeBuilder};
-    let layout = t.layout();
     // numpy's own limit; past it numpy could not build the array.
     const NUMPY_MAX_DIMS: usize = 64;
+    // rust-numpy builds arrays of at most this many dims.
+    const DIRECT_MAX_DIMS: usize = 32;
+    let layout = t.layout();
     if layout.ndim() > NUMPY_MAX_DIMS {
         return Err(PyValueError::new_err(format!("number of dimensions must be within [0, {NUMPY_MAX_DIMS}]")));
     }
     if layout.strides().iter().any(|&s| s < 0) {
         return to_numpy(owner.py(), t);
     }
-    let shape = IxDyn(layout.shape());
-    let strides = IxDyn(&layout.strides().iter().map(|&s| s as usize).collect::<Vec<_>>());
+    // Past rust-numpy's limit, a flat view of the span the layout covers
+    // gets the layout's strides from numpy's as_strided instead.
+    let direct = layout.ndim() <= DIRECT_MAX_DIMS;
+    let span = layout.address_range().ok_or_else(|| PyValueError::new_err("tensor layout spans more than the address space"))?;
+    let (shape, strides, start) = if direct {
+        (layout.shape().to_vec(), layout.strides().iter().map(|&s| s as usize).collect(), layout.offset())
+    } else {
+        (vec![span.len()], vec![1], span.start)
+    };
     let guard = t.storage().read();
     macro_rules! view {
         ($v:expr, $T:ty) => {{
             // SAFETY: every tensor's layout was checked to address only
             // elements of its storage when the tensor was built
-            // (`Tensor::from_parts` / `make_view`); the buffer is never
-            // reallocated while the storage lives, and `owner` keeps it alive
-            // for as long as numpy holds the array.
-            let base: *const $T = unsafe { $v.as_ptr().add(layout.offset()) };
-            let view = unsafe { ArrayViewD::from_shape_ptr(shape.strides(strides), base) };
+            // (`Tensor::from_parts` / `make_view`), and `span` is exactly
+            // those elements; the buffer is never reallocated while the
+            // storage lives, and `owner` keeps it alive for as long as numpy
+            // holds the array.
+            let base: *const $T = unsafe { $v.as_ptr().add(start) };
+            let view = unsafe { ArrayViewD::from_shape_ptr(IxDyn(&shape).strides(IxDyn(&strides)), base) };
             unsafe { PyArrayDyn::<$T>::borrow_from_array(&view, owner.clone()) }.into_any()
         }};
     }
-    Ok(match &*guard {
+    let array = match &*guard {
         Buffer::F32(v) => view!(v, f32),
         Buffer::F64(v) => view!(v, f64),
         Buffer::I64(v) => view!(v, i64),
@@ -540,9 +550,21 @@ pub fn numpy_view<'py>(owner: &Bound<'py, PyAny>, t: &Tensor) -> PyResult<Bound<
         // numpy's float16 is not one of the element types shared here: copied.
         Buffer::F16(_) | Buffer::BF16(_) => {
             drop(guard);
-            to_numpy(owner.py(), t)?
+            return to_numpy(owner.py(), t);
         }
-    })
+    };
+    drop(guard);
+    if direct {
+        return Ok(array);
+    }
+    // Non-negative strides: the span starts at the layout's offset.
+    let itemsize = t.dtype().size_in_bytes() as isize;
+    let byte_strides: Vec<isize> = layout.strides().iter().map(|&s| s.saturating_mul(itemsize)).collect();
+    let as_strided = owner.py().import("numpy.lib.stride_tricks")?.getattr("as_strided")?;
+    let kwargs = pyo3::types::PyDict::new(owner.py());
+    kwargs.set_item("shape", layout.shape().to_vec())?;
+    kwargs.set_item("strides", byte_strides)?;
+    as_strided.call((array,), Some(&kwargs))
 }
 
 pub fn to_numpy<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>> {

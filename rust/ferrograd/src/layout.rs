@@ -288,8 +288,10 @@ pub fn walk<const N: usize>(shape: &[usize], strides: &[&[isize]; N], offsets: &
         let mut cur = base;
         for _ in 0..inner {
             f(std::array::from_fn(|k| cur[k] as usize));
+            // Wrapping: the step past a line's last element (or along a size-1
+            // dim, whose stride may be anything) is undone before any use.
             for k in 0..N {
-                cur[k] += inner_strides[k];
+                cur[k] = cur[k].wrapping_add(inner_strides[k]);
             }
         }
         // Advance the outer counter like an odometer.
@@ -301,13 +303,13 @@ pub fn walk<const N: usize>(shape: &[usize], strides: &[&[isize]; N], offsets: &
             d -= 1;
             index[d] += 1;
             for k in 0..N {
-                base[k] += strides[k][d];
+                base[k] = base[k].wrapping_add(strides[k][d]);
             }
             if index[d] < shape[d] {
                 break;
             }
             for k in 0..N {
-                base[k] -= strides[k][d] * shape[d] as isize;
+                base[k] = base[k].wrapping_sub(strides[k][d].wrapping_mul(shape[d] as isize));
             }
             index[d] = 0;
         }

@@ -76,6 +76,8 @@ impl Tensor {
                 )))
             }
         };
+        // The result's size must be countable before the kernel sizes its buffer.
+        crate::layout::numel(&[b, c, window.kernel_len(), out[0], out[1]])?;
         let planes = Planes { count: b * c, input: [h, w], output: out };
         let buffer = with_float_type!(self.dtype(), "im2col", T => T::into_buffer(with_contiguous::<T, _>(self, |x| im2col(x, planes, &window))??));
         let shape = [b, c * window.kernel_len(), out[0] * out[1]];
@@ -101,15 +103,16 @@ impl Tensor {
         }
         let [h, w] = output_size;
         let (oh, ow) = (window.positions(h, 0).unwrap_or(0), window.positions(w, 1).unwrap_or(0));
-        if oh * ow != l || oh == 0 || ow == 0 {
+        if oh.checked_mul(ow) != Some(l) || oh == 0 || ow == 0 {
             return Err(Error::runtime(format!(
                 "Given output_size=({h}, {w}), kernel_size=({}, {}), dilation=({}, {}), padding=({}, {}), stride=({}, {}), expected size of input's dimension 2 to match the calculated number of sliding blocks {} * {} = {}, but got input.size(2)={l}.",
                 window.kernel[0], window.kernel[1], window.dilation[0], window.dilation[1], window.pad_lo[0], window.pad_lo[1],
                 window.stride[0], window.stride[1], signed_positions(&window, h, 0), signed_positions(&window, w, 1),
-                signed_positions(&window, h, 0) * signed_positions(&window, w, 1)
+                signed_positions(&window, h, 0).saturating_mul(signed_positions(&window, w, 1))
             )));
         }
         let c = rows / k;
+        crate::layout::numel(&[b, c, h, w])?;
         let planes = Planes { count: b * c, input: [h, w], output: [oh, ow] };
         let buffer = with_float_type!(self.dtype(), "col2im", T => T::into_buffer(with_contiguous::<T, _>(self, |x| col2im(x, planes, &window))??));
         let image = Tensor::from_buffer(buffer, &[b, c, h, w][!batched as usize..])?;
@@ -140,8 +143,9 @@ impl Tensor {
 
 /// The number of window positions as PyTorch reports it in errors (may be <= 0).
 fn signed_positions(w: &Window2d, len: usize, d: usize) -> i64 {
-    let padded = (len + w.pad_lo[d] + w.pad_hi[d]) as i64;
-    (padded - w.span(d) as i64).div_euclid(w.stride[d] as i64) + 1
+    let padded = len as i128 + w.pad_lo[d] as i128 + w.pad_hi[d] as i128;
+    let positions = (padded - w.span(d) as i128).div_euclid(w.stride[d].max(1) as i128) + 1;
+    positions.clamp(i64::MIN as i128, i64::MAX as i128) as i64
 }
 
 fn check_convolution(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, params: &ConvParams) -> Result<()> {
@@ -195,7 +199,7 @@ fn check_convolution(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, params:
     let offset = 2 - spatial;
     let too_small = (0..spatial).any(|d| window.positions(input[d], d + offset).is_none_or(|p| p == 0));
     if too_small {
-        let padded: Vec<String> = (0..spatial).map(|d| (input[d] + params.padding_lo[d] + params.padding_hi[d]).to_string()).collect();
+        let padded: Vec<String> = (0..spatial).map(|d| (input[d] as u128 + params.padding_lo[d] as u128 + params.padding_hi[d] as u128).to_string()).collect();
         let dilated: Vec<String> = (0..spatial).map(|d| window.span(d + offset).to_string()).collect();
         return Err(Error::runtime(format!(
             "Calculated padded input size per channel: ({}). Kernel size: ({}). Kernel size can't be greater than actual input size",
