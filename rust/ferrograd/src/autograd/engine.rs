@@ -72,7 +72,7 @@ impl InterruptPoll {
         InterruptPoll { check: INTERRUPT_CHECK.get().copied(), nodes: 0, last: Instant::now() }
     }
 
-    fn after_node(&mut self) -> Result<()> {
+    fn poll(&mut self) -> Result<()> {
         let Some(check) = self.check else { return Ok(()) };
         self.nodes += 1;
         if self.nodes < Self::NODES {
@@ -129,6 +129,7 @@ pub fn run_backward(roots: &[Tensor], grads: &[Option<Tensor>], inputs: Option<&
     let mut interrupt = InterruptPoll::new();
 
     for i in 0..tasks.len() {
+        interrupt.poll()?;
         let mut incoming = std::mem::take(&mut buffers[i]);
         if tasks[i].skip || incoming.iter().all(|g| g.is_none()) {
             continue;
@@ -163,7 +164,6 @@ pub fn run_backward(roots: &[Tensor], grads: &[Option<Tensor>], inputs: Option<&
             let grad = conform(grad, &task.input_meta[slot], task.op.name(), slot)?;
             add_to_buffer(&mut buffers[target], input_nr, grad)?;
         }
-        interrupt.after_node()?;
     }
     if !opts.retain_graph {
         for task in tasks.iter().filter(|t| !t.skip) {
