@@ -97,10 +97,32 @@ def test_small_kernel_result_unchanged_and_attached():
     np.testing.assert_allclose(np.array(result.tolist()), matrices(4, 4) @ matrices(4, 4), rtol=1e-12)
 
 
+def assert_square_gradient(a, square):
+    """d sum(a @ a) / da = 1 a^T + a^T 1."""
+    square.sum().backward()
+    x, ones = np.array(a.tolist()), np.ones((N, N))
+    np.testing.assert_allclose(np.array(a.grad.tolist()), ones @ x.T + x.T @ ones, rtol=1e-10)
+
+
 def test_large_matmul_records_gradient_while_detached():
     a = torch.tensor(matrices(N, N).tolist(), dtype=torch.float64, requires_grad=True)
     result, ran_during_call = run_with_observer(lambda: a @ a)
     assert ran_during_call
-    result.sum().backward()
-    expected = np.ones((N, N)) @ matrices(N, N).T + matrices(N, N).T @ np.ones((N, N))
-    np.testing.assert_allclose(np.array(a.grad.tolist()), expected, rtol=1e-10)
+    assert_square_gradient(a, result)
+
+
+def test_pack_hook_runs_from_a_released_kernel():
+    """A saved-tensor pack hook is Python called while the forward op is
+    recorded, inside the released section: it must take the interpreter back."""
+    a = torch.tensor(matrices(N, N).tolist(), dtype=torch.float64, requires_grad=True)
+    packed = []
+
+    def pack(t):
+        packed.append(tuple(t.shape))
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        result, ran_during_call = run_with_observer(lambda: a @ a)
+    assert ran_during_call
+    assert (N, N) in packed
+    assert_square_gradient(a, result)

@@ -113,9 +113,10 @@ ROWS = [
 ]
 
 
-def run(L, row, dtype_name):
+def run(L, row, dtype_name, create_graph=False):
     """(outputs, grads) as numpy arrays; grads hold None for an input the
-    output does not depend on, and are empty when the output has no gradient."""
+    output does not depend on, and are empty when the output has no gradient.
+    `create_graph` takes the differentiable backward formulas."""
     dtype = getattr(L, dtype_name)
     leaves = [L.tensor(v, dtype=dtype, requires_grad=True) for v in row.inputs]
     out = row.fn(L, *leaves)
@@ -123,7 +124,7 @@ def run(L, row, dtype_name):
     if not out.requires_grad:
         return forward, []
     upstream = L.ones_like(out)
-    grads = L.autograd.grad([out], leaves, grad_outputs=[upstream], allow_unused=True)
+    grads = L.autograd.grad([out], leaves, grad_outputs=[upstream], allow_unused=True, create_graph=create_graph)
     return forward, [None if g is None else np.array(g.tolist(), dtype=np.float64) for g in grads]
 
 
@@ -142,8 +143,17 @@ def assert_same(got, want, what, tolerance, signed_zeros=False):
 @pytest.mark.parametrize("dtype_name", ["float32", "float64"])
 @pytest.mark.parametrize("row", ROWS, ids=lambda r: r.name)
 def test_special_values_match_pytorch(row, dtype_name, torch_ref):
-    got_out, got_grads = run(torch, row, dtype_name)
-    want_out, want_grads = run(torch_ref, row, "float64" if row.oracle_float64 else dtype_name)
+    check_row(row, dtype_name, torch_ref, create_graph=False)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=lambda r: r.name)
+def test_special_values_match_pytorch_with_create_graph(row, torch_ref):
+    check_row(row, "float64", torch_ref, create_graph=True)
+
+
+def check_row(row, dtype_name, torch_ref, create_graph):
+    got_out, got_grads = run(torch, row, dtype_name, create_graph)
+    want_out, want_grads = run(torch_ref, row, "float64" if row.oracle_float64 else dtype_name, create_graph)
     if row.oracle_float64:
         rounded = lambda a: None if a is None else a.astype(dtype_name).astype(np.float64)  # noqa: E731
         want_out, want_grads = rounded(want_out), [rounded(w) for w in want_grads]
