@@ -61,8 +61,9 @@ pub(crate) fn prod_backward(ctx: &BackwardCtx, dim: Option<(usize, bool)>) -> Re
         }
         match dim {
             None => {
-                // As PyTorch: with two zeros every partial product is zero, NaN or not.
-                if count_zeros(x)? >= 2 {
+                // As PyTorch: with two zeros every partial product is zero, NaN or
+                // not; the differentiable form still multiplies them out.
+                if !ctx.create_graph && count_zeros(x)? >= 2 {
                     return Ok(Tensor::zeros(x.shape(), x.dtype()));
                 }
                 // The whole product is the product along the flattened tensor.
