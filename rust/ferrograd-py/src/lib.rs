@@ -7,6 +7,7 @@ mod convert;
 mod errors;
 mod function;
 mod functions;
+mod gil;
 mod hooks;
 mod linalg;
 mod indexing;

@@ -1,21 +1,42 @@
 //! Bindings for matrix products beyond `@`/`mm`: bmm, dot, mv, outer, addmm.
 
 use crate::errors::IntoPyResult;
+use crate::gil::compute_tensor;
 use crate::tensor::{wrap, PyTensor};
 use ferrograd::Tensor;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
+/// Multiply-adds in the product of `a` with `b` (contracting a's last dim
+/// with b's first or only one): the measure for detaching around it.
+pub(crate) fn product_work(a: &Tensor, b: &Tensor) -> usize {
+    let columns = if b.ndim() >= 2 { b.shape()[b.ndim() - 1] } else { 1 };
+    a.numel().saturating_mul(columns.max(1)).max(b.numel())
+}
+
+/// `a @ b` for the Tensor methods (`matmul`, `@`), detached when large.
+pub(crate) fn matmul(py: Python<'_>, a: &Tensor, b: &Tensor) -> PyResult<Py<PyAny>> {
+    compute_tensor(py, product_work(a, b), || a.matmul(b))
+}
+
+/// `a.mm(b)`, detached when large.
+pub(crate) fn mm(py: Python<'_>, a: &Tensor, b: &Tensor) -> PyResult<Py<PyAny>> {
+    compute_tensor(py, product_work(a, b), || a.mm(b))
+}
+
 #[pymethods]
 impl PyTensor {
     fn bmm(&self, py: Python<'_>, mat2: PyRef<'_, PyTensor>) -> PyResult<Py<PyAny>> {
-        wrap(py, self.inner.bmm(&mat2.inner).py()?)
+        let (a, b) = (&self.inner, &mat2.inner);
+        compute_tensor(py, product_work(a, b), || a.bmm(b))
     }
     fn dot(&self, py: Python<'_>, tensor: PyRef<'_, PyTensor>) -> PyResult<Py<PyAny>> {
-        wrap(py, self.inner.dot(&tensor.inner).py()?)
+        let (a, b) = (&self.inner, &tensor.inner);
+        compute_tensor(py, product_work(a, b), || a.dot(b))
     }
     fn mv(&self, py: Python<'_>, vec: PyRef<'_, PyTensor>) -> PyResult<Py<PyAny>> {
-        wrap(py, self.inner.mv(&vec.inner).py()?)
+        let (a, b) = (&self.inner, &vec.inner);
+        compute_tensor(py, product_work(a, b), || a.mv(b))
     }
     /// Outer product of two 1-D tensors, as PyTorch computes it (a column times a row).
     fn outer(&self, py: Python<'_>, vec2: PyRef<'_, PyTensor>) -> PyResult<Py<PyAny>> {
@@ -35,15 +56,19 @@ impl PyTensor {
 #[pyfunction]
 #[pyo3(signature = (input, mat1, mat2, *, beta=1.0, alpha=1.0))]
 pub fn addmm(py: Python<'_>, input: PyRef<'_, PyTensor>, mat1: PyRef<'_, PyTensor>, mat2: PyRef<'_, PyTensor>, beta: f64, alpha: f64) -> PyResult<Py<PyAny>> {
+    let (input, mat1, mat2) = (&input.inner, &mat1.inner, &mat2.inner);
+    let work = product_work(mat1, mat2);
     if beta != 1.0 || alpha != 1.0 {
-        let scaled = |t: &Tensor, s: f64| t.mul_scalar(ferrograd::Scalar::Float(s)).py();
-        let product = scaled(&mat1.inner.mm(&mat2.inner).py()?, alpha)?;
-        return wrap(py, scaled(&input.inner, beta)?.add(&product).py()?);
+        let scaled = |t: &Tensor, s: f64| t.mul_scalar(ferrograd::Scalar::Float(s));
+        return compute_tensor(py, work, || {
+            let product = scaled(&mat1.mm(mat2)?, alpha)?;
+            scaled(input, beta)?.add(&product)
+        });
     }
-    if input.inner.ndim() > 2 {
+    if input.ndim() > 2 {
         return Err(PyValueError::new_err("addmm: input must be broadcastable to a matrix"));
     }
-    wrap(py, Tensor::addmm(&input.inner, &mat1.inner, &mat2.inner).py()?)
+    compute_tensor(py, work, || Tensor::addmm(input, mat1, mat2))
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -4,6 +4,8 @@
 
 use crate::convert::opt_dtype;
 use crate::errors::IntoPyResult;
+use crate::gil::compute_tensor;
+use crate::linalg::product_work;
 use crate::tensor::{wrap_result, PyTensor};
 use ferrograd::ops::losses::attention::AttentionOptions;
 use ferrograd::ops::losses::Reduction;
@@ -23,11 +25,13 @@ fn inner(t: Option<&Bound<'_, PyTensor>>) -> Option<Tensor> {
 impl PyTensor {
     #[pyo3(signature = (dim, dtype=None))]
     fn softmax(&self, py: Python<'_>, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.softmax(dim, opt_dtype(dtype)?))
+        let (x, dtype) = (&self.inner, opt_dtype(dtype)?);
+        compute_tensor(py, x.numel(), || x.softmax(dim, dtype))
     }
     #[pyo3(signature = (dim, dtype=None))]
     fn log_softmax(&self, py: Python<'_>, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.log_softmax(dim, opt_dtype(dtype)?))
+        let (x, dtype) = (&self.inner, opt_dtype(dtype)?);
+        compute_tensor(py, x.numel(), || x.log_softmax(dim, dtype))
     }
 }
 
@@ -43,38 +47,44 @@ fn cross_entropy(
     label_smoothing: f64,
 ) -> PyResult<Py<PyAny>> {
     let (x, t, w) = (&input.get().inner, &target.get().inner, inner(weight));
-    wrap_result(py, x.cross_entropy(t, w.as_ref(), self::reduction(reduction)?, ignore_index, label_smoothing))
+    let reduction = self::reduction(reduction)?;
+    compute_tensor(py, x.numel(), || x.cross_entropy(t, w.as_ref(), reduction, ignore_index, label_smoothing))
 }
 
 #[pyfunction]
 #[pyo3(signature = (input, target, weight=None, reduction="mean", ignore_index=-100))]
 fn nll_loss(py: Python<'_>, input: &Bound<'_, PyTensor>, target: &Bound<'_, PyTensor>, weight: Option<&Bound<'_, PyTensor>>, reduction: &str, ignore_index: i64) -> PyResult<Py<PyAny>> {
     let (x, t, w) = (&input.get().inner, &target.get().inner, inner(weight));
-    wrap_result(py, x.nll_loss(t, w.as_ref(), self::reduction(reduction)?, ignore_index))
+    let reduction = self::reduction(reduction)?;
+    compute_tensor(py, x.numel(), || x.nll_loss(t, w.as_ref(), reduction, ignore_index))
 }
 
 #[pyfunction]
 #[pyo3(signature = (input, target, reduction="mean"))]
 fn mse_loss(py: Python<'_>, input: &Bound<'_, PyTensor>, target: &Bound<'_, PyTensor>, reduction: &str) -> PyResult<Py<PyAny>> {
-    wrap_result(py, input.get().inner.mse_loss(&target.get().inner, self::reduction(reduction)?))
+    let (x, t, reduction) = (&input.get().inner, &target.get().inner, self::reduction(reduction)?);
+    compute_tensor(py, x.numel().max(t.numel()), || x.mse_loss(t, reduction))
 }
 
 #[pyfunction]
 #[pyo3(signature = (input, target, reduction="mean"))]
 fn l1_loss(py: Python<'_>, input: &Bound<'_, PyTensor>, target: &Bound<'_, PyTensor>, reduction: &str) -> PyResult<Py<PyAny>> {
-    wrap_result(py, input.get().inner.l1_loss(&target.get().inner, self::reduction(reduction)?))
+    let (x, t, reduction) = (&input.get().inner, &target.get().inner, self::reduction(reduction)?);
+    compute_tensor(py, x.numel().max(t.numel()), || x.l1_loss(t, reduction))
 }
 
 #[pyfunction]
 #[pyo3(signature = (input, target, reduction="mean", beta=1.0))]
 fn smooth_l1_loss(py: Python<'_>, input: &Bound<'_, PyTensor>, target: &Bound<'_, PyTensor>, reduction: &str, beta: f64) -> PyResult<Py<PyAny>> {
-    wrap_result(py, input.get().inner.smooth_l1_loss(&target.get().inner, self::reduction(reduction)?, beta))
+    let (x, t, reduction) = (&input.get().inner, &target.get().inner, self::reduction(reduction)?);
+    compute_tensor(py, x.numel().max(t.numel()), || x.smooth_l1_loss(t, reduction, beta))
 }
 
 #[pyfunction]
 #[pyo3(signature = (input, target, reduction="mean", delta=1.0))]
 fn huber_loss(py: Python<'_>, input: &Bound<'_, PyTensor>, target: &Bound<'_, PyTensor>, reduction: &str, delta: f64) -> PyResult<Py<PyAny>> {
-    wrap_result(py, input.get().inner.huber_loss(&target.get().inner, self::reduction(reduction)?, delta))
+    let (x, t, reduction) = (&input.get().inner, &target.get().inner, self::reduction(reduction)?);
+    compute_tensor(py, x.numel().max(t.numel()), || x.huber_loss(t, reduction, delta))
 }
 
 #[pyfunction]
@@ -139,7 +149,8 @@ fn scaled_dot_product_attention(
 ) -> PyResult<Py<PyAny>> {
     let mask = inner(attn_mask);
     let opts = AttentionOptions { attn_mask: mask.as_ref(), dropout_p, is_causal, scale, enable_gqa };
-    wrap_result(py, Tensor::scaled_dot_product_attention(&query.get().inner, &key.get().inner, &value.get().inner, &opts))
+    let (q, k, v) = (&query.get().inner, &key.get().inner, &value.get().inner);
+    compute_tensor(py, product_work(q, k).max(v.numel()), || Tensor::scaled_dot_product_attention(q, k, v, &opts))
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

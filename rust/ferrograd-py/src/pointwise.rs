@@ -3,15 +3,23 @@
 //! submodule). One core call per method.
 
 use crate::errors::IntoPyResult;
-use crate::tensor::{tensor_arg, type_name, wrap, wrap_result, Operand, PyTensor};
+use crate::gil::compute_tensor;
+use crate::tensor::{tensor_arg, type_name, wrap_result, Operand, PyTensor};
 use ferrograd::ops::activation::GeluApproximation;
 use ferrograd::ops::pointwise::{Logic, RoundingMode};
 use ferrograd::{Scalar, Tensor};
 use pyo3::exceptions::{PyNotImplementedError, PyTypeError};
 use pyo3::prelude::*;
 
+/// `op(x)` wrapped for Python, detached from the interpreter when `x` is large.
+fn elementwise(py: Python<'_>, x: &Tensor, op: impl FnOnce(&Tensor) -> ferrograd::Result<Tensor> + Send) -> PyResult<Py<PyAny>> {
+    compute_tensor(py, x.numel(), || op(x))
+}
 
-
+/// `op(a, b)` wrapped for Python, detached when the larger operand is large.
+fn binary(py: Python<'_>, a: &Tensor, b: &Tensor, op: impl FnOnce(&Tensor, &Tensor) -> ferrograd::Result<Tensor> + Send) -> PyResult<Py<PyAny>> {
+    compute_tensor(py, a.numel().max(b.numel()), || op(a, b))
+}
 
 /// A tensor or a Python number (as a wrapped 0-d tensor).
 fn operand_arg(obj: &Bound<'_, PyAny>, op: &str, name: &str, position: usize) -> PyResult<Tensor> {
@@ -72,78 +80,73 @@ fn parse_bounds(min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>) 
     Ok((lo, hi))
 }
 
-fn clamp_any(x: &Tensor, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>) -> PyResult<Tensor> {
-    let (lo, hi) = parse_bounds(min, max)?;
-    clamp_bounds(x, lo, hi).py()
-}
-
 #[pymethods]
 impl PyTensor {
     fn exp2(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.exp2())
+        elementwise(py, &self.inner, |x| x.exp2())
     }
     fn expm1(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.expm1())
+        elementwise(py, &self.inner, |x| x.expm1())
     }
     fn log2(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.log2())
+        elementwise(py, &self.inner, |x| x.log2())
     }
     fn log10(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.log10())
+        elementwise(py, &self.inner, |x| x.log10())
     }
     fn log1p(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.log1p())
+        elementwise(py, &self.inner, |x| x.log1p())
     }
     fn rsqrt(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.rsqrt())
+        elementwise(py, &self.inner, |x| x.rsqrt())
     }
     fn square(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.square())
+        elementwise(py, &self.inner, |x| x.square())
     }
     fn sin(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.sin())
+        elementwise(py, &self.inner, |x| x.sin())
     }
     fn cos(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.cos())
+        elementwise(py, &self.inner, |x| x.cos())
     }
     fn tan(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.tan())
+        elementwise(py, &self.inner, |x| x.tan())
     }
     fn erf(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.erf())
+        elementwise(py, &self.inner, |x| x.erf())
     }
     fn floor(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.floor())
+        elementwise(py, &self.inner, |x| x.floor())
     }
     fn ceil(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.ceil())
+        elementwise(py, &self.inner, |x| x.ceil())
     }
     fn trunc(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.trunc())
+        elementwise(py, &self.inner, |x| x.trunc())
     }
     fn fix(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.trunc())
+        elementwise(py, &self.inner, |x| x.trunc())
     }
     /// Half to even; `decimals` given (even 0) selects PyTorch's RoundBackward1 overload.
     #[pyo3(signature = (*, decimals=None))]
     fn round(&self, py: Python<'_>, decimals: Option<i64>) -> PyResult<Py<PyAny>> {
         match decimals {
-            None => wrap_result(py, self.inner.round()),
-            Some(d) => wrap_result(py, self.inner.round_decimals(d)),
+            None => elementwise(py, &self.inner, |x| x.round()),
+            Some(d) => elementwise(py, &self.inner, |x| x.round_decimals(d)),
         }
     }
     #[pyo3(signature = (nan=0.0, posinf=None, neginf=None))]
     fn nan_to_num(&self, py: Python<'_>, nan: Option<f64>, posinf: Option<f64>, neginf: Option<f64>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.nan_to_num(nan, posinf, neginf))
+        elementwise(py, &self.inner, |x| x.nan_to_num(nan, posinf, neginf))
     }
     fn isnan(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.isnan())
+        elementwise(py, &self.inner, |x| x.isnan())
     }
     fn isinf(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.isinf())
+        elementwise(py, &self.inner, |x| x.isinf())
     }
     fn isfinite(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.isfinite())
+        elementwise(py, &self.inner, |x| x.isfinite())
     }
 
     // ---- logical and bitwise -------------------------------------------------
@@ -158,7 +161,7 @@ impl PyTensor {
         wrap_result(py, self.inner.logical(&tensor_arg(other, "logical_xor", "other", 1)?, Logic::Xor))
     }
     fn logical_not(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.logical_not())
+        elementwise(py, &self.inner, |x| x.logical_not())
     }
     fn __and__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         self.bitwise_op(py, other, Logic::And, false)
@@ -179,10 +182,10 @@ impl PyTensor {
         self.bitwise_op(py, other, Logic::Xor, true)
     }
     fn __invert__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.bitwise_not())
+        elementwise(py, &self.inner, |x| x.bitwise_not())
     }
     fn bitwise_not(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.bitwise_not())
+        elementwise(py, &self.inner, |x| x.bitwise_not())
     }
 
     // ---- floor division ----------------------------------------------------------
@@ -207,11 +210,12 @@ impl PyTensor {
 
     #[pyo3(signature = (min=None, max=None))]
     fn clamp(&self, py: Python<'_>, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        wrap(py, clamp_any(&self.inner, min, max)?)
+        let (lo, hi) = parse_bounds(min, max)?;
+        elementwise(py, &self.inner, |x| clamp_bounds(x, lo, hi))
     }
     #[pyo3(signature = (min=None, max=None))]
     fn clip(&self, py: Python<'_>, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        wrap(py, clamp_any(&self.inner, min, max)?)
+        self.clamp(py, min, max)
     }
     #[pyo3(signature = (min=None, max=None))]
     fn clamp_<'py>(slf: Bound<'py, Self>, min: Option<&Bound<'py, PyAny>>, max: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
@@ -228,10 +232,12 @@ impl PyTensor {
         Ok(slf)
     }
     fn maximum(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.maximum(&tensor_arg(other, "maximum", "other", 1)?))
+        let other = tensor_arg(other, "maximum", "other", 1)?;
+        binary(py, &self.inner, &other, Tensor::maximum)
     }
     fn minimum(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.minimum(&tensor_arg(other, "minimum", "other", 1)?))
+        let other = tensor_arg(other, "minimum", "other", 1)?;
+        binary(py, &self.inner, &other, Tensor::minimum)
     }
     /// `x.where(condition, y)` is `torch.where(condition, x, y)`.
     #[pyo3(name = "where")]
@@ -242,8 +248,8 @@ impl PyTensor {
     fn lerp(&self, py: Python<'_>, end: &Bound<'_, PyAny>, weight: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let end = tensor_arg(end, "lerp", "end", 1)?;
         match Operand::extract(weight)? {
-            Some(Operand::Number(w)) => wrap_result(py, self.inner.lerp(&end, w)),
-            Some(Operand::Tensor(w)) => wrap_result(py, self.inner.lerp_tensor(&end, &w)),
+            Some(Operand::Number(w)) => elementwise(py, &self.inner, |x| x.lerp(&end, w)),
+            Some(Operand::Tensor(w)) => elementwise(py, &self.inner, |x| x.lerp_tensor(&end, &w)),
             None => Err(PyTypeError::new_err(format!("lerp(): argument 'weight' (position 2) must be Number or Tensor, not {}", type_name(weight)))),
         }
     }
@@ -261,7 +267,7 @@ impl PyTensor {
 /// `div` with PyTorch's `rounding_mode` keyword (None, 'trunc' or 'floor').
 pub fn div_with_mode(py: Python<'_>, x: &Tensor, other: &Tensor, rounding_mode: Option<&str>) -> PyResult<Py<PyAny>> {
     match rounding_mode {
-        None => wrap_result(py, x.div(other)),
+        None => binary(py, x, other, Tensor::div),
         Some(mode) => wrap_result(py, RoundingMode::parse(mode).and_then(|m| x.div_rounding(other, m))),
     }
 }
@@ -283,13 +289,13 @@ fn where_fn(py: Python<'_>, condition: &Bound<'_, PyAny>, input: Option<&Bound<'
 // ---- torch.nn.functional --------------------------------------------------------------
 
 /// Runs an activation out of place, or into `input` when `inplace`.
-fn activation(py: Python<'_>, input: &Bound<'_, PyTensor>, inplace: bool, saves_input: bool, f: impl FnOnce(&Tensor) -> ferrograd::Result<Tensor>) -> PyResult<Py<PyAny>> {
+fn activation(py: Python<'_>, input: &Bound<'_, PyTensor>, inplace: bool, saves_input: bool, f: impl FnOnce(&Tensor) -> ferrograd::Result<Tensor> + Send) -> PyResult<Py<PyAny>> {
     let x = &input.get().inner;
     if inplace {
         x.apply_in_place(saves_input, f).py()?;
         return Ok(input.clone().into_any().unbind());
     }
-    wrap_result(py, f(x))
+    elementwise(py, x, f)
 }
 
 #[pyfunction]
@@ -320,7 +326,7 @@ fn elu(py: Python<'_>, input: &Bound<'_, PyTensor>, alpha: f64, inplace: bool) -
 #[pyo3(signature = (input, approximate="none"))]
 fn gelu(py: Python<'_>, input: &Bound<'_, PyTensor>, approximate: &str) -> PyResult<Py<PyAny>> {
     let approx = GeluApproximation::parse(approximate).py()?;
-    wrap_result(py, input.get().inner.gelu(approx))
+    elementwise(py, &input.get().inner, |x| x.gelu(approx))
 }
 
 #[pyfunction]
@@ -332,17 +338,17 @@ fn silu(py: Python<'_>, input: &Bound<'_, PyTensor>, inplace: bool) -> PyResult<
 #[pyfunction]
 #[pyo3(signature = (input, beta=1.0, threshold=20.0))]
 fn softplus(py: Python<'_>, input: &Bound<'_, PyTensor>, beta: f64, threshold: f64) -> PyResult<Py<PyAny>> {
-    wrap_result(py, input.get().inner.softplus(beta, threshold))
+    elementwise(py, &input.get().inner, |x| x.softplus(beta, threshold))
 }
 
 #[pyfunction]
 fn sigmoid(py: Python<'_>, input: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
-    wrap_result(py, input.get().inner.sigmoid())
+    elementwise(py, &input.get().inner, |x| x.sigmoid())
 }
 
 #[pyfunction]
 fn tanh(py: Python<'_>, input: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
-    wrap_result(py, input.get().inner.tanh())
+    elementwise(py, &input.get().inner, |x| x.tanh())
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

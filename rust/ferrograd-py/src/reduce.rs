@@ -6,6 +6,7 @@
 
 use crate::convert::{opt_dtype, scalar_from};
 use crate::errors::IntoPyResult;
+use crate::gil::{compute_tensor, run_detached_if_large};
 use crate::tensor::{type_name, wrap, PyTensor};
 use ferrograd::Tensor;
 use pyo3::exceptions::{PyNotImplementedError, PyRuntimeError, PyTypeError};
@@ -13,9 +14,9 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyString, PyTuple};
 
-#[inline]
-fn wrapped(py: Python<'_>, r: ferrograd::Result<Tensor>) -> PyResult<Py<PyAny>> {
-    wrap(py, r.py()?)
+/// `op(x)` wrapped for Python, detached from the interpreter when `x` is large.
+fn reduced(py: Python<'_>, x: &Tensor, op: impl FnOnce(&Tensor) -> ferrograd::Result<Tensor> + Send) -> PyResult<Py<PyAny>> {
+    compute_tensor(py, x.numel(), || op(x))
 }
 
 
@@ -70,7 +71,7 @@ fn extreme(slf: &Bound<'_, PyTensor>, dim: Option<&Bound<'_, PyAny>>, keepdim: O
     let t = &slf.get().inner;
     match given(dim) {
         None if keepdim.is_some() => Err(PyTypeError::new_err(format!("{name}() received an invalid combination of arguments - got (keepdim=bool, )"))),
-        None => wrapped(py, if max { t.max_all() } else { t.min_all() }),
+        None => reduced(py, t, |t| if max { t.max_all() } else { t.min_all() }),
         Some(other) if other.is_instance_of::<PyTensor>() => {
             if !slf.hasattr(elementwise)? {
                 return Err(PyNotImplementedError::new_err(format!("{name}(input, other) needs Tensor.{elementwise}, which this build lacks")));
@@ -80,7 +81,7 @@ fn extreme(slf: &Bound<'_, PyTensor>, dim: Option<&Bound<'_, PyAny>>, keepdim: O
         Some(d) => {
             let d = int_dim(d, name)?;
             let keepdim = keepdim.unwrap_or(false);
-            let pair = if max { t.max_dim(d, keepdim) } else { t.min_dim(d, keepdim) }.py()?;
+            let pair = run_detached_if_large(py, t.numel(), || if max { t.max_dim(d, keepdim) } else { t.min_dim(d, keepdim) }).py()?;
             values_and_indices(py, name, pair)
         }
     }
@@ -139,8 +140,11 @@ impl PyTensor {
     fn prod(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let x = with_dtype(&self.inner, dtype)?;
         match given(dim) {
-            None => wrapped(py, x.prod()),
-            Some(d) => wrapped(py, x.prod_dim(int_dim(d, "prod")?, keepdim)),
+            None => reduced(py, &x, |x| x.prod()),
+            Some(d) => {
+                let d = int_dim(d, "prod")?;
+                reduced(py, &x, |x| x.prod_dim(d, keepdim))
+            }
         }
     }
 
@@ -156,70 +160,74 @@ impl PyTensor {
 
     #[pyo3(signature = (dim=None, keepdim=false))]
     fn amax(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
-        wrapped(py, self.inner.amax(dims_list(dim, "amax")?.as_deref(), keepdim))
+        let dims = dims_list(dim, "amax")?;
+        reduced(py, &self.inner, |x| x.amax(dims.as_deref(), keepdim))
     }
 
     #[pyo3(signature = (dim=None, keepdim=false))]
     fn amin(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
-        wrapped(py, self.inner.amin(dims_list(dim, "amin")?.as_deref(), keepdim))
+        let dims = dims_list(dim, "amin")?;
+        reduced(py, &self.inner, |x| x.amin(dims.as_deref(), keepdim))
     }
 
     #[pyo3(signature = (dim=None, keepdim=false))]
     fn argmax(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
         let dim = given(dim).map(|d| int_dim(d, "argmax")).transpose()?;
-        wrapped(py, self.inner.argmax(dim, keepdim))
+        reduced(py, &self.inner, |x| x.argmax(dim, keepdim))
     }
 
     #[pyo3(signature = (dim=None, keepdim=false))]
     fn argmin(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
         let dim = given(dim).map(|d| int_dim(d, "argmin")).transpose()?;
-        wrapped(py, self.inner.argmin(dim, keepdim))
+        reduced(py, &self.inner, |x| x.argmin(dim, keepdim))
     }
 
     #[pyo3(signature = (dim=None, unbiased=None, keepdim=false, *, correction=None))]
     fn var(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, unbiased: Option<bool>, keepdim: bool, correction: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let (dims, correction) = correction_and_dims("var", dim, unbiased, correction)?;
-        wrapped(py, self.inner.var_dims(dims.as_deref(), correction, keepdim))
+        reduced(py, &self.inner, |x| x.var_dims(dims.as_deref(), correction, keepdim))
     }
 
     #[pyo3(signature = (dim=None, unbiased=None, keepdim=false, *, correction=None))]
     fn std(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, unbiased: Option<bool>, keepdim: bool, correction: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let (dims, correction) = correction_and_dims("std", dim, unbiased, correction)?;
-        wrapped(py, self.inner.std_dims(dims.as_deref(), correction, keepdim))
+        reduced(py, &self.inner, |x| x.std_dims(dims.as_deref(), correction, keepdim))
     }
 
     #[pyo3(signature = (dim, keepdim=false))]
     fn logsumexp(&self, py: Python<'_>, dim: &Bound<'_, PyAny>, keepdim: bool) -> PyResult<Py<PyAny>> {
         let dims = dims_list(Some(dim), "logsumexp")?.ok_or_else(|| PyTypeError::new_err("logsumexp(): argument 'dim' must be tuple of ints, not NoneType"))?;
-        wrapped(py, self.inner.logsumexp(&dims, keepdim))
+        reduced(py, &self.inner, |x| x.logsumexp(&dims, keepdim))
     }
 
     #[pyo3(signature = (p=None, dim=None, keepdim=false, dtype=None))]
     fn norm(&self, py: Python<'_>, p: Option<&Bound<'_, PyAny>>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let dims = dims_list(dim, "norm")?;
         let ord = norm_order(p, dims.as_deref())?;
-        wrapped(py, with_dtype(&self.inner, dtype)?.vector_norm(ord, dims.as_deref(), keepdim))
+        reduced(py, &with_dtype(&self.inner, dtype)?, |x| x.vector_norm(ord, dims.as_deref(), keepdim))
     }
 
     #[pyo3(signature = (dim, *, dtype=None))]
     fn cumsum(&self, py: Python<'_>, dim: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let dim = int_dim(dim, "cumsum")?;
-        wrapped(py, with_dtype(&self.inner, dtype)?.cumsum(dim))
+        reduced(py, &with_dtype(&self.inner, dtype)?, |x| x.cumsum(dim))
     }
 
     #[pyo3(signature = (dim, *, dtype=None))]
     fn cumprod(&self, py: Python<'_>, dim: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let dim = int_dim(dim, "cumprod")?;
-        wrapped(py, with_dtype(&self.inner, dtype)?.cumprod(dim))
+        reduced(py, &with_dtype(&self.inner, dtype)?, |x| x.cumprod(dim))
     }
 
     #[pyo3(signature = (dim=None, keepdim=false))]
     fn all(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
-        wrapped(py, self.inner.all_dims(dims_list(dim, "all")?.as_deref(), keepdim))
+        let dims = dims_list(dim, "all")?;
+        reduced(py, &self.inner, |x| x.all_dims(dims.as_deref(), keepdim))
     }
 
     #[pyo3(signature = (dim=None, keepdim=false))]
     fn any(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
-        wrapped(py, self.inner.any_dims(dims_list(dim, "any")?.as_deref(), keepdim))
+        let dims = dims_list(dim, "any")?;
+        reduced(py, &self.inner, |x| x.any_dims(dims.as_deref(), keepdim))
     }
 }

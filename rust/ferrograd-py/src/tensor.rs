@@ -453,13 +453,13 @@ impl PyTensor {
     }
     fn __matmul__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         match other.cast::<PyTensor>() {
-            Ok(o) => wrap_result(py, self.inner.matmul(&o.get().inner)),
+            Ok(o) => crate::linalg::matmul(py, &self.inner, &o.get().inner),
             Err(_) => Ok(py.NotImplemented()),
         }
     }
     fn __rmatmul__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         match other.cast::<PyTensor>() {
-            Ok(o) => wrap_result(py, o.get().inner.matmul(&self.inner)),
+            Ok(o) => crate::linalg::matmul(py, &o.get().inner, &self.inner),
             Err(_) => Ok(py.NotImplemented()),
         }
     }
@@ -624,10 +624,10 @@ impl PyTensor {
         }
     }
     fn matmul(&self, py: Python<'_>, other: PyRef<'_, PyTensor>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.matmul(&other.inner))
+        crate::linalg::matmul(py, &self.inner, &other.inner)
     }
     fn mm(&self, py: Python<'_>, mat2: PyRef<'_, PyTensor>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.mm(&mat2.inner))
+        crate::linalg::mm(py, &self.inner, &mat2.inner)
     }
     fn eq(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.compare(&operand_required(other, "eq")?, Comparison::Eq))

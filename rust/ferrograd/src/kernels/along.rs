@@ -71,9 +71,10 @@ pub fn scan<T: Element, A: Copy>(x: &Tensor, dim: usize, reverse: bool, init: A,
     Ok(out)
 }
 
-/// Gradient of `cumprod` along `dim` without division, so zeros are exact:
-/// with `P[i] = x[0]..x[i-1]` and `S[i] = g[i] + x[i+1] * S[i+1]`,
-/// `dx[i] = P[i] * S[i]` (the sum over k >= i of g[k] times the product of x[..=k] but x[i]).
+/// Gradient of `cumprod` along `dim`, as PyTorch computes it (so NaN and inf
+/// spread the same way): `dx[i]` is the sum over k >= i of g[k] times the
+/// product of x[..=k] but x[i], formed by division before each line's first
+/// zero, directly at that zero, and zero after it.
 pub fn cumprod_backward<T: Float>(x: &Tensor, g: &Tensor, dim: usize) -> Result<Vec<T>> {
     let shape = x.shape();
     let (g_layout, out_layout) = (layout_as(g, shape)?, Layout::contiguous(shape)?);
@@ -81,16 +82,33 @@ pub fn cumprod_backward<T: Float>(x: &Tensor, g: &Tensor, dim: usize) -> Result<
     let (xs, gs) = (data::<T>(&bx, x)?, data::<T>(&bg, g)?);
     let mut out = filled_vec(x.numel(), T::ZERO)?;
     for_each_line(shape, dim, [x.layout(), &g_layout, &out_layout], |line| {
-        let mut suffix = 0.0f64;
-        for (k, &[_, gi, o]) in line.iter().enumerate().rev() {
-            let next_x = line.get(k + 1).map_or(0.0, |&[xi, _, _]| xs[xi].to_f64());
-            suffix = gs[gi].to_f64() + next_x * suffix;
-            out[o] = T::from_f64(suffix);
+        let x_at = |k: usize| xs[line[k][0]].to_f64();
+        let g_at = |k: usize| gs[line[k][1]].to_f64();
+        let first_zero = (0..line.len()).find(|&k| x_at(k) == 0.0);
+        let before_zero = first_zero.unwrap_or(line.len());
+        // Before the first zero: sum over k >= i of y[k] g[k], divided by x[i]
+        // (y the running product). out holds y[k] g[k] until it is summed.
+        let mut running = 1.0f64;
+        for k in 0..before_zero {
+            running *= x_at(k);
+            out[line[k][2]] = T::from_f64(running * g_at(k));
         }
-        let mut prefix = 1.0f64;
-        for &[xi, _, o] in line {
-            out[o] = T::from_f64(prefix * out[o].to_f64());
-            prefix *= xs[xi].to_f64();
+        let mut sum = 0.0f64;
+        for k in (0..before_zero).rev() {
+            sum += out[line[k][2]].to_f64();
+            out[line[k][2]] = T::from_f64(sum / x_at(k));
+        }
+        // At the first zero: sum over k >= z of g[k] times the product of
+        // x[..=k] without x[z]. After it every gradient is zero.
+        if let Some(z) = first_zero {
+            let mut at_zero = 0.0f64;
+            for k in z..line.len() {
+                if k > z {
+                    running *= x_at(k);
+                }
+                at_zero += g_at(k) * running;
+            }
+            out[line[z][2]] = T::from_f64(at_zero);
         }
     });
     Ok(out)

@@ -5,7 +5,7 @@ use super::{record, record_plain, BackwardCtx, Grads, Op, Saved};
 use crate::autograd::saved::SavedTensor;
 use crate::dtype::{DType, PromotionInput, Scalar};
 use crate::error::{Error, Result};
-use crate::kernels::elementwise::zip;
+use crate::kernels::elementwise::{map, zip};
 use crate::layout::broadcast_shapes;
 use crate::storage::{Float, Numeric};
 use crate::tensor::Tensor;
@@ -80,26 +80,37 @@ fn float_kernel<T: Float>(kind: Arith, a: &Tensor, b: &Tensor, shape: &[usize]) 
         Arith::Sub => zip(a, b, shape, |x: T, y: T| x - y),
         Arith::Mul => zip(a, b, shape, |x: T, y: T| x * y),
         Arith::Div => zip(a, b, shape, |x: T, y: T| x / y),
-        Arith::Pow => zip(a, b, shape, |x: T, y: T| pow_float(x, y)),
+        // A number (0-d) exponent takes PyTorch's scalar-exponent kernel; a
+        // tensor of exponents takes std::pow elementwise, as there.
+        Arith::Pow if b.ndim() == 0 => {
+            let e = b.item()?.to_f64();
+            map(a, move |x: T| pow_by_number(x, e))
+        }
+        Arith::Pow => zip(a, b, shape, |x: T, y: T| x.powf(y)),
     }
 }
 
-/// Small integral exponents by multiplication, as PyTorch does, so x**2 is exact.
+/// `x ** e` as PyTorch's pow with a number exponent: the common exponents by
+/// multiplication, sqrt or reciprocal (so x**2 is exact and (-0.0)**-0.5 is
+/// -inf, like its rsqrt), std::pow otherwise.
 #[inline]
-fn pow_float<T: Float>(x: T, y: T) -> T {
-    let e = y.to_f64();
+fn pow_by_number<T: Float>(x: T, e: f64) -> T {
     if e == 2.0 {
         x * x
     } else if e == 3.0 {
         x * x * x
+    } else if e == -2.0 {
+        T::ONE / (x * x)
     } else if e == 1.0 {
         x
     } else if e == 0.5 {
         x.sqrt()
+    } else if e == -0.5 {
+        T::ONE / x.sqrt()
     } else if e == -1.0 {
         T::ONE / x
     } else {
-        x.powf(y)
+        x.powf(T::from_f64(e))
     }
 }
 
@@ -268,7 +279,8 @@ pub(super) fn pow_tensor_backward(ctx: &BackwardCtx) -> Result<Grads> {
     let (x, y) = (ctx.saved(0)?, ctx.saved(1)?);
     let dx = ctx.grad_for(0, || {
         let y_minus_one = y.sub_scalar(Scalar::Int(1))?;
-        g.mul(&y.mul(&x.pow(&y_minus_one)?)?)
+        // Zero where y == 0, even at x == 0 where y * x^(y-1) is 0 * inf.
+        g.mul(&y.mul(&x.pow(&y_minus_one)?)?)?.masked_fill_scalar(&y.eq_scalar(Scalar::Int(0))?, Scalar::Float(0.0))
     })?;
     let dy = ctx.grad_for(1, || {
         let result = ctx.saved(2)?;

@@ -338,12 +338,14 @@ impl Tensor {
 
 // ---- clamp -------------------------------------------------------------------------
 
-/// `std::min(std::max(v, lo), hi)` with C++'s comparison order; NaN input stays NaN.
+/// `std::min(std::max(v, lo), hi)` with C++'s comparison order. NaN, in the
+/// input or in either bound, makes the result NaN, as in PyTorch.
 #[inline]
 fn clamp_value<T: PartialOrd + Copy>(v: T, lo: Option<T>, hi: Option<T>) -> T {
     #[allow(clippy::eq_op)]
-    if v != v {
-        return v;
+    let nan = |x: T| x != x;
+    if let Some(n) = [Some(v), lo, hi].into_iter().flatten().find(|&x| nan(x)) {
+        return n;
     }
     let mut r = v;
     if let Some(lo) = lo {
@@ -396,29 +398,15 @@ impl Tensor {
         }
         let cast: Vec<Tensor> = operands.iter().map(|t| t.cast(dtype)).collect::<Result<_>>()?;
         let buffer = with_numeric_type!(dtype, "clamp", T => T::into_buffer(match (min.is_some(), max.is_some()) {
-            (true, true) => zip3(&cast[0], &cast[1], &cast[2], &shape, |v: T, lo: T, hi: T| clamp_bounds(v, Some(lo), Some(hi)))?,
-            (true, false) => zip(&cast[0], &cast[1], &shape, |v: T, lo: T| clamp_bounds(v, Some(lo), None))?,
-            _ => zip(&cast[0], &cast[1], &shape, |v: T, hi: T| clamp_bounds(v, None, Some(hi)))?,
+            (true, true) => zip3(&cast[0], &cast[1], &cast[2], &shape, |v: T, lo: T, hi: T| clamp_value(v, Some(lo), Some(hi)))?,
+            (true, false) => zip(&cast[0], &cast[1], &shape, |v: T, lo: T| clamp_value(v, Some(lo), None))?,
+            _ => zip(&cast[0], &cast[1], &shape, |v: T, hi: T| clamp_value(v, None, Some(hi)))?,
         }));
         let out = Tensor::from_buffer(buffer, &shape)?;
         let op = Op::ClampTensor { has_min: min.is_some(), has_max: max.is_some() };
         let saved: Saved = operands.iter().map(|t| Some(SavedTensor::input(t))).collect();
         Ok(record(op, &operands, out, |_, _| saved))
     }
-}
-
-/// Tensor bounds propagate NaN like `maximum`/`minimum`.
-#[inline]
-fn clamp_bounds<T: PartialOrd + Copy>(v: T, lo: Option<T>, hi: Option<T>) -> T {
-    #[allow(clippy::eq_op)]
-    let nan = |x: Option<T>| x.is_some_and(|x| x != x);
-    if nan(lo) {
-        return lo.unwrap_or(v);
-    }
-    if nan(hi) {
-        return hi.unwrap_or(v);
-    }
-    clamp_value(v, lo, hi)
 }
 
 /// The gradient passes strictly inside (min, max); at a bound and for NaN it is zero.

@@ -81,8 +81,8 @@ impl Tensor {
     }
 
     pub fn relu(&self) -> Result<Tensor> {
-        // `v <= 0` is false for NaN, so NaN passes through as in PyTorch.
-        let out = numeric_unary!(self, "relu", |v| if v <= T::default() { T::default() } else { v });
+        // PyTorch's `max(v, 0)`: `v < 0` is false for NaN and -0.0, which pass through.
+        let out = numeric_unary!(self, "relu", |v| if v < T::default() { T::default() } else { v });
         Ok(record(Op::Relu, &[self], out, |_, out| smallvec![Some(SavedTensor::output(out))]))
     }
 
@@ -92,7 +92,8 @@ impl Tensor {
         Ok(record(Op::Abs, &[self], out, |_, _| smallvec![Some(SavedTensor::input(self))]))
     }
 
-    /// -1, 0 or 1 (NaN stays NaN); its gradient is zero everywhere.
+    /// -1, 0 or 1 as PyTorch's `(0 < v) - (v < 0)`: +0 for NaN and for -0.0.
+    /// The gradient is zero everywhere.
     pub fn sign(&self) -> Result<Tensor> {
         let out = numeric_unary!(self, "sign", |v| {
             let z = T::default();
@@ -101,7 +102,7 @@ impl Tensor {
             } else if v < z {
                 T::from_i64(-1)
             } else {
-                v
+                z
             }
         });
         Ok(record_plain(Op::Sign, &[self], out))
@@ -156,14 +157,16 @@ pub(super) fn sigmoid_backward(ctx: &BackwardCtx) -> Result<Grads> {
     })?])
 }
 
-/// d(relu x) = g where y > 0, else 0 (so relu'(0) = 0, as in PyTorch).
+/// d(relu x) = 0 where y <= 0, else g: relu'(0) = 0, and NaN passes the
+/// gradient through, as PyTorch's threshold_backward.
 pub(super) fn relu_backward(ctx: &BackwardCtx) -> Result<Grads> {
     let (g, y) = (ctx.grad(), ctx.saved(0)?);
     Ok(smallvec![ctx.grad_for(0, || {
         if ctx.create_graph {
-            return g.mul(&y.compare_scalar(Scalar::Int(0), super::compare::Comparison::Gt)?.cast(g.dtype())?);
+            let passes = y.compare_scalar(Scalar::Int(0), super::compare::Comparison::Le)?.logical_not()?;
+            return g.mul(&passes.cast(g.dtype())?);
         }
-        fused_grad!(g, y, "threshold_backward", |gv, yv| if yv > T::ZERO { gv } else { T::ZERO })
+        fused_grad!(g, y, "threshold_backward", |gv, yv| if yv <= T::ZERO { T::ZERO } else { gv })
     })?])
 }
 

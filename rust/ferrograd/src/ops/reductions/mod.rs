@@ -57,11 +57,16 @@ pub(crate) fn square_mask(n: usize, keep: impl Fn(usize, usize) -> bool) -> Resu
     Tensor::from_vec(values, &[n, n])
 }
 
-/// Does `x` hold an exact zero? Decides between the division-based
-/// gradients of prod/cumprod and their zero-safe forms.
-pub(crate) fn contains_zero(x: &Tensor) -> Result<bool> {
+/// How many elements of `x` are exactly zero: decides between the
+/// division-based gradients of prod/cumprod and their zero-safe forms.
+pub(crate) fn count_zeros(x: &Tensor) -> Result<usize> {
     let zeros = x.eq_scalar(crate::dtype::Scalar::Int(0))?;
-    Ok(zeros.any_dims(None, false)?.item()?.to_f64() != 0.0)
+    Ok(zeros.sum()?.item()?.to_f64() as usize)
+}
+
+/// Does `x` hold an exact zero?
+pub(crate) fn contains_zero(x: &Tensor) -> Result<bool> {
+    Ok(count_zeros(x)? > 0)
 }
 
 /// `x` with `dim` moved last and a new axis before it, expanded so that

@@ -2,7 +2,7 @@
 //! the product of the other elements, computed without division so inputs
 //! holding zeros get PyTorch's exact gradient.
 
-use super::{contains_zero, line_rows, square_mask, unsqueeze_reduced};
+use super::{contains_zero, count_zeros, line_rows, square_mask, unsqueeze_reduced};
 use crate::autograd::saved::SavedTensor;
 use crate::dtype::{DType, Scalar};
 use crate::error::Result;
@@ -61,6 +61,11 @@ pub(crate) fn prod_backward(ctx: &BackwardCtx, dim: Option<(usize, bool)>) -> Re
         }
         match dim {
             None => {
+                // As PyTorch: with two zeros every partial product is zero, NaN or
+                // not; the differentiable form still multiplies them out.
+                if !ctx.create_graph && count_zeros(x)? >= 2 {
+                    return Ok(Tensor::zeros(x.shape(), x.dtype()));
+                }
                 // The whole product is the product along the flattened tensor.
                 let shape: Vec<i64> = x.shape().iter().map(|&s| s as i64).collect();
                 let one = [1i64];
@@ -77,16 +82,17 @@ pub(crate) fn prod_backward(ctx: &BackwardCtx, dim: Option<(usize, bool)>) -> Re
 }
 
 /// `g` times the product of the other elements of each line along `dim`;
-/// `g` and `result` have size 1 at `dim`.
+/// `g` and `result` have size 1 at `dim`. As PyTorch: `result / x` while no
+/// element is zero (so NaN and inf spread as that division spreads them),
+/// else the product of the others, without division.
 fn prod_grad_along(x: &Tensor, g: &Tensor, result: &Tensor, dim: usize, create_graph: bool) -> Result<Tensor> {
+    if !contains_zero(x)? {
+        return g.mul(&result.div(x)?);
+    }
     if !create_graph {
         let g = g.cast(x.dtype())?;
         let buffer = with_float_type!(x.dtype(), "prod_backward", T => T::into_buffer(along::prod_backward::<T>(x, &g, dim)?));
         return Tensor::from_buffer(buffer, x.shape());
-    }
-    // Differentiable forms, as PyTorch: result / x while no element is zero.
-    if !contains_zero(x)? {
-        return g.mul(&result.div(x)?);
     }
     g.mul(&products_of_others(x, dim)?)
 }
