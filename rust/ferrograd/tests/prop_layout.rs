@@ -18,7 +18,7 @@ mod reference;
 
 use ferrograd::layout::{broadcast_shapes, contiguous_strides, Layout};
 use ferrograd::ops::shape::infer_shape;
-use ferrograd::{DType, Tensor};
+use ferrograd::Tensor;
 use proptest::prelude::*;
 
 fn config(cases: u32) -> ProptestConfig {
@@ -168,5 +168,4 @@ fn replay_regressions() {
         driver::run_indexing(bytes, true);
         driver::run_binary(bytes, true);
     }
-    let _ = DType::F32;
 }
