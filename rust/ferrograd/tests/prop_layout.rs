@@ -162,7 +162,17 @@ fn reshape_empty_tensor_to_zero_sized_shape_with_huge_sizes() {
 /// from `make fuzz` (paste its bytes here).
 #[test]
 fn replay_regressions() {
-    let programs: &[&[u8]] = &[&[], &[0], &[255; 32]];
+    let programs: &[&[u8]] = &[
+        &[],
+        &[0],
+        &[255; 32],
+        // index_select on a 0-d tensor with an empty index
+        &[0x00, 0x00, 0x00, 0x00, 0x1a, 0x0a],
+        // a 0-d boolean mask
+        &[0x32, 0x0a, 0x21, 0x0a, 0x00, 0x0a],
+        // reshape of an empty tensor to [2^62, 2, 0] (see the ignored test above)
+        &[1, 40, 0, 58, 0, 219, 246, 37],
+    ];
     for bytes in programs {
         driver::run_views(bytes, true);
         driver::run_indexing(bytes, true);
