@@ -100,8 +100,8 @@ proptest! {
     /// numel fits.
     #[test]
     fn contiguous_strides_are_row_major(shape in prop::collection::vec(0usize..6, 0..5)) {
-        let strides = contiguous_strides(&shape);
-        let layout = Layout::contiguous(&shape);
+        let strides = contiguous_strides(&shape).unwrap();
+        let layout = Layout::contiguous(&shape).unwrap();
         prop_assert!(layout.is_contiguous());
         let mut offsets = Vec::new();
         layout.for_each_offset(|o| offsets.push(o));

@@ -7,7 +7,7 @@ use ferrograd::storage::{Access, Buffer};
 use ferrograd::{Scalar, Tensor};
 
 fn read_only(values: Vec<f64>) -> Tensor {
-    let layout = Layout::contiguous(&[values.len()]);
+    let layout = Layout::contiguous(&[values.len()]).unwrap();
     Tensor::from_buffer_with_layout(Buffer::F64(values.into()), layout, Access::ReadOnly).unwrap()
 }
 

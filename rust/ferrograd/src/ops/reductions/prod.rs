@@ -64,7 +64,7 @@ pub(crate) fn prod_backward(ctx: &BackwardCtx, dim: Option<(usize, bool)>) -> Re
                 // As PyTorch: with two zeros every partial product is zero, NaN or
                 // not; the differentiable form still multiplies them out.
                 if !ctx.create_graph && count_zeros(x)? >= 2 {
-                    return Ok(Tensor::zeros(x.shape(), x.dtype()));
+                    return Tensor::zeros(x.shape(), x.dtype());
                 }
                 // The whole product is the product along the flattened tensor.
                 let shape: Vec<i64> = x.shape().iter().map(|&s| s as i64).collect();
