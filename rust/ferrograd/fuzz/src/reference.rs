@@ -432,16 +432,19 @@ impl RefView {
     /// Sums `values` (one per element of this view, row-major) over `dims`.
     /// Returns the output shape and the sums in row-major order.
     pub fn sum_dims(&self, values: &[i64], dims: &[i64], keepdim: bool) -> RefResult<(Vec<usize>, Vec<i64>)> {
-        let mut reduce = vec![false; self.ndim()];
+        // A 0-d tensor has one reducible dim (0 or -1) as far as argument
+        // checking goes.
+        let mut reduce = vec![false; self.ndim().max(1)];
         for &d in dims {
             let d = wrap_dim(d, self.ndim())?;
-            if self.ndim() > 0 && std::mem::replace(&mut reduce[d], true) {
+            if std::mem::replace(&mut reduce[d], true) {
                 return Err("dim appears multiple times in the list of dims");
             }
         }
         if dims.is_empty() {
             reduce.iter_mut().for_each(|r| *r = true);
         }
+        reduce.truncate(self.ndim());
         let out_full: Vec<usize> = self.shape.iter().zip(&reduce).map(|(&s, &r)| if r { 1 } else { s }).collect();
         let mut sums = vec![0i64; checked_numel(&out_full).unwrap()];
         let mut k = 0;
