@@ -76,6 +76,10 @@ CASES = {
     "clamp": (lambda a: a.clamp(-0.5, 0.5), lambda a: np.clip(a, -0.5, 0.5), [(1024, 1024)]),
     "mse_loss": (lambda a, b: torch.nn.functional.mse_loss(a, b, reduction="none"), lambda a, b: (a - b) ** 2,
                  [(1024, 1024), (1024, 1024)]),
+    "conv2d": (lambda x, w: torch.nn.functional.conv2d(x, w), lambda x, w: np.einsum("nchw,oc->nohw", x, w[:, :, 0, 0]),
+               [(4, 8, 64, 64), (8, 8, 1, 1)]),
+    "avg_pool2d": (lambda x: torch.nn.functional.avg_pool2d(x, 2),
+                   lambda x: x.reshape(4, 8, 32, 2, 32, 2).mean(axis=(3, 5)), [(4, 8, 64, 64)]),
 }
 
 

@@ -4,6 +4,7 @@
 //! into the explicit lists these functions take; each makes one core call.
 
 use crate::errors::IntoPyResult;
+use crate::gil::{compute_tensor, run_detached_if_large};
 use crate::tensor::{wrap, wrap_result, PyTensor};
 use ferrograd::kernels::window::Window2d;
 use ferrograd::ops::conv::ConvParams;
@@ -38,7 +39,9 @@ fn convolution(
     groups: usize,
 ) -> PyResult<Py<PyAny>> {
     let params = ConvParams { stride, padding_lo, padding_hi, dilation, groups };
-    wrap_result(py, input.inner.convolution(&weight.inner, inner(bias).as_ref(), &params))
+    let (x, w, b) = (input.inner.clone(), weight.inner.clone(), inner(bias));
+    let work = x.numel().max(w.numel());
+    compute_tensor(py, work, || x.convolution(&w, b.as_ref(), &params))
 }
 
 fn window(kernel_size: Pair, dilation: Pair, padding: Pair, stride: Pair) -> Window2d {
@@ -47,19 +50,22 @@ fn window(kernel_size: Pair, dilation: Pair, padding: Pair, stride: Pair) -> Win
 
 #[pyfunction]
 fn im2col(py: Python<'_>, input: PyRef<'_, PyTensor>, kernel_size: Pair, dilation: Pair, padding: Pair, stride: Pair) -> PyResult<Py<PyAny>> {
-    wrap_result(py, input.inner.im2col(window(kernel_size, dilation, padding, stride)))
+    let x = input.inner.clone();
+    compute_tensor(py, x.numel(), || x.im2col(window(kernel_size, dilation, padding, stride)))
 }
 
 #[pyfunction]
 fn col2im(py: Python<'_>, input: PyRef<'_, PyTensor>, output_size: Pair, kernel_size: Pair, dilation: Pair, padding: Pair, stride: Pair) -> PyResult<Py<PyAny>> {
-    wrap_result(py, input.inner.col2im(arr(output_size), window(kernel_size, dilation, padding, stride)))
+    let x = input.inner.clone();
+    compute_tensor(py, x.numel(), || x.col2im(arr(output_size), window(kernel_size, dilation, padding, stride)))
 }
 
 /// Returns `(values, indices)`.
 #[pyfunction]
 fn max_pool2d(py: Python<'_>, input: PyRef<'_, PyTensor>, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, ceil_mode: bool) -> PyResult<(Py<PyAny>, Py<PyAny>)> {
     let params = PoolParams { kernel: arr(kernel_size), stride: arr(stride), padding: arr(padding), dilation: arr(dilation), ceil_mode };
-    let (values, indices) = input.inner.max_pool2d_with_indices(&params).py()?;
+    let x = input.inner.clone();
+    let (values, indices) = run_detached_if_large(py, x.numel(), || x.max_pool2d_with_indices(&params)).py()?;
     Ok((wrap(py, values)?, wrap(py, indices)?))
 }
 
@@ -76,12 +82,14 @@ fn avg_pool2d(
     divisor_override: Option<i64>,
 ) -> PyResult<Py<PyAny>> {
     let params = PoolParams { kernel: arr(kernel_size), stride: arr(stride), padding: arr(padding), dilation: [1, 1], ceil_mode };
-    wrap_result(py, input.inner.avg_pool2d(&params, count_include_pad, divisor_override))
+    let x = input.inner.clone();
+    compute_tensor(py, x.numel(), || x.avg_pool2d(&params, count_include_pad, divisor_override))
 }
 
 #[pyfunction]
 fn adaptive_avg_pool2d(py: Python<'_>, input: PyRef<'_, PyTensor>, output_size: Pair) -> PyResult<Py<PyAny>> {
-    wrap_result(py, input.inner.adaptive_avg_pool2d(arr(output_size)))
+    let x = input.inner.clone();
+    compute_tensor(py, x.numel(), || x.adaptive_avg_pool2d(arr(output_size)))
 }
 
 #[pyfunction]
@@ -91,7 +99,8 @@ fn constant_pad_nd(py: Python<'_>, input: PyRef<'_, PyTensor>, pad: Vec<i64>, va
 
 #[pyfunction]
 fn layer_norm(py: Python<'_>, input: PyRef<'_, PyTensor>, normalized_shape: Vec<usize>, weight: Option<PyRef<'_, PyTensor>>, bias: Option<PyRef<'_, PyTensor>>, eps: f64) -> PyResult<Py<PyAny>> {
-    wrap_result(py, input.inner.layer_norm(&normalized_shape, inner(weight).as_ref(), inner(bias).as_ref(), eps))
+    let (x, w, b) = (input.inner.clone(), inner(weight), inner(bias));
+    compute_tensor(py, x.numel(), || x.layer_norm(&normalized_shape, w.as_ref(), b.as_ref(), eps))
 }
 
 #[pyfunction]
@@ -108,12 +117,14 @@ fn batch_norm(
     eps: f64,
 ) -> PyResult<Py<PyAny>> {
     let (rm, rv, w, b) = (inner(running_mean), inner(running_var), inner(weight), inner(bias));
-    wrap_result(py, input.inner.batch_norm(rm.as_ref(), rv.as_ref(), w.as_ref(), b.as_ref(), training, momentum, eps))
+    let x = input.inner.clone();
+    compute_tensor(py, x.numel(), || x.batch_norm(rm.as_ref(), rv.as_ref(), w.as_ref(), b.as_ref(), training, momentum, eps))
 }
 
 #[pyfunction]
 fn group_norm(py: Python<'_>, input: PyRef<'_, PyTensor>, num_groups: usize, weight: Option<PyRef<'_, PyTensor>>, bias: Option<PyRef<'_, PyTensor>>, eps: f64) -> PyResult<Py<PyAny>> {
-    wrap_result(py, input.inner.group_norm(num_groups, inner(weight).as_ref(), inner(bias).as_ref(), eps))
+    let (x, w, b) = (input.inner.clone(), inner(weight), inner(bias));
+    compute_tensor(py, x.numel(), || x.group_norm(num_groups, w.as_ref(), b.as_ref(), eps))
 }
 
 #[pyfunction]
