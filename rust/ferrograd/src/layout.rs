@@ -164,6 +164,10 @@ impl Layout {
 
     /// Row-major with no gaps (size-1 dims may have any stride).
     pub fn is_contiguous(&self) -> bool {
+        // As in PyTorch, a tensor with no elements is contiguous whatever its strides.
+        if self.shape.contains(&0) {
+            return true;
+        }
         let mut expected = 1isize;
         for i in (0..self.shape.len()).rev() {
             if self.shape[i] != 1 {
