@@ -86,7 +86,11 @@ pub fn plan(layout: &Layout, indexed: &[usize], at: usize, index_shape: &[usize]
     let mut shape = before_shape.clone();
     shape.extend_from_slice(index_shape);
     shape.extend_from_slice(&after_shape);
-    crate::layout::numel(&shape)?;
+    if crate::layout::numel(&shape)? == 0 {
+        // Nothing is visited; an empty result may still have a huge dim,
+        // whose offset table must not be built.
+        return Ok(Plan { base: layout.offset(), outer: vec![], picked: vec![], inner: vec![], shape });
+    }
     Ok(Plan {
         base: layout.offset(),
         outer: offsets(&before_shape, &strides(before))?,

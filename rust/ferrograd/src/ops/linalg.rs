@@ -154,8 +154,11 @@ impl Tensor {
     /// N-D @ 1-D or 2-D: fold the batch dims into rows, one mm or mv.
     fn matmul_folded(&self, other: &Tensor) -> Result<Tensor> {
         let k = self.shape()[self.ndim() - 1];
-        let rows = self.reshape(&[-1, k as i64])?;
-        let mut shape: Vec<i64> = self.shape()[..self.ndim() - 1].iter().map(|&d| d as i64).collect();
+        let batch = &self.shape()[..self.ndim() - 1];
+        // The row count is spelled out: with k = 0, -1 would be ambiguous.
+        let row_count: usize = batch.iter().product();
+        let rows = self.reshape(&[row_count as i64, k as i64])?;
+        let mut shape: Vec<i64> = batch.iter().map(|&d| d as i64).collect();
         let product = if other.ndim() == 1 {
             rows.mv(other)?
         } else {
