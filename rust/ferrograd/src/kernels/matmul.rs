@@ -23,18 +23,23 @@ trait Gemm: Element {
 
 impl Gemm for f32 {
     unsafe fn gemm(m: usize, k: usize, n: usize, a: *const f32, am: Matrix, b: *const f32, bm: Matrix, c: &mut [f32]) {
+        // SAFETY: the caller guarantees (trait contract) that every (i, j) the
+        // shapes and strides name is in bounds of `a` / `b`, and `c` holds m*n.
         unsafe { matrixmultiply::sgemm(m, k, n, 1.0, a.add(am.offset), am.rs, am.cs, b.add(bm.offset), bm.rs, bm.cs, 0.0, c.as_mut_ptr(), n as isize, 1) }
     }
 }
 
 impl Gemm for f64 {
     unsafe fn gemm(m: usize, k: usize, n: usize, a: *const f64, am: Matrix, b: *const f64, bm: Matrix, c: &mut [f64]) {
+        // SAFETY: as for f32 above: the trait contract bounds every access.
         unsafe { matrixmultiply::dgemm(m, k, n, 1.0, a.add(am.offset), am.rs, am.cs, b.add(bm.offset), bm.rs, bm.cs, 0.0, c.as_mut_ptr(), n as isize, 1) }
     }
 }
 
 impl Gemm for i64 {
     unsafe fn gemm(m: usize, k: usize, n: usize, a: *const i64, am: Matrix, b: *const i64, bm: Matrix, c: &mut [i64]) {
+        // SAFETY: i < m, j < k (and p < k, j < n below) stay inside the
+        // matrices the trait contract says are in bounds.
         let at = |i: usize, j: usize| unsafe { *a.offset(am.offset as isize + i as isize * am.rs + j as isize * am.cs) };
         let bt = |i: usize, j: usize| unsafe { *b.offset(bm.offset as isize + i as isize * bm.rs + j as isize * bm.cs) };
         c.fill(0);
