@@ -3,29 +3,15 @@ the edges of int64: PyTorch's errors, wrapping where PyTorch wraps, no panics.
 Probes that could crash the interpreter when broken run in a child process.
 """
 
-import json
-import os
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pytest
 
 import ferrograd as torch
+from child_process import run_child
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
-
-
-def run_child(code, timeout=120):
-    """Runs `code` in a fresh interpreter; returns the JSON it prints last."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)],
-                          capture_output=True, text=True, timeout=timeout, env=env)
-    assert proc.returncode == 0, (f"child exited with {proc.returncode}\n"
-                                  f"stdout: {proc.stdout[-2000:]}\nstderr: {proc.stderr[-2000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def nested(depth, leaf=1.0, wrap=list):

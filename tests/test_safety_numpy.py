@@ -6,26 +6,13 @@ writes. `tensor(array)` copies and may convert anything numpy can. Probes that
 could crash the interpreter when broken run in a child process.
 """
 
-import json
-import os
-import subprocess
 import sys
-import textwrap
 
 import numpy as np
 import pytest
 
 import ferrograd as torch
-
-
-def run_child(code, timeout=120):
-    """Runs `code` in a fresh interpreter; returns the JSON it prints last."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)],
-                          capture_output=True, text=True, timeout=timeout, env=env)
-    assert proc.returncode == 0, (f"child exited with {proc.returncode}\n"
-                                  f"stdout: {proc.stdout[-2000:]}\nstderr: {proc.stderr[-2000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+from child_process import run_child
 
 
 def bool_array_with_bytes(values):
