@@ -156,3 +156,21 @@ def test_failed_index_ops_leave_the_target_unchanged():
 def test_invalid_index_type():
     with pytest.raises(IndexError, match=re.escape("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices (got str)")):
         torch.zeros(3)["a"]
+
+
+@pytest.mark.parametrize("index", [slice(None, None, -1), slice(None, None, 0), slice(None, None, 2), slice(1, None)])
+def test_lone_slice_of_a_0d_tensor_fails_like_pytorch(torch_ref, index):
+    def outcome(lib):
+        try:
+            lib.tensor(False)[index]
+        except Exception as e:  # noqa: BLE001 - the type and message are what is compared
+            return type(e).__name__, str(e)
+        return None
+
+    assert outcome(torch) == outcome(torch_ref)
+
+
+@pytest.mark.parametrize("index", ["[0], ..., ...", "..., [0], ...", "..., 0, ...", "0, ..., ..."])
+def test_several_ellipses_with_an_index_list_match_pytorch(torch_ref, index):
+    shapes = [tuple(eval(f"lib.zeros(2, 3, 4)[{index}]", {"lib": lib}).shape) for lib in (torch, torch_ref)]
+    assert shapes[0] == shapes[1]

@@ -19,7 +19,7 @@ import pytest
 import ferrograd as torch
 
 
-ATTEMPTS = 20
+ATTEMPTS = 50
 
 
 def run_with_observer(call, attempts=ATTEMPTS):
@@ -62,7 +62,7 @@ def matrices(*shape, seed=0):
     return rng.standard_normal(shape)
 
 
-N = 384
+N = 768
 CASES = {
     "matmul": (lambda a, b: a @ b, lambda a, b: a @ b, [(N, N), (N, N)]),
     "Tensor.matmul": (lambda a, b: a.matmul(b), lambda a, b: a @ b, [(N, N), (N, N)]),
@@ -76,6 +76,10 @@ CASES = {
     "clamp": (lambda a: a.clamp(-0.5, 0.5), lambda a: np.clip(a, -0.5, 0.5), [(1024, 1024)]),
     "mse_loss": (lambda a, b: torch.nn.functional.mse_loss(a, b, reduction="none"), lambda a, b: (a - b) ** 2,
                  [(1024, 1024), (1024, 1024)]),
+    "add": (lambda a, b: a + b, lambda a, b: a + b, [(1024, 1024), (1024, 1024)]),
+    "mul by a number": (lambda a: a * 3.0, lambda a: a * 3.0, [(1024, 1024)]),
+    "sum over a dim": (lambda a: a.sum(1), lambda a: a.sum(1), [(1024, 1024)]),
+    "mean": (lambda a: a.mean(), lambda a: a.mean(), [(1024, 1024)]),
     "conv2d": (lambda x, w: torch.nn.functional.conv2d(x, w), lambda x, w: np.einsum("nchw,oc->nohw", x, w[:, :, 0, 0]),
                [(4, 8, 64, 64), (8, 8, 1, 1)]),
     "avg_pool2d": (lambda x: torch.nn.functional.avg_pool2d(x, 2),
@@ -90,7 +94,7 @@ def test_large_kernel_lets_other_threads_run(name):
     tensors = [torch.tensor(a.tolist(), dtype=torch.float64) for a in arrays]
     result, ran_during_call = run_with_observer(lambda: fn(*tensors))
     assert ran_during_call, "another thread could not run during the call: the interpreter was not released"
-    np.testing.assert_allclose(np.array(result.tolist()), ref(*arrays), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(np.array(result.tolist()), ref(*arrays), rtol=1e-10, atol=1e-9)
 
 
 def test_small_kernel_result_unchanged_and_attached():
@@ -105,7 +109,7 @@ def assert_square_gradient(a, square):
     """d sum(a @ a) / da = 1 a^T + a^T 1."""
     square.sum().backward()
     x, ones = np.array(a.tolist()), np.ones((N, N))
-    np.testing.assert_allclose(np.array(a.grad.tolist()), ones @ x.T + x.T @ ones, rtol=1e-10)
+    np.testing.assert_allclose(np.array(a.grad.tolist()), ones @ x.T + x.T @ ones, rtol=1e-10, atol=1e-9)
 
 
 def test_large_matmul_records_gradient_while_detached():

@@ -51,12 +51,32 @@ struct Sliced {
 /// `t[index]`.
 pub fn getitem(t: &Tensor, index: &Bound<'_, PyAny>) -> PyResult<Tensor> {
     let (items, is_tuple) = parse_index(index)?;
+    if let (false, [Item::Slice(s)]) = (is_tuple, &items[..]) {
+        check_lone_slice(t, s)?;
+    }
     // A lone slice is always applied, even when it spans the whole dim.
     let sliced = apply(t, &items, is_tuple)?;
     if sliced.indices.is_empty() {
         return if sliced.is_view { Ok(sliced.view) } else { t.alias().py() };
     }
     sliced.view.index(&sliced.indices).py()
+}
+
+/// PyTorch reads a lone slice (not in a tuple) before it counts dims: its
+/// step first, then whether there is a dim to slice at all.
+fn check_lone_slice(t: &Tensor, s: &Bound<'_, PySlice>) -> PyResult<()> {
+    let step = s.getattr("step")?;
+    if !step.is_none() {
+        match step.extract::<i64>()? {
+            0 => return Err(PyValueError::new_err("slice step cannot be zero")),
+            n if n < 0 => return Err(PyValueError::new_err("step must be greater than zero")),
+            _ => {}
+        }
+    }
+    if t.ndim() == 0 {
+        return Err(PyIndexError::new_err("slice() cannot be applied to a 0-dim tensor."));
+    }
+    Ok(())
 }
 
 /// `t[index] = value`.
@@ -311,6 +331,11 @@ fn apply(t: &Tensor, items: &[Item<'_>], skip_full_slices: bool) -> PyResult<Sli
             }
             Item::Tensor(index) => record(&mut indices, &mut dim, index.clone()),
         }
+    }
+    // Trailing empty entries index nothing; a second ellipsis can leave more
+    // of them than the view has dims, which PyTorch ignores.
+    while matches!(indices.last(), Some(None)) {
+        indices.pop();
     }
     let is_view = cur.is_some();
     Ok(Sliced { view: cur.unwrap_or_else(|| t.clone()), indices, is_view })

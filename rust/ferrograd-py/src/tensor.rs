@@ -4,6 +4,7 @@
 use crate::autograd::node_object;
 use crate::convert::{check_device, dtype_object, extract_dtype, opt_dtype, scalar_from, scalar_to_py, to_list, to_numpy};
 use crate::errors::IntoPyResult;
+use crate::gil::compute_tensor;
 use ferrograd::format::{tensor_repr, Elements, Suffixes};
 use ferrograd::ops::compare::Comparison;
 use ferrograd::tensor::BindingHandle;
@@ -84,9 +85,12 @@ pub(crate) fn tensor_arg(obj: &Bound<'_, PyAny>, op: &str, name: &str, position:
 
 /// Runs a tensor-tensor op with `other` converted, or returns NotImplemented.
 #[inline]
-fn binary(py: Python<'_>, a: &Tensor, other: &Bound<'_, PyAny>, op: impl FnOnce(&Tensor, &Tensor) -> ferrograd::Result<Tensor>) -> PyResult<Py<PyAny>> {
+fn binary(py: Python<'_>, a: &Tensor, other: &Bound<'_, PyAny>, op: impl FnOnce(&Tensor, &Tensor) -> ferrograd::Result<Tensor> + Send) -> PyResult<Py<PyAny>> {
     match Operand::extract(other)? {
-        Some(o) => wrap_result(py, op(a, &o.into_tensor())),
+        Some(o) => {
+            let b = o.into_tensor();
+            compute_tensor(py, a.numel().max(b.numel()), || op(a, &b))
+        }
         None => Ok(py.NotImplemented()),
     }
 }
@@ -608,8 +612,8 @@ impl PyTensor {
             None => self.inner.clone(),
         };
         match dims_arg(dim)? {
-            None => wrap_result(py, x.sum()),
-            Some(dims) => wrap_result(py, x.sum_dims(&dims, keepdim)),
+            None => compute_tensor(py, x.numel(), || x.sum()),
+            Some(dims) => compute_tensor(py, x.numel(), || x.sum_dims(&dims, keepdim)),
         }
     }
     #[pyo3(signature = (dim=None, keepdim=false, *, dtype=None))]
@@ -619,8 +623,8 @@ impl PyTensor {
             None => self.inner.clone(),
         };
         match dims_arg(dim)? {
-            None => wrap_result(py, x.mean()),
-            Some(dims) => wrap_result(py, x.mean_dims(&dims, keepdim)),
+            None => compute_tensor(py, x.numel(), || x.mean()),
+            Some(dims) => compute_tensor(py, x.numel(), || x.mean_dims(&dims, keepdim)),
         }
     }
     fn matmul(&self, py: Python<'_>, other: PyRef<'_, PyTensor>) -> PyResult<Py<PyAny>> {
