@@ -354,7 +354,7 @@ pub fn tensor_from_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
             let wide = flat("float32")?.cast::<PyArrayDyn<f32>>()?.to_vec()?;
             return Tensor::from_vec(wide, &shape).and_then(|t| t.cast(DType::F16)).py();
         }
-        DType::BF16 => unreachable!("numpy has no bfloat16 type"),
+        DType::BF16 => return Err(PyTypeError::new_err("numpy has no bfloat16 type")),
     };
     Tensor::from_buffer(buffer, &shape).py()
 }
@@ -375,7 +375,7 @@ fn check_fits_int64(arr: &Bound<'_, PyUntypedArray>) -> PyResult<()> {
     Ok(())
 }
 
-const NOT_WRITABLE_WARNING: &str = "The given NumPy array is not writable, and PyTorch does not support non-writable tensors. This means writing to this tensor will result in undefined behavior. You may want to copy the array to protect its data or make it writable before converting it to a tensor. This type of warning will be suppressed for the rest of this program.";
+const NOT_WRITABLE_WARNING: &std::ffi::CStr = c"The given NumPy array is not writable, and PyTorch does not support non-writable tensors. This means writing to this tensor will result in undefined behavior. You may want to copy the array to protect its data or make it writable before converting it to a tensor. This type of warning will be suppressed for the rest of this program.";
 
 /// PyTorch's warning for a read-only array, once per process as in PyTorch.
 /// Here writes into such a tensor are refused (its storage is read-only).
@@ -384,8 +384,7 @@ fn warn_not_writable(py: Python<'_>) -> PyResult<()> {
     if WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
         return Ok(());
     }
-    let message = std::ffi::CString::new(NOT_WRITABLE_WARNING).expect("no NUL in the message");
-    PyErr::warn(py, &py.get_type::<pyo3::exceptions::PyUserWarning>(), &message, 1)
+    PyErr::warn(py, &py.get_type::<pyo3::exceptions::PyUserWarning>(), NOT_WRITABLE_WARNING, 1)
 }
 
 /// The array's strides in elements, after PyTorch's checks (in its order).
@@ -478,7 +477,7 @@ fn foreign_buffer(arr: &Bound<'_, PyUntypedArray>, dtype: DType, layout: &ferrog
             DType::Bool => Buffer::Bool(Data::foreign(data as *mut bool, len, owner)),
             // numpy's float16 has the same bits as half::f16.
             DType::F16 => Buffer::F16(Data::foreign(data as *mut half::f16, len, owner)),
-            DType::BF16 => unreachable!("numpy has no bfloat16 type"),
+            DType::BF16 => return Err(PyTypeError::new_err("numpy has no bfloat16 type")),
         }
     })
 }
@@ -538,7 +537,11 @@ pub fn numpy_view<'py>(owner: &Bound<'py, PyAny>, t: &Tensor) -> PyResult<Bound<
             // storage lives, and `owner` keeps it alive for as long as numpy
             // holds the array.
             let base: *const $T = unsafe { $v.as_ptr().add(start) };
+            // SAFETY: (shape, strides) from `base` name only elements of the
+            // span checked above, all initialised values of `$T`.
             let view = unsafe { ArrayViewD::from_shape_ptr(IxDyn(&shape).strides(IxDyn(&strides)), base) };
+            // SAFETY: `owner` (the Python tensor) keeps the storage, and so
+            // the memory `view` borrows, alive as long as the array lives.
             unsafe { PyArrayDyn::<$T>::borrow_from_array(&view, owner.clone()) }.into_any()
         }};
     }
