@@ -76,10 +76,11 @@ CASES = {
     "clamp": (lambda a: a.clamp(-0.5, 0.5), lambda a: np.clip(a, -0.5, 0.5), [(1024, 1024)]),
     "mse_loss": (lambda a, b: torch.nn.functional.mse_loss(a, b, reduction="none"), lambda a, b: (a - b) ** 2,
                  [(1024, 1024), (1024, 1024)]),
-    "add": (lambda a, b: a + b, lambda a, b: a + b, [(1024, 1024), (1024, 1024)]),
-    "mul by a number": (lambda a: a * 3.0, lambda a: a * 3.0, [(1024, 1024)]),
-    "sum over a dim": (lambda a: a.sum(1), lambda a: a.sum(1), [(1024, 1024)]),
-    "mean": (lambda a: a.mean(), lambda a: a.mean(), [(1024, 1024)]),
+    # Cheap per element: large enough that a call outlasts a thread wake-up.
+    "add": (lambda a, b: a + b, lambda a, b: a + b, [(2048, 2048), (2048, 2048)]),
+    "mul by a number": (lambda a: a * 3.0, lambda a: a * 3.0, [(2048, 2048)]),
+    "sum over a dim": (lambda a: a.sum(1), lambda a: a.sum(1), [(2048, 2048)]),
+    "mean": (lambda a: a.mean(), lambda a: a.mean(), [(2048, 2048)]),
     "conv2d": (lambda x, w: torch.nn.functional.conv2d(x, w), lambda x, w: np.einsum("nchw,oc->nohw", x, w[:, :, 0, 0]),
                [(4, 8, 64, 64), (8, 8, 1, 1)]),
     "avg_pool2d": (lambda x: torch.nn.functional.avg_pool2d(x, 2),
@@ -91,7 +92,7 @@ CASES = {
 def test_large_kernel_lets_other_threads_run(name):
     fn, ref, shapes = CASES[name]
     arrays = [matrices(*s, seed=i) for i, s in enumerate(shapes)]
-    tensors = [torch.tensor(a.tolist(), dtype=torch.float64) for a in arrays]
+    tensors = [torch.from_numpy(a) for a in arrays]
     result, ran_during_call = run_with_observer(lambda: fn(*tensors))
     assert ran_during_call, "another thread could not run during the call: the interpreter was not released"
     np.testing.assert_allclose(np.array(result.tolist()), ref(*arrays), rtol=1e-10, atol=1e-9)
