@@ -61,7 +61,9 @@ def same_exception(action, *libs, adapt=lambda text: text):
 
 
 def torch_typenames(text):
-    """PyTorch names tensor types ``torch.FloatTensor``; ferrograd ``ferrograd.FloatTensor``."""
+    """PyTorch names tensor types ``torch.FloatTensor`` and its classes
+    ``torch.nn.modules...``; ferrograd says ``ferrograd.`` for both."""
+    text = text.replace("'torch.nn.modules.", "'ferrograd.nn.modules.")
     for kind in ("Float", "Double", "Half", "BFloat16", "Long", "Bool", "Int"):
         text = text.replace(f"torch.{kind}Tensor", f"ferrograd.{kind}Tensor")
     return text

@@ -545,3 +545,160 @@ def test_parameter_deepcopy_and_pickle():
     assert type(restored) is nn.Parameter and restored.tolist() == [3.0] and not restored.requires_grad
     half = pickle.loads(pickle.dumps(nn.Parameter(ferrograd.tensor([1.0], dtype=ferrograd.bfloat16))))
     assert half.dtype == ferrograd.bfloat16
+
+
+# ---- containers --------------------------------------------------------------------------------------
+
+def _sequential_story(L):
+    """Edit a Sequential the ways users do; record its repr and lookups after each step."""
+    nn_ = L.nn
+    seq = nn_.Sequential(nn_.Linear(2, 3), nn_.ReLU(), nn_.Linear(3, 1), nn_.Sigmoid())
+    log = [repr(seq), len(seq), repr(seq[-1]), repr(seq[1:3]), type(seq[1:3]).__name__, repr(seq[::-2])]
+    seq.append(nn_.Tanh())
+    seq.insert(1, nn_.GELU())
+    seq.insert(-1, nn_.SiLU())
+    log.append(repr(seq))
+    seq[0] = nn_.Identity()
+    del seq[2]
+    log.append(repr(seq))
+    del seq[1:3]
+    log.append(repr(seq))
+    log.append(repr(seq.pop(0)))
+    seq.extend(nn_.Sequential(nn_.ELU()))
+    log.append(repr(seq + nn_.Sequential(nn_.Softplus())))
+    seq += nn_.Sequential(nn_.ReLU6())
+    log.append(repr(seq))
+    log.append(repr(nn_.Sequential(nn_.Tanh(), nn_.ReLU()) * 2))
+    named = nn_.Sequential(OrderedDict([("first", nn_.Tanh()), ("second", nn_.ReLU())]))
+    log.append(repr(named))
+    log.append(repr(named[1:]))
+    log.append([type(m).__name__ for m in named])
+    log.append(repr(nn_.Sequential()))
+    return log
+
+
+def test_sequential_edits_match_pytorch(torch_ref):
+    assert _sequential_story(ferrograd) == _sequential_story(torch_ref)
+
+
+def test_sequential_errors_match_pytorch(torch_ref):
+    def seq(L):
+        return L.nn.Sequential(L.nn.ReLU(), L.nn.Tanh())
+
+    for action in [
+        lambda L: seq(L)[2],
+        lambda L: seq(L)[-3],
+        lambda L: seq(L).__setitem__(5, L.nn.ReLU()),
+        lambda L: seq(L) + L.nn.ReLU(),
+        lambda L: seq(L).insert(5, L.nn.ReLU()),
+        lambda L: seq(L).insert(0, 3),
+        lambda L: seq(L) * 0,
+        lambda L: seq(L)["a"],
+    ]:
+        same_exception(action, ferrograd, torch_ref, adapt=torch_typenames)
+
+
+def test_sequential_forward_chains_modules():
+    seq = nn.Sequential(nn.Flatten(), nn.ReLU())
+    out = seq(ferrograd.tensor([[[-1.0, 2.0]], [[3.0, -4.0]]]))
+    assert out.tolist() == [[0.0, 2.0], [3.0, 0.0]]
+
+
+def _modulelist_story(L):
+    nn_ = L.nn
+    layers = nn_.ModuleList([nn_.ReLU(), nn_.ReLU(), nn_.Tanh(), nn_.ReLU()])
+    log = [repr(layers), len(layers), repr(layers[-1]), repr(layers[1:3])]
+    layers.append(nn_.Tanh())
+    layers.extend([nn_.Tanh(), nn_.Sigmoid()])
+    layers.insert(0, nn_.GELU())
+    log.append(repr(layers))
+    layers[1] = nn_.SiLU()
+    del layers[0]
+    del layers[::3]
+    log.append(repr(layers))
+    log.append(repr(layers.pop(-1)))
+    layers += [nn_.ELU()]
+    log.append(repr(layers + nn_.ModuleList([nn_.ReLU()])))
+    log.append([name for name, _ in layers.named_children()])
+    log.append(repr(nn_.ModuleList()))
+    return log
+
+
+def test_modulelist_edits_match_pytorch(torch_ref):
+    assert _modulelist_story(ferrograd) == _modulelist_story(torch_ref)
+    same_exception(lambda L: L.nn.ModuleList([L.nn.ReLU()])[1], ferrograd, torch_ref)
+    same_exception(lambda L: L.nn.ModuleList().extend(3), ferrograd, torch_ref)
+    same_exception(lambda L: L.nn.ModuleList([L.nn.ReLU()])(1), ferrograd, torch_ref)
+
+
+def _moduledict_story(L):
+    nn_ = L.nn
+    table = nn_.ModuleDict({"z": nn_.ReLU(), "a": nn_.Tanh()})
+    log = [repr(table), list(table), list(table.keys()), "a" in table, len(table)]
+    table["m"] = nn_.Linear(1, 1)
+    table.update([("b", nn_.Sigmoid()), ("z", nn_.GELU())])
+    table.update(OrderedDict(c=nn_.Identity()))
+    log.append(repr(table))
+    log.append(repr(table.pop("a")))
+    del table["b"]
+    log.append([(k, type(v).__name__) for k, v in table.items()])
+    log.append([type(v).__name__ for v in table.values()])
+    log.append([n for n, _ in table.named_parameters()])
+    table.clear()
+    log.append(repr(table))
+    return log
+
+
+def test_moduledict_edits_match_pytorch(torch_ref):
+    assert _moduledict_story(ferrograd) == _moduledict_story(torch_ref)
+    same_exception(lambda L: L.nn.ModuleDict().update(3), ferrograd, torch_ref)
+    same_exception(lambda L: L.nn.ModuleDict().update([("a", L.nn.ReLU(), 1)]), ferrograd, torch_ref)
+    same_exception(lambda L: L.nn.ModuleDict().update([3]), ferrograd, torch_ref)
+    same_exception(lambda L: L.nn.ModuleDict({"a": 3}), ferrograd, torch_ref)
+
+
+def _parameter_containers_story(L):
+    nn_ = L.nn
+    plist = nn_.ParameterList([L.ones(2, 3), nn_.Parameter(L.zeros(1), requires_grad=False)])
+    plist.append(L.ones(4, dtype=L.float64))
+    plist.append("not a tensor")
+    plist.extend([L.ones(1)])
+    log = [repr(plist), len(plist), [n for n, _ in plist.named_parameters()],
+           [type(p).__name__ for p in plist], plist[1].requires_grad, repr(plist[1:3])]
+    plist[0] = L.zeros(5)
+    log.append(repr(plist))
+    pdict = nn_.ParameterDict({"b": L.ones(2), "a": L.zeros(3, 1)})
+    pdict["c"] = nn_.Parameter(L.ones(1, dtype=L.float64))
+    pdict.update(OrderedDict(z=L.ones(1), y="text"))
+    log += [repr(pdict), list(pdict), [n for n, _ in pdict.named_parameters()], "a" in pdict,
+            pdict.get("missing", 5)]
+    log.append(repr(pdict.pop("b")))
+    log.append(pdict.popitem()[0])
+    log.append(list(pdict.keys()))
+    log.append(repr(pdict.copy()))
+    log.append(repr(pdict | nn_.ParameterDict({"q": L.ones(1)})))
+    log.append(repr(pdict.setdefault("s", L.ones(2))))
+    log.append(list(reversed(pdict)))
+    pdict.clear()
+    log.append(repr(pdict))
+    return log
+
+
+def test_parameter_containers_match_pytorch(torch_ref):
+    ours = _parameter_containers_story(ferrograd)
+    assert ours == [torch_typenames(x) if isinstance(x, str) else x for x in _parameter_containers_story(torch_ref)]
+    same_exception(lambda L: L.nn.ParameterList([L.ones(1)])[3], ferrograd, torch_ref)
+    same_exception(lambda L: L.nn.ParameterList().extend(L.ones(2)), ferrograd, torch_ref)
+    same_exception(lambda L: L.nn.ParameterList()(1), ferrograd, torch_ref)
+    same_exception(lambda L: L.nn.ParameterDict()(1), ferrograd, torch_ref)
+    same_exception(lambda L: L.nn.ParameterDict()[1], ferrograd, torch_ref)
+    same_exception(lambda L: L.nn.ParameterDict().update(3), ferrograd, torch_ref)
+
+
+def test_parameter_containers_train_and_convert():
+    plist = nn.ParameterList([ferrograd.ones(2)])
+    pdict = nn.ParameterDict({"w": ferrograd.ones(2)})
+    model = nn.ModuleDict({"list": plist, "dict": pdict})
+    model.double()
+    assert plist[0].dtype == ferrograd.float64 and pdict["w"].dtype == ferrograd.float64
+    assert list(model.state_dict()) == ["list.0", "dict.w"]
