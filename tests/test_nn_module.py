@@ -702,3 +702,50 @@ def test_parameter_containers_train_and_convert():
     model.double()
     assert plist[0].dtype == ferrograd.float64 and pdict["w"].dtype == ferrograd.float64
     assert list(model.state_dict()) == ["list.0", "dict.w"]
+
+
+# ---- copying and state_dict hooks -----------------------------------------------------------------
+
+def test_deepcopy_gives_an_independent_model(torch_ref):
+    model, reference = pair(torch_ref)
+    model.blocks[0].note = ferrograd.ones(2)
+    model(ferrograd.ones(2, 3)).sum().backward()
+    clone = copy.deepcopy(model)
+    assert repr(clone) == repr(model) and type(clone) is type(model)
+    assert clone.alias is clone.head  # shared submodules stay shared
+    assert list(clone.state_dict()) == list(model.state_dict())
+    for (name, p), (_, q) in zip(model.named_parameters(), clone.named_parameters()):
+        assert isinstance(q, nn.Parameter) and q.requires_grad and q.data_ptr() != p.data_ptr(), name
+        np.testing.assert_array_equal(to_numpy(p), to_numpy(q))
+    for (name, b), (_, c) in zip(model.named_buffers(), clone.named_buffers()):
+        assert c.data_ptr() != b.data_ptr(), name
+    assert clone.blocks[0].note.data_ptr() != model.blocks[0].note.data_ptr()
+    with ferrograd.no_grad():
+        clone.blocks[0].fc.weight.add_(1.0)
+        clone.blocks[0].running.add_(1.0)
+    assert not np.array_equal(to_numpy(clone.blocks[0].fc.weight), to_numpy(model.blocks[0].fc.weight))
+    assert not to_numpy(model.blocks[0].running).any()
+
+
+def test_deepcopy_refuses_non_leaf_tensor_attributes():
+    module = nn.Module()
+    module.derived = ferrograd.ones(2, requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match=r"Only Tensors created explicitly by the user \(graph leaves\)"):
+        copy.deepcopy(module)
+
+
+def test_state_dict_hooks_run_like_pytorch(torch_ref):
+    def trace(L):
+        log = []
+        layer = L.nn.Linear(2, 1)
+        layer.register_state_dict_pre_hook(lambda m, prefix, keep_vars: log.append(("pre", prefix, keep_vars)))
+        layer.register_state_dict_post_hook(lambda m, sd, prefix, meta: log.append(("post", sorted(sd), prefix)))
+        layer.register_load_state_dict_pre_hook(
+            lambda m, sd, prefix, meta, strict, missing, unexpected, errors: log.append(("load-pre", sorted(sd)))
+        )
+        outer = L.nn.Sequential(layer)
+        log.append(list(outer.state_dict(prefix="x.", keep_vars=True)))
+        outer.load_state_dict(outer.state_dict())
+        return log
+
+    assert trace(ferrograd) == trace(torch_ref)

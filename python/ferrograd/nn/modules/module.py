@@ -6,6 +6,8 @@ conversion, ``repr``) walks those dicts in insertion order, so names and order
 match PyTorch's for the same model definition.
 """
 
+import copy
+import functools
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
@@ -380,6 +382,38 @@ class Module:
             self._forward_hooks.move_to_end(handle.id, last=False)
         return handle
 
+    def register_state_dict_pre_hook(self, hook):
+        """``hook(module, prefix, keep_vars)`` runs before ``state_dict`` collects this module."""
+        handle = RemovableHandle(self._state_dict_pre_hooks)
+        self._state_dict_pre_hooks[handle.id] = hook
+        return handle
+
+    def register_state_dict_post_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata)`` runs after this module's
+        entries are collected; it edits ``state_dict`` in place."""
+
+        def in_place_only(module, state_dict, prefix, local_metadata):
+            if hook(module, state_dict, prefix, local_metadata) is not None:
+                raise RuntimeError("state_dict post-hook must return None")
+
+        return self._register_state_dict_hook(in_place_only)
+
+    def _register_state_dict_hook(self, hook):
+        # The older form, whose hook may return a replacement state_dict.
+        handle = RemovableHandle(self._state_dict_hooks)
+        self._state_dict_hooks[handle.id] = hook
+        return handle
+
+    def register_load_state_dict_pre_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` runs before this module's entries are loaded."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module=False):
+        handle = RemovableHandle(self._load_state_dict_pre_hooks)
+        self._load_state_dict_pre_hooks[handle.id] = functools.partial(hook, self) if with_module else hook
+        return handle
+
     def register_load_state_dict_post_hook(self, hook):
         """``hook(module, incompatible_keys)`` runs after this module's part of
         ``load_state_dict``; it may edit the key lists in place."""
@@ -702,6 +736,21 @@ class Module:
             )
         return _IncompatibleKeys(missing_keys, unexpected_keys)
 
+    # ---- copying --------------------------------------------------------------
+
+    def __deepcopy__(self, memo):
+        # Plain Tensors (buffers, tensor attributes) have no deepcopy of their
+        # own, so each is cloned into the memo first; the default algorithm
+        # then finds the copies. Parameters copy themselves.
+        for value in [*self._buffers.values(), *self.__dict__.values()]:
+            if isinstance(value, Tensor) and not isinstance(value, Parameter) and id(value) not in memo:
+                memo[id(value)] = _clone_tensor(value)
+        duplicate = type(self).__new__(type(self))
+        memo[id(self)] = duplicate
+        for key, value in self.__dict__.items():
+            object.__setattr__(duplicate, key, copy.deepcopy(value, memo))
+        return duplicate
+
     # ---- printing -------------------------------------------------------------
 
     def _get_name(self):
@@ -725,6 +774,18 @@ class Module:
             else:
                 text += "\n  " + "\n  ".join(lines) + "\n"
         return text + ")"
+
+
+def _clone_tensor(tensor):
+    """An independent leaf copy, keeping ``requires_grad`` and a cloned ``.grad``."""
+    if not tensor.is_leaf:
+        raise RuntimeError(
+            "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the moment."
+        )
+    clone = tensor.detach().clone().requires_grad_(tensor.requires_grad)
+    if tensor.grad is not None:
+        clone.grad = tensor.grad.detach().clone()
+    return clone
 
 
 def _same_tensor(a, b):
