@@ -4,6 +4,7 @@ conversion and printing. Models are defined once and built with both libraries.
 """
 
 import copy
+import warnings
 import pickle
 from collections import OrderedDict
 
@@ -749,3 +750,67 @@ def test_state_dict_hooks_run_like_pytorch(torch_ref):
         return log
 
     assert trace(ferrograd) == trace(torch_ref)
+
+
+# ---- backward hooks ---------------------------------------------------------------------------------
+
+def _rounded(grads):
+    return tuple(None if g is None else np.round(to_numpy(g), 5).tolist() for g in grads)
+
+
+def _backward_trace(L, input_requires_grad=True):
+    log = []
+
+    class Mix(L.nn.Module):
+        def forward(self, x, scale, y):
+            return x * y * scale, (x + y).sum()
+
+    mix = Mix()
+    mix.register_full_backward_pre_hook(lambda m, g_out: log.append(("pre", _rounded(g_out))))
+    mix.register_full_backward_pre_hook(lambda m, g_out: (g_out[0] * 2, g_out[1]))
+    mix.register_full_backward_hook(lambda m, g_in, g_out: log.append(("full", _rounded(g_in), _rounded(g_out))))
+    mix.register_full_backward_hook(
+        lambda m, g_in, g_out: None if g_in[0] is None else (g_in[0] + 1, g_in[1], g_in[2]), prepend=True
+    )
+    x = L.tensor([1.0, 2.0], requires_grad=input_requires_grad)
+    y = L.tensor([3.0, -1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a, b = mix(x, 3.0, y)
+        (a.sum() + 2 * b).backward()
+    log.append(_rounded([x.grad]) if input_requires_grad else None)
+    return log
+
+
+def test_full_backward_hooks_match_pytorch(torch_ref):
+    assert _backward_trace(ferrograd) == _backward_trace(torch_ref)
+
+
+def test_full_backward_hooks_without_input_grads_match_pytorch(torch_ref):
+    def trace(L):
+        log = []
+        layer = L.nn.Linear(2, 1)
+        layer.register_full_backward_hook(lambda m, g_in, g_out: log.append(("full", len(g_in), g_in[0])))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            layer(L.ones(3, 2)).sum().backward()
+        log.append(any("Full backward hook is firing" in str(w.message) for w in caught))
+        return log
+
+    assert trace(ferrograd) == trace(torch_ref)
+
+
+def test_backward_hook_errors_and_removal(torch_ref):
+    def wrong_count(L):
+        layer = L.nn.Tanh()
+        layer.register_full_backward_hook(lambda m, g_in, g_out: (g_in[0], g_in[0]))
+        layer(L.ones(2, requires_grad=True)).sum().backward()
+
+    same_exception(wrong_count, ferrograd, torch_ref)
+    layer = nn.Tanh()
+    calls = []
+    handle = layer.register_full_backward_hook(lambda m, g_in, g_out: calls.append(1))
+    layer(ferrograd.ones(2, requires_grad=True)).sum().backward()
+    handle.remove()
+    layer(ferrograd.ones(2, requires_grad=True)).sum().backward()
+    assert calls == [1]

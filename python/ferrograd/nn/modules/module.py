@@ -18,6 +18,7 @@ from ..._typename import typename
 from ...grad_mode import no_grad
 from ...utils.hooks import RemovableHandle
 from ..parameter import Buffer, Parameter
+from ._backward_hook import BackwardHookRun
 
 __all__ = ["Module"]
 
@@ -120,6 +121,8 @@ class Module:
             "_forward_hooks": OrderedDict(),
             "_forward_hooks_with_kwargs": OrderedDict(),
             "_forward_hooks_always_called": OrderedDict(),
+            "_backward_hooks": OrderedDict(),
+            "_backward_pre_hooks": OrderedDict(),
             "_state_dict_hooks": OrderedDict(),
             "_state_dict_pre_hooks": OrderedDict(),
             "_load_state_dict_pre_hooks": OrderedDict(),
@@ -313,7 +316,7 @@ class Module:
     # ---- calling and hooks --------------------------------------------------
 
     def _call_impl(self, *args, **kwargs):
-        if not (self._forward_pre_hooks or self._forward_hooks):
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks):
             return self.forward(*args, **kwargs)
         for hook_id, hook in list(self._forward_pre_hooks.items()):
             if hook_id in self._forward_pre_hooks_with_kwargs:
@@ -329,6 +332,12 @@ class Module:
                 replaced = hook(self, args)
                 if replaced is not None:
                     args = replaced if isinstance(replaced, tuple) else (replaced,)
+        backward_run = None
+        if self._backward_hooks or self._backward_pre_hooks:
+            backward_run = BackwardHookRun(
+                self, list(self._backward_hooks.values()), list(self._backward_pre_hooks.values())
+            )
+            args = backward_run.wrap_inputs(args)
         called = set()
         try:
             result = self.forward(*args, **kwargs)
@@ -344,6 +353,8 @@ class Module:
                     except Exception:
                         pass
             raise
+        if backward_run is not None:
+            result = backward_run.wrap_outputs(result)
         return result
 
     def _run_forward_hook(self, hook_id, hook, args, kwargs, result):
@@ -380,6 +391,26 @@ class Module:
             self._forward_hooks_always_called[handle.id] = True
         if prepend:
             self._forward_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """``hook(module, grad_input, grad_output)`` runs when the gradients with
+        respect to the module's inputs are computed; it may return replacement
+        ``grad_input``. Entries are None for arguments that are not tensors
+        requiring grad."""
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        if prepend:
+            self._backward_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """``hook(module, grad_output)`` runs when the gradients with respect to
+        the module's outputs are computed; it may return replacement ``grad_output``."""
+        handle = RemovableHandle(self._backward_pre_hooks)
+        self._backward_pre_hooks[handle.id] = hook
+        if prepend:
+            self._backward_pre_hooks.move_to_end(handle.id, last=False)
         return handle
 
     def register_state_dict_pre_hook(self, hook):
