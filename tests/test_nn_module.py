@@ -814,3 +814,34 @@ def test_backward_hook_errors_and_removal(torch_ref):
     handle.remove()
     layer(ferrograd.ones(2, requires_grad=True)).sum().backward()
     assert calls == [1]
+
+
+def test_extra_state_round_trips_like_pytorch(torch_ref):
+    def trace(L):
+        class Counter(L.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.count = 0
+                self.fc = L.nn.Linear(1, 1)
+
+            def get_extra_state(self):
+                return {"count": self.count}
+
+            def set_extra_state(self, state):
+                self.count = state["count"]
+
+        source = L.nn.Sequential(Counter())
+        source[0].count = 5
+        state = source.state_dict()
+        target = L.nn.Sequential(Counter())
+        target.load_state_dict(state)
+        log = [list(state), state["0._extra_state"], target[0].count]
+        del state["0._extra_state"]
+        log.append(str(target.load_state_dict(state, strict=False)))
+        plain = L.nn.Sequential(L.nn.Linear(1, 1))
+        extra = plain.state_dict()
+        extra["0._extra_state"] = 1
+        log.append(str(plain.load_state_dict(extra, strict=False)))
+        return log
+
+    assert trace(ferrograd) == trace(torch_ref)
