@@ -845,3 +845,25 @@ def test_extra_state_round_trips_like_pytorch(torch_ref):
         return log
 
     assert trace(ferrograd) == trace(torch_ref)
+
+
+def test_set_submodule_like_pytorch(torch_ref):
+    def trace(L):
+        net = L.nn.Sequential(L.nn.Sequential(L.nn.ReLU()), L.nn.Tanh())
+        net.set_submodule("0.0", L.nn.GELU())
+        net.set_submodule("0.extra", L.nn.Sigmoid())
+        return repr(net)
+
+    assert trace(ferrograd) == trace(torch_ref)
+
+    def net(L):
+        return L.nn.Sequential(L.nn.Sequential(L.nn.ReLU()), L.nn.Linear(1, 1))
+
+    for action in [
+        lambda L: net(L).set_submodule("", L.nn.ReLU()),
+        lambda L: net(L).set_submodule("0.0", 3),
+        lambda L: net(L).set_submodule("0.missing", L.nn.ReLU(), strict=True),
+        lambda L: net(L).set_submodule("1.weight", L.nn.ReLU()),
+        lambda L: net(L).set_submodule("5.x", L.nn.ReLU()),
+    ]:
+        same_exception(action, ferrograd, torch_ref, adapt=torch_typenames)
