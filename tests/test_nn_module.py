@@ -116,9 +116,13 @@ def test_setattr_routes_values_to_the_right_registry():
     assert "plain" in m._parameters and "plain" not in m.__dict__
     del m.plain, m.b, m.sub
     assert "plain" not in m._parameters and "b" not in m._buffers and "sub" not in m._modules
-    m.flagged = nn.Buffer(ferrograd.ones(2), persistent=False)
+    storage = ferrograd.ones(2)
+    m.flagged = nn.Buffer(storage, persistent=False)
     assert "flagged" in m._buffers and "flagged" in m._non_persistent_buffers_set
-    assert list(m.state_dict()) == []
+    assert type(m.flagged) is ferrograd.Tensor and m.flagged.data_ptr() == storage.data_ptr()
+    m.register_buffer("kept", nn.Buffer(ferrograd.zeros(1)))
+    assert "kept" not in m._non_persistent_buffers_set
+    assert list(m.state_dict()) == ["kept"]
 
 
 def test_registration_errors_match_pytorch(torch_ref):

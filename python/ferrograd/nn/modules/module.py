@@ -155,6 +155,9 @@ class Module:
             )
         if isinstance(tensor, Buffer):
             persistent = tensor.persistent
+            # The flag travels on a Tensor subclass; the module keeps a plain
+            # Tensor on the same storage.
+            tensor = tensor.detach().requires_grad_(tensor.requires_grad)
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
