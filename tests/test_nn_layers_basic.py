@@ -325,3 +325,56 @@ def test_dropout_masks_match_pytorch_after_same_seed(torch_ref, build, shape):
         results.append((to_numpy(out), to_numpy(leaf.grad)))
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-6)
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-6)
+
+
+TRAINING_SCRIPT = '''
+torch.manual_seed(0)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(4, 8), nn.GELU(), nn.Dropout(0.2), nn.Linear(8, 3))
+        self.emb = nn.Embedding(5, 4, padding_idx=0)
+
+    def forward(self, tokens):
+        return self.body(self.emb(tokens).mean(dim=1))
+
+
+model = Net()
+print(model)
+for name, p in model.named_parameters():
+    print(name, p.shape, p.requires_grad)
+print(model.body[0].weight)
+tokens = torch.tensor([[1, 2, 0], [3, 4, 4]])
+target = torch.tensor([0, 2])
+loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1)
+for step in range(3):
+    model.zero_grad()
+    loss = loss_fn(model(tokens), target)
+    loss.backward()
+    print(step, loss)
+    print(nn.utils.clip_grad_norm_(model.parameters(), 0.5))
+    with torch.no_grad():
+        for p in model.parameters():
+            p -= 0.1 * p.grad
+model.eval()
+print(model(tokens))
+print(model.state_dict()["emb.weight"])
+'''
+
+
+@NEEDS_RNG
+def test_training_script_prints_what_pytorch_prints(torch_ref):
+    """Initialisation, dropout in training mode, a few clipped SGD steps: the
+    whole printout, values included, is PyTorch's."""
+    import contextlib
+    import io
+
+    printouts = []
+    for lib in (ferrograd, torch_ref):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(TRAINING_SCRIPT, {"torch": lib, "nn": lib.nn})
+        printouts.append(out.getvalue())
+    assert printouts[0] == printouts[1]
