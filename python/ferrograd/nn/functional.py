@@ -15,3 +15,5 @@ tanh = _activations.tanh
 from ._losses import *  # noqa: E402,F401,F403
 
 from ._conv import *  # noqa: E402,F401,F403  convolution, pooling, padding, normalization, embedding
+
+from ._attention import multi_head_attention_forward  # noqa: E402,F401
