@@ -1,0 +1,3 @@
+"""The layer classes of ``ferrograd.nn``, one file per family as in PyTorch."""
+
+from .module import Module
