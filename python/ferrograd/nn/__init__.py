@@ -1,5 +1,5 @@
 """Neural-network building blocks, as ``torch.nn``."""
 
-from . import functional
+from . import functional, init, utils
 from .modules import *  # noqa: F401,F403
 from .parameter import Buffer, Parameter
