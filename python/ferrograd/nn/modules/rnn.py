@@ -170,9 +170,11 @@ class RNNBase(Module):
 class _SingleStateRNN(RNNBase):
     """``RNN`` and ``GRU``: one hidden state ``h``; returns ``(output, h_n)``."""
 
+    _rank_error = "{name}: Expected input to be 2D or 3D, got {dim}D instead"
+
     def forward(self, input, hx=None):
         if input.dim() not in (2, 3):
-            raise ValueError(f"{self._get_name()}: Expected input to be 2D or 3D, got {input.dim()}D tensor instead")
+            raise ValueError(self._rank_error.format(name=self._get_name(), dim=input.dim()))
         batched = input.dim() == 3
         batch_dim = 0 if self.batch_first else 1
         if not batched:
@@ -194,6 +196,8 @@ class _SingleStateRNN(RNNBase):
 
 class RNN(_SingleStateRNN):
     """Elman RNN: ``h' = tanh(W_ih x + b_ih + W_hh h + b_hh)`` (or relu)."""
+
+    _rank_error = "{name}: Expected input to be 2D or 3D, got {dim}D tensor instead"
 
     def __init__(self, *args, **kwargs):
         if "proj_size" in kwargs:
