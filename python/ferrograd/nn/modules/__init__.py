@@ -23,3 +23,4 @@ from .normalization import GroupNorm, LayerNorm
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 
+from .transformer import MultiheadAttention, TransformerEncoder, TransformerEncoderLayer
