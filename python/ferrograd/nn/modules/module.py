@@ -45,15 +45,15 @@ def _forward_unimplemented(self, *input):
     raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
 
-def _check_member_name(kind, name, existing):
-    """The checks PyTorch makes on a parameter or buffer name before registering it."""
+def _check_member_name(kind, name, module, store):
+    """The checks PyTorch makes, in its order, on a parameter or buffer name."""
     if not isinstance(name, str):
         raise TypeError(f"{kind} name should be a string. Got {typename(name)}")
     if "." in name:
         raise KeyError(f"{kind} name can't contain \".\"")
     if name == "":
         raise KeyError(f"{kind} name can't be empty string \"\"")
-    if existing:
+    if hasattr(module, name) and name not in store:
         raise KeyError(f"attribute '{name}' already exists")
 
 
@@ -137,7 +137,7 @@ class Module:
         Non-persistent buffers are left out of ``state_dict``."""
         if "_buffers" not in self.__dict__:
             raise AttributeError("cannot assign buffer before Module.__init__() call")
-        _check_member_name("buffer", name, hasattr(self, name) and name not in self._buffers)
+        _check_member_name("buffer", name, self, self._buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(
                 f"cannot assign '{typename(tensor)}' object to buffer '{name}' (torch Tensor or None required)"
@@ -154,7 +154,7 @@ class Module:
         """Add a parameter; ``param=None`` registers the name with no value (e.g. ``bias=False``)."""
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign parameter before Module.__init__() call")
-        _check_member_name("parameter", name, hasattr(self, name) and name not in self._parameters)
+        _check_member_name("parameter", name, self, self._parameters)
         if param is None:
             self._parameters[name] = None
             return
