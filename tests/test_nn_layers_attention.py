@@ -10,12 +10,15 @@ import pytest
 
 import ferrograd as torch
 from ferrograd.autograd import gradcheck
+from nn_reference import NEEDS_RNG, constant_init  # noqa: F401  (fixture)
 from layer_compare import compare_layer, random_inputs, to_numpy
 
 nn = torch.nn
 
-needs_uniform = pytest.mark.skipif(not hasattr(torch.Tensor, "uniform_"),
-                                   reason="default init draws with Tensor.uniform_, not built yet")
+# Layers draw their default weights on construction; until Tensor.uniform_ exists
+# the draws become constants (every comparison loads PyTorch's weights anyway).
+pytestmark = pytest.mark.usefixtures("constant_init")
+
 
 
 def build(lib, text):
@@ -255,7 +258,7 @@ def test_repr_and_state_dict_keys_match_pytorch(torch_ref, text):
     assert [tuple(p.shape) for p in ours.parameters()] == [tuple(p.shape) for p in theirs.parameters()]
 
 
-@needs_uniform
+@NEEDS_RNG
 @pytest.mark.parametrize("text", sorted(set(LAYERS)))
 def test_default_init_matches_pytorch_after_the_same_seed(torch_ref, text):
     ours, theirs = with_seed(torch, text, 21), with_seed(torch_ref, text, 21)

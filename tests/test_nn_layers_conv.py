@@ -8,12 +8,15 @@ import pytest
 
 import ferrograd as torch
 from ferrograd.autograd import gradcheck
+from nn_reference import NEEDS_RNG, constant_init  # noqa: F401  (fixture)
 from layer_compare import compare_layer, random_inputs, to_numpy
 
 nn = torch.nn
 
-HAS_UNIFORM = hasattr(torch.Tensor, "uniform_")
-needs_uniform = pytest.mark.skipif(not HAS_UNIFORM, reason="default init draws with Tensor.uniform_, not built yet")
+# Layers draw their default weights on construction; until Tensor.uniform_ exists
+# the draws become constants (every comparison loads PyTorch's weights anyway).
+pytestmark = pytest.mark.usefixtures("constant_init")
+
 
 
 # (constructor text evaluated against either library, input shape)
@@ -166,7 +169,7 @@ def test_repr_and_state_dict_keys_match_pytorch(torch_ref, text):
     assert [tuple(p.shape) for p in ours.parameters()] == [tuple(p.shape) for p in theirs.parameters()]
 
 
-@needs_uniform
+@NEEDS_RNG
 @pytest.mark.parametrize("text", [c[0] for c in CONV_CASES])
 def test_default_init_matches_pytorch_after_the_same_seed(torch_ref, text):
     torch.manual_seed(7)
