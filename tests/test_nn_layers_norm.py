@@ -135,3 +135,13 @@ def test_repr_state_dict_and_defaults_match_pytorch(torch_ref, text):
     assert [n for n, _ in ours.named_buffers()] == [n for n, _ in theirs.named_buffers()]
     if "num_batches_tracked" in theirs.state_dict():
         assert ours.num_batches_tracked.dtype == torch.int64
+
+
+def test_state_dict_without_num_batches_tracked_still_loads(torch_ref):
+    # Older PyTorch checkpoints have no num_batches_tracked; both libraries accept them.
+    state = {"weight": [1.5, 2.0], "bias": [0.1, -0.2], "running_mean": [0.3, 0.4], "running_var": [2.0, 3.0]}
+    for lib in (torch, torch_ref):
+        layer = lib.nn.BatchNorm1d(2)
+        result = layer.load_state_dict({k: lib.tensor(v) for k, v in state.items()})
+        assert list(result.missing_keys) == [] and list(result.unexpected_keys) == []
+        assert layer.running_var.tolist() == [2.0, 3.0] and layer.num_batches_tracked.item() == 0
