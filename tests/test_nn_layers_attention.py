@@ -225,6 +225,32 @@ def test_encoder_stack_in_inference_matches_pytorchs_nested_tensor_path(torch_re
                   call=no_grad_call(encoder_call(masks=["src_key_padding_mask"])), grads=False, atol=3e-5)
 
 
+@pytest.mark.parametrize("text, shape", [
+    ("MultiheadAttention(8, 2, dropout=0.5)", (L, N, E)),
+    ("TransformerEncoderLayer(8, 2, 16)", (L, N, E)),
+    (ENCODER_STACK.format(", dropout=0.3, batch_first=True", ", enable_nested_tensor=False"), (N, L, E)),
+])
+def test_dropout_is_off_in_eval_mode(torch_ref, text, shape):
+    text = text.replace("dropout=0.0, ", "")
+    theirs = randomize(torch_ref, build(torch_ref, text), 14).eval()
+    ours = build(torch, text).eval()
+    (x,) = random_inputs(15, shape)
+    call = (lambda m, x: m(x, x, x)) if text.startswith("Multihead") else (lambda m, x: m(x))
+    compare_layer(ours, theirs, [x], call=call, atol=3e-5)
+
+
+def test_dropout_in_training_changes_the_output():
+    layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.5)
+    rng = np.random.default_rng(16)
+    with torch.no_grad():
+        for p in layer.parameters():
+            p.copy_(torch.tensor(rng.uniform(-0.5, 0.5, tuple(p.shape)).astype(np.float32)))
+    x = torch.randn(L, N, E)
+    assert not np.allclose(to_numpy(layer(x)), to_numpy(layer(x)))
+    layer.eval()
+    np.testing.assert_array_equal(to_numpy(layer(x)), to_numpy(layer(x)))
+
+
 def test_encoder_layers_are_independent_copies():
     layer = nn.TransformerEncoderLayer(8, 2, 16)
     stack = nn.TransformerEncoder(layer, 3, enable_nested_tensor=False)

@@ -62,7 +62,7 @@ def _additive_mask(mask, name, dtype, other=None, other_name=""):
     return zeros_like(mask, dtype=dtype).masked_fill(mask, float("-inf"))
 
 
-def _project(query, key, value, embed_dim, in_proj_weight, in_proj_bias, separate):
+def _project(query, key, value, in_proj_weight, in_proj_bias, separate):
     """q, k, v in the embedding space: one packed weight, or three separate ones."""
     if separate is None:
         w_q, w_k, w_v = in_proj_weight.chunk(3)
@@ -119,7 +119,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         if in_proj_weight is None:
             raise AssertionError("use_separate_proj_weight is False but in_proj_weight is None")
         separate = None
-    q, k, v = _project(query, key, value, embed_dim, in_proj_weight, in_proj_bias, separate)
+    q, k, v = _project(query, key, value, in_proj_weight, in_proj_bias, separate)
 
     if attn_mask is not None:
         if attn_mask.dim() == 2:
