@@ -4,6 +4,7 @@ conversion and printing. Models are defined once and built with both libraries.
 """
 
 import copy
+import warnings
 import pickle
 from collections import OrderedDict
 
@@ -702,3 +703,114 @@ def test_parameter_containers_train_and_convert():
     model.double()
     assert plist[0].dtype == ferrograd.float64 and pdict["w"].dtype == ferrograd.float64
     assert list(model.state_dict()) == ["list.0", "dict.w"]
+
+
+# ---- copying and state_dict hooks -----------------------------------------------------------------
+
+def test_deepcopy_gives_an_independent_model(torch_ref):
+    model, reference = pair(torch_ref)
+    model.blocks[0].note = ferrograd.ones(2)
+    model(ferrograd.ones(2, 3)).sum().backward()
+    clone = copy.deepcopy(model)
+    assert repr(clone) == repr(model) and type(clone) is type(model)
+    assert clone.alias is clone.head  # shared submodules stay shared
+    assert list(clone.state_dict()) == list(model.state_dict())
+    for (name, p), (_, q) in zip(model.named_parameters(), clone.named_parameters()):
+        assert isinstance(q, nn.Parameter) and q.requires_grad and q.data_ptr() != p.data_ptr(), name
+        np.testing.assert_array_equal(to_numpy(p), to_numpy(q))
+    for (name, b), (_, c) in zip(model.named_buffers(), clone.named_buffers()):
+        assert c.data_ptr() != b.data_ptr(), name
+    assert clone.blocks[0].note.data_ptr() != model.blocks[0].note.data_ptr()
+    with ferrograd.no_grad():
+        clone.blocks[0].fc.weight.add_(1.0)
+        clone.blocks[0].running.add_(1.0)
+    assert not np.array_equal(to_numpy(clone.blocks[0].fc.weight), to_numpy(model.blocks[0].fc.weight))
+    assert not to_numpy(model.blocks[0].running).any()
+
+
+def test_deepcopy_refuses_non_leaf_tensor_attributes():
+    module = nn.Module()
+    module.derived = ferrograd.ones(2, requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match=r"Only Tensors created explicitly by the user \(graph leaves\)"):
+        copy.deepcopy(module)
+
+
+def test_state_dict_hooks_run_like_pytorch(torch_ref):
+    def trace(L):
+        log = []
+        layer = L.nn.Linear(2, 1)
+        layer.register_state_dict_pre_hook(lambda m, prefix, keep_vars: log.append(("pre", prefix, keep_vars)))
+        layer.register_state_dict_post_hook(lambda m, sd, prefix, meta: log.append(("post", sorted(sd), prefix)))
+        layer.register_load_state_dict_pre_hook(
+            lambda m, sd, prefix, meta, strict, missing, unexpected, errors: log.append(("load-pre", sorted(sd)))
+        )
+        outer = L.nn.Sequential(layer)
+        log.append(list(outer.state_dict(prefix="x.", keep_vars=True)))
+        outer.load_state_dict(outer.state_dict())
+        return log
+
+    assert trace(ferrograd) == trace(torch_ref)
+
+
+# ---- backward hooks ---------------------------------------------------------------------------------
+
+def _rounded(grads):
+    return tuple(None if g is None else np.round(to_numpy(g), 5).tolist() for g in grads)
+
+
+def _backward_trace(L, input_requires_grad=True):
+    log = []
+
+    class Mix(L.nn.Module):
+        def forward(self, x, scale, y):
+            return x * y * scale, (x + y).sum()
+
+    mix = Mix()
+    mix.register_full_backward_pre_hook(lambda m, g_out: log.append(("pre", _rounded(g_out))))
+    mix.register_full_backward_pre_hook(lambda m, g_out: (g_out[0] * 2, g_out[1]))
+    mix.register_full_backward_hook(lambda m, g_in, g_out: log.append(("full", _rounded(g_in), _rounded(g_out))))
+    mix.register_full_backward_hook(
+        lambda m, g_in, g_out: None if g_in[0] is None else (g_in[0] + 1, g_in[1], g_in[2]), prepend=True
+    )
+    x = L.tensor([1.0, 2.0], requires_grad=input_requires_grad)
+    y = L.tensor([3.0, -1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a, b = mix(x, 3.0, y)
+        (a.sum() + 2 * b).backward()
+    log.append(_rounded([x.grad]) if input_requires_grad else None)
+    return log
+
+
+def test_full_backward_hooks_match_pytorch(torch_ref):
+    assert _backward_trace(ferrograd) == _backward_trace(torch_ref)
+
+
+def test_full_backward_hooks_without_input_grads_match_pytorch(torch_ref):
+    def trace(L):
+        log = []
+        layer = L.nn.Linear(2, 1)
+        layer.register_full_backward_hook(lambda m, g_in, g_out: log.append(("full", len(g_in), g_in[0])))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            layer(L.ones(3, 2)).sum().backward()
+        log.append(any("Full backward hook is firing" in str(w.message) for w in caught))
+        return log
+
+    assert trace(ferrograd) == trace(torch_ref)
+
+
+def test_backward_hook_errors_and_removal(torch_ref):
+    def wrong_count(L):
+        layer = L.nn.Tanh()
+        layer.register_full_backward_hook(lambda m, g_in, g_out: (g_in[0], g_in[0]))
+        layer(L.ones(2, requires_grad=True)).sum().backward()
+
+    same_exception(wrong_count, ferrograd, torch_ref)
+    layer = nn.Tanh()
+    calls = []
+    handle = layer.register_full_backward_hook(lambda m, g_in, g_out: calls.append(1))
+    layer(ferrograd.ones(2, requires_grad=True)).sum().backward()
+    handle.remove()
+    layer(ferrograd.ones(2, requires_grad=True)).sum().backward()
+    assert calls == [1]

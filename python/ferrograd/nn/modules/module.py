@@ -6,6 +6,8 @@ conversion, ``repr``) walks those dicts in insertion order, so names and order
 match PyTorch's for the same model definition.
 """
 
+import copy
+import functools
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
@@ -16,6 +18,7 @@ from ..._typename import typename
 from ...grad_mode import no_grad
 from ...utils.hooks import RemovableHandle
 from ..parameter import Buffer, Parameter
+from ._backward_hook import BackwardHookRun
 
 __all__ = ["Module"]
 
@@ -118,6 +121,8 @@ class Module:
             "_forward_hooks": OrderedDict(),
             "_forward_hooks_with_kwargs": OrderedDict(),
             "_forward_hooks_always_called": OrderedDict(),
+            "_backward_hooks": OrderedDict(),
+            "_backward_pre_hooks": OrderedDict(),
             "_state_dict_hooks": OrderedDict(),
             "_state_dict_pre_hooks": OrderedDict(),
             "_load_state_dict_pre_hooks": OrderedDict(),
@@ -311,7 +316,7 @@ class Module:
     # ---- calling and hooks --------------------------------------------------
 
     def _call_impl(self, *args, **kwargs):
-        if not (self._forward_pre_hooks or self._forward_hooks):
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks):
             return self.forward(*args, **kwargs)
         for hook_id, hook in list(self._forward_pre_hooks.items()):
             if hook_id in self._forward_pre_hooks_with_kwargs:
@@ -327,6 +332,12 @@ class Module:
                 replaced = hook(self, args)
                 if replaced is not None:
                     args = replaced if isinstance(replaced, tuple) else (replaced,)
+        backward_run = None
+        if self._backward_hooks or self._backward_pre_hooks:
+            backward_run = BackwardHookRun(
+                self, list(self._backward_hooks.values()), list(self._backward_pre_hooks.values())
+            )
+            args = backward_run.wrap_inputs(args)
         called = set()
         try:
             result = self.forward(*args, **kwargs)
@@ -342,6 +353,8 @@ class Module:
                     except Exception:
                         pass
             raise
+        if backward_run is not None:
+            result = backward_run.wrap_outputs(result)
         return result
 
     def _run_forward_hook(self, hook_id, hook, args, kwargs, result):
@@ -378,6 +391,58 @@ class Module:
             self._forward_hooks_always_called[handle.id] = True
         if prepend:
             self._forward_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """``hook(module, grad_input, grad_output)`` runs when the gradients with
+        respect to the module's inputs are computed; it may return replacement
+        ``grad_input``. Entries are None for arguments that are not tensors
+        requiring grad."""
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        if prepend:
+            self._backward_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """``hook(module, grad_output)`` runs when the gradients with respect to
+        the module's outputs are computed; it may return replacement ``grad_output``."""
+        handle = RemovableHandle(self._backward_pre_hooks)
+        self._backward_pre_hooks[handle.id] = hook
+        if prepend:
+            self._backward_pre_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_state_dict_pre_hook(self, hook):
+        """``hook(module, prefix, keep_vars)`` runs before ``state_dict`` collects this module."""
+        handle = RemovableHandle(self._state_dict_pre_hooks)
+        self._state_dict_pre_hooks[handle.id] = hook
+        return handle
+
+    def register_state_dict_post_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata)`` runs after this module's
+        entries are collected; it edits ``state_dict`` in place."""
+
+        def in_place_only(module, state_dict, prefix, local_metadata):
+            if hook(module, state_dict, prefix, local_metadata) is not None:
+                raise RuntimeError("state_dict post-hook must return None")
+
+        return self._register_state_dict_hook(in_place_only)
+
+    def _register_state_dict_hook(self, hook):
+        # The older form, whose hook may return a replacement state_dict.
+        handle = RemovableHandle(self._state_dict_hooks)
+        self._state_dict_hooks[handle.id] = hook
+        return handle
+
+    def register_load_state_dict_pre_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` runs before this module's entries are loaded."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module=False):
+        handle = RemovableHandle(self._load_state_dict_pre_hooks)
+        self._load_state_dict_pre_hooks[handle.id] = functools.partial(hook, self) if with_module else hook
         return handle
 
     def register_load_state_dict_post_hook(self, hook):
@@ -702,6 +767,21 @@ class Module:
             )
         return _IncompatibleKeys(missing_keys, unexpected_keys)
 
+    # ---- copying --------------------------------------------------------------
+
+    def __deepcopy__(self, memo):
+        # Plain Tensors (buffers, tensor attributes) have no deepcopy of their
+        # own, so each is cloned into the memo first; the default algorithm
+        # then finds the copies. Parameters copy themselves.
+        for value in [*self._buffers.values(), *self.__dict__.values()]:
+            if isinstance(value, Tensor) and not isinstance(value, Parameter) and id(value) not in memo:
+                memo[id(value)] = _clone_tensor(value)
+        duplicate = type(self).__new__(type(self))
+        memo[id(self)] = duplicate
+        for key, value in self.__dict__.items():
+            object.__setattr__(duplicate, key, copy.deepcopy(value, memo))
+        return duplicate
+
     # ---- printing -------------------------------------------------------------
 
     def _get_name(self):
@@ -725,6 +805,18 @@ class Module:
             else:
                 text += "\n  " + "\n  ".join(lines) + "\n"
         return text + ")"
+
+
+def _clone_tensor(tensor):
+    """An independent leaf copy, keeping ``requires_grad`` and a cloned ``.grad``."""
+    if not tensor.is_leaf:
+        raise RuntimeError(
+            "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the moment."
+        )
+    clone = tensor.detach().clone().requires_grad_(tensor.requires_grad)
+    if tensor.grad is not None:
+        clone.grad = tensor.grad.detach().clone()
+    return clone
 
 
 def _same_tensor(a, b):
