@@ -3,6 +3,8 @@ every gradient with PyTorch's weights loaded, default initialisation after the
 same seed, reprs and state_dict keys; finite differences for the transposed
 convolutions."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -104,8 +106,45 @@ CONV_ERRORS = [
 @pytest.mark.parametrize("text, exc, phrase", CONV_ERRORS, ids=[c[0] for c in CONV_ERRORS])
 def test_bad_constructor_arguments_raise_pytorchs_error(torch_ref, text, exc, phrase):
     for lib in (torch, torch_ref):
-        with pytest.raises(exc, match=phrase.replace("(", r"\(").replace(")", r"\)")):
+        with pytest.raises(exc, match=re.escape(phrase)):
             build(lib, text)
+
+
+FUNCTIONAL_TRANSPOSE_ERRORS = [
+    (lambda L: L.nn.functional.conv_transpose2d(L.ones(1, 2, 5, 5), L.ones(4, 3, 3, 3)), RuntimeError,
+     "Given transposed=1, weight of size [4, 3, 3, 3], expected input[1, 2, 5, 5] to have 4 channels, "
+     "but got 2 channels instead"),
+    (lambda L: L.nn.functional.conv_transpose2d(L.ones(2, 5, 5, 5, 5), L.ones(4, 3, 3, 3)), RuntimeError,
+     "Expected 3D (unbatched) or 4D (batched) input to conv_transpose2d, but got input of size: [2, 5, 5, 5, 5]"),
+    (lambda L: L.nn.functional.conv_transpose1d(L.ones(1, 4, 5, 5), L.ones(4, 3, 3)), RuntimeError,
+     "Expected 2D (unbatched) or 3D (batched) input to conv_transpose1d, but got input of size: [1, 4, 5, 5]"),
+    (lambda L: L.nn.functional.conv_transpose2d(L.ones(1, 4, 5, 5), L.ones(4, 3, 3, 3), L.ones(4)), RuntimeError,
+     "Given transposed=1, weight of size [4, 3, 3, 3], expected bias to be 1-dimensional with 3 elements, "
+     "but got bias of size [4] instead"),
+    (lambda L: L.nn.functional.conv_transpose2d(L.ones(1, 4, 5, 5), L.ones(4, 3, 3, 3), stride=2,
+                                                output_padding=2), RuntimeError,
+     "output padding must be smaller than either stride or dilation, but got output_padding_height: 2 "
+     "output_padding_width: 2 stride_height: 2 stride_width: 2 dilation_height: 1 dilation_width: 1"),
+    (lambda L: L.nn.functional.conv_transpose2d(L.ones(1, 4, 5, 5), L.ones(4, 3, 3, 3), groups=3), RuntimeError,
+     "Given groups=3, expected weight to be divisible by 3 at dimension 0, but got weight of size [[4, 3, 3, 3]] "
+     "instead"),
+    (lambda L: L.nn.functional.conv_transpose2d(L.ones(1, 4, 1, 1), L.ones(4, 3, 3, 3), padding=2), RuntimeError,
+     "Given input size per channel: (1 x 1). Calculated output size per channel: (-1 x -1). Output size is too small"),
+    (lambda L: L.nn.functional.conv_transpose2d(L.ones(1, 4, 5, 5), L.ones(4, 3, 3, 3), padding=-1), RuntimeError,
+     "negative padding is not supported"),
+    (lambda L: L.nn.functional.conv_transpose2d(L.ones(1, 4, 5, 5), L.ones(4, 3, 3, 3), stride=0), RuntimeError,
+     "non-positive stride is not supported"),
+    (lambda L: L.nn.functional.conv_transpose2d(L.ones(1, 4, 5, 5), L.ones(4, 3, 3, 3), padding="same"), TypeError,
+     "conv_transpose2d(): argument 'padding' must be tuple of ints, not str"),
+]
+
+
+@pytest.mark.parametrize("call, exc, phrase", FUNCTIONAL_TRANSPOSE_ERRORS,
+                         ids=[f"conv_transpose-{i}" for i in range(len(FUNCTIONAL_TRANSPOSE_ERRORS))])
+def test_conv_transpose_functional_errors_match_pytorch(torch_ref, call, exc, phrase):
+    for lib in (torch, torch_ref):
+        with pytest.raises(exc, match=re.escape(phrase)):
+            call(lib)
 
 
 def test_wrong_channel_count_names_the_shapes():
