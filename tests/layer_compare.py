@@ -94,3 +94,30 @@ def assert_same_state(ours, theirs, rtol=1e-6, atol=1e-6):
 def random_inputs(seed, *shapes, dtype=np.float32):
     rng = np.random.default_rng(seed)
     return [rng.standard_normal(shape).astype(dtype) for shape in shapes]
+
+
+def recorded_draws(lib, construct):
+    """The random fills (kind, shape, rounded bounds or moments) that ``construct()`` makes, in order.
+
+    PyTorch's init functions end in ``tensor.uniform_``/``tensor.normal_``, ours in
+    ``nn.init.uniform_``/``nn.init.normal_``; recording those calls shows the draw
+    order and arguments without drawing, so equal initialisation is checked even
+    where our RNG is not built.
+    """
+    import pytest
+
+    calls = []
+
+    def record(kind, tensor, args):
+        calls.append((kind, tuple(tensor.shape), tuple(round(float(a), 6) for a in args)))
+        return tensor
+
+    with pytest.MonkeyPatch.context() as patch:
+        if lib.__name__ == "torch":
+            patch.setattr(lib.Tensor, "uniform_", lambda self, *args, **kw: record("uniform_", self, args))
+            patch.setattr(lib.Tensor, "normal_", lambda self, *args, **kw: record("normal_", self, args))
+        else:
+            patch.setattr(lib.nn.init, "uniform_", lambda t, *args, **kw: record("uniform_", t, args))
+            patch.setattr(lib.nn.init, "normal_", lambda t, *args, **kw: record("normal_", t, args))
+        construct()
+    return calls

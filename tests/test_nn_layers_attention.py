@@ -11,7 +11,7 @@ import pytest
 import ferrograd as torch
 from ferrograd.autograd import gradcheck
 from nn_reference import NEEDS_RNG, constant_init  # noqa: F401  (fixture)
-from layer_compare import compare_layer, random_inputs, to_numpy
+from layer_compare import compare_layer, recorded_draws, random_inputs, to_numpy
 
 nn = torch.nn
 
@@ -290,3 +290,10 @@ def test_default_init_matches_pytorch_after_the_same_seed(torch_ref, text):
     ours, theirs = with_seed(torch, text, 21), with_seed(torch_ref, text, 21)
     for (name, a), (_, b) in zip(ours.named_parameters(), theirs.named_parameters()):
         np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=1e-6, atol=1e-7, err_msg=name)
+
+
+@pytest.mark.parametrize("text", sorted(set(LAYERS)))
+def test_init_draws_in_pytorchs_order_with_pytorchs_arguments(torch_ref, text):
+    ours = recorded_draws(torch, lambda: build(torch, text))
+    theirs = recorded_draws(torch_ref, lambda: build(torch_ref, text))
+    assert ours == theirs and ours

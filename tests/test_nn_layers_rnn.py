@@ -10,7 +10,7 @@ import pytest
 import ferrograd as torch
 from ferrograd.autograd import gradcheck
 from nn_reference import NEEDS_RNG, constant_init  # noqa: F401  (fixture)
-from layer_compare import compare_layer, random_inputs, to_numpy
+from layer_compare import compare_layer, recorded_draws, random_inputs, to_numpy
 
 nn = torch.nn
 
@@ -166,3 +166,10 @@ def test_errors_match_pytorch(torch_ref, text, call, exc, phrase):
         with pytest.raises(exc, match=re.escape(phrase)):
             module = build(lib, text)
             call(lib, module)
+
+
+@pytest.mark.parametrize("text", [c[0] for c in SEQUENCE_CASES + CELL_CASES])
+def test_init_draws_in_pytorchs_order_with_pytorchs_arguments(torch_ref, text):
+    ours = recorded_draws(torch, lambda: build(torch, text))
+    theirs = recorded_draws(torch_ref, lambda: build(torch_ref, text))
+    assert ours == theirs and ours
