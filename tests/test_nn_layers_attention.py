@@ -115,7 +115,8 @@ def no_grad_call(call):
     return run
 
 
-@pytest.mark.parametrize("masks, options", [([], {}), ([padding_bool(N, L, [4, 2, 3])], {"masks": ["key_padding_mask"]}),
+@pytest.mark.parametrize("masks, options", [([], {}),
+                                            ([padding_bool(N, L, [4, 2, 3])], {"masks": ["key_padding_mask"]}),
                                             ([causal_bool(L)], {"masks": ["attn_mask"], "need_weights": False})])
 def test_multihead_attention_eval_matches_pytorchs_fast_path(torch_ref, masks, options):
     text = "MultiheadAttention(8, 2, batch_first=True)"
@@ -152,7 +153,8 @@ MHA_ERRORS = [
      AssertionError, "only bool and floating types of attn_mask are supported"),
     ("MultiheadAttention(8, 2)", lambda L_, m: m(*[L_.ones(4, 2, 8)] * 3, is_causal=True), RuntimeError,
      "Need attn_mask if specifying the is_causal hint."),
-    ("TransformerEncoderLayer(8, 2, activation='tanh')", None, RuntimeError, "activation should be relu/gelu, not tanh"),
+    ("TransformerEncoderLayer(8, 2, activation='tanh')", None, RuntimeError,
+     "activation should be relu/gelu, not tanh"),
 ]
 
 

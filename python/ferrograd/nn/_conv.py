@@ -120,7 +120,8 @@ def _conv_transpose_checks(input, weight, bias, stride, padding, output_padding,
     out_channels = weight.shape[1] * groups
     if bias is not None and (bias.dim() != 1 or bias.shape[0] != out_channels):
         raise RuntimeError(f"Given transposed=1, weight of size {_size_list(weight)}, expected bias to be "
-                           f"1-dimensional with {out_channels} elements, but got bias of size {_size_list(bias)} instead")
+                           f"1-dimensional with {out_channels} elements, but got bias of size {_size_list(bias)} "
+                           "instead")
     if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
         if n == 2:
             detail = (f"output_padding_height: {output_padding[0]} output_padding_width: {output_padding[1]} "
@@ -185,7 +186,8 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    """Transposed 2-D convolution over ``(N, C_in, H, W)`` or ``(C_in, H, W)``; weight ``(C_in, C_out/groups, kh, kw)``."""
+    """Transposed 2-D convolution over ``(N, C_in, H, W)`` or ``(C_in, H, W)``;
+    weight ``(C_in, C_out/groups, kh, kw)``."""
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2,
                            "conv_transpose2d")
 
