@@ -241,6 +241,16 @@ def test_dropout_is_off_in_eval_mode(torch_ref, text, shape):
     compare_layer(ours, theirs, [x], call=call, atol=3e-5)
 
 
+@pytest.mark.parametrize("text, shape", [("MultiheadAttention(8, 2, dropout=1.0)", (L, N, E)),
+                                         ("TransformerEncoderLayer(8, 2, 16, dropout=1.0)", (L, N, E))])
+def test_dropout_of_one_matches_pytorch_in_training(torch_ref, text, shape):
+    # p = 1 zeroes every element, so training mode is deterministic and comparable.
+    theirs = randomize(torch_ref, build(torch_ref, text), 17)
+    (x,) = random_inputs(18, shape)
+    call = (lambda m, x: m(x, x, x)) if text.startswith("Multihead") else (lambda m, x: m(x))
+    compare_layer(build(torch, text), theirs, [x], call=call, atol=3e-5)
+
+
 def test_dropout_in_training_changes_the_output():
     layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.5)
     rng = np.random.default_rng(16)

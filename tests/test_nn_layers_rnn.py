@@ -93,6 +93,14 @@ def test_dropout_between_layers_only_in_training(torch_ref):
     assert not np.allclose(to_numpy(a), to_numpy(b)), "training-mode dropout should draw new masks"
 
 
+@pytest.mark.parametrize("text", ["LSTM(3, 4, num_layers=2, dropout=1.0)", "GRU(3, 4, num_layers=3, dropout=1.0, "
+                                  "bidirectional=True)"])
+def test_dropout_of_one_between_layers_matches_pytorch_in_training(torch_ref, text):
+    # p = 1 zeroes every element, so training mode is deterministic and comparable.
+    inputs = random_inputs(12, (5, 2, 3))
+    compare_layer(build(torch, text), with_seed(torch_ref, text), inputs)
+
+
 def test_lstm_and_gru_finite_differences_in_float64():
     rng = np.random.default_rng(4)
     for layer in (nn.LSTM(2, 3, num_layers=2, bidirectional=True).double(), nn.GRU(2, 3).double(),
