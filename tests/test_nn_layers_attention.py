@@ -280,9 +280,88 @@ def test_nested_tensor_warning_matches_pytorch(torch_ref):
     assert messages[0] == messages[1] and messages[0]
 
 
+# ---- TransformerDecoderLayer, TransformerDecoder, Transformer --------------------------------
+
+T_LEN = 3
+
+
+def decoder_call(**options):
+    def call(module, tgt, memory, *masks):
+        named = dict(zip(options.get("masks", ()), masks))
+        kwargs = {k: v for k, v in options.items() if k != "masks"}
+        return module(tgt, memory, **named, **kwargs)
+    return call
+
+
+DECODER_CASES = [
+    ("post-norm", "TransformerDecoderLayer(8, 2, 16, dropout=0.0)", [(T_LEN, N, E), (S, N, E)], [], {}),
+    ("pre-norm-gelu-batch-first-masks", "TransformerDecoderLayer(8, 4, 12, dropout=0.0, activation='gelu', "
+     "norm_first=True, batch_first=True)", [(N, T_LEN, E), (N, S, E)],
+     [causal_bool(T_LEN), padding_bool(N, S, [5, 3, 4])], {"masks": ["tgt_mask", "memory_key_padding_mask"]}),
+    ("stack-causal-hint", "TransformerDecoder(lib.nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0), 2, "
+     "norm=lib.nn.LayerNorm(8))", [(T_LEN, N, E), (S, N, E)], [causal_bool(T_LEN), padding_bool(N, T_LEN, [3, 2, 3])],
+     {"masks": ["tgt_mask", "tgt_key_padding_mask"], "tgt_is_causal": True}),
+    ("unbatched-no-bias", "TransformerDecoderLayer(8, 2, 10, dropout=0.0, bias=False)", [(T_LEN, E), (S, E)], [], {}),
+]
+
+
+@pytest.mark.parametrize("text, shapes, masks, options", [c[1:] for c in DECODER_CASES],
+                         ids=[c[0] for c in DECODER_CASES])
+def test_decoder_matches_pytorch(torch_ref, text, shapes, masks, options):
+    theirs = randomize(torch_ref, build(torch_ref, text), 19)
+    compare_layer(build(torch, text), theirs, random_inputs(20, *shapes) + masks, call=decoder_call(**options),
+                  rtol=1e-5, atol=3e-5)
+
+
+TRANSFORMER = ("Transformer(d_model=8, nhead=2, num_encoder_layers=2, num_decoder_layers=1, dim_feedforward=16, "
+               "dropout=0.0{})")
+
+
+def transformer_call(module, src, tgt, *masks):
+    src_padding, tgt_mask = masks
+    return module(src, tgt, tgt_mask=module.generate_square_subsequent_mask(tgt_mask.shape[0]),
+                  src_key_padding_mask=src_padding, memory_key_padding_mask=src_padding)
+
+
+@pytest.mark.parametrize("options, shapes", [("", [(S, N, E), (T_LEN, N, E)]),
+                                             (", batch_first=True, norm_first=True", [(N, S, E), (N, T_LEN, E)])])
+def test_transformer_matches_pytorch(torch_ref, options, shapes):
+    text = TRANSFORMER.format(options)
+    theirs = randomize(torch_ref, build(torch_ref, text), 21)
+    masks = [padding_bool(N, S, [5, 2, 4]), causal_bool(T_LEN)]
+    compare_layer(build(torch, text), theirs, random_inputs(22, *shapes) + masks, call=transformer_call,
+                  rtol=1e-5, atol=5e-5)
+
+
+def test_transformer_in_inference_matches_pytorch(torch_ref):
+    text = TRANSFORMER.format(", batch_first=True")
+    theirs = randomize(torch_ref, build(torch_ref, text), 23).eval()
+    ours = build(torch, text).eval()
+    masks = [padding_bool(N, S, [5, 2, 4]), causal_bool(T_LEN)]
+    compare_layer(ours, theirs, random_inputs(24, (N, S, E), (N, T_LEN, E)) + masks,
+                  call=no_grad_call(transformer_call), grads=False, atol=5e-5)
+
+
+def test_transformer_checks_batch_and_feature_sizes(torch_ref):
+    for lib in (torch, torch_ref):
+        model = build(lib, TRANSFORMER.format(""))
+        with pytest.raises(RuntimeError, match="the batch number of src and tgt must be equal"):
+            model(lib.ones(S, 2, E), lib.ones(T_LEN, 3, E))
+        with pytest.raises(RuntimeError, match="the feature number of src and tgt must be equal to d_model"):
+            model(lib.ones(S, 2, E), lib.ones(T_LEN, 2, 6))
+
+
+def test_square_subsequent_mask_matches_pytorch(torch_ref):
+    ours = nn.Transformer.generate_square_subsequent_mask(4, dtype=torch.float64)
+    theirs = torch_ref.nn.Transformer.generate_square_subsequent_mask(4, dtype=torch_ref.float64)
+    np.testing.assert_array_equal(to_numpy(ours), to_numpy(theirs))
+    assert ours.dtype == torch.float64
+
+
 # ---- construction ---------------------------------------------------------------------------
 
-LAYERS = [c[1] for c in MHA_CASES] + [c[1] for c in ENCODER_CASES] + [
+LAYERS = [c[1] for c in MHA_CASES] + [c[1] for c in ENCODER_CASES] + [c[1] for c in DECODER_CASES] + [
+    TRANSFORMER.format(""), TRANSFORMER.format(", batch_first=True, norm_first=True, bias=False"),
     ENCODER_STACK.format("", ", enable_nested_tensor=False"),
     "TransformerEncoder(lib.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 3)",
 ]
