@@ -13,7 +13,7 @@ import pytest
 
 import ferrograd
 import ferrograd.nn as nn
-from nn_reference import constant_init, copy_state, same_exception, to_numpy  # noqa: F401
+from nn_reference import NEEDS_RNG, constant_init, copy_state, same_exception, to_numpy  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("constant_init")
 
@@ -289,3 +289,39 @@ def test_sequential_model_trains_like_pytorch(torch_ref):
                     p.sub_(0.1 * p.grad)
     for (name, p), (_, q) in zip(model.named_parameters(), reference.named_parameters()):
         np.testing.assert_allclose(to_numpy(p), to_numpy(q), rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_channel_dropout_reprs_and_errors_match_pytorch(torch_ref):
+    for build in (lambda L: L.nn.Dropout1d(), lambda L: L.nn.Dropout2d(0.1, inplace=True)):
+        assert repr(build(ferrograd)) == repr(build(torch_ref))
+    same_exception(lambda L: L.nn.Dropout1d(2.0), ferrograd, torch_ref)
+    same_exception(lambda L: L.nn.functional.dropout1d(L.ones(2, 3, 4, 5)), ferrograd, torch_ref)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the deprecation warning for 1-D input precedes the error
+        same_exception(lambda L: L.nn.functional.dropout2d(L.ones(3), 0.5), ferrograd, torch_ref)
+    for lib in (ferrograd, torch_ref):
+        x = lib.ones(2, 3, 4)
+        assert lib.nn.Dropout1d().eval()(x) is x
+        with pytest.warns(UserWarning, match="Received a 3D input to dropout2d"):
+            lib.nn.functional.dropout2d(x, 0.0)
+        with pytest.warns(UserWarning, match="Received a 5-D input to dropout2d"):
+            lib.nn.functional.dropout2d(lib.ones(1, 1, 1, 1, 1), 0.0)
+
+
+@NEEDS_RNG
+@pytest.mark.parametrize("build,shape", [(lambda L: L.nn.Dropout(0.3), (4, 6)),
+                                         (lambda L: L.nn.Dropout1d(0.4), (3, 5, 7)),
+                                         (lambda L: L.nn.Dropout1d(0.5), (6, 4)),
+                                         (lambda L: L.nn.Dropout2d(0.25), (2, 5, 3, 3)),
+                                         (lambda L: L.nn.Dropout2d(1.0), (2, 5, 3, 3))])
+def test_dropout_masks_match_pytorch_after_same_seed(torch_ref, build, shape):
+    x = normal(*shape)
+    results = []
+    for lib in (ferrograd, torch_ref):
+        lib.manual_seed(11)
+        leaf = lib.tensor(x.copy(), requires_grad=True)
+        out = build(lib)(leaf)
+        out.sum().backward()
+        results.append((to_numpy(out), to_numpy(leaf.grad)))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-6)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-6)

@@ -85,8 +85,10 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """Fill with N(mean, std²) truncated to [a, b], by inverting the normal CDF
-    on a uniform draw (one ``uniform_`` call, as PyTorch)."""
+    """Fill with N(mean, std²) truncated to [a, b], by rejection sampling with
+    PyTorch's draws: when [a, b] holds over 30% of the mass, normal draws with
+    out-of-range ones redrawn; otherwise uniform proposals on [a, b] accepted
+    against the normal density."""
 
     def norm_cdf(x):
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
@@ -98,45 +100,52 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
             stacklevel=2,
         )
     with no_grad():
-        low, high = norm_cdf((a - mean) / std), norm_cdf((b - mean) / std)
-        tensor.uniform_(2 * low - 1, 2 * high - 1, generator=generator)
-        values = _erfinv(tensor.detach().double().numpy())
-        values = values * (std * math.sqrt(2.0)) + mean
-        tensor.copy_(_C.from_numpy(np.clip(values, a, b)).to(tensor.dtype))
+        mass = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
+        if mass > 0.3:
+            _redraw_outside(tensor, mean, std, a, b, generator)
+        else:
+            _accept_uniform_proposals(tensor, mean, std, a, b, generator)
         return tensor
 
 
-def _erfinv(y):
-    """Inverse error function of a float64 array.
+def _redraw_outside(tensor, mean, std, a, b, generator):
+    # The bounds as the tensor's dtype represents them, so the test is exact.
+    low = _C.tensor(a, dtype=tensor.dtype).item()
+    high = _C.tensor(b, dtype=tensor.dtype).item()
+    result = tensor.normal_(mean, std, generator=generator)
+    while True:
+        outside = (result < low) | (result > high)
+        if not outside.any().item():
+            break
+        result = _C.where(outside, _C.empty_like(result).normal_(mean, std, generator=generator), result)
+    if result is not tensor:
+        tensor.copy_(result)
 
-    Giles' single-precision approximation ("Approximating the erfinv function",
-    2010) refined by two Newton steps to float64 accuracy. ferrograd has no
-    erfinv kernel; this matches PyTorch's to float32 rounding.
-    """
-    y = np.asarray(y, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        w = -np.log((1.0 - y) * (1.0 + y))
-        central = w < 5.0
-        wc = w - 2.5
-        p_central = np.polyval(
-            [2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087,
-             -0.00125372503, -0.00417768164, 0.246640727, 1.50140941],
-            wc,
-        )
-        wt = np.sqrt(w) - 3.0
-        p_tail = np.polyval(
-            [-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773,
-             -0.0076224613, 0.00943887047, 1.00167406, 2.83297682],
-            wt,
-        )
-        x = np.where(central, p_central, p_tail) * y
-        finite = np.abs(y) < 1.0
-        erf = np.vectorize(math.erf, otypes=[np.float64])
-        for _ in range(2):
-            step = (erf(np.where(finite, x, 0.0)) - y) / (2.0 / math.sqrt(math.pi) * np.exp(-x * x))
-            x = np.where(finite, x - step, x)
-        x = np.where(np.abs(y) == 1.0, np.copysign(np.inf, y), x)
-        return np.where(np.abs(y) > 1.0, np.nan, x)
+
+def _accept_uniform_proposals(tensor, mean, std, a, b, generator):
+    mode = max(a, min(mean, b))
+    log_peak = -0.5 * ((mode - mean) / std) ** 2
+
+    def log_density_below_peak(x):
+        # In place on x, in this order, so rounding matches PyTorch's.
+        return x.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+
+    candidates = _C.empty_like(tensor)
+    accept_draws = _C.empty_like(tensor)
+    tensor.uniform_(a, b, generator=generator)
+    candidates.copy_(tensor)
+    pending = accept_draws.uniform_(0.0, 1.0, generator=generator).log_().gt(log_density_below_peak(candidates))
+    if not pending.any().item():
+        return
+    result = tensor
+    while True:
+        candidates.uniform_(a, b, generator=generator)
+        result = _C.where(pending, candidates, result)
+        rejected = accept_draws.uniform_(0.0, 1.0, generator=generator).log_().gt(log_density_below_peak(candidates))
+        pending = _C.where(pending, rejected, pending)
+        if not pending.any().item():
+            break
+    tensor.copy_(result)
 
 
 def constant_(tensor, val):

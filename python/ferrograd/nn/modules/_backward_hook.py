@@ -92,8 +92,8 @@ class BackwardHookRun:
             warnings.warn(
                 "Full backward hook is firing when gradients are computed with respect to module outputs since "
                 "no inputs require gradients. See "
-                "https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html#torch.nn.Module.register_full_backward_hook "
-                "for more details.",
+                "https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"
+                "#torch.nn.Module.register_full_backward_hook for more details.",
                 stacklevel=2,
             )
             grad_inputs = (None,) * self.n_inputs

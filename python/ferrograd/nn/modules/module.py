@@ -60,7 +60,6 @@ def _check_member_name(kind, name, module, store):
         raise KeyError(f"attribute '{name}' already exists")
 
 
-
 def _is_floating_dtype(dtype):
     return dtype.is_floating_point or dtype.is_complex
 
@@ -75,14 +74,17 @@ def _parse_to(args, kwargs):
     non_blocking = kwargs.pop("non_blocking", False)
     kwargs.pop("memory_format", None)
     if kwargs:
-        raise TypeError(f"to() received an invalid combination of arguments - got unexpected keyword argument '{next(iter(kwargs))}'")
+        raise TypeError(
+            "to() received an invalid combination of arguments - got unexpected keyword argument "
+            f"'{next(iter(kwargs))}'"
+        )
     args = list(args)
     if args and isinstance(args[0], Tensor):
         other = args.pop(0)
         device, dtype = other.device, other.dtype
     elif args and isinstance(args[0], _C.dtype):
         dtype = args.pop(0)
-    elif args and (isinstance(args[0], (str, _device, int))):
+    elif args and isinstance(args[0], (str, _device, int)) and not isinstance(args[0], bool):
         device = args.pop(0)
         if args and isinstance(args[0], _C.dtype):
             dtype = args.pop(0)
@@ -104,10 +106,11 @@ class Module:
     call_super_init = False
 
     def __init__(self, *args, **kwargs):
+        name = type(self).__name__
         if self.call_super_init is False and kwargs:
-            raise TypeError(f"{type(self).__name__}.__init__() got an unexpected keyword argument '{next(iter(kwargs))}'")
+            raise TypeError(f"{name}.__init__() got an unexpected keyword argument '{next(iter(kwargs))}'")
         if self.call_super_init is False and args:
-            raise TypeError(f"{type(self).__name__}.__init__() takes 1 positional argument but {len(args) + 1} were given")
+            raise TypeError(f"{name}.__init__() takes 1 positional argument but {len(args) + 1} were given")
         # Written through object.__setattr__: Module.__setattr__ needs these to exist.
         state = {
             "training": True,
