@@ -9,7 +9,7 @@ from .._ferrograd import _nn_conv as _C
 from .._linalg import linear
 
 __all__ = [
-    "linear", "conv1d", "conv2d", "unfold", "fold", "max_pool1d", "max_pool2d",
+    "linear", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold", "max_pool1d", "max_pool2d",
     "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "pad",
     "layer_norm", "batch_norm", "group_norm", "embedding",
 ]
@@ -84,6 +84,112 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution over ``(N, C, H, W)`` or unbatched ``(C, H, W)`` input."""
     return _conv(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+
+
+def _conv_transpose_checks(input, weight, bias, stride, padding, output_padding, groups, dilation, n, name):
+    """PyTorch's argument checks for a transposed convolution; returns the int tuples."""
+    if input.dim() not in (n + 1, n + 2):
+        raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to {name}, "
+                           f"but got input of size: {_size_list(input)}")
+    if weight.dim() != n + 2:
+        spatial = max(weight.dim() - 2, 0)
+        raise RuntimeError(f"expected stride to be a single integer value or a list of {spatial} values to match "
+                           f"the convolution dimensions, but got stride={list(_ntuple(stride, n, 'stride'))}")
+    if isinstance(padding, str):
+        raise TypeError(f"{name}(): argument 'padding' must be tuple of ints, not str")
+    stride, padding, output_padding, dilation = (_ntuple(v, n, label) for v, label in (
+        (stride, "stride"), (padding, "padding"), (output_padding, "output_padding"), (dilation, "dilation")))
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError("dilation should be greater than zero")
+    if any(p < 0 for p in padding):
+        raise RuntimeError("negative padding is not supported")
+    if any(p < 0 for p in output_padding):
+        raise RuntimeError("negative output_padding is not supported")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    if weight.shape[0] % groups != 0:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+                           f"but got weight of size [{_size_list(weight)}] instead")
+    channels = input.shape[1] if input.dim() == n + 2 else input.shape[0]
+    if channels != weight.shape[0]:
+        shape = _size_list(input) if input.dim() == n + 2 else [1] + _size_list(input)
+        raise RuntimeError(f"Given transposed=1, weight of size {_size_list(weight)}, expected input{shape} to have "
+                           f"{weight.shape[0]} channels, but got {channels} channels instead")
+    out_channels = weight.shape[1] * groups
+    if bias is not None and (bias.dim() != 1 or bias.shape[0] != out_channels):
+        raise RuntimeError(f"Given transposed=1, weight of size {_size_list(weight)}, expected bias to be "
+                           f"1-dimensional with {out_channels} elements, but got bias of size {_size_list(bias)} "
+                           "instead")
+    if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
+        if n == 2:
+            detail = (f"output_padding_height: {output_padding[0]} output_padding_width: {output_padding[1]} "
+                      f"stride_height: {stride[0]} stride_width: {stride[1]} "
+                      f"dilation_height: {dilation[0]} dilation_width: {dilation[1]}")
+        else:
+            detail = f"output_padding: {output_padding} stride: {stride} dilation: {dilation}"
+        raise RuntimeError(f"output padding must be smaller than either stride or dilation, but got {detail}")
+    in_sizes = tuple(input.shape[-n:])
+    out_sizes = tuple((i - 1) * s - 2 * p + d * (k - 1) + 1 + op for i, s, p, d, k, op in
+                      zip(in_sizes, stride, padding, dilation, weight.shape[2:], output_padding))
+    if any(o <= 0 for o in out_sizes):
+        raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, in_sizes))}). Calculated output size "
+                           f"per channel: ({' x '.join(map(str, out_sizes))}). Output size is too small")
+    return stride, padding, output_padding, dilation
+
+
+def _conv_transpose2d_batched(x, weight, stride, padding, output_padding, groups, dilation):
+    """Transposed convolution of ``(N, C_in, H, W)`` as a matmul scattered by ``fold``.
+
+    Every input pixel contributes ``weight[c_in]`` (a ``C_out/g x kh x kw`` block)
+    scaled by its value at ``stride * position``; that is ``W^T @ x`` read as the
+    columns of ``fold``.  ``fold`` builds the uncropped output, then the padding
+    is cropped away and ``output_padding`` restores rows/columns past the crop.
+    """
+    n, c_in, h, w = x.shape
+    kh, kw = weight.shape[2:]
+    per_group_out = weight.shape[1]
+    w_groups = weight.reshape(groups, c_in // groups, per_group_out * kh * kw).transpose(1, 2)
+    cols = w_groups.matmul(x.reshape(n, groups, c_in // groups, h * w))
+    cols = cols.reshape(n, groups * per_group_out * kh * kw, h * w)
+    full = tuple((i - 1) * s + d * (k - 1) + 1 for i, s, d, k in zip((h, w), stride, dilation, (kh, kw)))
+    image = fold(cols, full, (kh, kw), dilation=dilation, stride=stride)
+    (ph, pw), (oph, opw) = padding, output_padding
+    if ph == pw == oph == opw == 0:
+        return image
+    return pad(image, [-pw, opw - pw, -ph, oph - ph])
+
+
+def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, n, name):
+    stride, padding, output_padding, dilation = _conv_transpose_checks(
+        input, weight, bias, stride, padding, output_padding, groups, dilation, n, name)
+    batched = input.dim() == n + 2
+    x = input if batched else input.unsqueeze(0)
+    if n == 1:
+        # A length-L signal is a 1 x L image.
+        x, weight = x.unsqueeze(2), weight.unsqueeze(2)
+        stride, padding, output_padding, dilation = ((1,) + stride, (0,) + padding, (0,) + output_padding,
+                                                     (1,) + dilation)
+    out = _conv_transpose2d_batched(x, weight, stride, padding, output_padding, int(groups), dilation)
+    if bias is not None:
+        out = out + bias.reshape(1, -1, 1, 1)
+    if n == 1:
+        out = out.squeeze(2)
+    return out if batched else out.squeeze(0)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed 1-D convolution over ``(N, C_in, L)`` or ``(C_in, L)``; weight ``(C_in, C_out/groups, k)``."""
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 1,
+                           "conv_transpose1d")
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed 2-D convolution over ``(N, C_in, H, W)`` or ``(C_in, H, W)``;
+    weight ``(C_in, C_out/groups, kh, kw)``."""
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2,
+                           "conv_transpose2d")
 
 
 def _window_args(kernel_size, dilation, padding, stride, name):

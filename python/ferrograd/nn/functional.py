@@ -15,6 +15,7 @@ tanh = _activations.tanh
 from ._losses import *  # noqa: E402,F401,F403
 
 from ._conv import *  # noqa: E402,F401,F403  convolution, pooling, padding, normalization, embedding
+from ._attention import multi_head_attention_forward  # noqa: E402,F401
 
 from ._feature_dropout import dropout1d, dropout2d  # noqa: E402,F401
 
