@@ -128,6 +128,7 @@ clamp, clip, clamp_, clip_, relu_ = Tensor.clamp, Tensor.clip, Tensor.clamp_, Te
 maximum, minimum, lerp = Tensor.maximum, Tensor.minimum, Tensor.lerp
 from . import nn
 from .serialization import save, load
+from . import utils
 # ---- advanced indexing and index ops ---------------------------------------------
 from ._ferrograd import index_put
 gather, scatter, scatter_add, index_select = Tensor.gather, Tensor.scatter, Tensor.scatter_add, Tensor.index_select
