@@ -74,6 +74,9 @@ def tensor_from_numpy(array, info):
     dtypes but bfloat16 the tensor shares ``array``'s memory, so tensors built
     from views of one buffer share storage.
     """
+    if array.size == 0:
+        # Built by the core so an empty tensor gets row-major strides.
+        return ferrograd.empty(array.shape, dtype=info.dtype)
     if info.dtype_name == "bfloat16":
         bits = np.ascontiguousarray(array, dtype=np.uint16).astype(np.uint32) << 16
         return ferrograd.from_numpy(bits.view(np.float32)).bfloat16()
