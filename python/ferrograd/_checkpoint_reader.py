@@ -11,6 +11,7 @@ The file is hostile until proven otherwise:
   against its storage before numpy is asked for a view.
 """
 
+import _compat_pickle
 import collections
 import io
 import os
@@ -27,6 +28,8 @@ from ._tensor_bytes import BY_DTYPE_NAME
 __all__ = ["load"]
 
 _ZIP_MAGIC = b"PK\x03\x04"
+# Largest element count a view with zero strides may reach beyond its storage.
+_MAX_EXPANDED_NUMEL = 1 << 24
 _EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 # Errors the zip and struct layers raise on damaged archives.
 _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, struct.error, OverflowError, ValueError, NotImplementedError, OSError)
@@ -140,6 +143,22 @@ def _check_window(storage_numel, offset, size, stride):
         )
 
 
+def _check_expansion(storage_numel, size):
+    """Refuse a huge tensor made of few stored elements (zero strides).
+
+    Such a view costs nothing to build but any copy of it allocates its full
+    size, so a tiny file could demand terabytes.  Modest expansions load.
+    """
+    numel = 1
+    for n in size:
+        numel *= n
+    if numel > max(storage_numel, _MAX_EXPANDED_NUMEL):
+        raise pickle.UnpicklingError(
+            f"tensor of size {list(size)} ({numel} elements) repeats a storage of only {storage_numel} elements; "
+            "refusing to load it"
+        )
+
+
 def _tensor_from_storage(storage, offset, size, stride):
     array = storage.array
     itemsize = array.dtype.itemsize
@@ -165,6 +184,7 @@ def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=Fals
     if metadata:
         raise pickle.UnpicklingError("tensor metadata in checkpoints is not supported")
     _check_window(storage.array.shape[0], offset, size, stride)
+    _check_expansion(storage.array.shape[0], size)
     tensor = _tensor_from_storage(storage, offset, size, stride)
     if requires_grad:
         _require_grad(tensor)
@@ -203,6 +223,13 @@ def _bytes_from_latin1(text, encoding="latin1"):
     return text.encode("latin1")
 
 
+def _bytearray(source, *encoding):
+    # bytearray(n) would allocate n zero bytes; checkpoints only ever pickle contents.
+    if not isinstance(source, (str, bytes)):
+        raise pickle.UnpicklingError("bytearray is allowed only from bytes or a string")
+    return bytearray(source, *encoding)
+
+
 def _device(*args):
     return ferrograd.device(*args)
 
@@ -218,30 +245,55 @@ _ALLOWED_GLOBALS = {
     ("_codecs", "encode"): _bytes_from_latin1,
     ("builtins", "set"): set,
     ("builtins", "frozenset"): frozenset,
-    ("builtins", "bytearray"): bytearray,
+    ("builtins", "bytearray"): _bytearray,
     ("builtins", "complex"): complex,
-    ("__builtin__", "set"): set,
 }
 for _info in _tensor_bytes.DTYPES:
     _ALLOWED_GLOBALS[("torch", _info.torch_storage)] = _StorageKind(_info)
 del _info
 
 
+# BUILD (setting state on an object) is how state_dict()'s OrderedDict carries
+# its ``_metadata`` attribute; nothing else in a checkpoint needs it.
+_BUILDABLE_TYPES = (collections.OrderedDict, collections.Counter)
+
+
 class _RestrictedUnpickler(pickle._Unpickler):
+    dispatch = pickle._Unpickler.dispatch.copy()
+
+    def _load_build(self):
+        state = self.stack.pop()
+        instance = self.stack[-1]
+        if type(instance) not in _BUILDABLE_TYPES or not isinstance(state, dict):
+            raise pickle.UnpicklingError(
+                f"ferrograd.load: setting state on a {type(instance).__name__} is not allowed in a checkpoint"
+            )
+        for key, value in state.items():
+            if not isinstance(key, str):
+                raise pickle.UnpicklingError("ferrograd.load: attribute names must be strings")
+            instance.__dict__[key] = value
+
+    dispatch[pickle.BUILD[0]] = _load_build
+
     def __init__(self, file, archive):
         super().__init__(file, encoding="utf-8")
         self._archive = archive
         self._storages = {}
 
     def find_class(self, module, name):
+        if self.proto < 3:
+            # Protocol 2 writes Python 2 names (__builtin__.set); read them as Python 3's.
+            module, name = _compat_pickle.NAME_MAPPING.get((module, name), (module, name))
+            module = _compat_pickle.IMPORT_MAPPING.get(module, module)
         found = _ALLOWED_GLOBALS.get((module, name))
         if found is not None:
             return found
         if module == "torch" and name in BY_DTYPE_NAME:
             return getattr(ferrograd, name)
-        if module == "torch" and (name.endswith("Storage") or _is_torch_dtype_name(name)):
+        if module == "torch" and (name in _FOREIGN_STORAGE_DTYPES or name in _FOREIGN_DTYPE_NAMES):
+            dtype_name = _FOREIGN_STORAGE_DTYPES.get(name, name)
             raise pickle.UnpicklingError(
-                f"ferrograd.load: the checkpoint uses torch.{name}, a dtype ferrograd does not support "
+                f"ferrograd.load: the checkpoint holds torch.{dtype_name} data, a dtype ferrograd does not support "
                 f"(supported: {', '.join(BY_DTYPE_NAME)})"
             )
         raise pickle.UnpicklingError(
@@ -279,11 +331,25 @@ class _RestrictedUnpickler(pickle._Unpickler):
         return _LoadedStorage(info, array)
 
 
-def _is_torch_dtype_name(name):
-    return name in {
-        "uint8", "int8", "int16", "int32", "float8_e4m3fn", "float8_e5m2", "complex64", "complex128",
-        "cfloat", "cdouble", "short", "int", "uint16", "uint32", "uint64", "bits8", "qint8", "quint8", "qint32",
-    }
+# Storage classes and dtypes of torch that ferrograd has no tensor type for,
+# named in the refusal so the user knows which dtype to convert before saving.
+_FOREIGN_STORAGE_DTYPES = {
+    "ByteStorage": "uint8",
+    "CharStorage": "int8",
+    "ShortStorage": "int16",
+    "IntStorage": "int32",
+    "ComplexFloatStorage": "complex64",
+    "ComplexDoubleStorage": "complex128",
+    "QUInt8Storage": "quint8",
+    "QInt8Storage": "qint8",
+    "QInt32Storage": "qint32",
+    "QUInt4x2Storage": "quint4x2",
+    "QUInt2x4Storage": "quint2x4",
+}
+_FOREIGN_DTYPE_NAMES = {
+    "uint8", "int8", "int16", "int32", "uint16", "uint32", "uint64", "complex32", "complex64", "complex128",
+    "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz", "quint8", "qint8", "qint32",
+}
 
 
 # ---------------------------------------------------------------------------
@@ -292,10 +358,10 @@ def _is_torch_dtype_name(name):
 
 
 def _check_map_location(map_location):
-    if map_location is None or callable(map_location) and not isinstance(map_location, (str, ferrograd.device)):
-        if map_location is not None:
-            raise NotImplementedError("ferrograd.load: a callable map_location is not supported")
+    if map_location is None:
         return
+    if callable(map_location):
+        raise NotImplementedError("ferrograd.load: a callable map_location is not supported")
     targets = map_location.values() if isinstance(map_location, dict) else [map_location]
     for target in targets:
         if str(target) != "cpu":

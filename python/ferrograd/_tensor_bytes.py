@@ -57,14 +57,16 @@ def tensor_to_numpy(tensor):
     """
     data = tensor.detach()
     if str(data.dtype) == "torch.bfloat16":
-        wide = np.ascontiguousarray(data.float().numpy())
-        return (wide.view(np.uint32) >> 16).astype(np.uint16)
+        wide = data.float().numpy().astype(np.float32, order="C")
+        # np.asarray: shifting a 0-d array yields a numpy scalar
+        return np.asarray((wide.view(np.uint32) >> 16).astype(np.uint16))
     return data.numpy()
 
 
 def contiguous_bytes(tensor):
     """The tensor's elements in row-major order as a little-endian numpy array."""
-    return np.ascontiguousarray(tensor_to_numpy(tensor))
+    array = tensor_to_numpy(tensor)
+    return array if array.flags.c_contiguous else array.copy(order="C")
 
 
 def tensor_from_numpy(array, info):
@@ -78,7 +80,7 @@ def tensor_from_numpy(array, info):
         # Built by the core so an empty tensor gets row-major strides.
         return ferrograd.empty(array.shape, dtype=info.dtype)
     if info.dtype_name == "bfloat16":
-        bits = np.ascontiguousarray(array, dtype=np.uint16).astype(np.uint32) << 16
+        bits = np.asarray(array.astype(np.uint32, order="C") << 16)
         return ferrograd.from_numpy(bits.view(np.float32)).bfloat16()
     if array.dtype.byteorder == ">":
         array = array.astype(array.dtype.newbyteorder("="))
