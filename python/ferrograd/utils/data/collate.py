@@ -31,7 +31,8 @@ def default_convert(data):
     if _is_numpy_value(data):
         if isinstance(data, np.ndarray) and _NON_NUMERIC_NUMPY_DTYPE.search(data.dtype.str):
             return data
-        return ferrograd.as_tensor(data)
+        # Through np.asarray so a float64 scalar stays float64.
+        return ferrograd.as_tensor(np.asarray(data))
     if isinstance(data, collections.abc.Mapping):
         return _rebuild_mapping(data, {key: default_convert(data[key]) for key in data})
     if isinstance(data, tuple) and hasattr(data, "_fields"):
@@ -104,12 +105,12 @@ def default_collate(batch):
     if isinstance(elem, collections.abc.Mapping):
         return _rebuild_mapping(elem, {key: default_collate([sample[key] for sample in batch]) for key in elem})
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):
-        return type(elem)(*(default_collate(list(samples)) for samples in zip(*batch)))
+        return type(elem)(*(default_collate(samples) for samples in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
         size = len(elem)
         if any(len(sample) != size for sample in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        transposed = [list(samples) for samples in zip(*batch)]
+        transposed = list(zip(*batch))  # tuples: str fields come back as tuples, as in PyTorch
         collated = [default_collate(samples) for samples in transposed]
         if isinstance(elem, tuple):
             return collated
