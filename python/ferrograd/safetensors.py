@@ -68,8 +68,19 @@ def _check_tensors_for_save(tensors):
             )
 
 
+def _storage_key(tensor):
+    """Equal for tensors on one storage.
+
+    ``data_ptr`` identifies a storage (plus the element offset), but it is not
+    a memory address comparable across storages, so spans are compared only
+    among tensors sharing a base.
+    """
+    base = tensor._base if tensor._base is not None else tensor
+    return base.data_ptr()
+
+
 def _memory_span(tensor):
-    """``[start, stop)`` byte addresses the tensor's elements occupy."""
+    """``[start, stop)`` in ``data_ptr`` units: byte positions within the tensor's storage."""
     start = tensor.data_ptr()
     itemsize = tensor.element_size()
     last = sum((n - 1) * s for n, s in zip(tensor.shape, tensor.stride()))
@@ -78,17 +89,20 @@ def _memory_span(tensor):
 
 def _overlapping_groups(tensors):
     """Sets of names whose tensors overlap in memory (views of one another)."""
-    spans = sorted(
-        (*_memory_span(tensor), name) for name, tensor in tensors.items() if tensor.numel() > 0
-    )
-    groups, current, current_stop = [], None, None
-    for start, stop, name in spans:
-        if current is not None and start < current_stop:
-            current.add(name)
-            current_stop = max(current_stop, stop)
-        else:
-            current, current_stop = {name}, stop
-            groups.append(current)
+    by_storage = {}
+    for name, tensor in tensors.items():
+        if tensor.numel() > 0:
+            by_storage.setdefault(_storage_key(tensor), []).append((*_memory_span(tensor), name))
+    groups = []
+    for spans in by_storage.values():
+        current, current_stop = None, None
+        for start, stop, name in sorted(spans):
+            if current is not None and start < current_stop:
+                current.add(name)
+                current_stop = max(current_stop, stop)
+            else:
+                current, current_stop = {name}, stop
+                groups.append(current)
     return [group for group in groups if len(group) > 1]
 
 
