@@ -566,3 +566,12 @@ def test_bytearray_of_a_huge_length_is_refused():
 
 def test_bytearray_contents_load():
     assert load_bytes(save_bytes({"b": bytearray(b"\x00\x01xyz")}))["b"] == bytearray(b"\x00\x01xyz")
+
+
+def test_detached_alias_shares_the_storage_record(torch_ref):
+    torch = torch_ref
+    base = fg.arange(4.0, requires_grad=True)
+    loaded = torch.load(io.BytesIO(save_bytes({"w": base, "alias": base.detach()[1:]})), weights_only=True)
+    assert loaded["alias"].untyped_storage().data_ptr() == loaded["w"].untyped_storage().data_ptr()
+    assert loaded["alias"].storage_offset() == 1
+    assert torch.equal(loaded["alias"], torch.arange(1.0, 4.0))

@@ -114,8 +114,9 @@ class _StoragePlanner:
 
     def __init__(self):
         self.storages = []  # in key order
-        self._by_base = {}  # id(base tensor) -> _StorageToWrite
-        self._keep_alive = []  # bases whose ids are in _by_base
+        # (data_ptr, dtype, numel) of a contiguous base -> its record.  data_ptr
+        # names a storage and offset, so aliases of one base (detach()) share too.
+        self._by_base = {}
 
     def _new_storage(self, info, numel, source):
         storage = _StorageToWrite(str(len(self.storages)), info, numel, source)
@@ -146,11 +147,11 @@ class _StoragePlanner:
         last = offset + sum((n - 1) * s for n, s in zip(size, stride))
         if last >= base.numel():
             return None
-        storage = self._by_base.get(id(base))
+        key = (base.data_ptr(), info.dtype_name, base.numel())
+        storage = self._by_base.get(key)
         if storage is None:
             storage = self._new_storage(info, base.numel(), base)
-            self._by_base[id(base)] = storage
-            self._keep_alive.append(base)
+            self._by_base[key] = storage
         return _TensorView(storage, offset, size, stride, tensor.requires_grad)
 
 
