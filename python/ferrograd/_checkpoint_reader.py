@@ -54,7 +54,7 @@ class _Archive:
         except _ZIP_ERRORS as exc:
             raise _corrupt(f"not a readable zip archive ({exc})") from exc
         self._file_size = file_size
-        pickles = [n for n in names if n.endswith("data.pkl") and n.count("/") == 1]
+        pickles = [n for n in names if n.endswith("/data.pkl") and n.count("/") == 1]
         if len(pickles) != 1:
             raise _corrupt("archive has no single '<name>/data.pkl' record; not a torch.save checkpoint")
         self._prefix = pickles[0][: -len("data.pkl")]
