@@ -27,7 +27,7 @@ def randperm(n, generator=None):
 def randint(high, size, generator=None):
     """``torch.randint(high=high, size=(size,), dtype=torch.int64, generator=generator).tolist()``."""
     draw = _require(ferrograd, "randint", "ferrograd.randint")
-    return draw(high=high, size=(size,), dtype=ferrograd.int64, generator=generator).tolist()
+    return draw(high, (size,), dtype=ferrograd.int64, generator=generator).tolist()
 
 
 def draw_int64_seed(generator=None):
