@@ -541,3 +541,10 @@ def test_random_sampler_with_replacement_equals_torch_with_ferrograd_rng(torch_r
 def test_shuffle_without_rng_support_says_so():
     with pytest.raises(NotImplementedError, match="randperm|random_|Generator"):
         list(fdata.DataLoader(Squares(3), shuffle=True))
+
+
+def test_reachable_as_torch_utils_data():
+    import ferrograd as torch
+
+    assert torch.utils.data.DataLoader is fdata.DataLoader
+    assert torch.utils.data.dataloader.default_collate is fdata.default_collate

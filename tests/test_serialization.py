@@ -575,3 +575,26 @@ def test_detached_alias_shares_the_storage_record(torch_ref):
     assert loaded["alias"].untyped_storage().data_ptr() == loaded["w"].untyped_storage().data_ptr()
     assert loaded["alias"].storage_offset() == 1
     assert torch.equal(loaded["alias"], torch.arange(1.0, 4.0))
+
+
+def test_big_endian_checkpoint_loads():
+    values = np.array([1.5, -2.0, 3.25], dtype=">f8")
+    data = make_archive({
+        "data.pkl": tensor_pickle((3,), (1,), 0, 3, storage_class="DoubleStorage"),
+        "byteorder": b"big",
+        "data/0": values.tobytes(),
+    })
+    assert load_bytes(data).tolist() == [1.5, -2.0, 3.25]
+
+
+def test_unknown_byteorder_is_refused():
+    data = make_archive({"data.pkl": tensor_pickle((1,), (1,), 0, 1), "byteorder": b"middle", "data/0": b"\0" * 4})
+    with pytest.raises(RuntimeError, match="byteorder"):
+        load_bytes(data)
+
+
+def test_torch_device_and_counter_load(torch_ref):
+    torch = torch_ref
+    loaded = load_bytes(torch_save_bytes(torch, {"device": torch.device("cpu"), "count": collections.Counter("aab")}))
+    assert str(loaded["device"]) == "cpu"
+    assert loaded["count"] == collections.Counter("aab")
