@@ -598,3 +598,13 @@ def test_torch_device_and_counter_load(torch_ref):
     loaded = load_bytes(torch_save_bytes(torch, {"device": torch.device("cpu"), "count": collections.Counter("aab")}))
     assert str(loaded["device"]) == "cpu"
     assert loaded["count"] == collections.Counter("aab")
+
+
+def test_damaged_storage_bytes_fail_the_crc_check():
+    data = bytearray(save_bytes({"x": fg.ones(1000)}))
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
+        info = archive.getinfo("archive/data/0")
+    name_length, extra_length = struct.unpack_from("<HH", data, info.header_offset + 26)
+    data[info.header_offset + 30 + name_length + extra_length + 100] ^= 0xFF
+    with pytest.raises(RuntimeError, match="CRC"):
+        load_bytes(bytes(data))

@@ -77,11 +77,15 @@ class _Archive:
             raise _corrupt(
                 f"record '{info.filename}' holds {info.file_size} bytes but its storage needs {expected_size}"
             )
+        data = bytearray(info.file_size)  # writable, so tensors can share it without a copy
         try:
-            data = self._zip.read(info)
+            with self._zip.open(info) as record:
+                filled = record.readinto(data)
+                # reading on to the end makes zipfile check the CRC
+                trailing = record.read(1)
         except _ZIP_ERRORS as exc:
             raise _corrupt(f"record '{info.filename}' cannot be read ({exc})") from exc
-        if len(data) != info.file_size:
+        if filled != info.file_size or trailing:
             raise _corrupt(f"record '{info.filename}' is truncated")
         return data
 
@@ -323,7 +327,7 @@ class _RestrictedUnpickler(pickle._Unpickler):
 
     def _load_storage(self, key, info, numel):
         raw = self._archive.read(f"data/{key}", expected_size=numel * info.itemsize)
-        array = np.frombuffer(bytearray(raw), dtype=info.numpy_dtype)
+        array = np.frombuffer(raw, dtype=info.numpy_dtype)
         if info.dtype_name == "bool":
             array = _tensor_bytes.bool_bytes_sanitized(array.view(np.uint8)).view(np.bool_)
         elif self._archive.big_endian and info.itemsize > 1:
