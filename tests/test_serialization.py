@@ -608,3 +608,13 @@ def test_damaged_storage_bytes_fail_the_crc_check():
     data[info.header_offset + 30 + name_length + extra_length + 100] ^= 0xFF
     with pytest.raises(RuntimeError, match="CRC"):
         load_bytes(bytes(data))
+
+
+def test_torch_mmap_load_reads_our_aligned_records(torch_ref, tmp_path):
+    torch = torch_ref
+    path = tmp_path / "mapped.pt"
+    fg.save({"a": fg.arange(10.0), "b": fg.tensor([True, False]), "c": fg.arange(3)}, path)
+    loaded = torch.load(path, mmap=True, weights_only=True)
+    assert torch.equal(loaded["a"], torch.arange(10.0))
+    assert torch.equal(loaded["b"], torch.tensor([True, False]))
+    assert torch.equal(loaded["c"], torch.arange(3))
