@@ -10,8 +10,16 @@ sequential loading works) even in a build without them.
 import ferrograd
 
 
+def _lookup(name):
+    """``ferrograd.<name>``, or the compiled module's when the package does not re-export it."""
+    found = getattr(ferrograd, name, None)
+    if found is None:
+        found = getattr(ferrograd._ferrograd, name, None)
+    return found
+
+
 def _require(owner, name, spelled):
-    found = getattr(owner, name, None)
+    found = _lookup(name) if owner is ferrograd else getattr(owner, name, None)
     if found is None:
         raise NotImplementedError(
             f"{spelled} is not available in this ferrograd build; shuffling and random splits need it"
@@ -52,4 +60,4 @@ def seeded_generator(seed):
 
 def default_generator():
     """``torch.default_generator``, or None (the global stream) when the build has none."""
-    return getattr(ferrograd, "default_generator", None)
+    return _lookup("default_generator")
