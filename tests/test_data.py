@@ -554,3 +554,28 @@ def test_reachable_as_torch_utils_data():
 
     assert torch.utils.data.DataLoader is fdata.DataLoader
     assert torch.utils.data.dataloader.default_collate is fdata.default_collate
+
+
+@needs_rng
+def test_loader_generator_and_global_stream_equal_torch_with_ferrograd_rng(torch_ref):
+    torch = torch_ref
+    torch.manual_seed(21)
+    expected = epochs(torch.utils.data.DataLoader(
+        torch_tensor_dataset(torch), batch_size=4, shuffle=True, generator=torch.Generator().manual_seed(8)), 2)
+    epochs(torch.utils.data.DataLoader(torch_tensor_dataset(torch), batch_size=4), 1)
+    expected_after = torch.rand(3).tolist()
+    fg.manual_seed(21)
+    got = epochs(fdata.DataLoader(
+        fg_tensor_dataset(), batch_size=4, shuffle=True, generator=FgGenerator().manual_seed(8)), 2)
+    epochs(fdata.DataLoader(fg_tensor_dataset(), batch_size=4), 1)
+    assert got == expected
+    assert fg.rand(3).tolist() == expected_after  # every pass drew its seed, as in PyTorch
+
+
+@needs_rng
+def test_subset_random_sampler_equals_torch_with_ferrograd_rng(torch_ref):
+    torch = torch_ref
+    torch.manual_seed(13)
+    expected = list(torch.utils.data.SubsetRandomSampler(list(range(100, 120))))
+    fg.manual_seed(13)
+    assert list(fdata.SubsetRandomSampler(list(range(100, 120)))) == expected
