@@ -28,11 +28,20 @@ from ._tensor_bytes import BY_DTYPE_NAME
 __all__ = ["load"]
 
 _ZIP_MAGIC = b"PK\x03\x04"
+_EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 # Largest element count a view with zero strides may reach beyond its storage.
 _MAX_EXPANDED_NUMEL = 1 << 24
-_EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 # Errors the zip and struct layers raise on damaged archives.
-_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, struct.error, OverflowError, ValueError, NotImplementedError, OSError)
+_ZIP_ERRORS = (
+    zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, struct.error, OverflowError, ValueError, NotImplementedError,
+    OSError,
+)
+# Errors a damaged pickle provokes in the unpickler's own machinery (a wrong
+# opcode argument, a short stack, a bad memo reference, ...).
+_PICKLE_DAMAGE_ERRORS = (
+    EOFError, ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, struct.error,
+    UnicodeDecodeError, MemoryError,
+)
 
 
 def _corrupt(message):
@@ -61,6 +70,15 @@ class _Archive:
         self._infos = {}
         for info in self._zip.infolist():
             self._infos.setdefault(info.filename, info)
+        self.big_endian = self._read_byteorder()
+
+    def _read_byteorder(self):
+        if not self.has("byteorder"):
+            return False
+        order = self.read("byteorder")
+        if order not in (b"little", b"big"):
+            raise _corrupt(f"unknown byteorder record {bytes(order[:20])!r}")
+        return order == b"big"
 
     def has(self, name):
         return self._prefix + name in self._infos
@@ -404,26 +422,13 @@ def _load_file(file):
         raise RuntimeError("ferrograd.load: not a torch checkpoint (expected a zip archive)")
     archive = _Archive(file, end - start)
     try:
-        archive.big_endian = _archive_is_big_endian(archive)
         pickled = archive.read("data.pkl")
         unpickler = _RestrictedUnpickler(io.BytesIO(pickled), archive)
         try:
             return unpickler.load()
-        except pickle.UnpicklingError:
-            raise
-        except (RuntimeError, NotImplementedError):
-            raise
-        except (EOFError, ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError,
-                struct.error, UnicodeDecodeError, MemoryError, RecursionError) as exc:
-            raise pickle.UnpicklingError(f"ferrograd.load: corrupt pickle in checkpoint ({type(exc).__name__}: {exc})") from exc
+        except _PICKLE_DAMAGE_ERRORS as exc:
+            raise pickle.UnpicklingError(
+                f"ferrograd.load: corrupt pickle in checkpoint ({type(exc).__name__}: {exc})"
+            ) from exc
     finally:
         archive.close()
-
-
-def _archive_is_big_endian(archive):
-    if not archive.has("byteorder"):
-        return False
-    order = archive.read("byteorder")
-    if order not in (b"little", b"big"):
-        raise _corrupt(f"unknown byteorder record {order[:20]!r}")
-    return order == b"big"
