@@ -3,8 +3,9 @@
 Shuffles and splits equal PyTorch's for the same seed only if the same
 generator calls happen in the same order, so each PyTorch call site has one
 function here.  ``Generator``, ``randperm``, ``randint`` and ``Tensor.random_``
-are looked up on ``ferrograd`` at call time: this package imports (and
-sequential loading works) even in a build without them.
+are looked up at call time (on ``ferrograd``, then on the compiled module):
+this package imports, and sequential loading works, even in a build without
+them.
 """
 
 import ferrograd
