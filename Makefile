@@ -4,7 +4,8 @@
 # the extension into it, so a fresh clone needs only python3, cargo and access
 # to PyPI and crates.io:
 #
-#   make demo       build (release) and run examples/tour.py
+#   make demo       build (release), run examples/tour.py, then train two
+#                   models on the digits (examples/train_digits.py)
 #   make test       build, then the Rust core's tests (with the proptest
 #                   properties), the pytest suite (with the hypothesis
 #                   properties) and a short smoke run of each fuzz target
@@ -41,7 +42,7 @@ IN_VENV := VIRTUAL_ENV=$(VENV_ABS) PATH="$(VENV_ABS)/bin:$$PATH"
         stubtest clean distclean fuzz fuzz-smoke fuzz-tools sanitize
 
 help:
-	@echo "make demo       build the extension (release) and run examples/tour.py"
+	@echo "make demo       build (release), run examples/tour.py and examples/train_digits.py"
 	@echo "make test       build, run cargo test -p ferrograd and pytest"
 	@echo "make bench      build (release) and run benches/compare.py"
 	@echo "make stubtest   check $(STUB) against the compiled module"
@@ -60,6 +61,10 @@ $(VPY):
 $(DEPS): pyproject.toml | $(VPY)
 	$(PIP) install --upgrade pip
 	$(PIP) install "maturin>=1.5,<2" numpy pytest hypothesis
+	# The digits demo: its data ships inside scikit-learn; tqdm draws the
+	# progress bars, matplotlib the plot. safetensors is the reference the
+	# safetensors tests compare against.
+	$(PIP) install scikit-learn tqdm matplotlib safetensors
 	# PyTorch is the oracle the comparison tests check against; without it
 	# those tests skip and every other test still runs.
 	$(PIP) install torch || echo "PyTorch could not be installed: comparisons with it will skip"
@@ -79,6 +84,7 @@ build-dev: $(DEPS)
 
 demo: build
 	$(VPY) examples/tour.py
+	$(VPY) examples/train_digits.py
 
 # The core crate only: the bindings crate links against libpython only as
 # an extension module, so it is exercised through pytest instead.
