@@ -29,6 +29,13 @@ from ._ferrograd import (
     linspace,
     manual_seed,
     initial_seed,
+    seed,
+    get_rng_state,
+    set_rng_state,
+    Generator,
+    default_generator,
+    randint,
+    randperm,
     set_printoptions,
     is_grad_enabled,
 )
@@ -80,10 +87,6 @@ def get_default_dtype():
 def set_default_dtype(d):
     if d is not float32:
         raise NotImplementedError("ferrograd's default floating dtype is float32")
-
-
-def seed():
-    raise NotImplementedError("torch.seed() is not supported; use manual_seed")
 
 
 # Shape, views and joining. The Tensor methods double as function forms; the

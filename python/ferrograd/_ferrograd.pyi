@@ -50,6 +50,13 @@ __all__ = [
     "linspace",
     "manual_seed",
     "initial_seed",
+    "seed",
+    "get_rng_state",
+    "set_rng_state",
+    "Generator",
+    "default_generator",
+    "randint",
+    "randperm",
     "set_printoptions",
     "RemovableHandle",
     "is_anomaly_enabled",
@@ -277,6 +284,16 @@ class Tensor:
     def mul_(self, other: _Operand) -> Self: ...
     def div_(self, other: _Operand) -> Self: ...
     def zero_(self) -> Self: ...
+    def uniform_(self, from_: _float = 0, to: _float = 1, *, generator: Generator | None = None) -> Self: ...
+    def normal_(self, mean: _float = 0, std: _float = 1, *, generator: Generator | None = None) -> Self: ...
+    @overload
+    def random_(self, *, generator: Generator | None = None) -> Self: ...
+    @overload
+    def random_(self, to: _int, *, generator: Generator | None = None) -> Self: ...
+    @overload
+    def random_(self, from_: _int, to: _int | None, *, generator: Generator | None = None) -> Self: ...
+    def exponential_(self, lambd: _float = 1, *, generator: Generator | None = None) -> Self: ...
+    def bernoulli_(self, p: _float | Tensor = 0.5, *, generator: Generator | None = None) -> Self: ...
     def fill_(self, value: _Operand) -> Self: ...
     def copy_(self, src: Tensor, non_blocking: _bool = False) -> Self: ...
 
@@ -599,6 +616,7 @@ def rand(
     size: Sequence[_int],
     /,
     *,
+    generator: Generator | None = None,
     out: Tensor | None = None,
     dtype: _DTypeLike | None = None,
     layout: Any = None,
@@ -609,6 +627,7 @@ def rand(
 @overload
 def rand(
     *size: _int,
+    generator: Generator | None = None,
     out: Tensor | None = None,
     dtype: _DTypeLike | None = None,
     layout: Any = None,
@@ -621,6 +640,7 @@ def randn(
     size: Sequence[_int],
     /,
     *,
+    generator: Generator | None = None,
     out: Tensor | None = None,
     dtype: _DTypeLike | None = None,
     layout: Any = None,
@@ -631,6 +651,7 @@ def randn(
 @overload
 def randn(
     *size: _int,
+    generator: Generator | None = None,
     out: Tensor | None = None,
     dtype: _DTypeLike | None = None,
     layout: Any = None,
@@ -713,8 +734,62 @@ def linspace(
     device: _DeviceLike = None,
     requires_grad: _bool = False,
 ) -> Tensor: ...
-def manual_seed(seed: _int) -> None: ...
+@final
+class Generator:
+    def __new__(cls, device: _DeviceLike = None) -> Generator: ...
+    def manual_seed(self, seed: _int) -> Generator: ...
+    def seed(self) -> _int: ...
+    def initial_seed(self) -> _int: ...
+    def get_state(self) -> Tensor: ...
+    def set_state(self, new_state: Tensor | bytes) -> Generator: ...
+    @property
+    def device(self) -> _device: ...
+
+default_generator: Generator
+
+def manual_seed(seed: _int) -> Generator: ...
+def seed() -> _int: ...
 def initial_seed() -> _int: ...
+def get_rng_state() -> Tensor: ...
+def set_rng_state(new_state: Tensor | bytes) -> None: ...
+@overload
+def randint(
+    high: _int,
+    size: Sequence[_int],
+    *,
+    generator: Generator | None = None,
+    out: Tensor | None = None,
+    dtype: _DTypeLike | None = None,
+    layout: Any = None,
+    device: _DeviceLike = None,
+    pin_memory: _bool = False,
+    requires_grad: _bool = False,
+) -> Tensor: ...
+@overload
+def randint(
+    low: _int,
+    high: _int,
+    size: Sequence[_int],
+    *,
+    generator: Generator | None = None,
+    out: Tensor | None = None,
+    dtype: _DTypeLike | None = None,
+    layout: Any = None,
+    device: _DeviceLike = None,
+    pin_memory: _bool = False,
+    requires_grad: _bool = False,
+) -> Tensor: ...
+def randperm(
+    n: _int,
+    *,
+    generator: Generator | None = None,
+    out: Tensor | None = None,
+    dtype: _DTypeLike | None = None,
+    layout: Any = None,
+    device: _DeviceLike = None,
+    pin_memory: _bool = False,
+    requires_grad: _bool = False,
+) -> Tensor: ...
 def set_printoptions(
     precision: _int | None = None,
     threshold: _float | None = None,

@@ -1,5 +1,5 @@
-//! Module-level factories: tensor, zeros, ones, full, empty, rand, randn,
-//! arange, linspace, the *_like forms, and the seed.
+//! Module-level factories: tensor, zeros, ones, full, empty, arange,
+//! linspace and the *_like forms (random ones live in random.rs).
 
 use crate::convert::{check_device, opt_dtype, scalar_from, shape_from_args, tensor_from_data};
 use crate::errors::IntoPyResult;
@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 /// Applies the common keyword arguments and wraps the result.
-fn finish(py: Python<'_>, t: Tensor, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Py<PyAny>> {
+pub(crate) fn finish(py: Python<'_>, t: Tensor, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Py<PyAny>> {
     check_device(device)?;
     if requires_grad {
         if !t.dtype().is_floating_point() {
@@ -56,7 +56,7 @@ pub fn from_numpy(py: Python<'_>, ndarray: &Bound<'_, PyAny>) -> PyResult<Py<PyA
 
 /// PyTorch names the whole requested shape when one of its sizes is
 /// negative: `f(3, -1)`, `f((3, -1))` and `f([3, -1])` alike.
-fn refuse_negative_sizes(args: &Bound<'_, PyTuple>) -> PyResult<()> {
+pub(crate) fn refuse_negative_sizes(args: &Bound<'_, PyTuple>) -> PyResult<()> {
     let nested = args.len() == 1 && args.get_item(0).is_ok_and(|a| a.is_instance_of::<PyTuple>() || a.is_instance_of::<pyo3::types::PyList>());
     let items = if nested { args.get_item(0)?.try_iter()?.collect::<PyResult<Vec<_>>>()? } else { args.iter().collect() };
     let sizes: Vec<i64> = items.iter().filter_map(|d| d.extract::<i64>().ok()).collect();
@@ -97,8 +97,6 @@ macro_rules! factory {
 factory!(zeros, Tensor::zeros);
 factory!(ones, Tensor::ones);
 factory!(empty, Tensor::zeros);
-factory!(rand, Tensor::rand);
-factory!(randn, Tensor::randn);
 
 fn fill_value(v: &Bound<'_, PyAny>) -> PyResult<Scalar> {
     scalar_from(v)?.ok_or_else(|| PyTypeError::new_err("full(): argument 'fill_value' must be Number"))
@@ -209,16 +207,6 @@ pub fn linspace(py: Python<'_>, start: f64, end: f64, steps: i64, dtype: Option<
 }
 
 #[pyfunction]
-pub fn manual_seed(seed: i64) {
-    ferrograd::random::manual_seed(seed as u64);
-}
-
-#[pyfunction]
-pub fn initial_seed() -> u64 {
-    ferrograd::random::initial_seed()
-}
-
-#[pyfunction]
 #[pyo3(signature = (precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None))]
 pub fn set_printoptions(precision: Option<usize>, threshold: Option<f64>, edgeitems: Option<usize>, linewidth: Option<usize>, profile: Option<&str>, sci_mode: Option<bool>) {
     use ferrograd::format::{print_options, set_print_options, PrintOptions};
@@ -252,8 +240,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         wrap_pyfunction!(zeros, m)?,
         wrap_pyfunction!(ones, m)?,
         wrap_pyfunction!(empty, m)?,
-        wrap_pyfunction!(rand, m)?,
-        wrap_pyfunction!(randn, m)?,
         wrap_pyfunction!(full, m)?,
         wrap_pyfunction!(zeros_like, m)?,
         wrap_pyfunction!(ones_like, m)?,
@@ -263,8 +249,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         wrap_pyfunction!(full_like, m)?,
         wrap_pyfunction!(arange, m)?,
         wrap_pyfunction!(linspace, m)?,
-        wrap_pyfunction!(manual_seed, m)?,
-        wrap_pyfunction!(initial_seed, m)?,
         wrap_pyfunction!(set_printoptions, m)?,
     ] {
         m.add_function(f)?;

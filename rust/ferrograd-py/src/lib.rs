@@ -17,6 +17,7 @@ mod shape;
 mod reduce;
 mod saved_hooks;
 mod pointwise;
+mod random;
 mod losses;
 mod tensor;
 
@@ -41,5 +42,6 @@ fn _ferrograd(m: &Bound<'_, PyModule>) -> PyResult<()> {
     losses::register(m)?;
     conv::register(m)?;
     saved_hooks::register(m)?;
+    random::register(m)?;
     Ok(())
 }

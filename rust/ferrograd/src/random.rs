@@ -12,9 +12,10 @@
 //! platform libm, as they do in PyTorch, so bit-exactness of normal samples
 //! holds when both run against the same libm (glibc on Linux).
 
+use crate::error::{Error, Result};
 use parking_lot::Mutex;
 use std::f64::consts::PI;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// Seed of a freshly constructed `torch.Generator()`.
 pub const DEFAULT_RNG_SEED: u64 = 67_280_421_310_721;
@@ -31,6 +32,15 @@ const RANDINT_WIDE_RANGE: u64 = 1 << 28;
 /// shuffle at this length (`u32::MAX / 20` in PyTorch).
 const RANDPERM_WIDE_N: usize = (u32::MAX / 20) as usize;
 
+/// What `random_()` without bounds draws from, by element type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DefaultRange {
+    Bool,
+    Int64,
+    /// A float type with `digits` mantissa bits; `wide` for double (64-bit draws).
+    Mantissa { digits: u32, wide: bool },
+}
+
 // ---------------------------------------------------------------------------
 // mt19937
 // ---------------------------------------------------------------------------
@@ -41,12 +51,19 @@ const MT_MATRIX_A: u32 = 0x9908_b0df;
 const MT_UPPER: u32 = 0x8000_0000;
 const MT_LOWER: u32 = 0x7fff_ffff;
 
-/// The standard 32-bit Mersenne Twister (Matsumoto & Nishimura, 2002 init).
+/// The standard 32-bit Mersenne Twister (Matsumoto & Nishimura, 2002 init),
+/// with its position kept as ATen keeps it (`left`, `next`), so the state
+/// serialises to the same bytes as PyTorch's.
 #[derive(Clone)]
 struct Mt19937 {
     state: [u32; MT_N],
-    /// Next word of `state` to temper; `MT_N` means "regenerate first".
-    index: usize,
+    /// Draws left before the block must be twisted again, plus one:
+    /// 1 means "twist before the next draw".
+    left: u32,
+    /// Next word of `state` to temper.
+    next: u32,
+    /// Set by seeding; carried through the state bytes.
+    seeded: bool,
 }
 
 impl Mt19937 {
@@ -62,7 +79,7 @@ impl Mt19937 {
                 .wrapping_mul(prev ^ (prev >> 30))
                 .wrapping_add(j as u32);
         }
-        Mt19937 { state, index: MT_N }
+        Mt19937 { state, left: 1, next: 0, seeded: true }
     }
 
     /// Twist the whole state block (the reference three-loop form, which
@@ -80,15 +97,19 @@ impl Mt19937 {
             s[k] = s[k + MT_M - MT_N] ^ twist(s[k], s[k + 1]);
         }
         s[MT_N - 1] = s[MT_M - 1] ^ twist(s[MT_N - 1], s[0]);
-        self.index = 0;
+        self.left = MT_N as u32;
+        self.next = 0;
     }
 
     fn next_u32(&mut self) -> u32 {
-        if self.index >= MT_N {
+        self.left -= 1;
+        if self.left == 0 {
             self.regenerate();
         }
-        let mut y = self.state[self.index];
-        self.index += 1;
+        // `next` < MT_N: it is reset with every twist and a block holds
+        // exactly MT_N draws (checked on `set_state` as well).
+        let mut y = self.state[self.next as usize];
+        self.next += 1;
         y ^= y >> 11;
         y ^= (y << 7) & 0x9d2c_5680;
         y ^= (y << 15) & 0xefc6_0000;
@@ -111,6 +132,9 @@ pub struct Generator {
     /// Second output of the last double-precision Box-Muller pair, handed out
     /// by the next small `normal_` call. Reset by reseeding.
     next_normal: Option<f64>,
+    /// PyTorch's single-precision counterpart. No CPU sampler uses it; it is
+    /// kept so that a state set from PyTorch's bytes reads back unchanged.
+    next_float_normal: Option<f32>,
 }
 
 impl Default for Generator {
@@ -135,6 +159,7 @@ impl Generator {
             mt: Mt19937::new(seed),
             initial_seed: seed,
             next_normal: None,
+            next_float_normal: None,
         }
     }
 
@@ -168,13 +193,13 @@ impl Generator {
         (hi << 32) | lo
     }
 
-    /// 24 random mantissa bits scaled into [0, 1).
-    fn unit_f32(&mut self) -> f32 {
+    /// 24 random mantissa bits scaled into [0, 1) (ATen's float uniform).
+    pub fn unit_f32(&mut self) -> f32 {
         (self.random_u32() & ((1 << 24) - 1)) as f32 * (1.0 / (1u32 << 24) as f32)
     }
 
-    /// 53 random mantissa bits scaled into [0, 1).
-    fn unit_f64(&mut self) -> f64 {
+    /// 53 random mantissa bits scaled into [0, 1) (ATen's double uniform).
+    pub fn unit_f64(&mut self) -> f64 {
         (self.random_u64() & ((1 << 53) - 1)) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
@@ -232,22 +257,21 @@ impl Generator {
     /// the element count (16 or more: blockwise fill in the tensor's dtype).
     /// The caller must ensure `std >= 0` (PyTorch raises otherwise).
     ///
-    /// Fewer than 16 elements are sampled in double precision with `mean` and
-    /// `std` widened to f64 (PyTorch widens the Python floats it was given;
-    /// pass f32-representable values for bit-exact agreement there).
-    pub fn fill_normal_f32(&mut self, out: &mut [f32], mean: f32, std: f32) {
+    /// Fewer than 16 elements are sampled in double precision with `mean`
+    /// and `std` as given; blocks use them rounded to float32, as PyTorch does.
+    pub fn fill_normal_f32(&mut self, out: &mut [f32], mean: f64, std: f64) {
         self.normal_f32_with(out, mean, std, kernels());
     }
 
-    fn normal_f32_with(&mut self, out: &mut [f32], mean: f32, std: f32, k: Kernels) {
+    fn normal_f32_with(&mut self, out: &mut [f32], mean: f64, std: f64, k: Kernels) {
         if out.len() < NORMAL_FILL_MIN {
-            let (mean, std) = (mean as f64, std as f64);
             let fused = k.fused;
             for v in out.iter_mut() {
                 *v = mul_add_f64(self.standard_normal_f64(), std, mean, fused) as f32;
             }
             return;
         }
+        let (mean, std) = (mean as f32, std as f32);
         for v in out.iter_mut() {
             *v = self.unit_f32();
         }
@@ -311,36 +335,179 @@ impl Generator {
         }
         let range = (high as u64).wrapping_sub(low as u64);
         for v in out.iter_mut() {
-            let draw = if range >= RANDINT_WIDE_RANGE {
-                self.random_u64()
-            } else {
-                self.random_u32() as u64
-            };
-            *v = (draw % range).wrapping_add(low as u64) as i64;
+            *v = self.int_from_to(range, low);
         }
     }
 
+    /// One sample of `base + (draw % range)` (ATen `uniform_int_from_to`):
+    /// `range` is the count of values, at least 1 (the full 2^64 span is
+    /// [`Generator::int_full_range`]). Sums wrap as ATen's unsigned sum does.
+    pub fn int_from_to(&mut self, range: u64, base: i64) -> i64 {
+        let draw = if range >= RANDINT_WIDE_RANGE {
+            self.random_u64()
+        } else {
+            self.random_u32() as u64
+        };
+        (draw % range.max(1)).wrapping_add(base as u64) as i64
+    }
+
+    /// One sample over every int64 value (`random_(-2**63)` with no `to`).
+    pub fn int_full_range(&mut self) -> i64 {
+        self.random_u64() as i64
+    }
+
+    /// One sample of `random_()` with no bounds: uniform over
+    /// [0, 2^digits] for a float type with `digits` mantissa bits, over
+    /// [0, i64::MAX] for int64, and {0, 1} for bool.
+    pub fn int_default_range(&mut self, kind: DefaultRange) -> i64 {
+        match kind {
+            DefaultRange::Bool => (self.random_u32() & 1) as i64,
+            DefaultRange::Int64 => (self.random_u64() % (i64::MAX as u64 + 1)) as i64,
+            // float32 and narrower draw 32 bits, double 64 (ATen picks the
+            // draw width by the element type, not by the range).
+            DefaultRange::Mantissa { digits, wide } => {
+                let draw = if wide { self.random_u64() } else { self.random_u32() as u64 };
+                (draw % ((1u64 << digits) + 1)) as i64
+            }
+        }
+    }
+
+    /// One sample of the double-precision pairwise normal path
+    /// (`normal_distribution<double>`, shared cache included), scaled.
+    pub fn normal_f64(&mut self, mean: f64, std: f64) -> f64 {
+        mul_add_f64(self.standard_normal_f64(), std, mean, kernels().fused)
+    }
+
+    /// One exponential sample with rate `lambda` (ATen's CPU formula
+    /// `-1/lambda * log1p(-u)` with a 53-bit uniform `u`).
+    pub fn exponential_f64(&mut self, lambda: f64) -> f64 {
+        let u = self.unit_f64();
+        (-1.0 / lambda) * (-u).ln_1p()
+    }
+
+    /// One Bernoulli draw with a double probability (53-bit uniform).
+    pub fn bernoulli_f64(&mut self, p: f64) -> bool {
+        self.unit_f64() < p
+    }
+
+    /// One Bernoulli draw with a float probability (24-bit uniform), as
+    /// ATen does when the probabilities are a float32/16-bit tensor.
+    pub fn bernoulli_f32(&mut self, p: f32) -> bool {
+        self.unit_f32() < p
+    }
+
     /// `torch.randperm(n)`: a uniformly random permutation of `0..n`.
-    pub fn randperm(&mut self, n: usize) -> Vec<i64> {
+    /// Fails (drawing nothing) when the machine cannot hold `n` indices.
+    pub fn randperm(&mut self, n: usize) -> Result<Vec<i64>> {
         if n < RANDPERM_WIDE_N {
             // Forward Fisher-Yates; position i swaps with i + (draw % (n - i)).
-            let mut perm: Vec<i64> = (0..n as i64).collect();
+            let mut perm = crate::storage::collect_vec(n, 0..n as i64)?;
             for i in 0..n.saturating_sub(1) {
                 let z = self.random_u32() as usize % (n - i);
                 perm.swap(i, i + z);
             }
-            perm
+            Ok(perm)
         } else {
             // Inside-out Fisher-Yates with 64-bit draws, so the modulo bias
             // stays negligible for huge n.
-            let mut perm = vec![0i64; n];
+            let mut perm = crate::storage::filled_vec(n, 0i64)?;
             for i in 0..n {
                 let z = (self.random_u64() % (i as u64 + 1)) as usize;
                 perm[i] = perm[z];
                 perm[z] = i as i64;
             }
-            perm
+            Ok(perm)
         }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// State bytes
+// ---------------------------------------------------------------------------
+//
+// The layout of PyTorch's `CPUGeneratorImplState` on a 64-bit little-endian
+// machine, so `get_state` bytes can go to and from `torch.Generator`:
+// seed u64 | left i32 | seeded i32 | next u64 | state: 624 x u64 |
+// normal_x, normal_y, normal_rho f64 | normal_is_valid i32 | pad 4 |
+// next_float_normal f32 | its valid flag u8 | pad 3.
+
+/// Size in bytes of a generator state (`Generator.get_state().numel()`).
+pub const STATE_SIZE: usize = 5056;
+
+const STATE_WORDS_AT: usize = 24;
+const NORMAL_Y_AT: usize = STATE_WORDS_AT + MT_N * 8 + 8;
+const NORMAL_VALID_AT: usize = NORMAL_Y_AT + 16;
+const FLOAT_NORMAL_AT: usize = NORMAL_VALID_AT + 8;
+const FLOAT_NORMAL_VALID_AT: usize = FLOAT_NORMAL_AT + 4;
+
+fn read_array<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
+    let mut out = [0u8; N];
+    out.copy_from_slice(&bytes[at..at + N]);
+    out
+}
+
+impl Generator {
+    /// The full state as PyTorch's bytes (see [`STATE_SIZE`]).
+    pub fn state_bytes(&self) -> Vec<u8> {
+        let mut b = vec![0u8; STATE_SIZE];
+        b[0..8].copy_from_slice(&self.initial_seed.to_le_bytes());
+        b[8..12].copy_from_slice(&(self.mt.left as i32).to_le_bytes());
+        b[12..16].copy_from_slice(&(self.mt.seeded as i32).to_le_bytes());
+        b[16..24].copy_from_slice(&(self.mt.next as u64).to_le_bytes());
+        for (i, w) in self.mt.state.iter().enumerate() {
+            let at = STATE_WORDS_AT + 8 * i;
+            b[at..at + 8].copy_from_slice(&(*w as u64).to_le_bytes());
+        }
+        if let Some(y) = self.next_normal {
+            b[NORMAL_Y_AT..NORMAL_Y_AT + 8].copy_from_slice(&y.to_le_bytes());
+            b[NORMAL_VALID_AT..NORMAL_VALID_AT + 4].copy_from_slice(&1i32.to_le_bytes());
+        }
+        if let Some(f) = self.next_float_normal {
+            b[FLOAT_NORMAL_AT..FLOAT_NORMAL_AT + 4].copy_from_slice(&f.to_le_bytes());
+            b[FLOAT_NORMAL_VALID_AT] = 1;
+        }
+        b
+    }
+
+    /// Restores a state from [`Generator::state_bytes`] (or PyTorch's).
+    /// Checks the size and that the stream position is one the generator
+    /// can reach; the generator is unchanged on error.
+    pub fn set_state_bytes(&mut self, bytes: &[u8]) -> Result<()> {
+        if bytes.len() != STATE_SIZE {
+            return Err(Error::runtime(format!(
+                "Expected a CPUGeneratorImplState of size {STATE_SIZE} but found the input RNG state size to be {}",
+                bytes.len()
+            )));
+        }
+        let left = i32::from_le_bytes(read_array(bytes, 8));
+        let next = u64::from_le_bytes(read_array(bytes, 16));
+        // The next `left - 1` draws read words next.. before the block is
+        // twisted again: they must stay inside the block.
+        let position_ok = (1..=MT_N as i64).contains(&(left as i64)) && next.checked_add(left as u64).is_some_and(|end| end <= MT_N as u64 + 1);
+        if !position_ok {
+            return Err(Error::runtime(format!(
+                "Invalid generator state: stream position left={left}, next={next} is outside the {MT_N}-word block"
+            )));
+        }
+        let mut state = [0u32; MT_N];
+        for (i, w) in state.iter_mut().enumerate() {
+            // The words are 32-bit values stored in 64-bit slots.
+            *w = u64::from_le_bytes(read_array(bytes, STATE_WORDS_AT + 8 * i)) as u32;
+        }
+        let normal_valid = i32::from_le_bytes(read_array(bytes, NORMAL_VALID_AT)) != 0;
+        let float_valid = bytes[FLOAT_NORMAL_VALID_AT] != 0;
+        *self = Generator {
+            mt: Mt19937 {
+                state,
+                left: left as u32,
+                next: next as u32,
+                seeded: i32::from_le_bytes(read_array(bytes, 12)) != 0,
+            },
+            initial_seed: u64::from_le_bytes(read_array(bytes, 0)),
+            next_normal: normal_valid.then(|| f64::from_le_bytes(read_array(bytes, NORMAL_Y_AT))),
+            next_float_normal: float_valid.then(|| f32::from_le_bytes(read_array(bytes, FLOAT_NORMAL_AT))),
+        };
+        Ok(())
     }
 }
 
@@ -554,13 +721,22 @@ fn nondeterministic_seed() -> u64 {
 // Process-wide default generator
 // ---------------------------------------------------------------------------
 
+/// A generator several owners (and threads) use: every sampler locks it for
+/// the whole of one call, so a call's draws are consecutive in the stream.
+pub type SharedGenerator = Arc<Mutex<Generator>>;
+
+/// `g` made shareable.
+pub fn new_shared(g: Generator) -> SharedGenerator {
+    Arc::new(Mutex::new(g))
+}
+
 /// The process-wide default generator (what `torch.manual_seed` seeds).
 ///
 /// Like PyTorch's default CPU generator it starts from a nondeterministic
 /// seed; call [`manual_seed`] for reproducible streams.
-pub fn default_generator() -> &'static Mutex<Generator> {
-    static DEFAULT: OnceLock<Mutex<Generator>> = OnceLock::new();
-    DEFAULT.get_or_init(|| Mutex::new(Generator::new(nondeterministic_seed())))
+pub fn default_generator() -> &'static SharedGenerator {
+    static DEFAULT: OnceLock<SharedGenerator> = OnceLock::new();
+    DEFAULT.get_or_init(|| Arc::new(Mutex::new(Generator::new(nondeterministic_seed()))))
 }
 
 /// Reseed the default generator (`torch.manual_seed`).
@@ -826,9 +1002,9 @@ mod tests {
     fn randperm_matches_torch() {
         // torch.manual_seed(0); torch.randperm(10)
         let mut g = Generator::new(0);
-        assert_eq!(g.randperm(10), [4, 1, 7, 5, 3, 9, 0, 8, 6, 2]);
-        assert!(g.randperm(0).is_empty());
-        assert_eq!(g.randperm(1), [0]);
+        assert_eq!(g.randperm(10).unwrap(), [4, 1, 7, 5, 3, 9, 0, 8, 6, 2]);
+        assert!(g.randperm(0).unwrap().is_empty());
+        assert_eq!(g.randperm(1).unwrap(), [0]);
     }
 
     #[test]

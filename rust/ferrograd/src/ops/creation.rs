@@ -4,7 +4,8 @@ use crate::dtype::{DType, Scalar};
 use crate::error::{Error, Result};
 use crate::random::default_generator;
 use crate::layout::contiguous_storage_bytes;
-use crate::storage::{collect_vec, filled_vec, Buffer};
+use crate::ops::sampling::Sampler;
+use crate::storage::{collect_vec, Buffer};
 use crate::tensor::Tensor;
 
 /// The length of a new 1-d tensor of `len` elements of `dtype`, once its
@@ -76,43 +77,11 @@ impl Tensor {
 
     /// Uniform on [0, 1) from the default generator.
     pub fn rand(shape: &[usize], dtype: DType) -> Result<Tensor> {
-        let n = crate::layout::numel(shape)?;
-        contiguous_storage_bytes(shape, dtype.size_in_bytes())?;
-        let mut g = default_generator().lock();
-        let buffer = match dtype {
-            DType::F32 => {
-                let mut v = filled_vec(n, 0f32)?;
-                g.fill_uniform_f32(&mut v, 0.0, 1.0);
-                Buffer::F32(v.into())
-            }
-            DType::F64 => {
-                let mut v = filled_vec(n, 0f64)?;
-                g.fill_uniform_f64(&mut v, 0.0, 1.0);
-                Buffer::F64(v.into())
-            }
-            other => return Err(Error::NotImplementedForDType { op: "check_uniform_bounds", dtype: other }),
-        };
-        Tensor::from_buffer(buffer, shape)
+        Tensor::sampled(shape, dtype, Sampler::Uniform { from: 0.0, to: 1.0 }, default_generator())
     }
 
     /// Standard normal from the default generator.
     pub fn randn(shape: &[usize], dtype: DType) -> Result<Tensor> {
-        let n = crate::layout::numel(shape)?;
-        contiguous_storage_bytes(shape, dtype.size_in_bytes())?;
-        let mut g = default_generator().lock();
-        let buffer = match dtype {
-            DType::F32 => {
-                let mut v = filled_vec(n, 0f32)?;
-                g.fill_normal_f32(&mut v, 0.0, 1.0);
-                Buffer::F32(v.into())
-            }
-            DType::F64 => {
-                let mut v = filled_vec(n, 0f64)?;
-                g.fill_normal_f64(&mut v, 0.0, 1.0);
-                Buffer::F64(v.into())
-            }
-            other => return Err(Error::NotImplementedForDType { op: "normal_kernel_cpu", dtype: other }),
-        };
-        Tensor::from_buffer(buffer, shape)
+        Tensor::sampled(shape, dtype, Sampler::Normal { mean: 0.0, std: 1.0 }, default_generator())
     }
 }

@@ -23,6 +23,7 @@ pub mod embedding;
 pub mod norm;
 pub mod pad;
 pub mod pool;
+pub mod sampling;
 
 use crate::autograd::graph::{create_node, InputMeta};
 use crate::autograd::mode::is_grad_enabled;
