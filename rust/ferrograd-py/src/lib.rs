@@ -18,6 +18,7 @@ mod reduce;
 mod saved_hooks;
 mod pointwise;
 mod losses;
+mod optim;
 mod tensor;
 
 use pyo3::prelude::*;
@@ -41,5 +42,6 @@ fn _ferrograd(m: &Bound<'_, PyModule>) -> PyResult<()> {
     losses::register(m)?;
     conv::register(m)?;
     saved_hooks::register(m)?;
+    optim::register(m)?;
     Ok(())
 }
