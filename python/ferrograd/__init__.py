@@ -127,6 +127,7 @@ bitwise_not, floor_divide = Tensor.bitwise_not, Tensor.floor_divide
 clamp, clip, clamp_, clip_, relu_ = Tensor.clamp, Tensor.clip, Tensor.clamp_, Tensor.clip_, Tensor.relu_
 maximum, minimum, lerp = Tensor.maximum, Tensor.minimum, Tensor.lerp
 from . import nn
+from . import optim
 # ---- advanced indexing and index ops ---------------------------------------------
 from ._ferrograd import index_put
 gather, scatter, scatter_add, index_select = Tensor.gather, Tensor.scatter, Tensor.scatter_add, Tensor.index_select
