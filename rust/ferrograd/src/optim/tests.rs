@@ -245,7 +245,7 @@ fn mismatched_groups_are_refused_before_anything_changes() {
 fn params_sharing_one_buffer_are_updated_one_after_the_other() {
     let n = crate::kernels::PARALLEL_THRESHOLD;
     let flat = Tensor::from_vec(vec![1.0f64; 4 * n], &[4 * n]).unwrap();
-    let views: Vec<Tensor> = (0..4).map(|i| flat.narrow(0, (i * n) as i64, n).unwrap()).collect();
+    let views: Vec<Tensor> = (0..4).map(|i| flat.narrow(0, (i * n) as i64, n as i64).unwrap()).collect();
     let grads: Vec<Tensor> = (0..4).map(|i| Tensor::full(&[n], crate::Scalar::Float(i as f64), crate::DType::F64).unwrap()).collect();
     let mut with_duplicate = views.clone();
     with_duplicate.push(views[3].clone());
