@@ -37,17 +37,21 @@ impl<'a, T: Float> Lanes<'a, T> {
     /// Calls `f(param, grad, state)` for every element, `state` holding that
     /// element of each of the `N` state tensors.
     pub fn for_each<const N: usize>(self, f: impl Fn(&mut T, T, [&mut T; N])) -> Result<()> {
-        let n = self.param.len();
-        let count = self.state.len();
-        let mut state: [&mut [T]; N] = self
-            .state
+        let Lanes { param, grad, state } = self;
+        let n = param.len();
+        let count = state.len();
+        let state: [&mut [T]; N] = state
             .try_into()
             .map_err(|_| Error::runtime(format!("optimizer update expects {N} state tensors per param, got {count}")))?;
-        if self.grad.len() != n || state.iter().any(|s| s.len() != n) {
+        if grad.len() != n || state.iter().any(|s| s.len() != n) {
             return Err(Error::runtime("optimizer update: param, grad and state lengths differ"));
         }
-        for (i, (p, &g)) in self.param.iter_mut().zip(self.grad).enumerate() {
-            f(p, g, state.each_mut().map(|s| &mut s[i]));
+        // Slices of exactly `n` (the lengths were checked just above) let the
+        // compiler drop the bounds checks in the loop.
+        let (param, grad) = (&mut param[..n], &grad[..n]);
+        let mut state = state.map(|s| &mut s[..n]);
+        for i in 0..n {
+            f(&mut param[i], grad[i], state.each_mut().map(|s| &mut s[i]));
         }
         Ok(())
     }
