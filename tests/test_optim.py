@@ -398,3 +398,11 @@ def test_large_step_releases_the_interpreter():
     lists = adam_lists(params, [p * 0.5 for p in params])
     _, ran = run_with_observer(lambda: call_adam(lists))
     assert ran, "no other thread ran while a 4M-element Adam step was computing"
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax"])
+def test_repr_and_defaults_match_pytorch(torch_ref, name):
+    ours = getattr(fg.optim, name)([fg.ones(2, requires_grad=True)], lr=0.01)
+    theirs = getattr(torch_ref.optim, name)([torch_ref.ones(2, requires_grad=True)], lr=0.01)
+    assert repr(ours) == repr(theirs)
+    assert ours.defaults == theirs.defaults
