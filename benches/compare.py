@@ -403,6 +403,39 @@ def elementwise_big(T, repeat, warmup):
     return Measurement(med * 1e3, "ms", med, times)
 
 
+def adam_setup(T, n_tensors=20, size=500_000, **options):
+    """Adam over n_tensors float32 params of `size` elements, grads already set."""
+    rng = np.random.default_rng(0)
+    params = []
+    for _ in range(n_tensors):
+        p = leaf(T, rng.standard_normal(size))
+        p.grad = data(T, rng.standard_normal(size))
+        params.append(p)
+    return T.optim.Adam(params, lr=1e-3, **options)
+
+
+def time_adam(T, repeat, warmup, **options):
+    opt = adam_setup(T, **options)
+    return measure(opt.step, repeat, warmup)
+
+
+@workload("optimizer_step", repeat=10, warmup=2,
+          doc="Adam step over 10M float32 params in 20 tensors (torch: foreach=True)")
+def optimizer_step(T, repeat, warmup):
+    # ferrograd updates a whole group in one fused call; torch is measured
+    # with its foreach implementation, its CPU default (a per-tensor loop)
+    # and its fused CPU kernel shown in the notes.
+    extra = {}
+    if T.__name__ == "torch":
+        times = time_adam(T, repeat, warmup, foreach=True)
+        for label, options in (("default ms", {}), ("fused ms", {"fused": True})):
+            extra[label] = round(statistics.median(time_adam(T, repeat, warmup, **options)) * 1e3, 2)
+    else:
+        times = time_adam(T, repeat, warmup)
+    med = statistics.median(times)
+    return Measurement(med * 1e3, "ms/step", med, times, extra)
+
+
 def rss_mib(field="VmRSS"):
     for line in _read("/proc/self/status").splitlines():
         if line.startswith(field + ":"):

@@ -132,6 +132,7 @@ maximum, minimum, lerp = Tensor.maximum, Tensor.minimum, Tensor.lerp
 from . import nn
 from .serialization import save, load
 from . import utils
+from . import optim
 # ---- advanced indexing and index ops ---------------------------------------------
 from ._ferrograd import index_put
 gather, scatter, scatter_add, index_select = Tensor.gather, Tensor.scatter, Tensor.scatter_add, Tensor.index_select

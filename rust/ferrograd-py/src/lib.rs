@@ -19,6 +19,7 @@ mod saved_hooks;
 mod pointwise;
 mod random;
 mod losses;
+mod optim;
 mod tensor;
 
 use pyo3::prelude::*;
@@ -43,5 +44,6 @@ fn _ferrograd(m: &Bound<'_, PyModule>) -> PyResult<()> {
     conv::register(m)?;
     saved_hooks::register(m)?;
     random::register(m)?;
+    optim::register(m)?;
     Ok(())
 }

@@ -15,6 +15,7 @@ pub mod format;
 pub mod kernels;
 pub mod layout;
 pub mod ops;
+pub mod optim;
 pub mod random;
 pub mod storage;
 pub mod tensor;

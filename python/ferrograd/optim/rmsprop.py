@@ -1,0 +1,86 @@
+"""RMSprop, optionally centered and with momentum."""
+
+from .. import _ferrograd
+from .._ferrograd import Tensor
+from ..grad_mode import no_grad
+from .optimizer import Optimizer, _check_supported, _scalar
+
+__all__ = ["RMSprop"]
+
+
+class RMSprop(Optimizer):
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+                 capturable=False, foreach=None, maximize=False, differentiable=False):
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= momentum:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= alpha:
+            raise ValueError(f"Invalid alpha value: {alpha}")
+        _check_supported(foreach, None, differentiable)
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "alpha": alpha,
+            "eps": eps,
+            "centered": centered,
+            "weight_decay": weight_decay,
+            "capturable": capturable,
+            "foreach": foreach,
+            "maximize": maximize,
+            "differentiable": differentiable,
+        }
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("momentum", 0)
+            group.setdefault("centered", False)
+            group.setdefault("foreach", None)
+            group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("capturable", False)
+        self._steps_as_tensors()
+
+    def step(self, closure=None):
+        loss = self._evaluate(closure)
+        with no_grad():
+            for group in self.param_groups:
+                params, grads = self._with_grad(group)
+                if not params:
+                    continue
+                momentum = _scalar(group["momentum"])
+                square_avgs, grad_avgs, buffers, steps = [], [], [], []
+                for p in params:
+                    state = self.state[p]
+                    if len(state) == 0:
+                        state["step"] = self._new_step()
+                        state["square_avg"] = _ferrograd.zeros_like(p)
+                        if momentum > 0:
+                            state["momentum_buffer"] = _ferrograd.zeros_like(p)
+                        if group["centered"]:
+                            state["grad_avg"] = _ferrograd.zeros_like(p)
+                    square_avgs.append(state["square_avg"])
+                    steps.append(state["step"])
+                    if momentum > 0:
+                        buffers.append(state["momentum_buffer"])
+                    if group["centered"]:
+                        grad_avgs.append(state["grad_avg"])
+                _ferrograd._optim.rmsprop_step(
+                    params, grads, square_avgs, grad_avgs, buffers, steps,
+                    lr=_scalar(group["lr"]),
+                    alpha=_scalar(group["alpha"]),
+                    eps=_scalar(group["eps"]),
+                    weight_decay=_scalar(group["weight_decay"]),
+                    momentum=momentum,
+                    centered=bool(group["centered"]),
+                    maximize=bool(group["maximize"]),
+                )
+        return loss
