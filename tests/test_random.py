@@ -8,6 +8,7 @@ tests skip and the statistical checks at the end still run.
 
 import math
 import threading
+import warnings
 
 import pytest
 
@@ -131,6 +132,188 @@ def test_interleaved_calls_share_one_stream(torch_ref):
             m.rand(33),
             m.randn(16),
             m.randn(3),
+        ]
+
+    same_as_torch(torch_ref, script)
+
+
+ALL_DTYPES = ["float32", "float64", "int64"]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("dtype", ALL_DTYPES)
+def test_random_in_place_matches_torch(torch_ref, seed, n, dtype):
+    def script(m):
+        m.manual_seed(seed)
+        d = getattr(m, dtype)
+        return [
+            m.empty(n, dtype=d).random_(),
+            m.empty(n, dtype=d).random_(10),
+            m.empty(n, dtype=d).random_(-5, 2**30),  # 64-bit draws from 2^28 on
+            m.empty(n, dtype=d).random_(3, None),
+            m.empty(n, dtype=d).random_(-(2**63), None),
+            m.empty(n, dtype=d).random_(**{"from": 4, "to": 9}),
+            m.empty(n, dtype=d).random_(to=7),
+            m.empty(n, dtype=d).random_(2, to=7),
+        ]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch warns on float bounds past 2^24
+        same_as_torch(torch_ref, script)
+
+
+def test_random_bounds_snap_to_float_values(torch_ref):
+    def script(m):
+        m.manual_seed(9)
+        return [
+            m.empty(50).random_(2**25 - 3, 2**25 + 9),
+            m.empty(50).random_(-(2**60), 2**60),
+            m.empty(9, dtype=m.bool).random_(),
+            m.empty(9, dtype=m.bool).random_(0, 2),
+            m.empty(9, dtype=m.float64).random_(2**53 - 4, None),
+        ]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        same_as_torch(torch_ref, script)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("n", SIZES)
+def test_randint_matches_torch(torch_ref, seed, n):
+    def script(m):
+        m.manual_seed(seed)
+        g = m.Generator().manual_seed(seed)
+        return [
+            m.randint(3, 10, (n,)),
+            m.randint(10, (2, n)),
+            m.randint(-(2**40), 2**40, (n,)),
+            m.randint(5, (n,), dtype=m.float32),
+            m.randint(low=2, high=9, size=(n,)),
+            m.randint(9, size=(n,), generator=g),
+            m.randint(0, 2**31, (n,), generator=g, dtype=m.float64),
+        ]
+
+    same_as_torch(torch_ref, script)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_exponential_and_bernoulli_in_place_match_torch(torch_ref, seed, n, dtype):
+    def script(m):
+        m.manual_seed(seed)
+        d = getattr(m, dtype)
+        p = m.rand(n, dtype=d)
+        return [
+            m.empty(n, dtype=d).exponential_(),
+            m.empty(n, dtype=d).exponential_(3.5),
+            m.empty(n, dtype=d).bernoulli_(),
+            m.empty(n, dtype=d).bernoulli_(0.3),
+            m.empty(n, dtype=d).bernoulli_(p),
+            m.empty(n, dtype=d).bernoulli_(p.double()),
+            m.empty(n, dtype=m.int64).bernoulli_(0.7),
+            m.empty(n, dtype=m.bool).bernoulli_(p),
+            m.empty(3, n, dtype=d).bernoulli_(p),  # p broadcast over rows
+        ]
+
+    same_as_torch(torch_ref, script)
+
+
+def test_bernoulli_with_tensor_probabilities_follows_memory_order(torch_ref):
+    def script(m):
+        m.manual_seed(21)
+        probs = m.rand(3, 4)
+        return [
+            m.empty(4, 3).t().bernoulli_(probs),
+            m.empty(3, 4).bernoulli_(probs.t().contiguous().t()),
+            m.empty(5, 2).t().exponential_(),
+            m.empty(5, 2).t().random_(100),
+        ]
+
+    same_as_torch(torch_ref, script)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_normal_function_matches_torch(torch_ref, seed, dtype):
+    def script(m):
+        m.manual_seed(seed)
+        d = getattr(m, dtype)
+        mean = m.arange(20, dtype=d)
+        std = m.tensor([0.1 + 0.1 * i for i in range(20)], dtype=d)
+        g = m.Generator().manual_seed(seed)
+        return [
+            m.normal(mean, 2.0),
+            m.normal(mean),
+            m.normal(3.0, std),
+            m.normal(mean, std),
+            m.normal(mean[:5], std.reshape(4, 5)),
+            m.normal(1.0, 2.0, (3, 4), dtype=d),
+            m.normal(1.0, 2.0, size=(17,)),
+            m.normal(mean[:3], 1.0, generator=g),
+            m.normal(0.5, 0.25, (16,), generator=g),
+        ]
+
+    same_as_torch(torch_ref, script)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_bernoulli_function_matches_torch(torch_ref, seed, dtype):
+    def script(m):
+        m.manual_seed(seed)
+        p = m.rand(4, 6, dtype=getattr(m, dtype))
+        g = m.Generator().manual_seed(1)
+        return [m.bernoulli(p), m.bernoulli(p, 0.3), p.bernoulli(), m.bernoulli(p.t()), m.bernoulli(p.t(), 0.6), m.bernoulli(p, generator=g)]
+
+    same_as_torch(torch_ref, script)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_multinomial_matches_torch(torch_ref, seed, dtype):
+    def script(m):
+        m.manual_seed(seed)
+        d = getattr(m, dtype)
+        w = m.rand(5, 12, dtype=d) + 0.01
+        g = m.Generator().manual_seed(seed)
+        return [
+            m.multinomial(w, 1),
+            m.multinomial(w, 4),
+            m.multinomial(w, 12),
+            m.multinomial(w, 30, True),
+            m.multinomial(w[0], 7, replacement=True),
+            m.multinomial(w[0], 1, True),
+            w.multinomial(3),
+            m.multinomial(w.t(), 2),
+            m.multinomial(m.tensor([0.0, 1, 0, 2, 0], dtype=d), 2),
+            m.multinomial(m.tensor([0.0, 1, 0, 2, 0], dtype=d), 50, True),
+            m.multinomial(m.ones(1000, dtype=d), 999, generator=g),
+            m.multinomial(m.zeros(0, 3, dtype=d), 2),
+        ]
+
+    same_as_torch(torch_ref, script)
+
+
+def test_everything_interleaved(torch_ref):
+    def script(m):
+        m.manual_seed(31337)
+        g = m.Generator().manual_seed(5)
+        return [
+            m.randn(3),
+            m.empty(17).uniform_(generator=g),
+            m.randperm(9),
+            m.randint(0, 100, (5,)),
+            m.empty(4).exponential_(),
+            m.randn(1),
+            m.multinomial(m.rand(6), 3),
+            m.bernoulli(m.rand(7), generator=g),
+            m.normal(m.zeros(3), 1.0),
+            m.empty(2, dtype=m.float64).normal_(),
+            m.empty(5, dtype=m.int64).random_(),
+            m.randn(1, dtype=m.float64),
         ]
 
     same_as_torch(torch_ref, script)
@@ -268,10 +451,15 @@ def test_one_generator_from_many_threads():
     [
         lambda t: t.uniform_(),
         lambda t: t.normal_(),
+        lambda t: t.random_(0, 5),
+        lambda t: t.exponential_(),
+        lambda t: t.bernoulli_(),
+        lambda t: t.bernoulli_(fg.full((3,), 0.5)),
     ],
 )
 def test_in_place_sampling_rules(sample):
     leaf = fg.zeros(3, requires_grad=True)
+    assert sample(fg.zeros(0)).numel() == 0
     with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place operation."):
         sample(leaf)
     with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place operation."):
@@ -281,7 +469,7 @@ def test_in_place_sampling_rules(sample):
         assert sample(leaf) is leaf
         assert leaf._version == v + 1
     assert leaf.grad_fn is None and leaf.requires_grad
-    t = fg.zeros(4)
+    t = fg.zeros(3)
     v = t._version
     assert sample(t) is t and t._version == v + 1
     assert t.grad_fn is None and not t.requires_grad
@@ -296,6 +484,34 @@ def test_sampler_argument_errors(torch_ref):
             lambda: m.zeros(3, dtype=m.int64).normal_(),
             lambda: m.randperm(-1),
             lambda: m.randn(-2, 3),
+            lambda: m.zeros(3, dtype=m.int64).exponential_(),
+            lambda: m.zeros(3).exponential_(0),
+            lambda: m.zeros(3).exponential_(-1),
+            lambda: m.zeros(3).bernoulli_(1.5),
+            lambda: m.zeros(3).bernoulli_(m.tensor([0.5, 2.0, 0.1])),
+            lambda: m.bernoulli(m.tensor([0.5, -2.0, 0.1])),
+            lambda: m.bernoulli(m.tensor([1, 0, 1])),
+            lambda: m.zeros(3).random_(5, 2),
+            lambda: m.zeros(3, dtype=m.bool).random_(0, 3),
+            lambda: m.randint(5, 2, (3,)),
+            lambda: m.randint(5, (3,), dtype=m.bool),
+            lambda: m.multinomial(m.tensor([0.5, 0.5]), 3),
+            lambda: m.multinomial(m.tensor([0.0, 0.0]), 1),
+            lambda: m.multinomial(m.tensor([0.0, 0.0]), 3, True),
+            lambda: m.multinomial(m.tensor([0.5, -1.0]), 1),
+            lambda: m.multinomial(m.tensor([0.5, -1.0]), 2, True),
+            lambda: m.multinomial(m.tensor([0.5, float("inf")]), 2, True),
+            lambda: m.multinomial(m.tensor([[1.0, 1.0], [0.0, 0.0]]), 1),
+            lambda: m.multinomial(m.tensor([1, 1]), 1),
+            lambda: m.multinomial(m.tensor([1.0, 1]), 0),
+            lambda: m.multinomial(m.tensor(1.0), 1),
+            lambda: m.multinomial(m.ones(2, 2, 2), 1),
+            lambda: m.multinomial(m.ones(3, 0), 2, True),
+            lambda: m.multinomial(m.tensor([1.0, float("nan")]), 1),
+            lambda: m.normal(0.0, -1.0, (3,)),
+            lambda: m.normal(m.zeros(3), m.tensor([1.0, -1.0, 1.0])),
+            lambda: m.normal(m.zeros(3), -1.0),
+            lambda: m.normal(m.zeros(3, dtype=m.int64), 1.0),
         ]
         return [failure(c) for c in cases]
 
@@ -316,4 +532,15 @@ def test_uniform_and_normal_statistics():
     assert abs(((z - 2) ** 2).mean().sqrt().item() - 0.5) < 0.01
     p = fg.randperm(1000)
     assert sorted(p.tolist()) == list(range(1000))
+    e = fg.empty(n, dtype=fg.float64).exponential_(4)
+    assert e.min().item() >= 0 and abs(e.mean().item() - 0.25) < 0.005
+    b = fg.empty(n).bernoulli_(0.3)
+    assert set(b.tolist()) <= {0.0, 1.0} and abs(b.mean().item() - 0.3) < 0.01
+    r = fg.randint(-3, 4, (n,))
+    assert r.min().item() == -3 and r.max().item() == 3
+    draws = fg.multinomial(fg.tensor([1.0, 2.0, 7.0]), n, True).tolist()
+    freq = [draws.count(k) / n for k in range(3)]
+    assert all(abs(f - w) < 0.01 for f, w in zip(freq, [0.1, 0.2, 0.7]))
+    no_repeat = fg.multinomial(fg.rand(4, 50) + 0.1, 50)
+    assert all(sorted(row) == list(range(50)) for row in no_repeat.tolist())
     assert not math.isnan(fg.randn(1).item())

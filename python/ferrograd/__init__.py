@@ -36,6 +36,9 @@ from ._ferrograd import (
     default_generator,
     randint,
     randperm,
+    normal,
+    bernoulli,
+    multinomial,
     set_printoptions,
     is_grad_enabled,
 )

@@ -12,6 +12,7 @@ use crate::errors::IntoPyResult;
 use crate::functions::{finish, refuse_negative_sizes};
 use crate::gil::run_detached_if_large;
 use crate::tensor::{type_name, wrap, PyTensor};
+use ferrograd::ops::distributions::NormalParam;
 use ferrograd::ops::sampling::Sampler;
 use ferrograd::random::{default_generator, new_shared, Generator, SharedGenerator, STATE_SIZE};
 use ferrograd::{DType, Tensor};
@@ -286,6 +287,93 @@ fn randperm(
     finish(py, t, device, requires_grad)
 }
 
+/// A `normal` parameter: a tensor, or a number (`name` for the error).
+fn normal_param(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<NormalParam> {
+    if let Ok(t) = obj.cast::<PyTensor>() {
+        return Ok(NormalParam::Tensor(t.get().inner.clone()));
+    }
+    match scalar_from(obj)? {
+        Some(s) => Ok(NormalParam::Number(s.to_f64())),
+        None => Err(PyTypeError::new_err(format!("normal(): argument '{name}' must be Tensor or float, not {}", type_name(obj)))),
+    }
+}
+
+/// `normal(mean, std)` with a tensor among them, or `normal(mean, std, size)`
+/// with numbers.
+#[pyfunction]
+#[pyo3(signature = (mean, std=None, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None, pin_memory=false, requires_grad=false))]
+#[allow(clippy::too_many_arguments)]
+fn normal(
+    py: Python<'_>,
+    mean: &Bound<'_, PyAny>,
+    std: Option<&Bound<'_, PyAny>>,
+    size: Option<&Bound<'_, PyAny>>,
+    generator: Option<&Bound<'_, PyAny>>,
+    out: Option<&Bound<'_, PyAny>>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    layout: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    pin_memory: bool,
+    requires_grad: bool,
+) -> PyResult<Py<PyAny>> {
+    let _ = (out, layout, pin_memory);
+    let mean = normal_param(mean, "mean")?;
+    let std = match std {
+        Some(s) if !s.is_none() => normal_param(s, "std")?,
+        _ => NormalParam::Number(1.0),
+    };
+    if let (NormalParam::Number(mean), NormalParam::Number(std)) = (&mean, &std) {
+        let Some(size) = size.filter(|s| !s.is_none()) else {
+            return Err(PyTypeError::new_err("normal() with a float mean and a float std needs a size: normal(mean, std, size)"));
+        };
+        let shape = shape_from_obj(size)?;
+        let dtype = opt_dtype(dtype)?.unwrap_or(DType::F32);
+        let t = sampled(py, &shape, dtype, Sampler::Normal { mean: *mean, std: *std }, generator)?;
+        return finish(py, t, device, requires_grad);
+    }
+    if size.is_some_and(|s| !s.is_none()) {
+        return Err(PyTypeError::new_err("normal(): size is only taken with a float mean and a float std"));
+    }
+    let g = generator_arg(generator)?;
+    let work = [&mean, &std].iter().map(|p| if let NormalParam::Tensor(t) = p { t.numel() } else { 0 }).max().unwrap_or(0);
+    let t = run_detached_if_large(py, work, || Tensor::normal_with(&mean, &std, &g)).py()?;
+    finish(py, t, device, requires_grad)
+}
+
+/// 0/1 draws: with `input` as the probabilities, or with probability `p`.
+#[pyfunction]
+#[pyo3(signature = (input, p=None, *, generator=None, out=None))]
+fn bernoulli(py: Python<'_>, input: PyRef<'_, PyTensor>, p: Option<&Bound<'_, PyAny>>, generator: Option<&Bound<'_, PyAny>>, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    let _ = out;
+    bernoulli_of(py, &input.inner, p, generator)
+}
+
+fn bernoulli_of(py: Python<'_>, input: &Tensor, p: Option<&Bound<'_, PyAny>>, generator: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    let g = generator_arg(generator)?;
+    let t = match p {
+        Some(p) if !p.is_none() => {
+            let p = float_arg(p, "bernoulli", "p")?;
+            run_detached_if_large(py, input.numel(), || input.bernoulli_scalar(p, &g))
+        }
+        _ => run_detached_if_large(py, input.numel(), || input.bernoulli(&g)),
+    };
+    wrap(py, t.py()?)
+}
+
+/// Indices drawn from rows of weights.
+#[pyfunction]
+#[pyo3(signature = (input, num_samples, replacement=false, *, generator=None, out=None))]
+fn multinomial(py: Python<'_>, input: PyRef<'_, PyTensor>, num_samples: i64, replacement: bool, generator: Option<&Bound<'_, PyAny>>, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    let _ = out;
+    multinomial_of(py, &input.inner, num_samples, replacement, generator)
+}
+
+fn multinomial_of(py: Python<'_>, input: &Tensor, num_samples: i64, replacement: bool, generator: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    let g = generator_arg(generator)?;
+    let work = input.numel().max(usize::try_from(num_samples).unwrap_or(0));
+    wrap(py, run_detached_if_large(py, work, || input.multinomial(num_samples, replacement, &g)).py()?)
+}
+
 // ---- in-place samplers on Tensor ----------------------------------------------
 
 /// A float argument (int or float) of a sampler.
@@ -322,6 +410,7 @@ fn random_bounds<'py>(args: &Bound<'py, PyTuple>, kwargs: Option<&Bound<'py, PyD
     }
     // (from given, from, to given, to): which overload the call names.
     let (from, to): (Option<Option<i64>>, Option<Option<i64>>) = match (args.len(), &kw_from, &kw_to) {
+        (0, Some(_), None) => return Err(PyTypeError::new_err("random_(): 'from' needs 'to' as well (pass to=None for no upper bound)")),
         (0, f, t) => (f.as_ref().map(&bound).transpose()?, t.as_ref().map(&bound).transpose()?),
         (1, None, None) => (None, Some(bound(&args.get_item(0)?)?)),
         (1, None, Some(t)) => (Some(bound(&args.get_item(0)?)?), Some(bound(t)?)),
@@ -391,6 +480,18 @@ impl PyTensor {
         }
         Ok(slf)
     }
+
+    /// `torch.bernoulli(self, p)` as a method.
+    #[pyo3(signature = (p=None, *, generator=None))]
+    fn bernoulli(&self, py: Python<'_>, p: Option<&Bound<'_, PyAny>>, generator: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        bernoulli_of(py, &self.inner, p, generator)
+    }
+
+    /// `torch.multinomial(self, ...)` as a method.
+    #[pyo3(signature = (num_samples, replacement=false, *, generator=None))]
+    fn multinomial(&self, py: Python<'_>, num_samples: i64, replacement: bool, generator: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        multinomial_of(py, &self.inner, num_samples, replacement, generator)
+    }
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -406,6 +507,9 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         wrap_pyfunction!(randn, m)?,
         wrap_pyfunction!(randint, m)?,
         wrap_pyfunction!(randperm, m)?,
+        wrap_pyfunction!(normal, m)?,
+        wrap_pyfunction!(bernoulli, m)?,
+        wrap_pyfunction!(multinomial, m)?,
     ] {
         m.add_function(f)?;
     }

@@ -158,6 +158,16 @@ impl PyTensor {
         Ok(PyTensor { inner })
     }
 
+    /// Makes an object built by `__new__` (a subclass instance too, such as
+    /// a Parameter) the Python identity of its tensor, so methods returning
+    /// that tensor (`requires_grad_()`, a node's `variable`, ...) return it.
+    #[pyo3(signature = (*args, **kwargs))]
+    fn __init__(slf: &Bound<'_, Self>, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, pyo3::types::PyDict>>) {
+        let _ = (args, kwargs);
+        let owner = slf.get() as *const PyTensor as usize;
+        slf.get().inner.attach_binding_handle(BindingHandle { owner, object: slf.as_ptr() as usize });
+    }
+
     // ---- printing ---------------------------------------------------------
 
     fn __repr__(&self) -> PyResult<String> {
@@ -312,6 +322,14 @@ impl PyTensor {
     #[getter]
     fn data(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap(py, self.inner.detach())
+    }
+    /// `t.data = other`: a no-op when `other` is this tensor's own data (as
+    /// after `t.data -= x`), a copy for the same shape and dtype; anything
+    /// else would need a storage swap, which ferrograd refuses.
+    #[setter]
+    fn set_data(&self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let src = value.cast::<PyTensor>().map_err(|_| PyTypeError::new_err(format!("Variable data has to be a tensor, but got {}", type_name(value))))?;
+        self.inner.assign_data(&src.get().inner).py()
     }
     fn detach(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap(py, self.inner.detach())

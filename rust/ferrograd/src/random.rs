@@ -1017,6 +1017,49 @@ mod tests {
     }
 
     #[test]
+    fn state_bytes_round_trip_and_match_torch_layout() {
+        let mut g = Generator::new(0);
+        // torch.Generator().manual_seed(0).get_state(): seed 0, left 1,
+        // seeded 1, next 0, then the seeded words.
+        let b = g.state_bytes();
+        assert_eq!(b.len(), STATE_SIZE);
+        assert_eq!(&b[8..16], &[1, 0, 0, 0, 1, 0, 0, 0]);
+        assert_eq!(u64::from_le_bytes(b[40..48].try_into().unwrap()), 1_812_433_255);
+        let mut v = [0f32; 1];
+        g.fill_normal_f32(&mut v, 0.0, 1.0); // caches the pair's second value
+        let mut w = [0f64; 700];
+        g.fill_uniform_f64(&mut w, 0.0, 1.0); // crosses a twist
+        let saved = g.state_bytes();
+        let (mut a, mut b2) = ([0f32; 3], [0f32; 3]);
+        g.fill_normal_f32(&mut a, 0.0, 1.0);
+        let mut h = Generator::new(99);
+        h.set_state_bytes(&saved).unwrap();
+        h.fill_normal_f32(&mut b2, 0.0, 1.0);
+        assert_eq!(bits32(&a), bits32(&b2));
+        assert_eq!(h.initial_seed(), 0);
+    }
+
+    #[test]
+    fn bad_state_bytes_are_refused_without_change() {
+        let mut g = Generator::new(5);
+        let before = g.state_bytes();
+        assert!(g.set_state_bytes(&before[..100]).is_err());
+        for (left, next) in [(0i32, 0u64), (625, 0), (-3, 0), (624, 2), (1, 700), (2, u64::MAX)] {
+            let mut bad = before.clone();
+            bad[8..12].copy_from_slice(&left.to_le_bytes());
+            bad[16..24].copy_from_slice(&next.to_le_bytes());
+            assert!(g.set_state_bytes(&bad).is_err(), "left={left} next={next}");
+        }
+        assert_eq!(g.state_bytes(), before);
+        // The last reachable position draws without going out of the block.
+        let mut edge = before.clone();
+        edge[8..12].copy_from_slice(&2i32.to_le_bytes());
+        edge[16..24].copy_from_slice(&623u64.to_le_bytes());
+        g.set_state_bytes(&edge).unwrap();
+        g.random_u64();
+    }
+
+    #[test]
     fn cephes_helpers_are_accurate() {
         for i in 1..=1000 {
             let x = i as f32 / 1000.0;

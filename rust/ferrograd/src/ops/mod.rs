@@ -24,6 +24,8 @@ pub mod norm;
 pub mod pad;
 pub mod pool;
 pub mod sampling;
+pub mod distributions;
+pub mod set_data;
 
 use crate::autograd::graph::{create_node, InputMeta};
 use crate::autograd::mode::is_grad_enabled;

@@ -98,8 +98,13 @@ fn through_dtype(value: i64, dtype: DType) -> i64 {
 /// Moves an integer bound inward to the nearest value that survives the
 /// round trip through a float dtype (ATen's `update_from`/`update_to`), so
 /// a cast sample cannot land outside [from, to).
+/// At the ends of the int64 range (where ATen's arithmetic overflows) the
+/// bound is kept, and the range checks that follow reject it.
 fn snap_bound(bound: i64, towards_higher: bool, dtype: DType, digits: u32) -> i64 {
-    let neighbour = if towards_higher { bound.wrapping_add(1) } else { bound.wrapping_sub(1) };
+    let neighbour = if towards_higher { bound.checked_add(1) } else { bound.checked_sub(1) };
+    let Some(neighbour) = neighbour else {
+        return bound;
+    };
     let cast = through_dtype(neighbour, dtype);
     let moved_out = if towards_higher { cast < bound } else { cast >= bound };
     if !moved_out {
@@ -359,13 +364,13 @@ impl Tensor {
     pub fn bernoulli_tensor_(&self, p: &Tensor, generator: &Mutex<Generator>) -> Result<()> {
         self.check_inplace_target(&[], false)?;
         let _plain = crate::autograd::mode::no_grad();
+        if self.numel() == 0 {
+            return Ok(());
+        }
         if !p.dtype().is_floating_point() {
             return Err(Error::NotImplementedForDType { op: "bernoulli_tensor_cpu_p_", dtype: p.dtype() });
         }
         let p = p.expand(self.shape())?;
-        if self.numel() == 0 {
-            return Ok(());
-        }
         let dims = iteration_dims(self.shape(), &[self.layout().strides(), p.layout().strides()]);
         // The probabilities in visiting order, at the precision ATen compares in.
         let p_in_order = p.view_with_layout(p.layout().permute(&dims))?;
@@ -418,5 +423,77 @@ impl Tensor {
         crate::layout::contiguous_storage_bytes(&[n], dtype.size_in_bytes())?;
         let perm = generator.lock().randperm(n)?;
         Tensor::from_vec(perm, &[n])?.cast(dtype)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::random::new_shared;
+
+    #[test]
+    fn iteration_follows_memory_order() {
+        // Contiguous: row-major. Transposed: the stored order. Equal strides
+        // (size-1 dims) and broadcast dims keep the logical order.
+        assert_eq!(iteration_dims(&[2, 3], &[&[3, 1]]), [0, 1]);
+        assert_eq!(iteration_dims(&[3, 2], &[&[1, 3]]), [1, 0]);
+        assert_eq!(iteration_dims(&[4, 2, 3], &[&[1, 12, 4]]), [1, 2, 0]);
+        assert_eq!(iteration_dims(&[2, 3], &[&[0, 1]]), [0, 1]);
+        // The output decides before the inputs do.
+        assert_eq!(iteration_dims(&[3, 2], &[&[2, 1], &[1, 3]]), [0, 1]);
+        assert!(iteration_dims(&[], &[&[]]).is_empty());
+    }
+
+    #[test]
+    fn float_bounds_snap_inward() {
+        // 2^25 + 1 is not a float32: `from` moves up, `to` down, to values
+        // that survive the cast (ATen's update_from / update_to).
+        assert_eq!(snap_bound((1 << 25) - 3, true, DType::F32, 24), (1 << 25) - 3);
+        assert_eq!(snap_bound((1 << 25) + 1, true, DType::F32, 24), (1 << 25) + 4);
+        assert_eq!(snap_bound((1 << 25) + 9, false, DType::F32, 24), (1 << 25) + 9);
+        assert_eq!(snap_bound((1 << 25) + 7, false, DType::F32, 24), (1 << 25) + 4);
+        assert_eq!(snap_bound(5, true, DType::F64, 53), 5);
+    }
+
+    #[test]
+    fn bad_arguments_are_errors_not_panics() {
+        let g = new_shared(Generator::new(0));
+        let t = Tensor::zeros(&[3], DType::F32).unwrap();
+        for s in [
+            Sampler::Uniform { from: 1.0, to: 0.0 },
+            Sampler::Uniform { from: f64::NAN, to: 1.0 },
+            Sampler::Uniform { from: -f64::MAX, to: f64::MAX },
+            Sampler::Normal { mean: 0.0, std: -1.0 },
+            Sampler::Normal { mean: 0.0, std: f64::NAN },
+            Sampler::Exponential { lambda: 0.0 },
+            Sampler::Bernoulli { p: 1.5 },
+            Sampler::Random { from: 3, to: Some(3) },
+            Sampler::Random { from: i64::MAX, to: None },
+        ] {
+            assert!(t.sample_(s, &g).is_err(), "{s:?}");
+        }
+        let b = Tensor::zeros(&[3], DType::Bool).unwrap();
+        assert!(b.sample_(Sampler::Random { from: 0, to: Some(3) }, &g).is_err());
+        assert!(b.sample_(Sampler::Random { from: i64::MIN, to: None }, &g).is_err());
+        // Extreme but valid ranges do not overflow.
+        let i = Tensor::zeros(&[4], DType::I64).unwrap();
+        i.sample_(Sampler::Random { from: i64::MIN, to: Some(i64::MAX) }, &g).unwrap();
+        i.sample_(Sampler::Random { from: i64::MIN, to: None }, &g).unwrap();
+        i.sample_(Sampler::Random { from: -1, to: None }, &g).unwrap();
+        assert!(Tensor::randperm(1 << 25, DType::F32, &g).is_err());
+    }
+
+    #[test]
+    fn sampling_writes_only_the_view_and_bumps_the_version() {
+        let g = new_shared(Generator::new(0));
+        let base = Tensor::zeros(&[4, 4], DType::F64).unwrap();
+        let column = base.select(1, 2).unwrap();
+        let v = base.version();
+        column.sample_(Sampler::Uniform { from: 1.0, to: 2.0 }, &g).unwrap();
+        assert_eq!(base.version(), v + 1);
+        let values = base.to_vec::<f64>().unwrap();
+        for (k, x) in values.iter().enumerate() {
+            assert_eq!(k % 4 == 2, (1.0..2.0).contains(x), "{k}: {x}");
+        }
     }
 }
