@@ -17,7 +17,7 @@ if "--torch" in sys.argv:
     import torch
 else:
     import ferrograd as torch
-from torch import nn, optim  # noqa: E402  (after the choice of library)
+nn, optim = torch.nn, torch.optim
 
 np.random.seed(42)
 x = np.random.rand(100, 1)
