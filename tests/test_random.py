@@ -319,6 +319,32 @@ def test_everything_interleaved(torch_ref):
     same_as_torch(torch_ref, script)
 
 
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("n", [5, 16, 33])
+def test_16_bit_floats_match_torch(torch_ref, dtype, n):
+    # Computed in float32 and rounded; the blockwise normal draws 16
+    # uniforms per block here, so the leftover n % 16 are never drawn.
+    def script(m):
+        m.manual_seed(n)
+        d = getattr(m, dtype)
+        return [
+            m.empty(n, dtype=d).uniform_(-2, 3),
+            m.empty(n, dtype=d).normal_(1, 2),
+            m.rand(n, dtype=d),
+            m.randn(n, dtype=d),
+            m.empty(n, dtype=d).random_(),
+            m.empty(n, dtype=d).random_(0, 100),
+            m.empty(n, dtype=d).exponential_(),
+            m.empty(n, dtype=d).bernoulli_(0.4),
+            m.empty(n, dtype=d).bernoulli_(m.rand(n)),
+            m.multinomial((m.rand(3, 7) + 0.1).to(d), 3),
+            m.multinomial((m.rand(3, 7) + 0.1).to(d), 9, True),
+            m.randn(2 * n, dtype=d),
+        ]
+
+    same_as_torch(torch_ref, script)
+
+
 # ---- generators -----------------------------------------------------------------
 
 
@@ -544,3 +570,51 @@ def test_uniform_and_normal_statistics():
     no_repeat = fg.multinomial(fg.rand(4, 50) + 0.1, 50)
     assert all(sorted(row) == list(range(50)) for row in no_repeat.tolist())
     assert not math.isnan(fg.randn(1).item())
+
+
+# ---- the interpreter is released during large fills ------------------------------
+
+
+def ran_during(call, attempts=50):
+    """Whether another Python thread ran while `call()` ran, in any of up to
+    `attempts` tries. The switch interval is raised so the calling thread is
+    never preempted: the other thread can only run if the call releases the
+    interpreter (see test_safety_gil.py for the reasoning)."""
+    import sys
+
+    for _ in range(attempts):
+        ran = [False]
+        go = threading.Event()
+
+        def observer():
+            go.wait()
+            ran[0] = True
+
+        thread = threading.Thread(target=observer)
+        thread.start()
+        old = sys.getswitchinterval()
+        sys.setswitchinterval(60.0)
+        try:
+            go.set()
+            _, seen = call(), ran[0]
+        finally:
+            sys.setswitchinterval(old)
+            thread.join()
+        if seen:
+            return True
+    return False
+
+
+@pytest.mark.parametrize(
+    "fill",
+    [
+        lambda g: fg.rand(1 << 22, generator=g),
+        lambda g: fg.empty(1 << 22).normal_(generator=g),
+        lambda g: fg.empty(1 << 22, dtype=fg.int64).random_(generator=g),
+        lambda g: fg.randperm(1 << 22, generator=g),
+        lambda g: fg.multinomial(fg.ones(1 << 20), 1 << 20, True, generator=g),
+    ],
+)
+def test_large_fills_release_the_interpreter(fill):
+    g = fg.Generator().manual_seed(0)
+    assert ran_during(lambda: fill(g))

@@ -241,8 +241,11 @@ fn randint(
     let mut positional: Vec<Bound<'_, PyAny>> = args.iter().collect();
     let size = match size {
         Some(s) => s.clone(),
-        None if !positional.is_empty() && !positional[positional.len() - 1].is_instance_of::<PyInt>() => positional.pop().expect("checked non-empty"),
-        None => return Err(PyTypeError::new_err("randint() missing required argument 'size'")),
+        // Without `size=`, the last positional argument is the size.
+        None => match positional.pop() {
+            Some(last) if !last.is_instance_of::<PyInt>() => last,
+            _ => return Err(PyTypeError::new_err("randint() missing required argument 'size'")),
+        },
     };
     let ints: Vec<i64> = positional
         .iter()

@@ -260,10 +260,18 @@ impl Generator {
     /// Fewer than 16 elements are sampled in double precision with `mean`
     /// and `std` as given; blocks use them rounded to float32, as PyTorch does.
     pub fn fill_normal_f32(&mut self, out: &mut [f32], mean: f64, std: f64) {
-        self.normal_f32_with(out, mean, std, kernels());
+        self.normal_f32_with(out, mean, std, BlockDraws::AllFirst, kernels());
     }
 
-    fn normal_f32_with(&mut self, out: &mut [f32], mean: f64, std: f64, k: Kernels) {
+    /// [`Generator::fill_normal_f32`] as PyTorch computes float16/bfloat16
+    /// tensors (in float32, rounded by the caller): each block's uniforms
+    /// are drawn just before it is transformed, so unlike float32 the
+    /// `len % 16` leftover uniforms are never drawn.
+    pub fn fill_normal_f32_for_16bit(&mut self, out: &mut [f32], mean: f64, std: f64) {
+        self.normal_f32_with(out, mean, std, BlockDraws::PerBlock, kernels());
+    }
+
+    fn normal_f32_with(&mut self, out: &mut [f32], mean: f64, std: f64, draws: BlockDraws, k: Kernels) {
         if out.len() < NORMAL_FILL_MIN {
             let fused = k.fused;
             for v in out.iter_mut() {
@@ -272,16 +280,23 @@ impl Generator {
             return;
         }
         let (mean, std) = (mean as f32, std as f32);
-        for v in out.iter_mut() {
-            *v = self.unit_f32();
-        }
         let block_fn = if k.avx2 {
             box_muller_16_f32_avx2
         } else {
             box_muller_16_f32
         };
+        if draws == BlockDraws::AllFirst {
+            for v in out.iter_mut() {
+                *v = self.unit_f32();
+            }
+        }
         let n = out.len();
         for block in out.chunks_exact_mut(16) {
+            if draws == BlockDraws::PerBlock {
+                for v in block.iter_mut() {
+                    *v = self.unit_f32();
+                }
+            }
             block_fn(block, mean, std);
         }
         if !n.is_multiple_of(16) {
@@ -649,6 +664,15 @@ fn cephes_sincosf(x: f32) -> (f32, f32) {
     )
 }
 
+/// When the blockwise normal path draws its uniforms.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum BlockDraws {
+    /// All of them before the first block (float32, float64).
+    AllFirst,
+    /// Sixteen before each block (16-bit floats).
+    PerBlock,
+}
+
 /// Which build of PyTorch's CPU kernels the results should follow.
 #[derive(Clone, Copy)]
 struct Kernels {
@@ -915,7 +939,7 @@ mod tests {
         for (k, want) in [(AVX2, avx2), (BASELINE, baseline)] {
             let mut g = Generator::new(1234);
             let mut v = [0f32; 17];
-            g.normal_f32_with(&mut v, 0.0, 1.0, k);
+            g.normal_f32_with(&mut v, 0.0, 1.0, BlockDraws::AllFirst, k);
             let got: Vec<u32> = bits32(&v[..4])
                 .into_iter()
                 .chain(bits32(&v[15..]))

@@ -3,6 +3,9 @@
 //! way ATen does, so the generator stream is consumed in the same order.
 //! Nothing here is recorded by autograd.
 
+// Argument checks are written `!(x >= bound)` so that NaN fails them too.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
 use super::sampling::{iteration_dims, Sampler};
 use crate::autograd::mode::no_grad;
 use crate::dtype::DType;
@@ -147,7 +150,7 @@ impl Tensor {
     /// `p / q` (ties to the lower index), largest first.
     fn multinomial_by_race(&self, rows: usize, categories: usize, n_sample: usize, generator: &Mutex<Generator>) -> Result<Vec<i64>> {
         let probs = self.to_vec_f64()?;
-        if !probs.iter().all(|&p| p >= 0.0 && p < f64::INFINITY) {
+        if !probs.iter().all(|p| (0.0..f64::INFINITY).contains(p)) {
             return Err(Error::runtime("probability tensor contains either `inf`, `nan` or element < 0"));
         }
         if probs.chunks(categories.max(1)).any(|row| row.iter().sum::<f64>() == 0.0) || categories == 0 {
@@ -155,8 +158,14 @@ impl Tensor {
         }
         let clocks = zeros_like_in_memory_order(self, self.dtype())?;
         clocks.sample_(Sampler::Exponential { lambda: 1.0 }, generator)?;
-        // The ratio in the input's dtype, as ATen divides in place.
-        let ratios = self.div(&clocks)?.to_vec_f64()?;
+        // The ratio rounded to the input's dtype, as ATen divides in place
+        // (16-bit floats divide in float32 first).
+        let ratios = if self.dtype().is_half() {
+            self.cast(DType::F32)?.div(&clocks.cast(DType::F32)?)?.cast(self.dtype())?
+        } else {
+            self.div(&clocks)?
+        };
+        let ratios = ratios.to_vec_f64()?;
         let mut out = vec_with_capacity(rows * n_sample)?;
         let mut order: Vec<usize> = Vec::new();
         for row in ratios.chunks(categories).take(rows) {
@@ -176,7 +185,7 @@ impl Tensor {
 /// With replacement, rows of `categories` weights in `A` (the accumulation
 /// type): normalised running sums, then a binary search per uniform draw.
 fn multinomial_with_replacement<A: Float>(weights: &[A], categories: usize, n_sample: usize, generator: &Mutex<Generator>) -> Result<Vec<i64>> {
-    let rows = if categories == 0 { weights.len() } else { weights.len() / categories };
+    let rows = weights.len().checked_div(categories).unwrap_or(weights.len());
     let mut out = vec_with_capacity(rows.max(1) * n_sample)?;
     let mut cumulative: Vec<A> = vec_with_capacity(categories)?;
     let mut g = generator.lock();

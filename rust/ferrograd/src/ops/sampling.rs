@@ -8,6 +8,9 @@
 //! after it is released, and the write bumps the version counter. Sampling
 //! is never recorded by autograd.
 
+// Argument checks are written `!(x >= bound)` so that NaN fails them too.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::random::{DefaultRange, Generator};
@@ -311,7 +314,11 @@ fn draw<T: Element>(g: &mut Generator, plan: Plan, n: usize, contiguous: bool) -
                 out.extend(buf.into_iter().map(T::from_f64));
             } else {
                 let mut buf = filled_vec(n, 0f32)?;
-                g.fill_normal_f32(&mut buf, mean, std);
+                if T::DTYPE.is_half() {
+                    g.fill_normal_f32_for_16bit(&mut buf, mean, std);
+                } else {
+                    g.fill_normal_f32(&mut buf, mean, std);
+                }
                 out.extend(buf.into_iter().map(|x| T::from_f64(x as f64)));
             }
         }
