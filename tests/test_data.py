@@ -16,14 +16,7 @@ import ferrograd as fg
 from ferrograd.utils import data as fdata
 from ferrograd.utils.data import _random
 
-# The compiled module may have the random sampling API before the package re-exports it.
-FgGenerator = getattr(fg, "Generator", None) or getattr(fg._ferrograd, "Generator", None)
-HAS_RNG = (
-    FgGenerator is not None
-    and (hasattr(fg, "randperm") or hasattr(fg._ferrograd, "randperm"))
-    and hasattr(fg.Tensor, "random_")
-)
-needs_rng = pytest.mark.skipif(not HAS_RNG, reason="this ferrograd build has no Generator/randperm/random_")
+FgGenerator = fg.Generator
 
 
 def as_plain(value):
@@ -399,7 +392,6 @@ def draws_from_torch(torch_ref, monkeypatch):
     monkeypatch.setattr(_random, "randperm", randperm)
     monkeypatch.setattr(_random, "randint", randint)
     monkeypatch.setattr(_random, "draw_int64_seed", draw_int64_seed)
-    monkeypatch.setattr(_random, "can_draw_seed", lambda: True)
     monkeypatch.setattr(_random, "seeded_generator", seeded_generator)
     monkeypatch.setattr(_random, "default_generator", lambda: torch.default_generator)
     return torch
@@ -501,7 +493,6 @@ def test_every_sample_once_per_epoch(draws_from_torch):
 # ---------------------------------------------------------------------------
 
 
-@needs_rng
 def test_shuffle_equals_torch_with_ferrograd_rng(torch_ref):
     torch = torch_ref
     torch.manual_seed(0)
@@ -511,7 +502,6 @@ def test_shuffle_equals_torch_with_ferrograd_rng(torch_ref):
     assert got == expected
 
 
-@needs_rng
 def test_shuffle_deterministic_under_seed():
     def run():
         fg.manual_seed(123)
@@ -524,7 +514,6 @@ def test_shuffle_deterministic_under_seed():
         assert values == [i * i for i in range(17)]
 
 
-@needs_rng
 def test_random_split_equals_torch_with_ferrograd_rng(torch_ref):
     torch = torch_ref
     expected = [list(s.indices) for s in torch.utils.data.random_split(
@@ -534,19 +523,12 @@ def test_random_split_equals_torch_with_ferrograd_rng(torch_ref):
     assert got == expected
 
 
-@needs_rng
 def test_random_sampler_with_replacement_equals_torch_with_ferrograd_rng(torch_ref):
     torch = torch_ref
     torch.manual_seed(4)
     expected = list(torch.utils.data.RandomSampler(range(9), replacement=True, num_samples=40))
     fg.manual_seed(4)
     assert list(fdata.RandomSampler(range(9), replacement=True, num_samples=40)) == expected
-
-
-@pytest.mark.skipif(HAS_RNG, reason="only meaningful without random sampling support")
-def test_shuffle_without_rng_support_says_so():
-    with pytest.raises(NotImplementedError, match="randperm|random_|Generator"):
-        list(fdata.DataLoader(Squares(3), shuffle=True))
 
 
 def test_reachable_as_torch_utils_data():
@@ -556,7 +538,6 @@ def test_reachable_as_torch_utils_data():
     assert torch.utils.data.dataloader.default_collate is fdata.default_collate
 
 
-@needs_rng
 def test_loader_generator_and_global_stream_equal_torch_with_ferrograd_rng(torch_ref):
     torch = torch_ref
     torch.manual_seed(21)
@@ -572,7 +553,6 @@ def test_loader_generator_and_global_stream_equal_torch_with_ferrograd_rng(torch
     assert fg.rand(3).tolist() == expected_after  # every pass drew its seed, as in PyTorch
 
 
-@needs_rng
 def test_subset_random_sampler_equals_torch_with_ferrograd_rng(torch_ref):
     torch = torch_ref
     torch.manual_seed(13)

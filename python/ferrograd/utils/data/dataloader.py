@@ -193,7 +193,7 @@ class _SingleProcessIterator:
         self._sampler_iter = iter(loader._index_sampler)
         # PyTorch draws a seed for worker processes on every pass, even without
         # workers; drawing it too keeps the random stream in step with PyTorch.
-        self._base_seed = _random.draw_int64_seed(loader.generator) if _random.can_draw_seed() else None
+        self._base_seed = _random.draw_int64_seed(loader.generator)
         if loader._is_iterable:
             self._dataset_iter = iter(loader.dataset)
             self._fetch = self._fetch_iterable
