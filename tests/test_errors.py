@@ -179,3 +179,17 @@ def test_errors_leave_the_library_usable():
     (x * x).sum().backward()
     assert x.grad.tolist() == [2.0, 4.0]
     assert torch.is_grad_enabled()
+
+
+BROADCAST_MISMATCHES = [((2, 3), (4, 5)), ((2, 3, 4), (5, 6, 4)), ((3,), (2, 4)), ((2, 3, 4), (3, 5)),
+                        ((7, 3), (2, 1, 4)), ((2, 1), (3, 4, 5)), ((5, 2, 3), (4, 1, 3))]
+
+
+@pytest.mark.parametrize("a, b", BROADCAST_MISMATCHES, ids=[f"{a}-{b}" for a, b in BROADCAST_MISMATCHES])
+def test_broadcast_mismatch_names_the_innermost_failing_dim_like_pytorch(torch_ref, a, b):
+    # PyTorch checks from the last dim inward and reports the first failure it meets.
+    with pytest.raises(RuntimeError) as theirs:
+        torch_ref.ones(a) + torch_ref.ones(b)
+    with pytest.raises(RuntimeError) as ours:
+        torch.ones(a) + torch.ones(b)
+    assert str(ours.value) == str(theirs.value)

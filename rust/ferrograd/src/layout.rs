@@ -69,13 +69,15 @@ pub fn normalize_dim(dim: i64, ndim: usize) -> Result<usize> {
 }
 
 /// PyTorch broadcasting: align trailing dims; sizes must match or be 1.
+/// Dims are checked innermost first so a mismatch names the last failing
+/// dimension (in output coordinates), as PyTorch's message does.
 pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Result<Shape> {
     if a == b {
         return Ok(Shape::from_slice(a));
     }
     let n = a.len().max(b.len());
     let mut out: Shape = SmallVec::from_elem(0, n);
-    for i in 0..n {
+    for i in (0..n).rev() {
         let da = if i + a.len() >= n { a[i + a.len() - n] } else { 1 };
         let db = if i + b.len() >= n { b[i + b.len() - n] } else { 1 };
         out[i] = match (da, db) {
@@ -331,6 +333,8 @@ mod tests {
         assert_eq!(&broadcast_shapes(&[], &[5]).unwrap()[..], &[5]);
         let e = broadcast_shapes(&[2, 3], &[2, 4]).unwrap_err();
         assert_eq!(e.to_string(), "The size of tensor a (3) must match the size of tensor b (4) at non-singleton dimension 1");
+        let e = broadcast_shapes(&[2, 3], &[4, 5]).unwrap_err();
+        assert_eq!(e.to_string(), "The size of tensor a (3) must match the size of tensor b (5) at non-singleton dimension 1");
     }
 
     #[test]
