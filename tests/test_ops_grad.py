@@ -239,6 +239,49 @@ def test_pow_2_at_zero_has_zero_gradient():
     assert x.grad.tolist() == [0.0, 2.0]
 
 
+# Bases 0, negative and positive against exponents 0, integers and
+# non-integers, both signs: the edges where x ** y and its gradients are
+# 0, inf or NaN (PyTorch zeroes the exponent term where x == 0 and y >= 0).
+POW_BASES = [0.0, -0.0, -2.0, -1.5, 0.5, 3.0]
+POW_EXPONENTS = [0.0, 1.0, 2.0, 3.0, -1.0, -2.0, 0.5, -0.5, 1.5]
+
+
+def _pow_grads(L, same):
+    pairs = [(b, e) for b in POW_BASES for e in POW_EXPONENTS]
+    x = L.tensor([b for b, _ in pairs], requires_grad=True)
+    y = L.tensor([e for _, e in pairs], requires_grad=True)
+    if same:
+        out = x ** x
+        out.sum().backward()
+        return out.tolist(), x.grad.tolist()
+    out = x ** y
+    out.sum().backward()
+    return out.tolist(), x.grad.tolist(), y.grad.tolist()
+
+
+@pytest.mark.parametrize("same", [False, True], ids=["x_pow_y", "x_pow_x"])
+def test_tensor_pow_at_zero_and_negative_bases_matches_pytorch(torch_ref, same):
+    ours, theirs = _pow_grads(torch, same), _pow_grads(torch_ref, same)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(np.array(a), np.array(b), rtol=1e-6, equal_nan=True)
+
+
+def test_integer_pow_edges_match_pytorch(torch_ref):
+    def run(L):
+        base = L.tensor([0, 1, -1, 2, -2, 5, -1, 1, 3])
+        expo = L.tensor([0, -1, -1, -1, -2, -3, -2, -5, 40])
+        out = [(base ** expo).tolist(), (base ** 0).tolist(), (base ** 3).tolist(), (L.tensor([2, 3]) ** L.tensor(-1)).tolist()]
+        try:
+            base ** -1
+        except RuntimeError as e:
+            out.append(str(e))
+        return out
+
+    ours, theirs = run(torch), run(torch_ref)
+    assert theirs[-1] == "Integers to negative integer powers are not allowed."
+    assert ours == theirs
+
+
 def test_gradients_keep_leaf_shapes_under_broadcasting():
     a = torch.ones(3, 1, requires_grad=True)
     b = torch.ones(1, 4, requires_grad=True)

@@ -119,32 +119,23 @@ fn int_kernel<T: Numeric>(kind: Arith, a: &Tensor, b: &Tensor, shape: &[usize]) 
         Arith::Add => zip(a, b, shape, |x: T, y: T| x.add(y)),
         Arith::Sub => zip(a, b, shape, |x: T, y: T| x.sub(y)),
         Arith::Mul => zip(a, b, shape, |x: T, y: T| x.mul(y)),
-        Arith::Pow => {
-            let invalid = std::sync::atomic::AtomicBool::new(false);
-            let r = zip(a, b, shape, |x: T, y: T| {
-                int_pow(x.to_i64(), y.to_i64()).map(T::from_i64).unwrap_or_else(|| {
-                    invalid.store(true, std::sync::atomic::Ordering::Relaxed);
-                    T::default()
-                })
-            })?;
-            if invalid.into_inner() {
-                return Err(Error::runtime("Integers to negative integer powers are not allowed."));
-            }
-            Ok(r)
-        }
+        Arith::Pow => zip(a, b, shape, |x: T, y: T| T::from_i64(int_pow(x.to_i64(), y.to_i64()))),
         Arith::Div => Err(Error::NotImplementedForDType { op: "div", dtype: T::DTYPE }),
     }
 }
 
-fn int_pow(x: i64, e: i64) -> Option<i64> {
+/// Integer power wrapping like int64. A negative exponent truncates 1/x^|e|
+/// toward zero (so 0 unless |x| == 1, and 0 for x == 0), as PyTorch does for
+/// tensor exponents; a negative number exponent is refused in `pow_scalar`.
+fn int_pow(x: i64, e: i64) -> i64 {
     if e < 0 {
         return match x {
-            1 => Some(1),
-            -1 => Some(if e % 2 == 0 { 1 } else { -1 }),
-            _ => None,
+            1 => 1,
+            -1 => if e % 2 == 0 { 1 } else { -1 },
+            _ => 0,
         };
     }
-    Some(x.wrapping_pow(e.min(u32::MAX as i64) as u32))
+    x.wrapping_pow(e.min(u32::MAX as i64) as u32)
 }
 
 /// Helper so kernels can box their `Vec<T>` without naming the variant.
@@ -202,6 +193,11 @@ impl Tensor {
 
     /// `self ** exponent` for a number exponent (PowBackward0).
     pub fn pow_scalar(&self, exponent: Scalar) -> Result<Tensor> {
+        if let Scalar::Int(e) = exponent {
+            if e < 0 && !self.dtype().is_floating_point() {
+                return Err(Error::runtime("Integers to negative integer powers are not allowed."));
+            }
+        }
         let out = arith(Arith::Pow, self, &Tensor::wrapped_number(exponent))?;
         Ok(record(Op::PowScalarExponent(exponent.to_f64()), &[self], out, |_, _| smallvec![Some(SavedTensor::input(self))]))
     }
