@@ -6,11 +6,29 @@ use ferrograd::Error;
 use pyo3::create_exception;
 use pyo3::exceptions::{PyIndexError, PyNotImplementedError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyTuple, PyType};
 
 create_exception!(ferrograd, ShapeError, PyRuntimeError, "Operand shapes are incompatible.");
 create_exception!(ferrograd, DimensionError, PyIndexError, "A dimension or index is out of range.");
 create_exception!(ferrograd, AutogradError, PyRuntimeError, "The backward pass cannot run as asked.");
 create_exception!(ferrograd, DTypeError, PyRuntimeError, "An operation does not support the given dtype.");
+
+/// An op with no kernel for a dtype. PyTorch raises NotImplementedError
+/// there, so this class derives from both DTypeError and NotImplementedError
+/// (a pair pyo3's single-base macro cannot express; built in `register`).
+static DTYPE_NOT_IMPLEMENTED: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+fn dtype_not_implemented(py: Python<'_>) -> PyResult<&Py<PyType>> {
+    DTYPE_NOT_IMPLEMENTED.get_or_try_init(py, || {
+        let bases = PyTuple::new(py, [py.get_type::<DTypeError>(), py.get_type::<PyNotImplementedError>()])?;
+        let dict = PyDict::new(py);
+        dict.set_item("__module__", "ferrograd")?;
+        dict.set_item("__doc__", "An operation has no implementation for the given dtype.")?;
+        let cls = py.get_type::<PyType>().call1(("DTypeNotImplementedError", bases, dict))?;
+        Ok(cls.cast_into::<PyType>()?.unbind())
+    })
+}
 
 pub struct PyErrWrap(pub Error);
 
@@ -51,7 +69,11 @@ pub fn to_py_err(e: Error) -> PyErr {
         | Error::GradShapeMismatch { .. }
         | Error::Autograd(_)
         | Error::Callback(_) => AutogradError::new_err(msg),
-        Error::NotImplementedForDType { .. } | Error::DTypeMismatch { .. } | Error::CastInPlace { .. } => DTypeError::new_err(msg),
+        Error::NotImplementedForDType { .. } => Python::attach(|py| match dtype_not_implemented(py) {
+            Ok(cls) => PyErr::from_type(cls.bind(py).clone(), msg),
+            Err(e) => e,
+        }),
+        Error::DTypeMismatch { .. } | Error::CastInPlace { .. } => DTypeError::new_err(msg),
         Error::NotAScalar(_) | Error::InternalOverlap | Error::Runtime(_) => PyRuntimeError::new_err(msg),
         Error::Type(_) => PyTypeError::new_err(msg),
         Error::NotImplemented(_) => PyNotImplementedError::new_err(msg),
@@ -77,5 +99,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DimensionError", py.get_type::<DimensionError>())?;
     m.add("AutogradError", py.get_type::<AutogradError>())?;
     m.add("DTypeError", py.get_type::<DTypeError>())?;
+    m.add("DTypeNotImplementedError", dtype_not_implemented(py)?.bind(py))?;
     Ok(())
 }
