@@ -153,9 +153,26 @@ def test_failed_index_ops_leave_the_target_unchanged():
     assert t._version == 0
 
 
-def test_invalid_index_type():
-    with pytest.raises(IndexError, match=re.escape("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices (got str)")):
-        torch.zeros(3)["a"]
+INVALID_INDICES = [
+    ("str", lambda T: T.zeros(3)["a"]),
+    ("str_2d", lambda T: T.zeros(3, 3)["ab"]),
+    ("str_in_tuple", lambda T: T.zeros(3, 3)[0, "a"]),
+    ("str_in_list", lambda T: T.zeros(3, 3)[[0, "a"]]),
+    ("float", lambda T: T.zeros(3)[1.5]),
+    ("dict", lambda T: T.zeros(3)[{}]),
+    ("object", lambda T: T.zeros(3)[object()]),
+]
+
+
+@pytest.mark.parametrize("fn", [r[1] for r in INVALID_INDICES], ids=[r[0] for r in INVALID_INDICES])
+def test_invalid_index_type_matches_pytorch(torch_ref, fn):
+    with pytest.raises(Exception) as theirs:
+        fn(torch_ref)
+    with pytest.raises(Exception) as ours:
+        fn(torch)
+    assert type(theirs.value) in (TypeError, IndexError)
+    assert isinstance(ours.value, type(theirs.value))
+    assert str(ours.value) == str(theirs.value)
 
 
 @pytest.mark.parametrize("index", [slice(None, None, -1), slice(None, None, 0), slice(None, None, 2), slice(1, None)])

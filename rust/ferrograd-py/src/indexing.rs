@@ -14,7 +14,7 @@ use crate::tensor::PyTensor;
 use ferrograd::{DType, Scalar, Tensor};
 use pyo3::exceptions::{PyIndexError, PyTypeError, PyUserWarning, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyEllipsis, PyList, PySlice, PyString, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyEllipsis, PyList, PySlice, PyString, PyTuple};
 
 enum Item<'py> {
     Int(i64),
@@ -207,7 +207,8 @@ fn is_sequence(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
     if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
         return Ok(true);
     }
-    if obj.is_instance_of::<PyTensor>() || obj.is_instance_of::<PyString>() {
+    // A dict has __getitem__ and __len__ but is no sequence to PyTorch.
+    if obj.is_instance_of::<PyTensor>() || obj.is_instance_of::<PyString>() || obj.is_instance_of::<PyDict>() {
         return Ok(false);
     }
     // numpy arrays and other sequences (a 0-d array has no usable length).
@@ -250,6 +251,10 @@ fn parse<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Item<'py>> {
     }
     if is_sequence(obj)? {
         return sequence_index(obj);
+    }
+    // PyTorch tries to build an index tensor from a string and fails so.
+    if obj.is_instance_of::<PyString>() {
+        return Err(PyTypeError::new_err("new(): invalid data type 'str'"));
     }
     if obj.hasattr("__index__")? {
         return obj.extract::<i64>().map(Item::Int).map_err(|_| PyValueError::new_err("Overflow when unpacking long long"));
