@@ -81,3 +81,26 @@ def test_version_bumps_outside_inference_mode():
     buf.add_(1)
     buf.mul_(2)
     assert buf._version == 2
+
+
+def inference_inplace_then_backward(T):
+    """Save `b` for backward, change it in place under inference mode, then
+    run backward: (version after the change, error text or x.grad)."""
+    x = T.ones(3, requires_grad=True)
+    b = T.full((3,), 2.0)
+    y = x * b
+    with T.inference_mode():
+        b.add_(1)
+        b.mul_(2)
+    try:
+        y.sum().backward()
+    except RuntimeError as e:
+        return b._version, str(e)
+    return b._version, x.grad.tolist()
+
+
+def test_inplace_under_inference_mode_bumps_the_version_like_pytorch(torch_ref):
+    theirs = inference_inplace_then_backward(torch_ref)
+    ours = inference_inplace_then_backward(torch)
+    assert theirs[0] == 2
+    assert ours == theirs
