@@ -27,6 +27,10 @@ from ._ferrograd import (
     randn_like,
     arange,
     linspace,
+    logspace,
+    eye,
+    get_default_dtype,
+    set_default_dtype,
     manual_seed,
     initial_seed,
     seed,
@@ -44,6 +48,8 @@ from ._ferrograd import (
 )
 from ._ferrograd import dtype
 from ._size import Size
+from ._dtype_info import finfo, iinfo
+from ._legacy_types import FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, LongTensor, BoolTensor
 from ._device import device
 from .grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode, is_inference_mode_enabled
 from . import autograd, cuda
@@ -81,15 +87,6 @@ def is_tensor(obj):
 
 def is_floating_point(input):
     return input.is_floating_point()
-
-
-def get_default_dtype():
-    return float32
-
-
-def set_default_dtype(d):
-    if d is not float32:
-        raise NotImplementedError("ferrograd's default floating dtype is float32")
 
 
 # Shape, views and joining. The Tensor methods double as function forms; the

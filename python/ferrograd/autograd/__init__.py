@@ -7,8 +7,9 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .function import Function, FunctionCtx, once_differentiable
 from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from ..grad_mode import inference_mode
+from .variable import Variable
 
-__all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "inference_mode", "gradcheck", "gradgradcheck", "GradcheckError", "no_grad", "enable_grad", "set_grad_enabled", "graph"]
+__all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "inference_mode", "gradcheck", "gradgradcheck", "GradcheckError", "no_grad", "enable_grad", "set_grad_enabled", "graph", "Variable"]
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None, inputs=None):

@@ -280,11 +280,11 @@ pub fn tensor_from_data(data: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResu
     let inferred = if let Some(d) = c.tensor_dtype {
         d
     } else if c.has_float {
-        DType::F32
+        DType::default_float()
     } else if c.has_int {
         DType::I64
     } else if c.values.is_empty() {
-        DType::F32
+        DType::default_float()
     } else {
         DType::Bool
     };

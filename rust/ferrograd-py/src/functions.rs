@@ -87,7 +87,7 @@ macro_rules! factory {
             let _ = (out, layout, pin_memory);
             refuse_negative_sizes(size)?;
             let shape = shape_from_args(size)?;
-            let dtype = opt_dtype(dtype)?.unwrap_or(DType::F32);
+            let dtype = opt_dtype(dtype)?.unwrap_or(DType::default_float());
             let make: fn(&[usize], DType) -> ferrograd::Result<Tensor> = $make;
             finish(py, make(&shape, dtype).py()?, device, requires_grad)
         }
@@ -98,7 +98,7 @@ factory!(zeros, Tensor::zeros);
 factory!(ones, Tensor::ones);
 factory!(empty, Tensor::zeros);
 
-fn fill_value(v: &Bound<'_, PyAny>) -> PyResult<Scalar> {
+pub(crate) fn fill_value(v: &Bound<'_, PyAny>) -> PyResult<Scalar> {
     scalar_from(v)?.ok_or_else(|| PyTypeError::new_err("full(): argument 'fill_value' must be Number"))
 }
 
@@ -192,7 +192,7 @@ pub fn arange(
         _ => Scalar::Int(1),
     };
     let any_float = [s, e, st].iter().any(|v| matches!(v, Scalar::Float(_)));
-    let dtype = opt_dtype(dtype)?.unwrap_or(if any_float { DType::F32 } else { DType::I64 });
+    let dtype = opt_dtype(dtype)?.unwrap_or(if any_float { DType::default_float() } else { DType::I64 });
     finish(py, Tensor::arange(s.to_f64(), e.to_f64(), st.to_f64(), dtype).py()?, device, requires_grad)
 }
 
@@ -202,8 +202,57 @@ pub fn linspace(py: Python<'_>, start: f64, end: f64, steps: i64, dtype: Option<
     if steps < 0 {
         return Err(PyValueError::new_err("number of steps must be non-negative"));
     }
-    let dtype = opt_dtype(dtype)?.unwrap_or(DType::F32);
+    let dtype = opt_dtype(dtype)?.unwrap_or(DType::default_float());
     finish(py, Tensor::linspace(start, end, steps as usize, dtype).py()?, device, requires_grad)
+}
+
+/// A size PyTorch's creation functions take as a signed number, refused when negative.
+fn non_negative(value: i64, name: &str) -> PyResult<usize> {
+    usize::try_from(value).map_err(|_| pyo3::exceptions::PyRuntimeError::new_err(format!("{name} must be greater or equal to 0, got {value}")))
+}
+
+#[pyfunction]
+#[pyo3(signature = (n, m=None, *, out=None, dtype=None, layout=None, device=None, pin_memory=false, requires_grad=false))]
+#[allow(clippy::too_many_arguments)]
+pub fn eye(
+    py: Python<'_>,
+    n: i64,
+    m: Option<i64>,
+    out: Option<&Bound<'_, PyAny>>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    layout: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    pin_memory: bool,
+    requires_grad: bool,
+) -> PyResult<Py<PyAny>> {
+    let _ = (out, layout, pin_memory);
+    let rows = non_negative(n, "n")?;
+    let cols = non_negative(m.unwrap_or(n), "m")?;
+    let dtype = opt_dtype(dtype)?.unwrap_or(DType::default_float());
+    finish(py, Tensor::eye(rows, cols, dtype).py()?, device, requires_grad)
+}
+
+#[pyfunction]
+#[pyo3(signature = (start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=false))]
+#[allow(clippy::too_many_arguments)]
+pub fn logspace(py: Python<'_>, start: f64, end: f64, steps: i64, base: f64, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Py<PyAny>> {
+    if steps < 0 {
+        return Err(PyValueError::new_err("number of steps must be non-negative"));
+    }
+    let dtype = opt_dtype(dtype)?.unwrap_or(DType::default_float());
+    finish(py, Tensor::logspace(start, end, steps as usize, base, dtype).py()?, device, requires_grad)
+}
+
+/// `torch.get_default_dtype()`: the dtype float data and float factories get.
+#[pyfunction]
+pub fn get_default_dtype(py: Python<'_>) -> PyResult<Bound<'_, crate::convert::PyDType>> {
+    crate::convert::dtype_object(py, DType::default_float())
+}
+
+/// `torch.set_default_dtype(d)`: float32 or float64, for the whole process.
+#[pyfunction]
+pub fn set_default_dtype(d: &Bound<'_, PyAny>) -> PyResult<()> {
+    DType::set_default_float(crate::convert::extract_dtype(d)?).py()
 }
 
 #[pyfunction]
@@ -249,6 +298,10 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         wrap_pyfunction!(full_like, m)?,
         wrap_pyfunction!(arange, m)?,
         wrap_pyfunction!(linspace, m)?,
+        wrap_pyfunction!(logspace, m)?,
+        wrap_pyfunction!(eye, m)?,
+        wrap_pyfunction!(get_default_dtype, m)?,
+        wrap_pyfunction!(set_default_dtype, m)?,
         wrap_pyfunction!(set_printoptions, m)?,
     ] {
         m.add_function(f)?;

@@ -21,6 +21,7 @@ mod random;
 mod losses;
 mod optim;
 mod tensor;
+mod tensor_new;
 
 use pyo3::prelude::*;
 

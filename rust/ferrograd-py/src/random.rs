@@ -209,7 +209,7 @@ macro_rules! sampling_factory {
             let _ = (out, layout, pin_memory);
             refuse_negative_sizes(size)?;
             let shape = shape_from_args(size)?;
-            let dtype = opt_dtype(dtype)?.unwrap_or(DType::F32);
+            let dtype = opt_dtype(dtype)?.unwrap_or(DType::default_float());
             let t = sampled(py, &shape, dtype, $sampler, generator)?;
             finish(py, t, device, requires_grad)
         }
@@ -330,7 +330,7 @@ fn normal(
             return Err(PyTypeError::new_err("normal() with a float mean and a float std needs a size: normal(mean, std, size)"));
         };
         let shape = shape_from_obj(size)?;
-        let dtype = opt_dtype(dtype)?.unwrap_or(DType::F32);
+        let dtype = opt_dtype(dtype)?.unwrap_or(DType::default_float());
         let t = sampled(py, &shape, dtype, Sampler::Normal { mean: *mean, std: *std }, generator)?;
         return finish(py, t, device, requires_grad);
     }

@@ -1,6 +1,7 @@
 //! Element types a tensor can hold, and PyTorch's type-promotion rules.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DType {
@@ -21,8 +22,24 @@ pub enum Category {
     Floating,
 }
 
+/// The process-wide default floating dtype (`torch.get_default_dtype()`),
+/// stored as its index in `DEFAULT_FLOAT_CHOICES`. Atomic, as PyTorch's
+/// setting is process-global.
+static DEFAULT_FLOAT: AtomicU8 = AtomicU8::new(0);
+const DEFAULT_FLOAT_CHOICES: [DType; 4] = [DType::F32, DType::F64, DType::F16, DType::BF16];
+
 impl DType {
-    pub const DEFAULT_FLOAT: DType = DType::F32;
+    /// The dtype floating numbers and float factories get when none is given.
+    pub fn default_float() -> DType {
+        DEFAULT_FLOAT_CHOICES[usize::from(DEFAULT_FLOAT.load(Ordering::Relaxed)) % DEFAULT_FLOAT_CHOICES.len()]
+    }
+
+    /// Sets the default floating dtype; only floating dtypes qualify.
+    pub fn set_default_float(dtype: DType) -> crate::error::Result<()> {
+        let index = DEFAULT_FLOAT_CHOICES.iter().position(|&d| d == dtype).ok_or_else(|| crate::error::Error::type_error("only floating-point types are supported as the default type"))?;
+        DEFAULT_FLOAT.store(index as u8, Ordering::Relaxed);
+        Ok(())
+    }
 
     pub fn is_floating_point(self) -> bool {
         matches!(self, DType::F16 | DType::BF16 | DType::F32 | DType::F64)
@@ -105,7 +122,7 @@ impl DType {
         if self.is_floating_point() {
             self
         } else {
-            DType::DEFAULT_FLOAT
+            DType::default_float()
         }
     }
 }
@@ -146,7 +163,7 @@ impl Scalar {
         match self {
             Scalar::Bool(_) => DType::Bool,
             Scalar::Int(_) => DType::I64,
-            Scalar::Float(_) => DType::DEFAULT_FLOAT,
+            Scalar::Float(_) => DType::default_float(),
         }
     }
 }
@@ -183,14 +200,14 @@ pub fn result_type(inputs: &[PromotionInput]) -> DType {
         let from_number = match c {
             Category::Bool => DType::Bool,
             Category::Integral => DType::I64,
-            Category::Floating => DType::DEFAULT_FLOAT,
+            Category::Floating => DType::default_float(),
         };
         result = Some(match result {
             Some(r) if r.category() >= c => r,
             _ => from_number,
         });
     }
-    result.unwrap_or(DType::DEFAULT_FLOAT)
+    result.unwrap_or(DType::default_float())
 }
 
 #[cfg(test)]

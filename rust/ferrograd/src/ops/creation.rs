@@ -54,25 +54,40 @@ impl Tensor {
         Tensor::from_buffer(buffer, &[n])
     }
 
-    /// `steps` evenly spaced values from `start` to `end` inclusive. PyTorch fills
-    /// the first half from the start and the second half from the end.
+    /// `steps` evenly spaced values from `start` to `end` inclusive, computed
+    /// in the result's precision as PyTorch does, so float32 results agree bit for bit.
     pub fn linspace(start: f64, end: f64, steps: usize, dtype: DType) -> Result<Tensor> {
-        let step = if steps > 1 { (end - start) / (steps - 1) as f64 } else { 0.0 };
-        let half = steps / 2;
-        let value = |i: usize| if i < half { start + step * i as f64 } else { end - step * (steps - 1 - i) as f64 };
+        let len = checked_len(steps, dtype)?;
         let buffer = match dtype {
-            DType::F32 => {
-                // Computed in float32, as PyTorch does for a float32 result.
-                let (s, e, st) = (start as f32, end as f32, step as f32);
-                let values = (0..steps).map(|i| if i < half { s + st * i as f32 } else { e - st * (steps - 1 - i) as f32 });
-                Buffer::F32(collect_vec(checked_len(steps, dtype)?, values)?.into())
-            }
-            DType::F64 => Buffer::F64(collect_vec(checked_len(steps, dtype)?, (0..steps).map(value))?.into()),
-            DType::I64 => Buffer::I64(collect_vec(checked_len(steps, dtype)?, (0..steps).map(|i| value(i) as i64))?.into()),
+            DType::F32 => Buffer::F32(collect_vec(len, linspace_points(start as f32, end as f32, steps))?.into()),
+            DType::F64 => Buffer::F64(collect_vec(len, linspace_points(start, end, steps))?.into()),
+            // Integer ends are truncated first; the step stays fractional.
+            DType::I64 => Buffer::I64(collect_vec(len, linspace_points(start.trunc(), end.trunc(), steps).map(|v| v as i64))?.into()),
             DType::F16 | DType::BF16 => return Tensor::linspace(start, end, steps, DType::F32)?.cast(dtype),
             DType::Bool => return Err(Error::NotImplementedForDType { op: "linspace_cpu", dtype }),
         };
         Tensor::from_buffer(buffer, &[steps])
+    }
+
+    /// `base` raised to `steps` evenly spaced exponents from `start` to `end`:
+    /// the exponents in the result's precision, the power in double.
+    pub fn logspace(start: f64, end: f64, steps: usize, base: f64, dtype: DType) -> Result<Tensor> {
+        let len = checked_len(steps, dtype)?;
+        let buffer = match dtype {
+            DType::F32 => Buffer::F32(collect_vec(len, linspace_points(start as f32, end as f32, steps).map(|e| base.powf(f64::from(e)) as f32))?.into()),
+            DType::F64 => Buffer::F64(collect_vec(len, linspace_points(start, end, steps).map(|e| base.powf(e)))?.into()),
+            DType::I64 => Buffer::I64(collect_vec(len, linspace_points(start.trunc(), end.trunc(), steps).map(|e| base.powf(e) as i64))?.into()),
+            DType::F16 | DType::BF16 => return Tensor::logspace(start, end, steps, base, DType::F32)?.cast(dtype),
+            DType::Bool => return Err(Error::NotImplementedForDType { op: "logspace_cpu", dtype }),
+        };
+        Tensor::from_buffer(buffer, &[steps])
+    }
+
+    /// An `n` x `m` matrix with ones on the main diagonal.
+    pub fn eye(n: usize, m: usize, dtype: DType) -> Result<Tensor> {
+        let len = n.checked_mul(m).ok_or_else(|| Error::runtime(format!("eye: the size [{n}, {m}] overflows")))?;
+        let diagonal = collect_vec(checked_len(len, dtype)?, (0..len).map(|k| k / m == k % m))?;
+        Tensor::from_buffer(Buffer::Bool(diagonal.into()), &[n, m])?.cast(dtype)
     }
 
     /// Uniform on [0, 1) from the default generator.
@@ -83,5 +98,61 @@ impl Tensor {
     /// Standard normal from the default generator.
     pub fn randn(shape: &[usize], dtype: DType) -> Result<Tensor> {
         Tensor::sampled(shape, dtype, Sampler::Normal { mean: 0.0, std: 1.0 }, default_generator())
+    }
+}
+
+/// PyTorch's linspace points: the first half counted up from `start`, the
+/// second half counted down from `end`, so both ends come out exact. Each
+/// point is one fused multiply-add (one rounding), as PyTorch's vector kernel.
+fn linspace_points<T: LinspaceFloat>(start: T, end: T, steps: usize) -> impl Iterator<Item = T> {
+    let step = (end - start) / T::from_index(steps.saturating_sub(1).max(1));
+    let halfway = steps / 2;
+    (0..steps).map(move |i| match i {
+        _ if steps == 1 => start,
+        i if i < halfway => step.mul_add(T::from_index(i), start),
+        i => (-step).mul_add(T::from_index(steps - 1 - i), end),
+    })
+}
+
+/// The float types linspace points are computed in.
+trait LinspaceFloat: Copy + std::ops::Sub<Output = Self> + std::ops::Div<Output = Self> + std::ops::Neg<Output = Self> {
+    fn from_index(i: usize) -> Self;
+    fn mul_add(self, a: Self, b: Self) -> Self;
+}
+
+impl LinspaceFloat for f32 {
+    fn from_index(i: usize) -> f32 {
+        i as f32
+    }
+    fn mul_add(self, a: f32, b: f32) -> f32 {
+        f32::mul_add(self, a, b)
+    }
+}
+
+impl LinspaceFloat for f64 {
+    fn from_index(i: usize) -> f64 {
+        i as f64
+    }
+    fn mul_add(self, a: f64, b: f64) -> f64 {
+        f64::mul_add(self, a, b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn linspace_ends_are_exact() {
+        let t = Tensor::linspace(0.1, 2.0, 20, DType::F32).unwrap().to_vec::<f32>().unwrap();
+        assert_eq!((t[0], t[19]), (0.1f32, 2.0f32));
+        assert_eq!(Tensor::linspace(3.0, 5.0, 1, DType::F64).unwrap().to_vec::<f64>().unwrap(), vec![3.0]);
+    }
+
+    #[test]
+    fn eye_is_rectangular() {
+        let t = Tensor::eye(2, 3, DType::I64).unwrap();
+        assert_eq!(t.to_vec::<i64>().unwrap(), vec![1, 0, 0, 0, 1, 0]);
+        assert!(Tensor::eye(usize::MAX, 2, DType::F32).is_err());
     }
 }
