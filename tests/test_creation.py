@@ -188,3 +188,19 @@ def test_data_ptr_of_views(torch_ref):
         assert base[1].data_ptr() == base.data_ptr() + 4 * base.element_size()
         assert base[:, 1].storage_offset() == 1
         assert base.clone().data_ptr() != base.data_ptr()
+
+
+@pytest.mark.parametrize("make", [
+    lambda out: ferrograd.zeros(2, out=out),
+    lambda out: ferrograd.ones(2, out=out),
+    lambda out: ferrograd.rand(2, out=out),
+    lambda out: ferrograd.randn(2, out=out),
+    lambda out: ferrograd.randint(5, (2,), out=out),
+    lambda out: ferrograd.randperm(2, out=out),
+    lambda out: ferrograd.eye(2, 1, out=out),
+])
+def test_factories_refuse_out_rather_than_ignore_it(make):
+    out = ferrograd.full((2,), 7.0)
+    with pytest.raises(NotImplementedError, match=r"\(out=\.\.\.\) is not supported"):
+        make(out)
+    assert out.tolist() == [7.0, 7.0]

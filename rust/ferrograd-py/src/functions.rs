@@ -84,7 +84,8 @@ macro_rules! factory {
             pin_memory: bool,
             requires_grad: bool,
         ) -> PyResult<Py<PyAny>> {
-            let _ = (out, layout, pin_memory);
+            crate::shape::no_out(out, stringify!($name))?;
+            let _ = (layout, pin_memory);
             refuse_negative_sizes(size)?;
             let shape = shape_from_args(size)?;
             let dtype = opt_dtype(dtype)?.unwrap_or(DType::default_float());
@@ -225,7 +226,8 @@ pub fn eye(
     pin_memory: bool,
     requires_grad: bool,
 ) -> PyResult<Py<PyAny>> {
-    let _ = (out, layout, pin_memory);
+    crate::shape::no_out(out, "eye")?;
+    let _ = (layout, pin_memory);
     let rows = non_negative(n, "n")?;
     let cols = non_negative(m.unwrap_or(n), "m")?;
     let dtype = opt_dtype(dtype)?.unwrap_or(DType::default_float());

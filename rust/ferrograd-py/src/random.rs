@@ -206,7 +206,8 @@ macro_rules! sampling_factory {
             pin_memory: bool,
             requires_grad: bool,
         ) -> PyResult<Py<PyAny>> {
-            let _ = (out, layout, pin_memory);
+            crate::shape::no_out(out, stringify!($name))?;
+            let _ = (layout, pin_memory);
             refuse_negative_sizes(size)?;
             let shape = shape_from_args(size)?;
             let dtype = opt_dtype(dtype)?.unwrap_or(DType::default_float());
@@ -237,7 +238,8 @@ fn randint(
     pin_memory: bool,
     requires_grad: bool,
 ) -> PyResult<Py<PyAny>> {
-    let _ = (out, layout, pin_memory);
+    crate::shape::no_out(out, "randint")?;
+    let _ = (layout, pin_memory);
     let mut positional: Vec<Bound<'_, PyAny>> = args.iter().collect();
     let size = match size {
         Some(s) => s.clone(),
@@ -282,7 +284,8 @@ fn randperm(
     pin_memory: bool,
     requires_grad: bool,
 ) -> PyResult<Py<PyAny>> {
-    let _ = (out, layout, pin_memory);
+    crate::shape::no_out(out, "randperm")?;
+    let _ = (layout, pin_memory);
     let n = usize::try_from(n).map_err(|_| PyRuntimeError::new_err(format!("Trying to create tensor with negative dimension {n}: [{n}]")))?;
     let dtype = opt_dtype(dtype)?.unwrap_or(DType::I64);
     let g = generator_arg(generator)?;
@@ -319,7 +322,8 @@ fn normal(
     pin_memory: bool,
     requires_grad: bool,
 ) -> PyResult<Py<PyAny>> {
-    let _ = (out, layout, pin_memory);
+    crate::shape::no_out(out, "normal")?;
+    let _ = (layout, pin_memory);
     let mean = normal_param(mean, "mean")?;
     let std = match std {
         Some(s) if !s.is_none() => normal_param(s, "std")?,

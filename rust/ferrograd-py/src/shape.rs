@@ -318,7 +318,9 @@ stack_fn!(row_stack, Tensor::vstack);
 stack_fn!(dstack, Tensor::dstack);
 stack_fn!(column_stack, Tensor::column_stack);
 
-fn no_out(out: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<()> {
+/// `out=` is refused rather than ignored: ignoring it would leave the
+/// caller's tensor unwritten while they read it as the result.
+pub(crate) fn no_out(out: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<()> {
     match out {
         Some(o) if !o.is_none() => Err(pyo3::exceptions::PyNotImplementedError::new_err(format!("{name}(out=...) is not supported"))),
         _ => Ok(()),
