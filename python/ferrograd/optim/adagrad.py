@@ -1,9 +1,8 @@
 """Adagrad, with learning-rate decay."""
 
 from .. import _ferrograd
-from .._ferrograd import Tensor
 from ..grad_mode import no_grad
-from .optimizer import Optimizer, _check_supported, _scalar
+from .optimizer import Optimizer, _check_non_negative, _check_supported, _scalar
 
 __all__ = ["Adagrad"]
 
@@ -11,18 +10,8 @@ __all__ = ["Adagrad"]
 class Adagrad(Optimizer):
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
                  foreach=None, *, maximize=False, differentiable=False, fused=None):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= lr_decay:
-            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= initial_accumulator_value:
-            raise ValueError(f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        _check_non_negative(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                            initial_accumulator_value=initial_accumulator_value, eps=eps)
         _check_supported(foreach, fused, differentiable)
         defaults = {
             "lr": lr,
@@ -48,11 +37,7 @@ class Adagrad(Optimizer):
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", None)
+        self._fill_group_defaults(foreach=None, maximize=False, differentiable=False, fused=None)
         self._steps_as_tensors()
 
     def step(self, closure=None):

@@ -1,10 +1,9 @@
 """Adamax: Adam with an infinity-norm second moment."""
 
 from .. import _ferrograd
-from .._ferrograd import Tensor
 from ..grad_mode import no_grad
 from .adam import _check_betas
-from .optimizer import Optimizer, _check_supported, _scalar
+from .optimizer import Optimizer, _check_non_negative, _check_supported, _scalar
 
 __all__ = ["Adamax"]
 
@@ -12,15 +11,9 @@ __all__ = ["Adamax"]
 class Adamax(Optimizer):
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
                  maximize=False, differentiable=False, capturable=False):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        _check_non_negative(lr=lr, eps=eps)
         _check_betas(betas)
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_non_negative(weight_decay=weight_decay)
         _check_supported(foreach, None, differentiable)
         defaults = {
             "lr": lr,
@@ -36,11 +29,7 @@ class Adamax(Optimizer):
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
+        self._fill_group_defaults(foreach=None, maximize=False, differentiable=False, capturable=False)
         self._steps_as_tensors()
 
     def step(self, closure=None):

@@ -27,23 +27,27 @@ class _RequiredParameter:
 
 required = _RequiredParameter()
 
-_LEGACY_TYPE_NAMES = {
-    "float32": "torch.FloatTensor",
-    "float64": "torch.DoubleTensor",
-    "float16": "torch.HalfTensor",
-    "bfloat16": "torch.BFloat16Tensor",
-    "int64": "torch.LongTensor",
-    "bool": "torch.BoolTensor",
-}
-
-
 def _typename(obj):
     """The type name PyTorch prints in its optimizer errors."""
     if isinstance(obj, Tensor):
-        return _LEGACY_TYPE_NAMES.get(str(obj.dtype).replace("torch.", ""), "torch.Tensor")
+        return obj.type()
     module = type(obj).__module__
     name = type(obj).__qualname__
     return name if module in ("builtins", None) else f"{module}.{name}"
+
+
+# PyTorch's wording for a negative hyperparameter; others read "Invalid <name> value".
+_NEGATIVE_LABELS = {"lr": "learning rate", "eps": "epsilon value"}
+
+
+def _check_non_negative(**hyperparameters):
+    """Raises PyTorch's ValueError for the first negative (or NaN) value, in
+    the order given; a tensor ``lr`` must have one element."""
+    for name, value in hyperparameters.items():
+        if name == "lr" and isinstance(value, Tensor) and value.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= value:
+            raise ValueError(f"Invalid {_NEGATIVE_LABELS.get(name, name + ' value')}: {value}")
 
 
 def _scalar(value):
@@ -275,6 +279,12 @@ class Optimizer:
 
         param_groups = [update_group(g, ng) for g, ng in zip(groups, saved_groups)]
         self.__setstate__({"state": state, "param_groups": param_groups})
+
+    def _fill_group_defaults(self, **defaults):
+        """Gives groups loaded from older checkpoints the options they lack."""
+        for group in self.param_groups:
+            for key, value in defaults.items():
+                group.setdefault(key, value)
 
     def _steps_as_tensors(self):
         """Turns step counts saved as numbers (older checkpoints) into tensors."""

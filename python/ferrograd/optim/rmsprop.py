@@ -1,9 +1,8 @@
 """RMSprop, optionally centered and with momentum."""
 
 from .. import _ferrograd
-from .._ferrograd import Tensor
 from ..grad_mode import no_grad
-from .optimizer import Optimizer, _check_supported, _scalar
+from .optimizer import Optimizer, _check_non_negative, _check_supported, _scalar
 
 __all__ = ["RMSprop"]
 
@@ -11,18 +10,7 @@ __all__ = ["RMSprop"]
 class RMSprop(Optimizer):
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= alpha:
-            raise ValueError(f"Invalid alpha value: {alpha}")
+        _check_non_negative(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
         _check_supported(foreach, None, differentiable)
         defaults = {
             "lr": lr,
@@ -40,13 +28,8 @@ class RMSprop(Optimizer):
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("momentum", 0)
-            group.setdefault("centered", False)
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
+        self._fill_group_defaults(momentum=0, centered=False, foreach=None, maximize=False,
+                                  differentiable=False, capturable=False)
         self._steps_as_tensors()
 
     def step(self, closure=None):

@@ -76,121 +76,34 @@ fn sgd_step(
     Ok(PyList::new(py, items)?.into_any().unbind())
 }
 
-#[pyfunction]
-#[pyo3(signature = (params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, lr, beta1, beta2, weight_decay, eps, amsgrad, maximize, decoupled_weight_decay))]
-#[allow(clippy::too_many_arguments)]
-fn adam_step(
-    py: Python<'_>,
-    params: &Bound<'_, PyAny>,
-    grads: &Bound<'_, PyAny>,
-    exp_avgs: &Bound<'_, PyAny>,
-    exp_avg_sqs: &Bound<'_, PyAny>,
-    max_exp_avg_sqs: &Bound<'_, PyAny>,
-    steps: &Bound<'_, PyAny>,
-    lr: f64,
-    beta1: f64,
-    beta2: f64,
-    weight_decay: f64,
-    eps: f64,
-    amsgrad: bool,
-    maximize: bool,
-    decoupled_weight_decay: bool,
-) -> PyResult<()> {
-    const F: &str = "adam_step";
-    let params = tensors(params, F, "params")?;
-    let grads = tensors(grads, F, "grads")?;
-    let exp_avgs = tensors(exp_avgs, F, "exp_avgs")?;
-    let exp_avg_sqs = tensors(exp_avg_sqs, F, "exp_avg_sqs")?;
-    let max_exp_avg_sqs = tensors(max_exp_avg_sqs, F, "max_exp_avg_sqs")?;
-    let steps = tensors(steps, F, "steps")?;
-    let state = AdamState { exp_avgs: &exp_avgs, exp_avg_sqs: &exp_avg_sqs, max_exp_avg_sqs: &max_exp_avg_sqs, steps: &steps };
-    let options = AdamOptions { lr, beta1, beta2, weight_decay, eps, amsgrad, maximize, decoupled_weight_decay };
-    run(py, &params, || optim::adam_step(&params, &grads, &state, &options))
+/// A step whose state is lists of tensors (one per param) in a core
+/// `$State` struct and whose hyperparameters fill a core `$Options`: the
+/// binding only turns the Python lists into tensors.
+macro_rules! stateful_step {
+    ($name:ident($($list:ident),+; $($option:ident: $ty:ty),+) => $State:ident, $Options:ident) => {
+        #[pyfunction]
+        #[pyo3(signature = (params, grads, $($list,)+ *, $($option),+))]
+        #[allow(clippy::too_many_arguments)]
+        fn $name(py: Python<'_>, params: &Bound<'_, PyAny>, grads: &Bound<'_, PyAny>, $($list: &Bound<'_, PyAny>,)+ $($option: $ty),+) -> PyResult<()> {
+            const F: &str = stringify!($name);
+            let params = tensors(params, F, "params")?;
+            let grads = tensors(grads, F, "grads")?;
+            $(let $list = tensors($list, F, stringify!($list))?;)+
+            let state = $State { $($list: &$list),+ };
+            let options = $Options { $($option),+ };
+            run(py, &params, || optim::$name(&params, &grads, &state, &options))
+        }
+    };
 }
 
-#[pyfunction]
-#[pyo3(signature = (params, grads, square_avgs, grad_avgs, momentum_buffers, steps, *, lr, alpha, eps, weight_decay, momentum, centered, maximize))]
-#[allow(clippy::too_many_arguments)]
-fn rmsprop_step(
-    py: Python<'_>,
-    params: &Bound<'_, PyAny>,
-    grads: &Bound<'_, PyAny>,
-    square_avgs: &Bound<'_, PyAny>,
-    grad_avgs: &Bound<'_, PyAny>,
-    momentum_buffers: &Bound<'_, PyAny>,
-    steps: &Bound<'_, PyAny>,
-    lr: f64,
-    alpha: f64,
-    eps: f64,
-    weight_decay: f64,
-    momentum: f64,
-    centered: bool,
-    maximize: bool,
-) -> PyResult<()> {
-    const F: &str = "rmsprop_step";
-    let params = tensors(params, F, "params")?;
-    let grads = tensors(grads, F, "grads")?;
-    let square_avgs = tensors(square_avgs, F, "square_avgs")?;
-    let grad_avgs = tensors(grad_avgs, F, "grad_avgs")?;
-    let momentum_buffers = tensors(momentum_buffers, F, "momentum_buffers")?;
-    let steps = tensors(steps, F, "steps")?;
-    let state = RMSpropState { square_avgs: &square_avgs, grad_avgs: &grad_avgs, momentum_buffers: &momentum_buffers, steps: &steps };
-    let options = RMSpropOptions { lr, alpha, eps, weight_decay, momentum, centered, maximize };
-    run(py, &params, || optim::rmsprop_step(&params, &grads, &state, &options))
-}
-
-#[pyfunction]
-#[pyo3(signature = (params, grads, state_sums, steps, *, lr, lr_decay, weight_decay, eps, maximize))]
-#[allow(clippy::too_many_arguments)]
-fn adagrad_step(
-    py: Python<'_>,
-    params: &Bound<'_, PyAny>,
-    grads: &Bound<'_, PyAny>,
-    state_sums: &Bound<'_, PyAny>,
-    steps: &Bound<'_, PyAny>,
-    lr: f64,
-    lr_decay: f64,
-    weight_decay: f64,
-    eps: f64,
-    maximize: bool,
-) -> PyResult<()> {
-    const F: &str = "adagrad_step";
-    let params = tensors(params, F, "params")?;
-    let grads = tensors(grads, F, "grads")?;
-    let state_sums = tensors(state_sums, F, "state_sums")?;
-    let steps = tensors(steps, F, "steps")?;
-    let state = AdagradState { state_sums: &state_sums, steps: &steps };
-    let options = AdagradOptions { lr, lr_decay, weight_decay, eps, maximize };
-    run(py, &params, || optim::adagrad_step(&params, &grads, &state, &options))
-}
-
-#[pyfunction]
-#[pyo3(signature = (params, grads, exp_avgs, exp_infs, steps, *, lr, beta1, beta2, eps, weight_decay, maximize))]
-#[allow(clippy::too_many_arguments)]
-fn adamax_step(
-    py: Python<'_>,
-    params: &Bound<'_, PyAny>,
-    grads: &Bound<'_, PyAny>,
-    exp_avgs: &Bound<'_, PyAny>,
-    exp_infs: &Bound<'_, PyAny>,
-    steps: &Bound<'_, PyAny>,
-    lr: f64,
-    beta1: f64,
-    beta2: f64,
-    eps: f64,
-    weight_decay: f64,
-    maximize: bool,
-) -> PyResult<()> {
-    const F: &str = "adamax_step";
-    let params = tensors(params, F, "params")?;
-    let grads = tensors(grads, F, "grads")?;
-    let exp_avgs = tensors(exp_avgs, F, "exp_avgs")?;
-    let exp_infs = tensors(exp_infs, F, "exp_infs")?;
-    let steps = tensors(steps, F, "steps")?;
-    let state = AdamaxState { exp_avgs: &exp_avgs, exp_infs: &exp_infs, steps: &steps };
-    let options = AdamaxOptions { lr, beta1, beta2, eps, weight_decay, maximize };
-    run(py, &params, || optim::adamax_step(&params, &grads, &state, &options))
-}
+stateful_step!(adam_step(exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps;
+    lr: f64, beta1: f64, beta2: f64, weight_decay: f64, eps: f64, amsgrad: bool, maximize: bool, decoupled_weight_decay: bool) => AdamState, AdamOptions);
+stateful_step!(rmsprop_step(square_avgs, grad_avgs, momentum_buffers, steps;
+    lr: f64, alpha: f64, eps: f64, weight_decay: f64, momentum: f64, centered: bool, maximize: bool) => RMSpropState, RMSpropOptions);
+stateful_step!(adagrad_step(state_sums, steps;
+    lr: f64, lr_decay: f64, weight_decay: f64, eps: f64, maximize: bool) => AdagradState, AdagradOptions);
+stateful_step!(adamax_step(exp_avgs, exp_infs, steps;
+    lr: f64, beta1: f64, beta2: f64, eps: f64, weight_decay: f64, maximize: bool) => AdamaxState, AdamaxOptions);
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let module = PyModule::new(m.py(), "_optim")?;
