@@ -14,6 +14,7 @@ from itertools import chain
 from .. import _ferrograd
 from .._ferrograd import Tensor
 from ..grad_mode import enable_grad
+from .._typename import _TENSOR_TYPE_NAMES
 
 __all__ = ["Optimizer", "required"]
 
@@ -27,20 +28,12 @@ class _RequiredParameter:
 
 required = _RequiredParameter()
 
-_LEGACY_TYPE_NAMES = {
-    "float32": "torch.FloatTensor",
-    "float64": "torch.DoubleTensor",
-    "float16": "torch.HalfTensor",
-    "bfloat16": "torch.BFloat16Tensor",
-    "int64": "torch.LongTensor",
-    "bool": "torch.BoolTensor",
-}
 
 
 def _typename(obj):
     """The type name PyTorch prints in its optimizer errors."""
     if isinstance(obj, Tensor):
-        return _LEGACY_TYPE_NAMES.get(str(obj.dtype).replace("torch.", ""), "torch.Tensor")
+        return "torch." + _TENSOR_TYPE_NAMES.get(str(obj.dtype).replace("torch.", ""), "Tensor")
     module = type(obj).__module__
     name = type(obj).__qualname__
     return name if module in ("builtins", None) else f"{module}.{name}"
