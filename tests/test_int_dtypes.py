@@ -161,6 +161,11 @@ def test_integers_cannot_require_grad(torch_ref, name):
 # ---- promotion -------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("a,b", itertools.product(ALL_DTYPES, ALL_DTYPES))
+def test_promote_types(torch_ref, a, b):
+    agree(torch_ref, lambda L: L.promote_types(getattr(L, a), getattr(L, b)))
+
+
 @pytest.mark.parametrize("a,b", itertools.product(ARITH_DTYPES, ARITH_DTYPES))
 def test_promotion_of_tensor_pairs(torch_ref, a, b):
     agree(torch_ref, lambda L: (L.ones(2, dtype=getattr(L, a)) + L.ones(2, dtype=getattr(L, b))).dtype)
@@ -282,6 +287,12 @@ def test_index_tensor_dtypes(torch_ref, name):
     agree(torch_ref, lambda L: L.zeros(3, 4).scatter_add(1, index(L).reshape(1, -1), L.ones(1, index(L).numel())))
     agree(torch_ref, lambda L: L.zeros(3, 4).index_add(0, index(L), L.ones(index(L).numel(), 4)))
     agree(torch_ref, lambda L: L.nn.functional.embedding(index(L), L.eye(3)))
+
+
+@pytest.mark.parametrize("name", INT_DTYPES + ["int64"])
+def test_zero_dim_and_mask_indices(torch_ref, name):
+    agree(torch_ref, lambda L: L.arange(6).reshape(2, 3)[L.tensor(1, dtype=getattr(L, name))])
+    agree(torch_ref, lambda L: L.arange(6).reshape(2, 3)[L.tensor([1, 0], dtype=getattr(L, name))])
 
 
 @pytest.mark.parametrize("name", INT_DTYPES + ["int64"])

@@ -30,6 +30,7 @@ from ._ferrograd import (
     logspace,
     eye,
     get_default_dtype,
+    promote_types,
     set_default_dtype,
     manual_seed,
     initial_seed,

@@ -20,6 +20,10 @@ __all__ = [
     "float16",
     "bfloat16",
     "int64",
+    "int32",
+    "int16",
+    "int8",
+    "uint8",
     "bool",
     "ShapeError",
     "DimensionError",
@@ -784,6 +788,7 @@ def eye(
     requires_grad: _bool = False,
 ) -> Tensor: ...
 def get_default_dtype() -> _dtype: ...
+def promote_types(type1: _dtype, type2: _dtype) -> _dtype: ...
 def set_default_dtype(d: _DTypeLike) -> None: ...
 @final
 class Generator:
