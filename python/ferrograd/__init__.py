@@ -30,6 +30,7 @@ from ._ferrograd import (
     logspace,
     eye,
     get_default_dtype,
+    promote_types,
     set_default_dtype,
     manual_seed,
     initial_seed,
@@ -49,7 +50,7 @@ from ._ferrograd import (
 from ._ferrograd import dtype
 from ._size import Size
 from ._dtype_info import finfo, iinfo
-from ._legacy_types import FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, LongTensor, BoolTensor
+from ._legacy_types import FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor
 from ._device import device
 from .grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode, is_inference_mode_enabled
 from . import autograd, cuda
@@ -149,8 +150,14 @@ float64 = _C.float64
 float16 = _C.float16
 bfloat16 = _C.bfloat16
 int64 = _C.int64
+int32 = _C.int32
+int16 = _C.int16
+int8 = _C.int8
+uint8 = _C.uint8
 half = float16
 float = float32
 double = float64
 long = int64
+int = int32
+short = int16
 bool = _C.bool

@@ -356,10 +356,6 @@ class _RestrictedUnpickler(pickle._Unpickler):
 # Storage classes and dtypes of torch that ferrograd has no tensor type for,
 # named in the refusal so the user knows which dtype to convert before saving.
 _FOREIGN_STORAGE_DTYPES = {
-    "ByteStorage": "uint8",
-    "CharStorage": "int8",
-    "ShortStorage": "int16",
-    "IntStorage": "int32",
     "ComplexFloatStorage": "complex64",
     "ComplexDoubleStorage": "complex128",
     "QUInt8Storage": "quint8",
@@ -369,7 +365,7 @@ _FOREIGN_STORAGE_DTYPES = {
     "QUInt2x4Storage": "quint2x4",
 }
 _FOREIGN_DTYPE_NAMES = {
-    "uint8", "int8", "int16", "int32", "uint16", "uint32", "uint64", "complex32", "complex64", "complex128",
+    "uint16", "uint32", "uint64", "complex32", "complex64", "complex128",
     "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz", "quint8", "qint8", "qint32",
 }
 

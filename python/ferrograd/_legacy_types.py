@@ -9,7 +9,7 @@ must leave those comparisons true (dtype and Size reprs say 'torch.' too).
 from . import _ferrograd as _C
 from ._typename import _TENSOR_TYPE_NAMES
 
-_DTYPES = {name: getattr(_C, name) for name in ("float32", "float64", "float16", "bfloat16", "int64", "bool")}
+_DTYPES = {name: getattr(_C, name) for name in _TENSOR_TYPE_NAMES}
 _DTYPE_BY_TYPE_NAME = {"torch." + _TENSOR_TYPE_NAMES[name]: dtype for name, dtype in _DTYPES.items()}
 
 
@@ -63,4 +63,8 @@ DoubleTensor = _legacy_type("float64")
 HalfTensor = _legacy_type("float16")
 BFloat16Tensor = _legacy_type("bfloat16")
 LongTensor = _legacy_type("int64")
+IntTensor = _legacy_type("int32")
+ShortTensor = _legacy_type("int16")
+CharTensor = _legacy_type("int8")
+ByteTensor = _legacy_type("uint8")
 BoolTensor = _legacy_type("bool")

@@ -33,6 +33,10 @@ DTYPES = (
     DTypeInfo("float16", "<f2", "HalfStorage", "F16"),
     DTypeInfo("bfloat16", "<u2", "BFloat16Storage", "BF16"),
     DTypeInfo("int64", "<i8", "LongStorage", "I64"),
+    DTypeInfo("int32", "<i4", "IntStorage", "I32"),
+    DTypeInfo("int16", "<i2", "ShortStorage", "I16"),
+    DTypeInfo("int8", "|i1", "CharStorage", "I8"),
+    DTypeInfo("uint8", "|u1", "ByteStorage", "U8"),
     DTypeInfo("bool", "|b1", "BoolStorage", "BOOL"),
 )
 BY_DTYPE_NAME = {info.dtype_name: info for info in DTYPES}

@@ -30,9 +30,9 @@ MAX_HEADER_SIZE = 100_000_000
 _HEADER_LENGTH_BYTES = 8
 _METADATA_KEY = "__metadata__"
 # Layout order: larger (more aligned) dtypes first, as the reference sorts.
-_LAYOUT_RANK = {"I64": 0, "F64": 1, "F32": 2, "BF16": 3, "F16": 4, "BOOL": 5}
+_LAYOUT_RANK = {"I64": 0, "F64": 1, "F32": 2, "I32": 3, "BF16": 4, "F16": 5, "I16": 6, "I8": 7, "U8": 8, "BOOL": 9}
 # Dtypes of the format that ferrograd has no tensor type for.
-_FOREIGN_DTYPES = {"F8_E5M2", "F8_E4M3", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2", "I8", "U8", "I16", "U16", "I32", "U32",
+_FOREIGN_DTYPES = {"F8_E5M2", "F8_E4M3", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2", "U16", "U32",
                    "U64", "C64"}
 
 

@@ -27,6 +27,7 @@ class _RequiredParameter:
 
 required = _RequiredParameter()
 
+
 def _typename(obj):
     """The type name PyTorch prints in its optimizer errors."""
     if isinstance(obj, Tensor):

@@ -3,8 +3,8 @@
 
 use crate::errors::IntoPyResult;
 use crate::tensor::PyTensor;
-use ferrograd::storage::Buffer;
-use ferrograd::{DType, Scalar, Tensor};
+use ferrograd::storage::{Buffer, Element};
+use ferrograd::{Category, DType, Scalar, Tensor};
 use numpy::{PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods, ToPyArray};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -32,7 +32,7 @@ impl PyDType {
     }
     #[getter]
     fn is_signed(&self) -> bool {
-        self.dtype != DType::Bool
+        self.dtype.is_signed()
     }
     #[getter]
     fn itemsize(&self) -> usize {
@@ -40,28 +40,14 @@ impl PyDType {
     }
 }
 
-static DTYPES: PyOnceLock<[Py<PyDType>; 6]> = PyOnceLock::new();
+/// One object per entry of `DType::ALL`, in its order.
+static DTYPES: PyOnceLock<Vec<Py<PyDType>>> = PyOnceLock::new();
 
 /// The singleton dtype object, so `t.dtype is torch.float32` holds.
 pub fn dtype_object(py: Python<'_>, dtype: DType) -> PyResult<Bound<'_, PyDType>> {
-    let all = DTYPES.get_or_try_init(py, || -> PyResult<_> {
-        Ok([
-            Py::new(py, PyDType { dtype: DType::Bool })?,
-            Py::new(py, PyDType { dtype: DType::I64 })?,
-            Py::new(py, PyDType { dtype: DType::F32 })?,
-            Py::new(py, PyDType { dtype: DType::F64 })?,
-            Py::new(py, PyDType { dtype: DType::F16 })?,
-            Py::new(py, PyDType { dtype: DType::BF16 })?,
-        ])
-    })?;
-    let i = match dtype {
-        DType::Bool => 0,
-        DType::I64 => 1,
-        DType::F32 => 2,
-        DType::F64 => 3,
-        DType::F16 => 4,
-        DType::BF16 => 5,
-    };
+    let all = DTYPES.get_or_try_init(py, || DType::ALL.iter().map(|&dtype| Py::new(py, PyDType { dtype })).collect::<PyResult<Vec<_>>>())?;
+    // `DType::ALL` lists every variant, so the position exists.
+    let i = DType::ALL.iter().position(|&d| d == dtype).unwrap_or_default();
     Ok(all[i].bind(py).clone())
 }
 
@@ -246,15 +232,11 @@ fn note_scalar(s: Scalar, out: &mut Collected) {
     out.values.push(s);
 }
 
-fn buffer_from_scalars(values: &[Scalar], dtype: DType) -> Buffer {
-    match dtype {
-        DType::Bool => Buffer::Bool(values.iter().map(|v| v.to_f64() != 0.0).collect()),
-        DType::I64 => Buffer::I64(values.iter().map(|v| match v { Scalar::Int(i) => *i, other => other.to_f64() as i64 }).collect()),
-        DType::F32 => Buffer::F32(values.iter().map(|v| v.to_f64() as f32).collect()),
-        DType::F64 => Buffer::F64(values.iter().map(|v| v.to_f64()).collect()),
-        DType::F16 => Buffer::F16(values.iter().map(|v| half::f16::from_f64(v.to_f64())).collect()),
-        DType::BF16 => Buffer::BF16(values.iter().map(|v| half::bf16::from_f64(v.to_f64())).collect()),
+fn buffer_from_scalars(values: &[Scalar], dtype: DType) -> PyResult<Buffer> {
+    for &v in values {
+        dtype.check_fits(v, false).py()?;
     }
+    Ok(ferrograd::with_any_type!(dtype, T => T::into_buffer(values.iter().map(|&v| T::from_scalar(v)).collect())))
 }
 
 /// `torch.tensor(data)`: always a copy.
@@ -292,14 +274,14 @@ pub fn tensor_from_data(data: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResu
     if c.values.is_empty() && c.shape.is_empty() {
         c.shape.push(0);
     }
-    Tensor::from_buffer(buffer_from_scalars(&c.values, dtype), &c.shape).py()
+    Tensor::from_buffer(buffer_from_scalars(&c.values, dtype)?, &c.shape).py()
 }
 
 // ---- numpy arrays -> Tensor ---------------------------------------------------
 
 /// The element types `tensor(array)` converts, and `from_numpy` when it must name them.
 const COPYABLE_TYPES: &str = "float64, float32, float16, int64, int32, int16, int8, uint64, uint32, uint16, uint8, and bool";
-const SHAREABLE_TYPES: &str = "float64, float32, float16, int64, and bool";
+const SHAREABLE_TYPES: &str = "float64, float32, float16, int64, int32, int16, int8, uint8, and bool";
 
 /// numpy's name for an array's element type, spelled as PyTorch does: `numpy.uint16`.
 fn numpy_type_name(arr: &Bound<'_, PyUntypedArray>) -> PyResult<String> {
@@ -321,6 +303,10 @@ fn same_bits_dtype(arr: &Bound<'_, PyUntypedArray>) -> Option<DType> {
         (b'f', 4) => Some(DType::F32),
         (b'f', 2) => Some(DType::F16),
         (b'i', 8) => Some(DType::I64),
+        (b'i', 4) => Some(DType::I32),
+        (b'i', 2) => Some(DType::I16),
+        (b'i', 1) => Some(DType::I8),
+        (b'u', 1) => Some(DType::U8),
         (b'b', 1) => Some(DType::Bool),
         _ => None,
     }
@@ -330,7 +316,8 @@ fn is_integer_array(arr: &Bound<'_, PyUntypedArray>) -> bool {
     matches!(arr.dtype().kind(), b'i' | b'u')
 }
 
-/// `tensor(array)`: a copy of the values, integers of every width as int64.
+/// `tensor(array)`: a copy of the values; integer types without a dtype of
+/// their own (uint16 and wider unsigned) as int64.
 pub fn tensor_from_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
     let shape: Vec<usize> = arr.shape().to_vec();
     let dtype = match same_bits_dtype(arr) {
@@ -341,22 +328,27 @@ pub fn tensor_from_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
         }
         None => return Err(unsupported_numpy_type(arr, COPYABLE_TYPES)?),
     };
-    // Flat, C-ordered, native-endian copies of the values.
-    let flat = |numpy_type: &str| arr.call_method1("astype", (numpy_type,))?.call_method1("reshape", (-1,));
     let buffer = match dtype {
-        DType::F64 => Buffer::F64(flat("float64")?.cast::<PyArrayDyn<f64>>()?.to_vec()?.into()),
-        DType::F32 => Buffer::F32(flat("float32")?.cast::<PyArrayDyn<f32>>()?.to_vec()?.into()),
-        DType::I64 => Buffer::I64(flat("int64")?.cast::<PyArrayDyn<i64>>()?.to_vec()?.into()),
+        DType::F64 => numpy_values::<f64>(arr)?,
+        DType::F32 => numpy_values::<f32>(arr)?,
+        DType::I64 => numpy_values::<i64>(arr)?,
+        DType::I32 => numpy_values::<i32>(arr)?,
+        DType::I16 => numpy_values::<i16>(arr)?,
+        DType::I8 => numpy_values::<i8>(arr)?,
+        DType::U8 => numpy_values::<u8>(arr)?,
         // numpy does not keep its bool bytes to 0/1 (`uint8_array.view(bool)`),
         // and any other byte is not a valid Rust bool: read bytes, nonzero is true.
         DType::Bool => Buffer::Bool(arr.call_method1("view", ("uint8",))?.call_method1("reshape", (-1,))?.cast::<PyArrayDyn<u8>>()?.to_vec()?.into_iter().map(|b| b != 0).collect()),
-        DType::F16 => {
-            let wide = flat("float32")?.cast::<PyArrayDyn<f32>>()?.to_vec()?;
-            return Tensor::from_vec(wide, &shape).and_then(|t| t.cast(DType::F16)).py();
-        }
+        DType::F16 => return Tensor::from_buffer(numpy_values::<f32>(arr)?, &shape).and_then(|t| t.cast(DType::F16)).py(),
         DType::BF16 => return Err(PyTypeError::new_err("numpy has no bfloat16 type")),
     };
     Tensor::from_buffer(buffer, &shape).py()
+}
+
+/// A flat, C-ordered, native-endian copy of the array's values as `T`.
+fn numpy_values<T: numpy::Element + ferrograd::storage::Element>(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Buffer> {
+    let flat = arr.call_method1("astype", (T::DTYPE.name(),))?.call_method1("reshape", (-1,))?;
+    Ok(T::into_buffer(flat.cast::<PyArrayDyn<T>>()?.to_vec()?))
 }
 
 /// uint64 values above int64's range would wrap in the int64 copy.
@@ -447,13 +439,7 @@ fn foreign_buffer(arr: &Bound<'_, PyUntypedArray>, dtype: DType, layout: &ferrog
     use ferrograd::storage::Data;
     // SAFETY: reading the data pointer of a live array object.
     let data = unsafe { (*arr.as_array_ptr()).fields.data } as usize;
-    let align = match dtype {
-        DType::F64 => std::mem::align_of::<f64>(),
-        DType::F32 => std::mem::align_of::<f32>(),
-        DType::I64 => std::mem::align_of::<i64>(),
-        DType::Bool => std::mem::align_of::<bool>(),
-        DType::F16 | DType::BF16 => std::mem::align_of::<half::f16>(),
-    };
+    let align = ferrograd::with_any_type!(dtype, T => std::mem::align_of::<T>());
     // Strides are whole elements, so an aligned start aligns every element.
     if data % align != 0 {
         return Err(PyValueError::new_err(format!(
@@ -465,21 +451,18 @@ fn foreign_buffer(arr: &Bound<'_, PyUntypedArray>, dtype: DType, layout: &ferrog
         check_bool_bytes(data as *const u8, len)?;
     }
     let owner: std::sync::Arc<dyn std::any::Any + Send + Sync> = std::sync::Arc::new(arr.clone().into_any().unbind());
-    // SAFETY: `len` elements from `data` lie inside the array (its strides are
-    // non-negative whole elements and its start is aligned, checked above), which
-    // `owner` keeps alive, and so its memory in place, as long as the storage
-    // lives. Any bit pattern is a valid float or int64; bool bytes were checked.
-    Ok(unsafe {
-        match dtype {
-            DType::F64 => Buffer::F64(Data::foreign(data as *mut f64, len, owner)),
-            DType::F32 => Buffer::F32(Data::foreign(data as *mut f32, len, owner)),
-            DType::I64 => Buffer::I64(Data::foreign(data as *mut i64, len, owner)),
-            DType::Bool => Buffer::Bool(Data::foreign(data as *mut bool, len, owner)),
-            // numpy's float16 has the same bits as half::f16.
-            DType::F16 => Buffer::F16(Data::foreign(data as *mut half::f16, len, owner)),
-            DType::BF16 => return Err(PyTypeError::new_err("numpy has no bfloat16 type")),
-        }
-    })
+    if dtype == DType::BF16 {
+        return Err(PyTypeError::new_err("numpy has no bfloat16 type"));
+    }
+    // numpy's float16 has the same bits as half::f16, and each other type
+    // `same_bits_dtype` names is the array's element type itself.
+    Ok(ferrograd::with_any_type!(dtype, T => T::from_data(
+        // SAFETY: `len` elements from `data` lie inside the array (its strides are
+        // non-negative whole elements and its start is aligned, checked above), which
+        // `owner` keeps alive, and so its memory in place, as long as the storage
+        // lives. Any bit pattern is a valid float or integer; bool bytes were checked.
+        unsafe { Data::foreign(data as *mut T, len, owner) }
+    )))
 }
 
 /// A shared bool buffer is a Rust `[bool]`, where a byte other than 0 or 1 is
@@ -549,6 +532,10 @@ pub fn numpy_view<'py>(owner: &Bound<'py, PyAny>, t: &Tensor) -> PyResult<Bound<
         Buffer::F32(v) => view!(v, f32),
         Buffer::F64(v) => view!(v, f64),
         Buffer::I64(v) => view!(v, i64),
+        Buffer::I32(v) => view!(v, i32),
+        Buffer::I16(v) => view!(v, i16),
+        Buffer::I8(v) => view!(v, i8),
+        Buffer::U8(v) => view!(v, u8),
         Buffer::Bool(v) => view!(v, bool),
         // numpy's float16 is not one of the element types shared here: copied.
         Buffer::F16(_) | Buffer::BF16(_) => {
@@ -572,11 +559,18 @@ pub fn numpy_view<'py>(owner: &Bound<'py, PyAny>, t: &Tensor) -> PyResult<Bound<
 
 pub fn to_numpy<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>> {
     let shape: Vec<usize> = t.shape().to_vec();
+    fn copy<'py, T: numpy::Element + ferrograd::storage::Element>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>> {
+        Ok(t.to_vec::<T>().py()?.to_pyarray(py).into_any())
+    }
     let flat: Bound<'py, PyAny> = match t.dtype() {
-        DType::F32 => t.to_vec::<f32>().py()?.to_pyarray(py).into_any(),
-        DType::F64 => t.to_vec::<f64>().py()?.to_pyarray(py).into_any(),
-        DType::I64 => t.to_vec::<i64>().py()?.to_pyarray(py).into_any(),
-        DType::Bool => t.to_vec::<bool>().py()?.to_pyarray(py).into_any(),
+        DType::F32 => copy::<f32>(py, t)?,
+        DType::F64 => copy::<f64>(py, t)?,
+        DType::I64 => copy::<i64>(py, t)?,
+        DType::I32 => copy::<i32>(py, t)?,
+        DType::I16 => copy::<i16>(py, t)?,
+        DType::I8 => copy::<i8>(py, t)?,
+        DType::U8 => copy::<u8>(py, t)?,
+        DType::Bool => copy::<bool>(py, t)?,
         DType::F16 => t.cast(DType::F32).and_then(|w| w.to_vec::<f32>()).py()?.to_pyarray(py).into_any().call_method1("astype", ("float16",))?,
         DType::BF16 => return Err(PyTypeError::new_err("Got unsupported ScalarType BFloat16")),
     };
@@ -585,12 +579,11 @@ pub fn to_numpy<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>>
 
 /// Nested Python lists of the tensor's values.
 pub fn to_list(py: Python<'_>, t: &Tensor) -> PyResult<Py<PyAny>> {
-    let items: Vec<Py<PyAny>> = match t.dtype() {
-        DType::F32 => t.to_vec::<f32>().py()?.into_iter().map(|v| (v as f64).into_py_any(py)).collect::<PyResult<_>>()?,
-        DType::F64 => t.to_vec::<f64>().py()?.into_iter().map(|v| v.into_py_any(py)).collect::<PyResult<_>>()?,
-        DType::I64 => t.to_vec::<i64>().py()?.into_iter().map(|v| v.into_py_any(py)).collect::<PyResult<_>>()?,
-        DType::Bool => t.to_vec::<bool>().py()?.into_iter().map(|v| PyBool::new(py, v).to_owned().into_any().unbind()).collect(),
-        DType::F16 | DType::BF16 => t.cast(DType::F64).and_then(|w| w.to_vec::<f64>()).py()?.into_iter().map(|v| v.into_py_any(py)).collect::<PyResult<_>>()?,
+    // Each element as the Python number of its category.
+    let items: Vec<Py<PyAny>> = match t.dtype().category() {
+        Category::Floating => t.cast(DType::F64).and_then(|w| w.to_vec::<f64>()).py()?.into_iter().map(|v| v.into_py_any(py)).collect::<PyResult<_>>()?,
+        Category::Integral => t.cast(DType::I64).and_then(|w| w.to_vec::<i64>()).py()?.into_iter().map(|v| v.into_py_any(py)).collect::<PyResult<_>>()?,
+        Category::Bool => t.to_vec::<bool>().py()?.into_iter().map(|v| PyBool::new(py, v).to_owned().into_any().unbind()).collect(),
     };
     if t.ndim() == 0 {
         return items.into_iter().next().ok_or_else(|| PyValueError::new_err("empty 0-d tensor"));

@@ -251,6 +251,13 @@ pub fn get_default_dtype(py: Python<'_>) -> PyResult<Bound<'_, crate::convert::P
     crate::convert::dtype_object(py, DType::default_float())
 }
 
+/// `torch.promote_types(type1, type2)`: the dtype PyTorch's promotion gives two tensor dtypes.
+#[pyfunction]
+pub fn promote_types<'py>(py: Python<'py>, type1: &Bound<'py, PyAny>, type2: &Bound<'py, PyAny>) -> PyResult<Bound<'py, crate::convert::PyDType>> {
+    let (a, b) = (crate::convert::extract_dtype(type1)?, crate::convert::extract_dtype(type2)?);
+    crate::convert::dtype_object(py, DType::promote(a, b))
+}
+
 /// `torch.set_default_dtype(d)`: float32 or float64, for the whole process.
 #[pyfunction]
 pub fn set_default_dtype(d: &Bound<'_, PyAny>) -> PyResult<()> {
@@ -304,6 +311,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         wrap_pyfunction!(eye, m)?,
         wrap_pyfunction!(get_default_dtype, m)?,
         wrap_pyfunction!(set_default_dtype, m)?,
+        wrap_pyfunction!(promote_types, m)?,
         wrap_pyfunction!(set_printoptions, m)?,
     ] {
         m.add_function(f)?;

@@ -269,11 +269,12 @@ fn parse<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Item<'py>> {
 fn tensor_index(t: &Tensor) -> PyResult<Item<'static>> {
     match (t.dtype(), t.ndim()) {
         (DType::F32 | DType::F64, _) => Err(PyIndexError::new_err("tensors used as indices must be long, int, byte or bool tensors")),
-        (DType::I64, 0) => match t.item().py()? {
+        // A 0-d uint8 index is a mask, as bool is (deprecated in PyTorch, still accepted).
+        (DType::Bool | DType::U8, 0) => Ok(Item::Bool(t.item().py()?.to_f64() != 0.0)),
+        (d, 0) if d.category() == ferrograd::Category::Integral => match t.item().py()? {
             Scalar::Int(i) => Ok(Item::Int(i)),
             other => Ok(Item::Int(other.to_f64() as i64)),
         },
-        (DType::Bool, 0) => Ok(Item::Bool(t.item().py()?.to_f64() != 0.0)),
         _ => Ok(Item::Tensor(t.clone())),
     }
 }

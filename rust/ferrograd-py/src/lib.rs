@@ -29,7 +29,7 @@ use pyo3::prelude::*;
 fn _ferrograd(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<tensor::PyTensor>()?;
     m.add_class::<convert::PyDType>()?;
-    for d in [ferrograd::DType::F32, ferrograd::DType::F64, ferrograd::DType::F16, ferrograd::DType::BF16, ferrograd::DType::I64, ferrograd::DType::Bool] {
+    for d in ferrograd::DType::ALL {
         m.add(d.name(), convert::dtype_object(m.py(), d)?)?;
     }
     errors::register(m)?;

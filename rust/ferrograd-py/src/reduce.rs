@@ -54,6 +54,20 @@ fn with_dtype(t: &Tensor, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Tensor> 
     }
 }
 
+/// `op` (a sum or product) on `t` converted to `dtype=`, with the result in
+/// that dtype too: without it, integer sums and products widen to int64.
+pub(crate) fn reduced_in(py: Python<'_>, t: &Tensor, dtype: Option<&Bound<'_, PyAny>>, op: impl FnOnce(&Tensor) -> ferrograd::Result<Tensor> + Send) -> PyResult<Py<PyAny>> {
+    let dtype = opt_dtype(dtype)?;
+    let x = match dtype {
+        Some(d) => t.to_dtype(d).py()?,
+        None => t.clone(),
+    };
+    compute_tensor(py, x.numel(), || op(&x).and_then(|r| match dtype {
+        Some(d) => r.cast(d),
+        None => Ok(r),
+    }))
+}
+
 static RETURN_TYPES: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// `ferrograd.return_types.<name>((values, indices))`.
@@ -138,12 +152,11 @@ fn norm_order(p: Option<&Bound<'_, PyAny>>, dims: Option<&[i64]>) -> PyResult<f6
 impl PyTensor {
     #[pyo3(signature = (dim=None, keepdim=false, *, dtype=None))]
     fn prod(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        let x = with_dtype(&self.inner, dtype)?;
         match given(dim) {
-            None => reduced(py, &x, |x| x.prod()),
+            None => reduced_in(py, &self.inner, dtype, |x| x.prod()),
             Some(d) => {
                 let d = int_dim(d, "prod")?;
-                reduced(py, &x, |x| x.prod_dim(d, keepdim))
+                reduced_in(py, &self.inner, dtype, |x| x.prod_dim(d, keepdim))
             }
         }
     }
@@ -210,13 +223,13 @@ impl PyTensor {
     #[pyo3(signature = (dim, *, dtype=None))]
     fn cumsum(&self, py: Python<'_>, dim: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let dim = int_dim(dim, "cumsum")?;
-        reduced(py, &with_dtype(&self.inner, dtype)?, |x| x.cumsum(dim))
+        reduced_in(py, &self.inner, dtype, |x| x.cumsum(dim))
     }
 
     #[pyo3(signature = (dim, *, dtype=None))]
     fn cumprod(&self, py: Python<'_>, dim: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let dim = int_dim(dim, "cumprod")?;
-        reduced(py, &with_dtype(&self.inner, dtype)?, |x| x.cumprod(dim))
+        reduced_in(py, &self.inner, dtype, |x| x.cumprod(dim))
     }
 
     #[pyo3(signature = (dim=None, keepdim=false))]

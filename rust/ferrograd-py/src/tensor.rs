@@ -125,12 +125,14 @@ pub fn repr_of(t: &Tensor) -> PyResult<String> {
         requires_grad: t.requires_grad(),
     };
     Ok(match t.dtype() {
-        DType::F32 => tensor_repr(t.shape(), &Elements::F32(&t.to_vec::<f32>().py()?), &suffixes, &opts),
         DType::F64 => tensor_repr(t.shape(), &Elements::F64(&t.to_vec::<f64>().py()?), &suffixes, &opts),
-        DType::I64 => tensor_repr(t.shape(), &Elements::I64(&t.to_vec::<i64>().py()?), &suffixes, &opts),
         DType::Bool => tensor_repr(t.shape(), &Elements::Bool(&t.to_vec::<bool>().py()?), &suffixes, &opts),
         // 16-bit floats print from their exact float32 values.
-        DType::F16 | DType::BF16 => tensor_repr(t.shape(), &Elements::F32(&t.cast(DType::F32).and_then(|w| w.to_vec::<f32>()).py()?), &suffixes, &opts),
+        DType::F32 | DType::F16 | DType::BF16 => tensor_repr(t.shape(), &Elements::F32(&t.cast(DType::F32).and_then(|w| w.to_vec::<f32>()).py()?), &suffixes, &opts),
+        // Narrower integers print like the int64 values they widen to.
+        DType::U8 | DType::I8 | DType::I16 | DType::I32 | DType::I64 => {
+            tensor_repr(t.shape(), &Elements::I64(&t.cast(DType::I64).and_then(|w| w.to_vec::<i64>()).py()?), &suffixes, &opts)
+        }
     })
 }
 
@@ -625,13 +627,9 @@ impl PyTensor {
     }
     #[pyo3(signature = (dim=None, keepdim=false, *, dtype=None))]
     fn sum(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        let x = match opt_dtype(dtype)? {
-            Some(d) => self.inner.to_dtype(d).py()?,
-            None => self.inner.clone(),
-        };
         match dims_arg(dim)? {
-            None => compute_tensor(py, x.numel(), || x.sum()),
-            Some(dims) => compute_tensor(py, x.numel(), || x.sum_dims(&dims, keepdim)),
+            None => crate::reduce::reduced_in(py, &self.inner, dtype, |x| x.sum()),
+            Some(dims) => crate::reduce::reduced_in(py, &self.inner, dtype, |x| x.sum_dims(&dims, keepdim)),
         }
     }
     #[pyo3(signature = (dim=None, keepdim=false, *, dtype=None))]
@@ -686,6 +684,18 @@ impl PyTensor {
     }
     fn long(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.to_dtype(DType::I64))
+    }
+    fn int(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.to_dtype(DType::I32))
+    }
+    fn short(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.to_dtype(DType::I16))
+    }
+    fn char(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.to_dtype(DType::I8))
+    }
+    fn byte(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap_result(py, self.inner.to_dtype(DType::U8))
     }
     fn bool(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.to_dtype(DType::Bool))

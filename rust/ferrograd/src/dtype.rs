@@ -3,9 +3,15 @@
 use std::fmt;
 use std::sync::atomic::{AtomicU8, Ordering};
 
+/// Declared in promotion order: of two types, `promote` takes the later one
+/// (with two exceptions it names).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DType {
     Bool,
+    U8,
+    I8,
+    I16,
+    I32,
     I64,
     /// Half precision: stored and cast; ops compute in float32 or wider.
     F16,
@@ -29,6 +35,9 @@ static DEFAULT_FLOAT: AtomicU8 = AtomicU8::new(0);
 const DEFAULT_FLOAT_CHOICES: [DType; 4] = [DType::F32, DType::F64, DType::F16, DType::BF16];
 
 impl DType {
+    /// Every dtype, in declaration order.
+    pub const ALL: [DType; 10] = [DType::Bool, DType::U8, DType::I8, DType::I16, DType::I32, DType::I64, DType::F16, DType::BF16, DType::F32, DType::F64];
+
     /// The dtype floating numbers and float factories get when none is given.
     pub fn default_float() -> DType {
         DEFAULT_FLOAT_CHOICES[usize::from(DEFAULT_FLOAT.load(Ordering::Relaxed)) % DEFAULT_FLOAT_CHOICES.len()]
@@ -50,19 +59,65 @@ impl DType {
         matches!(self, DType::F16 | DType::BF16)
     }
 
+    /// Whether the type holds negative values (`dtype.is_signed`).
+    pub fn is_signed(self) -> bool {
+        !matches!(self, DType::Bool | DType::U8)
+    }
+
+    /// The least and greatest value of an integer type (bool: 0 and 1); the
+    /// int64 range for floating types, which have no integer range of their own.
+    pub fn integer_range(self) -> (i64, i64) {
+        match self {
+            DType::Bool => (0, 1),
+            DType::U8 => (0, u8::MAX.into()),
+            DType::I8 => (i8::MIN.into(), i8::MAX.into()),
+            DType::I16 => (i16::MIN.into(), i16::MAX.into()),
+            DType::I32 => (i32::MIN.into(), i32::MAX.into()),
+            DType::I64 | DType::F16 | DType::BF16 | DType::F32 | DType::F64 => (i64::MIN, i64::MAX),
+        }
+    }
+
+    /// Refuses a number an integer type narrower than int64 cannot hold, by
+    /// c10's overflow rule: integers within the type's range (for uint8 down
+    /// to -255, which wraps), floats within it and not NaN. `fill` names the
+    /// type as fill ops do (`int8_t`), otherwise as `torch.tensor` does (`int8`).
+    pub fn check_fits(self, v: Scalar, fill: bool) -> crate::error::Result<()> {
+        if !matches!(self, DType::U8 | DType::I8 | DType::I16 | DType::I32) {
+            return Ok(());
+        }
+        let (min, max) = self.integer_range();
+        let fits = match v {
+            Scalar::Bool(_) => true,
+            Scalar::Int(i) if self == DType::U8 => (-max..=max).contains(&i),
+            Scalar::Int(i) => (min..=max).contains(&i),
+            Scalar::Float(f) => (min as f64..=max as f64).contains(&f),
+        };
+        if fits {
+            return Ok(());
+        }
+        let name = match (fill, self) {
+            (false, _) => self.name(),
+            (true, DType::I32) => "int",
+            (true, DType::U8) => "uint8_t",
+            (true, DType::I8) => "int8_t",
+            (true, _) => "int16_t",
+        };
+        Err(crate::error::Error::runtime(format!("value cannot be converted to type {name} without overflow")))
+    }
+
     pub fn category(self) -> Category {
         match self {
             DType::Bool => Category::Bool,
-            DType::I64 => Category::Integral,
+            DType::U8 | DType::I8 | DType::I16 | DType::I32 | DType::I64 => Category::Integral,
             DType::F16 | DType::BF16 | DType::F32 | DType::F64 => Category::Floating,
         }
     }
 
     pub fn size_in_bytes(self) -> usize {
         match self {
-            DType::Bool => 1,
-            DType::F16 | DType::BF16 => 2,
-            DType::F32 => 4,
+            DType::Bool | DType::U8 | DType::I8 => 1,
+            DType::I16 | DType::F16 | DType::BF16 => 2,
+            DType::I32 | DType::F32 => 4,
             DType::I64 | DType::F64 => 8,
         }
     }
@@ -71,6 +126,10 @@ impl DType {
     pub fn name(self) -> &'static str {
         match self {
             DType::Bool => "bool",
+            DType::U8 => "uint8",
+            DType::I8 => "int8",
+            DType::I16 => "int16",
+            DType::I32 => "int32",
             DType::I64 => "int64",
             DType::F16 => "float16",
             DType::BF16 => "bfloat16",
@@ -83,6 +142,10 @@ impl DType {
     pub fn scalar_type_name(self) -> &'static str {
         match self {
             DType::Bool => "Bool",
+            DType::U8 => "Byte",
+            DType::I8 => "Char",
+            DType::I16 => "Short",
+            DType::I32 => "Int",
             DType::I64 => "Long",
             DType::F16 => "Half",
             DType::BF16 => "BFloat16",
@@ -91,10 +154,30 @@ impl DType {
         }
     }
 
+    /// The C++ type name ATen prints for a dtype in some kernel checks (`long int`).
+    pub fn c_type_name(self) -> &'static str {
+        match self {
+            DType::Bool => "bool",
+            DType::U8 => "unsigned char",
+            DType::I8 => "signed char",
+            DType::I16 => "short int",
+            DType::I32 => "int",
+            DType::I64 => "long int",
+            DType::F16 => "c10::Half",
+            DType::BF16 => "c10::BFloat16",
+            DType::F32 => "float",
+            DType::F64 => "double",
+        }
+    }
+
     /// The legacy tensor type name PyTorch prints in version-counter errors.
     pub fn legacy_type_name(self) -> &'static str {
         match self {
             DType::Bool => "torch.BoolTensor",
+            DType::U8 => "torch.ByteTensor",
+            DType::I8 => "torch.CharTensor",
+            DType::I16 => "torch.ShortTensor",
+            DType::I32 => "torch.IntTensor",
             DType::I64 => "torch.LongTensor",
             DType::F16 => "torch.HalfTensor",
             DType::BF16 => "torch.BFloat16Tensor",
@@ -113,6 +196,8 @@ impl DType {
         match (a, b) {
             // Neither 16-bit format holds the other.
             (DType::F16, DType::BF16) | (DType::BF16, DType::F16) => DType::F32,
+            // The narrowest type holding both 0..=255 and -128..=127.
+            (DType::U8, DType::I8) | (DType::I8, DType::U8) => DType::I16,
             _ => a.max(b),
         }
     }
@@ -226,5 +311,10 @@ mod tests {
         assert_eq!(result_type(&[Dimensioned(DType::I64), ZeroDim(DType::F64)]), DType::F64);
         assert_eq!(result_type(&[ZeroDim(DType::F32), ZeroDim(DType::F64)]), DType::F64);
         assert_eq!(result_type(&[Dimensioned(DType::Bool), Number(Category::Integral)]), DType::I64);
+        assert_eq!(result_type(&[Dimensioned(DType::U8), Dimensioned(DType::I8)]), DType::I16);
+        assert_eq!(result_type(&[Dimensioned(DType::I32), Dimensioned(DType::I64)]), DType::I64);
+        assert_eq!(result_type(&[Dimensioned(DType::I32), Number(Category::Integral)]), DType::I32);
+        assert_eq!(result_type(&[Dimensioned(DType::I32), ZeroDim(DType::I64)]), DType::I32);
+        assert_eq!(result_type(&[Dimensioned(DType::U8), Dimensioned(DType::F16)]), DType::F16);
     }
 }

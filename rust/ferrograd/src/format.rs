@@ -18,8 +18,9 @@ use std::sync::RwLock;
 
 /// Element values in row-major (logical) order.
 ///
-/// float16/bfloat16 tensors print exactly like their values widened to `f32`
-/// (pass `F32` plus a `dtype` suffix), since PyTorch formats them via `.item()`.
+/// float16/bfloat16 tensors print exactly like their values widened to `f32`,
+/// and integer tensors like theirs widened to `i64` (pass those plus a `dtype`
+/// suffix), since PyTorch formats them via `.item()`.
 pub enum Elements<'a> {
     F32(&'a [f32]),
     F64(&'a [f64]),

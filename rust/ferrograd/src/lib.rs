@@ -20,6 +20,6 @@ pub mod random;
 pub mod storage;
 pub mod tensor;
 
-pub use dtype::{DType, Scalar};
+pub use dtype::{Category, DType, Scalar};
 pub use error::{Error, Result};
 pub use tensor::Tensor;

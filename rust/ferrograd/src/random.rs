@@ -37,6 +37,8 @@ const RANDPERM_WIDE_N: usize = (u32::MAX / 20) as usize;
 pub enum DefaultRange {
     Bool,
     Int64,
+    /// An integer type narrower than int64 whose largest value is `max` (32-bit draws).
+    Narrow { max: u32 },
     /// A float type with `digits` mantissa bits; `wide` for double (64-bit draws).
     Mantissa { digits: u32, wide: bool },
 }
@@ -373,11 +375,12 @@ impl Generator {
 
     /// One sample of `random_()` with no bounds: uniform over
     /// [0, 2^digits] for a float type with `digits` mantissa bits, over
-    /// [0, i64::MAX] for int64, and {0, 1} for bool.
+    /// [0, max] for an integer type, and {0, 1} for bool.
     pub fn int_default_range(&mut self, kind: DefaultRange) -> i64 {
         match kind {
             DefaultRange::Bool => (self.random_u32() & 1) as i64,
             DefaultRange::Int64 => (self.random_u64() % (i64::MAX as u64 + 1)) as i64,
+            DefaultRange::Narrow { max } => (u64::from(self.random_u32()) % (u64::from(max) + 1)) as i64,
             // float32 and narrower draw 32 bits, double 64 (ATen picks the
             // draw width by the element type, not by the range).
             DefaultRange::Mantissa { digits, wide } => {

@@ -1,7 +1,7 @@
 //! Reference-counted CPU buffers. Views share one `Storage`; in-place ops bump
 //! its version counter so autograd can detect a saved tensor that changed.
 
-use crate::dtype::{DType, Scalar};
+use crate::dtype::{Category, DType, Scalar};
 use crate::error::{Error, Result};
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -10,6 +10,10 @@ use std::sync::Arc;
 #[derive(Clone, Debug)]
 pub enum Buffer {
     Bool(Data<bool>),
+    U8(Data<u8>),
+    I8(Data<i8>),
+    I16(Data<i16>),
+    I32(Data<i32>),
     I64(Data<i64>),
     F32(Data<f32>),
     F64(Data<f64>),
@@ -88,52 +92,45 @@ impl<T: std::fmt::Debug> std::fmt::Debug for Data<T> {
     }
 }
 
+/// Runs `$body` with `$T` bound to the element type of `$buffer` and `$v` to its data.
+macro_rules! with_data {
+    ($buffer:expr, $v:ident : $T:ident => $body:expr) => {
+        match $buffer {
+            Buffer::Bool($v) => { type $T = bool; $body }
+            Buffer::U8($v) => { type $T = u8; $body }
+            Buffer::I8($v) => { type $T = i8; $body }
+            Buffer::I16($v) => { type $T = i16; $body }
+            Buffer::I32($v) => { type $T = i32; $body }
+            Buffer::I64($v) => { type $T = i64; $body }
+            Buffer::F32($v) => { type $T = f32; $body }
+            Buffer::F64($v) => { type $T = f64; $body }
+            Buffer::F16($v) => { type $T = half::f16; $body }
+            Buffer::BF16($v) => { type $T = half::bf16; $body }
+        }
+    };
+}
+
 impl Buffer {
     pub fn dtype(&self) -> DType {
-        match self {
-            Buffer::Bool(_) => DType::Bool,
-            Buffer::I64(_) => DType::I64,
-            Buffer::F32(_) => DType::F32,
-            Buffer::F64(_) => DType::F64,
-            Buffer::F16(_) => DType::F16,
-            Buffer::BF16(_) => DType::BF16,
-        }
+        with_data!(self, _v: T => T::DTYPE)
     }
 
     pub fn len(&self) -> usize {
-        match self {
-            Buffer::Bool(v) => v.len(),
-            Buffer::I64(v) => v.len(),
-            Buffer::F32(v) => v.len(),
-            Buffer::F64(v) => v.len(),
-            Buffer::F16(v) => v.len(),
-            Buffer::BF16(v) => v.len(),
-        }
+        with_data!(self, v: _T => v.len())
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// The element at `index` as a Python-style number.
+    pub fn scalar_at(&self, index: usize) -> Scalar {
+        with_data!(self, v: _T => v[index].to_scalar())
+    }
+
     /// `len` copies of `value` converted to `dtype`.
     pub fn full(dtype: DType, len: usize, value: Scalar) -> Result<Buffer> {
-        Ok(match dtype {
-            DType::Bool => Buffer::Bool(filled_vec(len, value.to_f64() != 0.0)?.into()),
-            DType::I64 => Buffer::I64(filled_vec(len, scalar_as_i64(value))?.into()),
-            DType::F32 => Buffer::F32(filled_vec(len, value.to_f64() as f32)?.into()),
-            DType::F64 => Buffer::F64(filled_vec(len, value.to_f64())?.into()),
-            DType::F16 => Buffer::F16(filled_vec(len, half::f16::from_f64(value.to_f64()))?.into()),
-            DType::BF16 => Buffer::BF16(filled_vec(len, half::bf16::from_f64(value.to_f64()))?.into()),
-        })
-    }
-}
-
-/// A scalar as an int64 element (floats truncate, as in PyTorch).
-fn scalar_as_i64(v: Scalar) -> i64 {
-    match v {
-        Scalar::Bool(b) => b as i64,
-        Scalar::Int(i) => i,
-        Scalar::Float(f) => f as i64,
+        Ok(crate::with_any_type!(dtype, T => T::into_buffer(filled_vec(len, T::from_scalar(value))?)))
     }
 }
 
@@ -269,13 +266,39 @@ pub trait Element: Copy + Send + Sync + PartialOrd + Default + std::fmt::Debug +
     const DTYPE: DType;
     fn slice(buffer: &Buffer) -> Option<&[Self]>;
     fn slice_mut(buffer: &mut Buffer) -> Option<&mut [Self]>;
-    fn into_buffer(values: Vec<Self>) -> Buffer;
+    fn from_data(data: Data<Self>) -> Buffer;
+    #[inline]
+    fn into_buffer(values: Vec<Self>) -> Buffer {
+        Self::from_data(values.into())
+    }
     fn from_f64(v: f64) -> Self;
     fn to_f64(self) -> f64;
     fn from_i64(v: i64) -> Self;
     fn to_i64(self) -> i64;
     fn from_bool(v: bool) -> Self;
     fn to_bool(self) -> bool;
+
+    /// The number as this element type, with the conversion a cast would
+    /// make; floating types take integers through double, as PyTorch does.
+    #[inline]
+    fn from_scalar(v: Scalar) -> Self {
+        match (Self::DTYPE.category(), v) {
+            (Category::Floating, v) => Self::from_f64(v.to_f64()),
+            (_, Scalar::Bool(b)) => Self::from_bool(b),
+            (_, Scalar::Int(i)) => Self::from_i64(i),
+            (_, Scalar::Float(f)) => Self::from_f64(f),
+        }
+    }
+
+    /// The element as the kind of Python number `item()` gives.
+    #[inline]
+    fn to_scalar(self) -> Scalar {
+        match Self::DTYPE.category() {
+            Category::Bool => Scalar::Bool(self.to_bool()),
+            Category::Integral => Scalar::Int(self.to_i64()),
+            Category::Floating => Scalar::Float(self.to_f64()),
+        }
+    }
 }
 
 macro_rules! element {
@@ -297,8 +320,8 @@ macro_rules! element {
                 }
             }
             #[inline]
-            fn into_buffer(values: Vec<Self>) -> Buffer {
-                Buffer::$variant(values.into())
+            fn from_data(data: Data<Self>) -> Buffer {
+                Buffer::$variant(data)
             }
             #[inline]
             fn from_f64(v: f64) -> Self {
@@ -333,7 +356,23 @@ element!(f64, F64, |v: f64| v, |x: f64| x, |v: i64| v as f64, |x: f64| x as i64,
 element!(i64, I64, |v: f64| v as i64, |x: i64| x as f64, |v: i64| v, |x: i64| x, |b: bool| b as i64, |x: i64| x != 0);
 element!(half::f16, F16, half::f16::from_f64, half::f16::to_f64, |v: i64| half::f16::from_f64(v as f64), |x: half::f16| x.to_f64() as i64, |b: bool| half::f16::from_f64(b as u8 as f64), |x: half::f16| x.to_f64() != 0.0);
 element!(half::bf16, BF16, half::bf16::from_f64, half::bf16::to_f64, |v: i64| half::bf16::from_f64(v as f64), |x: half::bf16| x.to_f64() as i64, |b: bool| half::bf16::from_f64(b as u8 as f64), |x: half::bf16| x.to_f64() != 0.0);
+element!(u8, U8, |v: f64| float_to_i32(v) as u8, |x: u8| x as f64, |v: i64| v as u8, |x: u8| x as i64, |b: bool| b as u8, |x: u8| x != 0);
+element!(i8, I8, |v: f64| float_to_i32(v) as i8, |x: i8| x as f64, |v: i64| v as i8, |x: i8| x as i64, |b: bool| b as i8, |x: i8| x != 0);
+element!(i16, I16, |v: f64| float_to_i32(v) as i16, |x: i16| x as f64, |v: i64| v as i16, |x: i16| x as i64, |b: bool| b as i16, |x: i16| x != 0);
+element!(i32, I32, float_to_i32, |x: i32| x as f64, |v: i64| v as i32, |x: i32| x as i64, |b: bool| b as i32, |x: i32| x != 0);
 element!(bool, Bool, |v: f64| v != 0.0, |x: bool| x as u8 as f64, |v: i64| v != 0, |x: bool| x as i64, |b: bool| b, |x: bool| x);
+
+/// A float truncated to int32 as PyTorch's CPU cast does (x86's conversion):
+/// NaN and values outside int32 become `i32::MIN`. Narrower integer types
+/// take the low bits of this, so 300.0 as int8 is 44 and -1.0 as uint8 is 255.
+#[inline]
+fn float_to_i32(v: f64) -> i32 {
+    if v > -2147483649.0 && v < 2147483648.0 {
+        v as i32
+    } else {
+        i32::MIN
+    }
+}
 
 /// Floating element types: the ones math kernels and autograd run on.
 pub trait Float:
@@ -433,25 +472,66 @@ macro_rules! numeric_float {
 numeric_float!(f32);
 numeric_float!(f64);
 
-impl Numeric for i64 {
-    #[inline]
-    fn add(self, o: Self) -> Self {
-        self.wrapping_add(o)
-    }
-    #[inline]
-    fn sub(self, o: Self) -> Self {
-        self.wrapping_sub(o)
-    }
-    #[inline]
-    fn mul(self, o: Self) -> Self {
-        self.wrapping_mul(o)
-    }
-    #[inline]
-    fn neg(self) -> Self {
-        self.wrapping_neg()
-    }
-    #[inline]
-    fn abs(self) -> Self {
-        self.wrapping_abs()
-    }
+/// Integer element types: bitwise ops and division that rounds.
+pub trait Integer:
+    Numeric + std::ops::BitAnd<Output = Self> + std::ops::BitOr<Output = Self> + std::ops::BitXor<Output = Self> + std::ops::Not<Output = Self>
+{
+    const ZERO: Self;
+    /// Division rounding toward zero; `MIN / -1` wraps to `MIN` as in PyTorch.
+    /// The caller rules out a zero divisor.
+    fn trunc_div(self, o: Self) -> Self;
+    /// Division rounding toward negative infinity (Python's `//`), wrapping like `trunc_div`.
+    fn floor_div(self, o: Self) -> Self;
 }
+
+macro_rules! numeric_int {
+    ($t:ty, $abs:expr) => {
+        impl Integer for $t {
+            const ZERO: Self = 0;
+            #[inline]
+            fn trunc_div(self, o: Self) -> Self {
+                self.wrapping_div(o)
+            }
+            #[inline]
+            // The sign tests are constant for uint8.
+            #[allow(unused_comparisons)]
+            fn floor_div(self, o: Self) -> Self {
+                let q = self.wrapping_div(o);
+                if (self < 0) != (o < 0) && self.wrapping_rem(o) != 0 {
+                    q.wrapping_sub(1)
+                } else {
+                    q
+                }
+            }
+        }
+
+        impl Numeric for $t {
+            #[inline]
+            fn add(self, o: Self) -> Self {
+                self.wrapping_add(o)
+            }
+            #[inline]
+            fn sub(self, o: Self) -> Self {
+                self.wrapping_sub(o)
+            }
+            #[inline]
+            fn mul(self, o: Self) -> Self {
+                self.wrapping_mul(o)
+            }
+            #[inline]
+            fn neg(self) -> Self {
+                self.wrapping_neg()
+            }
+            #[inline]
+            fn abs(self) -> Self {
+                $abs(self)
+            }
+        }
+    };
+}
+numeric_int!(i64, i64::wrapping_abs);
+numeric_int!(i32, i32::wrapping_abs);
+numeric_int!(i16, i16::wrapping_abs);
+numeric_int!(i8, i8::wrapping_abs);
+// Every uint8 is its own absolute value.
+numeric_int!(u8, |x: u8| x);

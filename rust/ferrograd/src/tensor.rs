@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::layout::{numel, Layout};
 use crate::ops::Op;
 use crate::storage::{Access, Buffer, Element, Storage};
+use crate::with_any_type;
 use parking_lot::Mutex;
 use smallvec::smallvec;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -131,14 +132,7 @@ impl Tensor {
 
     /// A 0-d tensor: one element, which its layout (offset 0) always fits.
     fn scalar_with(value: Scalar, dtype: DType, wrapped_number: bool) -> Tensor {
-        let buffer = match dtype {
-            DType::Bool => Buffer::Bool(vec![value.to_f64() != 0.0].into()),
-            DType::I64 => Buffer::I64(vec![scalar_to_i64(value)].into()),
-            DType::F32 => Buffer::F32(vec![value.to_f64() as f32].into()),
-            DType::F64 => Buffer::F64(vec![value.to_f64()].into()),
-            DType::F16 => Buffer::F16(vec![half::f16::from_f64(value.to_f64())].into()),
-            DType::BF16 => Buffer::BF16(vec![half::bf16::from_f64(value.to_f64())].into()),
-        };
+        let buffer = with_any_type!(dtype, T => T::into_buffer(vec![T::from_scalar(value)]));
         Tensor::assemble(Storage::new(buffer), Layout::scalar(), dtype, wrapped_number, None)
     }
 
@@ -280,16 +274,7 @@ impl Tensor {
         if self.numel() != 1 {
             return Err(Error::NotAScalar(self.numel()));
         }
-        let buffer = self.0.storage.read();
-        let o = self.0.layout.offset();
-        Ok(match &*buffer {
-            Buffer::Bool(v) => Scalar::Bool(v[o]),
-            Buffer::I64(v) => Scalar::Int(v[o]),
-            Buffer::F32(v) => Scalar::Float(v[o] as f64),
-            Buffer::F64(v) => Scalar::Float(v[o]),
-            Buffer::F16(v) => Scalar::Float(v[o].to_f64()),
-            Buffer::BF16(v) => Scalar::Float(v[o].to_f64()),
-        })
+        Ok(self.0.storage.read().scalar_at(self.0.layout.offset()))
     }
 
     // ---- autograd metadata ----------------------------------------------
@@ -464,14 +449,6 @@ impl Tensor {
     pub fn gradient_node(&self) -> Option<NodeRef> {
         let edge = self.gradient_edge()?;
         NodeRef::from_live_id(edge.node)
-    }
-}
-
-fn scalar_to_i64(v: Scalar) -> i64 {
-    match v {
-        Scalar::Bool(b) => b as i64,
-        Scalar::Int(i) => i,
-        Scalar::Float(f) => f as i64,
     }
 }
 

@@ -124,12 +124,12 @@ pub fn write_into<T: Element>(dst: &Tensor, values: &[T]) -> Result<()> {
 }
 
 /// Converts every element to another element type (PyTorch's cast semantics:
-/// float -> int truncates, nonzero -> true).
+/// float -> int truncates, int -> narrower int wraps, nonzero -> true).
 pub fn cast<T: Element, U: Element>(x: &Tensor) -> Result<Vec<U>> {
-    use crate::dtype::DType;
-    match U::DTYPE {
-        DType::Bool => map::<T, U>(x, |v| U::from_bool(v.to_bool())),
-        DType::I64 => map::<T, U>(x, |v| U::from_i64(v.to_i64())),
-        DType::F16 | DType::BF16 | DType::F32 | DType::F64 => map::<T, U>(x, |v| U::from_f64(v.to_f64())),
+    use crate::dtype::Category;
+    match (T::DTYPE.category(), U::DTYPE.category()) {
+        (_, Category::Bool) => map::<T, U>(x, |v| U::from_bool(v.to_bool())),
+        (Category::Floating, _) | (_, Category::Floating) => map::<T, U>(x, |v| U::from_f64(v.to_f64())),
+        _ => map::<T, U>(x, |v| U::from_i64(v.to_i64())),
     }
 }

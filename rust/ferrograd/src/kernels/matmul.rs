@@ -3,7 +3,8 @@
 //! products run one GEMM per batch entry over strided views.
 
 use crate::error::{Error, Result};
-use crate::storage::{filled_vec, Buffer, Element};
+use crate::storage::{filled_vec, Buffer, Element, Numeric};
+use crate::with_numeric_type;
 use crate::tensor::Tensor;
 
 /// One strided matrix inside a buffer: element (i, j) is at `offset + i*rs + j*cs`.
@@ -36,23 +37,30 @@ impl Gemm for f64 {
     }
 }
 
-impl Gemm for i64 {
-    unsafe fn gemm(m: usize, k: usize, n: usize, a: *const i64, am: Matrix, b: *const i64, bm: Matrix, c: &mut [i64]) {
-        // SAFETY: i < m, j < k (and p < k, j < n below) stay inside the
-        // matrices the trait contract says are in bounds.
-        let at = |i: usize, j: usize| unsafe { *a.offset(am.offset as isize + i as isize * am.rs + j as isize * am.cs) };
-        let bt = |i: usize, j: usize| unsafe { *b.offset(bm.offset as isize + i as isize * bm.rs + j as isize * bm.cs) };
-        c.fill(0);
-        for i in 0..m {
-            for p in 0..k {
-                let x = at(i, p);
-                for j in 0..n {
-                    c[i * n + j] = c[i * n + j].wrapping_add(x.wrapping_mul(bt(p, j)));
+/// Integer products wrap in the element type, as PyTorch's do.
+macro_rules! int_gemm {
+    ($($t:ty),*) => {$(
+        impl Gemm for $t {
+            unsafe fn gemm(m: usize, k: usize, n: usize, a: *const $t, am: Matrix, b: *const $t, bm: Matrix, c: &mut [$t]) {
+                // SAFETY: i < m, j < k (and p < k, j < n below) stay inside the
+                // matrices the trait contract says are in bounds.
+                let at = |i: usize, j: usize| unsafe { *a.offset(am.offset as isize + i as isize * am.rs + j as isize * am.cs) };
+                // SAFETY: as for `at`.
+                let bt = |i: usize, j: usize| unsafe { *b.offset(bm.offset as isize + i as isize * bm.rs + j as isize * bm.cs) };
+                c.fill(0);
+                for i in 0..m {
+                    for p in 0..k {
+                        let x = at(i, p);
+                        for j in 0..n {
+                            c[i * n + j] = c[i * n + j].add(x.mul(bt(p, j)));
+                        }
+                    }
                 }
             }
         }
-    }
+    )*};
 }
+int_gemm!(i64, i32, i16, i8, u8);
 
 /// `batch` products of (m x k) @ (k x n); batch dim 0 of 3-D inputs, or none for 2-D.
 fn batched<T: Gemm>(a: &Tensor, b: &Tensor, da: &[T], db: &[T]) -> Result<Vec<T>> {
@@ -83,11 +91,11 @@ fn batched<T: Gemm>(a: &Tensor, b: &Tensor, da: &[T], db: &[T]) -> Result<Vec<T>
 /// C = A @ B for 2-D (m x k, k x n) or 3-D (batch x m x k, batch x k x n) inputs of
 /// one dtype; shapes are checked by the caller.
 pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Buffer> {
+    const OP: &str = "addmm_impl_cpu_";
+    let unsupported = Error::NotImplementedForDType { op: OP, dtype: a.dtype() };
     let (ga, gb) = (a.storage().read(), b.storage().read());
-    Ok(match (&*ga, &*gb) {
-        (Buffer::F32(da), Buffer::F32(db)) => Buffer::F32(batched(a, b, da, db)?.into()),
-        (Buffer::F64(da), Buffer::F64(db)) => Buffer::F64(batched(a, b, da, db)?.into()),
-        (Buffer::I64(da), Buffer::I64(db)) => Buffer::I64(batched(a, b, da, db)?.into()),
-        _ => return Err(Error::NotImplementedForDType { op: "addmm_impl_cpu_", dtype: a.dtype() }),
-    })
+    Ok(with_numeric_type!(a.dtype(), OP, T => {
+        let (Some(da), Some(db)) = (T::slice(&ga), T::slice(&gb)) else { return Err(unsupported) };
+        T::into_buffer(batched(a, b, da, db)?)
+    }))
 }

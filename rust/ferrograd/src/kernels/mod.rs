@@ -16,21 +16,37 @@ pub mod norm;
 /// Below this many elements a kernel runs on the calling thread.
 pub const PARALLEL_THRESHOLD: usize = 1 << 15;
 
+/// One match arm per listed dtype, running `$body` with `$T` bound to its
+/// Rust type; dtypes not listed run `$fallback` with the dtype as `$other`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! dispatch_dtype {
+    ($dtype:expr, $T:ident => $body:expr, [$($variant:ident => $ty:ty),*] $(, $other:ident => $fallback:expr)?) => {
+        match $dtype {
+            $($crate::dtype::DType::$variant => {
+                type $T = $ty;
+                $body
+            })*
+            $($other => $fallback,)?
+        }
+    };
+}
+
 /// Runs `$body` with `$T` bound to the Rust type of a floating `$dtype`.
 #[macro_export]
 macro_rules! with_float_type {
     ($dtype:expr, $op:expr, $T:ident => $body:expr) => {
-        match $dtype {
-            $crate::dtype::DType::F32 => {
-                type $T = f32;
-                $body
-            }
-            $crate::dtype::DType::F64 => {
-                type $T = f64;
-                $body
-            }
-            other => return Err($crate::error::Error::NotImplementedForDType { op: $op, dtype: other }),
-        }
+        $crate::dispatch_dtype!($dtype, $T => $body, [F32 => f32, F64 => f64],
+            other => return Err($crate::error::Error::NotImplementedForDType { op: $op, dtype: other }))
+    };
+}
+
+/// Runs `$body` with `$T` bound to the Rust type of an integer (non-bool) `$dtype`.
+#[macro_export]
+macro_rules! with_int_type {
+    ($dtype:expr, $op:expr, $T:ident => $body:expr) => {
+        $crate::dispatch_dtype!($dtype, $T => $body, [I64 => i64, I32 => i32, I16 => i16, I8 => i8, U8 => u8],
+            other => return Err($crate::error::Error::NotImplementedForDType { op: $op, dtype: other }))
     };
 }
 
@@ -38,21 +54,8 @@ macro_rules! with_float_type {
 #[macro_export]
 macro_rules! with_numeric_type {
     ($dtype:expr, $op:expr, $T:ident => $body:expr) => {
-        match $dtype {
-            $crate::dtype::DType::F32 => {
-                type $T = f32;
-                $body
-            }
-            $crate::dtype::DType::F64 => {
-                type $T = f64;
-                $body
-            }
-            $crate::dtype::DType::I64 => {
-                type $T = i64;
-                $body
-            }
-            other => return Err($crate::error::Error::NotImplementedForDType { op: $op, dtype: other }),
-        }
+        $crate::dispatch_dtype!($dtype, $T => $body, [F32 => f32, F64 => f64, I64 => i64, I32 => i32, I16 => i16, I8 => i8, U8 => u8],
+            other => return Err($crate::error::Error::NotImplementedForDType { op: $op, dtype: other }))
     };
 }
 
@@ -60,31 +63,9 @@ macro_rules! with_numeric_type {
 #[macro_export]
 macro_rules! with_any_type {
     ($dtype:expr, $T:ident => $body:expr) => {
-        match $dtype {
-            $crate::dtype::DType::F32 => {
-                type $T = f32;
-                $body
-            }
-            $crate::dtype::DType::F64 => {
-                type $T = f64;
-                $body
-            }
-            $crate::dtype::DType::I64 => {
-                type $T = i64;
-                $body
-            }
-            $crate::dtype::DType::F16 => {
-                type $T = half::f16;
-                $body
-            }
-            $crate::dtype::DType::BF16 => {
-                type $T = half::bf16;
-                $body
-            }
-            $crate::dtype::DType::Bool => {
-                type $T = bool;
-                $body
-            }
-        }
+        $crate::dispatch_dtype!($dtype, $T => $body, [
+            F32 => f32, F64 => f64, F16 => half::f16, BF16 => half::bf16,
+            I64 => i64, I32 => i32, I16 => i16, I8 => i8, U8 => u8, Bool => bool
+        ])
     };
 }

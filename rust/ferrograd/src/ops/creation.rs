@@ -25,6 +25,7 @@ impl Tensor {
     }
 
     pub fn full(shape: &[usize], value: Scalar, dtype: DType) -> Result<Tensor> {
+        dtype.check_fits(value, true)?;
         Tensor::filled(shape, value, dtype)
     }
 
@@ -50,6 +51,8 @@ impl Tensor {
             DType::F64 => Buffer::F64(collect_vec(checked_len(n, dtype)?, (0..n).map(|i| start + i as f64 * step))?.into()),
             DType::F16 | DType::BF16 => return Tensor::arange(start, end, step, DType::F64)?.cast(dtype),
             DType::Bool => return Err(Error::NotImplementedForDType { op: "arange_cpu", dtype }),
+            // Counted in int64 as ATen's integer kernels accumulate, then narrowed.
+            DType::U8 | DType::I8 | DType::I16 | DType::I32 => return Tensor::arange(start, end, step, DType::I64)?.cast(dtype),
         };
         Tensor::from_buffer(buffer, &[n])
     }
@@ -65,6 +68,7 @@ impl Tensor {
             DType::I64 => Buffer::I64(collect_vec(len, linspace_points(start.trunc(), end.trunc(), steps).map(|v| v as i64))?.into()),
             DType::F16 | DType::BF16 => return Tensor::linspace(start, end, steps, DType::F32)?.cast(dtype),
             DType::Bool => return Err(Error::NotImplementedForDType { op: "linspace_cpu", dtype }),
+            DType::U8 | DType::I8 | DType::I16 | DType::I32 => return Tensor::linspace(start, end, steps, DType::I64)?.cast(dtype),
         };
         Tensor::from_buffer(buffer, &[steps])
     }
@@ -79,6 +83,7 @@ impl Tensor {
             DType::I64 => Buffer::I64(collect_vec(len, linspace_points(start.trunc(), end.trunc(), steps).map(|e| base.powf(e) as i64))?.into()),
             DType::F16 | DType::BF16 => return Tensor::logspace(start, end, steps, base, DType::F32)?.cast(dtype),
             DType::Bool => return Err(Error::NotImplementedForDType { op: "logspace_cpu", dtype }),
+            DType::U8 | DType::I8 | DType::I16 | DType::I32 => return Tensor::logspace(start, end, steps, base, DType::I64)?.cast(dtype),
         };
         Tensor::from_buffer(buffer, &[steps])
     }

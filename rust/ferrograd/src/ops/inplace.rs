@@ -122,6 +122,7 @@ impl Tensor {
     }
 
     fn fill_named(&self, value: Scalar, op: Op) -> Result<()> {
+        self.dtype().check_fits(value, true)?;
         // Filling writes one value everywhere, so a broadcast layout is fine.
         self.check_inplace_target(&[], false)?;
         let filled = Tensor::full(self.shape(), value, self.dtype())?;

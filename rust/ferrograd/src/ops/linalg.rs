@@ -3,23 +3,11 @@
 
 use super::{record, record_plain, BackwardCtx, Grads, Op};
 use crate::autograd::saved::SavedTensor;
-use crate::dtype::DType;
 use crate::error::{Error, Result, ShapeList};
 use crate::kernels::matmul::matmul;
 use crate::layout::broadcast_shapes;
 use crate::tensor::Tensor;
 use smallvec::smallvec;
-
-fn torch_dtype_word(d: DType) -> &'static str {
-    match d {
-        DType::F32 => "float",
-        DType::F64 => "double",
-        DType::I64 => "long",
-        DType::F16 => "c10::Half",
-        DType::BF16 => "c10::BFloat16",
-        DType::Bool => "bool",
-    }
-}
 
 fn same_dtype(a: &Tensor, b: &Tensor, what: &str) -> Result<()> {
     if a.dtype() == b.dtype() {
@@ -27,8 +15,8 @@ fn same_dtype(a: &Tensor, b: &Tensor, what: &str) -> Result<()> {
     }
     Err(Error::runtime(format!(
         "expected {what} to have the same dtype, but got: {} != {}",
-        torch_dtype_word(a.dtype()),
-        torch_dtype_word(b.dtype())
+        a.dtype().c_type_name(),
+        b.dtype().c_type_name()
     )))
 }
 

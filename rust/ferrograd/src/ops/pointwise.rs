@@ -7,14 +7,14 @@ use super::binary::{promotion_input, result_dtype};
 use super::compare::Comparison;
 use super::{record, record_plain, should_record, BackwardCtx, Grads, Op, Saved};
 use crate::autograd::saved::SavedTensor;
-use crate::dtype::{result_type, DType, Scalar};
+use crate::dtype::{result_type, Category, DType, Scalar};
 use crate::error::{Error, Result};
 use crate::kernels::elementwise::{map, write_into, zip};
 use crate::kernels::pointwise::{zip3, FloatMath};
 use crate::layout::broadcast_shapes;
-use crate::storage::{Element, Float};
+use crate::storage::{Element, Float, Integer};
 use crate::tensor::Tensor;
-use crate::{with_any_type, with_float_type, with_numeric_type};
+use crate::{with_any_type, with_float_type, with_int_type, with_numeric_type};
 use smallvec::smallvec;
 
 /// Applies a float kernel, promoting integer and bool input to the default float type.
@@ -174,7 +174,7 @@ impl Tensor {
     pub fn rounded(&self, how: Rounding) -> Result<Tensor> {
         match self.dtype() {
             DType::Bool => Err(Error::NotImplementedForDType { op: how.kernel_name(), dtype: DType::Bool }),
-            DType::I64 => self.clone_tensor(),
+            DType::U8 | DType::I8 | DType::I16 | DType::I32 | DType::I64 => self.clone_tensor(),
             dtype => {
                 let buffer = with_float_type!(dtype, how.kernel_name(), T => T::into_buffer(map::<T, T>(self, |v: T| how.apply(v))?));
                 Ok(record_plain(how.op(), &[self], Tensor::from_buffer(buffer, self.shape())?))
@@ -287,7 +287,7 @@ impl Logic {
         }
     }
     #[inline]
-    fn ints(self, x: i64, y: i64) -> i64 {
+    fn ints<T: Integer>(self, x: T, y: T) -> T {
         match self {
             Logic::And => x & y,
             Logic::Or => x | y,
@@ -321,8 +321,7 @@ impl Tensor {
         let (a, b) = (self.cast(dtype)?, other.cast(dtype)?);
         match dtype {
             DType::Bool => Tensor::from_vec(zip(&a, &b, &shape, |x: bool, y: bool| kind.bools(x, y))?, &shape),
-            DType::I64 => Tensor::from_vec(zip(&a, &b, &shape, |x: i64, y: i64| kind.ints(x, y))?, &shape),
-            dtype => Err(Error::NotImplementedForDType { op: name, dtype }),
+            dtype => with_int_type!(dtype, name, T => Tensor::from_vec(zip(&a, &b, &shape, |x: T, y: T| kind.ints(x, y))?, &shape)),
         }
     }
 
@@ -330,8 +329,7 @@ impl Tensor {
     pub fn bitwise_not(&self) -> Result<Tensor> {
         match self.dtype() {
             DType::Bool => self.logical_not(),
-            DType::I64 => Tensor::from_vec(map(self, |x: i64| !x)?, self.shape()),
-            dtype => Err(Error::NotImplementedForDType { op: "bitwise_not_cpu", dtype }),
+            dtype => with_int_type!(dtype, "bitwise_not_cpu", T => Tensor::from_vec(map(self, |x: T| !x)?, self.shape())),
         }
     }
 }
@@ -557,20 +555,10 @@ fn lerp_value<T: crate::storage::Float>(s: T, e: T, w: T) -> T {
     }
 }
 
-fn lerp_dtype_name(d: DType) -> &'static str {
-    match d {
-        DType::F32 => "float",
-        DType::F64 => "double",
-        DType::I64 => "long int",
-        DType::F16 => "c10::Half",
-        DType::BF16 => "c10::BFloat16",
-        DType::Bool => "bool",
-    }
-}
 
 fn check_lerp_dtype(self_dtype: DType, t: &Tensor, what: &str) -> Result<()> {
     if t.dtype() != self_dtype {
-        return Err(Error::runtime(format!("expected dtype {} for `{what}` but got dtype {}", lerp_dtype_name(self_dtype), lerp_dtype_name(t.dtype()))));
+        return Err(Error::runtime(format!("expected dtype {} for `{what}` but got dtype {}", self_dtype.c_type_name(), t.dtype().c_type_name())));
     }
     Ok(())
 }
@@ -657,16 +645,6 @@ fn div_floor_float<T: FloatMath>(a: T, b: T) -> T {
     floored
 }
 
-#[inline]
-fn div_floor_int(a: i64, b: i64) -> i64 {
-    let q = a.wrapping_div(b);
-    if (a < 0) != (b < 0) && a.wrapping_rem(b) != 0 {
-        q - 1
-    } else {
-        q
-    }
-}
-
 impl Tensor {
     /// `div(other, rounding_mode=...)`: the promoted dtype, not true division (DivBackward2, zero gradient).
     pub fn div_rounding(&self, other: &Tensor, mode: RoundingMode) -> Result<Tensor> {
@@ -690,17 +668,16 @@ fn div_rounded(a: &Tensor, b: &Tensor, mode: RoundingMode) -> Result<Tensor> {
         RoundingMode::Floor => "div_floor_cpu",
     };
     let buffer = match dtype {
-        DType::I64 => {
+        dtype if dtype.category() == Category::Integral => with_int_type!(dtype, name, T => {
             // Only divisors that meet a dividend count: `empty // 0` is empty, as in PyTorch.
-            if shape.iter().product::<usize>() > 0 && cb.to_vec::<i64>()?.contains(&0) {
+            if shape.iter().product::<usize>() > 0 && cb.to_vec::<T>()?.contains(&T::ZERO) {
                 return Err(Error::runtime("ZeroDivisionError"));
             }
-            let values = match mode {
-                RoundingMode::Trunc => zip(&ca, &cb, &shape, |x: i64, y: i64| x.wrapping_div(y))?,
-                RoundingMode::Floor => zip(&ca, &cb, &shape, div_floor_int)?,
-            };
-            i64::into_buffer(values)
-        }
+            T::into_buffer(match mode {
+                RoundingMode::Trunc => zip(&ca, &cb, &shape, T::trunc_div)?,
+                RoundingMode::Floor => zip(&ca, &cb, &shape, T::floor_div)?,
+            })
+        }),
         dtype => with_float_type!(dtype, name, T => T::into_buffer(match mode {
             RoundingMode::Trunc => zip(&ca, &cb, &shape, |x: T, y: T| (x / y).trunc())?,
             RoundingMode::Floor => zip(&ca, &cb, &shape, div_floor_float::<T>)?,

@@ -59,18 +59,6 @@ fn num(v: f64) -> String {
     format!("{v}")
 }
 
-/// The C++ name ATen's bound checks print for a dtype.
-fn cpp_type_name(dtype: DType) -> &'static str {
-    match dtype {
-        DType::F32 => "float",
-        DType::F64 => "double",
-        DType::F16 => "c10::Half",
-        DType::BF16 => "c10::BFloat16",
-        DType::I64 => "long int",
-        DType::Bool => "bool",
-    }
-}
-
 /// Mantissa digits (with the implicit bit) of a float dtype.
 fn mantissa_digits(dtype: DType) -> Option<u32> {
     match dtype {
@@ -78,7 +66,7 @@ fn mantissa_digits(dtype: DType) -> Option<u32> {
         DType::F64 => Some(53),
         DType::F16 => Some(11),
         DType::BF16 => Some(8),
-        DType::I64 | DType::Bool => None,
+        DType::Bool | DType::U8 | DType::I8 | DType::I16 | DType::I32 | DType::I64 => None,
     }
 }
 
@@ -127,11 +115,15 @@ fn check_bounds_fit(from: i64, to_inc: i64, dtype: DType) -> Result<()> {
     let (min, max) = match dtype {
         DType::Bool => (0.0, 1.0),
         DType::I64 => (i64::MIN as f64, i64::MAX as f64),
+        int if !int.is_floating_point() => {
+            let (min, max) = int.integer_range();
+            (min as f64, max as f64)
+        }
         float => (-float_max(float), float_max(float)),
     };
     for (value, name) in [(from, "from"), (to_inc, "to - 1")] {
         if !(min..=max).contains(&(value as f64)) {
-            return Err(Error::runtime(format!("{name} is out of bounds for {}", cpp_type_name(dtype))));
+            return Err(Error::runtime(format!("{name} is out of bounds for {}", dtype.c_type_name())));
         }
     }
     Ok(())
@@ -152,7 +144,7 @@ impl Sampler {
                 if !(to - from <= float_max(dtype)) {
                     return Err(Error::runtime(format!(
                         "uniform_ expects to-from <= std::numeric_limits<{}>::max(), but found to={} and from={} which result in to-from to exceed the limit",
-                        cpp_type_name(dtype),
+                        dtype.c_type_name(),
                         num(to),
                         num(from)
                     )));
@@ -189,6 +181,7 @@ impl Sampler {
             Sampler::RandomDefault => Ok(Plan::IntDefault(match dtype {
                 DType::Bool => DefaultRange::Bool,
                 DType::I64 => DefaultRange::Int64,
+                DType::U8 | DType::I8 | DType::I16 | DType::I32 => DefaultRange::Narrow { max: dtype.integer_range().1 as u32 },
                 DType::F64 => DefaultRange::Mantissa { digits: 53, wide: true },
                 other => DefaultRange::Mantissa { digits: mantissa_digits(other).unwrap_or(24), wide: false },
             })),
@@ -223,7 +216,7 @@ impl Sampler {
                         to_inc
                     }
                     (DType::Bool, None) => 1,
-                    _ => i64::MAX,
+                    _ => dtype.integer_range().1,
                 };
                 check_bounds_fit(from, to_inc, dtype)?;
                 // Wraps to 0 only for the full 2^64 span, which from != MIN rules out.
@@ -419,7 +412,7 @@ impl Tensor {
             DType::F16 => Some(((1 << 11) + 1, "n cannot be greater than 2049 for Half type.")),
             DType::F32 => Some(((1 << 24) + 1, "n cannot be greater than 2^24+1 for Float type.")),
             DType::F64 => Some(((1 << 53) + 1, "n cannot be greater than 2^53+1 for Double type.")),
-            DType::I64 => None,
+            DType::U8 | DType::I8 | DType::I16 | DType::I32 | DType::I64 => None,
             DType::Bool | DType::BF16 => return Err(Error::NotImplementedForDType { op: "randperm", dtype }),
         };
         if let Some((limit, message)) = largest_exact {

@@ -4,7 +4,7 @@
 //! together; their result dims replace them in place when they are adjacent
 //! and go first otherwise, as in PyTorch.
 
-use super::{add_elem, at_least_1d, save_indices, saved_indices, scalar_as, Indices};
+use super::{add_elem, at_least_1d, save_indices, saved_indices, Indices};
 use crate::dtype::{DType, Scalar};
 use crate::error::{Error, Result, ShapeList};
 use crate::kernels::indexed::{nonzero as nonzero_kernel, plan, put, take, wrapped_indices, Plan};
@@ -27,6 +27,12 @@ pub(crate) fn expand_masks(shape: &[usize], indices: &[Option<Tensor>]) -> Resul
         let Some(t) = index else {
             out.push(None);
             continue;
+        };
+        // int32 indices widen; uint8 ones are masks (deprecated in PyTorch, still accepted).
+        let t = &match t.dtype() {
+            DType::I32 => t.cast(DType::I64)?,
+            DType::U8 => t.cast(DType::Bool)?,
+            _ => t.clone(),
         };
         match t.dtype() {
             DType::I64 => out.push(Some(t.clone())),
@@ -213,12 +219,13 @@ fn check_index_fill(x: &Tensor, dim: i64, index: &Tensor) -> Result<usize> {
 
 /// Writes `value` into `target` at `index` along `dim`.
 fn fill_along(target: &Tensor, dim: usize, index: &Tensor, value: Scalar) -> Result<()> {
+    target.dtype().check_fits(value, true)?;
     let target = at_least_1d(target)?;
     let mut indices: Indices = vec![None; dim];
     indices.push(Some(at_least_1d(index)?));
     let plan = index_plan(target.layout(), &indices, DimLabel::Dim)?;
     with_any_type!(target.dtype(), T => {
-        let v = vec![scalar_as::<T>(value); plan.shape.iter().product()];
+        let v = vec![T::from_scalar(value); plan.shape.iter().product()];
         put::<T>(&target, &plan, &v, false, add_elem)?;
     });
     Ok(())

@@ -29,11 +29,13 @@ fn dims_of(t: &Tensor) -> usize {
     t.ndim().max(1)
 }
 
-fn check_long_index(index: &Tensor, message: &str) -> Result<()> {
-    if index.dtype() != DType::I64 {
-        return Err(Error::runtime(message));
+/// The index as int64; int32 indices are accepted and widened, as in PyTorch.
+fn long_index(index: &Tensor, message: &str) -> Result<Tensor> {
+    match index.dtype() {
+        DType::I64 => Ok(index.clone()),
+        DType::I32 => index.cast(DType::I64),
+        _ => Err(Error::runtime(message)),
     }
-    Ok(())
 }
 
 /// gather's shape rule: same number of dims, no larger than self except along `dim`.
@@ -91,14 +93,15 @@ fn scattered(x: &Tensor, dim: usize, index: &Tensor, src: &Tensor, accumulate: b
 }
 
 /// The wrapped dim and the checks scatter and scatter_add share.
-fn prepare_scatter(x: &Tensor, dim: i64, index: &Tensor, src: Option<&Tensor>, name: &str) -> Result<usize> {
+/// Returns the index as int64; scatter_add's messages say `scatter()` too, as PyTorch's do.
+fn prepare_scatter(x: &Tensor, dim: i64, index: &Tensor, src: Option<&Tensor>) -> Result<(usize, Tensor)> {
     let dim = normalize_dim(dim, x.ndim())?;
-    check_long_index(index, &format!("{name}(): Expected dtype int32/int64 for index"))?;
+    let index = long_index(index, "scatter(): Expected dtype int32/int64 for index")?;
     if src.is_some_and(|s| s.dtype() != x.dtype()) {
         return Err(Error::runtime("scatter(): Expected self.dtype to be equal to src.dtype"));
     }
-    check_scatter_shapes(x, dim, index, src)?;
-    Ok(dim)
+    check_scatter_shapes(x, dim, &index, src)?;
+    Ok((dim, index))
 }
 
 /// Checks `index` against a dim of `size` (index_select: no negative indices).
@@ -111,9 +114,6 @@ fn select_offsets(index: &Tensor, size: usize, stride: isize) -> Result<Vec<isiz
 }
 
 fn check_index_add(x: &Tensor, dim: usize, index: &Tensor, source: &Tensor) -> Result<()> {
-    if index.dtype() != DType::I64 {
-        return Err(Error::runtime(format!("index_add_(): Expected dtype int32/int64 for index but got: {}", index.dtype().scalar_type_name())));
-    }
     if index.ndim() > 1 {
         return Err(Error::index(format!(
             "index_add_(): Index is supposed to be a vector, but got dim: {} with type: {} and size: {}",
@@ -173,7 +173,7 @@ impl Tensor {
     /// `out[...][j][...] = self[...][index[...][j][...]][...]` along `dim`.
     pub fn gather(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
         let dim = normalize_dim(dim, self.ndim())?;
-        check_long_index(index, "gather(): Expected dtype int32/int64 for index")?;
+        let index = &long_index(index, "gather(): Expected dtype int32/int64 for index")?;
         check_gather_shapes(self, dim, index)?;
         let (src, index1) = (at_least_1d(self)?, at_least_1d(index)?);
         let buffer = with_any_type!(self.dtype(), T => T::into_buffer(gather_kernel::<T>(&src, dim, &index1)?));
@@ -183,22 +183,22 @@ impl Tensor {
 
     /// A copy of `self` with `src`'s elements written at `index` along `dim`.
     pub fn scatter(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
-        let dim = prepare_scatter(self, dim, index, Some(src), "scatter")?;
-        let out = scattered(self, dim, index, src, false)?;
+        let (dim, index) = prepare_scatter(self, dim, index, Some(src))?;
+        let out = scattered(self, dim, &index, src, false)?;
         Ok(record(Op::Scatter { dim }, &[self, src], out, |_, _| save_indices(&[Some(index.clone())])))
     }
 
     /// A copy of `self` with `value` written at `index` along `dim`.
     pub fn scatter_value(&self, dim: i64, index: &Tensor, value: Scalar) -> Result<Tensor> {
-        let dim = prepare_scatter(self, dim, index, None, "scatter")?;
-        let out = scattered(self, dim, index, &Tensor::scalar_tensor(value, self.dtype()), false)?;
+        let (dim, index) = prepare_scatter(self, dim, index, None)?;
+        let out = scattered(self, dim, &index, &Tensor::scalar_tensor(value, self.dtype()), false)?;
         Ok(record(Op::ScatterValue { dim }, &[self], out, |_, _| save_indices(&[Some(index.clone())])))
     }
 
     /// A copy of `self` with `src`'s elements added at `index` along `dim` (duplicates all add).
     pub fn scatter_add(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
-        let dim = prepare_scatter(self, dim, index, Some(src), "scatter_add")?;
-        let out = scattered(self, dim, index, src, true)?;
+        let (dim, index) = prepare_scatter(self, dim, index, Some(src))?;
+        let out = scattered(self, dim, &index, src, true)?;
         Ok(record(Op::ScatterAdd { dim }, &[self, src], out, |_, _| save_indices(&[Some(index.clone())])))
     }
 
@@ -217,7 +217,7 @@ impl Tensor {
     /// The slices `index` names along `dim`, in its order.
     pub fn index_select(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
         let dim = normalize_dim(dim, self.ndim())?;
-        check_long_index(index, "index_select(): Expected dtype int32 or int64 for index")?;
+        let index = &long_index(index, "index_select(): Expected dtype int32 or int64 for index")?;
         if index.ndim() > 1 {
             return Err(Error::index("index_select(): Index is supposed to be a vector"));
         }
@@ -236,6 +236,7 @@ impl Tensor {
     /// A copy of `self` with `alpha * source` added at `index` along `dim` (duplicates all add).
     pub fn index_add(&self, dim: i64, index: &Tensor, source: &Tensor, alpha: Scalar) -> Result<Tensor> {
         let dim = normalize_dim(dim, self.ndim())?;
+        let index = &long_index(index, &format!("index_add_(): Expected dtype int32/int64 for index but got: {}", index.dtype().scalar_type_name()))?;
         check_index_add(self, dim, index, source)?;
         let out = self.plain_copy()?;
         add_along(&out, dim, index, source, alpha)?;

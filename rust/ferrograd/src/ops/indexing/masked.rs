@@ -3,7 +3,6 @@
 //! `masked_select` (MaskedSelectBackward0), whose gradient is placed back
 //! with `index_put` so it stays differentiable.
 
-use super::{c_type_name, scalar_as};
 use crate::autograd::saved::SavedTensor;
 use crate::dtype::{DType, Scalar};
 use crate::error::{Error, Result};
@@ -21,7 +20,7 @@ fn broadcast_values<T: crate::storage::Element>(t: &Tensor, shape: &[usize]) -> 
 
 fn check_mask(mask: &Tensor) -> Result<()> {
     if mask.dtype() != DType::Bool {
-        return Err(Error::runtime(format!("masked_fill_ only supports boolean masks, but got mask with dtype {}", c_type_name(mask.dtype()))));
+        return Err(Error::runtime(format!("masked_fill_ only supports boolean masks, but got mask with dtype {}", mask.dtype().c_type_name())));
     }
     Ok(())
 }
@@ -39,10 +38,11 @@ impl Tensor {
         }
         let shape = broadcast_shapes(mask.shape(), self.shape())?;
         let fill = value.item()?;
+        self.dtype().check_fits(fill, true)?;
         let flags = broadcast_values::<bool>(mask, &shape)?;
         let buffer = with_any_type!(self.dtype(), T => {
             let mut values = broadcast_values::<T>(self, &shape)?;
-            let fill = scalar_as::<T>(fill);
+            let fill = T::from_scalar(fill);
             for (v, _) in values.iter_mut().zip(&flags).filter(|(_, &m)| m) {
                 *v = fill;
             }

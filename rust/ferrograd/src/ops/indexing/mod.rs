@@ -12,7 +12,7 @@ pub mod along;
 pub mod masked;
 
 use crate::autograd::saved::SavedTensor;
-use crate::dtype::{DType, Scalar};
+use crate::dtype::Category;
 use crate::storage::Element;
 use crate::tensor::Tensor;
 use super::{BackwardCtx, Saved};
@@ -24,34 +24,15 @@ pub type Indices = Vec<Option<Tensor>>;
 /// `a + b` for any element type (logical or for bool), used when accumulating.
 #[inline]
 pub(crate) fn add_elem<T: Element>(a: T, b: T) -> T {
-    match T::DTYPE {
-        DType::I64 => T::from_i64(a.to_i64().wrapping_add(b.to_i64())),
-        DType::Bool => T::from_bool(a.to_bool() || b.to_bool()),
-        DType::F16 | DType::BF16 | DType::F32 | DType::F64 => T::from_f64(a.to_f64() + b.to_f64()),
+    match T::DTYPE.category() {
+        // Wrapping in int64 wraps in every narrower type too.
+        Category::Integral => T::from_i64(a.to_i64().wrapping_add(b.to_i64())),
+        Category::Bool => T::from_bool(a.to_bool() || b.to_bool()),
+        Category::Floating => T::from_f64(a.to_f64() + b.to_f64()),
     }
 }
 
-/// A number as an element of type `T` (integers kept exact).
-#[inline]
-pub(crate) fn scalar_as<T: Element>(s: Scalar) -> T {
-    match s {
-        Scalar::Bool(b) => T::from_bool(b),
-        Scalar::Int(i) => T::from_i64(i),
-        Scalar::Float(f) => T::from_f64(f),
-    }
-}
 
-/// The C++ type name PyTorch prints for a dtype in some kernel checks (`long int`).
-pub(crate) fn c_type_name(dtype: DType) -> &'static str {
-    match dtype {
-        DType::Bool => "bool",
-        DType::I64 => "long int",
-        DType::F16 => "c10::Half",
-        DType::BF16 => "c10::BFloat16",
-        DType::F32 => "float",
-        DType::F64 => "double",
-    }
-}
 
 /// A 0-d tensor seen as a 1-element vector over the same storage (kernels
 /// walk at least one dim); other tensors unchanged.

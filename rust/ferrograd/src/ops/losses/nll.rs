@@ -50,7 +50,7 @@ fn check_nll_arguments(x: &Tensor, target: &Tensor, weight: Option<&Tensor>) -> 
         expected.extend_from_slice(&x.shape()[2..]);
         return Err(Error::runtime(format!("Expected target size {}, got {}", ShapeList(expected), ShapeList(target.shape().to_vec()))));
     }
-    if target.dtype() != DType::I64 {
+    if !matches!(target.dtype(), DType::I64 | DType::U8) {
         return Err(Error::runtime(format!("expected target dtype to be Long or Byte, but got {}", target.dtype().scalar_type_name())));
     }
     if let Some(w) = weight {
@@ -80,7 +80,7 @@ struct PickedClasses {
 
 /// Reads the targets once, checking each against the class count.
 fn pick_classes(target: &Tensor, weight: Option<&Tensor>, classes: usize, ignore_index: i64) -> Result<PickedClasses> {
-    let targets = target.to_vec::<i64>()?;
+    let targets = target.cast(DType::I64)?.to_vec::<i64>()?;
     let class_weights = weight.map(|w| w.cast(DType::F64)?.to_vec::<f64>()).transpose()?;
     let mut picked = PickedClasses { classes: Vec::with_capacity(targets.len()), weights: Vec::with_capacity(targets.len()), total_weight: 0.0 };
     for t in targets {

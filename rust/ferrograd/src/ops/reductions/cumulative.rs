@@ -35,7 +35,7 @@ fn scan_kernel(x: &Tensor, dim: usize, reverse: bool, kind: Accumulate) -> Resul
             let (init, step) = if sum { (0, (|a: i64, v| a.add(v)) as fn(i64, i64) -> i64) } else { (1, (|a: i64, v| a.mul(v)) as fn(i64, i64) -> i64) };
             i64::into_buffer(scan::<i64, i64>(x, dim, reverse, init, step, |a| a)?)
         }
-        DType::Bool => return scan_kernel(&x.cast(DType::I64)?, dim, reverse, kind),
+        DType::Bool | DType::U8 | DType::I8 | DType::I16 | DType::I32 => return scan_kernel(&x.cast(DType::I64)?, dim, reverse, kind),
         DType::F16 | DType::BF16 => return scan_kernel(&x.cast(DType::F32)?, dim, reverse, kind)?.cast(x.dtype()),
     };
     Tensor::from_buffer(buffer, x.shape())

@@ -1,7 +1,8 @@
-//! all / any over dims: bool results, never differentiable. NaN counts as
-//! true, as any nonzero value does.
+//! all / any over dims: bool results (uint8 for uint8 input, as in
+//! PyTorch), never differentiable. NaN counts as true, as any nonzero value does.
 
 use super::{real_dims, resolve_dims};
+use crate::dtype::DType;
 use crate::error::Result;
 use crate::kernels::reduce::reduce_indexed;
 use crate::ops::reduce::reduced_shape;
@@ -21,7 +22,11 @@ fn logical_kernel(x: &Tensor, dims: Option<&[i64]>, keepdim: bool, every: bool) 
         |a, b| if every { a && b } else { a || b },
         |a| a,
     )?);
-    Tensor::from_vec(values, &shape)
+    let out = Tensor::from_vec(values, &shape)?;
+    if x.dtype() == DType::U8 {
+        return out.cast(DType::U8);
+    }
+    Ok(out)
 }
 
 impl Tensor {

@@ -24,7 +24,7 @@ fn prod_kernel(x: &Tensor, dims: &[usize], keepdim: bool) -> Result<Tensor> {
         DType::F32 => f32::into_buffer(reduce::<f32, f64>(x, &dims, 1.0, |a, v| a * v as f64, |a, b| a * b, |a| a as f32)?),
         DType::F64 => f64::into_buffer(reduce::<f64, f64>(x, &dims, 1.0, |a, v| a * v, |a, b| a * b, |a| a)?),
         DType::I64 => i64::into_buffer(reduce::<i64, i64>(x, &dims, 1, |a, v| a.mul(v), |a, b| a.mul(b), |a| a)?),
-        DType::Bool => return prod_kernel(&x.cast(DType::I64)?, &dims, keepdim),
+        DType::Bool | DType::U8 | DType::I8 | DType::I16 | DType::I32 => return prod_kernel(&x.cast(DType::I64)?, &dims, keepdim),
         DType::F16 | DType::BF16 => return prod_kernel(&x.cast(DType::F32)?, &dims, keepdim)?.cast(x.dtype()),
     };
     Tensor::from_buffer(buffer, &shape)
