@@ -90,7 +90,7 @@ pub enum Error {
     NotImplementedForDType { op: &'static str, dtype: DType },
     #[error("{op}: expected both inputs to have the same dtype, but got {lhs} and {rhs}")]
     DTypeMismatch { op: &'static str, lhs: DType, rhs: DType },
-    #[error("result type {from} can't be cast to the desired output type {to}")]
+    #[error("result type {} can't be cast to the desired output type {}", .from.scalar_type_name(), .to.scalar_type_name())]
     CastInPlace { from: DType, to: DType },
     #[error("a Tensor with {0} elements cannot be converted to Scalar")]
     NotAScalar(usize),
