@@ -18,7 +18,7 @@ import pytest
 
 import ferrograd as torch
 from gradcheck import check_grad, flatten, nest
-from op_table import apply, input_data, run_float32, t
+from op_table import apply, input_data, run_float32, t, v
 
 
 ROWS = [
@@ -65,6 +65,11 @@ ROWS = [
     ("pow_tensor_bcast", lambda L, a, b: a ** b, [(2, 3), (3,)], ("pos", "any")),
     ("rpow_scalar", lambda L, a: 2.0 ** a, [(2, 3)], "any"),
     ("pow_noncontig", lambda L, a: a ** 2, [t(3, 4)], "any"),
+    # Tensor exponents at zero and negative bases (integer exponents, where x ** y is smooth in x).
+    ("pow_tensor_negative_bases", lambda L, a: a ** L.tensor([2.0, 3.0, -1.0, -2.0, 0.0, 1.0]),
+     [v([-1.5, -2.0, -0.5, -1.25, -0.75, -3.0])], "any"),
+    ("pow_tensor_zero_bases", lambda L, a: a ** L.tensor([2.0, 3.0, 1.0, 0.0, 4.0, 2.0]),
+     [v([0.0, 0.0, 0.0, 0.0, -0.0, 1.5])], "any"),
     # unary
     ("neg", lambda L, a: -a, [(2, 3)], "any"),
     ("exp", lambda L, a: a.exp(), [(2, 3)], "any"),
@@ -165,6 +170,7 @@ class Ref:
 
 
 class RefLib:
+    tensor = staticmethod(lambda values: np.asarray(values, dtype=np.float64))
     add = staticmethod(lambda a, b: a + b)
     mul = staticmethod(lambda a, b: a * b)
     matmul = staticmethod(lambda a, b: a @ b)

@@ -111,6 +111,11 @@ ROWS = [
      lambda a, b: np.floor_divide(a, b) + a * b, [(2, 3), (3,)], ("any", "nz")),
     ("div_trunc", lambda L, a, b: L.div(a, b, rounding_mode="trunc") + b,
      lambda a, b: np.trunc(a / b) + b, [(2, 3), (2, 3)], ("any", "nz")),
+    ("remainder", lambda L, a, b: a.remainder(b) * b, lambda a, b: np.mod(a, b) * b, [(2, 3), (3,)], ("any", "nz")),
+    ("remainder_operator_number", lambda L, a: (a % 0.7) + a, lambda a: np.mod(a, 0.7) + a, [(2, 3)], "any"),
+    ("remainder_negative_divisor", lambda L, a, b: L.remainder(a, -b.abs()), lambda a, b: np.mod(a, -np.abs(b)), [(3, 1), (1, 4)], ("any", "nz")),
+    ("fmod", lambda L, a, b: L.fmod(a, b) * b, lambda a, b: np.fmod(a, b) * b, [(2, 3), t(2, 3)], ("any", "nz")),
+    ("fmod_number", lambda L, a: a.fmod(-0.6) - a, lambda a: np.fmod(a, -0.6) - a, [t(2, 3)], "any"),
     ("activation_mix", lambda L, x, w: nnf(L).gelu(x * w).clamp(-0.1, 1.0) + nnf(L).silu(x).sin(),
      lambda x, w: np.clip(ref_gelu(x * w), -0.1, 1.0) + np.sin(x / (1 + np.exp(-x))), [(2, 3), (3,)], "any"),
 ]

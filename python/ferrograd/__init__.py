@@ -121,7 +121,7 @@ var, std, logsumexp, norm = Tensor.var, Tensor.std, Tensor.logsumexp, Tensor.nor
 cumsum, cumprod = Tensor.cumsum, Tensor.cumprod
 max, min, all, any = Tensor.max, Tensor.min, Tensor.all, Tensor.any
 # ---- pointwise math, rounding, logical ops, clamp, where, lerp ----------------
-from ._ferrograd import where
+from ._ferrograd import where, remainder, fmod
 exp2, expm1, log2, log10, log1p = Tensor.exp2, Tensor.expm1, Tensor.log2, Tensor.log10, Tensor.log1p
 rsqrt, square, sin, cos, tan, erf = Tensor.rsqrt, Tensor.square, Tensor.sin, Tensor.cos, Tensor.tan, Tensor.erf
 floor, ceil, round, trunc, fix = Tensor.floor, Tensor.ceil, Tensor.round, Tensor.trunc, Tensor.fix

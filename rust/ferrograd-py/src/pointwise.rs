@@ -7,6 +7,7 @@ use crate::gil::compute_tensor;
 use crate::tensor::{tensor_arg, type_name, wrap_result, Operand, PyTensor};
 use ferrograd::ops::activation::GeluApproximation;
 use ferrograd::ops::pointwise::{Logic, RoundingMode};
+use ferrograd::ops::remainder::Modulo;
 use ferrograd::{Scalar, Tensor};
 use pyo3::exceptions::{PyNotImplementedError, PyTypeError};
 use pyo3::prelude::*;
@@ -206,6 +207,46 @@ impl PyTensor {
         }
     }
 
+    // ---- remainder and fmod -------------------------------------------------------
+
+    fn remainder(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let other = operand_arg(other, "remainder", "other", 1)?;
+        binary(py, &self.inner, &other, Tensor::remainder)
+    }
+    fn fmod(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let other = operand_arg(other, "fmod", "other", 1)?;
+        binary(py, &self.inner, &other, Tensor::fmod)
+    }
+    fn remainder_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
+        let other = operand_arg(other, "remainder_", "other", 1)?;
+        slf.get().inner.modulo_(&other, Modulo::Remainder).py()?;
+        Ok(slf)
+    }
+    fn fmod_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
+        let other = operand_arg(other, "fmod_", "other", 1)?;
+        slf.get().inner.modulo_(&other, Modulo::Fmod).py()?;
+        Ok(slf)
+    }
+    fn __mod__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        match Operand::extract(other)? {
+            Some(o) => binary(py, &self.inner, &o.into_tensor(), Tensor::remainder),
+            None => Ok(py.NotImplemented()),
+        }
+    }
+    fn __rmod__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        match Operand::extract(other)? {
+            Some(Operand::Number(s)) => elementwise(py, &self.inner, |x| x.rremainder_scalar(s)),
+            Some(Operand::Tensor(t)) => binary(py, &t, &self.inner, Tensor::remainder),
+            None => Ok(py.NotImplemented()),
+        }
+    }
+    fn __imod__(&self, other: &Bound<'_, PyAny>) -> PyResult<()> {
+        match Operand::extract(other)? {
+            Some(o) => self.inner.modulo_(&o.into_tensor(), Modulo::Remainder).py(),
+            None => Err(PyTypeError::new_err(format!("unsupported operand type(s) for %=: 'Tensor' and '{}'", type_name(other)))),
+        }
+    }
+
     // ---- clamp, maximum, minimum, where, lerp ----------------------------------------
 
     #[pyo3(signature = (min=None, max=None))]
@@ -270,6 +311,30 @@ pub fn div_with_mode(py: Python<'_>, x: &Tensor, other: &Tensor, rounding_mode: 
         None => binary(py, x, other, Tensor::div),
         Some(mode) => wrap_result(py, RoundingMode::parse(mode).and_then(|m| x.div_rounding(other, m))),
     }
+}
+
+/// `torch.remainder(input, other)`; `input` may be a number, as in PyTorch.
+#[pyfunction]
+#[pyo3(signature = (input, other))]
+fn remainder(py: Python<'_>, input: &Bound<'_, PyAny>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    let other_t = operand_arg(other, "remainder", "other", 2)?;
+    match Operand::extract(input)? {
+        Some(Operand::Tensor(t)) => binary(py, &t, &other_t, Tensor::remainder),
+        Some(Operand::Number(s)) if !other_t.is_wrapped_number() => elementwise(py, &other_t, |x| x.rremainder_scalar(s)),
+        _ => Err(PyTypeError::new_err(format!(
+            "remainder(): argument 'input' (position 1) must be Tensor, not {}",
+            type_name(input)
+        ))),
+    }
+}
+
+/// `torch.fmod(input, other)`.
+#[pyfunction]
+#[pyo3(signature = (input, other))]
+fn fmod(py: Python<'_>, input: &Bound<'_, PyAny>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    let input = tensor_arg(input, "fmod", "input", 1)?;
+    let other = operand_arg(other, "fmod", "other", 2)?;
+    binary(py, &input, &other, Tensor::fmod)
 }
 
 /// `torch.where(condition, input, other)`; `torch.where(condition)` is `nonzero(as_tuple=True)`.
@@ -353,6 +418,8 @@ fn tanh(py: Python<'_>, input: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(where_fn, m)?)?;
+    m.add_function(wrap_pyfunction!(remainder, m)?)?;
+    m.add_function(wrap_pyfunction!(fmod, m)?)?;
     let nn = PyModule::new(m.py(), "_nn")?;
     for f in [
         wrap_pyfunction!(relu, &nn)?,

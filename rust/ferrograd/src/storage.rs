@@ -482,12 +482,19 @@ pub trait Integer:
     fn trunc_div(self, o: Self) -> Self;
     /// Division rounding toward negative infinity (Python's `//`), wrapping like `trunc_div`.
     fn floor_div(self, o: Self) -> Self;
+    /// C's `%`, with the sign of the dividend; `MIN % -1` wraps to 0.
+    /// The caller rules out a zero divisor.
+    fn trunc_rem(self, o: Self) -> Self;
 }
 
 macro_rules! numeric_int {
     ($t:ty, $abs:expr) => {
         impl Integer for $t {
             const ZERO: Self = 0;
+            #[inline]
+            fn trunc_rem(self, o: Self) -> Self {
+                self.wrapping_rem(o)
+            }
             #[inline]
             fn trunc_div(self, o: Self) -> Self {
                 self.wrapping_div(o)

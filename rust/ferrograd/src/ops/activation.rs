@@ -17,9 +17,10 @@ use std::f64::consts::{FRAC_1_SQRT_2, PI};
 /// `f(x)` over a float tensor; integer input is an error, as in PyTorch's activations.
 macro_rules! activation {
     ($x:expr, $name:expr, |$v:ident| $body:expr) => {{
-        let x = $x;
-        let buffer = with_float_type!(x.dtype(), $name, T => T::into_buffer(map::<T, T>(x, |$v: T| $body)?));
-        Tensor::from_buffer(buffer, x.shape())?
+        super::opmath::unary($x, |x| {
+            let buffer = with_float_type!(x.dtype(), $name, T => T::into_buffer(map::<T, T>(x, |$v: T| $body)?));
+            Tensor::from_buffer(buffer, x.shape())
+        })?
     }};
 }
 
@@ -27,8 +28,10 @@ macro_rules! activation {
 macro_rules! fused_backward {
     ($g:expr, $x:expr, $name:expr, |$gv:ident, $xv:ident| $body:expr) => {{
         let (g, x) = ($g, $x);
-        let buffer = with_float_type!(x.dtype(), $name, T => T::into_buffer(zip::<T, T>(&g.cast(x.dtype())?, x, x.shape(), |$gv: T, $xv: T| $body)?));
-        Tensor::from_buffer(buffer, x.shape())
+        super::opmath::operands(x.dtype(), [g, x], |[g, x]| {
+            let buffer = with_float_type!(x.dtype(), $name, T => T::into_buffer(zip::<T, T>(&g.cast(x.dtype())?, x, x.shape(), |$gv: T, $xv: T| $body)?));
+            Tensor::from_buffer(buffer, x.shape())
+        })
     }};
 }
 

@@ -61,6 +61,9 @@ pub(crate) fn arith(kind: Arith, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         let r = arith(kind, &a.cast(DType::I64)?, &b.cast(DType::I64)?)?;
         return r.cast(DType::Bool);
     }
+    if dtype.is_half() {
+        return half_arith(kind, a, b, dtype);
+    }
     let shape = broadcast_shapes(a.shape(), b.shape())?;
     // Cast only what needs it; most calls need nothing.
     let (ca, cb);
@@ -72,6 +75,44 @@ pub(crate) fn arith(kind: Arith, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         with_numeric_type!(dtype, kind.name(), T => T::into_buffer_vec(int_kernel::<T>(kind, a, b, &shape)?))
     };
     Tensor::from_buffer(buffer, &shape)
+}
+
+/// Half arithmetic in float32. PyTorch's reduced-float kernels read a
+/// single-element divisor, or either single-element factor, unrounded; every
+/// other operand is rounded to the half type first. A number exponent takes
+/// PyTorch's per-type pow kernel.
+fn half_arith(kind: Arith, a: &Tensor, b: &Tensor, dtype: DType) -> Result<Tensor> {
+    if kind == Arith::Pow && b.ndim() == 0 {
+        let e = b.item()?.to_f64();
+        let a = super::opmath::widen(a, dtype)?;
+        let values = map(&a, move |x: f32| half_pow_by_number(dtype, x, e))?;
+        return Tensor::from_vec(values, a.shape())?.cast(dtype);
+    }
+    let keep_b = matches!(kind, Arith::Mul | Arith::Div) && b.numel() == 1;
+    let keep_a = kind == Arith::Mul && a.numel() == 1 && !keep_b;
+    let widen = |t: &Tensor, keep: bool| if keep { t.cast(DType::F32) } else { super::opmath::widen(t, dtype) };
+    super::opmath::narrow(arith(kind, &widen(a, keep_a)?, &widen(b, keep_b)?)?, dtype)
+}
+
+/// `x ** e` for a half tensor, as PyTorch's kernels compute it: float16
+/// always through powf with the exponent rounded to float16; bfloat16 with
+/// the float32 fast paths, but cubes and inverse squares rounded after each
+/// product, as its vectorized bfloat16 arithmetic does.
+fn half_pow_by_number(dtype: DType, x: f32, e: f64) -> f32 {
+    if dtype == DType::F16 {
+        return x.powf(half::f16::from_f64(e).to_f32());
+    }
+    let round = |v: f32| half::bf16::from_f32(v).to_f32();
+    let e = half::bf16::from_f64(e).to_f32();
+    if e == 3.0 {
+        round(round(x * x) * x)
+    } else if e == -2.0 {
+        1.0 / round(x * x)
+    } else if e == 2.0 || e == 0.5 || e == -0.5 || e == -1.0 {
+        pow_by_number(x, f64::from(e))
+    } else {
+        x.powf(e)
+    }
 }
 
 fn float_kernel<T: Float>(kind: Arith, a: &Tensor, b: &Tensor, shape: &[usize]) -> Result<Vec<T>> {
@@ -252,7 +293,8 @@ pub(super) fn div_backward(ctx: &BackwardCtx) -> Result<Grads> {
     let b = ctx.saved(1)?;
     Ok(smallvec![
         ctx.grad_for(0, || g.div(b))?,
-        ctx.grad_for(1, || g.neg()?.mul(ctx.saved(0)?)?.div(&b.mul(b)?))?
+        // PyTorch's -g * ((a / b) / b): the same roundings, and no overflow of b².
+        ctx.grad_for(1, || g.neg()?.mul(&ctx.saved(0)?.div(b)?.div(b)?))?
     ])
 }
 

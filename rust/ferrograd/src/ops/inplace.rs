@@ -31,7 +31,7 @@ impl Tensor {
 
     /// Runs `op(self, other)` out of place, then stores the result into self
     /// and, if it was recorded, adopts its history.
-    fn update_with(&self, other: &Tensor, saves_self: bool, op: impl FnOnce(&Tensor, &Tensor) -> Result<Tensor>) -> Result<()> {
+    pub(crate) fn update_with(&self, other: &Tensor, saves_self: bool, op: impl FnOnce(&Tensor, &Tensor) -> Result<Tensor>) -> Result<()> {
         self.check_inplace(other)?;
         // Ops that save `self` for backward must see its value before the write.
         let before = if saves_self && should_record(&[self, other]) { self.clone_tensor()? } else { self.clone() };
@@ -58,7 +58,8 @@ impl Tensor {
     /// recorded and no dtype or shape change is involved. Returns false when
     /// the general path must run instead.
     fn try_update_in_place(&self, other: &Tensor, kind: Arith) -> Result<bool> {
-        let plain = !should_record(&[self, other]) && self.dtype().is_floating_point() && !self.storage().same(other.storage());
+        // Half tensors take the general path, which computes in float32.
+        let plain = !should_record(&[self, other]) && self.dtype().is_floating_point() && !self.dtype().is_half() && !self.storage().same(other.storage());
         if !plain || super::binary::result_dtype(self, other) != self.dtype() || broadcast_shapes(self.shape(), other.shape())?.as_slice() != self.shape() {
             return Ok(false);
         }
@@ -78,7 +79,7 @@ impl Tensor {
     /// `self += other` for gradient buffers the engine owns: same shape and
     /// dtype, nothing recorded, no checks beyond those.
     pub(crate) fn accumulate_(&self, other: &Tensor) -> Result<()> {
-        if self.shape() != other.shape() || self.dtype() != other.dtype() || self.storage().same(other.storage()) || !self.dtype().is_floating_point() {
+        if self.shape() != other.shape() || self.dtype() != other.dtype() || self.storage().same(other.storage()) || !self.dtype().is_floating_point() || self.dtype().is_half() {
             let _plain = crate::autograd::mode::no_grad();
             return self.add_(other);
         }

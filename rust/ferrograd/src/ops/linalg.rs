@@ -20,6 +20,12 @@ fn same_dtype(a: &Tensor, b: &Tensor, what: &str) -> Result<()> {
     )))
 }
 
+/// `a @ b` as a tensor of `shape`; half operands multiply in float32 and
+/// the result is rounded once.
+fn product(a: &Tensor, b: &Tensor, shape: &[usize]) -> Result<Tensor> {
+    super::opmath::operands(a.dtype(), [a, b], |[a, b]| Tensor::from_buffer(matmul(a, b)?, shape))
+}
+
 /// Saves, for a product `a ∘ b`, each operand that the other's gradient needs.
 fn save_for_product(needs: &[bool], a: &Tensor, b: &Tensor) -> super::Saved {
     smallvec![needs[1].then(|| SavedTensor::input(a)), needs[0].then(|| SavedTensor::input(b))]
@@ -39,7 +45,7 @@ impl Tensor {
             return Err(Error::MatmulShape { m, k1, k2, n });
         }
         same_dtype(self, other, "m1 and m2")?;
-        let out = Tensor::from_buffer(matmul(self, other)?, &[m, n])?;
+        let out = product(self, other, &[m, n])?;
         Ok(record(Op::Mm, &[self, other], out, |needs, _| save_for_product(needs, self, other)))
     }
 
@@ -58,7 +64,7 @@ impl Tensor {
         }
         same_dtype(self, other, "batch1 and batch2")?;
         let n = other.shape()[2];
-        let out = Tensor::from_buffer(matmul(self, other)?, &[b, m, n])?;
+        let out = product(self, other, &[b, m, n])?;
         Ok(record(Op::Bmm, &[self, other], out, |needs, _| save_for_product(needs, self, other)))
     }
 
@@ -79,7 +85,7 @@ impl Tensor {
         same_dtype(self, other, "both vectors")?;
         let row = self.view_with_layout(self.layout().unsqueeze(0))?;
         let col = other.view_with_layout(other.layout().unsqueeze(1))?;
-        let out = Tensor::from_buffer(matmul(&row, &col)?, &[])?;
+        let out = product(&row, &col, &[])?;
         Ok(record(Op::Dot, &[self, other], out, |needs, _| save_for_product(needs, self, other)))
     }
 
@@ -99,7 +105,7 @@ impl Tensor {
         }
         same_dtype(self, vec, "mat and vec")?;
         let col = vec.view_with_layout(vec.layout().unsqueeze(1))?;
-        let out = Tensor::from_buffer(matmul(self, &col)?, &[self.shape()[0]])?;
+        let out = product(self, &col, &[self.shape()[0]])?;
         Ok(record(Op::Mv, &[self, vec], out, |needs, _| save_for_product(needs, self, vec)))
     }
 

@@ -14,6 +14,7 @@ pub mod losses;
 pub mod pointwise;
 pub mod activation;
 pub mod reduce;
+pub mod remainder;
 pub mod reductions;
 pub mod shape;
 pub mod unary;
@@ -21,6 +22,7 @@ pub mod views;
 pub mod conv;
 pub mod embedding;
 pub mod norm;
+pub(crate) mod opmath;
 pub mod pad;
 pub mod pool;
 pub mod sampling;
@@ -173,6 +175,10 @@ pub enum Op {
     LerpTensor,
     /// `div` with a rounding mode.
     DivRounding,
+    /// remainder/fmod by a tensor; saves self and other for the divisor's gradient.
+    Modulo(remainder::Modulo),
+    /// remainder/fmod by a number.
+    ModuloScalar(remainder::Modulo),
     /// An op PyTorch records but cannot differentiate (backward raises).
     NotDifferentiable(&'static str),
     LeakyRelu(f64),
@@ -345,6 +351,10 @@ impl Op {
             Op::LerpScalar(_) => "LerpBackward0",
             Op::LerpTensor => "LerpBackward1",
             Op::DivRounding => "DivBackward2",
+            Op::Modulo(remainder::Modulo::Remainder) => "RemainderBackward1",
+            Op::Modulo(remainder::Modulo::Fmod) => "FmodBackward1",
+            Op::ModuloScalar(remainder::Modulo::Remainder) => "RemainderBackward0",
+            Op::ModuloScalar(remainder::Modulo::Fmod) => "FmodBackward0",
             Op::NotDifferentiable(_) => "NotImplemented",
             Op::LeakyRelu(_) => "LeakyReluBackward0",
             Op::Elu(_) => "EluBackward0",
@@ -485,6 +495,8 @@ impl Op {
             Op::Erf => activation::erf_backward(ctx),
             Op::Floor | Op::Ceil | Op::Round | Op::RoundDecimals | Op::Trunc | Op::DivRounding => pointwise::zero_backward(ctx),
             Op::NanToNum => pointwise::nan_to_num_backward(ctx),
+            Op::Modulo(kind) => remainder::modulo_backward(ctx, *kind),
+            Op::ModuloScalar(_) => remainder::modulo_scalar_backward(ctx),
             Op::ClampScalar { min, max } => pointwise::clamp_scalar_backward(ctx, *min, *max),
             Op::ClampTensor { has_min, has_max } => pointwise::clamp_tensor_backward(ctx, *has_min, *has_max),
             Op::Maximum => pointwise::extremum_backward(ctx, true),

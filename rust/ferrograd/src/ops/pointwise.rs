@@ -21,8 +21,10 @@ use smallvec::smallvec;
 macro_rules! float_map {
     ($x:expr, $name:expr, |$v:ident| $body:expr) => {{
         let x = $x.cast($x.dtype().to_floating())?;
-        let buffer = with_float_type!(x.dtype(), $name, T => T::into_buffer(map::<T, T>(&x, |$v: T| $body)?));
-        Tensor::from_buffer(buffer, x.shape())?
+        super::opmath::unary(&x, |x| {
+            let buffer = with_float_type!(x.dtype(), $name, T => T::into_buffer(map::<T, T>(x, |$v: T| $body)?));
+            Tensor::from_buffer(buffer, x.shape())
+        })?
     }};
 }
 
@@ -175,9 +177,12 @@ impl Tensor {
         match self.dtype() {
             DType::Bool => Err(Error::NotImplementedForDType { op: how.kernel_name(), dtype: DType::Bool }),
             DType::U8 | DType::I8 | DType::I16 | DType::I32 | DType::I64 => self.clone_tensor(),
-            dtype => {
-                let buffer = with_float_type!(dtype, how.kernel_name(), T => T::into_buffer(map::<T, T>(self, |v: T| how.apply(v))?));
-                Ok(record_plain(how.op(), &[self], Tensor::from_buffer(buffer, self.shape())?))
+            _ => {
+                let out = super::opmath::unary(self, |x| {
+                    let buffer = with_float_type!(x.dtype(), how.kernel_name(), T => T::into_buffer(map::<T, T>(x, |v: T| how.apply(v))?));
+                    Tensor::from_buffer(buffer, x.shape())
+                })?;
+                Ok(record_plain(how.op(), &[self], out))
             }
         }
     }
@@ -203,15 +208,18 @@ impl Tensor {
             return Err(Error::NotImplementedForDType { op: "round_cpu", dtype });
         }
         let scale = 10f64.powi(decimals.unsigned_abs().min(400) as i32);
-        let buffer = with_float_type!(dtype, "round_cpu", T => {
-            let s = T::from_f64(scale);
-            if decimals < 0 {
-                T::into_buffer(map::<T, T>(self, |v: T| (v / s).round_even() * s)?)
-            } else {
-                T::into_buffer(map::<T, T>(self, |v: T| (v * s).round_even() / s)?)
-            }
-        });
-        Ok(record_plain(Op::RoundDecimals, &[self], Tensor::from_buffer(buffer, self.shape())?))
+        let out = super::opmath::unary(self, |x| {
+            let buffer = with_float_type!(x.dtype(), "round_cpu", T => {
+                let s = T::from_f64(scale);
+                if decimals < 0 {
+                    T::into_buffer(map::<T, T>(x, |v: T| (v / s).round_even() * s)?)
+                } else {
+                    T::into_buffer(map::<T, T>(x, |v: T| (v * s).round_even() / s)?)
+                }
+            });
+            Tensor::from_buffer(buffer, x.shape())
+        })?;
+        Ok(record_plain(Op::RoundDecimals, &[self], out))
     }
 
     /// NaN -> `nan`, +inf -> `posinf`, -inf -> `neginf` (defaults: 0 and the dtype's extremes).
@@ -219,11 +227,18 @@ impl Tensor {
         if !self.dtype().is_floating_point() {
             return self.clone_tensor();
         }
-        let buffer = with_float_type!(self.dtype(), "nan_to_num", T => {
+        // The default bounds are the input type's own extremes, not float32's.
+        let (pos_default, neg_default) = match self.dtype() {
+            DType::F16 => (half::f16::MAX.to_f64(), half::f16::MIN.to_f64()),
+            DType::BF16 => (half::bf16::MAX.to_f64(), half::bf16::MIN.to_f64()),
+            _ => (f64::INFINITY, f64::NEG_INFINITY),
+        };
+        let out = super::opmath::unary(self, |x| {
+            let buffer = with_float_type!(x.dtype(), "nan_to_num", T => {
             let nan = T::from_f64(nan.unwrap_or(0.0));
-            let pos = posinf.map_or(T::MAX, T::from_f64);
-            let neg = neginf.map_or(T::LOWEST, T::from_f64);
-            T::into_buffer(map::<T, T>(self, |v: T| {
+            let pos = posinf.map_or(if pos_default.is_finite() { T::from_f64(pos_default) } else { T::MAX }, T::from_f64);
+            let neg = neginf.map_or(if neg_default.is_finite() { T::from_f64(neg_default) } else { T::LOWEST }, T::from_f64);
+            T::into_buffer(map::<T, T>(x, |v: T| {
                 if v.is_nan() {
                     nan
                 } else if v.is_infinite() {
@@ -232,8 +247,9 @@ impl Tensor {
                     v
                 }
             })?)
-        });
-        let out = Tensor::from_buffer(buffer, self.shape())?;
+            });
+            Tensor::from_buffer(buffer, x.shape())
+        })?;
         Ok(record(Op::NanToNum, &[self], out, |_, _| smallvec![Some(SavedTensor::input(self))]))
     }
 
@@ -241,6 +257,8 @@ impl Tensor {
         let flags = match self.dtype() {
             DType::F32 => map::<f32, bool>(self, |v| test(v as f64))?,
             DType::F64 => map::<f64, bool>(self, test)?,
+            DType::F16 => map::<half::f16, bool>(self, |v| test(v.to_f64()))?,
+            DType::BF16 => map::<half::bf16, bool>(self, |v| test(v.to_f64()))?,
             _ => vec![integral; self.numel()],
         };
         Tensor::from_vec(flags, self.shape())
@@ -372,12 +390,14 @@ impl Tensor {
         let mut inputs = vec![promotion_input(self)];
         inputs.extend(min.iter().chain(max.iter()).map(|s| crate::dtype::PromotionInput::Number(s.category())));
         let dtype = result_type(&inputs);
-        let x = self.cast(dtype)?;
-        let buffer = with_numeric_type!(dtype, "clamp", T => {
-            let (lo, hi) = (min.map(|s| T::from_f64(s.to_f64())), max.map(|s| T::from_f64(s.to_f64())));
-            T::into_buffer(map::<T, T>(&x, |v: T| clamp_value(v, lo, hi))?)
-        });
-        let out = Tensor::from_buffer(buffer, self.shape())?;
+        let kernel_dtype = super::opmath::compute_dtype(dtype);
+        let out = super::opmath::operands(dtype, [self], |[x]| {
+            let buffer = with_numeric_type!(kernel_dtype, "clamp", T => {
+                let (lo, hi) = (min.map(|s| T::from_f64(s.to_f64())), max.map(|s| T::from_f64(s.to_f64())));
+                T::into_buffer(map::<T, T>(&x.cast(kernel_dtype)?, |v: T| clamp_value(v, lo, hi))?)
+            });
+            Tensor::from_buffer(buffer, x.shape())
+        })?;
         let op = Op::ClampScalar { min: min.map(Scalar::to_f64), max: max.map(Scalar::to_f64) };
         Ok(record(op, &[self], out, |_, _| smallvec![Some(SavedTensor::input(self))]))
     }
@@ -394,13 +414,14 @@ impl Tensor {
         for t in &operands[1..] {
             shape = broadcast_shapes(&shape, t.shape())?.to_vec();
         }
-        let cast: Vec<Tensor> = operands.iter().map(|t| t.cast(dtype)).collect::<Result<_>>()?;
-        let buffer = with_numeric_type!(dtype, "clamp", T => T::into_buffer(match (min.is_some(), max.is_some()) {
+        let kernel_dtype = super::opmath::compute_dtype(dtype);
+        let cast: Vec<Tensor> = operands.iter().map(|t| if dtype.is_half() { super::opmath::widen(t, dtype) } else { t.cast(dtype) }).collect::<Result<_>>()?;
+        let buffer = with_numeric_type!(kernel_dtype, "clamp", T => T::into_buffer(match (min.is_some(), max.is_some()) {
             (true, true) => zip3(&cast[0], &cast[1], &cast[2], &shape, |v: T, lo: T, hi: T| clamp_value(v, Some(lo), Some(hi)))?,
             (true, false) => zip(&cast[0], &cast[1], &shape, |v: T, lo: T| clamp_value(v, Some(lo), None))?,
             _ => zip(&cast[0], &cast[1], &shape, |v: T, hi: T| clamp_value(v, None, Some(hi)))?,
         }));
-        let out = Tensor::from_buffer(buffer, &shape)?;
+        let out = super::opmath::narrow(Tensor::from_buffer(buffer, &shape)?, dtype)?;
         let op = Op::ClampTensor { has_min: min.is_some(), has_max: max.is_some() };
         let saved: Saved = operands.iter().map(|t| Some(SavedTensor::input(t))).collect();
         Ok(record(op, &operands, out, |_, _| saved))
@@ -569,11 +590,13 @@ impl Tensor {
         check_lerp_dtype(self.dtype(), end, "end")?;
         let shape = broadcast_shapes(self.shape(), end.shape())?;
         let w = weight.to_f64();
-        let buffer = with_float_type!(self.dtype(), "lerp_kernel_scalar", T => {
-            let w = T::from_f64(w);
-            T::into_buffer(zip(self, end, &shape, |s: T, e: T| lerp_value(s, e, w))?)
-        });
-        let out = Tensor::from_buffer(buffer, &shape)?;
+        let out = super::opmath::operands(self.dtype(), [self, end], |[s, e]| {
+            let buffer = with_float_type!(s.dtype(), "lerp_kernel_scalar", T => {
+                let w = T::from_f64(w);
+                T::into_buffer(zip(s, e, &shape, |s: T, e: T| lerp_value(s, e, w))?)
+            });
+            Tensor::from_buffer(buffer, &shape)
+        })?;
         Ok(record_plain(Op::LerpScalar(w), &[self, end], out))
     }
 
@@ -582,8 +605,10 @@ impl Tensor {
         check_lerp_dtype(self.dtype(), end, "end")?;
         check_lerp_dtype(self.dtype(), weight, "weight")?;
         let shape = broadcast_shapes(&broadcast_shapes(self.shape(), end.shape())?, weight.shape())?;
-        let buffer = with_float_type!(self.dtype(), "lerp_kernel_tensor", T => T::into_buffer(zip3(self, end, weight, &shape, |s: T, e: T, w: T| lerp_value(s, e, w))?));
-        let out = Tensor::from_buffer(buffer, &shape)?;
+        let out = super::opmath::operands(self.dtype(), [self, end, weight], |[s, e, w]| {
+            let buffer = with_float_type!(s.dtype(), "lerp_kernel_tensor", T => T::into_buffer(zip3(s, e, w, &shape, |s: T, e: T, w: T| lerp_value(s, e, w))?));
+            Tensor::from_buffer(buffer, &shape)
+        })?;
         Ok(record(Op::LerpTensor, &[self, end, weight], out, |needs, _| {
             smallvec![needs[2].then(|| SavedTensor::input(self)), needs[2].then(|| SavedTensor::input(end)), (needs[0] || needs[1]).then(|| SavedTensor::input(weight))]
         }))
@@ -659,8 +684,23 @@ impl Tensor {
     }
 }
 
+/// PyTorch's error for an int64 zero divisor. Only divisors that meet a
+/// dividend count: `empty // 0` is empty, as in PyTorch.
+pub(crate) fn check_int_divisors<T: Integer>(divisors: &Tensor, shape: &[usize]) -> Result<()> {
+    if shape.iter().product::<usize>() > 0 && divisors.to_vec::<T>()?.contains(&T::ZERO) {
+        return Err(Error::runtime("ZeroDivisionError"));
+    }
+    Ok(())
+}
+
 fn div_rounded(a: &Tensor, b: &Tensor, mode: RoundingMode) -> Result<Tensor> {
     let dtype = result_dtype(a, b);
+    if dtype.is_half() {
+        // As true division: a single-element divisor is read unrounded.
+        let a = super::opmath::widen(a, dtype)?;
+        let b = if b.numel() == 1 { b.cast(DType::F32)? } else { super::opmath::widen(b, dtype)? };
+        return super::opmath::narrow(div_rounded(&a, &b, mode)?, dtype);
+    }
     let shape = broadcast_shapes(a.shape(), b.shape())?;
     let (ca, cb) = (a.cast(dtype)?, b.cast(dtype)?);
     let name = match mode {
@@ -669,10 +709,7 @@ fn div_rounded(a: &Tensor, b: &Tensor, mode: RoundingMode) -> Result<Tensor> {
     };
     let buffer = match dtype {
         dtype if dtype.category() == Category::Integral => with_int_type!(dtype, name, T => {
-            // Only divisors that meet a dividend count: `empty // 0` is empty, as in PyTorch.
-            if shape.iter().product::<usize>() > 0 && cb.to_vec::<T>()?.contains(&T::ZERO) {
-                return Err(Error::runtime("ZeroDivisionError"));
-            }
+            check_int_divisors::<T>(&cb, &shape)?;
             T::into_buffer(match mode {
                 RoundingMode::Trunc => zip(&ca, &cb, &shape, T::trunc_div)?,
                 RoundingMode::Floor => zip(&ca, &cb, &shape, T::floor_div)?,

@@ -16,17 +16,20 @@ use smallvec::smallvec;
 macro_rules! float_unary {
     ($x:expr, $name:expr, |$v:ident| $body:expr) => {{
         let x = $x.cast($x.dtype().to_floating())?;
-        let buffer = with_float_type!(x.dtype(), $name, T => T::into_buffer(map::<T, T>(&x, |$v: T| $body)?));
-        Tensor::from_buffer(buffer, x.shape())?
+        super::opmath::unary(&x, |x| {
+            let buffer = with_float_type!(x.dtype(), $name, T => T::into_buffer(map::<T, T>(x, |$v: T| $body)?));
+            Tensor::from_buffer(buffer, x.shape())
+        })?
     }};
 }
 
 /// Applies a kernel defined for floats and int64.
 macro_rules! numeric_unary {
     ($x:expr, $name:expr, |$v:ident| $body:expr) => {{
-        let x = $x;
-        let buffer = with_numeric_type!(x.dtype(), $name, T => T::into_buffer(map::<T, T>(x, |$v: T| $body)?));
-        Tensor::from_buffer(buffer, x.shape())?
+        super::opmath::unary($x, |x| {
+            let buffer = with_numeric_type!(x.dtype(), $name, T => T::into_buffer(map::<T, T>(x, |$v: T| $body)?));
+            Tensor::from_buffer(buffer, x.shape())
+        })?
     }};
 }
 
@@ -34,8 +37,10 @@ macro_rules! numeric_unary {
 macro_rules! fused_grad {
     ($g:expr, $y:expr, $name:expr, |$gv:ident, $yv:ident| $body:expr) => {{
         let (g, y) = ($g, $y);
-        let buffer = with_float_type!(y.dtype(), $name, T => T::into_buffer(zip::<T, T>(&g.cast(y.dtype())?, y, y.shape(), |$gv: T, $yv: T| $body)?));
-        Tensor::from_buffer(buffer, y.shape())
+        super::opmath::operands(y.dtype(), [g, y], |[g, y]| {
+            let buffer = with_float_type!(y.dtype(), $name, T => T::into_buffer(zip::<T, T>(&g.cast(y.dtype())?, y, y.shape(), |$gv: T, $yv: T| $body)?));
+            Tensor::from_buffer(buffer, y.shape())
+        })
     }};
 }
 
@@ -150,10 +155,12 @@ pub(super) fn tanh_backward(ctx: &BackwardCtx) -> Result<Grads> {
 pub(super) fn sigmoid_backward(ctx: &BackwardCtx) -> Result<Grads> {
     let (g, y) = (ctx.grad(), ctx.saved(0)?);
     Ok(smallvec![ctx.grad_for(0, || {
-        if ctx.create_graph {
-            return g.mul(&y.mul(&y.rsub_scalar(Scalar::Int(1))?)?);
+        // PyTorch's float16 kernel rounds after each step (its bfloat16 one
+        // computes in float32, like the fused kernel); the order is PyTorch's.
+        if ctx.create_graph || y.dtype() == crate::dtype::DType::F16 {
+            return g.mul(&y.rsub_scalar(Scalar::Int(1))?)?.mul(y);
         }
-        fused_grad!(g, y, "sigmoid_backward", |gv, yv| gv * yv * (T::ONE - yv))
+        fused_grad!(g, y, "sigmoid_backward", |gv, yv| gv * (T::ONE - yv) * yv)
     })?])
 }
 

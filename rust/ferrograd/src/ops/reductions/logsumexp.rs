@@ -77,15 +77,17 @@ impl Tensor {
         let x = self.cast(self.dtype().to_floating())?;
         let shape = reduced_shape(x.shape(), &dims, keepdim);
         let kernel_dims = real_dims(&dims, x.ndim());
-        let buffer = with_float_type!(x.dtype(), "logsumexp", T => T::into_buffer(reduce_indexed::<T, LogSumExp, T>(
-            &x,
-            &kernel_dims,
-            LogSumExp::EMPTY,
-            |a, v, _| a.push(v.to_f64()),
-            LogSumExp::merge,
-            |a| T::from_f64(a.finish()),
-        )?));
-        let out = Tensor::from_buffer(buffer, &shape)?;
+        let out = crate::ops::opmath::unary(&x, |x| {
+            let buffer = with_float_type!(x.dtype(), "logsumexp", T => T::into_buffer(reduce_indexed::<T, LogSumExp, T>(
+                x,
+                &kernel_dims,
+                LogSumExp::EMPTY,
+                |a, v, _| a.push(v.to_f64()),
+                LogSumExp::merge,
+                |a| T::from_f64(a.finish()),
+            )?));
+            Tensor::from_buffer(buffer, &shape)
+        })?;
         Ok(record(Op::Logsumexp { dims, keepdim }, &[self], out, |_, out| {
             smallvec![Some(SavedTensor::input(self)), Some(SavedTensor::output(out))]
         }))

@@ -57,6 +57,10 @@ fn variance_kernel(x: &Tensor, dims: &[usize], keepdim: bool, correction: f64, t
     if !x.dtype().is_floating_point() {
         return Err(Error::NotImplemented("std and var only support floating point and complex dtypes".into()));
     }
+    crate::ops::opmath::unary(x, |x| variance_in(x, dims, keepdim, correction, take_sqrt))
+}
+
+fn variance_in(x: &Tensor, dims: &[usize], keepdim: bool, correction: f64, take_sqrt: bool) -> Result<Tensor> {
     let shape = reduced_shape(x.shape(), dims, keepdim);
     let dims = real_dims(dims, x.ndim());
     let finish = |w: Welford| {

@@ -83,8 +83,10 @@ impl Tensor {
         check_inf_norm_not_empty(self, &dims, whole, ord)?;
         let shape = reduced_shape(self.shape(), &dims, keepdim);
         let kernel_dims = real_dims(&dims, self.ndim());
-        let buffer = with_float_type!(self.dtype(), "linalg_vector_norm", T => T::into_buffer(norm_kernel::<T>(self, &kernel_dims, ord)?));
-        let out = Tensor::from_buffer(buffer, &shape)?;
+        let out = crate::ops::opmath::unary(self, |x| {
+            let buffer = with_float_type!(x.dtype(), "linalg_vector_norm", T => T::into_buffer(norm_kernel::<T>(x, &kernel_dims, ord)?));
+            Tensor::from_buffer(buffer, &shape)
+        })?;
         Ok(record(Op::VectorNorm { ord, dims, keepdim }, &[self], out, |_, out| {
             smallvec![Some(SavedTensor::input(self)), Some(SavedTensor::output(out))]
         }))
