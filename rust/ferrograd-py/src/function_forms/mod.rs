@@ -1,0 +1,78 @@
+//! `torch.X` function forms with PyTorch's signatures: positional and
+//! keyword names, `out=`, and the calling conventions only the functions
+//! have (`torch.pow(2, x)`). Each is a `#[pyfunction]` generated from one
+//! table line by `forms!`, calling the same Rust code as the Tensor method.
+
+pub(crate) mod aliases;
+pub(crate) mod out;
+mod pointwise;
+mod reduce;
+mod shape;
+
+use crate::tensor::{type_name, Operand, PyTensor};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+
+/// The tensor argument in first position, with PyTorch's TypeError otherwise.
+fn tensor_input<'py>(obj: &Bound<'py, PyAny>, op: &str) -> PyResult<Bound<'py, PyTensor>> {
+    match obj.cast::<PyTensor>() {
+        Ok(t) => Ok(t.clone()),
+        Err(_) => Err(PyTypeError::new_err(format!("{op}(): argument 'input' (position 1) must be Tensor, not {}", type_name(obj)))),
+    }
+}
+
+/// A first argument that may also be a Python number (`torch.add(2, x)`),
+/// taken as a wrapped 0-d tensor so it promotes like the number.
+fn operand_input<'py>(obj: &Bound<'py, PyAny>, op: &str) -> PyResult<Bound<'py, PyTensor>> {
+    if let Ok(t) = obj.cast::<PyTensor>() {
+        return Ok(t.clone());
+    }
+    match Operand::extract(obj)? {
+        Some(o) => Bound::new(obj.py(), PyTensor { inner: o.into_tensor() }),
+        None => Err(PyTypeError::new_err(format!("{op}(): argument 'input' (position 1) must be Tensor, not {}", type_name(obj)))),
+    }
+}
+
+/// Function forms from a table, and `$register` adding them to a module.
+///
+/// An entry is `name(input, arg: Type = default, ...; kw: Type = default, ...)
+/// [out Cast] => |x, py| body;`: positional parameters after `;` become
+/// keyword-only, `name as "pyname"` gives the Python name where the Rust
+/// name would clash, `out Cast` adds `out=` (see `out.rs`), and `body`
+/// computes the result from `x` (the first argument as `$input_of` gives it).
+macro_rules! forms {
+    ($register:ident, $input_of:path; $($name:ident $(as $pyname:literal)? ($($sig:tt)*) $(out $cast:ident)? => |$x:ident, $py:ident| $body:expr;)*) => {
+        $( forms!(@def $input_of, $name [$($pyname)?] ($($sig)*) [$($cast)?] |$x, $py| $body); )*
+
+        pub(super) fn $register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+            $( m.add_function(wrap_pyfunction!($name, m)?)?; )*
+            Ok(())
+        }
+    };
+    (@def $input_of:path, $name:ident [$($pyname:literal)?] ($input:ident $(, $arg:ident : $ty:ty $(= $default:expr)?)* $(; $($kw:ident : $kty:ty = $kdefault:expr),*)?) [] |$x:ident, $py:ident| $body:expr) => {
+        #[pyfunction]
+        $(#[pyo3(name = $pyname)])?
+        #[pyo3(signature = ($input $(, $arg $(= $default)?)* $(, * $(, $kw = $kdefault)*)?))]
+        pub(crate) fn $name($py: Python<'_>, $input: &Bound<'_, PyAny> $(, $arg: $ty)* $($(, $kw: $kty)*)?) -> PyResult<Py<PyAny>> {
+            let $x = $input_of($input, stringify!($name))?;
+            $body
+        }
+    };
+    (@def $input_of:path, $name:ident [$($pyname:literal)?] ($input:ident $(, $arg:ident : $ty:ty $(= $default:expr)?)* $(; $($kw:ident : $kty:ty = $kdefault:expr),*)?) [$cast:ident] |$x:ident, $py:ident| $body:expr) => {
+        #[pyfunction]
+        $(#[pyo3(name = $pyname)])?
+        #[pyo3(signature = ($input $(, $arg $(= $default)?)*, * $($(, $kw = $kdefault)*)?, out=None))]
+        pub(crate) fn $name($py: Python<'_>, $input: &Bound<'_, PyAny> $(, $arg: $ty)* $($(, $kw: $kty)*)?, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+            let out = $crate::function_forms::out::target(stringify!($name), out)?;
+            let $x = $input_of($input, stringify!($name))?;
+            $crate::function_forms::out::finish($py, stringify!($name), $body, out, $crate::function_forms::out::Cast::$cast)
+        }
+    };
+}
+use forms;
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    pointwise::register(m)?;
+    reduce::register(m)?;
+    shape::register(m)
+}
