@@ -301,7 +301,7 @@ fn stack(py: Python<'_>, tensors: &Bound<'_, PyAny>, dim: i64, out: Option<&Boun
 fn joined(py: Python<'_>, name: &str, out: Option<&Bound<'_, PyAny>>, join: impl FnOnce() -> PyResult<ferrograd::Result<Tensor>>) -> PyResult<Py<PyAny>> {
     let target = crate::function_forms::out::target(name, out)?;
     let result = join().and_then(|r| self::out(py, r));
-    crate::function_forms::out::finish(py, name, result, target, crate::function_forms::out::Cast::Safe)
+    crate::function_forms::out::finish(py, name, result, target, crate::function_forms::out::Cast::Joined)
 }
 
 macro_rules! stack_fn {

@@ -36,20 +36,22 @@ fn operand_input<'py>(obj: &Bound<'py, PyAny>, op: &str) -> PyResult<Bound<'py, 
 /// Function forms from a table, and `$register` adding them to a module.
 ///
 /// An entry is `name(input, arg: Type = default, ...; kw: Type = default, ...)
-/// [out Cast] => |x, py| body;`: positional parameters after `;` become
+/// [out Cast] => |x, py| body;` (a default is one token, so that it shows in
+/// `__text_signature__`): positional parameters after `;` become
 /// keyword-only, `name as "pyname"` gives the Python name where the Rust
 /// name would clash, `out Cast` adds `out=` (see `out.rs`), and `body`
-/// computes the result from `x` (the first argument as `$input_of` gives it).
+/// computes the result from `x` (the first argument as `$input_of` gives it)
+/// and, for `|x, py, out_dtype|`, from `out`'s dtype.
 macro_rules! forms {
-    ($register:ident, $input_of:path; $($name:ident $(as $pyname:literal)? ($($sig:tt)*) $(out $cast:ident)? => |$x:ident, $py:ident| $body:expr;)*) => {
-        $( forms!(@def $input_of, $name [$($pyname)?] ($($sig)*) [$($cast)?] |$x, $py| $body); )*
+    ($register:ident, $input_of:path; $($name:ident $(as $pyname:literal)? ($($sig:tt)*) $(out $cast:ident)? => |$x:ident, $py:ident $(, $od:ident)?| $body:expr;)*) => {
+        $( forms!(@def $input_of, $name [$($pyname)?] ($($sig)*) [$($cast)?] |$x, $py $(, $od)?| $body); )*
 
         pub(super) fn $register(m: &Bound<'_, PyModule>) -> PyResult<()> {
             $( m.add_function(wrap_pyfunction!($name, m)?)?; )*
             Ok(())
         }
     };
-    (@def $input_of:path, $name:ident [$($pyname:literal)?] ($input:ident $(, $arg:ident : $ty:ty $(= $default:expr)?)* $(; $($kw:ident : $kty:ty = $kdefault:expr),*)?) [] |$x:ident, $py:ident| $body:expr) => {
+    (@def $input_of:path, $name:ident [$($pyname:literal)?] ($input:ident $(, $arg:ident : $ty:ty $(= $default:tt)?)* $(; $($kw:ident : $kty:ty = $kdefault:tt),*)?) [] |$x:ident, $py:ident| $body:expr) => {
         #[pyfunction]
         $(#[pyo3(name = $pyname)])?
         #[pyo3(signature = ($input $(, $arg $(= $default)?)* $(, * $(, $kw = $kdefault)*)?))]
@@ -58,13 +60,14 @@ macro_rules! forms {
             $body
         }
     };
-    (@def $input_of:path, $name:ident [$($pyname:literal)?] ($input:ident $(, $arg:ident : $ty:ty $(= $default:expr)?)* $(; $($kw:ident : $kty:ty = $kdefault:expr),*)?) [$cast:ident] |$x:ident, $py:ident| $body:expr) => {
+    (@def $input_of:path, $name:ident [$($pyname:literal)?] ($input:ident $(, $arg:ident : $ty:ty $(= $default:tt)?)* $(; $($kw:ident : $kty:ty = $kdefault:tt),*)?) [$cast:ident] |$x:ident, $py:ident $(, $od:ident)?| $body:expr) => {
         #[pyfunction]
         $(#[pyo3(name = $pyname)])?
         #[pyo3(signature = ($input $(, $arg $(= $default)?)*, * $($(, $kw = $kdefault)*)?, out=None))]
         pub(crate) fn $name($py: Python<'_>, $input: &Bound<'_, PyAny> $(, $arg: $ty)* $($(, $kw: $kty)*)?, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
             let out = $crate::function_forms::out::target(stringify!($name), out)?;
             let $x = $input_of($input, stringify!($name))?;
+            $(let $od = out.map(|o| o.get().inner.dtype());)?
             $crate::function_forms::out::finish($py, stringify!($name), $body, out, $crate::function_forms::out::Cast::$cast)
         }
     };

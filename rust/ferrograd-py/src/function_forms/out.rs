@@ -7,14 +7,16 @@ use ferrograd::{DType, Tensor};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 
-/// Which result dtypes an `out` of another dtype may take.
+/// How a result that cannot be cast to `out`'s dtype is refused. Either way
+/// PyTorch's `canCast` decides: no floating result into an integral or bool
+/// `out`, no non-bool result into a bool `out`.
 #[derive(Clone, Copy)]
 pub(crate) enum Cast {
-    /// PyTorch's `canCast`: no floating result into an integral or bool
-    /// `out`, no non-bool result into a bool `out`.
-    Safe,
-    /// Any cast: reductions that take `dtype=` accumulate in `out`'s dtype.
-    Any,
+    /// RuntimeError "result type Float can't be cast to ...".
+    Result,
+    /// TypeError "torch.cat(): input types can't be cast to ...", as the
+    /// joining functions (`stack` included) say it.
+    Joined,
 }
 
 /// The `out` argument: absent, None, or a Tensor (TypeError otherwise).
@@ -51,12 +53,12 @@ fn write(op: &str, result: &Tensor, out: &Tensor, cast: Cast) -> PyResult<()> {
             "{op}(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."
         )));
     }
-    if matches!(cast, Cast::Safe) && !can_cast(result.dtype(), out.dtype()) {
-        return Err(PyRuntimeError::new_err(format!(
-            "result type {} can't be cast to the desired output type {}",
-            result.dtype().scalar_type_name(),
-            out.dtype().scalar_type_name()
-        )));
+    if !can_cast(result.dtype(), out.dtype()) {
+        let (from, to) = (result.dtype().scalar_type_name(), out.dtype().scalar_type_name());
+        return Err(match cast {
+            Cast::Result => PyRuntimeError::new_err(format!("result type {from} can't be cast to the desired output type {to}")),
+            Cast::Joined => PyTypeError::new_err(format!("torch.cat(): input types can't be cast to the desired output type {to}")),
+        });
     }
     if out.shape() != result.shape() {
         return Err(PyRuntimeError::new_err(format!(

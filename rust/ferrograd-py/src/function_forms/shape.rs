@@ -19,8 +19,7 @@ forms! { register_shape, tensor_input;
     permute(input, dims: Arg) => |x, py| x.get().permute(py, &PyTuple::empty(py), Some(dims));
     flip(input, dims: Arg) => |x, py| x.get().flip(py, &PyTuple::empty(py), Some(dims));
     tile(input, dims: Arg) => |x, py| x.get().tile(py, &PyTuple::empty(py), Some(dims));
-    broadcast_to(input, shape: Arg) => |x, py| x.get().broadcast_to(py, shape);
-    flatten(input, start_dim: i64 = 0, end_dim: i64 = -1) => |x, py| x.get().flatten(py, start_dim, end_dim);
+    broadcast_to(input, size: Arg) => |x, py| x.get().broadcast_to(py, size);
     ravel(input) => |x, py| x.get().ravel(py);
     unflatten(input, dim: i64, sizes: Arg) => |x, py| x.get().unflatten(py, dim, sizes);
     unsqueeze(input, dim: i64) => |x, py| x.get().unsqueeze(py, dim);
@@ -36,24 +35,32 @@ forms! { register_shape, tensor_input;
     split_with_sizes(input, split_sizes: Arg, dim: i64 = 0) => |x, py| x.get().split_with_sizes(py, split_sizes, dim);
     roll(input, shifts: Arg, dims: Opt = None) => |x, py| x.get().roll(py, shifts, dims);
     repeat_interleave(input, repeats: Arg, dim: Option<i64> = None; output_size: Option<i64> = None) => |x, py| x.get().repeat_interleave(py, repeats, dim, output_size);
-    tril(input, diagonal: i64 = 0) out Safe => |x, py| x.get().tril(py, diagonal);
-    triu(input, diagonal: i64 = 0) out Safe => |x, py| x.get().triu(py, diagonal);
+    tril(input, diagonal: i64 = 0) out Result => |x, py| x.get().tril(py, diagonal);
+    triu(input, diagonal: i64 = 0) out Result => |x, py| x.get().triu(py, diagonal);
 }
 
 forms! { register_index, tensor_input;
-    gather(input, dim: i64, index: Arg; sparse_grad: bool = false) out Safe => |x, py| x.get().gather(py, dim, index, sparse_grad);
+    gather(input, dim: i64, index: Arg; sparse_grad: bool = false) out Result => |x, py| x.get().gather(py, dim, index, sparse_grad);
     scatter(input, dim: i64, index: Arg, src: Opt = None; value: Opt = None, reduce: Option<&str> = None) => |x, py| x.get().scatter(py, dim, index, src, value, reduce);
     scatter_add(input, dim: i64, index: Arg, src: Arg) => |x, py| x.get().scatter_add(py, dim, index, src);
-    index_select(input, dim: i64, index: Arg) out Safe => |x, py| x.get().index_select(py, dim, index);
-    index_add(input, dim: i64, index: Arg, source: Arg; alpha: Opt = None) out Safe => |x, py| x.get().index_add(py, dim, index, source, alpha);
+    index_select(input, dim: i64, index: Arg) out Result => |x, py| x.get().index_select(py, dim, index);
+    index_add(input, dim: i64, index: Arg, source: Arg; alpha: Opt = None) out Result => |x, py| x.get().index_add(py, dim, index, source, alpha);
     index_fill(input, dim: i64, index: Arg, value: Arg) => |x, py| x.get().index_fill(py, dim, index, value);
     masked_fill(input, mask: Arg, value: Arg) => |x, py| x.get().masked_fill(py, mask, value);
-    masked_select(input, mask: Arg) out Safe => |x, py| x.get().masked_select(py, mask);
-    take_along_dim(input, indices: Arg, dim: Option<i64> = None) out Safe => |x, py| x.get().take_along_dim(py, indices, dim);
-    nonzero(input; as_tuple: bool = false) out Safe => |x, py| x.get().nonzero(py, as_tuple);
+    masked_select(input, mask: Arg) out Result => |x, py| x.get().masked_select(py, mask);
+    take_along_dim(input, indices: Arg, dim: Option<i64> = None) out Result => |x, py| x.get().take_along_dim(py, indices, dim);
+    nonzero(input; as_tuple: bool = false) out Result => |x, py| x.get().nonzero(py, as_tuple);
+}
+
+/// Outside the table: a default that is not one token (`-1`).
+#[pyfunction]
+#[pyo3(signature = (input, start_dim=0, end_dim=-1), text_signature = "(input, start_dim=0, end_dim=-1)")]
+fn flatten(py: Python<'_>, input: &Bound<'_, PyAny>, start_dim: i64, end_dim: i64) -> PyResult<Py<PyAny>> {
+    tensor_input(input, "flatten")?.get().flatten(py, start_dim, end_dim)
 }
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(flatten, m)?)?;
     register_shape(m)?;
     register_index(m)
 }
