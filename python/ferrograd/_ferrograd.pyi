@@ -493,26 +493,8 @@ class Tensor:
     def argmax(self, dim: _int | None = None, keepdim: _bool | None = None, *, axis: _int | None = None, keepdims: _bool | None = None) -> Tensor: ...
     def argmin(self, dim: _int | None = None, keepdim: _bool | None = None, *, axis: _int | None = None, keepdims: _bool | None = None) -> Tensor: ...
     # A lone bool in dim's place is `unbiased`, as in torch's var(unbiased) overload.
-    def var(
-        self,
-        dim: _Dims | _bool = None,
-        unbiased: _bool | None = None,
-        keepdim: _bool | None = None,
-        *,
-        correction: _Number | None = None,
-        axis: _Dims = None,
-        keepdims: _bool | None = None,
-    ) -> Tensor: ...
-    def std(
-        self,
-        dim: _Dims | _bool = None,
-        unbiased: _bool | None = None,
-        keepdim: _bool | None = None,
-        *,
-        correction: _Number | None = None,
-        axis: _Dims = None,
-        keepdims: _bool | None = None,
-    ) -> Tensor: ...
+    def var(self, dim: _Dims | _bool = None, unbiased: _bool | None = None, keepdim: _bool | None = None, *, correction: _Number | None = None, axis: _Dims = None, keepdims: _bool | None = None) -> Tensor: ...
+    def std(self, dim: _Dims | _bool = None, unbiased: _bool | None = None, keepdim: _bool | None = None, *, correction: _Number | None = None, axis: _Dims = None, keepdims: _bool | None = None) -> Tensor: ...
     def logsumexp(self, dim: _Dims = None, keepdim: _bool | None = None, *, axis: _Dims = None, keepdims: _bool | None = None) -> Tensor: ...
     def norm(
         self, p: _Number | str | Tensor | None = None, dim: _Dims = None, keepdim: _bool = False, dtype: _DTypeLike | None = None

@@ -3,6 +3,7 @@
 use super::{forms, tensor_input};
 use crate::convert::{dtype_object, opt_dtype};
 use crate::tensor::PyTensor;
+use ferrograd::ops::indexing::c_type_name;
 use ferrograd::DType;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -38,24 +39,12 @@ fn accumulate_in<'py>(py: Python<'py>, dtype: Opt<'_, 'py>, out: Option<DType>) 
     match (opt_dtype(dtype)?, out) {
         (Some(d), Some(o)) if d != o => Err(PyRuntimeError::new_err(format!(
             "Expected out tensor to have dtype {}, but got {} instead",
-            cpp_name(d),
-            cpp_name(o)
+            c_type_name(d),
+            c_type_name(o)
         ))),
         (Some(_), _) => Ok(dtype.cloned()),
         (None, Some(o)) => Ok(Some(dtype_object(py, o)?.into_any())),
         (None, None) => Ok(None),
-    }
-}
-
-/// The C++ type name PyTorch's dtype-mismatch errors use.
-fn cpp_name(d: DType) -> &'static str {
-    match d {
-        DType::F32 => "float",
-        DType::F64 => "double",
-        DType::F16 => "c10::Half",
-        DType::BF16 => "c10::BFloat16",
-        DType::I64 => "long int",
-        DType::Bool => "bool",
     }
 }
 

@@ -42,7 +42,7 @@ pub(crate) fn scalar_as<T: Element>(s: Scalar) -> T {
 }
 
 /// The C++ type name PyTorch prints for a dtype in some kernel checks (`long int`).
-pub(crate) fn c_type_name(dtype: DType) -> &'static str {
+pub fn c_type_name(dtype: DType) -> &'static str {
     match dtype {
         DType::Bool => "bool",
         DType::I64 => "long int",
