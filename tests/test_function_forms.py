@@ -406,6 +406,10 @@ WRONG_ARGUMENTS = [
     lambda L, x: L.exp(x["a"], foo=5),
     lambda L, x: L.sum(x["a"], 0, axes=1),
     lambda L, x: L.transpose(x["a"], 0, 1, dim0=0),
+    lambda L, x: L.maximum(x["a"], 2),
+    lambda L, x: L.add(x["a"], "x"),
+    lambda L, x: L.gather(x["a"], 1, [0]),
+    lambda L, x: L.where(x["cond"], x["a"], "x"),
 ]
 
 

@@ -13,6 +13,30 @@ use crate::tensor::{type_name, Operand, PyTensor};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
+const POSITION: &str = "(position ";
+
+/// The methods number their arguments after `self`; a function form counts
+/// `input` as position 1, so a TypeError naming a later argument says so.
+fn renumbered<T>(py: Python<'_>, r: PyResult<T>) -> PyResult<T> {
+    r.map_err(|e| {
+        if !e.is_instance_of::<PyTypeError>(py) {
+            return e;
+        }
+        match shifted(&e.value(py).to_string()) {
+            Some(message) => PyTypeError::new_err(message),
+            None => e,
+        }
+    })
+}
+
+/// `message` with its "(position N)" made "(position N+1)".
+fn shifted(message: &str) -> Option<String> {
+    let start = message.find(POSITION)? + POSITION.len();
+    let digits = message[start..].find(')')?;
+    let n: usize = message[start..start + digits].parse().ok()?;
+    Some(format!("{}{}{}", &message[..start], n.checked_add(1)?, &message[start + digits..]))
+}
+
 /// The tensor argument in first position, with PyTorch's TypeError otherwise.
 fn tensor_input<'py>(obj: &Bound<'py, PyAny>, op: &str) -> PyResult<Bound<'py, PyTensor>> {
     match obj.cast::<PyTensor>() {
@@ -57,7 +81,7 @@ macro_rules! forms {
         #[pyo3(signature = ($input $(, $arg $(= $default)?)* $(, * $(, $kw = $kdefault)*)?))]
         pub(crate) fn $name($py: Python<'_>, $input: &Bound<'_, PyAny> $(, $arg: $ty)* $($(, $kw: $kty)*)?) -> PyResult<Py<PyAny>> {
             let $x = $input_of($input, stringify!($name))?;
-            $body
+            $crate::function_forms::renumbered($py, $body)
         }
     };
     (@def $input_of:path, $name:ident [$($pyname:literal)?] ($input:ident $(, $arg:ident : $ty:ty $(= $default:tt)?)* $(; $($kw:ident : $kty:ty = $kdefault:tt),*)?) [$cast:ident] |$x:ident, $py:ident $(, $od:ident)?| $body:expr) => {
@@ -68,7 +92,7 @@ macro_rules! forms {
             let out = $crate::function_forms::out::target(stringify!($name), out)?;
             let $x = $input_of($input, stringify!($name))?;
             $(let $od = out.map(|o| o.get().inner.dtype());)?
-            $crate::function_forms::out::finish($py, stringify!($name), $body, out, $crate::function_forms::out::Cast::$cast)
+            $crate::function_forms::out::finish($py, stringify!($name), $crate::function_forms::renumbered($py, $body), out, $crate::function_forms::out::Cast::$cast)
         }
     };
 }
