@@ -367,6 +367,22 @@ def test_alias_given_twice_is_refused_as_pytorch(torch_ref, op, form, kwargs):
         assert ours[1] == theirs[1]
 
 
+@pytest.mark.parametrize("op", ["cumsum", "cumprod"])
+@pytest.mark.parametrize("form", ["function", "method"])
+def test_cumulative_ops_take_axis(torch_ref, op, form):
+    def f(L):
+        a = inputs(L)["a"]
+        return getattr(L, op)(a, axis=1) if form == "function" else getattr(a, op)(axis=1)
+
+    assert_same(f(ferrograd), f(torch_ref))
+    for kwargs in ({}, {"dim": 1, "axis": 1}):
+        g = lambda L, x: getattr(L, op)(x["a"], **kwargs) if form == "function" else getattr(x["a"], op)(**kwargs)
+        ours, theirs = raised(ferrograd, g), raised(torch_ref, g)
+        assert ours[0] is theirs[0] is TypeError
+        if "missing" in theirs[1] or "unexpected keyword" in theirs[1]:
+            assert ours[1] == theirs[1]
+
+
 # ---- calling conventions only the functions have ----------------------------------
 
 CONVENTIONS = [

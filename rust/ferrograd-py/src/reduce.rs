@@ -205,8 +205,7 @@ impl PyTensor {
     #[pyo3(signature = (dim=None, keepdim=None, *, axis=None, keepdims=None))]
     pub(crate) fn logsumexp(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: Option<bool>, axis: Option<&Bound<'_, PyAny>>, keepdims: Option<bool>) -> PyResult<Py<PyAny>> {
         let (dim, keepdim) = aliases::resolve("logsumexp", dim, axis, keepdim, keepdims)?;
-        let dim = dim.ok_or_else(|| PyTypeError::new_err("logsumexp() missing 1 required positional arguments: \"dim\""))?;
-        let dims = dims_list(Some(dim), "logsumexp")?.ok_or_else(|| PyTypeError::new_err("logsumexp(): argument 'dim' must be tuple of ints, not NoneType"))?;
+        let dims = dims_list(Some(aliases::required_dim("logsumexp", dim, None)?), "logsumexp")?.ok_or_else(|| PyTypeError::new_err("logsumexp(): argument 'dim' must be tuple of ints, not NoneType"))?;
         reduced(py, &self.inner, |x| x.logsumexp(&dims, keepdim))
     }
 
@@ -217,15 +216,15 @@ impl PyTensor {
         reduced(py, &with_dtype(&self.inner, dtype)?, |x| x.vector_norm(ord, dims.as_deref(), keepdim))
     }
 
-    #[pyo3(signature = (dim, *, dtype=None))]
-    pub(crate) fn cumsum(&self, py: Python<'_>, dim: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        let dim = int_dim(dim, "cumsum")?;
+    #[pyo3(signature = (dim=None, *, dtype=None, axis=None))]
+    pub(crate) fn cumsum(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, axis: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        let dim = int_dim(aliases::required_dim("cumsum", dim, axis)?, "cumsum")?;
         reduced(py, &with_dtype(&self.inner, dtype)?, |x| x.cumsum(dim))
     }
 
-    #[pyo3(signature = (dim, *, dtype=None))]
-    pub(crate) fn cumprod(&self, py: Python<'_>, dim: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        let dim = int_dim(dim, "cumprod")?;
+    #[pyo3(signature = (dim=None, *, dtype=None, axis=None))]
+    pub(crate) fn cumprod(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, axis: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        let dim = int_dim(aliases::required_dim("cumprod", dim, axis)?, "cumprod")?;
         reduced(py, &with_dtype(&self.inner, dtype)?, |x| x.cumprod(dim))
     }
 

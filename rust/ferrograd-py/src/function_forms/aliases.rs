@@ -14,6 +14,11 @@ pub(crate) fn dim_or_axis<'a, 'py>(op: &str, dim: Option<&'a Bound<'py, PyAny>>,
     }
 }
 
+/// A required `dim`, given as `dim` or `axis`, with PyTorch's TypeError when neither is.
+pub(crate) fn required_dim<'a, 'py>(op: &str, dim: Option<&'a Bound<'py, PyAny>>, axis: Option<&'a Bound<'py, PyAny>>) -> PyResult<&'a Bound<'py, PyAny>> {
+    dim_or_axis(op, dim, axis)?.ok_or_else(|| PyTypeError::new_err(format!("{op}() missing 1 required positional arguments: \"dim\"")))
+}
+
 /// `keepdim`, or `keepdims` in its place; absent when neither is given.
 pub(crate) fn keepdim_or_keepdims(op: &str, keepdim: Option<bool>, keepdims: Option<bool>) -> PyResult<Option<bool>> {
     match (keepdim, keepdims) {

@@ -8,7 +8,6 @@ use ferrograd::DType;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
-type Arg<'a, 'py> = &'a Bound<'py, PyAny>;
 type Opt<'a, 'py> = Option<&'a Bound<'py, PyAny>>;
 
 forms! { register_reductions, tensor_input;
@@ -27,8 +26,8 @@ forms! { register_reductions, tensor_input;
     all(input, dim: Opt = None, keepdim: Option<bool> = None; axis: Opt = None, keepdims: Option<bool> = None) out Result => |x, py| x.get().all(py, dim, keepdim, axis, keepdims);
     any(input, dim: Opt = None, keepdim: Option<bool> = None; axis: Opt = None, keepdims: Option<bool> = None) out Result => |x, py| x.get().any(py, dim, keepdim, axis, keepdims);
     norm(input, p: Opt = None, dim: Opt = None, keepdim: bool = false; dtype: Opt = None) out Result => |x, py| x.get().norm(py, p, dim, keepdim, dtype);
-    cumsum(input, dim: Arg; dtype: Opt = None) out Result => |x, py, out_dtype| x.get().cumsum(py, dim, accumulate_in(py, dtype, out_dtype)?.as_ref());
-    cumprod(input, dim: Arg; dtype: Opt = None) out Result => |x, py, out_dtype| x.get().cumprod(py, dim, accumulate_in(py, dtype, out_dtype)?.as_ref());
+    cumsum(input, dim: Opt = None; dtype: Opt = None, axis: Opt = None) out Result => |x, py, out_dtype| x.get().cumsum(py, dim, accumulate_in(py, dtype, out_dtype)?.as_ref(), axis);
+    cumprod(input, dim: Opt = None; dtype: Opt = None, axis: Opt = None) out Result => |x, py, out_dtype| x.get().cumprod(py, dim, accumulate_in(py, dtype, out_dtype)?.as_ref(), axis);
     softmax(input, dim: i64, dtype: Opt = None) => |x, py| x.get().softmax(py, dim, dtype);
     log_softmax(input, dim: i64, dtype: Opt = None) => |x, py| x.get().log_softmax(py, dim, dtype);
 }
