@@ -56,7 +56,6 @@ ALLOWED = {
     "DimensionError": "ferrograd's own exception class; PyTorch raises IndexError",
     "ShapeError": "ferrograd's own exception class; PyTorch raises RuntimeError",
     "grad_mode": "not in PyTorch's namespace (torch.autograd.grad_mode); its context managers are compared as no_grad etc.",
-    "set_detect_anomaly": "not in PyTorch's namespace; compared as autograd.set_detect_anomaly",
     "safetensors": "not in PyTorch's namespace; test_safetensors compares it with the safetensors package",
 }
 

@@ -76,50 +76,50 @@ fn alpha_arg(alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Scalar> {
 
 #[pymethods]
 impl PyTensor {
-    fn __setitem__(&self, index: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    pub(crate) fn __setitem__(&self, index: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
         crate::indexing::setitem(&self.inner, index, value)
     }
 
     #[pyo3(signature = (indices, values, accumulate=false))]
-    fn index_put(&self, py: Python<'_>, indices: &Bound<'_, PyAny>, values: &Bound<'_, PyAny>, accumulate: bool) -> PyResult<Py<PyAny>> {
+    pub(crate) fn index_put(&self, py: Python<'_>, indices: &Bound<'_, PyAny>, values: &Bound<'_, PyAny>, accumulate: bool) -> PyResult<Py<PyAny>> {
         let values = tensor_arg(values, "index_put", "values", 2)?;
         wrap_result(py, self.inner.index_put(&indices_arg(indices)?, &values, accumulate))
     }
     #[pyo3(signature = (indices, values, accumulate=false))]
-    fn index_put_<'py>(slf: Bound<'py, Self>, indices: &Bound<'py, PyAny>, values: &Bound<'py, PyAny>, accumulate: bool) -> PyResult<Bound<'py, Self>> {
+    pub(crate) fn index_put_<'py>(slf: Bound<'py, Self>, indices: &Bound<'py, PyAny>, values: &Bound<'py, PyAny>, accumulate: bool) -> PyResult<Bound<'py, Self>> {
         let values = tensor_arg(values, "index_put_", "values", 2)?;
         slf.get().inner.index_put_(&indices_arg(indices)?, &values, accumulate).py()?;
         Ok(slf)
     }
 
-    fn index_select(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn index_select(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.index_select(dim, &tensor_arg(index, "index_select", "index", 2)?))
     }
 
     #[pyo3(signature = (dim, index, source, *, alpha=None))]
-    fn index_add(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>, source: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn index_add(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>, source: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let (index, source) = (tensor_arg(index, "index_add", "index", 2)?, tensor_arg(source, "index_add", "source", 3)?);
         wrap_result(py, self.inner.index_add(dim, &index, &source, alpha_arg(alpha)?))
     }
     #[pyo3(signature = (dim, index, source, *, alpha=None))]
-    fn index_add_<'py>(slf: Bound<'py, Self>, dim: i64, index: &Bound<'py, PyAny>, source: &Bound<'py, PyAny>, alpha: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
+    pub(crate) fn index_add_<'py>(slf: Bound<'py, Self>, dim: i64, index: &Bound<'py, PyAny>, source: &Bound<'py, PyAny>, alpha: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
         let (index, source) = (tensor_arg(index, "index_add_", "index", 2)?, tensor_arg(source, "index_add_", "source", 3)?);
         slf.get().inner.index_add_(dim, &index, &source, alpha_arg(alpha)?).py()?;
         Ok(slf)
     }
 
-    fn index_fill(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn index_fill(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let index = tensor_arg(index, "index_fill", "index", 2)?;
         wrap_result(py, self.inner.index_fill(dim, &index, number_arg(value, "index_fill", "value")?))
     }
-    fn index_fill_<'py>(slf: Bound<'py, Self>, dim: i64, index: &Bound<'py, PyAny>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
+    pub(crate) fn index_fill_<'py>(slf: Bound<'py, Self>, dim: i64, index: &Bound<'py, PyAny>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         let index = tensor_arg(index, "index_fill_", "index", 2)?;
         slf.get().inner.index_fill_(dim, &index, number_arg(value, "index_fill_", "value")?).py()?;
         Ok(slf)
     }
 
     #[pyo3(signature = (dim, index, *, sparse_grad=false))]
-    fn gather(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>, sparse_grad: bool) -> PyResult<Py<PyAny>> {
+    pub(crate) fn gather(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>, sparse_grad: bool) -> PyResult<Py<PyAny>> {
         if sparse_grad {
             return Err(PyNotImplementedError::new_err("gather(): sparse_grad=True is not supported"));
         }
@@ -127,7 +127,7 @@ impl PyTensor {
     }
 
     #[pyo3(signature = (dim, index, src=None, *, value=None, reduce=None))]
-    fn scatter(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>, src: Option<&Bound<'_, PyAny>>, value: Option<&Bound<'_, PyAny>>, reduce: Option<&str>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn scatter(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>, src: Option<&Bound<'_, PyAny>>, value: Option<&Bound<'_, PyAny>>, reduce: Option<&str>) -> PyResult<Py<PyAny>> {
         let index = tensor_arg(index, "scatter", "index", 2)?;
         match scatter_source(src, value, reduce, "scatter")? {
             Source::Tensor(s) => wrap_result(py, self.inner.scatter(dim, &index, &s)),
@@ -135,7 +135,7 @@ impl PyTensor {
         }
     }
     #[pyo3(signature = (dim, index, src=None, *, value=None, reduce=None))]
-    fn scatter_<'py>(slf: Bound<'py, Self>, dim: i64, index: &Bound<'py, PyAny>, src: Option<&Bound<'py, PyAny>>, value: Option<&Bound<'py, PyAny>>, reduce: Option<&str>) -> PyResult<Bound<'py, Self>> {
+    pub(crate) fn scatter_<'py>(slf: Bound<'py, Self>, dim: i64, index: &Bound<'py, PyAny>, src: Option<&Bound<'py, PyAny>>, value: Option<&Bound<'py, PyAny>>, reduce: Option<&str>) -> PyResult<Bound<'py, Self>> {
         let index = tensor_arg(index, "scatter_", "index", 2)?;
         let x = &slf.get().inner;
         match scatter_source(src, value, reduce, "scatter_")? {
@@ -145,37 +145,37 @@ impl PyTensor {
         Ok(slf)
     }
 
-    fn scatter_add(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>, src: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn scatter_add(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>, src: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let (index, src) = (tensor_arg(index, "scatter_add", "index", 2)?, tensor_arg(src, "scatter_add", "src", 3)?);
         wrap_result(py, self.inner.scatter_add(dim, &index, &src))
     }
-    fn scatter_add_<'py>(slf: Bound<'py, Self>, dim: i64, index: &Bound<'py, PyAny>, src: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
+    pub(crate) fn scatter_add_<'py>(slf: Bound<'py, Self>, dim: i64, index: &Bound<'py, PyAny>, src: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         let (index, src) = (tensor_arg(index, "scatter_add_", "index", 2)?, tensor_arg(src, "scatter_add_", "src", 3)?);
         slf.get().inner.scatter_add_(dim, &index, &src).py()?;
         Ok(slf)
     }
 
-    fn masked_fill(&self, py: Python<'_>, mask: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn masked_fill(&self, py: Python<'_>, mask: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let mask = tensor_arg(mask, "masked_fill", "mask", 1)?;
         wrap_result(py, self.inner.masked_fill(&mask, &value_arg(value, "masked_fill")?))
     }
-    fn masked_fill_<'py>(slf: Bound<'py, Self>, mask: &Bound<'py, PyAny>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
+    pub(crate) fn masked_fill_<'py>(slf: Bound<'py, Self>, mask: &Bound<'py, PyAny>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         let mask = tensor_arg(mask, "masked_fill_", "mask", 1)?;
         slf.get().inner.masked_fill_(&mask, &value_arg(value, "masked_fill_")?).py()?;
         Ok(slf)
     }
 
-    fn masked_select(&self, py: Python<'_>, mask: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn masked_select(&self, py: Python<'_>, mask: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.masked_select(&tensor_arg(mask, "masked_select", "mask", 1)?))
     }
 
     #[pyo3(signature = (indices, dim=None))]
-    fn take_along_dim(&self, py: Python<'_>, indices: &Bound<'_, PyAny>, dim: Option<i64>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn take_along_dim(&self, py: Python<'_>, indices: &Bound<'_, PyAny>, dim: Option<i64>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.take_along_dim(&tensor_arg(indices, "take_along_dim", "indices", 1)?, dim))
     }
 
     #[pyo3(signature = (*, as_tuple=false))]
-    fn nonzero(&self, py: Python<'_>, as_tuple: bool) -> PyResult<Py<PyAny>> {
+    pub(crate) fn nonzero(&self, py: Python<'_>, as_tuple: bool) -> PyResult<Py<PyAny>> {
         if !as_tuple {
             return wrap_result(py, self.inner.nonzero());
         }

@@ -6,6 +6,7 @@ mod conv;
 mod convert;
 mod errors;
 mod function;
+mod function_forms;
 mod functions;
 mod gil;
 mod hooks;
@@ -35,6 +36,7 @@ fn _ferrograd(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     autograd::register(m)?;
     functions::register(m)?;
+    function_forms::register(m)?;
     hooks::register(m)?;
     function::register(m)?;
     linalg::register(m)?;

@@ -26,20 +26,20 @@ pub(crate) fn mm(py: Python<'_>, a: &Tensor, b: &Tensor) -> PyResult<Py<PyAny>> 
 
 #[pymethods]
 impl PyTensor {
-    fn bmm(&self, py: Python<'_>, mat2: PyRef<'_, PyTensor>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn bmm(&self, py: Python<'_>, mat2: PyRef<'_, PyTensor>) -> PyResult<Py<PyAny>> {
         let (a, b) = (&self.inner, &mat2.inner);
         compute_tensor(py, product_work(a, b), || a.bmm(b))
     }
-    fn dot(&self, py: Python<'_>, tensor: PyRef<'_, PyTensor>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn dot(&self, py: Python<'_>, tensor: PyRef<'_, PyTensor>) -> PyResult<Py<PyAny>> {
         let (a, b) = (&self.inner, &tensor.inner);
         compute_tensor(py, product_work(a, b), || a.dot(b))
     }
-    fn mv(&self, py: Python<'_>, vec: PyRef<'_, PyTensor>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn mv(&self, py: Python<'_>, vec: PyRef<'_, PyTensor>) -> PyResult<Py<PyAny>> {
         let (a, b) = (&self.inner, &vec.inner);
         compute_tensor(py, product_work(a, b), || a.mv(b))
     }
     /// Outer product of two 1-D tensors, as PyTorch computes it (a column times a row).
-    fn outer(&self, py: Python<'_>, vec2: PyRef<'_, PyTensor>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn outer(&self, py: Python<'_>, vec2: PyRef<'_, PyTensor>) -> PyResult<Py<PyAny>> {
         if self.inner.ndim() != 1 || vec2.inner.ndim() != 1 {
             return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
                 "outer: expected 1D tensors, but got {}D and {}D",

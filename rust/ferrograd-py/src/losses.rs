@@ -24,12 +24,12 @@ fn inner(t: Option<&Bound<'_, PyTensor>>) -> Option<Tensor> {
 #[pymethods]
 impl PyTensor {
     #[pyo3(signature = (dim, dtype=None))]
-    fn softmax(&self, py: Python<'_>, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn softmax(&self, py: Python<'_>, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let (x, dtype) = (&self.inner, opt_dtype(dtype)?);
         compute_tensor(py, x.numel(), || x.softmax(dim, dtype))
     }
     #[pyo3(signature = (dim, dtype=None))]
-    fn log_softmax(&self, py: Python<'_>, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn log_softmax(&self, py: Python<'_>, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let (x, dtype) = (&self.inner, opt_dtype(dtype)?);
         compute_tensor(py, x.numel(), || x.log_softmax(dim, dtype))
     }

@@ -83,124 +83,124 @@ fn parse_bounds(min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>) 
 
 #[pymethods]
 impl PyTensor {
-    fn exp2(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn exp2(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         elementwise(py, &self.inner, |x| x.exp2())
     }
-    fn expm1(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn expm1(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         elementwise(py, &self.inner, |x| x.expm1())
     }
-    fn log2(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn log2(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         elementwise(py, &self.inner, |x| x.log2())
     }
-    fn log10(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn log10(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         elementwise(py, &self.inner, |x| x.log10())
     }
-    fn log1p(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn log1p(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         elementwise(py, &self.inner, |x| x.log1p())
     }
-    fn rsqrt(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn rsqrt(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         elementwise(py, &self.inner, |x| x.rsqrt())
     }
-    fn square(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn square(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         elementwise(py, &self.inner, |x| x.square())
     }
-    fn sin(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn sin(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         elementwise(py, &self.inner, |x| x.sin())
     }
-    fn cos(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn cos(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         elementwise(py, &self.inner, |x| x.cos())
     }
-    fn tan(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn tan(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         elementwise(py, &self.inner, |x| x.tan())
     }
-    fn erf(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn erf(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         elementwise(py, &self.inner, |x| x.erf())
     }
-    fn floor(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn floor(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         elementwise(py, &self.inner, |x| x.floor())
     }
-    fn ceil(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn ceil(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         elementwise(py, &self.inner, |x| x.ceil())
     }
-    fn trunc(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn trunc(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         elementwise(py, &self.inner, |x| x.trunc())
     }
-    fn fix(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn fix(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         elementwise(py, &self.inner, |x| x.trunc())
     }
     /// Half to even; `decimals` given (even 0) selects PyTorch's RoundBackward1 overload.
     #[pyo3(signature = (*, decimals=None))]
-    fn round(&self, py: Python<'_>, decimals: Option<i64>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn round(&self, py: Python<'_>, decimals: Option<i64>) -> PyResult<Py<PyAny>> {
         match decimals {
             None => elementwise(py, &self.inner, |x| x.round()),
             Some(d) => elementwise(py, &self.inner, |x| x.round_decimals(d)),
         }
     }
     #[pyo3(signature = (nan=0.0, posinf=None, neginf=None))]
-    fn nan_to_num(&self, py: Python<'_>, nan: Option<f64>, posinf: Option<f64>, neginf: Option<f64>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn nan_to_num(&self, py: Python<'_>, nan: Option<f64>, posinf: Option<f64>, neginf: Option<f64>) -> PyResult<Py<PyAny>> {
         elementwise(py, &self.inner, |x| x.nan_to_num(nan, posinf, neginf))
     }
-    fn isnan(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn isnan(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         elementwise(py, &self.inner, |x| x.isnan())
     }
-    fn isinf(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn isinf(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         elementwise(py, &self.inner, |x| x.isinf())
     }
-    fn isfinite(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn isfinite(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         elementwise(py, &self.inner, |x| x.isfinite())
     }
 
     // ---- logical and bitwise -------------------------------------------------
 
-    fn logical_and(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn logical_and(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.logical(&tensor_arg(other, "logical_and", "other", 1)?, Logic::And))
     }
-    fn logical_or(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn logical_or(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.logical(&tensor_arg(other, "logical_or", "other", 1)?, Logic::Or))
     }
-    fn logical_xor(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn logical_xor(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.logical(&tensor_arg(other, "logical_xor", "other", 1)?, Logic::Xor))
     }
-    fn logical_not(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn logical_not(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         elementwise(py, &self.inner, |x| x.logical_not())
     }
-    fn __and__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __and__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         self.bitwise_op(py, other, Logic::And, false)
     }
-    fn __rand__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __rand__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         self.bitwise_op(py, other, Logic::And, true)
     }
-    fn __or__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __or__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         self.bitwise_op(py, other, Logic::Or, false)
     }
-    fn __ror__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __ror__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         self.bitwise_op(py, other, Logic::Or, true)
     }
-    fn __xor__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __xor__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         self.bitwise_op(py, other, Logic::Xor, false)
     }
-    fn __rxor__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __rxor__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         self.bitwise_op(py, other, Logic::Xor, true)
     }
-    fn __invert__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __invert__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         elementwise(py, &self.inner, |x| x.bitwise_not())
     }
-    fn bitwise_not(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn bitwise_not(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         elementwise(py, &self.inner, |x| x.bitwise_not())
     }
 
     // ---- floor division ----------------------------------------------------------
 
-    fn floor_divide(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn floor_divide(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.floor_divide(&operand_arg(other, "floor_divide", "other", 1)?))
     }
-    fn __floordiv__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __floordiv__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         match Operand::extract(other)? {
             Some(o) => wrap_result(py, self.inner.floor_divide(&o.into_tensor())),
             None => Ok(py.NotImplemented()),
         }
     }
-    fn __rfloordiv__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __rfloordiv__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         match Operand::extract(other)? {
             Some(o) => wrap_result(py, o.into_tensor().floor_divide(&self.inner)),
             None => Ok(py.NotImplemented()),
@@ -250,43 +250,43 @@ impl PyTensor {
     // ---- clamp, maximum, minimum, where, lerp ----------------------------------------
 
     #[pyo3(signature = (min=None, max=None))]
-    fn clamp(&self, py: Python<'_>, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn clamp(&self, py: Python<'_>, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let (lo, hi) = parse_bounds(min, max)?;
         elementwise(py, &self.inner, |x| clamp_bounds(x, lo, hi))
     }
     #[pyo3(signature = (min=None, max=None))]
-    fn clip(&self, py: Python<'_>, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn clip(&self, py: Python<'_>, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         self.clamp(py, min, max)
     }
     #[pyo3(signature = (min=None, max=None))]
-    fn clamp_<'py>(slf: Bound<'py, Self>, min: Option<&Bound<'py, PyAny>>, max: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
+    pub(crate) fn clamp_<'py>(slf: Bound<'py, Self>, min: Option<&Bound<'py, PyAny>>, max: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
         let (lo, hi) = parse_bounds(min, max)?;
         slf.get().inner.apply_in_place(true, |x| clamp_bounds(x, lo, hi)).py()?;
         Ok(slf)
     }
     #[pyo3(signature = (min=None, max=None))]
-    fn clip_<'py>(slf: Bound<'py, Self>, min: Option<&Bound<'py, PyAny>>, max: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
+    pub(crate) fn clip_<'py>(slf: Bound<'py, Self>, min: Option<&Bound<'py, PyAny>>, max: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
         Self::clamp_(slf, min, max)
     }
-    fn relu_(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
+    pub(crate) fn relu_(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
         slf.get().inner.apply_in_place(false, Tensor::relu).py()?;
         Ok(slf)
     }
-    fn maximum(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn maximum(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let other = tensor_arg(other, "maximum", "other", 1)?;
         binary(py, &self.inner, &other, Tensor::maximum)
     }
-    fn minimum(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn minimum(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let other = tensor_arg(other, "minimum", "other", 1)?;
         binary(py, &self.inner, &other, Tensor::minimum)
     }
     /// `x.where(condition, y)` is `torch.where(condition, x, y)`.
     #[pyo3(name = "where")]
-    fn where_(&self, py: Python<'_>, condition: &Bound<'_, PyAny>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn where_(&self, py: Python<'_>, condition: &Bound<'_, PyAny>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let cond = tensor_arg(condition, "where", "condition", 1)?;
         wrap_result(py, Tensor::where_cond(&cond, &self.inner, &operand_arg(other, "where", "other", 2)?))
     }
-    fn lerp(&self, py: Python<'_>, end: &Bound<'_, PyAny>, weight: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn lerp(&self, py: Python<'_>, end: &Bound<'_, PyAny>, weight: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let end = tensor_arg(end, "lerp", "end", 1)?;
         match Operand::extract(weight)? {
             Some(Operand::Number(w)) => elementwise(py, &self.inner, |x| x.lerp(&end, w)),
@@ -297,7 +297,7 @@ impl PyTensor {
 }
 
 impl PyTensor {
-    fn bitwise_op(&self, py: Python<'_>, other: &Bound<'_, PyAny>, kind: Logic, reflected: bool) -> PyResult<Py<PyAny>> {
+    pub(crate) fn bitwise_op(&self, py: Python<'_>, other: &Bound<'_, PyAny>, kind: Logic, reflected: bool) -> PyResult<Py<PyAny>> {
         let Some(o) = Operand::extract(other)? else { return Ok(py.NotImplemented()) };
         let o = o.into_tensor();
         let (a, b) = if reflected { (&o, &self.inner) } else { (&self.inner, &o) };

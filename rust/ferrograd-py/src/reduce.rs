@@ -1,11 +1,12 @@
 //! Tensor methods for the reductions beyond sum and mean: prod, max/min,
 //! amax/amin, argmax/argmin, var/std, logsumexp, norm, cumsum/cumprod,
-//! all/any. The module-level functions are these same methods (see the
-//! package's `__init__.py`); values-and-indices results are built as
-//! `ferrograd.return_types` named tuples.
+//! all/any. The function forms (`function_forms`) call these same methods;
+//! values-and-indices results are built as `ferrograd.return_types` named
+//! tuples.
 
 use crate::convert::{opt_dtype, scalar_from};
 use crate::errors::IntoPyResult;
+use crate::function_forms::aliases;
 use crate::gil::{compute_tensor, run_detached_if_large};
 use crate::tensor::{type_name, wrap, PyTensor};
 use ferrograd::Tensor;
@@ -150,8 +151,9 @@ fn norm_order(p: Option<&Bound<'_, PyAny>>, dims: Option<&[i64]>) -> PyResult<f6
 
 #[pymethods]
 impl PyTensor {
-    #[pyo3(signature = (dim=None, keepdim=false, *, dtype=None))]
-    fn prod(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    #[pyo3(signature = (dim=None, keepdim=None, *, dtype=None, axis=None, keepdims=None))]
+    pub(crate) fn prod(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: Option<bool>, dtype: Option<&Bound<'_, PyAny>>, axis: Option<&Bound<'_, PyAny>>, keepdims: Option<bool>) -> PyResult<Py<PyAny>> {
+        let (dim, keepdim) = aliases::resolve("prod", dim, axis, keepdim, keepdims)?;
         match given(dim) {
             None => reduced_in(py, &self.inner, dtype, |x| x.prod()),
             Some(d) => {
@@ -161,85 +163,94 @@ impl PyTensor {
         }
     }
 
-    #[pyo3(signature = (dim=None, keepdim=None))]
-    fn max(slf: &Bound<'_, Self>, dim: Option<&Bound<'_, PyAny>>, keepdim: Option<bool>) -> PyResult<Py<PyAny>> {
-        extreme(slf, dim, keepdim, true)
+    #[pyo3(signature = (dim=None, keepdim=None, *, axis=None, keepdims=None))]
+    pub(crate) fn max(slf: &Bound<'_, Self>, dim: Option<&Bound<'_, PyAny>>, keepdim: Option<bool>, axis: Option<&Bound<'_, PyAny>>, keepdims: Option<bool>) -> PyResult<Py<PyAny>> {
+        extreme(slf, aliases::dim_or_axis("max", dim, axis)?, aliases::keepdim_or_keepdims("max", keepdim, keepdims)?, true)
     }
 
-    #[pyo3(signature = (dim=None, keepdim=None))]
-    fn min(slf: &Bound<'_, Self>, dim: Option<&Bound<'_, PyAny>>, keepdim: Option<bool>) -> PyResult<Py<PyAny>> {
-        extreme(slf, dim, keepdim, false)
+    #[pyo3(signature = (dim=None, keepdim=None, *, axis=None, keepdims=None))]
+    pub(crate) fn min(slf: &Bound<'_, Self>, dim: Option<&Bound<'_, PyAny>>, keepdim: Option<bool>, axis: Option<&Bound<'_, PyAny>>, keepdims: Option<bool>) -> PyResult<Py<PyAny>> {
+        extreme(slf, aliases::dim_or_axis("min", dim, axis)?, aliases::keepdim_or_keepdims("min", keepdim, keepdims)?, false)
     }
 
-    #[pyo3(signature = (dim=None, keepdim=false))]
-    fn amax(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
+    #[pyo3(signature = (dim=None, keepdim=None, *, axis=None, keepdims=None))]
+    pub(crate) fn amax(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: Option<bool>, axis: Option<&Bound<'_, PyAny>>, keepdims: Option<bool>) -> PyResult<Py<PyAny>> {
+        let (dim, keepdim) = aliases::resolve("amax", dim, axis, keepdim, keepdims)?;
         let dims = dims_list(dim, "amax")?;
         reduced(py, &self.inner, |x| x.amax(dims.as_deref(), keepdim))
     }
 
-    #[pyo3(signature = (dim=None, keepdim=false))]
-    fn amin(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
+    #[pyo3(signature = (dim=None, keepdim=None, *, axis=None, keepdims=None))]
+    pub(crate) fn amin(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: Option<bool>, axis: Option<&Bound<'_, PyAny>>, keepdims: Option<bool>) -> PyResult<Py<PyAny>> {
+        let (dim, keepdim) = aliases::resolve("amin", dim, axis, keepdim, keepdims)?;
         let dims = dims_list(dim, "amin")?;
         reduced(py, &self.inner, |x| x.amin(dims.as_deref(), keepdim))
     }
 
-    #[pyo3(signature = (dim=None, keepdim=false))]
-    fn argmax(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
+    #[pyo3(signature = (dim=None, keepdim=None, *, axis=None, keepdims=None))]
+    pub(crate) fn argmax(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: Option<bool>, axis: Option<&Bound<'_, PyAny>>, keepdims: Option<bool>) -> PyResult<Py<PyAny>> {
+        let (dim, keepdim) = aliases::resolve("argmax", dim, axis, keepdim, keepdims)?;
         let dim = given(dim).map(|d| int_dim(d, "argmax")).transpose()?;
         reduced(py, &self.inner, |x| x.argmax(dim, keepdim))
     }
 
-    #[pyo3(signature = (dim=None, keepdim=false))]
-    fn argmin(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
+    #[pyo3(signature = (dim=None, keepdim=None, *, axis=None, keepdims=None))]
+    pub(crate) fn argmin(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: Option<bool>, axis: Option<&Bound<'_, PyAny>>, keepdims: Option<bool>) -> PyResult<Py<PyAny>> {
+        let (dim, keepdim) = aliases::resolve("argmin", dim, axis, keepdim, keepdims)?;
         let dim = given(dim).map(|d| int_dim(d, "argmin")).transpose()?;
         reduced(py, &self.inner, |x| x.argmin(dim, keepdim))
     }
 
-    #[pyo3(signature = (dim=None, unbiased=None, keepdim=false, *, correction=None))]
-    fn var(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, unbiased: Option<bool>, keepdim: bool, correction: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    #[pyo3(signature = (dim=None, unbiased=None, keepdim=None, *, correction=None, axis=None, keepdims=None))]
+    pub(crate) fn var(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, unbiased: Option<bool>, keepdim: Option<bool>, correction: Option<&Bound<'_, PyAny>>, axis: Option<&Bound<'_, PyAny>>, keepdims: Option<bool>) -> PyResult<Py<PyAny>> {
+        let (dim, keepdim) = aliases::resolve("var", dim, axis, keepdim, keepdims)?;
         let (dims, correction) = correction_and_dims("var", dim, unbiased, correction)?;
         reduced(py, &self.inner, |x| x.var_dims(dims.as_deref(), correction, keepdim))
     }
 
-    #[pyo3(signature = (dim=None, unbiased=None, keepdim=false, *, correction=None))]
-    fn std(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, unbiased: Option<bool>, keepdim: bool, correction: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    #[pyo3(signature = (dim=None, unbiased=None, keepdim=None, *, correction=None, axis=None, keepdims=None))]
+    pub(crate) fn std(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, unbiased: Option<bool>, keepdim: Option<bool>, correction: Option<&Bound<'_, PyAny>>, axis: Option<&Bound<'_, PyAny>>, keepdims: Option<bool>) -> PyResult<Py<PyAny>> {
+        let (dim, keepdim) = aliases::resolve("std", dim, axis, keepdim, keepdims)?;
         let (dims, correction) = correction_and_dims("std", dim, unbiased, correction)?;
         reduced(py, &self.inner, |x| x.std_dims(dims.as_deref(), correction, keepdim))
     }
 
-    #[pyo3(signature = (dim, keepdim=false))]
-    fn logsumexp(&self, py: Python<'_>, dim: &Bound<'_, PyAny>, keepdim: bool) -> PyResult<Py<PyAny>> {
-        let dims = dims_list(Some(dim), "logsumexp")?.ok_or_else(|| PyTypeError::new_err("logsumexp(): argument 'dim' must be tuple of ints, not NoneType"))?;
+    #[pyo3(signature = (dim=None, keepdim=None, *, axis=None, keepdims=None))]
+    pub(crate) fn logsumexp(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: Option<bool>, axis: Option<&Bound<'_, PyAny>>, keepdims: Option<bool>) -> PyResult<Py<PyAny>> {
+        let (dim, keepdim) = aliases::resolve("logsumexp", dim, axis, keepdim, keepdims)?;
+        let dims = dims_list(Some(aliases::required_dim("logsumexp", dim, None)?), "logsumexp")?.ok_or_else(|| PyTypeError::new_err("logsumexp(): argument 'dim' must be tuple of ints, not NoneType"))?;
         reduced(py, &self.inner, |x| x.logsumexp(&dims, keepdim))
     }
 
     #[pyo3(signature = (p=None, dim=None, keepdim=false, dtype=None))]
-    fn norm(&self, py: Python<'_>, p: Option<&Bound<'_, PyAny>>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn norm(&self, py: Python<'_>, p: Option<&Bound<'_, PyAny>>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let dims = dims_list(dim, "norm")?;
         let ord = norm_order(p, dims.as_deref())?;
         reduced(py, &with_dtype(&self.inner, dtype)?, |x| x.vector_norm(ord, dims.as_deref(), keepdim))
     }
 
-    #[pyo3(signature = (dim, *, dtype=None))]
-    fn cumsum(&self, py: Python<'_>, dim: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        let dim = int_dim(dim, "cumsum")?;
+    #[pyo3(signature = (dim=None, *, dtype=None, axis=None))]
+    pub(crate) fn cumsum(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, axis: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        let dim = int_dim(aliases::required_dim("cumsum", dim, axis)?, "cumsum")?;
         reduced_in(py, &self.inner, dtype, |x| x.cumsum(dim))
     }
 
-    #[pyo3(signature = (dim, *, dtype=None))]
-    fn cumprod(&self, py: Python<'_>, dim: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        let dim = int_dim(dim, "cumprod")?;
+    #[pyo3(signature = (dim=None, *, dtype=None, axis=None))]
+    pub(crate) fn cumprod(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, axis: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        let dim = int_dim(aliases::required_dim("cumprod", dim, axis)?, "cumprod")?;
         reduced_in(py, &self.inner, dtype, |x| x.cumprod(dim))
     }
 
-    #[pyo3(signature = (dim=None, keepdim=false))]
-    fn all(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
+    #[pyo3(signature = (dim=None, keepdim=None, *, axis=None, keepdims=None))]
+    pub(crate) fn all(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: Option<bool>, axis: Option<&Bound<'_, PyAny>>, keepdims: Option<bool>) -> PyResult<Py<PyAny>> {
+        let (dim, keepdim) = aliases::resolve("all", dim, axis, keepdim, keepdims)?;
         let dims = dims_list(dim, "all")?;
         reduced(py, &self.inner, |x| x.all_dims(dims.as_deref(), keepdim))
     }
 
-    #[pyo3(signature = (dim=None, keepdim=false))]
-    fn any(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
+    #[pyo3(signature = (dim=None, keepdim=None, *, axis=None, keepdims=None))]
+    pub(crate) fn any(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: Option<bool>, axis: Option<&Bound<'_, PyAny>>, keepdims: Option<bool>) -> PyResult<Py<PyAny>> {
+        let (dim, keepdim) = aliases::resolve("any", dim, axis, keepdim, keepdims)?;
         let dims = dims_list(dim, "any")?;
         reduced(py, &self.inner, |x| x.any_dims(dims.as_deref(), keepdim))
     }

@@ -84,49 +84,49 @@ impl PyTensor {
     // ---- views -------------------------------------------------------------
 
     #[pyo3(signature = (*args, shape=None))]
-    fn reshape(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, shape: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn reshape(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, shape: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let shape = &sizes_or_keyword(args, shape)?;
         out(py, self.inner.reshape(&varargs_ints(shape, "reshape(): argument 'shape'")?))
     }
     #[pyo3(signature = (*args, size=None))]
-    fn view(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, size: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn view(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, size: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let shape = &sizes_or_keyword(args, size)?;
         out(py, self.inner.view(&varargs_ints(shape, "view(): argument 'size'")?))
     }
-    fn view_as(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn view_as(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let other = tensor_arg(other, "view_as", "other")?;
         out(py, self.inner.view(&dims_of(&other)))
     }
-    fn reshape_as(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn reshape_as(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let other = tensor_arg(other, "reshape_as", "other")?;
         out(py, self.inner.reshape(&dims_of(&other)))
     }
     #[pyo3(signature = (*args, size=None))]
-    fn expand(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, size: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn expand(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, size: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let sizes = &sizes_or_keyword(args, size)?;
         out(py, self.inner.expand_sizes(&varargs_ints(sizes, "expand(): argument 'size' (position 1)")?))
     }
-    fn expand_as(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn expand_as(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let other = tensor_arg(other, "expand_as", "other")?;
         out(py, self.inner.expand_sizes(&dims_of(&other)))
     }
-    fn broadcast_to(&self, py: Python<'_>, size: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn broadcast_to(&self, py: Python<'_>, size: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         out(py, self.inner.expand_sizes(&int_list(size, "broadcast_to(): argument 'size' (position 1)")?))
     }
-    fn transpose(&self, py: Python<'_>, dim0: i64, dim1: i64) -> PyResult<Py<PyAny>> {
+    pub(crate) fn transpose(&self, py: Python<'_>, dim0: i64, dim1: i64) -> PyResult<Py<PyAny>> {
         out(py, self.inner.transpose(dim0, dim1))
     }
-    fn swapaxes(&self, py: Python<'_>, axis0: i64, axis1: i64) -> PyResult<Py<PyAny>> {
+    pub(crate) fn swapaxes(&self, py: Python<'_>, axis0: i64, axis1: i64) -> PyResult<Py<PyAny>> {
         out(py, self.inner.transpose(axis0, axis1))
     }
-    fn swapdims(&self, py: Python<'_>, dim0: i64, dim1: i64) -> PyResult<Py<PyAny>> {
+    pub(crate) fn swapdims(&self, py: Python<'_>, dim0: i64, dim1: i64) -> PyResult<Py<PyAny>> {
         out(py, self.inner.transpose(dim0, dim1))
     }
-    fn t(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn t(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         out(py, self.inner.t())
     }
     #[getter(T)]
-    fn big_t(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn big_t(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let deprecation = match self.inner.ndim() {
             2 => None,
             0 => Some(c"Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases."),
@@ -139,26 +139,26 @@ impl PyTensor {
         out(py, self.inner.permute(&dims))
     }
     #[getter(mT)]
-    fn matrix_t(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn matrix_t(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         out(py, self.inner.mt())
     }
     #[pyo3(signature = (*args, dims=None))]
-    fn permute(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, dims: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn permute(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, dims: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let dims = &sizes_or_keyword(args, dims)?;
         out(py, self.inner.permute(&varargs_ints(dims, "permute(): argument 'dims'")?))
     }
-    fn movedim(&self, py: Python<'_>, source: &Bound<'_, PyAny>, destination: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn movedim(&self, py: Python<'_>, source: &Bound<'_, PyAny>, destination: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let (s, d) = (int_list(source, "movedim(): argument 'source'")?, int_list(destination, "movedim(): argument 'destination'")?);
         out(py, self.inner.movedim(&s, &d))
     }
-    fn moveaxis(&self, py: Python<'_>, source: &Bound<'_, PyAny>, destination: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn moveaxis(&self, py: Python<'_>, source: &Bound<'_, PyAny>, destination: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         self.movedim(py, source, destination)
     }
-    fn unsqueeze(&self, py: Python<'_>, dim: i64) -> PyResult<Py<PyAny>> {
+    pub(crate) fn unsqueeze(&self, py: Python<'_>, dim: i64) -> PyResult<Py<PyAny>> {
         out(py, self.inner.unsqueeze(dim))
     }
     #[pyo3(signature = (dim=None))]
-    fn squeeze(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn squeeze(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         match dim {
             None => out(py, self.inner.squeeze(None)),
             Some(d) if d.is_none() => out(py, self.inner.squeeze(None)),
@@ -169,49 +169,49 @@ impl PyTensor {
         }
     }
     #[pyo3(signature = (start_dim=0, end_dim=-1), text_signature = "($self, start_dim=0, end_dim=-1)")]
-    fn flatten(&self, py: Python<'_>, start_dim: i64, end_dim: i64) -> PyResult<Py<PyAny>> {
+    pub(crate) fn flatten(&self, py: Python<'_>, start_dim: i64, end_dim: i64) -> PyResult<Py<PyAny>> {
         out(py, self.inner.flatten(start_dim, end_dim))
     }
-    fn ravel(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn ravel(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         out(py, self.inner.ravel())
     }
-    fn unflatten(&self, py: Python<'_>, dim: i64, sizes: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn unflatten(&self, py: Python<'_>, dim: i64, sizes: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         out(py, self.inner.unflatten(dim, &int_list(sizes, "unflatten(): argument 'sizes'")?))
     }
     #[pyo3(signature = (memory_format=None))]
-    fn contiguous(&self, py: Python<'_>, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn contiguous(&self, py: Python<'_>, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let _ = memory_format;
         out(py, self.inner.contiguous())
     }
     #[pyo3(signature = (*, memory_format=None))]
-    fn clone(&self, py: Python<'_>, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn clone(&self, py: Python<'_>, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let _ = memory_format;
         out(py, self.inner.clone_tensor())
     }
-    fn select(&self, py: Python<'_>, dim: i64, index: i64) -> PyResult<Py<PyAny>> {
+    pub(crate) fn select(&self, py: Python<'_>, dim: i64, index: i64) -> PyResult<Py<PyAny>> {
         out(py, self.inner.select(dim, index))
     }
-    fn narrow(&self, py: Python<'_>, dim: i64, start: &Bound<'_, PyAny>, length: i64) -> PyResult<Py<PyAny>> {
+    pub(crate) fn narrow(&self, py: Python<'_>, dim: i64, start: &Bound<'_, PyAny>, length: i64) -> PyResult<Py<PyAny>> {
         out(py, self.inner.narrow(dim, int_arg(start, "narrow(): argument 'start'")?, length))
     }
     #[pyo3(signature = (offset=0, dim1=0, dim2=1))]
-    fn diagonal(&self, py: Python<'_>, offset: i64, dim1: i64, dim2: i64) -> PyResult<Py<PyAny>> {
+    pub(crate) fn diagonal(&self, py: Python<'_>, offset: i64, dim1: i64, dim2: i64) -> PyResult<Py<PyAny>> {
         out(py, self.inner.diagonal(offset, dim1, dim2))
     }
 
     // ---- several outputs ---------------------------------------------------
 
     #[pyo3(signature = (dim=0))]
-    fn unbind(&self, py: Python<'_>, dim: i64) -> PyResult<Py<PyAny>> {
+    pub(crate) fn unbind(&self, py: Python<'_>, dim: i64) -> PyResult<Py<PyAny>> {
         tuple_of(py, self.inner.unbind(dim))
     }
     #[pyo3(signature = (chunks, dim=0))]
-    fn chunk(&self, py: Python<'_>, chunks: i64, dim: i64) -> PyResult<Py<PyAny>> {
+    pub(crate) fn chunk(&self, py: Python<'_>, chunks: i64, dim: i64) -> PyResult<Py<PyAny>> {
         tuple_of(py, self.inner.chunk(chunks, dim))
     }
     /// `split(int, dim)` or `split([sizes], dim)`.
     #[pyo3(signature = (split_size, dim=0))]
-    fn split(&self, py: Python<'_>, split_size: &Bound<'_, PyAny>, dim: i64) -> PyResult<Py<PyAny>> {
+    pub(crate) fn split(&self, py: Python<'_>, split_size: &Bound<'_, PyAny>, dim: i64) -> PyResult<Py<PyAny>> {
         if split_size.is_instance_of::<PyTuple>() || split_size.is_instance_of::<PyList>() {
             let sizes = int_list(split_size, "split(): argument 'split_size'")?;
             return tuple_of(py, self.inner.split_with_sizes(&sizes, dim));
@@ -219,19 +219,19 @@ impl PyTensor {
         tuple_of(py, self.inner.split(int_arg(split_size, "split(): argument 'split_size'")?, dim))
     }
     #[pyo3(signature = (split_sizes, dim=0))]
-    fn split_with_sizes(&self, py: Python<'_>, split_sizes: &Bound<'_, PyAny>, dim: i64) -> PyResult<Py<PyAny>> {
+    pub(crate) fn split_with_sizes(&self, py: Python<'_>, split_sizes: &Bound<'_, PyAny>, dim: i64) -> PyResult<Py<PyAny>> {
         tuple_of(py, self.inner.split_with_sizes(&int_list(split_sizes, "split_with_sizes(): argument 'split_sizes'")?, dim))
     }
 
     // ---- copies in a new order ------------------------------------------------
 
     #[pyo3(signature = (*args, dims=None))]
-    fn flip(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, dims: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn flip(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, dims: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let dims = &sizes_or_keyword(args, dims)?;
         out(py, self.inner.flip(&varargs_ints(dims, "flip(): argument 'dims'")?))
     }
     #[pyo3(signature = (shifts, dims=None))]
-    fn roll(&self, py: Python<'_>, shifts: &Bound<'_, PyAny>, dims: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn roll(&self, py: Python<'_>, shifts: &Bound<'_, PyAny>, dims: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let shifts = int_list(shifts, "roll(): argument 'shifts'")?;
         let dims = match dims {
             Some(d) if !d.is_none() => int_list(d, "roll(): argument 'dims'")?,
@@ -240,17 +240,17 @@ impl PyTensor {
         out(py, self.inner.roll(&shifts, &dims))
     }
     #[pyo3(signature = (*args, repeats=None))]
-    fn repeat(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, repeats: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn repeat(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, repeats: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let repeats = &sizes_or_keyword(args, repeats)?;
         out(py, self.inner.repeat(&varargs_ints(repeats, "repeat(): argument 'repeats'")?))
     }
     #[pyo3(signature = (*args, dims=None))]
-    fn tile(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, dims: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn tile(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, dims: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let dims = &sizes_or_keyword(args, dims)?;
         out(py, self.inner.tile(&varargs_ints(dims, "tile(): argument 'dims'")?))
     }
     #[pyo3(signature = (repeats, dim=None, *, output_size=None))]
-    fn repeat_interleave(&self, py: Python<'_>, repeats: &Bound<'_, PyAny>, dim: Option<i64>, output_size: Option<i64>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn repeat_interleave(&self, py: Python<'_>, repeats: &Bound<'_, PyAny>, dim: Option<i64>, output_size: Option<i64>) -> PyResult<Py<PyAny>> {
         let _ = output_size;
         if repeats.is_instance_of::<PyTensor>() && repeats.cast::<PyTensor>()?.get().inner.ndim() > 0 {
             return Err(pyo3::exceptions::PyNotImplementedError::new_err("repeat_interleave with a tensor of repeats is not supported; pass an int"));
@@ -258,11 +258,11 @@ impl PyTensor {
         out(py, self.inner.repeat_interleave(int_arg(repeats, "repeat_interleave(): argument 'repeats'")?, dim))
     }
     #[pyo3(signature = (diagonal=0))]
-    fn tril(&self, py: Python<'_>, diagonal: i64) -> PyResult<Py<PyAny>> {
+    pub(crate) fn tril(&self, py: Python<'_>, diagonal: i64) -> PyResult<Py<PyAny>> {
         out(py, self.inner.tril(diagonal))
     }
     #[pyo3(signature = (diagonal=0))]
-    fn triu(&self, py: Python<'_>, diagonal: i64) -> PyResult<Py<PyAny>> {
+    pub(crate) fn triu(&self, py: Python<'_>, diagonal: i64) -> PyResult<Py<PyAny>> {
         out(py, self.inner.triu(diagonal))
     }
 }
@@ -276,29 +276,32 @@ fn dims_of(t: &Tensor) -> Vec<i64> {
 #[pyfunction]
 #[pyo3(signature = (tensors, dim=0, *, out=None))]
 fn cat(py: Python<'_>, tensors: &Bound<'_, PyAny>, dim: i64, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-    no_out(out, "cat")?;
-    self::out(py, Tensor::cat(&tensor_seq(tensors, "cat")?, dim))
+    joined(py, "cat", out, || Ok(Tensor::cat(&tensor_seq(tensors, "cat")?, dim)))
 }
 
 #[pyfunction]
 #[pyo3(signature = (tensors, dim=0, *, out=None))]
 fn concat(py: Python<'_>, tensors: &Bound<'_, PyAny>, dim: i64, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-    no_out(out, "concat")?;
-    self::out(py, Tensor::cat(&tensor_seq(tensors, "concat")?, dim))
+    joined(py, "concat", out, || Ok(Tensor::cat(&tensor_seq(tensors, "concat")?, dim)))
 }
 
 #[pyfunction]
 #[pyo3(signature = (tensors, axis=0, *, out=None))]
 fn concatenate(py: Python<'_>, tensors: &Bound<'_, PyAny>, axis: i64, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-    no_out(out, "concatenate")?;
-    self::out(py, Tensor::cat(&tensor_seq(tensors, "concatenate")?, axis))
+    joined(py, "concatenate", out, || Ok(Tensor::cat(&tensor_seq(tensors, "concatenate")?, axis)))
 }
 
 #[pyfunction]
 #[pyo3(signature = (tensors, dim=0, *, out=None))]
 fn stack(py: Python<'_>, tensors: &Bound<'_, PyAny>, dim: i64, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-    no_out(out, "stack")?;
-    self::out(py, Tensor::stack(&tensor_seq(tensors, "stack")?, dim))
+    joined(py, "stack", out, || Ok(Tensor::stack(&tensor_seq(tensors, "stack")?, dim)))
+}
+
+/// A joining function's result, written into `out` when one is given.
+fn joined(py: Python<'_>, name: &str, out: Option<&Bound<'_, PyAny>>, join: impl FnOnce() -> PyResult<ferrograd::Result<Tensor>>) -> PyResult<Py<PyAny>> {
+    let target = crate::function_forms::out::target(name, out)?;
+    let result = join().and_then(|r| self::out(py, r));
+    crate::function_forms::out::finish(py, name, result, target, crate::function_forms::out::Cast::Joined)
 }
 
 macro_rules! stack_fn {
@@ -306,8 +309,7 @@ macro_rules! stack_fn {
         #[pyfunction]
         #[pyo3(signature = (tensors, *, out=None))]
         fn $name(py: Python<'_>, tensors: &Bound<'_, PyAny>, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-            no_out(out, stringify!($name))?;
-            self::out(py, $core(&tensor_seq(tensors, stringify!($name))?))
+            joined(py, stringify!($name), out, || Ok($core(&tensor_seq(tensors, stringify!($name))?)))
         }
     };
 }

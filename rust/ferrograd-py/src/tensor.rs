@@ -148,7 +148,7 @@ impl PyTensor {
     /// `Tensor(data)`: as `torch.tensor(data)` (used by subclasses such as Parameter).
     #[new]
     #[pyo3(signature = (data=None, requires_grad=false))]
-    fn py_new(data: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Self> {
+    pub(crate) fn py_new(data: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Self> {
         let inner = match data {
             Some(d) if d.is_instance_of::<PyTensor>() => d.cast::<PyTensor>()?.get().inner.detach(),
             Some(d) => crate::convert::tensor_from_data(d, None)?,
@@ -164,7 +164,7 @@ impl PyTensor {
     /// a Parameter) the Python identity of its tensor, so methods returning
     /// that tensor (`requires_grad_()`, a node's `variable`, ...) return it.
     #[pyo3(signature = (*args, **kwargs))]
-    fn __init__(slf: &Bound<'_, Self>, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, pyo3::types::PyDict>>) {
+    pub(crate) fn __init__(slf: &Bound<'_, Self>, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, pyo3::types::PyDict>>) {
         let _ = (args, kwargs);
         let owner = slf.get() as *const PyTensor as usize;
         slf.get().inner.attach_binding_handle(BindingHandle { owner, object: slf.as_ptr() as usize });
@@ -172,11 +172,11 @@ impl PyTensor {
 
     // ---- printing ---------------------------------------------------------
 
-    fn __repr__(&self) -> PyResult<String> {
+    pub(crate) fn __repr__(&self) -> PyResult<String> {
         repr_of(&self.inner)
     }
 
-    fn __format__(&self, py: Python<'_>, spec: &str) -> PyResult<String> {
+    pub(crate) fn __format__(&self, py: Python<'_>, spec: &str) -> PyResult<String> {
         if self.inner.ndim() == 0 {
             let v = scalar_to_py(py, self.inner.item().py()?)?;
             return v.bind(py).call_method1("__format__", (spec,))?.extract();
@@ -184,19 +184,19 @@ impl PyTensor {
         repr_of(&self.inner)
     }
 
-    fn __hash__(slf: &Bound<'_, Self>) -> isize {
+    pub(crate) fn __hash__(slf: &Bound<'_, Self>) -> isize {
         slf.as_ptr() as isize
     }
 
     // ---- metadata -----------------------------------------------------------
 
     #[getter]
-    fn shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    pub(crate) fn shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         size_object(py, self.inner.shape())
     }
 
     #[pyo3(signature = (dim=None))]
-    fn size<'py>(&self, py: Python<'py>, dim: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+    pub(crate) fn size<'py>(&self, py: Python<'py>, dim: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
         match dim {
             None => size_object(py, self.inner.shape()),
             Some(d) => {
@@ -209,95 +209,95 @@ impl PyTensor {
         }
     }
 
-    fn dim(&self) -> usize {
+    pub(crate) fn dim(&self) -> usize {
         self.inner.ndim()
     }
-    fn ndimension(&self) -> usize {
+    pub(crate) fn ndimension(&self) -> usize {
         self.inner.ndim()
     }
     #[getter]
-    fn ndim(&self) -> usize {
+    pub(crate) fn ndim(&self) -> usize {
         self.inner.ndim()
     }
-    fn numel(&self) -> usize {
+    pub(crate) fn numel(&self) -> usize {
         self.inner.numel()
     }
-    fn nelement(&self) -> usize {
+    pub(crate) fn nelement(&self) -> usize {
         self.inner.numel()
     }
     #[getter]
-    fn dtype<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, crate::convert::PyDType>> {
+    pub(crate) fn dtype<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, crate::convert::PyDType>> {
         dtype_object(py, self.inner.dtype())
     }
     #[getter]
-    fn device<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    pub(crate) fn device<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         py.import("ferrograd._device")?.getattr("CPU")
     }
     #[getter]
-    fn is_cuda(&self) -> bool {
+    pub(crate) fn is_cuda(&self) -> bool {
         false
     }
-    fn is_floating_point(&self) -> bool {
+    pub(crate) fn is_floating_point(&self) -> bool {
         self.inner.dtype().is_floating_point()
     }
-    fn is_contiguous(&self) -> bool {
+    pub(crate) fn is_contiguous(&self) -> bool {
         self.inner.is_contiguous()
     }
-    fn element_size(&self) -> usize {
+    pub(crate) fn element_size(&self) -> usize {
         self.inner.dtype().size_in_bytes()
     }
-    fn stride<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+    pub(crate) fn stride<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
         PyTuple::new(py, self.inner.layout().strides())
     }
     #[getter]
-    fn _version(&self) -> u32 {
+    pub(crate) fn _version(&self) -> u32 {
         self.inner.version()
     }
-    fn data_ptr(&self) -> usize {
+    pub(crate) fn data_ptr(&self) -> usize {
         self.inner.storage().ptr_id() + self.inner.layout().offset() * self.inner.dtype().size_in_bytes()
     }
 
     // ---- autograd attributes ---------------------------------------------
 
     #[getter]
-    fn get_requires_grad(&self) -> bool {
+    pub(crate) fn get_requires_grad(&self) -> bool {
         self.inner.requires_grad()
     }
     #[setter]
-    fn set_requires_grad(&self, value: bool) -> PyResult<()> {
+    pub(crate) fn set_requires_grad(&self, value: bool) -> PyResult<()> {
         self.inner.set_requires_grad(value).py()
     }
     #[pyo3(signature = (requires_grad=true))]
-    fn requires_grad_(slf: Bound<'_, Self>, requires_grad: bool) -> PyResult<Bound<'_, Self>> {
+    pub(crate) fn requires_grad_(slf: Bound<'_, Self>, requires_grad: bool) -> PyResult<Bound<'_, Self>> {
         slf.get().inner.set_requires_grad(requires_grad).py()?;
         Ok(slf)
     }
     #[getter]
-    fn is_leaf(&self) -> bool {
+    pub(crate) fn is_leaf(&self) -> bool {
         self.inner.is_leaf()
     }
     /// Lets Python's cycle collector see the cycles that run through the
     /// graph: a user function's ctx that holds this tensor (`ctx.out = out`)
     /// and a hook that refers to its own tensor.
-    fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+    pub(crate) fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
         crate::function::visit_function_objects(&self.inner, &visit)?;
         crate::hooks::visit_hook_objects(&self.inner, &visit)
     }
     /// Breaks a cycle through this tensor's hooks, as PyTorch does.
-    fn __clear__(&self) {
+    pub(crate) fn __clear__(&self) {
         self.inner.clear_hooks();
     }
 
     /// The tensor this one is a view of, or None.
     #[getter]
-    fn _base(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+    pub(crate) fn _base(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
         self.inner.view_base().map(|b| wrap(py, b.clone())).transpose()
     }
-    fn _is_view(&self) -> bool {
+    pub(crate) fn _is_view(&self) -> bool {
         self.inner.view_base().is_some()
     }
     #[getter]
-    fn get_grad(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+    pub(crate) fn get_grad(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
         if !self.inner.is_leaf() && !self.inner.retains_grad() {
             let warning = py.get_type::<pyo3::exceptions::PyUserWarning>();
             PyErr::warn(py, &warning, c"The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead.", 1)?;
@@ -305,7 +305,7 @@ impl PyTensor {
         self.inner.grad().map(|g| wrap(py, g)).transpose()
     }
     #[setter]
-    fn set_grad(&self, value: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+    pub(crate) fn set_grad(&self, value: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         let grad = match value {
             None => None,
             Some(v) if v.is_none() => None,
@@ -314,35 +314,35 @@ impl PyTensor {
         self.inner.set_grad(grad).py()
     }
     #[getter]
-    fn grad_fn(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+    pub(crate) fn grad_fn(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
         self.inner.grad_fn().map(|n| node_object(py, n)).transpose()
     }
     #[getter]
-    fn output_nr(&self) -> u32 {
+    pub(crate) fn output_nr(&self) -> u32 {
         self.inner.output_nr()
     }
     #[getter]
-    fn data(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn data(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap(py, self.inner.detach())
     }
     /// `t.data = other`: a no-op when `other` is this tensor's own data (as
     /// after `t.data -= x`), a copy for the same shape and dtype; anything
     /// else would need a storage swap, which ferrograd refuses.
     #[setter]
-    fn set_data(&self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    pub(crate) fn set_data(&self, value: &Bound<'_, PyAny>) -> PyResult<()> {
         let src = value.cast::<PyTensor>().map_err(|_| PyTypeError::new_err(format!("Variable data has to be a tensor, but got {}", type_name(value))))?;
         self.inner.assign_data(&src.get().inner).py()
     }
-    fn detach(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn detach(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap(py, self.inner.detach())
     }
-    fn detach_(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+    pub(crate) fn detach_(slf: Bound<'_, Self>) -> Bound<'_, Self> {
         slf.get().inner.detach_in_place();
         slf
     }
 
     #[pyo3(signature = (gradient=None, retain_graph=None, create_graph=false, inputs=None))]
-    fn backward(&self, py: Python<'_>, gradient: Option<&Bound<'_, PyAny>>, retain_graph: Option<bool>, create_graph: bool, inputs: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+    pub(crate) fn backward(&self, py: Python<'_>, gradient: Option<&Bound<'_, PyAny>>, retain_graph: Option<bool>, create_graph: bool, inputs: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         let gradient = match gradient {
             Some(g) if !g.is_none() => Some(crate::autograd::tensor_arg(g, "gradient")?),
             _ => None,
@@ -353,15 +353,15 @@ impl PyTensor {
 
     // ---- conversion to Python -------------------------------------------
 
-    fn item(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn item(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         scalar_to_py(py, self.inner.item().py()?)
     }
-    fn tolist(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn tolist(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         to_list(py, &self.inner)
     }
     /// A numpy array sharing this tensor's memory, as in PyTorch.
     #[pyo3(signature = (force=false))]
-    fn numpy<'py>(slf: &Bound<'py, Self>, force: bool) -> PyResult<Bound<'py, PyAny>> {
+    pub(crate) fn numpy<'py>(slf: &Bound<'py, Self>, force: bool) -> PyResult<Bound<'py, PyAny>> {
         let t = &slf.get().inner;
         if t.requires_grad() && !force {
             return Err(PyRuntimeError::new_err("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."));
@@ -374,7 +374,7 @@ impl PyTensor {
         Ok(array)
     }
     #[pyo3(signature = (dtype=None, copy=None))]
-    fn __array__<'py>(&self, py: Python<'py>, dtype: Option<&Bound<'py, PyAny>>, copy: Option<bool>) -> PyResult<Bound<'py, PyAny>> {
+    pub(crate) fn __array__<'py>(&self, py: Python<'py>, dtype: Option<&Bound<'py, PyAny>>, copy: Option<bool>) -> PyResult<Bound<'py, PyAny>> {
         let _ = copy;
         let arr = to_numpy(py, &self.inner)?;
         match dtype {
@@ -382,16 +382,16 @@ impl PyTensor {
             _ => Ok(arr),
         }
     }
-    fn __bool__(&self) -> PyResult<bool> {
+    pub(crate) fn __bool__(&self) -> PyResult<bool> {
         Ok(one_element(&self.inner, "Boolean value")?.to_f64() != 0.0)
     }
-    fn __float__(&self) -> PyResult<f64> {
+    pub(crate) fn __float__(&self) -> PyResult<f64> {
         if self.inner.numel() != 1 {
             return Err(PyValueError::new_err("only one element tensors can be converted to Python scalars"));
         }
         Ok(self.inner.item().py()?.to_f64())
     }
-    fn __int__(&self) -> PyResult<i64> {
+    pub(crate) fn __int__(&self) -> PyResult<i64> {
         if self.inner.numel() != 1 {
             return Err(PyValueError::new_err("only one element tensors can be converted to Python scalars"));
         }
@@ -401,57 +401,57 @@ impl PyTensor {
             Scalar::Bool(b) => b as i64,
         })
     }
-    fn __index__(&self) -> PyResult<i64> {
+    pub(crate) fn __index__(&self) -> PyResult<i64> {
         if self.inner.dtype().is_floating_point() || self.inner.numel() != 1 {
             return Err(PyTypeError::new_err("only integer tensors of a single element can be converted to an index"));
         }
         self.__int__()
     }
-    fn __len__(&self) -> PyResult<usize> {
+    pub(crate) fn __len__(&self) -> PyResult<usize> {
         if self.inner.ndim() == 0 {
             return Err(PyTypeError::new_err("len() of a 0-d tensor"));
         }
         Ok(self.inner.shape()[0])
     }
-    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    pub(crate) fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         if self.inner.ndim() == 0 {
             return Err(PyTypeError::new_err("iteration over a 0-d tensor"));
         }
         let rows: Vec<Py<PyAny>> = self.inner.unbind(0).py()?.into_iter().map(|row| wrap(py, row)).collect::<PyResult<_>>()?;
         PyList::new(py, rows)?.try_iter().map(|it| it.into_any())
     }
-    fn __getitem__(&self, py: Python<'_>, index: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __getitem__(&self, py: Python<'_>, index: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         wrap(py, crate::indexing::getitem(&self.inner, index)?)
     }
 
     // ---- arithmetic operators ---------------------------------------------
 
-    fn __add__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __add__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         binary(py, &self.inner, other, Tensor::add)
     }
-    fn __radd__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __radd__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         binary(py, &self.inner, other, |a, b| b.add(a))
     }
-    fn __sub__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __sub__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         binary(py, &self.inner, other, Tensor::sub)
     }
-    fn __rsub__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __rsub__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         match Operand::extract(other)? {
             Some(Operand::Number(s)) => wrap_result(py, self.inner.rsub_scalar(s)),
             Some(Operand::Tensor(t)) => wrap_result(py, t.sub(&self.inner)),
             None => Ok(py.NotImplemented()),
         }
     }
-    fn __mul__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __mul__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         binary(py, &self.inner, other, Tensor::mul)
     }
-    fn __rmul__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __rmul__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         binary(py, &self.inner, other, |a, b| b.mul(a))
     }
-    fn __truediv__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __truediv__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         binary(py, &self.inner, other, Tensor::div)
     }
-    fn __rtruediv__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __rtruediv__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         // PyTorch computes `number / t` as reciprocal(t) * number.
         match Operand::extract(other)? {
             Some(Operand::Number(s)) => wrap_result(py, self.inner.reciprocal().and_then(|r| r.mul_scalar(s))),
@@ -459,7 +459,7 @@ impl PyTensor {
             None => Ok(py.NotImplemented()),
         }
     }
-    fn __pow__(&self, py: Python<'_>, other: &Bound<'_, PyAny>, modulo: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __pow__(&self, py: Python<'_>, other: &Bound<'_, PyAny>, modulo: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let _ = modulo;
         match Operand::extract(other)? {
             Some(Operand::Number(s)) => wrap_result(py, self.inner.pow_scalar(s)),
@@ -467,7 +467,7 @@ impl PyTensor {
             None => Ok(py.NotImplemented()),
         }
     }
-    fn __rpow__(&self, py: Python<'_>, other: &Bound<'_, PyAny>, modulo: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __rpow__(&self, py: Python<'_>, other: &Bound<'_, PyAny>, modulo: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let _ = modulo;
         match Operand::extract(other)? {
             Some(Operand::Number(s)) => wrap_result(py, self.inner.rpow_scalar(s)),
@@ -475,28 +475,28 @@ impl PyTensor {
             None => Ok(py.NotImplemented()),
         }
     }
-    fn __matmul__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __matmul__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         match other.cast::<PyTensor>() {
             Ok(o) => crate::linalg::matmul(py, &self.inner, &o.get().inner),
             Err(_) => Ok(py.NotImplemented()),
         }
     }
-    fn __rmatmul__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __rmatmul__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         match other.cast::<PyTensor>() {
             Ok(o) => crate::linalg::matmul(py, &o.get().inner, &self.inner),
             Err(_) => Ok(py.NotImplemented()),
         }
     }
-    fn __neg__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __neg__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.neg())
     }
-    fn __pos__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+    pub(crate) fn __pos__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
         slf
     }
-    fn __abs__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __abs__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.abs())
     }
-    fn __richcmp__(&self, py: Python<'_>, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __richcmp__(&self, py: Python<'_>, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
         let cmp = match op {
             CompareOp::Eq => Comparison::Eq,
             CompareOp::Ne => Comparison::Ne,
@@ -515,44 +515,44 @@ impl PyTensor {
 
     // ---- in-place operators -------------------------------------------------
 
-    fn __iadd__(&self, other: &Bound<'_, PyAny>) -> PyResult<()> {
+    pub(crate) fn __iadd__(&self, other: &Bound<'_, PyAny>) -> PyResult<()> {
         self.inner.add_(&inplace_operand(other)?).py()
     }
-    fn __isub__(&self, other: &Bound<'_, PyAny>) -> PyResult<()> {
+    pub(crate) fn __isub__(&self, other: &Bound<'_, PyAny>) -> PyResult<()> {
         self.inner.sub_(&inplace_operand(other)?).py()
     }
-    fn __imul__(&self, other: &Bound<'_, PyAny>) -> PyResult<()> {
+    pub(crate) fn __imul__(&self, other: &Bound<'_, PyAny>) -> PyResult<()> {
         self.inner.mul_(&inplace_operand(other)?).py()
     }
-    fn __itruediv__(&self, other: &Bound<'_, PyAny>) -> PyResult<()> {
+    pub(crate) fn __itruediv__(&self, other: &Bound<'_, PyAny>) -> PyResult<()> {
         self.inner.div_(&inplace_operand(other)?).py()
     }
 
     #[pyo3(signature = (other, *, alpha=None))]
-    fn add_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>, alpha: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
+    pub(crate) fn add_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>, alpha: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
         let other = scaled(inplace_operand(other)?, alpha)?;
         slf.get().inner.add_(&other).py()?;
         Ok(slf)
     }
     #[pyo3(signature = (other, *, alpha=None))]
-    fn sub_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>, alpha: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
+    pub(crate) fn sub_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>, alpha: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
         let other = scaled(inplace_operand(other)?, alpha)?;
         slf.get().inner.sub_(&other).py()?;
         Ok(slf)
     }
-    fn mul_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
+    pub(crate) fn mul_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         slf.get().inner.mul_(&inplace_operand(other)?).py()?;
         Ok(slf)
     }
-    fn div_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
+    pub(crate) fn div_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         slf.get().inner.div_(&inplace_operand(other)?).py()?;
         Ok(slf)
     }
-    fn zero_(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
+    pub(crate) fn zero_(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
         slf.get().inner.zero_().py()?;
         Ok(slf)
     }
-    fn fill_<'py>(slf: Bound<'py, Self>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
+    pub(crate) fn fill_<'py>(slf: Bound<'py, Self>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         let v = match Operand::extract(value)? {
             Some(Operand::Number(s)) => s,
             Some(Operand::Tensor(t)) if t.numel() == 1 => t.item().py()?,
@@ -562,7 +562,7 @@ impl PyTensor {
         Ok(slf)
     }
     #[pyo3(signature = (src, non_blocking=false))]
-    fn copy_<'py>(slf: Bound<'py, Self>, src: &Bound<'py, PyAny>, non_blocking: bool) -> PyResult<Bound<'py, Self>> {
+    pub(crate) fn copy_<'py>(slf: Bound<'py, Self>, src: &Bound<'py, PyAny>, non_blocking: bool) -> PyResult<Bound<'py, Self>> {
         let _ = non_blocking;
         let src = src.cast::<PyTensor>().map_err(|_| PyTypeError::new_err("copy_(): argument 'src' must be Tensor"))?;
         slf.get().inner.copy_(&src.get().inner).py()?;
@@ -572,68 +572,70 @@ impl PyTensor {
     // ---- math methods ---------------------------------------------------------
 
     #[pyo3(signature = (other, *, alpha=None))]
-    fn add(&self, py: Python<'_>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn add(&self, py: Python<'_>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let other = operand_required(other, "add")?;
         wrap_result(py, self.inner.add(&scaled(other, alpha)?))
     }
     #[pyo3(signature = (other, *, alpha=None))]
-    fn sub(&self, py: Python<'_>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn sub(&self, py: Python<'_>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let other = operand_required(other, "sub")?;
         wrap_result(py, self.inner.sub(&scaled(other, alpha)?))
     }
-    fn mul(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn mul(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.mul(&operand_required(other, "mul")?))
     }
     #[pyo3(signature = (other, *, rounding_mode=None))]
-    fn div(&self, py: Python<'_>, other: &Bound<'_, PyAny>, rounding_mode: Option<&str>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn div(&self, py: Python<'_>, other: &Bound<'_, PyAny>, rounding_mode: Option<&str>) -> PyResult<Py<PyAny>> {
         crate::pointwise::div_with_mode(py, &self.inner, &operand_required(other, "div")?, rounding_mode)
     }
-    fn pow(&self, py: Python<'_>, exponent: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn pow(&self, py: Python<'_>, exponent: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         match Operand::extract(exponent)? {
             Some(Operand::Number(s)) => wrap_result(py, self.inner.pow_scalar(s)),
             Some(Operand::Tensor(t)) => wrap_result(py, self.inner.pow(&t)),
             None => Err(PyTypeError::new_err("pow(): argument 'exponent' must be Tensor or Number")),
         }
     }
-    fn neg(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn neg(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.neg())
     }
-    fn exp(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn exp(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.exp())
     }
-    fn log(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn log(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.log())
     }
-    fn sqrt(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn sqrt(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.sqrt())
     }
-    fn tanh(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn tanh(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.tanh())
     }
-    fn sigmoid(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn sigmoid(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.sigmoid())
     }
-    fn relu(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn relu(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.relu())
     }
-    fn abs(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn abs(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.abs())
     }
-    fn sign(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn sign(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.sign())
     }
-    fn reciprocal(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn reciprocal(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.reciprocal())
     }
-    #[pyo3(signature = (dim=None, keepdim=false, *, dtype=None))]
-    fn sum(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    #[pyo3(signature = (dim=None, keepdim=None, *, dtype=None, axis=None, keepdims=None))]
+    pub(crate) fn sum(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: Option<bool>, dtype: Option<&Bound<'_, PyAny>>, axis: Option<&Bound<'_, PyAny>>, keepdims: Option<bool>) -> PyResult<Py<PyAny>> {
+        let (dim, keepdim) = crate::function_forms::aliases::resolve("sum", dim, axis, keepdim, keepdims)?;
         match dims_arg(dim)? {
             None => crate::reduce::reduced_in(py, &self.inner, dtype, |x| x.sum()),
             Some(dims) => crate::reduce::reduced_in(py, &self.inner, dtype, |x| x.sum_dims(&dims, keepdim)),
         }
     }
-    #[pyo3(signature = (dim=None, keepdim=false, *, dtype=None))]
-    fn mean(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    #[pyo3(signature = (dim=None, keepdim=None, *, dtype=None, axis=None, keepdims=None))]
+    pub(crate) fn mean(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: Option<bool>, dtype: Option<&Bound<'_, PyAny>>, axis: Option<&Bound<'_, PyAny>>, keepdims: Option<bool>) -> PyResult<Py<PyAny>> {
+        let (dim, keepdim) = crate::function_forms::aliases::resolve("mean", dim, axis, keepdim, keepdims)?;
         let x = match opt_dtype(dtype)? {
             Some(d) => self.inner.to_dtype(d).py()?,
             None => self.inner.clone(),
@@ -643,72 +645,72 @@ impl PyTensor {
             Some(dims) => compute_tensor(py, x.numel(), || x.mean_dims(&dims, keepdim)),
         }
     }
-    fn matmul(&self, py: Python<'_>, other: PyRef<'_, PyTensor>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn matmul(&self, py: Python<'_>, other: PyRef<'_, PyTensor>) -> PyResult<Py<PyAny>> {
         crate::linalg::matmul(py, &self.inner, &other.inner)
     }
-    fn mm(&self, py: Python<'_>, mat2: PyRef<'_, PyTensor>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn mm(&self, py: Python<'_>, mat2: PyRef<'_, PyTensor>) -> PyResult<Py<PyAny>> {
         crate::linalg::mm(py, &self.inner, &mat2.inner)
     }
-    fn eq(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn eq(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.compare(&operand_required(other, "eq")?, Comparison::Eq))
     }
-    fn ne(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn ne(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.compare(&operand_required(other, "ne")?, Comparison::Ne))
     }
-    fn lt(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn lt(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.compare(&operand_required(other, "lt")?, Comparison::Lt))
     }
-    fn le(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn le(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.compare(&operand_required(other, "le")?, Comparison::Le))
     }
-    fn gt(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn gt(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.compare(&operand_required(other, "gt")?, Comparison::Gt))
     }
-    fn ge(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn ge(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.compare(&operand_required(other, "ge")?, Comparison::Ge))
     }
 
     // ---- dtype / device conversion -------------------------------------------
 
-    fn float(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn float(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.to_dtype(DType::F32))
     }
-    fn double(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn double(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.to_dtype(DType::F64))
     }
-    fn half(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn half(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.to_dtype(DType::F16))
     }
-    fn bfloat16(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn bfloat16(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.to_dtype(DType::BF16))
     }
-    fn long(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn long(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.to_dtype(DType::I64))
     }
-    fn int(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn int(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.to_dtype(DType::I32))
     }
-    fn short(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn short(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.to_dtype(DType::I16))
     }
-    fn char(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn char(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.to_dtype(DType::I8))
     }
-    fn byte(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn byte(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.to_dtype(DType::U8))
     }
-    fn bool(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn bool(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.to_dtype(DType::Bool))
     }
-    fn cpu(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+    pub(crate) fn cpu(slf: Bound<'_, Self>) -> Bound<'_, Self> {
         slf
     }
-    fn type_as(&self, py: Python<'_>, other: PyRef<'_, PyTensor>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn type_as(&self, py: Python<'_>, other: PyRef<'_, PyTensor>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.to_dtype(other.inner.dtype()))
     }
     /// `.to(dtype)`, `.to(device)`, `.to(device, dtype)`, `.to(other)`, with `dtype=`/`device=` keywords.
     #[pyo3(signature = (*args, dtype=None, device=None, non_blocking=false, copy=false))]
-    fn to(
+    pub(crate) fn to(
         slf: Bound<'_, Self>,
         args: &Bound<'_, PyTuple>,
         dtype: Option<&Bound<'_, PyAny>>,
