@@ -19,10 +19,7 @@ PACKAGE = os.path.join(os.path.dirname(HERE), "python")
 # Scripts whose output differs today, each with the reason.  The marks are
 # strict: once the reason is gone the test fails until its entry is removed.
 KNOWN_DIFFERENCES = {
-    "tensor_arithmetic.py": "torch.matmul and torch.mul do not take out=",
     "tensor_inplace.py": "Tensor.t_ is missing",
-    "bigram_counts.py": "torch.int32 is missing, and Tensor.sum does not take keepdims=",
-    "bigram_nn.py": "Tensor.sum does not take keepdims=",
 }
 
 SCRIPTS = sorted(name for name in os.listdir(CORPUS) if name.endswith(".py") and name != "names.py")
