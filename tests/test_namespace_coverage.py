@@ -178,7 +178,6 @@ def test_rng_state_round_trip(torch_ref):
     assert draws[0] == draws[1]
 
 
-@pytest.mark.xfail(strict=True, reason="get_rng_state returns int64, PyTorch returns uint8")
 def test_rng_state_dtype(torch_ref):
     ours, theirs = ferrograd.get_rng_state(), torch_ref.get_rng_state()
     assert (str(ours.dtype), tuple(ours.shape)) == (str(theirs.dtype), tuple(theirs.shape))

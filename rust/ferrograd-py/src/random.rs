@@ -58,33 +58,22 @@ fn state_bytes_arg(state: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     if let Ok(b) = state.cast::<PyByteArray>() {
         return Ok(b.to_vec());
     }
-    let Ok(t) = state.cast::<PyTensor>() else {
-        return Err(PyTypeError::new_err(format!("RNG state must be a Tensor of byte values (as get_state returns), not {}", type_name(state))));
+    let t = match state.cast::<PyTensor>() {
+        Ok(t) if t.get().inner.dtype() == DType::U8 => t.get().inner.clone(),
+        _ => return Err(PyTypeError::new_err("RNG state must be a torch.ByteTensor")),
     };
-    let t = &t.get().inner;
-    if t.dtype() != DType::I64 {
-        return Err(PyTypeError::new_err(format!(
-            "RNG state must be an int64 tensor of byte values (ferrograd's stand-in for torch.ByteTensor), got dtype {}",
-            t.dtype()
-        )));
-    }
     if t.numel() != STATE_SIZE {
         return Err(PyRuntimeError::new_err(format!(
             "Expected a CPUGeneratorImplState of size {STATE_SIZE} but found the input RNG state size to be {}",
             t.numel()
         )));
     }
-    t.to_vec::<i64>()
-        .py()?
-        .into_iter()
-        .map(|v| u8::try_from(v).map_err(|_| PyValueError::new_err(format!("RNG state values must be bytes in [0, 255], found {v}"))))
-        .collect()
+    t.to_vec::<u8>().py()
 }
 
 fn state_tensor(py: Python<'_>, g: &SharedGenerator) -> PyResult<Py<PyAny>> {
     let bytes = g.lock().state_bytes();
-    let values: Vec<i64> = bytes.into_iter().map(i64::from).collect();
-    wrap(py, Tensor::from_vec(values, &[STATE_SIZE]).py()?)
+    wrap(py, Tensor::from_vec(bytes, &[STATE_SIZE]).py()?)
 }
 
 fn set_state_from(g: &SharedGenerator, state: &Bound<'_, PyAny>) -> PyResult<()> {
@@ -117,7 +106,7 @@ impl PyGenerator {
         self.inner.lock().initial_seed()
     }
 
-    /// The whole state as an int64 tensor of 5056 byte values, laid out as
+    /// The whole state as a uint8 tensor of 5056 bytes, laid out as
     /// PyTorch's CPU generator state.
     fn get_state(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         state_tensor(py, &self.inner)
