@@ -61,9 +61,6 @@ def same_exception(action, *libs, adapt=lambda text: text):
 
 
 def torch_typenames(text):
-    """PyTorch names tensor types ``torch.FloatTensor`` and its classes
-    ``torch.nn.modules...``; ferrograd says ``ferrograd.`` for both."""
-    text = text.replace("'torch.nn.modules.", "'ferrograd.nn.modules.")
-    for kind in ("Float", "Double", "Half", "BFloat16", "Long", "Bool", "Int"):
-        text = text.replace(f"torch.{kind}Tensor", f"ferrograd.{kind}Tensor")
-    return text
+    """PyTorch's classes are ``torch.nn.modules...``, ferrograd's
+    ``ferrograd.nn.modules...``; tensor types read ``torch.FloatTensor`` in both."""
+    return text.replace("'torch.nn.modules.", "'ferrograd.nn.modules.")

@@ -223,3 +223,10 @@ def test_set_printoptions(torch_ref, options):
             L.set_printoptions(profile="default")
     assert printed[0] == printed[1]
     assert str(ferrograd.tensor([1 / 3])) == str(torch_ref.tensor([1 / 3]))
+
+
+def test_typename(torch_ref):
+    def names(L):
+        return [L.typename(L.ones(1)), L.typename(L.ones(1, dtype=L.int32)), L.typename(L.ones(1, dtype=L.bool)),
+                L.typename(3), L.typename("s"), L.typename(L.nn.Linear(1, 1)).replace(L.__name__, "lib")]
+    assert names(ferrograd) == names(torch_ref)

@@ -7,7 +7,20 @@ must leave those comparisons true (dtype and Size reprs say 'torch.' too).
 """
 
 from . import _ferrograd as _C
-from ._typename import _TENSOR_TYPE_NAMES
+
+# The legacy type name of each dtype, after "torch.".
+_TENSOR_TYPE_NAMES = {
+    "float32": "FloatTensor",
+    "float64": "DoubleTensor",
+    "float16": "HalfTensor",
+    "bfloat16": "BFloat16Tensor",
+    "int64": "LongTensor",
+    "int32": "IntTensor",
+    "int16": "ShortTensor",
+    "int8": "CharTensor",
+    "uint8": "ByteTensor",
+    "bool": "BoolTensor",
+}
 
 _DTYPES = {name: getattr(_C, name) for name in _TENSOR_TYPE_NAMES}
 _DTYPE_BY_TYPE_NAME = {"torch." + _TENSOR_TYPE_NAMES[name]: dtype for name, dtype in _DTYPES.items()}
