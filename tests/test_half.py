@@ -271,21 +271,43 @@ REDUCTION_GRADIENTS = [
 ]
 
 
+def _run_with_gradients(L, fn, dtype):
+    """`fn(L, x, w)` on two 8x8 half leaves, reduced and backpropagated:
+    the result and both gradients."""
+    x = _data(L, dtype, n=64).reshape(8, 8).requires_grad_()
+    w = _data(L, dtype, n=64, seed=3).reshape(8, 8).requires_grad_()
+    out = fn(L, x, w)
+    out.sum().backward()
+    return out, x.grad, w.grad
+
+
+def _assert_close_to_pytorch(torch_ref, fn, dtype):
+    for ours, theirs in zip(_run_with_gradients(torch, fn, dtype), _run_with_gradients(torch_ref, fn, dtype)):
+        assert str(ours.dtype) == str(theirs.dtype) and tuple(ours.shape) == tuple(theirs.shape)
+        # Sums of rounded terms through several rounded ops: a few units in the last place.
+        scale = max(1.0, float(np.abs(np.array(theirs.tolist())).max()))
+        np.testing.assert_allclose(ours.tolist(), theirs.tolist(), rtol=4 * HALF_RTOL[dtype], atol=4 * HALF_RTOL[dtype] * scale)
+
+
 @pytest.mark.parametrize("dtype", HALVES)
 @pytest.mark.parametrize("fn", [g[1] for g in REDUCTION_GRADIENTS], ids=[g[0] for g in REDUCTION_GRADIENTS])
 def test_reduction_gradients_are_half_and_close_to_pytorch(torch_ref, fn, dtype):
-    def run(L):
-        x = _data(L, dtype, n=64).reshape(8, 8).requires_grad_()
-        w = _data(L, dtype, n=64, seed=3).reshape(8, 8).requires_grad_()
-        out = fn(L, x, w)
-        out.sum().backward()
-        return out, x.grad, w.grad
+    _assert_close_to_pytorch(torch_ref, fn, dtype)
 
-    for ours, theirs in zip(run(torch), run(torch_ref)):
-        assert str(ours.dtype) == str(theirs.dtype) and tuple(ours.shape) == tuple(theirs.shape)
-        # Gradients go through several rounded ops; allow a few units in the last place.
-        scale = max(1.0, float(np.abs(np.array(theirs.tolist())).max()))
-        np.testing.assert_allclose(ours.tolist(), theirs.tolist(), rtol=4 * HALF_RTOL[dtype], atol=4 * HALF_RTOL[dtype] * scale)
+
+LOSSES = [
+    ("cross_entropy", lambda L, x, w: L.nn.functional.cross_entropy(x * w, L.tensor([0, 3, 7, 2, 5, 1, 1, 6]))),
+    ("nll_sum", lambda L, x, w: L.nn.functional.nll_loss((x - w).log_softmax(1), L.tensor([1, 2, 3, 4, 5, 6, 7, 0]), reduction="sum")),
+    ("binary_cross_entropy", lambda L, x, w: L.nn.functional.binary_cross_entropy(x.sigmoid(), w.sigmoid())),
+    ("mse", lambda L, x, w: L.nn.functional.mse_loss(x, w)),
+    ("embedding", lambda L, x, w: (L.nn.functional.embedding(L.tensor([[0, 3], [3, 7]]), x) * w[:2, :8]).sum()),
+]
+
+
+@pytest.mark.parametrize("dtype", HALVES)
+@pytest.mark.parametrize("fn", [g[1] for g in LOSSES], ids=[g[0] for g in LOSSES])
+def test_losses_and_embedding_on_halves_are_close_to_pytorch(torch_ref, fn, dtype):
+    _assert_close_to_pytorch(torch_ref, fn, dtype)
 
 
 def test_in_place_arithmetic_on_halves(torch_ref):

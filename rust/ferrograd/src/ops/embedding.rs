@@ -102,10 +102,12 @@ impl Tensor {
         // PyTorch's double backward zeroes padding rows but does not rescale by frequency.
         let unscaled = EmbeddingGrad { scale_grad_by_freq: false, ..grad };
         let factors = adjoint.then(|| unscaled.factors(&idx));
-        let buffer = with_float_type!(self.dtype(), "embedding", T => T::into_buffer(with_contiguous::<T, _>(self, |w| gather_rows(w, dim, &idx, factors.as_deref()))??));
         let mut shape = indices.shape().to_vec();
         shape.push(dim);
-        let out = Tensor::from_buffer(buffer, &shape)?;
+        let out = crate::ops::opmath::unary(self, |weight| {
+            let buffer = with_float_type!(weight.dtype(), "embedding", T => T::into_buffer(with_contiguous::<T, _>(weight, |w| gather_rows(w, dim, &idx, factors.as_deref()))??));
+            Tensor::from_buffer(buffer, &shape)
+        })?;
         Ok(record(Op::Embedding { grad, adjoint }, &[self], out, |_, _| smallvec![Some(SavedTensor::input(indices))]))
     }
 
@@ -114,8 +116,10 @@ impl Tensor {
         let idx = checked_indices(indices, grad.num_weights)?;
         let dim = self.shape().last().copied().unwrap_or(1);
         let factors = grad.factors(&idx);
-        let buffer = with_float_type!(self.dtype(), "embedding_backward", T => T::into_buffer(with_contiguous::<T, _>(self, |g| scatter_rows(g, dim, &idx, grad.num_weights, &factors))??));
-        let out = Tensor::from_buffer(buffer, &[grad.num_weights, dim])?;
+        let out = crate::ops::opmath::unary(self, |g| {
+            let buffer = with_float_type!(g.dtype(), "embedding_backward", T => T::into_buffer(with_contiguous::<T, _>(g, |g| scatter_rows(g, dim, &idx, grad.num_weights, &factors))??));
+            Tensor::from_buffer(buffer, &[grad.num_weights, dim])
+        })?;
         Ok(record(Op::EmbeddingDenseBackward(grad), &[self], out, |_, _| smallvec![Some(SavedTensor::input(indices))]))
     }
 }

@@ -227,26 +227,27 @@ impl Tensor {
         if !self.dtype().is_floating_point() {
             return self.clone_tensor();
         }
-        // The default bounds are the input type's own extremes, not float32's.
-        let (pos_default, neg_default) = match self.dtype() {
-            DType::F16 => (half::f16::MAX.to_f64(), half::f16::MIN.to_f64()),
-            DType::BF16 => (half::bf16::MAX.to_f64(), half::bf16::MIN.to_f64()),
-            _ => (f64::INFINITY, f64::NEG_INFINITY),
+        // A half input's default bounds are its own extremes, not float32's.
+        let half_extremes = match self.dtype() {
+            DType::F16 => Some((half::f16::MAX.to_f64(), half::f16::MIN.to_f64())),
+            DType::BF16 => Some((half::bf16::MAX.to_f64(), half::bf16::MIN.to_f64())),
+            _ => None,
         };
+        let (posinf, neginf) = (posinf.or(half_extremes.map(|e| e.0)), neginf.or(half_extremes.map(|e| e.1)));
         let out = super::opmath::unary(self, |x| {
             let buffer = with_float_type!(x.dtype(), "nan_to_num", T => {
-            let nan = T::from_f64(nan.unwrap_or(0.0));
-            let pos = posinf.map_or(if pos_default.is_finite() { T::from_f64(pos_default) } else { T::MAX }, T::from_f64);
-            let neg = neginf.map_or(if neg_default.is_finite() { T::from_f64(neg_default) } else { T::LOWEST }, T::from_f64);
-            T::into_buffer(map::<T, T>(x, |v: T| {
-                if v.is_nan() {
-                    nan
-                } else if v.is_infinite() {
-                    if v > T::ZERO { pos } else { neg }
-                } else {
-                    v
-                }
-            })?)
+                let nan = T::from_f64(nan.unwrap_or(0.0));
+                let pos = posinf.map_or(T::MAX, T::from_f64);
+                let neg = neginf.map_or(T::LOWEST, T::from_f64);
+                T::into_buffer(map::<T, T>(x, |v: T| {
+                    if v.is_nan() {
+                        nan
+                    } else if v.is_infinite() {
+                        if v > T::ZERO { pos } else { neg }
+                    } else {
+                        v
+                    }
+                })?)
             });
             Tensor::from_buffer(buffer, x.shape())
         })?;

@@ -138,7 +138,9 @@ impl Tensor {
         }
         let classes = self.shape()[class_dim(self)];
         let picked = pick_classes(target, weight, classes, ignore_index)?;
-        let losses = with_float_type!(self.dtype(), "nll_loss", T => nll_values::<T>(self, &picked, classes)?);
+        // Half input: the losses are read in float32 and the result rounded once.
+        let wide = self.cast(crate::ops::opmath::compute_dtype(self.dtype()))?;
+        let losses = with_float_type!(wide.dtype(), "nll_loss", T => nll_values::<T>(&wide, &picked, classes)?);
         let out = match reduction {
             Reduction::None => Tensor::from_vec(losses, target.shape())?.cast(self.dtype())?,
             Reduction::Sum => Tensor::scalar_tensor(Scalar::Float(losses.iter().sum()), self.dtype()),
@@ -225,8 +227,10 @@ pub(crate) fn nll_loss_backward(ctx: &BackwardCtx, reduction: Reduction) -> Resu
         let dim = usize::from(input.shape.len() != 1);
         let index = classes.unsqueeze(dim as i64)?;
         let src = coef.unsqueeze(dim as i64)?;
-        let placed = with_float_type!(coef.dtype(), "nll_loss_backward", T => T::into_buffer(scatter_one::<T>(&src, dim, &index, &input.shape)?));
-        let placed = Tensor::from_buffer(placed, &input.shape)?;
+        let placed = crate::ops::opmath::unary(&src, |src| {
+            let buffer = with_float_type!(src.dtype(), "nll_loss_backward", T => T::into_buffer(scatter_one::<T>(src, dim, &index, &input.shape)?));
+            Tensor::from_buffer(buffer, &input.shape)
+        })?;
         let g = ctx.grad();
         let g = if reduction == Reduction::None { g.unsqueeze(dim as i64)? } else { g.clone() };
         placed.mul(&g)

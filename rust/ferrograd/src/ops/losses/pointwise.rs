@@ -174,10 +174,12 @@ impl Tensor {
         check_not_differentiable(weight, "binary_cross_entropy", "weight")?;
         let weight = expanded_weight(weight, self.shape())?;
         let out = untracked(|| {
-            let values = with_float_type!(self.dtype(), "binary_cross_entropy", T => {
-                check_probabilities::<T>(self)?;
-                Tensor::from_vec(bce_values::<T>(self, target)?, self.shape())?
-            });
+            let values = crate::ops::opmath::operands(self.dtype(), [self, target], |[x, t]| {
+                Ok(with_float_type!(x.dtype(), "binary_cross_entropy", T => {
+                    check_probabilities::<T>(x)?;
+                    Tensor::from_vec(bce_values::<T>(x, t)?, x.shape())?
+                }))
+            })?;
             reduce(&weighted(values, weight.as_ref())?, reduction)
         })?;
         Ok(record(Op::BinaryCrossEntropy(reduction), &[self, target], out, |_, _| {
