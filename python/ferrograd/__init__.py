@@ -68,6 +68,7 @@ unsqueeze, squeeze, clone, detach, numel = Tensor.unsqueeze, Tensor.squeeze, Ten
 eq, ne, lt, le, gt, ge = Tensor.eq, Tensor.ne, Tensor.lt, Tensor.le, Tensor.gt, Tensor.ge
 bmm, dot, mv, outer = Tensor.bmm, Tensor.dot, Tensor.mv, Tensor.outer
 from ._ferrograd import addmm
+from ._ferrograd import isclose, allclose, equal
 from ._linalg import einsum
 
 subtract, multiply, divide, true_divide, negative = sub, mul, div, div, neg
