@@ -68,6 +68,7 @@ from ._ferrograd import (
     t, transpose, reshape, permute, flatten, unsqueeze, squeeze, clone, detach, numel,
     eq, ne, lt, le, gt, ge, greater, greater_equal, less, less_equal, not_equal,
 )
+from ._ferrograd import isclose, allclose, equal
 from ._linalg import einsum
 
 

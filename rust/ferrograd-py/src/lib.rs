@@ -2,6 +2,7 @@
 //! error mapping. No math lives here.
 
 mod autograd;
+mod closeness;
 mod conv;
 mod convert;
 mod errors;
@@ -45,6 +46,7 @@ fn _ferrograd(m: &Bound<'_, PyModule>) -> PyResult<()> {
     index_ops::register(m)?;
     losses::register(m)?;
     conv::register(m)?;
+    closeness::register(m)?;
     saved_hooks::register(m)?;
     random::register(m)?;
     optim::register(m)?;

@@ -373,7 +373,7 @@ fn multinomial_of(py: Python<'_>, input: &Tensor, num_samples: i64, replacement:
 // ---- in-place samplers on Tensor ----------------------------------------------
 
 /// A float argument (int or float) of a sampler.
-fn float_arg(obj: &Bound<'_, PyAny>, op: &str, name: &str) -> PyResult<f64> {
+pub(crate) fn float_arg(obj: &Bound<'_, PyAny>, op: &str, name: &str) -> PyResult<f64> {
     match scalar_from(obj)? {
         Some(s) => Ok(s.to_f64()),
         None => Err(PyTypeError::new_err(format!("{op}(): argument '{name}' must be float, not {}", type_name(obj)))),

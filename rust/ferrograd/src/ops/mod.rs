@@ -6,6 +6,7 @@
 pub mod binary;
 pub mod cast;
 pub mod compare;
+pub mod closeness;
 pub mod creation;
 pub mod indexing;
 pub mod inplace;
