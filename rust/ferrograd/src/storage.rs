@@ -31,6 +31,7 @@ pub enum Data<T> {
 // SAFETY: foreign memory is only reached through the storage's lock, like an
 // owned vector; its owner is Send + Sync and outlives every use.
 unsafe impl<T: Send> Send for Data<T> {}
+// SAFETY: as for Send: shared access goes through the same lock.
 unsafe impl<T: Sync> Sync for Data<T> {}
 
 impl<T> Data<T> {
