@@ -230,3 +230,29 @@ def test_typename(torch_ref):
         return [L.typename(L.ones(1)), L.typename(L.ones(1, dtype=L.int32)), L.typename(L.ones(1, dtype=L.bool)),
                 L.typename(3), L.typename("s"), L.typename(L.nn.Linear(1, 1)).replace(L.__name__, "lib")]
     assert names(ferrograd) == names(torch_ref)
+
+
+def _raised(action, L):
+    with pytest.raises(Exception) as info:
+        action(L)
+    return type(info.value).__name__, str(info.value)
+
+
+@pytest.mark.parametrize("action", [
+    lambda L: L.pow(2, 3),
+    lambda L: L.pow(2.0, 3),
+    lambda L: L.pow(True, 2.5),
+    lambda L: L.linspace(0, 1, -1),
+    lambda L: L.logspace(0, 1, -2),
+], ids=["pow_int_int", "pow_float_int", "pow_bool_float", "linspace_negative_steps", "logspace_negative_steps"])
+def test_refusals_match_pytorch(torch_ref, action):
+    assert _raised(action, ferrograd) == _raised(action, torch_ref)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_loss_of_zero_losses_prints_as_pytorch(torch_ref, reduction):
+    def loss(L):
+        x, target = L.zeros(2, 3), L.tensor([0, 1])
+        return [repr(L.nn.functional.nll_loss(x, target, reduction=reduction)),
+                repr(L.nn.functional.nll_loss(L.zeros(2, 3, 2), L.zeros(2, 2, dtype=L.long), reduction=reduction))]
+    assert loss(ferrograd) == loss(torch_ref)

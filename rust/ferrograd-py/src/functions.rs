@@ -6,7 +6,7 @@ use crate::errors::IntoPyResult;
 use crate::tensor::{wrap, PyTensor};
 use ferrograd::{DType, Scalar, Tensor};
 use numpy::PyUntypedArray;
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
@@ -201,7 +201,7 @@ pub fn arange(
 #[pyo3(signature = (start, end, steps, *, dtype=None, device=None, requires_grad=false))]
 pub fn linspace(py: Python<'_>, start: f64, end: f64, steps: i64, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Py<PyAny>> {
     if steps < 0 {
-        return Err(PyValueError::new_err("number of steps must be non-negative"));
+        return Err(PyRuntimeError::new_err("number of steps must be non-negative"));
     }
     let dtype = opt_dtype(dtype)?.unwrap_or(DType::default_float());
     finish(py, Tensor::linspace(start, end, steps as usize, dtype).py()?, device, requires_grad)
@@ -239,7 +239,7 @@ pub fn eye(
 #[allow(clippy::too_many_arguments)]
 pub fn logspace(py: Python<'_>, start: f64, end: f64, steps: i64, base: f64, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Py<PyAny>> {
     if steps < 0 {
-        return Err(PyValueError::new_err("number of steps must be non-negative"));
+        return Err(PyRuntimeError::new_err("number of steps must be non-negative"));
     }
     let dtype = opt_dtype(dtype)?.unwrap_or(DType::default_float());
     finish(py, Tensor::logspace(start, end, steps as usize, base, dtype).py()?, device, requires_grad)

@@ -1,7 +1,9 @@
 //! Pointwise, comparison, logical and matrix-product function forms.
 
 use super::{forms, operand_input, out, tensor_input};
-use crate::tensor::PyTensor;
+use crate::tensor::{type_name, PyTensor};
+use ferrograd::DType;
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
 type Arg<'a, 'py> = &'a Bound<'py, PyAny>;
@@ -57,7 +59,7 @@ forms! { register_arithmetic, operand_input;
     div(input, other: Arg; rounding_mode: Option<&str> = None) out Result => |x, py| x.get().div(py, other, rounding_mode);
     divide(input, other: Arg; rounding_mode: Option<&str> = None) out Result => |x, py| x.get().div(py, other, rounding_mode);
     true_divide(input, other: Arg) out Result => |x, py| x.get().div(py, other, None);
-    pow(input, exponent: Arg) out Result => |x, py| x.get().pow(py, exponent);
+    pow(input, exponent: Arg) out Result => |x, py| pow_of_tensor(py, &x, exponent);
 }
 
 forms! { register_binary, tensor_input;
@@ -101,4 +103,24 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     register_unary(m)?;
     register_arithmetic(m)?;
     register_binary(m)
+}
+
+/// `pow` needs a tensor on one side: PyTorch has no overload for two numbers.
+fn pow_of_tensor(py: Python<'_>, x: &Bound<'_, PyTensor>, exponent: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    let base = &x.get().inner;
+    if base.is_wrapped_number() && !exponent.is_instance_of::<PyTensor>() {
+        let base_type = match base.dtype() {
+            DType::Bool => "bool",
+            DType::I64 => "int",
+            _ => "float",
+        };
+        return Err(PyTypeError::new_err(format!(
+            "pow() received an invalid combination of arguments - got ({base_type}, {}), but expected one of:\n \
+             * (Tensor input, Tensor exponent, *, Tensor out = None)\n \
+             * (Number self, Tensor exponent, *, Tensor out = None)\n \
+             * (Tensor input, Number exponent, *, Tensor out = None)\n",
+            type_name(exponent)
+        )));
+    }
+    x.get().pow(py, exponent)
 }

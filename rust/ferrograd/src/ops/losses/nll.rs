@@ -119,6 +119,12 @@ fn nll_values<T: Float>(x: &Tensor, picked: &PickedClasses, classes: usize) -> R
         .collect())
 }
 
+/// The losses' sum from a +0.0 accumulator, as PyTorch's kernel adds them:
+/// all-zero losses (each `-0.0`) reduce to `0.`, not `-0.`.
+fn total(losses: &[f64]) -> f64 {
+    losses.iter().fold(0.0, |acc, &loss| acc + loss)
+}
+
 impl Tensor {
     /// `nll_loss(input, target, weight, ignore_index, reduction)`.
     pub fn nll_loss(&self, target: &Tensor, weight: Option<&Tensor>, reduction: Reduction, ignore_index: i64) -> Result<Tensor> {
@@ -143,8 +149,8 @@ impl Tensor {
         let losses = with_float_type!(wide.dtype(), "nll_loss", T => nll_values::<T>(&wide, &picked, classes)?);
         let out = match reduction {
             Reduction::None => Tensor::from_vec(losses, target.shape())?.cast(self.dtype())?,
-            Reduction::Sum => Tensor::scalar_tensor(Scalar::Float(losses.iter().sum()), self.dtype()),
-            Reduction::Mean => Tensor::scalar_tensor(Scalar::Float(losses.iter().sum::<f64>() / picked.total_weight), self.dtype()),
+            Reduction::Sum => Tensor::scalar_tensor(Scalar::Float(total(&losses)), self.dtype()),
+            Reduction::Mean => Tensor::scalar_tensor(Scalar::Float(total(&losses) / picked.total_weight), self.dtype()),
         };
         // The gradient is -weight[t] (over the total weight for a mean) at each target's class.
         let scale = if reduction == Reduction::Mean { picked.total_weight } else { 1.0 };
