@@ -256,3 +256,13 @@ def test_nll_loss_of_zero_losses_prints_as_pytorch(torch_ref, reduction):
         return [repr(L.nn.functional.nll_loss(x, target, reduction=reduction)),
                 repr(L.nn.functional.nll_loss(L.zeros(2, 3, 2), L.zeros(2, 2, dtype=L.long), reduction=reduction))]
     assert loss(ferrograd) == loss(torch_ref)
+
+
+def test_default_device(torch_ref):
+    def story(L):
+        before = str(L.get_default_device())
+        L.set_default_device("cpu")
+        during = (str(L.get_default_device()), str(L.ones(2).device))
+        L.set_default_device(None)
+        return before, during, str(L.get_default_device())
+    assert story(ferrograd) == story(torch_ref)

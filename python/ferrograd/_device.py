@@ -35,3 +35,18 @@ class device:
 
 
 CPU = device("cpu")
+
+
+def get_default_device():
+    """The device factories use when none is given: always the CPU here."""
+    return CPU
+
+
+def set_default_device(device_):
+    """Accepts the CPU (or None, PyTorch's reset); any other device is
+    refused now, as the factories would refuse it later."""
+    if device_ is None or device(device_).type == "cpu":
+        return
+    if device(device_).type == "cuda":
+        raise AssertionError("Torch not compiled with CUDA enabled")
+    raise RuntimeError(f"ferrograd computes on the CPU only; cannot default to device '{device(device_)}'")
