@@ -4,6 +4,7 @@ dtypes, shapes and, for differentiable ops, the gradients of the inputs."""
 
 import io
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -266,3 +267,24 @@ def test_default_device(torch_ref):
         L.set_default_device(None)
         return before, during, str(L.get_default_device())
     assert story(ferrograd) == story(torch_ref)
+
+
+def test_numpy_ufuncs_on_tensors_give_tensors(torch_ref):
+    def outcome(action):
+        try:
+            return repr(action())
+        except TypeError:
+            # The message names the class: 'Tensor' in PyTorch, 'ferrograd.Tensor' here.
+            return "TypeError"
+
+    def results(L):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # PyTorch's __array_wrap__ signature
+            # `t * array` falls back to numpy's ufunc, whose result comes back
+            # as a tensor; `array * t` is refused, as PyTorch refuses it.
+            return [outcome(action) for action in (
+                lambda: np.add(np.ones(3), L.ones(3)), lambda: np.exp(L.ones(2)),
+                lambda: np.greater(np.ones(3), L.zeros(3)), lambda: L.ones(2) * np.arange(2),
+                lambda: np.ones(2) + L.ones(2), lambda: np.arange(2) - L.ones(2),
+                lambda: L.ones(1).__array_wrap__(np.arange(3)))]
+    assert results(ferrograd) == results(torch_ref)

@@ -72,6 +72,17 @@ impl PyTensor {
         1000
     }
 
+    /// numpy hands a ufunc's result back through this, so `np.add(array, t)`
+    /// is a tensor, as in PyTorch (which turns bool results into uint8).
+    #[pyo3(signature = (array, context=None, return_scalar=false))]
+    fn __array_wrap__(&self, py: Python<'_>, array: &Bound<'_, PyAny>, context: Option<&Bound<'_, PyAny>>, return_scalar: bool) -> PyResult<Py<PyAny>> {
+        let _ = (context, return_scalar);
+        if array.getattr("dtype")?.getattr("kind")?.extract::<String>()? == "b" {
+            return crate::functions::from_numpy(py, &array.call_method1("astype", ("uint8",))?);
+        }
+        crate::functions::from_numpy(py, array)
+    }
+
     #[getter]
     fn nbytes(&self) -> usize {
         self.inner.numel() * self.inner.dtype().size_in_bytes()
