@@ -23,6 +23,8 @@ trait Gemm: Element {
 }
 
 impl Gemm for f32 {
+    // SAFETY: callers uphold `Gemm::gemm`'s contract: every element the shapes
+    // and strides name lies inside `a` / `b`, and `c` holds m*n elements.
     unsafe fn gemm(m: usize, k: usize, n: usize, a: *const f32, am: Matrix, b: *const f32, bm: Matrix, c: &mut [f32]) {
         // SAFETY: the caller guarantees (trait contract) that every (i, j) the
         // shapes and strides name is in bounds of `a` / `b`, and `c` holds m*n.
@@ -31,6 +33,7 @@ impl Gemm for f32 {
 }
 
 impl Gemm for f64 {
+    // SAFETY: callers uphold `Gemm::gemm`'s contract, as for f32.
     unsafe fn gemm(m: usize, k: usize, n: usize, a: *const f64, am: Matrix, b: *const f64, bm: Matrix, c: &mut [f64]) {
         // SAFETY: as for f32 above: the trait contract bounds every access.
         unsafe { matrixmultiply::dgemm(m, k, n, 1.0, a.add(am.offset), am.rs, am.cs, b.add(bm.offset), bm.rs, bm.cs, 0.0, c.as_mut_ptr(), n as isize, 1) }
@@ -41,6 +44,7 @@ impl Gemm for f64 {
 macro_rules! int_gemm {
     ($($t:ty),*) => {$(
         impl Gemm for $t {
+            // SAFETY: callers uphold `Gemm::gemm`'s contract, as for f32.
             unsafe fn gemm(m: usize, k: usize, n: usize, a: *const $t, am: Matrix, b: *const $t, bm: Matrix, c: &mut [$t]) {
                 // SAFETY: i < m, j < k (and p < k, j < n below) stay inside the
                 // matrices the trait contract says are in bounds.
