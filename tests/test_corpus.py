@@ -18,9 +18,7 @@ PACKAGE = os.path.join(os.path.dirname(HERE), "python")
 
 # Scripts whose output differs today, each with the reason.  The marks are
 # strict: once the reason is gone the test fails until its entry is removed.
-KNOWN_DIFFERENCES = {
-    "tensor_inplace.py": "Tensor.t_ is missing",
-}
+KNOWN_DIFFERENCES: dict[str, str] = {}
 
 SCRIPTS = sorted(name for name in os.listdir(CORPUS) if name.endswith(".py") and name != "names.py")
 

@@ -223,7 +223,7 @@ pub fn grad<'py>(
         .zip(inputs.iter())
         .map(|(g, input)| match (g, materialize_grads) {
             (Some(g), _) => wrap(py, g),
-            (None, true) => wrap(py, Tensor::zeros(input.shape(), input.dtype()).py()?),
+            (None, true) => wrap(py, Tensor::zeros(&input.shape(), input.dtype()).py()?),
             (None, false) => Ok(py.None()),
         })
         .collect::<PyResult<_>>()?;

@@ -488,19 +488,24 @@ fn check_bool_bytes(data: *const u8, len: usize) -> PyResult<()> {
 
 /// A numpy array over the tensor's own buffer; `owner` (the Python tensor)
 /// is the array's base and keeps the storage alive.
-pub fn numpy_view<'py>(owner: &Bound<'py, PyAny>, t: &Tensor) -> PyResult<Bound<'py, PyAny>> {
+pub fn numpy_view<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>> {
     use numpy::ndarray::{ArrayViewD, IxDyn, ShapeBuilder};
     // numpy's own limit; past it numpy could not build the array.
     const NUMPY_MAX_DIMS: usize = 64;
     // rust-numpy builds arrays of at most this many dims.
     const DIRECT_MAX_DIMS: usize = 32;
-    let layout = t.layout();
+    // One snapshot: the layout used is the one checked against this storage.
+    let data = t.snapshot();
+    let layout = data.layout();
     if layout.ndim() > NUMPY_MAX_DIMS {
         return Err(PyValueError::new_err(format!("number of dimensions must be within [0, {NUMPY_MAX_DIMS}]")));
     }
     if layout.strides().iter().any(|&s| s < 0) {
-        return to_numpy(owner.py(), t);
+        return to_numpy(py, t);
     }
+    // The array's base holds the storage itself: the tensor may later be
+    // pointed at other memory (`resize_`, `.data =`) while the array lives.
+    let owner = Bound::new(py, StorageOwner { _keep_alive: data.storage().clone() })?.into_any();
     // Past rust-numpy's limit, a flat view of the span the layout covers
     // gets the layout's strides from numpy's as_strided instead.
     let direct = layout.ndim() <= DIRECT_MAX_DIMS;
@@ -510,15 +515,14 @@ pub fn numpy_view<'py>(owner: &Bound<'py, PyAny>, t: &Tensor) -> PyResult<Bound<
     } else {
         (vec![span.len()], vec![1], span.start)
     };
-    let guard = t.storage().read();
+    let guard = data.storage().read();
     macro_rules! view {
         ($v:expr, $T:ty) => {{
-            // SAFETY: every tensor's layout was checked to address only
-            // elements of its storage when the tensor was built
-            // (`Tensor::from_parts` / `make_view`), and `span` is exactly
-            // those elements; the buffer is never reallocated while the
-            // storage lives, and `owner` keeps it alive for as long as numpy
-            // holds the array.
+            // SAFETY: a snapshot's layout was checked to address only
+            // elements of its storage (`Tensor::from_parts` / `make_view` /
+            // metadata changes), and `span` is exactly those elements; a
+            // storage's buffer is never reallocated while it lives, and
+            // `owner` keeps the storage alive for as long as numpy holds the array.
             let base: *const $T = unsafe { $v.as_ptr().add(start) };
             // SAFETY: (shape, strides) from `base` name only elements of the
             // span checked above, all initialised values of `$T`.
@@ -540,7 +544,7 @@ pub fn numpy_view<'py>(owner: &Bound<'py, PyAny>, t: &Tensor) -> PyResult<Bound<
         // numpy's float16 is not one of the element types shared here: copied.
         Buffer::F16(_) | Buffer::BF16(_) => {
             drop(guard);
-            return to_numpy(owner.py(), t);
+            return to_numpy(py, t);
         }
     };
     drop(guard);
@@ -548,13 +552,19 @@ pub fn numpy_view<'py>(owner: &Bound<'py, PyAny>, t: &Tensor) -> PyResult<Bound<
         return Ok(array);
     }
     // Non-negative strides: the span starts at the layout's offset.
-    let itemsize = t.dtype().size_in_bytes() as isize;
+    let itemsize = data.dtype().size_in_bytes() as isize;
     let byte_strides: Vec<isize> = layout.strides().iter().map(|&s| s.saturating_mul(itemsize)).collect();
-    let as_strided = owner.py().import("numpy.lib.stride_tricks")?.getattr("as_strided")?;
-    let kwargs = pyo3::types::PyDict::new(owner.py());
+    let as_strided = py.import("numpy.lib.stride_tricks")?.getattr("as_strided")?;
+    let kwargs = pyo3::types::PyDict::new(py);
     kwargs.set_item("shape", layout.shape().to_vec())?;
     kwargs.set_item("strides", byte_strides)?;
     as_strided.call((array,), Some(&kwargs))
+}
+
+/// The base of a numpy array that shares a tensor's memory.
+#[pyclass(module = "ferrograd", frozen)]
+pub struct StorageOwner {
+    _keep_alive: ferrograd::storage::Storage,
 }
 
 pub fn to_numpy<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>> {
@@ -588,7 +598,7 @@ pub fn to_list(py: Python<'_>, t: &Tensor) -> PyResult<Py<PyAny>> {
     if t.ndim() == 0 {
         return items.into_iter().next().ok_or_else(|| PyValueError::new_err("empty 0-d tensor"));
     }
-    nest(py, items, t.shape())
+    nest(py, items, &t.shape())
 }
 
 /// Groups the row-major `items` into lists of the innermost size, those into

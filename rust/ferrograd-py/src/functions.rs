@@ -115,7 +115,7 @@ pub fn full(py: Python<'_>, size: &Bound<'_, PyAny>, fill_value: &Bound<'_, PyAn
 /// `*_like` factories: same shape and (unless given) dtype as `input`.
 fn like(py: Python<'_>, input: &PyTensor, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, make: impl FnOnce(&[usize], DType) -> ferrograd::Result<Tensor>) -> PyResult<Py<PyAny>> {
     let dtype = opt_dtype(dtype)?.unwrap_or(input.inner.dtype());
-    finish(py, make(input.inner.shape(), dtype).py()?, device, requires_grad)
+    finish(py, make(&input.inner.shape(), dtype).py()?, device, requires_grad)
 }
 
 #[pyfunction]

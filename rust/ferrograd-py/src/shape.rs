@@ -125,6 +125,48 @@ impl PyTensor {
     pub(crate) fn t(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         out(py, self.inner.t())
     }
+    // In-place view ops: this tensor's own shape changes; it is returned.
+    fn t_(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
+        slf.get().inner.t_().py()?;
+        Ok(slf)
+    }
+    fn transpose_(slf: Bound<'_, Self>, dim0: i64, dim1: i64) -> PyResult<Bound<'_, Self>> {
+        slf.get().inner.transpose_(dim0, dim1).py()?;
+        Ok(slf)
+    }
+    fn swapdims_(slf: Bound<'_, Self>, dim0: i64, dim1: i64) -> PyResult<Bound<'_, Self>> {
+        slf.get().inner.transpose_(dim0, dim1).py()?;
+        Ok(slf)
+    }
+    fn swapaxes_(slf: Bound<'_, Self>, axis0: i64, axis1: i64) -> PyResult<Bound<'_, Self>> {
+        slf.get().inner.transpose_(axis0, axis1).py()?;
+        Ok(slf)
+    }
+    fn unsqueeze_(slf: Bound<'_, Self>, dim: i64) -> PyResult<Bound<'_, Self>> {
+        slf.get().inner.unsqueeze_(dim).py()?;
+        Ok(slf)
+    }
+    #[pyo3(signature = (dim=None))]
+    fn squeeze_<'py>(slf: Bound<'py, Self>, dim: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
+        let dims = match dim.filter(|d| !d.is_none()) {
+            None => None,
+            Some(d) if d.is_instance_of::<PyTuple>() || d.is_instance_of::<PyList>() => Some(int_list(d, "squeeze_(): argument 'dim'")?),
+            Some(d) => Some(vec![int_arg(d, "squeeze_(): argument 'dim'")?]),
+        };
+        slf.get().inner.squeeze_(dims.as_deref()).py()?;
+        Ok(slf)
+    }
+    /// `resize_(*sizes)` or `resize_(sizes)`.
+    #[pyo3(signature = (*sizes))]
+    fn resize_<'py>(slf: Bound<'py, Self>, sizes: &Bound<'py, PyTuple>) -> PyResult<Bound<'py, Self>> {
+        let sizes = varargs_ints(sizes, "resize_(): argument 'size'")?;
+        slf.get().inner.resize_(&sizes).py()?;
+        Ok(slf)
+    }
+    fn resize_as_<'py>(slf: Bound<'py, Self>, other: PyRef<'py, PyTensor>) -> PyResult<Bound<'py, Self>> {
+        slf.get().inner.resize_as_(&other.inner).py()?;
+        Ok(slf)
+    }
     #[getter(T)]
     pub(crate) fn big_t(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let deprecation = match self.inner.ndim() {

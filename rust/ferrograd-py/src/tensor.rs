@@ -125,13 +125,13 @@ pub fn repr_of(t: &Tensor) -> PyResult<String> {
         requires_grad: t.requires_grad(),
     };
     Ok(match t.dtype() {
-        DType::F64 => tensor_repr(t.shape(), &Elements::F64(&t.to_vec::<f64>().py()?), &suffixes, &opts),
-        DType::Bool => tensor_repr(t.shape(), &Elements::Bool(&t.to_vec::<bool>().py()?), &suffixes, &opts),
+        DType::F64 => tensor_repr(&t.shape(), &Elements::F64(&t.to_vec::<f64>().py()?), &suffixes, &opts),
+        DType::Bool => tensor_repr(&t.shape(), &Elements::Bool(&t.to_vec::<bool>().py()?), &suffixes, &opts),
         // 16-bit floats print from their exact float32 values.
-        DType::F32 | DType::F16 | DType::BF16 => tensor_repr(t.shape(), &Elements::F32(&t.cast(DType::F32).and_then(|w| w.to_vec::<f32>()).py()?), &suffixes, &opts),
+        DType::F32 | DType::F16 | DType::BF16 => tensor_repr(&t.shape(), &Elements::F32(&t.cast(DType::F32).and_then(|w| w.to_vec::<f32>()).py()?), &suffixes, &opts),
         // Narrower integers print like the int64 values they widen to.
         DType::U8 | DType::I8 | DType::I16 | DType::I32 | DType::I64 => {
-            tensor_repr(t.shape(), &Elements::I64(&t.cast(DType::I64).and_then(|w| w.to_vec::<i64>()).py()?), &suffixes, &opts)
+            tensor_repr(&t.shape(), &Elements::I64(&t.cast(DType::I64).and_then(|w| w.to_vec::<i64>()).py()?), &suffixes, &opts)
         }
     })
 }
@@ -192,13 +192,13 @@ impl PyTensor {
 
     #[getter]
     pub(crate) fn shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        size_object(py, self.inner.shape())
+        size_object(py, &self.inner.shape())
     }
 
     #[pyo3(signature = (dim=None))]
     pub(crate) fn size<'py>(&self, py: Python<'py>, dim: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
         match dim {
-            None => size_object(py, self.inner.shape()),
+            None => size_object(py, &self.inner.shape()),
             Some(d) => {
                 if self.inner.ndim() == 0 {
                     return Err(pyo3::exceptions::PyIndexError::new_err(format!("Dimension specified as {d} but tensor has no dimensions")));
@@ -323,15 +323,14 @@ impl PyTensor {
     }
     #[getter]
     pub(crate) fn data(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap(py, self.inner.detach())
+        wrap(py, self.inner.untracked_alias())
     }
-    /// `t.data = other`: a no-op when `other` is this tensor's own data (as
-    /// after `t.data -= x`), a copy for the same shape and dtype; anything
-    /// else would need a storage swap, which ferrograd refuses.
+    /// `t.data = other`: `t` looks at `other`'s memory, shape and dtype from
+    /// now on, keeping its own autograd state.
     #[setter]
     pub(crate) fn set_data(&self, value: &Bound<'_, PyAny>) -> PyResult<()> {
         let src = value.cast::<PyTensor>().map_err(|_| PyTypeError::new_err(format!("Variable data has to be a tensor, but got {}", type_name(value))))?;
-        self.inner.assign_data(&src.get().inner).py()
+        self.inner.set_data(&src.get().inner).py()
     }
     pub(crate) fn detach(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap(py, self.inner.detach())
@@ -366,7 +365,7 @@ impl PyTensor {
         if t.requires_grad() && !force {
             return Err(PyRuntimeError::new_err("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."));
         }
-        let array = crate::convert::numpy_view(slf.as_any(), t)?;
+        let array = crate::convert::numpy_view(slf.py(), t)?;
         // The array may reach the same memory: it must refuse writes too.
         if t.storage().is_read_only() {
             array.call_method1("setflags", (false,))?;

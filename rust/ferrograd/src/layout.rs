@@ -100,6 +100,12 @@ impl Layout {
     }
 
     /// The layout of a 0-d tensor at the start of its storage.
+    /// This layout starting `offset` elements into its storage.
+    pub fn with_offset(mut self, offset: usize) -> Self {
+        self.offset = offset;
+        self
+    }
+
     pub fn scalar() -> Self {
         Layout { shape: Shape::new(), strides: Strides::new(), offset: 0 }
     }

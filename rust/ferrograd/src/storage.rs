@@ -1,10 +1,8 @@
-//! Reference-counted CPU buffers. Views share one `Storage`; in-place ops bump
-//! its version counter so autograd can detect a saved tensor that changed.
+//! Reference-counted CPU buffers. Views share one `Storage`.
 
 use crate::dtype::{Category, DType, Scalar};
 use crate::error::{Error, Result};
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 #[derive(Clone, Debug)]
@@ -129,6 +127,20 @@ impl Buffer {
         with_data!(self, v: _T => v[index].to_scalar())
     }
 
+    /// A copy of these elements followed by zeros up to `len` (PyTorch leaves
+    /// them uninitialized). Memory owned elsewhere (numpy's) is not resized.
+    pub fn grown(&self, len: usize) -> Result<Buffer> {
+        Ok(with_data!(self, data: T => {
+            if let Data::Foreign { .. } = data {
+                return Err(Error::runtime("Trying to resize storage that is not resizable"));
+            }
+            let mut values = vec_with_capacity::<T>(len.max(data.len()))?;
+            values.extend_from_slice(data);
+            values.resize(len.max(data.len()), T::default());
+            T::into_buffer(values)
+        }))
+    }
+
     /// `len` copies of `value` converted to `dtype`.
     pub fn full(dtype: DType, len: usize, value: Scalar) -> Result<Buffer> {
         Ok(crate::with_any_type!(dtype, T => T::into_buffer(filled_vec(len, T::from_scalar(value))?)))
@@ -188,7 +200,6 @@ pub enum Access {
 #[derive(Debug)]
 struct StorageInner {
     buffer: RwLock<Buffer>,
-    version: AtomicU32,
     /// The buffer's length, which never changes: views check their layout
     /// against it without taking the lock.
     len: usize,
@@ -205,7 +216,7 @@ impl Storage {
 
     pub fn with_access(buffer: Buffer, access: Access) -> Self {
         let len = buffer.len();
-        Storage(Arc::new(StorageInner { buffer: RwLock::new(buffer), version: AtomicU32::new(0), len, access }))
+        Storage(Arc::new(StorageInner { buffer: RwLock::new(buffer), len, access }))
     }
 
     /// The number of elements the buffer holds.
@@ -235,17 +246,6 @@ impl Storage {
             ));
         }
         Ok(self.0.buffer.write())
-    }
-
-    pub fn version(&self) -> u32 {
-        self.0.version.load(Ordering::Acquire)
-    }
-
-    /// Marks an in-place change. Inference mode is no exception: a tensor
-    /// made outside it may have been saved for backward, and backward must
-    /// see that it changed.
-    pub fn bump_version(&self) {
-        self.0.version.fetch_add(1, Ordering::AcqRel);
     }
 
     pub fn same(&self, other: &Storage) -> bool {

@@ -12,14 +12,20 @@ use parking_lot::Mutex;
 use smallvec::smallvec;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Weak};
+use arc_swap::ArcSwap;
 
 #[derive(Clone)]
 pub struct Tensor(pub(crate) Arc<TensorInner>);
 
 pub(crate) struct TensorInner {
-    storage: Storage,
-    layout: Layout,
-    dtype: DType,
+    /// Storage, layout and dtype, replaced whole by the ops that change a
+    /// tensor's metadata in place (`resize_`, `t_`, `.data =`): a reader's
+    /// snapshot always pairs a layout with the storage it was checked against.
+    data: ArcSwap<TensorData>,
+    /// Counts in-place changes (PyTorch's `_version`), shared with views and
+    /// `detach()`ed aliases so autograd sees a saved tensor that changed
+    /// through any of them.
+    version: Arc<AtomicU32>,
     /// A Python number turned into a 0-d tensor: it promotes like a number.
     wrapped_number: bool,
     requires_grad: AtomicBool,
@@ -29,6 +35,113 @@ pub(crate) struct TensorInner {
     binding: Mutex<Option<BindingHandle>>,
     /// Set for views made by view ops (not `detach`): what they look into.
     view: Option<ViewBase>,
+}
+
+/// What a tensor looks at. Never edited: a metadata change stores a new one.
+pub struct TensorData {
+    storage: Storage,
+    layout: Layout,
+    dtype: DType,
+}
+
+impl TensorData {
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+    pub fn shape(&self) -> &[usize] {
+        self.layout.shape()
+    }
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+}
+
+/// A consistent view of a tensor's data at one moment. Holding it keeps
+/// that storage and layout alive even if the tensor's metadata changes.
+pub struct Snapshot(arc_swap::Guard<Arc<TensorData>>);
+
+impl std::ops::Deref for Snapshot {
+    type Target = TensorData;
+    fn deref(&self) -> &TensorData {
+        &self.0
+    }
+}
+
+/// A tensor's shape at one moment; reads as a `&[usize]`.
+pub struct ShapeRef(Snapshot);
+
+impl std::ops::Deref for ShapeRef {
+    type Target = [usize];
+    fn deref(&self) -> &[usize] {
+        self.0.shape()
+    }
+}
+
+impl PartialEq for ShapeRef {
+    fn eq(&self, other: &ShapeRef) -> bool {
+        **self == **other
+    }
+}
+
+impl PartialEq<[usize]> for ShapeRef {
+    fn eq(&self, other: &[usize]) -> bool {
+        **self == *other
+    }
+}
+
+impl PartialEq<&[usize]> for ShapeRef {
+    fn eq(&self, other: &&[usize]) -> bool {
+        **self == **other
+    }
+}
+
+impl<const N: usize> PartialEq<[usize; N]> for ShapeRef {
+    fn eq(&self, other: &[usize; N]) -> bool {
+        **self == other[..]
+    }
+}
+
+impl<const N: usize> PartialEq<&[usize; N]> for ShapeRef {
+    fn eq(&self, other: &&[usize; N]) -> bool {
+        **self == other[..]
+    }
+}
+
+impl PartialEq<ShapeRef> for [usize] {
+    fn eq(&self, other: &ShapeRef) -> bool {
+        *self == **other
+    }
+}
+
+impl PartialEq<ShapeRef> for &[usize] {
+    fn eq(&self, other: &ShapeRef) -> bool {
+        **self == **other
+    }
+}
+
+impl std::fmt::Debug for ShapeRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+impl From<ShapeRef> for crate::layout::Shape {
+    fn from(shape: ShapeRef) -> Self {
+        crate::layout::Shape::from_slice(&shape)
+    }
+}
+
+/// A tensor's layout at one moment.
+pub struct LayoutRef(Snapshot);
+
+impl std::ops::Deref for LayoutRef {
+    type Target = Layout;
+    fn deref(&self) -> &Layout {
+        self.0.layout()
+    }
 }
 
 /// What a view remembers of the tensor it looks into (PyTorch's ViewInfo):
@@ -92,10 +205,14 @@ impl Tensor {
 
     /// The handle itself; callers have checked `layout` against `storage`.
     fn assemble(storage: Storage, layout: Layout, dtype: DType, wrapped_number: bool, view: Option<ViewBase>) -> Tensor {
+        Tensor::assemble_counted(storage, layout, dtype, wrapped_number, view, Arc::default())
+    }
+
+    /// `assemble` with the version counter given: shared by views and aliases.
+    fn assemble_counted(storage: Storage, layout: Layout, dtype: DType, wrapped_number: bool, view: Option<ViewBase>, version: Arc<AtomicU32>) -> Tensor {
         Tensor(Arc::new(TensorInner {
-            storage,
-            layout,
-            dtype,
+            data: ArcSwap::from_pointee(TensorData { storage, layout, dtype }),
+            version,
             wrapped_number,
             requires_grad: AtomicBool::new(false),
             autograd: Mutex::new(AutogradMeta::default()),
@@ -171,7 +288,9 @@ impl Tensor {
 
     /// A new tensor sharing this one's storage with another layout (no history).
     pub(crate) fn view_with_layout(&self, layout: Layout) -> Result<Tensor> {
-        Tensor::from_parts(self.0.storage.clone(), layout, self.0.dtype)
+        let data = self.snapshot();
+        layout.check_fits(data.storage.len(), data.dtype.size_in_bytes())?;
+        Ok(Tensor::assemble_counted(data.storage.clone(), layout, data.dtype, false, None, self.0.version.clone()))
     }
 
     /// A view op's result: shares storage and remembers the root base, so
@@ -187,7 +306,8 @@ impl Tensor {
     }
 
     fn make_view(&self, layout: Layout, multi_output: Option<(usize, &'static str)>) -> Result<Tensor> {
-        layout.check_fits(self.0.storage.len(), self.0.dtype.size_in_bytes())?;
+        let data = self.snapshot();
+        layout.check_fits(data.storage.len(), data.dtype.size_in_bytes())?;
         let base = match &self.0.view {
             Some(v) => v.base.clone(),
             None => self.clone(),
@@ -198,7 +318,28 @@ impl Tensor {
             multi_output,
             history_version: AtomicU32::new(self.version()),
         };
-        Ok(Tensor::assemble(self.0.storage.clone(), layout, self.0.dtype, false, Some(view)))
+        Ok(Tensor::assemble_counted(data.storage.clone(), layout, data.dtype, false, Some(view), self.0.version.clone()))
+    }
+
+    /// Points this tensor at `storage` through `layout`, keeping its
+    /// identity and autograd metadata: the one way a tensor's metadata
+    /// changes. The layout is checked to fit, as wherever a layout meets a
+    /// storage.
+    pub(crate) fn replace_data(&self, storage: Storage, layout: Layout, dtype: DType) -> Result<()> {
+        layout.check_fits(storage.len(), dtype.size_in_bytes())?;
+        // The old data may hold the last reference to memory a binding owns:
+        // released here, with no lock held.
+        let old = self.0.data.swap(Arc::new(TensorData { storage, layout, dtype }));
+        drop(old);
+        Ok(())
+    }
+
+    /// After a metadata change recorded its own history on a view: that
+    /// history is current, not to be rebuilt from the base.
+    pub(crate) fn mark_view_history_current(&self) {
+        if let Some(view) = &self.0.view {
+            view.history_version.store(self.version(), Ordering::Relaxed);
+        }
     }
 
     /// The tensor this one is a view of (PyTorch's `_base`).
@@ -222,32 +363,46 @@ impl Tensor {
 
     // ---- plain accessors ----------------------------------------------
 
-    pub fn shape(&self) -> &[usize] {
-        self.0.layout.shape()
+    /// Storage, layout and dtype as of now, consistent with each other.
+    /// Kernels read through one snapshot so a concurrent metadata change
+    /// cannot pair one state's layout with another's storage.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot(self.0.data.load())
+    }
+    pub fn shape(&self) -> ShapeRef {
+        ShapeRef(self.snapshot())
     }
     pub fn ndim(&self) -> usize {
-        self.0.layout.ndim()
+        self.snapshot().layout.ndim()
     }
     pub fn numel(&self) -> usize {
-        self.0.layout.numel()
+        self.snapshot().layout.numel()
     }
     pub fn dtype(&self) -> DType {
-        self.0.dtype
+        self.0.data.load().dtype
     }
-    pub fn layout(&self) -> &Layout {
-        &self.0.layout
+    pub fn layout(&self) -> LayoutRef {
+        LayoutRef(self.snapshot())
     }
-    pub fn storage(&self) -> &Storage {
-        &self.0.storage
+    /// The storage as of now. Pair it with a layout only through `snapshot()`.
+    pub fn storage(&self) -> Storage {
+        self.0.data.load().storage.clone()
     }
     pub fn is_contiguous(&self) -> bool {
-        self.0.layout.is_contiguous()
+        self.snapshot().layout.is_contiguous()
     }
     pub fn is_wrapped_number(&self) -> bool {
         self.0.wrapped_number
     }
     pub fn version(&self) -> u32 {
-        self.0.storage.version()
+        self.0.version.load(Ordering::Acquire)
+    }
+
+    /// Marks an in-place change. Inference mode is no exception: a tensor
+    /// made outside it may have been saved for backward, and backward must
+    /// see that it changed.
+    pub fn bump_version(&self) {
+        self.0.version.fetch_add(1, Ordering::AcqRel);
     }
     /// Same tensor object (not merely equal values).
     pub fn is_same(&self, other: &Tensor) -> bool {
@@ -259,13 +414,15 @@ impl Tensor {
 
     /// Elements in logical row-major order.
     pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
-        let buffer = self.0.storage.read();
-        let data = T::slice(&buffer).ok_or(Error::DTypeMismatch { op: "to_vec", lhs: self.dtype(), rhs: T::DTYPE })?;
-        if let Some(r) = self.0.layout.contiguous_range() {
+        let snapshot = self.snapshot();
+        let buffer = snapshot.storage.read();
+        let data = T::slice(&buffer).ok_or(Error::DTypeMismatch { op: "to_vec", lhs: snapshot.dtype, rhs: T::DTYPE })?;
+        let layout = &snapshot.layout;
+        if let Some(r) = layout.contiguous_range() {
             return crate::storage::collect_vec(r.len(), data[r].iter().copied());
         }
-        let mut out = crate::storage::vec_with_capacity(self.numel())?;
-        self.0.layout.for_each_offset(|o| out.push(data[o]));
+        let mut out = crate::storage::vec_with_capacity(layout.numel())?;
+        layout.for_each_offset(|o| out.push(data[o]));
         Ok(out)
     }
 
@@ -274,7 +431,9 @@ impl Tensor {
         if self.numel() != 1 {
             return Err(Error::NotAScalar(self.numel()));
         }
-        Ok(self.0.storage.read().scalar_at(self.0.layout.offset()))
+        let snapshot = self.snapshot();
+        let value = snapshot.storage.read().scalar_at(snapshot.layout.offset());
+        Ok(value)
     }
 
     // ---- autograd metadata ----------------------------------------------
@@ -377,15 +536,22 @@ impl Tensor {
         Ok(self)
     }
 
-    /// Shares storage (and version counter) with no history.
+    /// Shares storage and version counter, with no history.
     pub fn detach(&self) -> Tensor {
-        self.same_data()
+        self.handle_with_counter(self.0.version.clone())
+    }
+
+    /// `.data`: shares storage, with no history and a version counter of its
+    /// own, so changes through it escape autograd's checks, as in PyTorch.
+    pub fn untracked_alias(&self) -> Tensor {
+        self.handle_with_counter(Arc::default())
     }
 
     /// Another handle on this tensor's storage and layout, with no history:
     /// the layout is already known to fit, so no check can fail.
-    fn same_data(&self) -> Tensor {
-        Tensor::assemble(self.0.storage.clone(), self.0.layout.clone(), self.0.dtype, false, None)
+    fn handle_with_counter(&self, version: Arc<AtomicU32>) -> Tensor {
+        let data = self.snapshot();
+        Tensor::assemble_counted(data.storage.clone(), data.layout.clone(), data.dtype, false, None, version)
     }
 
     /// `detach_()`: this tensor becomes a leaf that does not require grad.

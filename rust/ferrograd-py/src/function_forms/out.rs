@@ -35,7 +35,7 @@ pub(crate) fn finish(py: Python<'_>, op: &str, result: PyResult<Py<PyAny>>, out:
     let Ok(r) = result.bind(py).cast::<PyTensor>() else {
         return Err(PyTypeError::new_err(format!("{op}(): out= is supported only where the result is one tensor")));
     };
-    write(op, &r.get().inner, &out.get().inner, cast)?;
+    write(py, op, &r.get().inner, &out.get().inner, cast)?;
     Ok(out.clone().into_any().unbind())
 }
 
@@ -45,7 +45,7 @@ fn can_cast(from: DType, to: DType) -> bool {
     !(from.is_floating_point() && integral(to)) && !(from != DType::Bool && to == DType::Bool)
 }
 
-fn write(op: &str, result: &Tensor, out: &Tensor, cast: Cast) -> PyResult<()> {
+fn write(py: Python<'_>, op: &str, result: &Tensor, out: &Tensor, cast: Cast) -> PyResult<()> {
     // The result's history cannot flow into `out`: PyTorch refuses rather
     // than leave `out` silently detached from the graph.
     if ferrograd::autograd::is_grad_enabled() && (result.requires_grad() || out.requires_grad()) {
@@ -61,11 +61,24 @@ fn write(op: &str, result: &Tensor, out: &Tensor, cast: Cast) -> PyResult<()> {
         });
     }
     if out.shape() != result.shape() {
-        return Err(PyRuntimeError::new_err(format!(
-            "{op}(): ferrograd cannot resize out=: out has shape {:?} but the result has shape {:?}; pass an out of the result's shape",
-            out.shape(),
-            result.shape()
-        )));
+        resize(py, out, &result.shape())?;
     }
     out.copy_(result).py()
+}
+
+/// Gives `out` the result's shape, warning as PyTorch does unless `out` was empty.
+fn resize(py: Python<'_>, out: &Tensor, shape: &[usize]) -> PyResult<()> {
+    if out.numel() != 0 {
+        let message = format!(
+            "An output with one or more elements was resized since it had shape {:?}, which does not match the required output shape {:?}. \
+             This behavior is deprecated, and in a future PyTorch release outputs will not be resized unless they have zero elements. \
+             You can explicitly reuse an out tensor t by resizing it, inplace, to zero elements with t.resize_(0).",
+            &*out.shape(),
+            shape
+        );
+        let message = std::ffi::CString::new(message).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        PyErr::warn(py, &py.get_type::<pyo3::exceptions::PyUserWarning>(), &message, 1)?;
+    }
+    let sizes: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
+    out.resize_(&sizes).py()
 }

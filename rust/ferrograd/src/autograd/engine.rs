@@ -105,7 +105,7 @@ pub fn run_backward(roots: &[Tensor], grads: &[Option<Tensor>], inputs: Option<&
                 if root.numel() != 1 {
                     return Err(Error::ImplicitGradNonScalar);
                 }
-                Tensor::ones(root.shape(), root.dtype())?
+                Tensor::ones(&root.shape(), root.dtype())?
             }
         };
         seeds.push((edge, grad));
@@ -353,7 +353,7 @@ fn accumulate_into_leaf(leaf: &Tensor, grad: Tensor, create_graph: bool) -> Resu
         Some(old) if !create_graph && !old.requires_grad() => {
             // A grad with several positions on one element (an expanded
             // tensor) cannot be summed into; PyTorch refuses it the same way.
-            if has_internal_overlap(old.shape(), old.layout().strides()) {
+            if has_internal_overlap(&old.shape(), old.layout().strides()) {
                 return Err(Error::InternalOverlap);
             }
             old.accumulate_(&grad)

@@ -52,11 +52,12 @@ fn layout_as(t: &Tensor, shape: &[usize]) -> Result<Layout> {
 /// or from the end of each line when `reverse`.
 pub fn scan<T: Element, A: Copy>(x: &Tensor, dim: usize, reverse: bool, init: A, step: impl Fn(A, T) -> A, finish: impl Fn(A) -> T) -> Result<Vec<T>> {
     let shape = x.shape();
-    let out_layout = Layout::contiguous(shape)?;
-    let buffer = x.storage().read();
+    let out_layout = Layout::contiguous(&shape)?;
+    let x_data = x.snapshot();
+    let buffer = x_data.storage().read();
     let src = data::<T>(&buffer, x)?;
     let mut out = filled_vec(x.numel(), T::default())?;
-    for_each_line(shape, dim, [x.layout(), &out_layout], |line| {
+    for_each_line(&shape, dim, [&x_data.layout(), &out_layout], |line| {
         let mut acc = init;
         let mut visit = |&[i, o]: &[usize; 2]| {
             acc = step(acc, src[i]);
@@ -77,11 +78,12 @@ pub fn scan<T: Element, A: Copy>(x: &Tensor, dim: usize, reverse: bool, init: A,
 /// zero, directly at that zero, and zero after it.
 pub fn cumprod_backward<T: Float>(x: &Tensor, g: &Tensor, dim: usize) -> Result<Vec<T>> {
     let shape = x.shape();
-    let (g_layout, out_layout) = (layout_as(g, shape)?, Layout::contiguous(shape)?);
-    let (bx, bg) = (x.storage().read(), g.storage().read());
+    let (g_layout, out_layout) = (layout_as(g, &shape)?, Layout::contiguous(&shape)?);
+    let (x_data, g_data) = (x.snapshot(), g.snapshot());
+    let (bx, bg) = (x_data.storage().read(), g_data.storage().read());
     let (xs, gs) = (data::<T>(&bx, x)?, data::<T>(&bg, g)?);
     let mut out = filled_vec(x.numel(), T::ZERO)?;
-    for_each_line(shape, dim, [x.layout(), &g_layout, &out_layout], |line| {
+    for_each_line(&shape, dim, [&x_data.layout(), &g_layout, &out_layout], |line| {
         let x_at = |k: usize| xs[line[k][0]].to_f64();
         let g_at = |k: usize| gs[line[k][1]].to_f64();
         let first_zero = (0..line.len()).find(|&k| x_at(k) == 0.0);
@@ -119,11 +121,12 @@ pub fn cumprod_backward<T: Float>(x: &Tensor, g: &Tensor, dim: usize) -> Result<
 /// when the line holds zeros.
 pub fn prod_backward<T: Float>(x: &Tensor, g: &Tensor, dim: usize) -> Result<Vec<T>> {
     let shape = x.shape();
-    let (g_layout, out_layout) = (layout_as(g, shape)?, Layout::contiguous(shape)?);
-    let (bx, bg) = (x.storage().read(), g.storage().read());
+    let (g_layout, out_layout) = (layout_as(g, &shape)?, Layout::contiguous(&shape)?);
+    let (x_data, g_data) = (x.snapshot(), g.snapshot());
+    let (bx, bg) = (x_data.storage().read(), g_data.storage().read());
     let (xs, gs) = (data::<T>(&bx, x)?, data::<T>(&bg, g)?);
     let mut out = filled_vec(x.numel(), T::ZERO)?;
-    for_each_line(shape, dim, [x.layout(), &g_layout, &out_layout], |line| {
+    for_each_line(&shape, dim, [&x_data.layout(), &g_layout, &out_layout], |line| {
         let mut suffix = 1.0f64;
         for &[xi, _, o] in line.iter().rev() {
             out[o] = T::from_f64(suffix);

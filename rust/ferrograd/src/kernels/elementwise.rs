@@ -13,9 +13,10 @@ fn typed<'a, T: Element>(buffer: &'a Buffer, t: &Tensor) -> Result<&'a [T]> {
 
 /// `f` applied to every element of `x`, in logical order.
 pub fn map<T: Element, U: Element>(x: &Tensor, f: impl Fn(T) -> U + Sync + Send) -> Result<Vec<U>> {
-    let buffer = x.storage().read();
+    let x_data = x.snapshot();
+    let buffer = x_data.storage().read();
     let data = typed::<T>(&buffer, x)?;
-    let layout = x.layout();
+    let layout = x_data.layout();
     if let Some(range) = layout.contiguous_range() {
         let src = &data[range];
         if src.len() >= PARALLEL_THRESHOLD {
@@ -30,10 +31,11 @@ pub fn map<T: Element, U: Element>(x: &Tensor, f: impl Fn(T) -> U + Sync + Send)
 
 /// `f` applied pairwise after broadcasting both inputs to `shape`.
 pub fn zip<T: Element, U: Element>(a: &Tensor, b: &Tensor, shape: &[usize], f: impl Fn(T, T) -> U + Sync + Send) -> Result<Vec<U>> {
+    let (a_data, b_data) = (a.snapshot(), b.snapshot());
     // Same shape, both contiguous: the common case needs no layout work.
-    if a.shape() == shape && b.shape() == shape {
-        if let (Some(ra), Some(rb)) = (a.layout().contiguous_range(), b.layout().contiguous_range()) {
-            let (ga, gb) = (a.storage().read(), b.storage().read());
+    if a_data.shape() == shape && b_data.shape() == shape {
+        if let (Some(ra), Some(rb)) = (a_data.layout().contiguous_range(), b_data.layout().contiguous_range()) {
+            let (ga, gb) = (a_data.storage().read(), b_data.storage().read());
             let (sa, sb) = (&typed::<T>(&ga, a)?[ra], &typed::<T>(&gb, b)?[rb]);
             if sa.len() >= PARALLEL_THRESHOLD {
                 return par_collect_vec(sa.par_iter().zip(sb.par_iter()).map(|(&x, &y)| f(x, y)));
@@ -41,9 +43,9 @@ pub fn zip<T: Element, U: Element>(a: &Tensor, b: &Tensor, shape: &[usize], f: i
             return collect_vec(sa.len(), sa.iter().zip(sb.iter()).map(|(&x, &y)| f(x, y)));
         }
     }
-    let la = a.layout().broadcast_to(shape)?;
-    let lb = b.layout().broadcast_to(shape)?;
-    let (ga, gb) = (a.storage().read(), b.storage().read());
+    let la = a_data.layout().broadcast_to(shape)?;
+    let lb = b_data.layout().broadcast_to(shape)?;
+    let (ga, gb) = (a_data.storage().read(), b_data.storage().read());
     let (da, db) = (typed::<T>(&ga, a)?, typed::<T>(&gb, b)?);
     zip_slices(da, &la, db, &lb, f)
 }
@@ -86,12 +88,13 @@ fn zip_slices<T: Element, U: Element>(da: &[T], la: &Layout, db: &[T], lb: &Layo
 /// `dst[i] = f(dst[i], src[i])` in place, `src` broadcast to `dst`'s shape.
 /// The caller guarantees the two do not share storage.
 pub fn zip_assign<T: Element>(dst: &Tensor, src: &Tensor, f: impl Fn(T, T) -> T + Sync + Send) -> Result<()> {
-    let ls = src.layout().broadcast_to(dst.shape())?;
-    let gs = src.storage().read();
+    let (src_data, dst_data) = (src.snapshot(), dst.snapshot());
+    let ls = src_data.layout().broadcast_to(dst_data.shape())?;
+    let gs = src_data.storage().read();
     let ds = typed::<T>(&gs, src)?;
-    let mut gd = dst.storage().write()?;
-    let dd = T::slice_mut(&mut gd).ok_or_else(|| Error::DTypeMismatch { op: "kernel", lhs: dst.dtype(), rhs: T::DTYPE })?;
-    let ld = dst.layout();
+    let mut gd = dst_data.storage().write()?;
+    let dd = T::slice_mut(&mut gd).ok_or_else(|| Error::DTypeMismatch { op: "kernel", lhs: dst_data.dtype(), rhs: T::DTYPE })?;
+    let ld = dst_data.layout();
     match (ld.contiguous_range(), ls.contiguous_range()) {
         (Some(rd), Some(rs)) => {
             let (od, os) = (&mut dd[rd], &ds[rs]);
@@ -108,9 +111,10 @@ pub fn zip_assign<T: Element>(dst: &Tensor, src: &Tensor, f: impl Fn(T, T) -> T 
 
 /// Writes `values` (logical order) into `dst`'s storage through its layout.
 pub fn write_into<T: Element>(dst: &Tensor, values: &[T]) -> Result<()> {
-    let mut buffer = dst.storage().write()?;
-    let data = T::slice_mut(&mut buffer).ok_or_else(|| Error::DTypeMismatch { op: "copy_", lhs: dst.dtype(), rhs: T::DTYPE })?;
-    let layout = dst.layout();
+    let dst_data = dst.snapshot();
+    let mut buffer = dst_data.storage().write()?;
+    let data = T::slice_mut(&mut buffer).ok_or_else(|| Error::DTypeMismatch { op: "copy_", lhs: dst_data.dtype(), rhs: T::DTYPE })?;
+    let layout = dst_data.layout();
     if let Some(range) = layout.contiguous_range() {
         data[range].copy_from_slice(values);
         return Ok(());

@@ -11,8 +11,9 @@ use crate::tensor::Tensor;
 /// every index of `shape`, in row-major order. The caller keeps every address
 /// inside the storage (e.g. a flipped dim starts at its last element).
 pub fn gather<T: Element>(x: &Tensor, shape: &[usize], strides: &[isize], offset: usize) -> Result<Vec<T>> {
-    let buffer = x.storage().read();
-    let data = T::slice(&buffer).ok_or(Error::DTypeMismatch { op: "gather", lhs: x.dtype(), rhs: T::DTYPE })?;
+    let x_data = x.snapshot();
+    let buffer = x_data.storage().read();
+    let data = T::slice(&buffer).ok_or(Error::DTypeMismatch { op: "gather", lhs: x_data.dtype(), rhs: T::DTYPE })?;
     let mut out = vec_with_capacity(crate::layout::numel(shape)?)?;
     walk(shape, &[strides], &[offset], |[o]| out.push(data[o]));
     Ok(out)

@@ -102,7 +102,8 @@ pub fn plan(layout: &Layout, indexed: &[usize], at: usize, index_shape: &[usize]
 
 /// The elements of `src` the plan names, in result order.
 pub fn take<T: Element>(src: &Tensor, plan: &Plan) -> Result<Vec<T>> {
-    let buffer = src.storage().read();
+    let src_data = src.snapshot();
+    let buffer = src_data.storage().read();
     let values = data::<T>(&buffer, src)?;
     let mut out = vec_with_capacity(crate::layout::numel(&plan.shape)?)?;
     plan.for_each(|o, _| out.push(values[o]));
@@ -113,7 +114,8 @@ pub fn take<T: Element>(src: &Tensor, plan: &Plan) -> Result<Vec<T>> {
 /// `dst`'s storage at the places the plan names. Later duplicates win when
 /// assigning; every duplicate adds when accumulating.
 pub fn put<T: Element>(dst: &Tensor, plan: &Plan, values: &[T], accumulate: bool, add: impl Fn(T, T) -> T) -> Result<()> {
-    let mut buffer = dst.storage().write()?;
+    let dst_data = dst.snapshot();
+    let mut buffer = dst_data.storage().write()?;
     let out = data_mut::<T>(&mut buffer, dst)?;
     if accumulate {
         plan.for_each(|o, k| out[o] = add(out[o], values[k]));
@@ -146,12 +148,13 @@ fn strides_without(layout: &Layout, dim: usize) -> (Vec<isize>, isize, usize) {
 /// `src` per element of `index`, read along `dim`.
 pub fn gather<T: Element>(src: &Tensor, dim: usize, index: &Tensor) -> Result<Vec<T>> {
     let shape = index.shape().to_vec();
-    let (bs, bi) = (src.storage().read(), index.storage().read());
+    let (src_data, index_data) = (src.snapshot(), index.snapshot());
+    let (bs, bi) = (src_data.storage().read(), index_data.storage().read());
     let (ss, is) = (data::<T>(&bs, src)?, data::<i64>(&bi, index)?);
-    let (src_strides, stride, size) = strides_without(src.layout(), dim);
+    let (src_strides, stride, size) = strides_without(&src_data.layout(), dim);
     let mut out = vec_with_capacity(index.numel())?;
     let mut failure = None;
-    walk(&shape, &[&src_strides, index.layout().strides()], &[src.layout().offset(), index.layout().offset()], |[s, i]| {
+    walk(&shape, &[&src_strides, index_data.layout().strides()], &[src_data.layout().offset(), index_data.layout().offset()], |[s, i]| {
         match along_index(is[i], size, dim) {
             Ok(k) => out.push(ss[(s as isize + k * stride) as usize]),
             Err(e) => {
@@ -167,15 +170,16 @@ pub fn gather<T: Element>(src: &Tensor, dim: usize, index: &Tensor) -> Result<Ve
 /// contiguous buffer of `shape`: assigned, or added with `accumulate`. `src`
 /// is read over the index's shape through its own strides (it may be larger).
 pub fn scatter<T: Element>(values: &mut [T], shape: &[usize], dim: usize, index: &Tensor, src: &Tensor, accumulate: bool, add: impl Fn(T, T) -> T) -> Result<()> {
-    let walk_shape = index.shape().to_vec();
+    let (src_data, index_data) = (src.snapshot(), index.snapshot());
+    let walk_shape = index_data.shape().to_vec();
     // A larger src is read through its own strides; a smaller one is broadcast.
-    let covers = src.ndim() == walk_shape.len() && src.shape().iter().zip(&walk_shape).all(|(s, w)| s >= w);
-    let src_layout = if covers { src.layout().clone() } else { src.layout().broadcast_to(&walk_shape)? };
-    let (bs, bi) = (src.storage().read(), index.storage().read());
+    let covers = src_data.shape().len() == walk_shape.len() && src_data.shape().iter().zip(&walk_shape).all(|(s, w)| s >= w);
+    let src_layout = if covers { src_data.layout().clone() } else { src_data.layout().broadcast_to(&walk_shape)? };
+    let (bs, bi) = (src_data.storage().read(), index_data.storage().read());
     let (ss, is) = (data::<T>(&bs, src)?, data::<i64>(&bi, index)?);
     let (out_strides, stride, size) = strides_without(&Layout::contiguous(shape)?, dim);
     let mut failure = None;
-    walk(&walk_shape, &[src_layout.strides(), index.layout().strides(), &out_strides], &[src_layout.offset(), index.layout().offset(), 0], |[s, i, o]| {
+    walk(&walk_shape, &[src_layout.strides(), index_data.layout().strides(), &out_strides], &[src_layout.offset(), index_data.layout().offset(), 0], |[s, i, o]| {
         match along_index(is[i], size, dim) {
             Ok(k) => {
                 let at = (o as isize + k * stride) as usize;
@@ -192,12 +196,13 @@ pub fn scatter<T: Element>(values: &mut [T], shape: &[usize], dim: usize, index:
 /// The coordinates of the nonzero (true) elements of `x`, row-major: `count x ndim`.
 pub fn nonzero<T: Element>(x: &Tensor) -> Result<(Vec<i64>, usize)> {
     let shape = x.shape().to_vec();
-    let buffer = x.storage().read();
+    let x_data = x.snapshot();
+    let buffer = x_data.storage().read();
     let values = data::<T>(&buffer, x)?;
     let mut coords = Vec::new();
     let mut count = 0;
     let mut at: Vec<i64> = vec![0; shape.len()];
-    x.layout().for_each_offset(|o| {
+    x_data.layout().for_each_offset(|o| {
         if values[o].to_bool() {
             coords.extend_from_slice(&at);
             count += 1;
@@ -222,12 +227,12 @@ mod tests {
     fn plan_takes_rows_and_columns() {
         let x = Tensor::from_vec((0..12).map(|v| v as f64).collect(), &[3, 4]).unwrap();
         // x[:, [3, 0]]: one outer dim (rows), picked columns.
-        let p = plan(x.layout(), &[1], 1, &[2], vec![3, 0]).unwrap();
+        let p = plan(&x.layout(), &[1], 1, &[2], vec![3, 0]).unwrap();
         assert_eq!(take::<f64>(&x, &p).unwrap(), vec![3.0, 0.0, 7.0, 4.0, 11.0, 8.0]);
         assert_eq!(p.shape.as_slice(), &[3, 2]);
         // On the transpose the same plan logic follows the strides.
         let xt = x.t().unwrap();
-        let p = plan(xt.layout(), &[0], 0, &[1], vec![2 * xt.layout().strides()[0]]).unwrap();
+        let p = plan(&xt.layout(), &[0], 0, &[1], vec![2 * xt.layout().strides()[0]]).unwrap();
         assert_eq!(take::<f64>(&xt, &p).unwrap(), vec![2.0, 6.0, 10.0]);
     }
 

@@ -5,6 +5,7 @@
 use crate::error::{Error, Result};
 use crate::storage::{filled_vec, Buffer, Element, Numeric};
 use crate::with_numeric_type;
+use crate::layout::Layout;
 use crate::tensor::Tensor;
 
 /// One strided matrix inside a buffer: element (i, j) is at `offset + i*rs + j*cs`.
@@ -67,8 +68,10 @@ macro_rules! int_gemm {
 int_gemm!(i64, i32, i16, i8, u8);
 
 /// `batch` products of (m x k) @ (k x n); batch dim 0 of 3-D inputs, or none for 2-D.
-fn batched<T: Gemm>(a: &Tensor, b: &Tensor, da: &[T], db: &[T]) -> Result<Vec<T>> {
-    let (la, lb) = (a.layout(), b.layout());
+fn batched<T: Gemm>(la: &Layout, lb: &Layout, da: &[T], db: &[T]) -> Result<Vec<T>> {
+    // The raw-pointer product below relies on these; they are cheap to check.
+    la.check_fits(da.len(), 1)?;
+    lb.check_fits(db.len(), 1)?;
     let nd = la.ndim();
     let (m, k, n) = (la.shape()[nd - 2], la.shape()[nd - 1], lb.shape()[nd - 1]);
     let batch = if nd == 3 { la.shape()[0] } else { 1 };
@@ -84,9 +87,8 @@ fn batched<T: Gemm>(a: &Tensor, b: &Tensor, da: &[T], db: &[T]) -> Result<Vec<T>
         if k == 0 {
             continue;
         }
-        // SAFETY: every tensor's layout was checked against its storage when
-        // the tensor was built (`Tensor::from_parts` / `make_view`), so each
-        // (i, j) of both matrices addresses an element of `da` / `db`.
+        // SAFETY: `la` and `lb` were checked above to address only elements
+        // of `da` and `db`, so each (i, j) of both matrices lies inside them.
         unsafe { T::gemm(m, k, n, da.as_ptr(), am, db.as_ptr(), bm, out) };
     }
     Ok(c)
@@ -97,9 +99,10 @@ fn batched<T: Gemm>(a: &Tensor, b: &Tensor, da: &[T], db: &[T]) -> Result<Vec<T>
 pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Buffer> {
     const OP: &str = "addmm_impl_cpu_";
     let unsupported = Error::NotImplementedForDType { op: OP, dtype: a.dtype() };
-    let (ga, gb) = (a.storage().read(), b.storage().read());
-    Ok(with_numeric_type!(a.dtype(), OP, T => {
+    let (a_data, b_data) = (a.snapshot(), b.snapshot());
+    let (ga, gb) = (a_data.storage().read(), b_data.storage().read());
+    Ok(with_numeric_type!(a_data.dtype(), OP, T => {
         let (Some(da), Some(db)) = (T::slice(&ga), T::slice(&gb)) else { return Err(unsupported) };
-        T::into_buffer(batched(a, b, da, db)?)
+        T::into_buffer(batched(a_data.layout(), b_data.layout(), da, db)?)
     }))
 }

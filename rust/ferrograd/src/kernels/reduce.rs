@@ -35,9 +35,10 @@ pub fn reduce_indexed<T: Element, A: Copy + Send + Sync, R: Clone>(
     combine: impl Fn(A, A) -> A,
     finish: impl Fn(A) -> R,
 ) -> Result<Vec<R>> {
-    let buffer = x.storage().read();
-    let data = T::slice(&buffer).ok_or(Error::DTypeMismatch { op: "reduce", lhs: x.dtype(), rhs: T::DTYPE })?;
-    let layout = x.layout();
+    let x_data = x.snapshot();
+    let buffer = x_data.storage().read();
+    let data = T::slice(&buffer).ok_or(Error::DTypeMismatch { op: "reduce", lhs: x_data.dtype(), rhs: T::DTYPE })?;
+    let layout = x_data.layout();
     let ndim = layout.ndim();
     let kept: Vec<usize> = (0..ndim).filter(|d| !dims.contains(d)).collect();
     let out_len: usize = kept.iter().map(|&d| layout.shape()[d]).product();

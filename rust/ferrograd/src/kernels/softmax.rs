@@ -73,12 +73,13 @@ fn contiguous_rows<'a, T>(t: &Tensor, src: &'a [T], dim: usize) -> Option<&'a [T
 /// Softmax (`log` false) or log-softmax of `x` along `dim`, in `x`'s logical order.
 pub fn softmax<T: Float>(x: &Tensor, dim: usize, log: bool) -> Result<Vec<T>> {
     let shape = x.shape();
-    let len = line_len(shape, dim);
+    let len = line_len(&shape, dim);
     let mut out = filled_vec(x.numel(), T::ZERO)?;
     if len == 0 || out.is_empty() {
         return Ok(out);
     }
-    let buffer = x.storage().read();
+    let x_data = x.snapshot();
+    let buffer = x_data.storage().read();
     let src = data::<T>(&buffer, x)?;
     if let Some(rows) = contiguous_rows(x, src, dim) {
         let run = |(row, dst): (&[T], &mut [T])| softmax_line(|i| row[i], len, log, |i, v| dst[i] = v);
@@ -89,8 +90,8 @@ pub fn softmax<T: Float>(x: &Tensor, dim: usize, log: bool) -> Result<Vec<T>> {
         }
         return Ok(out);
     }
-    let out_layout = Layout::contiguous(shape)?;
-    for_each_line(shape, dim, [x.layout(), &out_layout], |line| {
+    let out_layout = Layout::contiguous(&shape)?;
+    for_each_line(&shape, dim, [&x_data.layout(), &out_layout], |line| {
         softmax_line(|i| src[line[i][0]], len, log, |i, v| out[line[i][1]] = v);
     });
     Ok(out)
@@ -100,15 +101,16 @@ pub fn softmax<T: Float>(x: &Tensor, dim: usize, log: bool) -> Result<Vec<T>> {
 /// (possibly broadcast) and the saved output `y`, along `dim`.
 pub fn softmax_backward<T: Float>(g: &Tensor, y: &Tensor, dim: usize, log: bool) -> Result<Vec<T>> {
     let shape = y.shape();
-    let len = line_len(shape, dim);
+    let len = line_len(&shape, dim);
     let mut out = filled_vec(y.numel(), T::ZERO)?;
     if len == 0 || out.is_empty() {
         return Ok(out);
     }
-    let g_layout = if g.shape() == shape { g.layout().clone() } else { g.layout().broadcast_to(shape)? };
-    let (bg, by) = (g.storage().read(), y.storage().read());
+    let g_layout = if g.shape() == shape { g.layout().clone() } else { g.layout().broadcast_to(&shape)? };
+    let (g_data, y_data) = (g.snapshot(), y.snapshot());
+    let (bg, by) = (g_data.storage().read(), y_data.storage().read());
     let (gs, ys) = (data::<T>(&bg, g)?, data::<T>(&by, y)?);
-    let g_rows = if g.shape() == shape { contiguous_rows(g, gs, dim) } else { None };
+    let g_rows = if g_data.shape() == shape { contiguous_rows(g, gs, dim) } else { None };
     if let (Some(g_rows), Some(y_rows)) = (g_rows, contiguous_rows(y, ys, dim)) {
         let run = |((gr, yr), dst): ((&[T], &[T]), &mut [T])| backward_line(|i| gr[i], |i| yr[i], len, log, |i, v| dst[i] = v);
         if y_rows.len() >= PARALLEL_THRESHOLD {
@@ -118,8 +120,8 @@ pub fn softmax_backward<T: Float>(g: &Tensor, y: &Tensor, dim: usize, log: bool)
         }
         return Ok(out);
     }
-    let out_layout = Layout::contiguous(shape)?;
-    for_each_line(shape, dim, [&g_layout, y.layout(), &out_layout], |line| {
+    let out_layout = Layout::contiguous(&shape)?;
+    for_each_line(&shape, dim, [&g_layout, &y_data.layout(), &out_layout], |line| {
         backward_line(|i| gs[line[i][0]], |i| ys[line[i][1]], len, log, |i, v| out[line[i][2]] = v);
     });
     Ok(out)

@@ -19,7 +19,7 @@ macro_rules! activation {
     ($x:expr, $name:expr, |$v:ident| $body:expr) => {{
         super::opmath::unary($x, |x| {
             let buffer = with_float_type!(x.dtype(), $name, T => T::into_buffer(map::<T, T>(x, |$v: T| $body)?));
-            Tensor::from_buffer(buffer, x.shape())
+            Tensor::from_buffer(buffer, &x.shape())
         })?
     }};
 }
@@ -29,8 +29,8 @@ macro_rules! fused_backward {
     ($g:expr, $x:expr, $name:expr, |$gv:ident, $xv:ident| $body:expr) => {{
         let (g, x) = ($g, $x);
         super::opmath::operands(x.dtype(), [g, x], |[g, x]| {
-            let buffer = with_float_type!(x.dtype(), $name, T => T::into_buffer(zip::<T, T>(&g.cast(x.dtype())?, x, x.shape(), |$gv: T, $xv: T| $body)?));
-            Tensor::from_buffer(buffer, x.shape())
+            let buffer = with_float_type!(x.dtype(), $name, T => T::into_buffer(zip::<T, T>(&g.cast(x.dtype())?, x, &x.shape(), |$gv: T, $xv: T| $body)?));
+            Tensor::from_buffer(buffer, &x.shape())
         })
     }};
 }

@@ -64,7 +64,7 @@ pub(crate) fn arith(kind: Arith, a: &Tensor, b: &Tensor) -> Result<Tensor> {
     if dtype.is_half() {
         return half_arith(kind, a, b, dtype);
     }
-    let shape = broadcast_shapes(a.shape(), b.shape())?;
+    let shape = broadcast_shapes(&a.shape(), &b.shape())?;
     // Cast only what needs it; most calls need nothing.
     let (ca, cb);
     let a = if a.dtype() == dtype { a } else { ca = a.cast(dtype)?; &ca };
@@ -86,7 +86,7 @@ fn half_arith(kind: Arith, a: &Tensor, b: &Tensor, dtype: DType) -> Result<Tenso
         let e = b.item()?.to_f64();
         let a = super::opmath::widen(a, dtype)?;
         let values = map(&a, move |x: f32| half_pow_by_number(dtype, x, e))?;
-        return Tensor::from_vec(values, a.shape())?.cast(dtype);
+        return Tensor::from_vec(values, &a.shape())?.cast(dtype);
     }
     let keep_b = matches!(kind, Arith::Mul | Arith::Div) && b.numel() == 1;
     let keep_a = kind == Arith::Mul && a.numel() == 1 && !keep_b;

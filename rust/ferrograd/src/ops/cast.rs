@@ -17,7 +17,7 @@ impl Tensor {
             return Ok(self.clone());
         }
         let buffer = with_any_type!(self.dtype(), S => with_any_type!(dtype, D => D::into_buffer(cast::<S, D>(self)?)));
-        Tensor::from_buffer(buffer, self.shape())
+        Tensor::from_buffer(buffer, &self.shape())
     }
 
     /// `tensor.to(dtype)`: a differentiable copy when the dtype changes, `self` otherwise.
@@ -40,7 +40,7 @@ impl Tensor {
     /// A fresh contiguous copy of the values, with no history.
     pub(crate) fn plain_copy(&self) -> Result<Tensor> {
         let buffer = with_any_type!(self.dtype(), T => T::into_buffer(self.to_vec::<T>()?));
-        Tensor::from_buffer(buffer, self.shape())
+        Tensor::from_buffer(buffer, &self.shape())
     }
 }
 

@@ -40,7 +40,7 @@ impl Comparison {
 impl Tensor {
     pub fn compare(&self, other: &Tensor, cmp: Comparison) -> Result<Tensor> {
         let dtype = result_dtype(self, other);
-        let shape = broadcast_shapes(self.shape(), other.shape())?;
+        let shape = broadcast_shapes(&self.shape(), &other.shape())?;
         let (a, b) = (self.cast(dtype)?, other.cast(dtype)?);
         let out: Vec<bool> = with_any_type!(dtype, T => zip(&a, &b, &shape, |x: T, y: T| cmp.test(x, y))?);
         Tensor::from_vec(out, &shape)
@@ -68,7 +68,7 @@ impl Tensor {
     }
 
     pub fn logical_and(&self, other: &Tensor) -> Result<Tensor> {
-        let shape = broadcast_shapes(self.shape(), other.shape())?;
+        let shape = broadcast_shapes(&self.shape(), &other.shape())?;
         let (a, b) = (self.cast(DType::Bool)?, other.cast(DType::Bool)?);
         Tensor::from_vec(zip(&a, &b, &shape, |x: bool, y: bool| x && y)?, &shape)
     }
@@ -78,7 +78,7 @@ impl Tensor {
         if mask.dtype() != DType::Bool {
             return Err(Error::runtime(format!("masked_fill_ only supports boolean masks, but got mask with dtype {}", mask.dtype())));
         }
-        let shape = broadcast_shapes(self.shape(), mask.shape())?;
+        let shape = broadcast_shapes(&self.shape(), &mask.shape())?;
         if shape.as_slice() != self.shape() {
             return Err(Error::runtime(format!(
                 "masked_fill: the shape of the mask {:?} must be broadcastable to the shape of the tensor {:?}",

@@ -17,9 +17,10 @@ use smallvec::smallvec;
 /// Runs `f` on `x`'s elements in row-major order, copying only when `x` is not contiguous.
 pub(crate) fn with_contiguous<T: Element, R>(x: &Tensor, f: impl FnOnce(&[T]) -> R) -> Result<R> {
     let x = x.contiguous()?;
-    let buffer = x.storage().read();
-    let data = T::slice(&buffer).ok_or(Error::DTypeMismatch { op: "kernel", lhs: x.dtype(), rhs: T::DTYPE })?;
-    let range = x.layout().contiguous_range().ok_or_else(|| Error::runtime("expected a contiguous tensor"))?;
+    let x_data = x.snapshot();
+    let buffer = x_data.storage().read();
+    let data = T::slice(&buffer).ok_or(Error::DTypeMismatch { op: "kernel", lhs: x_data.dtype(), rhs: T::DTYPE })?;
+    let range = x_data.layout().contiguous_range().ok_or_else(|| Error::runtime("expected a contiguous tensor"))?;
     Ok(f(&data[range]))
 }
 
@@ -226,7 +227,7 @@ fn conv_forward(x: &Tensor, weight: &Tensor, params: &ConvParams) -> Result<Tens
 }
 
 fn output_spatial(x: &Tensor, window: &Window2d, spatial: usize) -> Vec<i64> {
-    let [h, w] = planar_hw(x.shape());
+    let [h, w] = planar_hw(&x.shape());
     let (oh, ow) = (window.positions(h, 0).unwrap_or(0) as i64, window.positions(w, 1).unwrap_or(0) as i64);
     if spatial == 1 {
         vec![ow]

@@ -30,7 +30,7 @@ pub enum NormalParam {
 /// as ATen's `empty_like` keeps the strides of a dense input: the order in
 /// which a sampler then visits it matches PyTorch's.
 fn zeros_like_in_memory_order(t: &Tensor, dtype: DType) -> Result<Tensor> {
-    let dims = iteration_dims(t.shape(), &[t.layout().strides()]);
+    let dims = iteration_dims(&t.shape(), &[t.layout().strides()]);
     let stored_shape: Vec<usize> = dims.iter().map(|&d| t.shape()[d]).collect();
     let stored = Tensor::zeros(&stored_shape, dtype)?;
     let mut inverse = vec![0; dims.len()];
@@ -63,14 +63,14 @@ impl Tensor {
                 if !(*std >= 0.0) {
                     return Err(Error::runtime(format!("normal expects std >= 0.0, but found std {std}")));
                 }
-                let out = Tensor::zeros(mean.shape(), mean.dtype())?;
+                let out = Tensor::zeros(&mean.shape(), mean.dtype())?;
                 out.sample_(Sampler::Normal { mean: 0.0, std: *std }, generator)?;
                 out.add_(mean)?;
                 Ok(out)
             }
             (NormalParam::Number(mean), NormalParam::Tensor(std)) => {
                 check_std_tensor(std)?;
-                let out = Tensor::zeros(std.shape(), std.dtype())?;
+                let out = Tensor::zeros(&std.shape(), std.dtype())?;
                 out.sample_(Sampler::Normal { mean: 0.0, std: 1.0 }, generator)?;
                 out.mul_(std)?;
                 out.add_(&Tensor::scalar_tensor(crate::dtype::Scalar::Float(*mean), out.dtype()))?;
@@ -78,7 +78,7 @@ impl Tensor {
             }
             (NormalParam::Tensor(mean), NormalParam::Tensor(std)) => {
                 check_std_tensor(std)?;
-                let shape = broadcast_shapes(mean.shape(), std.shape())?;
+                let shape = broadcast_shapes(&mean.shape(), &std.shape())?;
                 let out = Tensor::zeros(&shape, mean.dtype())?;
                 out.sample_(Sampler::Normal { mean: 0.0, std: 1.0 }, generator)?;
                 out.mul_(std)?;
@@ -93,14 +93,14 @@ impl Tensor {
     /// probabilities, in a new contiguous tensor of its dtype (ATen's
     /// legacy-contiguous `empty_like`, so draws follow the logical order).
     pub fn bernoulli(&self, generator: &Mutex<Generator>) -> Result<Tensor> {
-        let out = Tensor::zeros(self.shape(), self.dtype())?;
+        let out = Tensor::zeros(&self.shape(), self.dtype())?;
         out.bernoulli_tensor_(self, generator)?;
         Ok(out)
     }
 
     /// `torch.bernoulli(self, p)`: 0/1 draws of probability `p`, shaped like self.
     pub fn bernoulli_scalar(&self, p: f64, generator: &Mutex<Generator>) -> Result<Tensor> {
-        let out = Tensor::zeros(self.shape(), self.dtype())?;
+        let out = Tensor::zeros(&self.shape(), self.dtype())?;
         out.sample_(Sampler::Bernoulli { p }, generator)?;
         Ok(out)
     }

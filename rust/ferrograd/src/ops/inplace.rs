@@ -25,7 +25,7 @@ impl Tensor {
     fn overwrite(&self, values: &Tensor) -> Result<()> {
         let values = values.cast(self.dtype())?;
         with_any_type!(self.dtype(), T => write_into::<T>(self, &values.to_vec::<T>()?)?);
-        self.storage().bump_version();
+        self.bump_version();
         Ok(())
     }
 
@@ -36,7 +36,7 @@ impl Tensor {
         // Ops that save `self` for backward must see its value before the write.
         let before = if saves_self && should_record(&[self, other]) { self.clone_tensor()? } else { self.clone() };
         let result = op(&before, other)?;
-        let target = broadcast_shapes(self.shape(), result.shape())?;
+        let target = broadcast_shapes(&self.shape(), &result.shape())?;
         if target.as_slice() != self.shape() || result.shape() != self.shape() {
             return Err(Error::runtime(format!(
                 "output with shape {} doesn't match the broadcast shape {}",
@@ -59,8 +59,8 @@ impl Tensor {
     /// the general path must run instead.
     fn try_update_in_place(&self, other: &Tensor, kind: Arith) -> Result<bool> {
         // Half tensors take the general path, which computes in float32.
-        let plain = !should_record(&[self, other]) && self.dtype().is_floating_point() && !self.dtype().is_half() && !self.storage().same(other.storage());
-        if !plain || super::binary::result_dtype(self, other) != self.dtype() || broadcast_shapes(self.shape(), other.shape())?.as_slice() != self.shape() {
+        let plain = !should_record(&[self, other]) && self.dtype().is_floating_point() && !self.dtype().is_half() && !self.storage().same(&other.storage());
+        if !plain || super::binary::result_dtype(self, other) != self.dtype() || broadcast_shapes(&self.shape(), &other.shape())?.as_slice() != self.shape() {
             return Ok(false);
         }
         self.check_inplace(other)?;
@@ -72,19 +72,19 @@ impl Tensor {
             Arith::Div => zip_assign::<T>(self, &other, |x, y| x / y)?,
             Arith::Pow => return Ok(false),
         });
-        self.storage().bump_version();
+        self.bump_version();
         Ok(true)
     }
 
     /// `self += other` for gradient buffers the engine owns: same shape and
     /// dtype, nothing recorded, no checks beyond those.
     pub(crate) fn accumulate_(&self, other: &Tensor) -> Result<()> {
-        if self.shape() != other.shape() || self.dtype() != other.dtype() || self.storage().same(other.storage()) || !self.dtype().is_floating_point() || self.dtype().is_half() {
+        if self.shape() != other.shape() || self.dtype() != other.dtype() || self.storage().same(&other.storage()) || !self.dtype().is_floating_point() || self.dtype().is_half() {
             let _plain = crate::autograd::mode::no_grad();
             return self.add_(other);
         }
         with_float_type!(self.dtype(), "accumulate", T => zip_assign::<T>(self, other, |x, y| x + y)?);
-        self.storage().bump_version();
+        self.bump_version();
         Ok(())
     }
 
@@ -126,7 +126,7 @@ impl Tensor {
         self.dtype().check_fits(value, true)?;
         // Filling writes one value everywhere, so a broadcast layout is fine.
         self.check_inplace_target(&[], false)?;
-        let filled = Tensor::full(self.shape(), value, self.dtype())?;
+        let filled = Tensor::full(&self.shape(), value, self.dtype())?;
         self.overwrite(&filled)?;
         if should_record(&[self]) {
             let result = record_plain(op, &[self], filled);
@@ -140,7 +140,7 @@ impl Tensor {
     /// Copies `src` (broadcast to this shape, cast to this dtype) into self.
     pub fn copy_(&self, src: &Tensor) -> Result<()> {
         self.check_inplace(src)?;
-        let expanded = src.expand(self.shape())?;
+        let expanded = src.expand(&self.shape())?;
         self.overwrite(&expanded)?;
         if should_record(&[self, src]) {
             let result = record_plain(Op::Copy, &[self, src], self.detach());

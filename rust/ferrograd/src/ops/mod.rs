@@ -28,7 +28,7 @@ pub mod pad;
 pub mod pool;
 pub mod sampling;
 pub mod distributions;
-pub mod set_data;
+pub mod metadata;
 
 use crate::autograd::graph::{create_node, InputMeta};
 use crate::autograd::mode::is_grad_enabled;
@@ -56,8 +56,14 @@ pub enum Op {
     // In-place activations that save their result (ops/activation.rs).
     LeakyReluResult(f64),
     EluResult(f64),
-    /// `squeeze_(dim)`, as matmul of a vector by a matrix records it.
+    // In-place view ops (ops/metadata.rs).
+    TInPlace,
+    TransposeInPlace(usize, usize),
+    SqueezeInPlace,
+    /// `squeeze_(dim)`; also how matmul of a vector by a matrix records its squeeze.
     SqueezeDimInPlace,
+    SqueezeDimsInPlace,
+    UnsqueezeInPlace,
     Add,
     Sub,
     /// `scalar - tensor`.
@@ -246,7 +252,12 @@ impl Op {
             Op::CopySlices(_) => "CopySlices",
             Op::LeakyReluResult(_) => "LeakyReluBackward1",
             Op::EluResult(_) => "EluBackward1",
+            Op::TInPlace => "TBackward1",
+            Op::TransposeInPlace(..) => "TransposeBackward1",
+            Op::SqueezeInPlace => "SqueezeBackward3",
             Op::SqueezeDimInPlace => "SqueezeBackward4",
+            Op::SqueezeDimsInPlace => "SqueezeBackward5",
+            Op::UnsqueezeInPlace => "UnsqueezeBackward1",
             Op::Add => "AddBackward0",
             Op::Sub => "SubBackward0",
             Op::Rsub => "RsubBackward1",
@@ -413,7 +424,10 @@ impl Op {
             // A positive slope keeps the sign, so the result tells where x > 0.
             Op::LeakyReluResult(slope) => activation::leaky_relu_backward(ctx, *slope),
             Op::EluResult(alpha) => activation::elu_result_backward(ctx, *alpha),
-            Op::SqueezeDimInPlace => shape::view_backward(ctx),
+            // The in-place view ops differentiate as their out-of-place forms.
+            Op::TInPlace => shape::t_backward(ctx),
+            Op::TransposeInPlace(d0, d1) => shape::transpose_backward(ctx, *d0, *d1),
+            Op::SqueezeInPlace | Op::SqueezeDimInPlace | Op::SqueezeDimsInPlace | Op::UnsqueezeInPlace => shape::view_backward(ctx),
             Op::Add => binary::add_backward(ctx),
             Op::Sub => binary::sub_backward(ctx),
             Op::Rsub => binary::rsub_backward(ctx),

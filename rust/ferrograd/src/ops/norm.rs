@@ -235,7 +235,7 @@ impl Tensor {
         let out = {
             let _guard = no_grad();
             let (xhat, _) = standardize(&grouped(self, groups)?, &[2], eps)?;
-            let xhat = xhat.reshape(&shape_i64(self.shape()))?;
+            let xhat = xhat.reshape(&shape_i64(&self.shape()))?;
             let view = |t: Option<&Tensor>| t.map(|t| per_channel(t, nd)).transpose();
             affine(xhat, view(weight)?.as_ref(), view(bias)?.as_ref())?
         };
@@ -342,7 +342,7 @@ pub(super) fn group_norm_backward(ctx: &BackwardCtx, groups: usize, eps: f64, af
         let len = xg.shape()[2];
         fused_standardize_grad(&xg, &gg, Rows::Trailing(len), eps)?
     };
-    let (dx, xhat) = (dx.reshape(&shape_i64(x.shape()))?, xhat.reshape(&shape_i64(x.shape()))?);
+    let (dx, xhat) = (dx.reshape(&shape_i64(&x.shape()))?, xhat.reshape(&shape_i64(&x.shape()))?);
     let mut grads: Grads = smallvec![ctx.needs(0).then_some(dx)];
     affine_grads(ctx, &mut grads, &xhat, &all_but_channel(nd), affine, Ok)?;
     Ok(grads)

@@ -23,7 +23,7 @@ macro_rules! float_map {
         let x = $x.cast($x.dtype().to_floating())?;
         super::opmath::unary(&x, |x| {
             let buffer = with_float_type!(x.dtype(), $name, T => T::into_buffer(map::<T, T>(x, |$v: T| $body)?));
-            Tensor::from_buffer(buffer, x.shape())
+            Tensor::from_buffer(buffer, &x.shape())
         })?
     }};
 }
@@ -180,7 +180,7 @@ impl Tensor {
             _ => {
                 let out = super::opmath::unary(self, |x| {
                     let buffer = with_float_type!(x.dtype(), how.kernel_name(), T => T::into_buffer(map::<T, T>(x, |v: T| how.apply(v))?));
-                    Tensor::from_buffer(buffer, x.shape())
+                    Tensor::from_buffer(buffer, &x.shape())
                 })?;
                 Ok(record_plain(how.op(), &[self], out))
             }
@@ -217,7 +217,7 @@ impl Tensor {
                     T::into_buffer(map::<T, T>(x, |v: T| (v * s).round_even() / s)?)
                 }
             });
-            Tensor::from_buffer(buffer, x.shape())
+            Tensor::from_buffer(buffer, &x.shape())
         })?;
         Ok(record_plain(Op::RoundDecimals, &[self], out))
     }
@@ -249,7 +249,7 @@ impl Tensor {
                     }
                 })?)
             });
-            Tensor::from_buffer(buffer, x.shape())
+            Tensor::from_buffer(buffer, &x.shape())
         })?;
         Ok(record(Op::NanToNum, &[self], out, |_, _| smallvec![Some(SavedTensor::input(self))]))
     }
@@ -262,7 +262,7 @@ impl Tensor {
             DType::BF16 => map::<half::bf16, bool>(self, |v| test(v.to_f64()))?,
             _ => vec![integral; self.numel()],
         };
-        Tensor::from_vec(flags, self.shape())
+        Tensor::from_vec(flags, &self.shape())
     }
 
     pub fn isnan(&self) -> Result<Tensor> {
@@ -279,7 +279,7 @@ impl Tensor {
 /// Rounding is piecewise constant: its gradient is zero.
 pub(super) fn zero_backward(ctx: &BackwardCtx) -> Result<Grads> {
     let g = ctx.grad();
-    ctx.needs.iter().map(|&n| n.then(|| Tensor::zeros(g.shape(), g.dtype())).transpose()).collect()
+    ctx.needs.iter().map(|&n| n.then(|| Tensor::zeros(&g.shape(), g.dtype())).transpose()).collect()
 }
 
 /// The gradient passes where x was finite.
@@ -318,20 +318,20 @@ impl Logic {
 impl Tensor {
     /// `logical_and/or/xor`: nonzero is true; the result is bool.
     pub fn logical(&self, other: &Tensor, kind: Logic) -> Result<Tensor> {
-        let shape = broadcast_shapes(self.shape(), other.shape())?;
+        let shape = broadcast_shapes(&self.shape(), &other.shape())?;
         let (a, b) = (self.cast(DType::Bool)?, other.cast(DType::Bool)?);
         Tensor::from_vec(zip(&a, &b, &shape, |x: bool, y: bool| kind.bools(x, y))?, &shape)
     }
 
     pub fn logical_not(&self) -> Result<Tensor> {
         let a = self.cast(DType::Bool)?;
-        Tensor::from_vec(map(&a, |x: bool| !x)?, self.shape())
+        Tensor::from_vec(map(&a, |x: bool| !x)?, &self.shape())
     }
 
     /// `&`, `|`, `^` on bool or integer tensors (PyTorch's bitwise ops).
     pub fn bitwise(&self, other: &Tensor, kind: Logic) -> Result<Tensor> {
         let dtype = result_dtype(self, other);
-        let shape = broadcast_shapes(self.shape(), other.shape())?;
+        let shape = broadcast_shapes(&self.shape(), &other.shape())?;
         let name = match kind {
             Logic::And => "bitwise_and_cpu",
             Logic::Or => "bitwise_or_cpu",
@@ -348,7 +348,7 @@ impl Tensor {
     pub fn bitwise_not(&self) -> Result<Tensor> {
         match self.dtype() {
             DType::Bool => self.logical_not(),
-            dtype => with_int_type!(dtype, "bitwise_not_cpu", T => Tensor::from_vec(map(self, |x: T| !x)?, self.shape())),
+            dtype => with_int_type!(dtype, "bitwise_not_cpu", T => Tensor::from_vec(map(self, |x: T| !x)?, &self.shape())),
         }
     }
 }
@@ -397,7 +397,7 @@ impl Tensor {
                 let (lo, hi) = (min.map(|s| T::from_f64(s.to_f64())), max.map(|s| T::from_f64(s.to_f64())));
                 T::into_buffer(map::<T, T>(&x.cast(kernel_dtype)?, |v: T| clamp_value(v, lo, hi))?)
             });
-            Tensor::from_buffer(buffer, x.shape())
+            Tensor::from_buffer(buffer, &x.shape())
         })?;
         let op = Op::ClampScalar { min: min.map(Scalar::to_f64), max: max.map(Scalar::to_f64) };
         Ok(record(op, &[self], out, |_, _| smallvec![Some(SavedTensor::input(self))]))
@@ -413,7 +413,7 @@ impl Tensor {
         let dtype = result_type(&operands.iter().map(|t| promotion_input(t)).collect::<Vec<_>>());
         let mut shape: Vec<usize> = self.shape().to_vec();
         for t in &operands[1..] {
-            shape = broadcast_shapes(&shape, t.shape())?.to_vec();
+            shape = broadcast_shapes(&shape, &t.shape())?.to_vec();
         }
         let kernel_dtype = super::opmath::compute_dtype(dtype);
         let cast: Vec<Tensor> = operands.iter().map(|t| if dtype.is_half() { super::opmath::widen(t, dtype) } else { t.cast(dtype) }).collect::<Result<_>>()?;
@@ -501,7 +501,7 @@ impl Tensor {
 #[allow(clippy::bool_comparison)]
 fn extremum(a: &Tensor, b: &Tensor, is_max: bool) -> Result<Tensor> {
     let dtype = result_dtype(a, b);
-    let shape = broadcast_shapes(a.shape(), b.shape())?;
+    let shape = broadcast_shapes(&a.shape(), &b.shape())?;
     let (a, b) = (a.cast(dtype)?, b.cast(dtype)?);
     let buffer = with_any_type!(dtype, T => T::into_buffer(if is_max {
         zip(&a, &b, &shape, |x: T, y: T| pick(x, y, x < y))?
@@ -552,7 +552,7 @@ impl Tensor {
             )));
         }
         let dtype = result_dtype(x, y);
-        let shape = broadcast_shapes(&broadcast_shapes(cond.shape(), x.shape())?, y.shape())?;
+        let shape = broadcast_shapes(&broadcast_shapes(&cond.shape(), &x.shape())?, &y.shape())?;
         let (a, b) = (x.cast(dtype)?, y.cast(dtype)?);
         let buffer = with_any_type!(dtype, T => T::into_buffer(zip3(cond, &a, &b, &shape, |c: bool, u: T, v: T| if c { u } else { v })?));
         let out = Tensor::from_buffer(buffer, &shape)?;
@@ -589,7 +589,7 @@ impl Tensor {
     /// `self + weight * (end - self)` for a number weight (LerpBackward0).
     pub fn lerp(&self, end: &Tensor, weight: Scalar) -> Result<Tensor> {
         check_lerp_dtype(self.dtype(), end, "end")?;
-        let shape = broadcast_shapes(self.shape(), end.shape())?;
+        let shape = broadcast_shapes(&self.shape(), &end.shape())?;
         let w = weight.to_f64();
         let out = super::opmath::operands(self.dtype(), [self, end], |[s, e]| {
             let buffer = with_float_type!(s.dtype(), "lerp_kernel_scalar", T => {
@@ -605,7 +605,7 @@ impl Tensor {
     pub fn lerp_tensor(&self, end: &Tensor, weight: &Tensor) -> Result<Tensor> {
         check_lerp_dtype(self.dtype(), end, "end")?;
         check_lerp_dtype(self.dtype(), weight, "weight")?;
-        let shape = broadcast_shapes(&broadcast_shapes(self.shape(), end.shape())?, weight.shape())?;
+        let shape = broadcast_shapes(&broadcast_shapes(&self.shape(), &end.shape())?, &weight.shape())?;
         let out = super::opmath::operands(self.dtype(), [self, end, weight], |[s, e, w]| {
             let buffer = with_float_type!(s.dtype(), "lerp_kernel_tensor", T => T::into_buffer(zip3(s, e, w, &shape, |s: T, e: T, w: T| lerp_value(s, e, w))?));
             Tensor::from_buffer(buffer, &shape)
@@ -702,7 +702,7 @@ fn div_rounded(a: &Tensor, b: &Tensor, mode: RoundingMode) -> Result<Tensor> {
         let b = if b.numel() == 1 { b.cast(DType::F32)? } else { super::opmath::widen(b, dtype)? };
         return super::opmath::narrow(div_rounded(&a, &b, mode)?, dtype);
     }
-    let shape = broadcast_shapes(a.shape(), b.shape())?;
+    let shape = broadcast_shapes(&a.shape(), &b.shape())?;
     let (ca, cb) = (a.cast(dtype)?, b.cast(dtype)?);
     let name = match mode {
         RoundingMode::Trunc => "div_trunc_cpu",
@@ -751,7 +751,7 @@ impl Tensor {
         }
         let values = result.cast(self.dtype())?;
         with_any_type!(self.dtype(), T => write_into::<T>(self, &values.to_vec::<T>()?)?);
-        self.storage().bump_version();
+        self.bump_version();
         if let Some(node) = result.grad_fn() {
             self.rebase_history(node, result.output_nr())?;
         }

@@ -113,10 +113,10 @@ impl Tensor {
     pub fn max_pool2d_with_indices(&self, params: &PoolParams) -> Result<(Tensor, Tensor)> {
         check_rank(self, "max_pool2d")?;
         let out = params.check(self)?;
-        let (count, input) = planes_of(self.shape());
+        let (count, input) = planes_of(&self.shape());
         let planes = Planes { count, input, output: out };
         let window = Window2d { kernel: params.kernel, stride: params.stride, dilation: params.dilation, pad_lo: params.padding, pad_hi: params.padding };
-        let shape = pooled_shape(self.shape(), out);
+        let shape = pooled_shape(&self.shape(), out);
         let (values, indices) = with_float_type!(self.dtype(), "max_pool2d", T => {
             let (v, i) = with_contiguous::<T, _>(self, |x| max_pool(x, planes, &window))??;
             (T::into_buffer(v), i)
@@ -138,10 +138,10 @@ impl Tensor {
 
     /// `out[p, l] = self[p, index[p, l]]`: the adjoint of `scatter_planes`.
     pub fn gather_planes(&self, index: &Tensor) -> Result<Tensor> {
-        let (count, [h, w]) = planes_of(self.shape());
+        let (count, [h, w]) = planes_of(&self.shape());
         let idx = index.to_vec::<i64>()?;
         let buffer = with_float_type!(self.dtype(), "gather", T => T::into_buffer(with_contiguous::<T, _>(self, |x| gather_planes(x, &idx, count, h * w))??));
-        let out = Tensor::from_buffer(buffer, index.shape())?;
+        let out = Tensor::from_buffer(buffer, &index.shape())?;
         Ok(record(Op::GatherPlanes, &[self], out, |_, _| smallvec![Some(SavedTensor::input(index))]))
     }
 
@@ -163,7 +163,7 @@ impl Tensor {
     /// Means over adaptive windows `[floor(i*H/oh), ceil((i+1)*H/oh))` (AdaptiveAvgPool2DBackward0).
     pub fn adaptive_avg_pool2d(&self, output_size: [usize; 2]) -> Result<Tensor> {
         check_rank(self, "adaptive_avg_pool2d")?;
-        let (_, input) = planes_of(self.shape());
+        let (_, input) = planes_of(&self.shape());
         if !self.dtype().is_floating_point() {
             return Err(Error::NotImplementedForDType { op: "adaptive_avg_pool2d", dtype: self.dtype() });
         }
@@ -213,11 +213,11 @@ impl AvgPool {
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let (count, input) = planes_of(x.shape());
+        let (count, input) = planes_of(&x.shape());
         let window = self.params.window(input, self.output);
         let cols = x.reshape(&[count as i64, 1, input[0] as i64, input[1] as i64])?.im2col(window)?;
         let sums = cols.sum_dims(&[1], false)?;
-        sums.mul(&self.inverse_divisors(input, x.dtype())?)?.reshape(&dims_i64(&pooled_shape(x.shape(), self.output)))
+        sums.mul(&self.inverse_divisors(input, x.dtype())?)?.reshape(&dims_i64(&pooled_shape(&x.shape(), self.output)))
     }
 
     /// Each window's gradient spread evenly over it: col2im of g / divisor.

@@ -40,7 +40,7 @@ pub(crate) fn reduced_shape(shape: &[usize], dims: &[usize], keepdim: bool) -> S
 
 /// Raw sum kernel over `dims` (0-d tensors: dims empty). Bool and int sum to int64.
 fn sum_kernel(x: &Tensor, dims: &[usize], keepdim: bool) -> Result<Tensor> {
-    let shape = reduced_shape(x.shape(), dims, keepdim);
+    let shape = reduced_shape(&x.shape(), dims, keepdim);
     // Dims of a 0-d tensor: reduce over nothing.
     let dims: Shape = dims.iter().copied().filter(|&d| d < x.ndim()).collect();
     let buffer = match x.dtype() {

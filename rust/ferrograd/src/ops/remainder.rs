@@ -72,7 +72,7 @@ fn modulo(kind: Modulo, a: &Tensor, b: &Tensor) -> Result<Tensor> {
     if dtype.is_half() {
         return super::opmath::operands(dtype, [a, b], |[a, b]| modulo(kind, a, b));
     }
-    let shape = broadcast_shapes(a.shape(), b.shape())?;
+    let shape = broadcast_shapes(&a.shape(), &b.shape())?;
     let (ca, cb) = (a.cast(dtype)?, b.cast(dtype)?);
     let buffer = match dtype {
         DType::Bool => return Err(Error::NotImplementedForDType { op: kind.kernel_name(), dtype }),

@@ -327,10 +327,11 @@ fn draw<T: Element>(g: &mut Generator, plan: Plan, n: usize, contiguous: bool) -
 
 /// Writes `values` (in the order of `dims`, outermost first) into `t`.
 fn write_in_order<T: Element>(t: &Tensor, dims: &[usize], values: &[T]) -> Result<()> {
-    let mut buffer = t.storage().write()?;
-    let data = T::slice_mut(&mut buffer).ok_or(Error::DTypeMismatch { op: "sample", lhs: t.dtype(), rhs: T::DTYPE })?;
+    let t_data = t.snapshot();
+    let mut buffer = t_data.storage().write()?;
+    let data = T::slice_mut(&mut buffer).ok_or(Error::DTypeMismatch { op: "sample", lhs: t_data.dtype(), rhs: T::DTYPE })?;
     let mut next = values.iter();
-    t.layout().permute(dims).for_each_offset(|o| {
+    t_data.layout().permute(dims).for_each_offset(|o| {
         if let Some(&v) = next.next() {
             data[o] = v;
         }
@@ -348,13 +349,13 @@ impl Tensor {
         if self.numel() == 0 {
             return Ok(());
         }
-        let dims = iteration_dims(self.shape(), &[self.layout().strides()]);
+        let dims = iteration_dims(&self.shape(), &[self.layout().strides()]);
         let (n, contiguous) = (self.numel(), self.is_contiguous());
         with_any_type!(self.dtype(), T => {
             let values = draw::<T>(&mut generator.lock(), plan, n, contiguous)?;
             write_in_order(self, &dims, &values)?;
         });
-        self.storage().bump_version();
+        self.bump_version();
         Ok(())
     }
 
@@ -370,8 +371,8 @@ impl Tensor {
         if !p.dtype().is_floating_point() {
             return Err(Error::NotImplementedForDType { op: "bernoulli_tensor_cpu_p_", dtype: p.dtype() });
         }
-        let p = p.expand(self.shape())?;
-        let dims = iteration_dims(self.shape(), &[self.layout().strides(), p.layout().strides()]);
+        let p = p.expand(&self.shape())?;
+        let dims = iteration_dims(&self.shape(), &[self.layout().strides(), p.layout().strides()]);
         // The probabilities in visiting order, at the precision ATen compares in.
         let p_in_order = p.view_with_layout(p.layout().permute(&dims))?;
         let probs: Vec<f64> = if p.dtype() == DType::F64 {
@@ -394,7 +395,7 @@ impl Tensor {
             };
             write_in_order(self, &dims, &values)?;
         });
-        self.storage().bump_version();
+        self.bump_version();
         Ok(())
     }
 

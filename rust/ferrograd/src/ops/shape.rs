@@ -391,7 +391,7 @@ impl Tensor {
             )));
         }
         let i = if index < 0 { index + size } else { index } as usize;
-        let view = self.view_of(slicing::select_layout(self.layout(), d, i)?)?;
+        let view = self.view_of(slicing::select_layout(&self.layout(), d, i)?)?;
         Ok(record_plain(Op::Select { dim: d, index: i }, &[self], view))
     }
 

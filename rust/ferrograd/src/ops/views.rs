@@ -173,7 +173,7 @@ impl Tensor {
                 }
             }
         }
-        if checks_overlap && has_internal_overlap(self.shape(), self.layout().strides()) {
+        if checks_overlap && has_internal_overlap(&self.shape(), self.layout().strides()) {
             return Err(Error::InternalOverlap);
         }
         Ok(())

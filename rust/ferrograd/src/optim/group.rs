@@ -26,7 +26,7 @@ impl Slot<'_> {
 
     pub fn bump_versions(&self) {
         for t in self.written() {
-            t.storage().bump_version();
+            t.bump_version();
         }
     }
 }
@@ -100,19 +100,19 @@ fn check_writable(op: &str, slot: &Slot, states: &[StateList]) -> Result<()> {
         if t.storage().is_read_only() {
             return Err(Error::runtime(format!("{op}: the {name} of param {i} is not writable (it shares memory with a read-only NumPy array)")));
         }
-        if has_internal_overlap(t.shape(), t.layout().strides()) {
+        if has_internal_overlap(&t.shape(), t.layout().strides()) {
             return Err(Error::runtime(format!(
                 "{op}: the {name} of param {i} has several elements at one memory location (a broadcast view, {}); clone() it first",
                 describe(t)
             )));
         }
-        if t.storage().same(slot.grad.storage()) {
+        if t.storage().same(&slot.grad.storage()) {
             return Err(Error::runtime(format!("{op}: the {name} of param {i} shares memory with its grad; each needs its own storage")));
         }
     }
     for a in 0..written.len() {
         for b in a + 1..written.len() {
-            if written[a].storage().same(written[b].storage()) {
+            if written[a].storage().same(&written[b].storage()) {
                 return Err(Error::runtime(format!(
                     "{op}: the {} and the {} of param {i} share memory; each needs its own storage",
                     names[a], names[b]
@@ -144,7 +144,7 @@ pub(crate) fn advance_steps(op: &'static str, steps: &[Tensor]) -> Result<Vec<f6
         .iter()
         .map(|s| {
             let next = crate::with_float_type!(s.dtype(), op, T => advance::<T>(s)?);
-            s.storage().bump_version();
+            s.bump_version();
             Ok(next)
         })
         .collect()

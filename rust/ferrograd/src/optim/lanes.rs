@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::kernels::elementwise::write_into;
 use crate::kernels::PARALLEL_THRESHOLD;
 use crate::storage::{Buffer, Float};
-use crate::tensor::Tensor;
+use crate::tensor::{Snapshot, TensorData};
 use parking_lot::{RwLockReadGuard, RwLockWriteGuard};
 use rayon::prelude::*;
 
@@ -105,28 +105,30 @@ fn run_chunks<T: Float>(lanes: Lanes<'_, T>, f: &(impl Fn(Lanes<'_, T>) -> Resul
 /// under their storage locks; any strided one sends the slot through
 /// copies in logical order that are written back afterwards.
 fn with_lanes<T: Float>(slot: &Slot, f: impl FnOnce(Lanes<'_, T>) -> Result<()>) -> Result<()> {
-    let dense = slot.written().chain(std::iter::once(slot.grad)).all(|t| t.layout().contiguous_range().is_some());
+    // One snapshot per tensor: each layout read below belongs to the storage locked.
+    let written_data: Vec<Snapshot> = slot.written().map(|t| t.snapshot()).collect();
+    let grad_data = slot.grad.snapshot();
+    let dense = written_data.iter().chain(std::iter::once(&grad_data)).all(|d| d.layout().contiguous_range().is_some());
     if !dense {
         return with_copied_lanes(slot, f);
     }
-    let written: Vec<&Tensor> = slot.written().collect();
     // Lock order: by storage address, the grad (read) among the written ones.
-    let mut order: Vec<Option<usize>> = (0..written.len()).map(Some).chain(std::iter::once(None)).collect();
-    order.sort_by_key(|k| k.map_or(slot.grad, |i| written[i]).storage().ptr_id());
-    let mut write_guards: Vec<Option<RwLockWriteGuard<'_, Buffer>>> = written.iter().map(|_| None).collect();
+    let mut order: Vec<Option<usize>> = (0..written_data.len()).map(Some).chain(std::iter::once(None)).collect();
+    order.sort_by_key(|k| k.map_or(&grad_data, |i| &written_data[i]).storage().ptr_id());
+    let mut write_guards: Vec<Option<RwLockWriteGuard<'_, Buffer>>> = written_data.iter().map(|_| None).collect();
     let mut read_guard: Option<RwLockReadGuard<'_, Buffer>> = None;
     for k in order {
         match k {
-            Some(i) => write_guards[i] = Some(written[i].storage().write()?),
-            None => read_guard = Some(slot.grad.storage().read()),
+            Some(i) => write_guards[i] = Some(written_data[i].storage().write()?),
+            None => read_guard = Some(grad_data.storage().read()),
         }
     }
-    let grad = dense_slice(slot.grad, read_guard.as_deref())?;
-    let mut slices = Vec::with_capacity(written.len());
-    for (guard, t) in write_guards.iter_mut().zip(&written) {
+    let grad = dense_slice(&grad_data, read_guard.as_deref())?;
+    let mut slices = Vec::with_capacity(written_data.len());
+    for (guard, d) in write_guards.iter_mut().zip(&written_data) {
         let buffer = guard.as_deref_mut().ok_or_else(|| Error::runtime("optimizer update: storage not locked"))?;
-        let range = t.layout().contiguous_range().unwrap_or(0..0);
-        let data = T::slice_mut(buffer).ok_or(Error::DTypeMismatch { op: "optimizer update", lhs: t.dtype(), rhs: T::DTYPE })?;
+        let range = d.layout().contiguous_range().unwrap_or(0..0);
+        let data = T::slice_mut(buffer).ok_or(Error::DTypeMismatch { op: "optimizer update", lhs: d.dtype(), rhs: T::DTYPE })?;
         slices.push(&mut data[range]);
     }
     let mut slices = slices.into_iter();
@@ -134,7 +136,7 @@ fn with_lanes<T: Float>(slot: &Slot, f: impl FnOnce(Lanes<'_, T>) -> Result<()>)
     f(Lanes { param, grad, state: slices.collect() })
 }
 
-fn dense_slice<'g, T: Float>(t: &Tensor, buffer: Option<&'g Buffer>) -> Result<&'g [T]> {
+fn dense_slice<'g, T: Float>(t: &TensorData, buffer: Option<&'g Buffer>) -> Result<&'g [T]> {
     let buffer = buffer.ok_or_else(|| Error::runtime("optimizer update: storage not locked"))?;
     let data = T::slice(buffer).ok_or(Error::DTypeMismatch { op: "optimizer update", lhs: t.dtype(), rhs: T::DTYPE })?;
     Ok(&data[t.layout().contiguous_range().unwrap_or(0..0)])

@@ -41,7 +41,7 @@ pub fn sgd_step(params: &[Tensor], grads: &[Tensor], momentum_buffers: &mut [Opt
         .zip(momentum_buffers.iter())
         .map(|(p, b)| match b {
             Some(b) => Ok(b.clone()),
-            None => Tensor::zeros(p.shape(), p.dtype()),
+            None => Tensor::zeros(&p.shape(), p.dtype()),
         })
         .collect::<Result<_>>()?;
     let slots = slots(OP, params, grads, &[StateList::new("momentum_buffers", "momentum_buffer", &buffers)])?;

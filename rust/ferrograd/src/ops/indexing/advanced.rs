@@ -81,7 +81,7 @@ pub(crate) fn index_plan(layout: &Layout, indices: &[Option<Tensor>], label: Dim
     }
     let mut index_shape: Shape = present[0].1.shape().into();
     for (_, t) in &present[1..] {
-        index_shape = broadcast_shapes(&index_shape, t.shape()).map_err(|_| {
+        index_shape = broadcast_shapes(&index_shape, &t.shape()).map_err(|_| {
             let shapes: Vec<String> = present.iter().map(|(_, t)| ShapeList(t.shape().to_vec()).to_string()).collect();
             Error::index(format!("shape mismatch: indexing tensors could not be broadcast together with shapes {}", shapes.join(", ")))
         })?;
@@ -105,7 +105,7 @@ pub(crate) fn index_plan(layout: &Layout, indices: &[Option<Tensor>], label: Dim
 
 /// Writes `values` (broadcast to the indexing result) into `target` at `indices`.
 fn write_indexed(target: &Tensor, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool, label: DimLabel) -> Result<()> {
-    let plan = index_plan(target.layout(), indices, label)?;
+    let plan = index_plan(&target.layout(), indices, label)?;
     let mismatch = || {
         Error::runtime(format!(
             "shape mismatch: value tensor of shape {} cannot be broadcast to indexing result of shape {}",
@@ -144,8 +144,8 @@ fn check_put_dtypes(target: &Tensor, values: &Tensor) -> Result<()> {
 impl Tensor {
     /// `self[indices]` for index tensors (None keeps a dim whole).
     pub fn index(&self, indices: &[Option<Tensor>]) -> Result<Tensor> {
-        let indices = expand_masks(self.shape(), indices)?;
-        let plan = index_plan(self.layout(), &indices, DimLabel::Ordinal)?;
+        let indices = expand_masks(&self.shape(), indices)?;
+        let plan = index_plan(&self.layout(), &indices, DimLabel::Ordinal)?;
         let buffer = with_any_type!(self.dtype(), T => T::into_buffer(take::<T>(self, &plan)?));
         let out = Tensor::from_buffer(buffer, &plan.shape)?;
         Ok(record(Op::Index { dims: indexed_dims(&indices) }, &[self], out, |_, _| save_indices(&indices)))
@@ -154,7 +154,7 @@ impl Tensor {
     /// A copy of `self` with `values` written (or added) at `indices`.
     pub fn index_put(&self, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool) -> Result<Tensor> {
         check_put_dtypes(self, values)?;
-        let indices = expand_masks(self.shape(), indices)?;
+        let indices = expand_masks(&self.shape(), indices)?;
         let out = self.plain_copy()?;
         write_indexed(&out, &indices, values, accumulate, DimLabel::Ordinal)?;
         let op = Op::IndexPut { dims: indexed_dims(&indices), accumulate };
@@ -167,9 +167,9 @@ impl Tensor {
         if should_record(&[self, values]) {
             return self.apply_in_place(false, |before| before.index_put(indices, values, accumulate));
         }
-        let indices = expand_masks(self.shape(), indices)?;
+        let indices = expand_masks(&self.shape(), indices)?;
         write_indexed(self, &indices, values, accumulate, DimLabel::Ordinal)?;
-        self.storage().bump_version();
+        self.bump_version();
         Ok(())
     }
 
@@ -187,7 +187,7 @@ impl Tensor {
         }
         let dim = check_index_fill(self, dim, index)?;
         fill_along(self, dim, index, value)?;
-        self.storage().bump_version();
+        self.bump_version();
         Ok(())
     }
 
@@ -223,7 +223,7 @@ fn fill_along(target: &Tensor, dim: usize, index: &Tensor, value: Scalar) -> Res
     let target = at_least_1d(target)?;
     let mut indices: Indices = vec![None; dim];
     indices.push(Some(at_least_1d(index)?));
-    let plan = index_plan(target.layout(), &indices, DimLabel::Dim)?;
+    let plan = index_plan(&target.layout(), &indices, DimLabel::Dim)?;
     with_any_type!(target.dtype(), T => {
         let v = vec![T::from_scalar(value); plan.shape.iter().product()];
         put::<T>(&target, &plan, &v, false, add_elem)?;

@@ -86,10 +86,10 @@ fn scattered(x: &Tensor, dim: usize, index: &Tensor, src: &Tensor, accumulate: b
     let src1 = if src.ndim() == 0 && index.ndim() > 0 { src.clone() } else { src1 };
     let buffer = with_any_type!(x.dtype(), T => {
         let mut values = x1.to_vec::<T>()?;
-        scatter_kernel::<T>(&mut values, x1.shape(), dim, &index1, &src1, accumulate, add_elem)?;
+        scatter_kernel::<T>(&mut values, &x1.shape(), dim, &index1, &src1, accumulate, add_elem)?;
         T::into_buffer(values)
     });
-    Tensor::from_buffer(buffer, x.shape())
+    Tensor::from_buffer(buffer, &x.shape())
 }
 
 /// The wrapped dim and the checks scatter and scatter_add share.
@@ -157,7 +157,7 @@ fn add_along(target: &Tensor, dim: usize, index: &Tensor, source: &Tensor, alpha
     let target = at_least_1d(target)?;
     let mut indices = vec![None; dim];
     indices.push(Some(at_least_1d(index)?));
-    let plan = index_plan(target.layout(), &indices, DimLabel::Dim).map_err(|e| match e {
+    let plan = index_plan(&target.layout(), &indices, DimLabel::Dim).map_err(|e| match e {
         Error::Index(m) => Error::Runtime(m),
         other => other,
     })?;
@@ -177,7 +177,7 @@ impl Tensor {
         check_gather_shapes(self, dim, index)?;
         let (src, index1) = (at_least_1d(self)?, at_least_1d(index)?);
         let buffer = with_any_type!(self.dtype(), T => T::into_buffer(gather_kernel::<T>(&src, dim, &index1)?));
-        let out = Tensor::from_buffer(buffer, index.shape())?;
+        let out = Tensor::from_buffer(buffer, &index.shape())?;
         Ok(record(Op::Gather { dim }, &[self], out, |_, _| save_indices(&[Some(index.clone())])))
     }
 
@@ -226,7 +226,7 @@ impl Tensor {
         }
         let src = at_least_1d(self)?;
         let picked = select_offsets(index, src.shape()[dim], src.layout().strides()[dim])?;
-        let plan = crate::kernels::indexed::plan(src.layout(), &[dim], dim, &[index.numel()], picked)?;
+        let plan = crate::kernels::indexed::plan(&src.layout(), &[dim], dim, &[index.numel()], picked)?;
         let buffer = with_any_type!(self.dtype(), T => T::into_buffer(take::<T>(&src, &plan)?));
         let shape: Shape = if self.ndim() == 0 { Shape::new() } else { plan.shape.clone() };
         let out = Tensor::from_buffer(buffer, &shape)?;
@@ -274,8 +274,8 @@ impl Tensor {
             }
             s
         };
-        let index_shape = broadcast_shapes(&with_size(self.shape(), size_at(indices, dim)), indices.shape())?;
-        let self_shape = broadcast_shapes(&with_size(indices.shape(), size_at(self, dim)), self.shape())?;
+        let index_shape = broadcast_shapes(&with_size(&self.shape(), size_at(indices, dim)), &indices.shape())?;
+        let self_shape = broadcast_shapes(&with_size(&indices.shape(), size_at(self, dim)), &self.shape())?;
         let expand = |t: &Tensor, shape: &[usize]| -> Result<Tensor> {
             if t.shape() == shape {
                 return Ok(t.clone());

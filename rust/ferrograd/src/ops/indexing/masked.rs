@@ -36,7 +36,7 @@ impl Tensor {
                 value.ndim()
             )));
         }
-        let shape = broadcast_shapes(mask.shape(), self.shape())?;
+        let shape = broadcast_shapes(&mask.shape(), &self.shape())?;
         let fill = value.item()?;
         self.dtype().check_fits(fill, true)?;
         let flags = broadcast_values::<bool>(mask, &shape)?;
@@ -65,7 +65,7 @@ impl Tensor {
         if mask.dtype() != DType::Bool {
             return Err(Error::runtime("masked_select: expected BoolTensor for mask"));
         }
-        let shape = broadcast_shapes(mask.shape(), self.shape())?;
+        let shape = broadcast_shapes(&mask.shape(), &self.shape())?;
         let flags = broadcast_values::<bool>(mask, &shape)?;
         let buffer = with_any_type!(self.dtype(), T => {
             let values = broadcast_values::<T>(self, &shape)?;
@@ -94,7 +94,7 @@ pub(crate) fn masked_fill_tensor_backward(ctx: &BackwardCtx) -> Result<Grads> {
 pub(crate) fn masked_select_backward(ctx: &BackwardCtx) -> Result<Grads> {
     let (g, mask) = (ctx.grad(), ctx.saved(0)?);
     Ok(smallvec![ctx.grad_for(0, || {
-        let shape: Shape = broadcast_shapes(mask.shape(), &ctx.inputs[0].shape)?;
+        let shape: Shape = broadcast_shapes(&mask.shape(), &ctx.inputs[0].shape)?;
         let mask = mask.view_with_layout(mask.layout().broadcast_to(&shape)?)?;
         Tensor::zeros(&shape, g.dtype())?.index_put(&[Some(mask)], g, false)
     })?])

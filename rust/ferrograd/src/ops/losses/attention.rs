@@ -49,7 +49,7 @@ impl Tensor {
         if p == 1.0 {
             return self.mul(&Tensor::zeros(&[], self.dtype())?);
         }
-        self.mul(&dropout_mask(self.shape(), self.dtype(), p)?)
+        self.mul(&dropout_mask(&self.shape(), self.dtype(), p)?)
     }
 }
 

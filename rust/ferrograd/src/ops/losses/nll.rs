@@ -148,15 +148,15 @@ impl Tensor {
         let wide = self.cast(crate::ops::opmath::compute_dtype(self.dtype()))?;
         let losses = with_float_type!(wide.dtype(), "nll_loss", T => nll_values::<T>(&wide, &picked, classes)?);
         let out = match reduction {
-            Reduction::None => Tensor::from_vec(losses, target.shape())?.cast(self.dtype())?,
+            Reduction::None => Tensor::from_vec(losses, &target.shape())?.cast(self.dtype())?,
             Reduction::Sum => Tensor::scalar_tensor(Scalar::Float(total(&losses)), self.dtype()),
             Reduction::Mean => Tensor::scalar_tensor(Scalar::Float(total(&losses) / picked.total_weight), self.dtype()),
         };
         // The gradient is -weight[t] (over the total weight for a mean) at each target's class.
         let scale = if reduction == Reduction::Mean { picked.total_weight } else { 1.0 };
         let coefficients: Vec<f64> = picked.weights.iter().map(|w| -w / scale).collect();
-        let classes_t = Tensor::from_vec(picked.classes, target.shape())?;
-        let coef_t = Tensor::from_vec(coefficients, target.shape())?.cast(self.dtype())?;
+        let classes_t = Tensor::from_vec(picked.classes, &target.shape())?;
+        let coef_t = Tensor::from_vec(coefficients, &target.shape())?.cast(self.dtype())?;
         let op = Op::NllLoss { spatial, reduction };
         Ok(record(op, &[self], out, |_, _| smallvec![Some(SavedTensor::input(&classes_t)), Some(SavedTensor::input(&coef_t))]))
     }

@@ -130,7 +130,7 @@ fn bce_values<T: Float>(x: &Tensor, t: &Tensor) -> Result<Vec<T>> {
             floor
         }
     };
-    zip(x, t, x.shape(), |xv: T, tv: T| -(tv * clamp_log(xv) + (T::ONE - tv) * clamp_log(T::ONE - xv)))
+    zip(x, t, &x.shape(), |xv: T, tv: T| -(tv * clamp_log(xv) + (T::ONE - tv) * clamp_log(T::ONE - xv)))
 }
 
 fn check_probabilities<T: Float>(x: &Tensor) -> Result<()> {
@@ -143,7 +143,7 @@ fn check_probabilities<T: Float>(x: &Tensor) -> Result<()> {
 
 /// `weight` expanded to the loss's shape (PyTorch expands it to the target's size).
 fn expanded_weight(weight: Option<&Tensor>, shape: &[usize]) -> Result<Option<Tensor>> {
-    weight.map(|w| w.expand(&broadcast_shapes(w.shape(), shape)?)).transpose()
+    weight.map(|w| w.expand(&broadcast_shapes(&w.shape(), shape)?)).transpose()
 }
 
 fn save_optional(t: Option<&Tensor>) -> Option<SavedTensor> {
@@ -164,20 +164,20 @@ impl Tensor {
         if target.shape() != self.shape() {
             return Err(Error::value(format!(
                 "Using a target size ({}) that is different to the input size ({}) is deprecated. Please ensure they have the same size.",
-                torch_size(target.shape()),
-                torch_size(self.shape())
+                torch_size(&target.shape()),
+                torch_size(&self.shape())
             )));
         }
         if target.dtype() != self.dtype() {
             return Err(Error::runtime(format!("Found dtype {} but expected {}", target.dtype().scalar_type_name(), self.dtype().scalar_type_name())));
         }
         check_not_differentiable(weight, "binary_cross_entropy", "weight")?;
-        let weight = expanded_weight(weight, self.shape())?;
+        let weight = expanded_weight(weight, &self.shape())?;
         let out = untracked(|| {
             let values = crate::ops::opmath::operands(self.dtype(), [self, target], |[x, t]| {
                 Ok(with_float_type!(x.dtype(), "binary_cross_entropy", T => {
                     check_probabilities::<T>(x)?;
-                    Tensor::from_vec(bce_values::<T>(x, t)?, x.shape())?
+                    Tensor::from_vec(bce_values::<T>(x, t)?, &x.shape())?
                 }))
             })?;
             reduce(&weighted(values, weight.as_ref())?, reduction)
@@ -191,7 +191,7 @@ impl Tensor {
     /// in PyTorch's overflow-free form (BinaryCrossEntropyWithLogitsBackward0).
     pub fn binary_cross_entropy_with_logits(&self, target: &Tensor, weight: Option<&Tensor>, reduction: Reduction, pos_weight: Option<&Tensor>) -> Result<Tensor> {
         if target.shape() != self.shape() {
-            return Err(Error::value(format!("Target size ({}) must be the same as input size ({})", torch_size(target.shape()), torch_size(self.shape()))));
+            return Err(Error::value(format!("Target size ({}) must be the same as input size ({})", torch_size(&target.shape()), torch_size(&self.shape()))));
         }
         check_not_differentiable(weight, "binary_cross_entropy_with_logits", "weight")?;
         check_not_differentiable(pos_weight, "binary_cross_entropy_with_logits", "pos_weight")?;

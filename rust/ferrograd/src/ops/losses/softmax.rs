@@ -47,7 +47,7 @@ impl Tensor {
         }
         let out = crate::ops::opmath::unary(&x, |x| {
             let buffer = with_float_type!(x.dtype(), "softmax", T => T::into_buffer(softmax::<T>(x, dim, log)?));
-            Tensor::from_buffer(buffer, x.shape())
+            Tensor::from_buffer(buffer, &x.shape())
         })?;
         let op = if log { Op::LogSoftmax(dim) } else { Op::Softmax(dim) };
         Ok(record(op, &[&x], out, |_, out| smallvec![Some(SavedTensor::output(out))]))
@@ -82,6 +82,6 @@ fn fused(g: &Tensor, y: &Tensor, dim: usize, log: bool) -> Result<Tensor> {
     crate::ops::opmath::operands(y.dtype(), [g, y], |[g, y]| {
         let g = g.cast(y.dtype())?;
         let buffer = with_float_type!(y.dtype(), "softmax_backward", T => T::into_buffer(softmax_backward::<T>(&g, y, dim, log)?));
-        Tensor::from_buffer(buffer, y.shape())
+        Tensor::from_buffer(buffer, &y.shape())
     })
 }

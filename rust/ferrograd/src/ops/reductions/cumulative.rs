@@ -38,7 +38,7 @@ fn scan_kernel(x: &Tensor, dim: usize, reverse: bool, kind: Accumulate) -> Resul
         DType::Bool | DType::U8 | DType::I8 | DType::I16 | DType::I32 => return scan_kernel(&x.cast(DType::I64)?, dim, reverse, kind),
         DType::F16 | DType::BF16 => return scan_kernel(&x.cast(DType::F32)?, dim, reverse, kind)?.cast(x.dtype()),
     };
-    Tensor::from_buffer(buffer, x.shape())
+    Tensor::from_buffer(buffer, &x.shape())
 }
 
 impl Tensor {
@@ -84,7 +84,7 @@ pub(crate) fn cumprod_backward(ctx: &BackwardCtx, dim: usize) -> Result<Grads> {
         if !ctx.create_graph {
             let g = g.cast(x.dtype())?;
             let buffer = with_float_type!(x.dtype(), "cumprod_backward", T => T::into_buffer(cumprod_backward_kernel::<T>(x, &g, dim)?));
-            return Tensor::from_buffer(buffer, x.shape());
+            return Tensor::from_buffer(buffer, &x.shape());
         }
         // Differentiable forms, as PyTorch: divide by x while no element is zero.
         if !contains_zero(x)? {

@@ -66,7 +66,7 @@ fn extreme_kernel<T: Element>(x: &Tensor, dims: &[usize], kind: Extreme) -> Resu
 
 /// Values and indices of the extremes over `dims` (sorted), shaped for `keepdim`.
 fn extremes(x: &Tensor, dims: &[usize], keepdim: bool, kind: Extreme) -> Result<(Tensor, Tensor)> {
-    let shape = reduced_shape(x.shape(), dims, keepdim);
+    let shape = reduced_shape(&x.shape(), dims, keepdim);
     let dims = real_dims(dims, x.ndim());
     with_any_type!(x.dtype(), T => {
         let (values, indices): (Vec<T>, Vec<i64>) = extreme_kernel::<T>(x, &dims, kind)?.into_iter().unzip();
@@ -194,7 +194,7 @@ impl Tensor {
     /// The element at `index` along `dim` of each line (GatherBackward0).
     pub(crate) fn gather_selected(&self, dim: usize, index: &Tensor) -> Result<Tensor> {
         let buffer = with_any_type!(self.dtype(), T => T::into_buffer(gather_one::<T>(self, dim, index)?));
-        let out = Tensor::from_buffer(buffer, index.shape())?;
+        let out = Tensor::from_buffer(buffer, &index.shape())?;
         Ok(record(Op::GatherSelected(dim), &[self], out, |_, _| smallvec![Some(SavedTensor::input(index))]))
     }
 }

@@ -12,7 +12,7 @@ use crate::with_any_type;
 
 fn logical_kernel(x: &Tensor, dims: Option<&[i64]>, keepdim: bool, every: bool) -> Result<Tensor> {
     let dims = resolve_dims(x, dims)?;
-    let shape = reduced_shape(x.shape(), &dims, keepdim);
+    let shape = reduced_shape(&x.shape(), &dims, keepdim);
     let dims = real_dims(&dims, x.ndim());
     let values: Vec<bool> = with_any_type!(x.dtype(), T => reduce_indexed::<T, bool, bool>(
         x,

@@ -75,7 +75,7 @@ impl Tensor {
     pub fn logsumexp(&self, dims: &[i64], keepdim: bool) -> Result<Tensor> {
         let dims = resolve_dims(self, Some(dims))?;
         let x = self.cast(self.dtype().to_floating())?;
-        let shape = reduced_shape(x.shape(), &dims, keepdim);
+        let shape = reduced_shape(&x.shape(), &dims, keepdim);
         let kernel_dims = real_dims(&dims, x.ndim());
         let out = crate::ops::opmath::unary(&x, |x| {
             let buffer = with_float_type!(x.dtype(), "logsumexp", T => T::into_buffer(reduce_indexed::<T, LogSumExp, T>(

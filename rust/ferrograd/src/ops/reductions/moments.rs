@@ -61,7 +61,7 @@ fn variance_kernel(x: &Tensor, dims: &[usize], keepdim: bool, correction: f64, t
 }
 
 fn variance_in(x: &Tensor, dims: &[usize], keepdim: bool, correction: f64, take_sqrt: bool) -> Result<Tensor> {
-    let shape = reduced_shape(x.shape(), dims, keepdim);
+    let shape = reduced_shape(&x.shape(), dims, keepdim);
     let dims = real_dims(dims, x.ndim());
     let finish = |w: Welford| {
         let var = w.variance(correction);
@@ -121,7 +121,7 @@ fn variance_grad(g: &Tensor, x: &Tensor, dims: &[usize], keepdim: bool, correcti
         let dof = x.numel() as f64 - correction;
         if dof <= 0.0 {
             let at_mean = x.compare(&mean, Comparison::Eq)?;
-            let scale = Tensor::full(x.shape(), Scalar::Float(f64::INFINITY), x.dtype())?.masked_fill_scalar(&at_mean, Scalar::Float(f64::NAN))?;
+            let scale = Tensor::full(&x.shape(), Scalar::Float(f64::INFINITY), x.dtype())?.masked_fill_scalar(&at_mean, Scalar::Float(f64::NAN))?;
             return g.mul(&scale);
         }
         return g.mul_scalar(Scalar::Float(2.0 / dof))?.mul(&x.sub(&mean)?);

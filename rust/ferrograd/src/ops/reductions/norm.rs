@@ -81,7 +81,7 @@ impl Tensor {
         let whole = dims.is_none_or(|d| d.is_empty());
         let dims = resolve_dims(self, dims)?;
         check_inf_norm_not_empty(self, &dims, whole, ord)?;
-        let shape = reduced_shape(self.shape(), &dims, keepdim);
+        let shape = reduced_shape(&self.shape(), &dims, keepdim);
         let kernel_dims = real_dims(&dims, self.ndim());
         let out = crate::ops::opmath::unary(self, |x| {
             let buffer = with_float_type!(x.dtype(), "linalg_vector_norm", T => T::into_buffer(norm_kernel::<T>(x, &kernel_dims, ord)?));

@@ -18,7 +18,7 @@ use smallvec::smallvec;
 
 /// Product over `dims` (sorted). Floats multiply in f64; bool and int in int64.
 fn prod_kernel(x: &Tensor, dims: &[usize], keepdim: bool) -> Result<Tensor> {
-    let shape = reduced_shape(x.shape(), dims, keepdim);
+    let shape = reduced_shape(&x.shape(), dims, keepdim);
     let dims: Shape = super::real_dims(dims, x.ndim());
     let buffer = match x.dtype() {
         DType::F32 => f32::into_buffer(reduce::<f32, f64>(x, &dims, 1.0, |a, v| a * v as f64, |a, b| a * b, |a| a as f32)?),
@@ -64,7 +64,7 @@ pub(crate) fn prod_backward(ctx: &BackwardCtx, dim: Option<(usize, bool)>) -> Re
                 // As PyTorch: with two zeros every partial product is zero, NaN or
                 // not; the differentiable form still multiplies them out.
                 if !ctx.create_graph && count_zeros(x)? >= 2 {
-                    return Tensor::zeros(x.shape(), x.dtype());
+                    return Tensor::zeros(&x.shape(), x.dtype());
                 }
                 // The whole product is the product along the flattened tensor.
                 let shape: Vec<i64> = x.shape().iter().map(|&s| s as i64).collect();
@@ -92,7 +92,7 @@ fn prod_grad_along(x: &Tensor, g: &Tensor, result: &Tensor, dim: usize, create_g
     if !create_graph {
         let g = g.cast(x.dtype())?;
         let buffer = with_float_type!(x.dtype(), "prod_backward", T => T::into_buffer(along::prod_backward::<T>(x, &g, dim)?));
-        return Tensor::from_buffer(buffer, x.shape());
+        return Tensor::from_buffer(buffer, &x.shape());
     }
     g.mul(&products_of_others(x, dim)?)
 }

@@ -28,7 +28,7 @@ pub(super) fn concat_parts(parts: &[&Tensor], dim: usize, shape: &[usize], dtype
     let mut start = 0;
     for part in parts {
         let len = part.shape()[dim];
-        let target = out.view_with_layout(slice_layout(out.layout(), dim, start, start + len, 1)?)?;
+        let target = out.view_with_layout(slice_layout(&out.layout(), dim, start, start + len, 1)?)?;
         let src = part.cast(dtype)?;
         with_any_type!(dtype, T => zip_assign::<T>(&target, &src, |_, v| v)?);
         start += len;
@@ -47,15 +47,15 @@ impl Tensor {
         }
         let dtype = promoted_dtype(tensors);
         let inputs: Vec<&Tensor> = tensors.iter().collect();
-        let parts: Vec<&Tensor> = tensors.iter().filter(|t| !is_legacy_empty(t.shape())).collect();
+        let parts: Vec<&Tensor> = tensors.iter().filter(|t| !is_legacy_empty(&t.shape())).collect();
         let Some(reference) = parts.first() else {
             return Ok(record_plain(Op::Cat { dim: 0 }, &inputs, Tensor::zeros(&[0], dtype)?));
         };
         let d = normalize_dim(dim, reference.ndim())?;
-        let mut shape = Shape::from_slice(reference.shape());
+        let mut shape = Shape::from_slice(&reference.shape());
         shape[d] = 0;
-        for (i, t) in tensors.iter().enumerate().filter(|(_, t)| !is_legacy_empty(t.shape())) {
-            check_cat_shape(reference.shape(), t.shape(), d, i)?;
+        for (i, t) in tensors.iter().enumerate().filter(|(_, t)| !is_legacy_empty(&t.shape())) {
+            check_cat_shape(&reference.shape(), &t.shape(), d, i)?;
             shape[d] += t.shape()[d];
         }
         let out = concat_parts(&parts, d, &shape, dtype)?;
@@ -76,7 +76,7 @@ impl Tensor {
         }
         let d = normalize_dim(dim, first.ndim() + 1)?;
         let lifted: Vec<Tensor> = tensors.iter().map(|t| t.view_with_layout(t.layout().unsqueeze(d))).collect::<Result<_>>()?;
-        let mut shape = Shape::from_slice(first.shape());
+        let mut shape = Shape::from_slice(&first.shape());
         shape.insert(d, tensors.len());
         let out = concat_parts(&lifted.iter().collect::<Vec<_>>(), d, &shape, promoted_dtype(tensors))?;
         let inputs: Vec<&Tensor> = tensors.iter().collect();

@@ -67,11 +67,11 @@ impl Tensor {
         let shift = if size == 0 { 0 } else { shift.rem_euclid(size as i64) as usize };
         let tail = self.slice_layout_view(dim, size - shift, size)?;
         let head = self.slice_layout_view(dim, 0, size - shift)?;
-        concat_parts(&[&tail, &head], dim, self.shape(), self.dtype())
+        concat_parts(&[&tail, &head], dim, &self.shape(), self.dtype())
     }
 
     fn slice_layout_view(&self, dim: usize, start: usize, end: usize) -> Result<Tensor> {
-        self.view_with_layout(super::slicing::slice_layout(self.layout(), dim, start, end, 1)?)
+        self.view_with_layout(super::slicing::slice_layout(&self.layout(), dim, start, end, 1)?)
     }
 
     /// Tiles the tensor `repeats[i]` times along each dim; extra leading repeats add dims (RepeatBackward0).
@@ -143,7 +143,7 @@ impl Tensor {
             zero_triangle(&mut values, rows, cols, k, keep_lower);
             T::into_buffer(values)
         });
-        Tensor::from_buffer(buffer, self.shape())
+        Tensor::from_buffer(buffer, &self.shape())
     }
 }
 

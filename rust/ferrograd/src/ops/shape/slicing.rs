@@ -56,7 +56,7 @@ pub(crate) fn diagonal_layout(l: &Layout, offset: i64, dim1: usize, dim2: usize)
 /// them: the adjoint of taking that view.
 pub(crate) fn embed(values: &Tensor, shape: &[usize], view_of: impl FnOnce(&Layout) -> Result<Layout>) -> Result<Tensor> {
     let out = Tensor::zeros(shape, values.dtype())?;
-    let target = out.view_with_layout(view_of(out.layout())?)?;
+    let target = out.view_with_layout(view_of(&out.layout())?)?;
     with_any_type!(values.dtype(), T => zip_assign::<T>(&target, values, |_, v| v)?);
     Ok(out)
 }
@@ -87,7 +87,7 @@ impl Tensor {
     }
 
     fn slice_unchecked(&self, dim: usize, start: usize, end: usize, step: usize) -> Result<Tensor> {
-        let view = self.view_of(slice_layout(self.layout(), dim, start, end, step)?)?;
+        let view = self.view_of(slice_layout(&self.layout(), dim, start, end, step)?)?;
         Ok(record_plain(Op::Slice { dim, start, end, step }, &[self], view))
     }
 
@@ -123,7 +123,7 @@ impl Tensor {
         if d1 == d2 {
             return Err(Error::runtime(format!("diagonal dimensions cannot be identical {dim1}, {dim2}")));
         }
-        let view = self.view_of(diagonal_layout(self.layout(), offset, d1, d2)?)?;
+        let view = self.view_of(diagonal_layout(&self.layout(), offset, d1, d2)?)?;
         Ok(record_plain(Op::Diagonal { offset, dim1: d1, dim2: d2 }, &[self], view))
     }
 
@@ -139,7 +139,7 @@ impl Tensor {
             return Err(Error::index(format!("Dimension specified as {dim} but tensor has no dimensions")));
         }
         let d = normalize_dim(dim, self.ndim())?;
-        let outs = (0..self.shape()[d]).map(|i| self.multi_view_of(select_layout(self.layout(), d, i)?, i, "Unbind")).collect::<Result<_>>()?;
+        let outs = (0..self.shape()[d]).map(|i| self.multi_view_of(select_layout(&self.layout(), d, i)?, i, "Unbind")).collect::<Result<_>>()?;
         Ok(record_multi(Op::Unbind { dim: d }, self, outs))
     }
 
@@ -207,7 +207,7 @@ impl Tensor {
             .iter()
             .enumerate()
             .map(|(i, &len)| {
-                let view = self.multi_view_of(slice_layout(self.layout(), dim, start, start + len, 1)?, i, "Split");
+                let view = self.multi_view_of(slice_layout(&self.layout(), dim, start, start + len, 1)?, i, "Split");
                 start += len;
                 view
             })
