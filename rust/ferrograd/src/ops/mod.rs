@@ -1,7 +1,8 @@
 //! Differentiable operations. Each module holds a family of ops with every
 //! forward beside its backward; this file is the table the engine dispatches
-//! on: one `Op` variant per recorded function, its PyTorch name, and which
-//! backward formula runs it.
+//! on: one line per recorded function giving its `Op` variant, its PyTorch
+//! name and the backward formula that runs it (grammar: `define_ops!` in
+//! table.rs).
 
 pub mod binary;
 pub mod cast;
@@ -29,6 +30,7 @@ pub mod pool;
 pub mod sampling;
 pub mod distributions;
 pub mod metadata;
+mod table;
 
 use crate::autograd::graph::{create_node, InputMeta};
 use crate::autograd::mode::is_grad_enabled;
@@ -37,533 +39,216 @@ use crate::error::{Error, Result};
 use crate::layout::Shape;
 use crate::tensor::{Tensor, WeakTensor};
 use smallvec::SmallVec;
+use table::define_ops;
 
 /// One gradient per differentiable input; `None` where no gradient is needed.
 pub type Grads = SmallVec<[Option<Tensor>; 2]>;
 /// Tensors an op keeps for backward, by position; `None` where not needed.
 pub type Saved = SmallVec<[Option<SavedTensor>; 2]>;
 
-#[derive(Clone, Debug)]
-pub enum Op {
+define_ops! { ctx =>
     /// A leaf's sink: adds incoming gradients into `.grad`.
-    AccumulateGrad(WeakTensor),
+    AccumulateGrad(leaf: WeakTensor) => "AccumulateGrad", Err(run_by_engine("AccumulateGrad"));
     /// A user-defined function (autograd.Function); the engine calls it directly.
-    Custom(std::sync::Arc<crate::autograd::function::CustomFunction>),
+    Custom(function: std::sync::Arc<crate::autograd::function::CustomFunction>) => function.name, Err(run_by_engine(function.name));
     // Views written in place (ops/views.rs).
-    AsStrided(std::sync::Arc<views::Geometry>),
-    AsStridedScatter(std::sync::Arc<views::Geometry>),
-    CopySlices(std::sync::Arc<views::CopySlices>),
+    AsStrided(geometry: std::sync::Arc<views::Geometry>) => "AsStridedBackward0", views::as_strided_backward(ctx, geometry);
+    AsStridedScatter(geometry: std::sync::Arc<views::Geometry>) => "AsStridedScatterBackward0", views::as_strided_scatter_backward(ctx, geometry);
+    CopySlices(spec: std::sync::Arc<views::CopySlices>) => "CopySlices", views::copy_slices_backward(ctx, spec);
     // In-place activations that save their result (ops/activation.rs).
-    LeakyReluResult(f64),
-    EluResult(f64),
-    // In-place view ops (ops/metadata.rs).
-    TInPlace,
-    TransposeInPlace(usize, usize),
-    SqueezeInPlace,
-    /// `squeeze_(dim)`; also how matmul of a vector by a matrix records its squeeze.
-    SqueezeDimInPlace,
-    SqueezeDimsInPlace,
-    UnsqueezeInPlace,
-    Add,
-    Sub,
+    // A positive slope keeps the sign, so the result tells where x > 0.
+    LeakyReluResult(slope: f64) => "LeakyReluBackward1", activation::leaky_relu_backward(ctx, *slope);
+    EluResult(alpha: f64) => "EluBackward1", activation::elu_result_backward(ctx, *alpha);
+    // Arithmetic, sums and means, products of matrices, fills and copies, basic views
+    // (ops/binary.rs, unary.rs, reduce.rs, linalg.rs, inplace.rs, cast.rs, shape).
+    Add => "AddBackward0", binary::add_backward(ctx);
+    Sub => "SubBackward0", binary::sub_backward(ctx);
     /// `scalar - tensor`.
-    Rsub,
-    Mul,
-    Div,
-    Neg,
-    Reciprocal,
+    Rsub => "RsubBackward1", binary::rsub_backward(ctx);
+    Mul => "MulBackward0", binary::mul_backward(ctx);
+    Div => "DivBackward0", binary::div_backward(ctx);
+    Neg => "NegBackward0", unary::neg_backward(ctx);
+    Reciprocal => "ReciprocalBackward0", unary::reciprocal_backward(ctx);
     /// `tensor ** number`.
-    PowScalarExponent(f64),
+    PowScalarExponent(e: f64) => "PowBackward0", binary::pow_scalar_exponent_backward(ctx, *e);
     /// `tensor ** tensor`.
-    PowTensor,
+    PowTensor => "PowBackward1", binary::pow_tensor_backward(ctx);
     /// `number ** tensor`.
-    PowScalarBase(f64),
-    Exp,
-    Log,
-    Sqrt,
-    Tanh,
-    Sigmoid,
-    Relu,
-    Abs,
-    Sign,
-    Sum,
-    SumDim { dims: Shape, keepdim: bool },
-    Mean { numel: usize },
-    MeanDim { dims: Shape, keepdim: bool, count: usize },
-    Mm,
-    Bmm,
-    Dot,
-    Mv,
-    Addmm,
-    MaskedFill,
-    Fill,
-    Zero,
-    Copy,
-    ToCopy,
-    Clone,
-    Expand,
-    View,
-    Transpose(usize, usize),
-    Permute(Shape),
-    Unsqueeze(usize),
-    Squeeze,
-    Select { dim: usize, index: usize },
-    SelectEmbed { dim: usize, index: usize },
+    PowScalarBase(b: f64) => "PowBackward2", binary::pow_scalar_base_backward(ctx, *b);
+    Exp => "ExpBackward0", unary::exp_backward(ctx);
+    Log => "LogBackward0", unary::log_backward(ctx);
+    Sqrt => "SqrtBackward0", unary::sqrt_backward(ctx);
+    Tanh => "TanhBackward0", unary::tanh_backward(ctx);
+    Sigmoid => "SigmoidBackward0", unary::sigmoid_backward(ctx);
+    Relu => "ReluBackward0", unary::relu_backward(ctx);
+    Abs => "AbsBackward0", unary::abs_backward(ctx);
+    Sign => "SignBackward0", unary::sign_backward(ctx);
+    Sum => "SumBackward0", reduce::sum_backward(ctx);
+    SumDim { dims: Shape, keepdim: bool } => "SumBackward1", reduce::sum_dim_backward(ctx, dims, *keepdim);
+    Mean { numel: usize } => "MeanBackward0", reduce::mean_backward(ctx, *numel);
+    MeanDim { dims: Shape, keepdim: bool, count: usize } => "MeanBackward1", reduce::mean_dim_backward(ctx, dims, *keepdim, *count);
+    Mm => "MmBackward0", linalg::mm_backward(ctx);
+    Bmm => "BmmBackward0", linalg::bmm_backward(ctx);
+    Dot => "DotBackward0", linalg::dot_backward(ctx);
+    Mv => "MvBackward0", linalg::mv_backward(ctx);
+    Addmm => "AddmmBackward0", linalg::addmm_backward(ctx);
+    MaskedFill => "MaskedFillBackward0", compare::masked_fill_backward(ctx);
+    Fill => "FillBackward0", inplace::fill_backward(ctx);
+    Zero => "ZeroBackward0", inplace::fill_backward(ctx);
+    Copy => "CopyBackwards", inplace::copy_backward(ctx);
+    ToCopy => "ToCopyBackward0", cast::identity_backward(ctx);
+    Clone => "CloneBackward0", cast::identity_backward(ctx);
+    Expand => "ExpandBackward0", shape::expand_backward(ctx);
+    View => "ViewBackward0", shape::view_backward(ctx);
+    Transpose(d0: usize, d1: usize) => "TransposeBackward0", shape::transpose_backward(ctx, *d0, *d1);
+    Permute(dims: Shape) => "PermuteBackward0", shape::permute_backward(ctx, dims);
+    Unsqueeze(dim: usize) => "UnsqueezeBackward0", shape::view_backward(ctx);
+    Squeeze => "SqueezeBackward0", shape::view_backward(ctx);
+    Select { dim: usize, index: usize } => "SelectBackward0", shape::select_backward(ctx, *dim, *index);
+    SelectEmbed { dim: usize, index: usize } => "SelectBackwardBackward0", shape::select_embed_backward(ctx, *dim, *index);
     // Shape family: views, copies that reorder elements, and joining.
-    T,
-    ReshapeAlias,
-    UnsafeView,
-    Alias,
-    SqueezeDim,
-    SqueezeDims,
-    Slice { dim: usize, start: usize, end: usize, step: usize },
-    SliceEmbed { dim: usize, start: usize, end: usize, step: usize },
-    Diagonal { offset: i64, dim1: usize, dim2: usize },
-    DiagonalEmbed { offset: i64, dim1: usize, dim2: usize },
+    T => "TBackward0", shape::t_backward(ctx);
+    ReshapeAlias => "ReshapeAliasBackward0", shape::view_backward(ctx);
+    UnsafeView => "UnsafeViewBackward0", shape::view_backward(ctx);
+    Alias => "AliasBackward0", cast::identity_backward(ctx);
+    SqueezeDim => "SqueezeBackward1", shape::view_backward(ctx);
+    SqueezeDims => "SqueezeBackward2", shape::view_backward(ctx);
+    // In-place view ops (ops/metadata.rs), differentiated as their out-of-place forms.
+    TInPlace => "TBackward1", shape::t_backward(ctx);
+    TransposeInPlace(d0: usize, d1: usize) => "TransposeBackward1", shape::transpose_backward(ctx, *d0, *d1);
+    SqueezeInPlace => "SqueezeBackward3", shape::view_backward(ctx);
+    /// `squeeze_(dim)`; also how matmul of a vector by a matrix records its squeeze.
+    SqueezeDimInPlace => "SqueezeBackward4", shape::view_backward(ctx);
+    SqueezeDimsInPlace => "SqueezeBackward5", shape::view_backward(ctx);
+    UnsqueezeInPlace => "UnsqueezeBackward1", shape::view_backward(ctx);
+    Slice { dim: usize, start: usize, end: usize, step: usize } => "SliceBackward0", shape::slicing::slice_backward(ctx, *dim, *start, *end, *step);
+    SliceEmbed { dim: usize, start: usize, end: usize, step: usize } => "SliceBackwardBackward0", shape::slicing::slice_embed_backward(ctx, *dim, *start, *end, *step);
+    Diagonal { offset: i64, dim1: usize, dim2: usize } => "DiagonalBackward0", shape::slicing::diagonal_backward(ctx, *offset, *dim1, *dim2);
+    DiagonalEmbed { offset: i64, dim1: usize, dim2: usize } => "DiagonalBackwardBackward0", shape::slicing::diagonal_embed_backward(ctx, *offset, *dim1, *dim2);
     /// One node for all outputs of `unbind`.
-    Unbind { dim: usize },
+    Unbind { dim: usize } => "UnbindBackward0", shape::slicing::unbind_backward(ctx, *dim);
     /// One node for all outputs of `split`/`chunk`; `sizes` along `dim`.
-    Split { dim: usize, sizes: Shape, with_sizes: bool },
-    Flip(Shape),
+    Split { dim: usize, sizes: Shape, with_sizes: bool } => if *with_sizes { "SplitWithSizesBackward0" } else { "SplitBackward0" }, shape::slicing::split_backward(ctx, *dim);
+    Flip(dims: Shape) => "FlipBackward0", shape::reorder::flip_backward(ctx, dims);
     /// `dims` empty: the tensor is rolled as if flattened.
-    Roll { shifts: SmallVec<[i64; 4]>, dims: Shape },
-    Repeat(Shape),
-    Tril(i64),
-    Triu(i64),
-    Cat { dim: usize },
-    Stack { dim: usize },
+    Roll { shifts: SmallVec<[i64; 4]>, dims: Shape } => "RollBackward0", shape::reorder::roll_backward(ctx, shifts, dims);
+    Repeat(repeats: Shape) => "RepeatBackward0", shape::reorder::repeat_backward(ctx, repeats);
+    Tril(k: i64) => "TrilBackward0", shape::reorder::tril_backward(ctx, *k);
+    Triu(k: i64) => "TriuBackward0", shape::reorder::triu_backward(ctx, *k);
+    Cat { dim: usize } => "CatBackward0", shape::joining::cat_backward(ctx, *dim);
+    Stack { dim: usize } => "StackBackward0", shape::joining::stack_backward(ctx, *dim);
     // Reductions (ops/reductions): products, extrema, moments, logsumexp, norms, scans.
-    Prod,
-    ProdDim { dim: usize, keepdim: bool },
-    MaxAll,
-    MinAll,
-    MaxDim { dim: usize, keepdim: bool },
-    MinDim { dim: usize, keepdim: bool },
-    Amax { dims: Shape, keepdim: bool },
-    Amin { dims: Shape, keepdim: bool },
+    Prod => "ProdBackward0", reductions::prod::prod_backward(ctx, None);
+    ProdDim { dim: usize, keepdim: bool } => "ProdBackward1", reductions::prod::prod_backward(ctx, Some((*dim, *keepdim)));
+    MaxAll => "MaxBackward1", reductions::extrema::extreme_all_backward(ctx);
+    MinAll => "MinBackward1", reductions::extrema::extreme_all_backward(ctx);
+    MaxDim { dim: usize, keepdim: bool } => "MaxBackward0", reductions::extrema::extreme_dim_backward(ctx, *dim, *keepdim);
+    MinDim { dim: usize, keepdim: bool } => "MinBackward0", reductions::extrema::extreme_dim_backward(ctx, *dim, *keepdim);
+    Amax { dims: Shape, keepdim: bool } => "AmaxBackward0", reductions::extrema::extreme_values_backward(ctx, dims, *keepdim);
+    Amin { dims: Shape, keepdim: bool } => "AminBackward0", reductions::extrema::extreme_values_backward(ctx, dims, *keepdim);
     /// `whole`: no dim was given (PyTorch's gradient differs when no degrees of freedom remain).
-    Var { dims: Shape, keepdim: bool, correction: f64, whole: bool },
-    Std { dims: Shape, keepdim: bool, correction: f64, whole: bool },
-    Logsumexp { dims: Shape, keepdim: bool },
-    VectorNorm { ord: f64, dims: Shape, keepdim: bool },
-    Cumsum(usize),
-    Cumprod(usize),
+    Var { dims: Shape, keepdim: bool, correction: f64, whole: bool } => "VarBackward0", reductions::moments::var_backward(ctx, dims, *keepdim, *correction, *whole);
+    Std { dims: Shape, keepdim: bool, correction: f64, whole: bool } => "StdBackward0", reductions::moments::std_backward(ctx, dims, *keepdim, *correction, *whole);
+    Logsumexp { dims: Shape, keepdim: bool } => "LogsumexpBackward0", reductions::logsumexp::logsumexp_backward(ctx, dims, *keepdim);
+    VectorNorm { ord: f64, dims: Shape, keepdim: bool } => "LinalgVectorNormBackward0", reductions::norm::vector_norm_backward(ctx, *ord, dims, *keepdim);
+    Cumsum(dim: usize) => "CumsumBackward0", reductions::cumulative::cumsum_backward(ctx, *dim);
+    Cumprod(dim: usize) => "CumprodBackward0", reductions::cumulative::cumprod_backward(ctx, *dim);
     /// Sum from each element to the end of its line: cumsum's adjoint.
-    ReverseCumsum(usize),
+    ReverseCumsum(dim: usize) => "FlipBackward0", reductions::cumulative::reverse_cumsum_backward(ctx, *dim);
     /// One element per line placed by index into zeros (max/min's gradient).
-    ScatterSelected(usize),
+    ScatterSelected(dim: usize) => "ScatterBackward0", reductions::extrema::scatter_selected_backward(ctx, *dim);
     /// One element per line read by index: ScatterSelected's adjoint.
-    GatherSelected(usize),
+    GatherSelected(dim: usize) => "GatherBackward0", reductions::extrema::gather_selected_backward(ctx, *dim);
     // Pointwise math and activations (ops/pointwise.rs, ops/activation.rs).
-    Exp2,
-    Expm1,
-    Log2,
-    Log10,
-    Log1p,
-    Rsqrt,
-    Sin,
-    Cos,
-    Tan,
-    Erf,
-    Floor,
-    Ceil,
-    Round,
-    RoundDecimals,
-    Trunc,
-    NanToNum,
+    Exp2 => "Exp2Backward0", pointwise::exp2_backward(ctx);
+    Expm1 => "Expm1Backward0", pointwise::expm1_backward(ctx);
+    Log2 => "Log2Backward0", pointwise::log_base_backward(ctx, std::f64::consts::LN_2);
+    Log10 => "Log10Backward0", pointwise::log_base_backward(ctx, std::f64::consts::LN_10);
+    Log1p => "Log1PBackward0", pointwise::log1p_backward(ctx);
+    Rsqrt => "RsqrtBackward0", pointwise::rsqrt_backward(ctx);
+    Sin => "SinBackward0", pointwise::sin_backward(ctx);
+    Cos => "CosBackward0", pointwise::cos_backward(ctx);
+    Tan => "TanBackward0", pointwise::tan_backward(ctx);
+    Erf => "ErfBackward0", activation::erf_backward(ctx);
+    Floor => "FloorBackward0", pointwise::zero_backward(ctx);
+    Ceil => "CeilBackward0", pointwise::zero_backward(ctx);
+    Round => "RoundBackward0", pointwise::zero_backward(ctx);
+    RoundDecimals => "RoundBackward1", pointwise::zero_backward(ctx);
+    Trunc => "TruncBackward0", pointwise::zero_backward(ctx);
+    NanToNum => "NanToNumBackward0", pointwise::nan_to_num_backward(ctx);
     /// `clamp` with number bounds.
-    ClampScalar { min: Option<f64>, max: Option<f64> },
+    ClampScalar { min: Option<f64>, max: Option<f64> } => "ClampBackward1", pointwise::clamp_scalar_backward(ctx, *min, *max);
     /// `clamp` with tensor bounds; inputs are self, then min and max when present.
-    ClampTensor { has_min: bool, has_max: bool },
-    Maximum,
-    Minimum,
-    Where,
-    LerpScalar(f64),
-    LerpTensor,
+    ClampTensor { has_min: bool, has_max: bool } => "ClampBackward0", pointwise::clamp_tensor_backward(ctx, *has_min, *has_max);
+    Maximum => "MaximumBackward0", pointwise::extremum_backward(ctx, true);
+    Minimum => "MinimumBackward0", pointwise::extremum_backward(ctx, false);
+    Where => "WhereBackward0", pointwise::where_backward(ctx);
+    LerpScalar(w: f64) => "LerpBackward0", pointwise::lerp_scalar_backward(ctx, *w);
+    LerpTensor => "LerpBackward1", pointwise::lerp_tensor_backward(ctx);
     /// `div` with a rounding mode.
-    DivRounding,
+    DivRounding => "DivBackward2", pointwise::zero_backward(ctx);
     /// remainder/fmod by a tensor; saves self and other for the divisor's gradient.
-    Modulo(remainder::Modulo),
+    Modulo(kind: remainder::Modulo) => match kind { remainder::Modulo::Remainder => "RemainderBackward1", remainder::Modulo::Fmod => "FmodBackward1" }, remainder::modulo_backward(ctx, *kind);
     /// remainder/fmod by a number.
-    ModuloScalar(remainder::Modulo),
+    ModuloScalar(kind: remainder::Modulo) => match kind { remainder::Modulo::Remainder => "RemainderBackward0", remainder::Modulo::Fmod => "FmodBackward0" }, remainder::modulo_scalar_backward(ctx);
     /// An op PyTorch records but cannot differentiate (backward raises).
-    NotDifferentiable(&'static str),
-    LeakyRelu(f64),
-    Elu(f64),
-    Gelu(activation::GeluApproximation),
-    Silu,
-    Softplus { beta: f64, threshold: f64 },
+    NotDifferentiable(name: &'static str) => "NotImplemented", pointwise::not_differentiable_backward(name);
+    LeakyRelu(slope: f64) => "LeakyReluBackward0", activation::leaky_relu_backward(ctx, *slope);
+    Elu(alpha: f64) => "EluBackward0", activation::elu_backward(ctx, *alpha);
+    Gelu(approx: activation::GeluApproximation) => "GeluBackward0", activation::gelu_backward(ctx, *approx);
+    Silu => "SiluBackward0", activation::silu_backward(ctx);
+    Softplus { beta: f64, threshold: f64 } => "SoftplusBackward0", activation::softplus_backward(ctx, *beta, *threshold);
     // Advanced indexing and index ops (ops/indexing). Index tensors are saved,
     // in dim order, for the dims listed.
-    Index { dims: Shape },
-    IndexPut { dims: Shape, accumulate: bool },
-    IndexFill { dim: usize },
-    IndexSelect { dim: usize },
-    IndexAdd { dim: usize, alpha: crate::dtype::Scalar },
-    Gather { dim: usize },
-    Scatter { dim: usize },
-    ScatterValue { dim: usize },
-    ScatterAdd { dim: usize },
+    Index { dims: Shape } => "IndexBackward0", indexing::advanced::index_backward(ctx, dims);
+    IndexPut { dims: Shape, accumulate: bool } => "IndexPutBackward0", indexing::advanced::index_put_backward(ctx, dims, *accumulate);
+    IndexFill { dim: usize } => "IndexFillBackward0", indexing::advanced::index_fill_backward(ctx, *dim);
+    IndexSelect { dim: usize } => "IndexSelectBackward0", indexing::along::index_select_backward(ctx, *dim);
+    IndexAdd { dim: usize, alpha: crate::dtype::Scalar } => "IndexAddBackward0", indexing::along::index_add_backward(ctx, *dim, *alpha);
+    Gather { dim: usize } => "GatherBackward0", indexing::along::gather_backward(ctx, *dim);
+    Scatter { dim: usize } => "ScatterBackward0", indexing::along::scatter_backward(ctx, *dim);
+    ScatterValue { dim: usize } => "ScatterBackward1", indexing::along::scatter_value_backward(ctx, *dim);
+    ScatterAdd { dim: usize } => "ScatterAddBackward0", indexing::along::scatter_add_backward(ctx, *dim);
     /// `masked_fill` with a 0-d tensor value; inputs are self and the value.
-    MaskedFillTensor,
-    MaskedSelect,
+    MaskedFillTensor => "MaskedFillBackward1", indexing::masked::masked_fill_tensor_backward(ctx);
+    MaskedSelect => "MaskedSelectBackward0", indexing::masked::masked_select_backward(ctx);
     // Softmax and losses (ops/losses).
-    Softmax(usize),
-    LogSoftmax(usize),
+    Softmax(dim: usize) => "SoftmaxBackward0", losses::softmax::softmax_backward_formula(ctx, *dim);
+    LogSoftmax(dim: usize) => "LogSoftmaxBackward0", losses::softmax::log_softmax_backward_formula(ctx, *dim);
     /// `spatial`: input of 3 or more dims (NllLoss2DBackward0).
-    NllLoss { spatial: bool, reduction: losses::Reduction },
-    MseLoss(losses::Reduction),
-    SmoothL1Loss { reduction: losses::Reduction, beta: f64 },
-    HuberLoss { reduction: losses::Reduction, delta: f64 },
-    BinaryCrossEntropy(losses::Reduction),
-    BinaryCrossEntropyWithLogits(losses::Reduction),
+    NllLoss { spatial: bool, reduction: losses::Reduction } => if *spatial { "NllLoss2DBackward0" } else { "NllLossBackward0" }, losses::nll::nll_loss_backward(ctx, *reduction);
+    MseLoss(reduction: losses::Reduction) => "MseLossBackward0", losses::pointwise::mse_loss_backward(ctx, *reduction);
+    SmoothL1Loss { reduction: losses::Reduction, beta: f64 } => "SmoothL1LossBackward0", losses::pointwise::smooth_l1_loss_backward(ctx, *reduction, *beta);
+    HuberLoss { reduction: losses::Reduction, delta: f64 } => "HuberLossBackward0", losses::pointwise::huber_loss_backward(ctx, *reduction, *delta);
+    BinaryCrossEntropy(reduction: losses::Reduction) => "BinaryCrossEntropyBackward0", losses::pointwise::binary_cross_entropy_backward(ctx, *reduction);
+    BinaryCrossEntropyWithLogits(reduction: losses::Reduction) => "BinaryCrossEntropyWithLogitsBackward0", losses::pointwise::binary_cross_entropy_with_logits_backward(ctx, *reduction);
     /// Division by a number as ATen records it inside composite losses.
-    DivByNumber(f64),
+    DivByNumber(number: f64) => "DivBackward1", losses::div_by_number_backward(ctx, *number);
     // Convolution, pooling, padding, normalization, embedding (ops/conv.rs, pool.rs, pad.rs, norm.rs, embedding.rs).
     /// Inputs: input, weight, then bias when given.
-    Convolution(Box<conv::ConvParams>),
-    Im2Col { window: crate::kernels::window::Window2d, input: [usize; 2] },
-    Col2Im { window: crate::kernels::window::Window2d, output: [usize; 2] },
-    MaxPool2d,
+    Convolution(params: Box<conv::ConvParams>) => "ConvolutionBackward0", conv::convolution_backward(ctx, params);
+    Im2Col { window: crate::kernels::window::Window2d, input: [usize; 2] } => "Im2ColBackward0", conv::im2col_backward(ctx, *window, *input);
+    Col2Im { window: crate::kernels::window::Window2d, output: [usize; 2] } => "Col2ImBackward0", conv::col2im_backward(ctx, *window);
+    MaxPool2d => "MaxPool2DWithIndicesBackward0", pool::max_pool2d_backward(ctx);
     /// Max pooling's gradient: one value per output position added at its index.
-    ScatterPlanes,
+    ScatterPlanes => "MaxPool2DWithIndicesBackwardBackward0", pool::scatter_planes_backward(ctx);
     /// ScatterPlanes' adjoint.
-    GatherPlanes,
-    AvgPool2d(pool::AvgPool),
-    AdaptiveAvgPool2d { output: [usize; 2] },
-    ConstantPadNd(pad::PadAmounts),
+    GatherPlanes => "GatherBackward0", pool::gather_planes_backward(ctx);
+    AvgPool2d(avg: pool::AvgPool) => "AvgPool2DBackward0", pool::avg_pool2d_backward(ctx, avg);
+    AdaptiveAvgPool2d { output: [usize; 2] } => "AdaptiveAvgPool2DBackward0", pool::adaptive_avg_pool2d_backward(ctx, *output);
+    ConstantPadNd(pad: pad::PadAmounts) => "ConstantPadNdBackward0", pad::constant_pad_nd_backward(ctx, pad);
     /// Inputs: input, then weight and bias when given.
-    LayerNorm { axes: usize, eps: f64, affine: norm::Affine },
-    BatchNorm { training: bool, eps: f64, affine: norm::Affine },
-    GroupNorm { groups: usize, eps: f64, affine: norm::Affine },
+    LayerNorm { axes: usize, eps: f64, affine: norm::Affine } => "NativeLayerNormBackward0", norm::layer_norm_backward(ctx, *axes, *eps, *affine);
+    BatchNorm { training: bool, eps: f64, affine: norm::Affine } => "NativeBatchNormBackward0", norm::batch_norm_backward(ctx, *training, *eps, *affine);
+    GroupNorm { groups: usize, eps: f64, affine: norm::Affine } => "NativeGroupNormBackward0", norm::group_norm_backward(ctx, *groups, *eps, *affine);
     /// `adjoint`: the lookup zeroes padding rows (embedding's double backward).
-    Embedding { grad: embedding::EmbeddingGrad, adjoint: bool },
-    EmbeddingDenseBackward(embedding::EmbeddingGrad),
+    Embedding { grad: embedding::EmbeddingGrad, adjoint: bool } => "EmbeddingBackward0", embedding::embedding_backward(ctx, *grad);
+    EmbeddingDenseBackward(grad: embedding::EmbeddingGrad) => "EmbeddingDenseBackwardBackward0", embedding::embedding_dense_backward_backward(ctx, *grad);
 }
 
-impl Op {
-    /// The class name PyTorch gives this node's `grad_fn`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Op::AccumulateGrad(_) => "AccumulateGrad",
-            Op::Custom(f) => f.name,
-            Op::AsStrided(_) => "AsStridedBackward0",
-            Op::AsStridedScatter(_) => "AsStridedScatterBackward0",
-            Op::CopySlices(_) => "CopySlices",
-            Op::LeakyReluResult(_) => "LeakyReluBackward1",
-            Op::EluResult(_) => "EluBackward1",
-            Op::TInPlace => "TBackward1",
-            Op::TransposeInPlace(..) => "TransposeBackward1",
-            Op::SqueezeInPlace => "SqueezeBackward3",
-            Op::SqueezeDimInPlace => "SqueezeBackward4",
-            Op::SqueezeDimsInPlace => "SqueezeBackward5",
-            Op::UnsqueezeInPlace => "UnsqueezeBackward1",
-            Op::Add => "AddBackward0",
-            Op::Sub => "SubBackward0",
-            Op::Rsub => "RsubBackward1",
-            Op::Mul => "MulBackward0",
-            Op::Div => "DivBackward0",
-            Op::Neg => "NegBackward0",
-            Op::Reciprocal => "ReciprocalBackward0",
-            Op::PowScalarExponent(_) => "PowBackward0",
-            Op::PowTensor => "PowBackward1",
-            Op::PowScalarBase(_) => "PowBackward2",
-            Op::Exp => "ExpBackward0",
-            Op::Log => "LogBackward0",
-            Op::Sqrt => "SqrtBackward0",
-            Op::Tanh => "TanhBackward0",
-            Op::Sigmoid => "SigmoidBackward0",
-            Op::Relu => "ReluBackward0",
-            Op::Abs => "AbsBackward0",
-            Op::Sign => "SignBackward0",
-            Op::Sum => "SumBackward0",
-            Op::SumDim { .. } => "SumBackward1",
-            Op::Mean { .. } => "MeanBackward0",
-            Op::MeanDim { .. } => "MeanBackward1",
-            Op::Mm => "MmBackward0",
-            Op::Bmm => "BmmBackward0",
-            Op::Dot => "DotBackward0",
-            Op::Mv => "MvBackward0",
-            Op::Addmm => "AddmmBackward0",
-            Op::MaskedFill => "MaskedFillBackward0",
-            Op::Fill => "FillBackward0",
-            Op::Zero => "ZeroBackward0",
-            Op::Copy => "CopyBackwards",
-            Op::ToCopy => "ToCopyBackward0",
-            Op::Clone => "CloneBackward0",
-            Op::Expand => "ExpandBackward0",
-            Op::View => "ViewBackward0",
-            Op::Transpose(..) => "TransposeBackward0",
-            Op::Permute(_) => "PermuteBackward0",
-            Op::Unsqueeze(_) => "UnsqueezeBackward0",
-            Op::Squeeze => "SqueezeBackward0",
-            Op::Select { .. } => "SelectBackward0",
-            Op::SelectEmbed { .. } => "SelectBackwardBackward0",
-            // Shape family.
-            Op::T => "TBackward0",
-            Op::ReshapeAlias => "ReshapeAliasBackward0",
-            Op::UnsafeView => "UnsafeViewBackward0",
-            Op::Alias => "AliasBackward0",
-            Op::SqueezeDim => "SqueezeBackward1",
-            Op::SqueezeDims => "SqueezeBackward2",
-            Op::Slice { .. } => "SliceBackward0",
-            Op::SliceEmbed { .. } => "SliceBackwardBackward0",
-            Op::Diagonal { .. } => "DiagonalBackward0",
-            Op::DiagonalEmbed { .. } => "DiagonalBackwardBackward0",
-            Op::Unbind { .. } => "UnbindBackward0",
-            Op::Split { with_sizes: false, .. } => "SplitBackward0",
-            Op::Split { with_sizes: true, .. } => "SplitWithSizesBackward0",
-            Op::Flip(_) => "FlipBackward0",
-            Op::Roll { .. } => "RollBackward0",
-            Op::Repeat(_) => "RepeatBackward0",
-            Op::Tril(_) => "TrilBackward0",
-            Op::Triu(_) => "TriuBackward0",
-            Op::Cat { .. } => "CatBackward0",
-            Op::Stack { .. } => "StackBackward0",
-            // Reductions (ops/reductions).
-            Op::Prod => "ProdBackward0",
-            Op::ProdDim { .. } => "ProdBackward1",
-            Op::MaxAll => "MaxBackward1",
-            Op::MinAll => "MinBackward1",
-            Op::MaxDim { .. } => "MaxBackward0",
-            Op::MinDim { .. } => "MinBackward0",
-            Op::Amax { .. } => "AmaxBackward0",
-            Op::Amin { .. } => "AminBackward0",
-            Op::Var { .. } => "VarBackward0",
-            Op::Std { .. } => "StdBackward0",
-            Op::Logsumexp { .. } => "LogsumexpBackward0",
-            Op::VectorNorm { .. } => "LinalgVectorNormBackward0",
-            Op::Cumsum(_) => "CumsumBackward0",
-            Op::Cumprod(_) => "CumprodBackward0",
-            Op::ReverseCumsum(_) => "FlipBackward0",
-            Op::ScatterSelected(_) => "ScatterBackward0",
-            Op::GatherSelected(_) => "GatherBackward0",
-            // Pointwise math and activations.
-            Op::Exp2 => "Exp2Backward0",
-            Op::Expm1 => "Expm1Backward0",
-            Op::Log2 => "Log2Backward0",
-            Op::Log10 => "Log10Backward0",
-            Op::Log1p => "Log1PBackward0",
-            Op::Rsqrt => "RsqrtBackward0",
-            Op::Sin => "SinBackward0",
-            Op::Cos => "CosBackward0",
-            Op::Tan => "TanBackward0",
-            Op::Erf => "ErfBackward0",
-            Op::Floor => "FloorBackward0",
-            Op::Ceil => "CeilBackward0",
-            Op::Round => "RoundBackward0",
-            Op::RoundDecimals => "RoundBackward1",
-            Op::Trunc => "TruncBackward0",
-            Op::NanToNum => "NanToNumBackward0",
-            Op::ClampScalar { .. } => "ClampBackward1",
-            Op::ClampTensor { .. } => "ClampBackward0",
-            Op::Maximum => "MaximumBackward0",
-            Op::Minimum => "MinimumBackward0",
-            Op::Where => "WhereBackward0",
-            Op::LerpScalar(_) => "LerpBackward0",
-            Op::LerpTensor => "LerpBackward1",
-            Op::DivRounding => "DivBackward2",
-            Op::Modulo(remainder::Modulo::Remainder) => "RemainderBackward1",
-            Op::Modulo(remainder::Modulo::Fmod) => "FmodBackward1",
-            Op::ModuloScalar(remainder::Modulo::Remainder) => "RemainderBackward0",
-            Op::ModuloScalar(remainder::Modulo::Fmod) => "FmodBackward0",
-            Op::NotDifferentiable(_) => "NotImplemented",
-            Op::LeakyRelu(_) => "LeakyReluBackward0",
-            Op::Elu(_) => "EluBackward0",
-            Op::Gelu(_) => "GeluBackward0",
-            Op::Silu => "SiluBackward0",
-            Op::Softplus { .. } => "SoftplusBackward0",
-            // Advanced indexing and index ops.
-            Op::Index { .. } => "IndexBackward0",
-            Op::IndexPut { .. } => "IndexPutBackward0",
-            Op::IndexFill { .. } => "IndexFillBackward0",
-            Op::IndexSelect { .. } => "IndexSelectBackward0",
-            Op::IndexAdd { .. } => "IndexAddBackward0",
-            Op::Gather { .. } => "GatherBackward0",
-            Op::Scatter { .. } => "ScatterBackward0",
-            Op::ScatterValue { .. } => "ScatterBackward1",
-            Op::ScatterAdd { .. } => "ScatterAddBackward0",
-            Op::MaskedFillTensor => "MaskedFillBackward1",
-            Op::MaskedSelect => "MaskedSelectBackward0",
-            // Softmax and losses.
-            Op::Softmax(_) => "SoftmaxBackward0",
-            Op::LogSoftmax(_) => "LogSoftmaxBackward0",
-            Op::NllLoss { spatial: false, .. } => "NllLossBackward0",
-            Op::NllLoss { spatial: true, .. } => "NllLoss2DBackward0",
-            Op::MseLoss(_) => "MseLossBackward0",
-            Op::SmoothL1Loss { .. } => "SmoothL1LossBackward0",
-            Op::HuberLoss { .. } => "HuberLossBackward0",
-            Op::BinaryCrossEntropy(_) => "BinaryCrossEntropyBackward0",
-            Op::BinaryCrossEntropyWithLogits(_) => "BinaryCrossEntropyWithLogitsBackward0",
-            Op::DivByNumber(_) => "DivBackward1",
-            // Convolution, pooling, padding, normalization, embedding.
-            Op::Convolution(_) => "ConvolutionBackward0",
-            Op::Im2Col { .. } => "Im2ColBackward0",
-            Op::Col2Im { .. } => "Col2ImBackward0",
-            Op::MaxPool2d => "MaxPool2DWithIndicesBackward0",
-            Op::ScatterPlanes => "MaxPool2DWithIndicesBackwardBackward0",
-            Op::GatherPlanes => "GatherBackward0",
-            Op::AvgPool2d(_) => "AvgPool2DBackward0",
-            Op::AdaptiveAvgPool2d { .. } => "AdaptiveAvgPool2DBackward0",
-            Op::ConstantPadNd(_) => "ConstantPadNdBackward0",
-            Op::LayerNorm { .. } => "NativeLayerNormBackward0",
-            Op::BatchNorm { .. } => "NativeBatchNormBackward0",
-            Op::GroupNorm { .. } => "NativeGroupNormBackward0",
-            Op::Embedding { .. } => "EmbeddingBackward0",
-            Op::EmbeddingDenseBackward(_) => "EmbeddingDenseBackwardBackward0",
-        }
-    }
-
-    /// Runs this op's derivative formula.
-    pub(crate) fn backward(&self, ctx: &BackwardCtx) -> Result<Grads> {
-        match self {
-            Op::AccumulateGrad(_) | Op::Custom(_) => Err(Error::Autograd(format!("{} is run by the engine itself", self.name()))),
-            Op::AsStrided(geometry) => views::as_strided_backward(ctx, geometry),
-            Op::AsStridedScatter(geometry) => views::as_strided_scatter_backward(ctx, geometry),
-            Op::CopySlices(spec) => views::copy_slices_backward(ctx, spec),
-            // A positive slope keeps the sign, so the result tells where x > 0.
-            Op::LeakyReluResult(slope) => activation::leaky_relu_backward(ctx, *slope),
-            Op::EluResult(alpha) => activation::elu_result_backward(ctx, *alpha),
-            // The in-place view ops differentiate as their out-of-place forms.
-            Op::TInPlace => shape::t_backward(ctx),
-            Op::TransposeInPlace(d0, d1) => shape::transpose_backward(ctx, *d0, *d1),
-            Op::SqueezeInPlace | Op::SqueezeDimInPlace | Op::SqueezeDimsInPlace | Op::UnsqueezeInPlace => shape::view_backward(ctx),
-            Op::Add => binary::add_backward(ctx),
-            Op::Sub => binary::sub_backward(ctx),
-            Op::Rsub => binary::rsub_backward(ctx),
-            Op::Mul => binary::mul_backward(ctx),
-            Op::Div => binary::div_backward(ctx),
-            Op::PowScalarExponent(e) => binary::pow_scalar_exponent_backward(ctx, *e),
-            Op::PowTensor => binary::pow_tensor_backward(ctx),
-            Op::PowScalarBase(b) => binary::pow_scalar_base_backward(ctx, *b),
-            Op::Neg => unary::neg_backward(ctx),
-            Op::Reciprocal => unary::reciprocal_backward(ctx),
-            Op::Exp => unary::exp_backward(ctx),
-            Op::Log => unary::log_backward(ctx),
-            Op::Sqrt => unary::sqrt_backward(ctx),
-            Op::Tanh => unary::tanh_backward(ctx),
-            Op::Sigmoid => unary::sigmoid_backward(ctx),
-            Op::Relu => unary::relu_backward(ctx),
-            Op::Abs => unary::abs_backward(ctx),
-            Op::Sign => unary::sign_backward(ctx),
-            Op::Sum => reduce::sum_backward(ctx),
-            Op::SumDim { dims, keepdim } => reduce::sum_dim_backward(ctx, dims, *keepdim),
-            Op::Mean { numel } => reduce::mean_backward(ctx, *numel),
-            Op::MeanDim { dims, keepdim, count } => reduce::mean_dim_backward(ctx, dims, *keepdim, *count),
-            Op::Mm => linalg::mm_backward(ctx),
-            Op::Bmm => linalg::bmm_backward(ctx),
-            Op::Dot => linalg::dot_backward(ctx),
-            Op::Mv => linalg::mv_backward(ctx),
-            Op::Addmm => linalg::addmm_backward(ctx),
-            Op::MaskedFill => compare::masked_fill_backward(ctx),
-            Op::Fill | Op::Zero => inplace::fill_backward(ctx),
-            Op::Copy => inplace::copy_backward(ctx),
-            Op::ToCopy | Op::Clone => cast::identity_backward(ctx),
-            Op::Expand => shape::expand_backward(ctx),
-            Op::View | Op::Squeeze | Op::Unsqueeze(_) => shape::view_backward(ctx),
-            Op::Transpose(d0, d1) => shape::transpose_backward(ctx, *d0, *d1),
-            Op::Permute(dims) => shape::permute_backward(ctx, dims),
-            Op::Select { dim, index } => shape::select_backward(ctx, *dim, *index),
-            Op::SelectEmbed { dim, index } => shape::select_embed_backward(ctx, *dim, *index),
-            // Shape family.
-            Op::T => shape::t_backward(ctx),
-            Op::ReshapeAlias | Op::UnsafeView | Op::SqueezeDim | Op::SqueezeDims => shape::view_backward(ctx),
-            Op::Alias => cast::identity_backward(ctx),
-            Op::Slice { dim, start, end, step } => shape::slicing::slice_backward(ctx, *dim, *start, *end, *step),
-            Op::SliceEmbed { dim, start, end, step } => shape::slicing::slice_embed_backward(ctx, *dim, *start, *end, *step),
-            Op::Diagonal { offset, dim1, dim2 } => shape::slicing::diagonal_backward(ctx, *offset, *dim1, *dim2),
-            Op::DiagonalEmbed { offset, dim1, dim2 } => shape::slicing::diagonal_embed_backward(ctx, *offset, *dim1, *dim2),
-            Op::Unbind { dim } => shape::slicing::unbind_backward(ctx, *dim),
-            Op::Split { dim, .. } => shape::slicing::split_backward(ctx, *dim),
-            Op::Flip(dims) => shape::reorder::flip_backward(ctx, dims),
-            Op::Roll { shifts, dims } => shape::reorder::roll_backward(ctx, shifts, dims),
-            Op::Repeat(repeats) => shape::reorder::repeat_backward(ctx, repeats),
-            Op::Tril(k) => shape::reorder::tril_backward(ctx, *k),
-            Op::Triu(k) => shape::reorder::triu_backward(ctx, *k),
-            Op::Cat { dim } => shape::joining::cat_backward(ctx, *dim),
-            Op::Stack { dim } => shape::joining::stack_backward(ctx, *dim),
-            // Reductions (ops/reductions).
-            Op::Prod => reductions::prod::prod_backward(ctx, None),
-            Op::ProdDim { dim, keepdim } => reductions::prod::prod_backward(ctx, Some((*dim, *keepdim))),
-            Op::MaxAll | Op::MinAll => reductions::extrema::extreme_all_backward(ctx),
-            Op::MaxDim { dim, keepdim } | Op::MinDim { dim, keepdim } => reductions::extrema::extreme_dim_backward(ctx, *dim, *keepdim),
-            Op::Amax { dims, keepdim } | Op::Amin { dims, keepdim } => reductions::extrema::extreme_values_backward(ctx, dims, *keepdim),
-            Op::Var { dims, keepdim, correction, whole } => reductions::moments::var_backward(ctx, dims, *keepdim, *correction, *whole),
-            Op::Std { dims, keepdim, correction, whole } => reductions::moments::std_backward(ctx, dims, *keepdim, *correction, *whole),
-            Op::Logsumexp { dims, keepdim } => reductions::logsumexp::logsumexp_backward(ctx, dims, *keepdim),
-            Op::VectorNorm { ord, dims, keepdim } => reductions::norm::vector_norm_backward(ctx, *ord, dims, *keepdim),
-            Op::Cumsum(dim) => reductions::cumulative::cumsum_backward(ctx, *dim),
-            Op::Cumprod(dim) => reductions::cumulative::cumprod_backward(ctx, *dim),
-            Op::ReverseCumsum(dim) => reductions::cumulative::reverse_cumsum_backward(ctx, *dim),
-            Op::ScatterSelected(dim) => reductions::extrema::scatter_selected_backward(ctx, *dim),
-            Op::GatherSelected(dim) => reductions::extrema::gather_selected_backward(ctx, *dim),
-            // Pointwise math and activations.
-            Op::Exp2 => pointwise::exp2_backward(ctx),
-            Op::Expm1 => pointwise::expm1_backward(ctx),
-            Op::Log2 => pointwise::log_base_backward(ctx, std::f64::consts::LN_2),
-            Op::Log10 => pointwise::log_base_backward(ctx, std::f64::consts::LN_10),
-            Op::Log1p => pointwise::log1p_backward(ctx),
-            Op::Rsqrt => pointwise::rsqrt_backward(ctx),
-            Op::Sin => pointwise::sin_backward(ctx),
-            Op::Cos => pointwise::cos_backward(ctx),
-            Op::Tan => pointwise::tan_backward(ctx),
-            Op::Erf => activation::erf_backward(ctx),
-            Op::Floor | Op::Ceil | Op::Round | Op::RoundDecimals | Op::Trunc | Op::DivRounding => pointwise::zero_backward(ctx),
-            Op::NanToNum => pointwise::nan_to_num_backward(ctx),
-            Op::Modulo(kind) => remainder::modulo_backward(ctx, *kind),
-            Op::ModuloScalar(_) => remainder::modulo_scalar_backward(ctx),
-            Op::ClampScalar { min, max } => pointwise::clamp_scalar_backward(ctx, *min, *max),
-            Op::ClampTensor { has_min, has_max } => pointwise::clamp_tensor_backward(ctx, *has_min, *has_max),
-            Op::Maximum => pointwise::extremum_backward(ctx, true),
-            Op::Minimum => pointwise::extremum_backward(ctx, false),
-            Op::Where => pointwise::where_backward(ctx),
-            Op::LerpScalar(w) => pointwise::lerp_scalar_backward(ctx, *w),
-            Op::LerpTensor => pointwise::lerp_tensor_backward(ctx),
-            Op::NotDifferentiable(name) => pointwise::not_differentiable_backward(name),
-            Op::LeakyRelu(slope) => activation::leaky_relu_backward(ctx, *slope),
-            Op::Elu(alpha) => activation::elu_backward(ctx, *alpha),
-            Op::Gelu(approx) => activation::gelu_backward(ctx, *approx),
-            Op::Silu => activation::silu_backward(ctx),
-            Op::Softplus { beta, threshold } => activation::softplus_backward(ctx, *beta, *threshold),
-            // Advanced indexing and index ops.
-            Op::Index { dims } => indexing::advanced::index_backward(ctx, dims),
-            Op::IndexPut { dims, accumulate } => indexing::advanced::index_put_backward(ctx, dims, *accumulate),
-            Op::IndexFill { dim } => indexing::advanced::index_fill_backward(ctx, *dim),
-            Op::IndexSelect { dim } => indexing::along::index_select_backward(ctx, *dim),
-            Op::IndexAdd { dim, alpha } => indexing::along::index_add_backward(ctx, *dim, *alpha),
-            Op::Gather { dim } => indexing::along::gather_backward(ctx, *dim),
-            Op::Scatter { dim } => indexing::along::scatter_backward(ctx, *dim),
-            Op::ScatterValue { dim } => indexing::along::scatter_value_backward(ctx, *dim),
-            Op::ScatterAdd { dim } => indexing::along::scatter_add_backward(ctx, *dim),
-            Op::MaskedFillTensor => indexing::masked::masked_fill_tensor_backward(ctx),
-            Op::MaskedSelect => indexing::masked::masked_select_backward(ctx),
-            // Softmax and losses.
-            Op::Softmax(dim) => losses::softmax::softmax_backward_formula(ctx, *dim),
-            Op::LogSoftmax(dim) => losses::softmax::log_softmax_backward_formula(ctx, *dim),
-            Op::NllLoss { reduction, .. } => losses::nll::nll_loss_backward(ctx, *reduction),
-            Op::MseLoss(reduction) => losses::pointwise::mse_loss_backward(ctx, *reduction),
-            Op::SmoothL1Loss { reduction, beta } => losses::pointwise::smooth_l1_loss_backward(ctx, *reduction, *beta),
-            Op::HuberLoss { reduction, delta } => losses::pointwise::huber_loss_backward(ctx, *reduction, *delta),
-            Op::BinaryCrossEntropy(reduction) => losses::pointwise::binary_cross_entropy_backward(ctx, *reduction),
-            Op::BinaryCrossEntropyWithLogits(reduction) => losses::pointwise::binary_cross_entropy_with_logits_backward(ctx, *reduction),
-            Op::DivByNumber(number) => losses::div_by_number_backward(ctx, *number),
-            // Convolution, pooling, padding, normalization, embedding.
-            Op::Convolution(params) => conv::convolution_backward(ctx, params),
-            Op::Im2Col { window, input } => conv::im2col_backward(ctx, *window, *input),
-            Op::Col2Im { window, .. } => conv::col2im_backward(ctx, *window),
-            Op::MaxPool2d => pool::max_pool2d_backward(ctx),
-            Op::ScatterPlanes => pool::scatter_planes_backward(ctx),
-            Op::GatherPlanes => pool::gather_planes_backward(ctx),
-            Op::AvgPool2d(avg) => pool::avg_pool2d_backward(ctx, avg),
-            Op::AdaptiveAvgPool2d { output } => pool::adaptive_avg_pool2d_backward(ctx, *output),
-            Op::ConstantPadNd(pad) => pad::constant_pad_nd_backward(ctx, pad),
-            Op::LayerNorm { axes, eps, affine } => norm::layer_norm_backward(ctx, *axes, *eps, *affine),
-            Op::BatchNorm { training, eps, affine } => norm::batch_norm_backward(ctx, *training, *eps, *affine),
-            Op::GroupNorm { groups, eps, affine } => norm::group_norm_backward(ctx, *groups, *eps, *affine),
-            Op::Embedding { grad, .. } => embedding::embedding_backward(ctx, *grad),
-            Op::EmbeddingDenseBackward(grad) => embedding::embedding_dense_backward_backward(ctx, *grad),
-        }
-    }
+/// The error for a node the engine runs itself, never through `Op::backward`.
+fn run_by_engine(name: &str) -> Error {
+    Error::Autograd(format!("{name} is run by the engine itself"))
 }
 
 /// What a backward formula sees.
@@ -584,7 +269,7 @@ impl BackwardCtx<'_> {
         &self.grads[0]
     }
     pub fn saved(&self, i: usize) -> Result<&Tensor> {
-        self.saved.get(i).and_then(|s| s.as_ref()).ok_or_else(|| Error::GraphFreed)
+        self.saved.get(i).and_then(|s| s.as_ref()).ok_or(Error::GraphFreed)
     }
     pub fn needs(&self, i: usize) -> bool {
         self.needs.get(i).copied().unwrap_or(false)
