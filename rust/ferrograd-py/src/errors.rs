@@ -78,6 +78,7 @@ pub fn to_py_err(e: Error) -> PyErr {
         Error::Type(_) => PyTypeError::new_err(msg),
         Error::NotImplemented(_) => PyNotImplementedError::new_err(msg),
         Error::Value(_) => PyValueError::new_err(msg),
+        Error::InvalidIndex(_) => PyIndexError::new_err(msg),
     }
 }
 

@@ -1,22 +1,20 @@
 //! In-place forms of the pointwise math methods (`x.exp_()`, `x.pow_(2)`):
-//! each runs its out-of-place op and writes the result back, with the
-//! in-place rules and history of `Tensor::apply_in_place`.
+//! each converts its arguments and calls the core's in-place method, which
+//! knows what the op saves for backward.
 
 use crate::errors::IntoPyResult;
 use crate::tensor::{Operand, PyTensor};
-use ferrograd::Tensor;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
-/// Methods whose op saves its input for backward get a copy of the old value
-/// (`saves_input`); the others save their result or nothing.
+/// One Python method per row of the core's table of unary in-place ops.
 macro_rules! in_place_methods {
     ($($name:ident => $op:ident, $saves_input:expr;)*) => {
         #[pymethods]
         impl PyTensor {
             $(
-                fn $name(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
-                    slf.get().inner.apply_in_place($saves_input, Tensor::$op).py()?;
+                pub(crate) fn $name(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
+                    slf.get().inner.$name().py()?;
                     Ok(slf)
                 }
             )*
@@ -24,38 +22,15 @@ macro_rules! in_place_methods {
     };
 }
 
-in_place_methods! {
-    exp_ => exp, false;
-    sqrt_ => sqrt, false;
-    tanh_ => tanh, false;
-    sigmoid_ => sigmoid, false;
-    reciprocal_ => reciprocal, false;
-    neg_ => neg, false;
-    log_ => log, true;
-    abs_ => abs, true;
-    sin_ => sin, true;
-    cos_ => cos, true;
-    tan_ => tan, true;
-    exp2_ => exp2, true;
-    expm1_ => expm1, true;
-    log2_ => log2, true;
-    log10_ => log10, true;
-    log1p_ => log1p, true;
-    rsqrt_ => rsqrt, true;
-    square_ => square, true;
-    sign_ => sign, false;
-    floor_ => floor, false;
-    ceil_ => ceil, false;
-    trunc_ => trunc, false;
-}
+ferrograd::for_each_unary_in_place!(in_place_methods);
 
 #[pymethods]
 impl PyTensor {
     fn pow_<'py>(slf: Bound<'py, Self>, exponent: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         let t = &slf.get().inner;
         match Operand::extract(exponent)? {
-            Some(Operand::Number(s)) => t.apply_in_place(true, |x| x.pow_scalar(s)).py()?,
-            Some(Operand::Tensor(e)) => t.apply_in_place(true, |x| x.pow(&e)).py()?,
+            Some(Operand::Number(s)) => t.pow_scalar_(s).py()?,
+            Some(Operand::Tensor(e)) => t.pow_(&e).py()?,
             None => return Err(PyTypeError::new_err("pow_(): argument 'exponent' must be Tensor or Number")),
         }
         Ok(slf)
@@ -64,8 +39,8 @@ impl PyTensor {
     #[pyo3(signature = (decimals=None))]
     fn round_(slf: Bound<'_, Self>, decimals: Option<i64>) -> PyResult<Bound<'_, Self>> {
         match decimals {
-            None => slf.get().inner.apply_in_place(false, Tensor::round).py()?,
-            Some(d) => slf.get().inner.apply_in_place(false, |x| x.round_decimals(d)).py()?,
+            None => slf.get().inner.round_().py()?,
+            Some(d) => slf.get().inner.round_decimals_(d).py()?,
         }
         Ok(slf)
     }

@@ -1,10 +1,8 @@
 //! Bindings for matrix products beyond `@`/`mm`: bmm, dot, mv, outer, addmm.
 
-use crate::errors::IntoPyResult;
 use crate::gil::compute_tensor;
-use crate::tensor::{wrap, PyTensor};
+use crate::tensor::{wrap_result, PyTensor};
 use ferrograd::Tensor;
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 /// Multiply-adds in the product of `a` with `b` (contracting a's last dim
@@ -38,17 +36,9 @@ impl PyTensor {
         let (a, b) = (&self.inner, &vec.inner);
         compute_tensor(py, product_work(a, b), || a.mv(b))
     }
-    /// Outer product of two 1-D tensors, as PyTorch computes it (a column times a row).
+    /// Outer product of two 1-D tensors.
     pub(crate) fn outer(&self, py: Python<'_>, vec2: PyRef<'_, PyTensor>) -> PyResult<Py<PyAny>> {
-        if self.inner.ndim() != 1 || vec2.inner.ndim() != 1 {
-            return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
-                "outer: expected 1D tensors, but got {}D and {}D",
-                self.inner.ndim(),
-                vec2.inner.ndim()
-            )));
-        }
-        let column = self.inner.reshape(&[-1, 1]).py()?;
-        wrap(py, column.mul(&vec2.inner).py()?)
+        wrap_result(py, self.inner.outer(&vec2.inner))
     }
 }
 
@@ -57,18 +47,7 @@ impl PyTensor {
 #[pyo3(signature = (input, mat1, mat2, *, beta=1.0, alpha=1.0))]
 pub fn addmm(py: Python<'_>, input: PyRef<'_, PyTensor>, mat1: PyRef<'_, PyTensor>, mat2: PyRef<'_, PyTensor>, beta: f64, alpha: f64) -> PyResult<Py<PyAny>> {
     let (input, mat1, mat2) = (&input.inner, &mat1.inner, &mat2.inner);
-    let work = product_work(mat1, mat2);
-    if beta != 1.0 || alpha != 1.0 {
-        let scaled = |t: &Tensor, s: f64| t.mul_scalar(ferrograd::Scalar::Float(s));
-        return compute_tensor(py, work, || {
-            let product = scaled(&mat1.mm(mat2)?, alpha)?;
-            scaled(input, beta)?.add(&product)
-        });
-    }
-    if input.ndim() > 2 {
-        return Err(PyValueError::new_err("addmm: input must be broadcastable to a matrix"));
-    }
-    compute_tensor(py, work, || Tensor::addmm(input, mat1, mat2))
+    compute_tensor(py, product_work(mat1, mat2), || Tensor::addmm_scaled(input, mat1, mat2, beta, alpha))
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

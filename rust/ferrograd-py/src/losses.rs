@@ -125,9 +125,8 @@ fn one_hot(py: Python<'_>, tensor: &Bound<'_, PyTensor>, num_classes: i64) -> Py
 #[pyo3(signature = (input, p=0.5, training=true, inplace=false))]
 fn dropout(py: Python<'_>, input: &Bound<'_, PyTensor>, p: f64, training: bool, inplace: bool) -> PyResult<Py<PyAny>> {
     let x = &input.get().inner;
-    let unchanged = !training || p == 0.0 || x.numel() == 0;
-    if inplace && !unchanged {
-        x.apply_in_place(false, |x| x.dropout(p, training)).py()?;
+    if inplace {
+        x.dropout_(p, training).py()?;
         return Ok(input.clone().into_any().unbind());
     }
     wrap_result(py, x.dropout(p, training))

@@ -6,9 +6,9 @@ use crate::errors::IntoPyResult;
 use crate::gil::compute_tensor;
 use crate::tensor::{tensor_arg, type_name, wrap_result, Operand, PyTensor};
 use ferrograd::ops::activation::GeluApproximation;
-use ferrograd::ops::pointwise::{Logic, RoundingMode};
+use ferrograd::ops::pointwise::{ClampBound, Logic, RoundingMode};
 use ferrograd::ops::remainder::Modulo;
-use ferrograd::{Scalar, Tensor};
+use ferrograd::Tensor;
 use pyo3::exceptions::{PyNotImplementedError, PyTypeError};
 use pyo3::prelude::*;
 
@@ -30,55 +30,18 @@ fn operand_arg(obj: &Bound<'_, PyAny>, op: &str, name: &str, position: usize) ->
     }
 }
 
-/// A clamp bound: absent, a number, or a tensor.
-enum Bound_ {
-    Absent,
-    Number(Scalar),
-    Tensor(Tensor),
-}
-
-fn bound_arg(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Bound_> {
-    let Some(obj) = obj.filter(|o| !o.is_none()) else { return Ok(Bound_::Absent) };
+/// A clamp bound: absent (None), a number, or a tensor.
+fn bound_arg(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Option<ClampBound>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else { return Ok(None) };
     match Operand::extract(obj)? {
-        Some(Operand::Tensor(t)) => Ok(Bound_::Tensor(t)),
-        Some(Operand::Number(s)) => Ok(Bound_::Number(s)),
+        Some(Operand::Tensor(t)) => Ok(Some(ClampBound::Tensor(t))),
+        Some(Operand::Number(s)) => Ok(Some(ClampBound::Number(s))),
         None => Err(PyTypeError::new_err(format!("clamp(): argument '{name}' must be Number or Tensor, not {}", type_name(obj)))),
     }
 }
 
-/// Number bounds give ClampBackward1, tensor bounds ClampBackward0.
-fn clamp_bounds(x: &Tensor, lo: Bound_, hi: Bound_) -> ferrograd::Result<Tensor> {
-    let as_tensor = |b: Bound_| match b {
-        Bound_::Absent => None,
-        Bound_::Number(s) => Some(Tensor::wrapped_number(s)),
-        Bound_::Tensor(t) => Some(t),
-    };
-    let number = |b: Bound_| match b {
-        Bound_::Number(s) => Some(s),
-        _ => None,
-    };
-    match (lo, hi) {
-        (lo @ Bound_::Tensor(_), hi) | (lo, hi @ Bound_::Tensor(_)) => x.clamp_tensor(as_tensor(lo).as_ref(), as_tensor(hi).as_ref()),
-        (lo, hi) => x.clamp(number(lo), number(hi)),
-    }
-}
-
-/// Bounds as PyTorch accepts them: both numbers or both tensors (either may be absent).
-fn parse_bounds(min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>) -> PyResult<(Bound_, Bound_)> {
-    let (mut lo, mut hi) = (bound_arg(min, "min")?, bound_arg(max, "max")?);
-    // Next to a number, a 0-d tensor that needs no gradient is read as a number too.
-    let mixed = |a: &Bound_, b: &Bound_| matches!((a, b), (Bound_::Tensor(t), Bound_::Number(_)) if t.ndim() == 0 && !t.requires_grad());
-    if mixed(&lo, &hi) || mixed(&hi, &lo) {
-        for b in [&mut lo, &mut hi] {
-            if let Bound_::Tensor(t) = b {
-                *b = Bound_::Number(t.item().py()?);
-            }
-        }
-    }
-    if matches!((&lo, &hi), (Bound_::Tensor(_), Bound_::Number(_)) | (Bound_::Number(_), Bound_::Tensor(_))) {
-        return Err(PyTypeError::new_err("clamp() received an invalid combination of arguments - got a Tensor and a Number; min and max must both be Numbers or both be Tensors"));
-    }
-    Ok((lo, hi))
+fn parse_bounds(min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>) -> PyResult<(Option<ClampBound>, Option<ClampBound>)> {
+    Ok((bound_arg(min, "min")?, bound_arg(max, "max")?))
 }
 
 #[pymethods]
@@ -252,7 +215,7 @@ impl PyTensor {
     #[pyo3(signature = (min=None, max=None))]
     pub(crate) fn clamp(&self, py: Python<'_>, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let (lo, hi) = parse_bounds(min, max)?;
-        elementwise(py, &self.inner, |x| clamp_bounds(x, lo, hi))
+        elementwise(py, &self.inner, |x| x.clamp_bounds(lo, hi))
     }
     #[pyo3(signature = (min=None, max=None))]
     pub(crate) fn clip(&self, py: Python<'_>, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
@@ -261,16 +224,12 @@ impl PyTensor {
     #[pyo3(signature = (min=None, max=None))]
     pub(crate) fn clamp_<'py>(slf: Bound<'py, Self>, min: Option<&Bound<'py, PyAny>>, max: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
         let (lo, hi) = parse_bounds(min, max)?;
-        slf.get().inner.apply_in_place(true, |x| clamp_bounds(x, lo, hi)).py()?;
+        slf.get().inner.clamp_bounds_(lo, hi).py()?;
         Ok(slf)
     }
     #[pyo3(signature = (min=None, max=None))]
     pub(crate) fn clip_<'py>(slf: Bound<'py, Self>, min: Option<&Bound<'py, PyAny>>, max: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
         Self::clamp_(slf, min, max)
-    }
-    pub(crate) fn relu_(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
-        slf.get().inner.apply_in_place(false, Tensor::relu).py()?;
-        Ok(slf)
     }
     pub(crate) fn maximum(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let other = tensor_arg(other, "maximum", "other", 1)?;
@@ -353,38 +312,38 @@ fn where_fn(py: Python<'_>, condition: &Bound<'_, PyAny>, input: Option<&Bound<'
 
 // ---- torch.nn.functional --------------------------------------------------------------
 
-/// Runs an activation out of place, or into `input` when `inplace`.
-fn activation(py: Python<'_>, input: &Bound<'_, PyTensor>, inplace: bool, saves_input: bool, f: impl FnOnce(&Tensor) -> ferrograd::Result<Tensor> + Send) -> PyResult<Py<PyAny>> {
+/// Runs an activation out of place, or its in-place form on `input` when `inplace`.
+fn activation(
+    py: Python<'_>,
+    input: &Bound<'_, PyTensor>,
+    inplace: bool,
+    out_of_place: impl FnOnce(&Tensor) -> ferrograd::Result<Tensor> + Send,
+    in_place: impl FnOnce(&Tensor) -> ferrograd::Result<()>,
+) -> PyResult<Py<PyAny>> {
     let x = &input.get().inner;
     if inplace {
-        x.apply_in_place(saves_input, f).py()?;
+        in_place(x).py()?;
         return Ok(input.clone().into_any().unbind());
     }
-    elementwise(py, x, f)
+    elementwise(py, x, out_of_place)
 }
 
 #[pyfunction]
 #[pyo3(signature = (input, inplace=false))]
 fn relu(py: Python<'_>, input: &Bound<'_, PyTensor>, inplace: bool) -> PyResult<Py<PyAny>> {
-    activation(py, input, inplace, false, Tensor::relu)
+    activation(py, input, inplace, Tensor::relu, Tensor::relu_)
 }
 
 #[pyfunction]
 #[pyo3(signature = (input, negative_slope=0.01, inplace=false))]
 fn leaky_relu(py: Python<'_>, input: &Bound<'_, PyTensor>, negative_slope: f64, inplace: bool) -> PyResult<Py<PyAny>> {
-    if inplace {
-        return activation(py, input, true, false, |x| x.leaky_relu_saving_result(negative_slope));
-    }
-    activation(py, input, false, true, |x| x.leaky_relu(negative_slope))
+    activation(py, input, inplace, |x| x.leaky_relu(negative_slope), |x| x.leaky_relu_(negative_slope))
 }
 
 #[pyfunction]
 #[pyo3(signature = (input, alpha=1.0, inplace=false))]
 fn elu(py: Python<'_>, input: &Bound<'_, PyTensor>, alpha: f64, inplace: bool) -> PyResult<Py<PyAny>> {
-    if inplace {
-        return activation(py, input, true, false, |x| x.elu_saving_result(alpha));
-    }
-    activation(py, input, false, true, |x| x.elu(alpha))
+    activation(py, input, inplace, |x| x.elu(alpha), |x| x.elu_(alpha))
 }
 
 #[pyfunction]
@@ -397,7 +356,7 @@ fn gelu(py: Python<'_>, input: &Bound<'_, PyTensor>, approximate: &str) -> PyRes
 #[pyfunction]
 #[pyo3(signature = (input, inplace=false))]
 fn silu(py: Python<'_>, input: &Bound<'_, PyTensor>, inplace: bool) -> PyResult<Py<PyAny>> {
-    activation(py, input, inplace, true, Tensor::silu)
+    activation(py, input, inplace, Tensor::silu, Tensor::silu_)
 }
 
 #[pyfunction]

@@ -55,18 +55,10 @@ fn with_dtype(t: &Tensor, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Tensor> 
     }
 }
 
-/// `op` (a sum or product) on `t` converted to `dtype=`, with the result in
-/// that dtype too: without it, integer sums and products widen to int64.
+/// `op` (a sum or product) with PyTorch's `dtype=` keyword.
 pub(crate) fn reduced_in(py: Python<'_>, t: &Tensor, dtype: Option<&Bound<'_, PyAny>>, op: impl FnOnce(&Tensor) -> ferrograd::Result<Tensor> + Send) -> PyResult<Py<PyAny>> {
     let dtype = opt_dtype(dtype)?;
-    let x = match dtype {
-        Some(d) => t.to_dtype(d).py()?,
-        None => t.clone(),
-    };
-    compute_tensor(py, x.numel(), || op(&x).and_then(|r| match dtype {
-        Some(d) => r.cast(d),
-        None => Ok(r),
-    }))
+    compute_tensor(py, t.numel(), || t.reduced_in(dtype, op))
 }
 
 static RETURN_TYPES: PyOnceLock<Py<PyAny>> = PyOnceLock::new();

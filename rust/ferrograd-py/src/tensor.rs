@@ -451,9 +451,8 @@ impl PyTensor {
         binary(py, &self.inner, other, Tensor::div)
     }
     pub(crate) fn __rtruediv__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        // PyTorch computes `number / t` as reciprocal(t) * number.
         match Operand::extract(other)? {
-            Some(Operand::Number(s)) => wrap_result(py, self.inner.reciprocal().and_then(|r| r.mul_scalar(s))),
+            Some(Operand::Number(s)) => wrap_result(py, self.inner.rdiv_scalar(s)),
             Some(Operand::Tensor(t)) => wrap_result(py, t.div(&self.inner)),
             None => Ok(py.NotImplemented()),
         }
@@ -529,14 +528,14 @@ impl PyTensor {
 
     #[pyo3(signature = (other, *, alpha=None))]
     pub(crate) fn add_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>, alpha: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
-        let other = scaled(inplace_operand(other)?, alpha)?;
-        slf.get().inner.add_(&other).py()?;
+        let other = inplace_operand(other)?;
+        slf.get().inner.add_scaled_(&other, alpha_arg(alpha)?).py()?;
         Ok(slf)
     }
     #[pyo3(signature = (other, *, alpha=None))]
     pub(crate) fn sub_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>, alpha: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
-        let other = scaled(inplace_operand(other)?, alpha)?;
-        slf.get().inner.sub_(&other).py()?;
+        let other = inplace_operand(other)?;
+        slf.get().inner.sub_scaled_(&other, alpha_arg(alpha)?).py()?;
         Ok(slf)
     }
     pub(crate) fn mul_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
@@ -573,12 +572,12 @@ impl PyTensor {
     #[pyo3(signature = (other, *, alpha=None))]
     pub(crate) fn add(&self, py: Python<'_>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let other = operand_required(other, "add")?;
-        wrap_result(py, self.inner.add(&scaled(other, alpha)?))
+        wrap_result(py, self.inner.add_scaled(&other, alpha_arg(alpha)?))
     }
     #[pyo3(signature = (other, *, alpha=None))]
     pub(crate) fn sub(&self, py: Python<'_>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let other = operand_required(other, "sub")?;
-        wrap_result(py, self.inner.sub(&scaled(other, alpha)?))
+        wrap_result(py, self.inner.sub_scaled(&other, alpha_arg(alpha)?))
     }
     pub(crate) fn mul(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         wrap_result(py, self.inner.mul(&operand_required(other, "mul")?))
@@ -753,15 +752,11 @@ fn inplace_operand(obj: &Bound<'_, PyAny>) -> PyResult<Tensor> {
     operand_required(obj, "in-place")
 }
 
-/// `other * alpha` for add/sub's `alpha=` keyword.
-fn scaled(other: Tensor, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Tensor> {
+/// add/sub's `alpha=` keyword: absent, None, or a number.
+fn alpha_arg(alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Scalar>> {
     match alpha {
-        None => Ok(other),
-        Some(a) if a.is_none() => Ok(other),
-        Some(a) => {
-            let s = scalar_from(a)?.ok_or_else(|| PyValueError::new_err("alpha must be a number"))?;
-            other.mul_scalar(s).py()
-        }
+        Some(a) if !a.is_none() => Ok(Some(scalar_from(a)?.ok_or_else(|| PyValueError::new_err("alpha must be a number"))?)),
+        _ => Ok(None),
     }
 }
 

@@ -48,6 +48,10 @@ pub enum Error {
     DimOutOfRange { dim: i64, min: i64, max: i64 },
     #[error("{0}")]
     Index(String),
+    /// An index expression (`t[...]`) that cannot apply to the tensor; the
+    /// plain IndexError PyTorch raises from its indexing front end.
+    #[error("{0}")]
+    InvalidIndex(String),
 
     // Autograd errors: RuntimeError in PyTorch.
     #[error("grad can be implicitly created only for scalar outputs")]

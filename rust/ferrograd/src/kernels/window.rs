@@ -21,6 +21,18 @@ pub struct Window2d {
 }
 
 impl Window2d {
+    /// Errors unless kernel, dilation and stride are positive along both dims,
+    /// with the message PyTorch's `op` (`im2col`, `col2im`) gives; every
+    /// kernel here divides by the stride and steps by the dilation.
+    pub fn check(&self, op: &str) -> Result<()> {
+        for (values, label) in [(self.kernel, "kernel"), (self.dilation, "dilation"), (self.stride, "stride")] {
+            if values.contains(&0) {
+                return Err(Error::runtime(format!("{op}(): expected {label} to be greater than zero, but got {label}=[{}, {}]", values[0], values[1])));
+            }
+        }
+        Ok(())
+    }
+
     /// Rows of one im2col block per channel: the kernel's size.
     pub fn kernel_len(&self) -> usize {
         self.kernel[0] * self.kernel[1]
@@ -32,11 +44,12 @@ impl Window2d {
     }
 
     /// Window positions along dim `d` for an input of `len`, or `None` when
-    /// the window is larger than the padded input.
+    /// the window is larger than the padded input or the stride is zero.
     pub fn positions(&self, len: usize, d: usize) -> Option<usize> {
         // Saturating: a padded extent beyond usize has more positions than any buffer can hold.
         let padded = len.saturating_add(self.pad_lo[d]).saturating_add(self.pad_hi[d]);
-        (padded >= self.span(d)).then(|| (padded - self.span(d)) / self.stride[d] + 1)
+        let room = padded.checked_sub(self.span(d))?;
+        Some(room.checked_div(self.stride[d])? + 1)
     }
 
     /// Input coordinate of window position `o`, kernel tap `k`, along dim `d`.

@@ -232,6 +232,31 @@ impl Tensor {
         self.div(&Tensor::wrapped_number(value))
     }
 
+    /// `self + alpha * other` (`add`'s `alpha=`): `other` is scaled first,
+    /// recorded as MulBackward0, when `alpha` is given.
+    pub fn add_scaled(&self, other: &Tensor, alpha: Option<Scalar>) -> Result<Tensor> {
+        self.add(&other.scaled_by(alpha)?)
+    }
+
+    /// `self - alpha * other` (`sub`'s `alpha=`).
+    pub fn sub_scaled(&self, other: &Tensor, alpha: Option<Scalar>) -> Result<Tensor> {
+        self.sub(&other.scaled_by(alpha)?)
+    }
+
+    /// `alpha * self`, or `self` itself without `alpha`.
+    pub(crate) fn scaled_by(&self, alpha: Option<Scalar>) -> Result<Tensor> {
+        match alpha {
+            Some(a) => self.mul_scalar(a),
+            None => Ok(self.clone()),
+        }
+    }
+
+    /// `value / self`, computed as PyTorch does: `reciprocal(self) * value`
+    /// (MulBackward0 over ReciprocalBackward0).
+    pub fn rdiv_scalar(&self, value: Scalar) -> Result<Tensor> {
+        self.reciprocal()?.mul_scalar(value)
+    }
+
     /// `self ** exponent` for a number exponent (PowBackward0).
     pub fn pow_scalar(&self, exponent: Scalar) -> Result<Tensor> {
         if let Scalar::Int(e) = exponent {

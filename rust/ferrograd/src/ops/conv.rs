@@ -44,6 +44,31 @@ impl ConvParams {
         self.stride.len()
     }
 
+    /// PyTorch's parameter checks (ferrograd runs 1-D and 2-D convolutions):
+    /// one value per spatial dim, positive strides, dilations and groups.
+    fn check(&self) -> Result<()> {
+        let spatial = self.spatial();
+        if !(1..=2).contains(&spatial) {
+            return Err(Error::NotImplemented(format!("only 1-D and 2-D convolutions are supported, but got {spatial} spatial dims")));
+        }
+        let lists = [(&self.stride, "stride"), (&self.padding_lo, "padding"), (&self.padding_hi, "padding"), (&self.dilation, "dilation")];
+        if let Some((values, label)) = lists.iter().find(|(values, _)| values.len() != spatial) {
+            return Err(Error::runtime(format!(
+                "expected {label} to be a single integer value or a list of {spatial} values to match the convolution dimensions, but got {label}={values:?}"
+            )));
+        }
+        if self.stride.contains(&0) {
+            return Err(Error::runtime("non-positive stride is not supported"));
+        }
+        if self.dilation.contains(&0) {
+            return Err(Error::runtime("dilation should be greater than zero"));
+        }
+        if self.groups == 0 {
+            return Err(Error::runtime("non-positive groups is not supported"));
+        }
+        Ok(())
+    }
+
     /// The 2-D window for a kernel of these spatial extents.
     fn window(&self, kernel: &[usize]) -> Window2d {
         let two = |v: &[usize], fill: usize| if v.len() == 1 { [fill, v[0]] } else { [v[0], v[1]] };
@@ -61,6 +86,7 @@ impl Tensor {
     /// `(B, C, H, W)` -> `(B, C*kh*kw, L)`, one column per window; an unbatched
     /// `(C, H, W)` gives `(C*kh*kw, L)` (Im2ColBackward0).
     pub fn im2col(&self, window: Window2d) -> Result<Tensor> {
+        window.check("im2col")?;
         if !matches!(self.ndim(), 3 | 4) {
             return Err(Error::runtime(format!("Expected 3D or 4D (batch mode) tensor for input with possibly 0 batch size and non-zero dimensions for input, but got: {}", ShapeList(self.shape().to_vec()))));
         }
@@ -89,6 +115,7 @@ impl Tensor {
     /// `(B, C*kh*kw, L)` -> `(B, C, H, W)`, summing overlapping windows; an
     /// unbatched `(C*kh*kw, L)` gives `(C, H, W)` (Col2ImBackward0).
     pub fn col2im(&self, output_size: [usize; 2], window: Window2d) -> Result<Tensor> {
+        window.check("col2im")?;
         if !matches!(self.ndim(), 2 | 3) {
             return Err(Error::runtime(format!("Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and non-zero dimensions for input, but got: {}", ShapeList(self.shape().to_vec()))));
         }
@@ -120,8 +147,8 @@ impl Tensor {
         Ok(record_plain(Op::Col2Im { window, output: [h, w] }, &[self], image))
     }
 
-    /// PyTorch's `convolution` for 1-D (3-D input) and 2-D (4-D input) cases; the
-    /// caller has checked ranks and parameter lengths (ConvolutionBackward0).
+    /// PyTorch's `convolution` for 1-D (3-D input) and 2-D (4-D input) cases,
+    /// checking parameters, ranks and shapes as PyTorch does (ConvolutionBackward0).
     pub fn convolution(&self, weight: &Tensor, bias: Option<&Tensor>, params: &ConvParams) -> Result<Tensor> {
         check_convolution(self, weight, bias, params)?;
         let out = {
@@ -150,6 +177,7 @@ fn signed_positions(w: &Window2d, len: usize, d: usize) -> i64 {
 }
 
 fn check_convolution(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, params: &ConvParams) -> Result<()> {
+    params.check()?;
     let spatial = params.spatial();
     if x.dtype() != weight.dtype() || bias.is_some_and(|b| b.dtype() != x.dtype()) {
         let other = if x.dtype() != weight.dtype() { weight.dtype() } else { bias.map(|b| b.dtype()).unwrap_or(x.dtype()) };
@@ -167,9 +195,6 @@ fn check_convolution(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, params:
     }
     let groups = params.groups;
     let (out_ch, in_per_group) = (weight.shape()[0], weight.shape()[1]);
-    if groups == 0 {
-        return Err(Error::runtime("non-positive groups is not supported"));
-    }
     if out_ch % groups != 0 {
         return Err(Error::runtime(format!(
             "Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but got weight of size {} instead",

@@ -3,6 +3,8 @@
 //! grad_fn; every change bumps the storage version so stale saved tensors are
 //! caught at backward time.
 
+mod math;
+
 use super::{record_plain, should_record, BackwardCtx, Grads, Op};
 use crate::dtype::Scalar;
 use crate::error::{Error, Result, ShapeList};
@@ -99,6 +101,14 @@ impl Tensor {
             return Ok(());
         }
         self.update_with(other, false, |a, b| a.sub(b))
+    }
+    /// `self += alpha * other` (`add_`'s `alpha=`).
+    pub fn add_scaled_(&self, other: &Tensor, alpha: Option<Scalar>) -> Result<()> {
+        self.add_(&other.scaled_by(alpha)?)
+    }
+    /// `self -= alpha * other` (`sub_`'s `alpha=`).
+    pub fn sub_scaled_(&self, other: &Tensor, alpha: Option<Scalar>) -> Result<()> {
+        self.sub_(&other.scaled_by(alpha)?)
     }
     pub fn mul_(&self, other: &Tensor) -> Result<()> {
         if self.try_update_in_place(other, Arith::Mul)? {

@@ -3,6 +3,7 @@
 
 use super::{record, record_plain, BackwardCtx, Grads, Op};
 use crate::autograd::saved::SavedTensor;
+use crate::dtype::Scalar;
 use crate::error::{Error, Result, ShapeList};
 use crate::kernels::matmul::matmul;
 use crate::layout::broadcast_shapes;
@@ -129,6 +130,29 @@ impl Tensor {
         Ok(record(Op::Addmm, &[bias, mat1, mat2], out, |needs, _| {
             smallvec![None, needs[2].then(|| SavedTensor::input(mat1)), needs[1].then(|| SavedTensor::input(mat2))]
         }))
+    }
+
+    /// `beta * bias + alpha * (mat1 @ mat2)`: `addmm` with its scale factors.
+    /// Unscaled, it is the fused AddmmBackward0; scaled, PyTorch's chain of
+    /// MulBackward0 and AddBackward0 over MmBackward0.
+    pub fn addmm_scaled(bias: &Tensor, mat1: &Tensor, mat2: &Tensor, beta: f64, alpha: f64) -> Result<Tensor> {
+        if beta != 1.0 || alpha != 1.0 {
+            let product = mat1.mm(mat2)?.mul_scalar(Scalar::Float(alpha))?;
+            return bias.mul_scalar(Scalar::Float(beta))?.add(&product);
+        }
+        if bias.ndim() > 2 {
+            return Err(Error::value("addmm: input must be broadcastable to a matrix"));
+        }
+        Tensor::addmm(bias, mat1, mat2)
+    }
+
+    /// Outer product of two 1-D tensors, as PyTorch computes it: a column
+    /// times a row (MulBackward0 over ViewBackward0).
+    pub fn outer(&self, vec2: &Tensor) -> Result<Tensor> {
+        if self.ndim() != 1 || vec2.ndim() != 1 {
+            return Err(Error::runtime(format!("outer: expected 1D tensors, but got {}D and {}D", self.ndim(), vec2.ndim())));
+        }
+        self.reshape(&[-1, 1])?.mul(vec2)
     }
 
     /// `@`: PyTorch's matmul over 1-D, 2-D and batched operands.

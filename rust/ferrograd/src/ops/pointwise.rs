@@ -429,6 +429,73 @@ impl Tensor {
     }
 }
 
+/// One bound of `clamp` as PyTorch accepts it: a number or a tensor.
+#[derive(Clone, Debug)]
+pub enum ClampBound {
+    Number(Scalar),
+    Tensor(Tensor),
+}
+
+/// Bounds resolved to one of clamp's two overloads.
+enum ClampBounds {
+    Numbers(Option<Scalar>, Option<Scalar>),
+    Tensors(Option<Tensor>, Option<Tensor>),
+}
+
+impl ClampBounds {
+    /// PyTorch's overload choice: both bounds numbers or both tensors (either
+    /// may be absent). Next to a number, a 0-d tensor that needs no gradient
+    /// is read as a number; any other mix is a TypeError.
+    fn resolve(min: Option<ClampBound>, max: Option<ClampBound>) -> Result<ClampBounds> {
+        let number_like = |b: &ClampBound| matches!(b, ClampBound::Tensor(t) if t.ndim() == 0 && !t.requires_grad());
+        let mixed = match (&min, &max) {
+            (Some(ClampBound::Tensor(_)), Some(ClampBound::Number(_))) => min.as_ref().is_some_and(number_like),
+            (Some(ClampBound::Number(_)), Some(ClampBound::Tensor(_))) => max.as_ref().is_some_and(number_like),
+            _ => false,
+        };
+        let as_number = |b: Option<ClampBound>| -> Result<Option<Scalar>> {
+            match b {
+                Some(ClampBound::Tensor(t)) => t.item().map(Some),
+                Some(ClampBound::Number(s)) => Ok(Some(s)),
+                None => Ok(None),
+            }
+        };
+        match (min, max) {
+            (lo, hi) if mixed => Ok(ClampBounds::Numbers(as_number(lo)?, as_number(hi)?)),
+            (Some(ClampBound::Tensor(_)), Some(ClampBound::Number(_))) | (Some(ClampBound::Number(_)), Some(ClampBound::Tensor(_))) => Err(Error::type_error(
+                "clamp() received an invalid combination of arguments - got a Tensor and a Number; min and max must both be Numbers or both be Tensors",
+            )),
+            (lo @ Some(ClampBound::Tensor(_)), hi) | (lo, hi @ Some(ClampBound::Tensor(_))) => {
+                let tensor = |b: Option<ClampBound>| match b {
+                    Some(ClampBound::Tensor(t)) => Some(t),
+                    _ => None,
+                };
+                Ok(ClampBounds::Tensors(tensor(lo), tensor(hi)))
+            }
+            (lo, hi) => Ok(ClampBounds::Numbers(as_number(lo)?, as_number(hi)?)),
+        }
+    }
+}
+
+impl Tensor {
+    /// `clamp(min, max)` with PyTorch's choice between number bounds
+    /// (ClampBackward1) and tensor bounds (ClampBackward0).
+    pub fn clamp_bounds(&self, min: Option<ClampBound>, max: Option<ClampBound>) -> Result<Tensor> {
+        match ClampBounds::resolve(min, max)? {
+            ClampBounds::Numbers(lo, hi) => self.clamp(lo, hi),
+            ClampBounds::Tensors(lo, hi) => self.clamp_tensor(lo.as_ref(), hi.as_ref()),
+        }
+    }
+
+    /// `clamp_bounds` written into self.
+    pub fn clamp_bounds_(&self, min: Option<ClampBound>, max: Option<ClampBound>) -> Result<()> {
+        match ClampBounds::resolve(min, max)? {
+            ClampBounds::Numbers(lo, hi) => self.clamp_(lo, hi),
+            ClampBounds::Tensors(lo, hi) => self.clamp_tensor_(lo.as_ref(), hi.as_ref()),
+        }
+    }
+}
+
 /// The gradient passes strictly inside (min, max); at a bound and for NaN it is zero.
 pub(super) fn clamp_scalar_backward(ctx: &BackwardCtx, min: Option<f64>, max: Option<f64>) -> Result<Grads> {
     Ok(smallvec![ctx.grad_for(0, || {

@@ -233,7 +233,8 @@ impl AvgPool {
 
 /// `(out, len)` matrix whose row `i` averages PyTorch's adaptive window `i`.
 fn averaging_matrix(len: usize, out: usize, dtype: DType) -> Result<Tensor> {
-    let mut m = vec![0.0f64; out * len];
+    // A countable `out * len` also bounds every `(i + 1) * len` below.
+    let mut m = crate::storage::filled_vec(crate::layout::numel(&[out, len])?, 0.0f64)?;
     for i in 0..out {
         let start = i * len / out;
         let end = ((i + 1) * len).div_ceil(out);

@@ -55,6 +55,16 @@ fn sum_kernel(x: &Tensor, dims: &[usize], keepdim: bool) -> Result<Tensor> {
 }
 
 impl Tensor {
+    /// `op` (a sum, product or cumulative form) run with PyTorch's `dtype=`:
+    /// the input is converted to `dtype` first and the result kept in it;
+    /// without it, integer sums and products widen to int64.
+    pub fn reduced_in(&self, dtype: Option<DType>, op: impl FnOnce(&Tensor) -> Result<Tensor>) -> Result<Tensor> {
+        match dtype {
+            Some(d) => op(&self.to_dtype(d)?)?.cast(d),
+            None => op(self),
+        }
+    }
+
     /// Sum of all elements (SumBackward0).
     pub fn sum(&self) -> Result<Tensor> {
         let all: Shape = (0..self.ndim()).collect();

@@ -2,13 +2,17 @@
 //! `t[idx]` and `t[idx] = v` run for tensor indices), `index_fill`, `nonzero`
 //! (advanced.rs); `gather`, `scatter`, `scatter_add`, `index_select`,
 //! `index_add`, `take_along_dim` (along.rs); `masked_fill` with a tensor
-//! value and `masked_select` (masked.rs). Each backward is written below its
+//! value and `masked_select` (masked.rs). Python-style index expressions,
+//! `t[0, 1:, None]` and assignment through them, turn into these ops in
+//! items.rs and assign.rs. Each backward is written below its
 //! forward in these same ops, so every gradient is itself differentiable:
 //! gather and scatter_add are each other's adjoints, as are index_select and
 //! index_add, and index and index_put(accumulate=True).
 
 pub mod advanced;
 pub mod along;
+pub mod assign;
+pub mod items;
 pub mod masked;
 
 use crate::autograd::saved::SavedTensor;

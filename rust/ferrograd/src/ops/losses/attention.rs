@@ -40,16 +40,24 @@ impl Tensor {
     /// and scales the rest by 1 / (1 - p). Not training, or p = 0, returns the
     /// input itself.
     pub fn dropout(&self, p: f64, train: bool) -> Result<Tensor> {
-        if !(0.0..=1.0).contains(&p) {
-            return Err(Error::value(format!("dropout probability has to be between 0 and 1, but got {p}")));
-        }
-        if !train || p == 0.0 || self.numel() == 0 {
+        if self.dropout_keeps_all(p, train)? {
             return Ok(self.clone());
         }
         if p == 1.0 {
             return self.mul(&Tensor::zeros(&[], self.dtype())?);
         }
         self.mul(&dropout_mask(&self.shape(), self.dtype(), p)?)
+    }
+}
+
+impl Tensor {
+    /// Whether dropout with these arguments changes nothing (not training,
+    /// p = 0, or no elements); errors on a probability outside [0, 1].
+    pub(crate) fn dropout_keeps_all(&self, p: f64, train: bool) -> Result<bool> {
+        if !(0.0..=1.0).contains(&p) {
+            return Err(Error::value(format!("dropout probability has to be between 0 and 1, but got {p}")));
+        }
+        Ok(!train || p == 0.0 || self.numel() == 0)
     }
 }
 
