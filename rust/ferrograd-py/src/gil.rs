@@ -29,3 +29,8 @@ pub fn run_detached_if_large<T: Send>(py: Python<'_>, work: usize, f: impl FnOnc
 pub fn compute_tensor(py: Python<'_>, work: usize, op: impl FnOnce() -> ferrograd::Result<Tensor> + Send) -> PyResult<Py<PyAny>> {
     wrap(py, run_detached_if_large(py, work, op).py()?)
 }
+
+/// Runs an in-place `update` of a tensor; detached as `run_detached_if_large`.
+pub fn update_in_place(py: Python<'_>, work: usize, update: impl FnOnce() -> ferrograd::Result<()> + Send) -> PyResult<()> {
+    run_detached_if_large(py, work, update).py()
+}

@@ -3,6 +3,7 @@
 //! knows what the op saves for backward.
 
 use crate::errors::IntoPyResult;
+use crate::gil::update_in_place;
 use crate::tensor::{Operand, PyTensor};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -14,7 +15,8 @@ macro_rules! in_place_methods {
         impl PyTensor {
             $(
                 pub(crate) fn $name(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
-                    slf.get().inner.$name().py()?;
+                    let t = &slf.get().inner;
+                    update_in_place(slf.py(), t.numel(), || t.$name())?;
                     Ok(slf)
                 }
             )*

@@ -4,7 +4,7 @@
 use crate::autograd::node_object;
 use crate::convert::{check_device, dtype_object, extract_dtype, opt_dtype, scalar_from, scalar_to_py, to_list, to_numpy};
 use crate::errors::IntoPyResult;
-use crate::gil::compute_tensor;
+use crate::gil::{compute_tensor, update_in_place};
 use ferrograd::format::{tensor_repr, Elements, Suffixes};
 use ferrograd::ops::compare::Comparison;
 use ferrograd::tensor::BindingHandle;
@@ -513,37 +513,43 @@ impl PyTensor {
 
     // ---- in-place operators -------------------------------------------------
 
-    pub(crate) fn __iadd__(&self, other: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.inner.add_(&inplace_operand(other)?).py()
+    pub(crate) fn __iadd__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<()> {
+        let (t, o) = (&self.inner, inplace_operand(other)?);
+        update_in_place(py, t.numel().max(o.numel()), || t.add_(&o))
     }
-    pub(crate) fn __isub__(&self, other: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.inner.sub_(&inplace_operand(other)?).py()
+    pub(crate) fn __isub__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<()> {
+        let (t, o) = (&self.inner, inplace_operand(other)?);
+        update_in_place(py, t.numel().max(o.numel()), || t.sub_(&o))
     }
-    pub(crate) fn __imul__(&self, other: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.inner.mul_(&inplace_operand(other)?).py()
+    pub(crate) fn __imul__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<()> {
+        let (t, o) = (&self.inner, inplace_operand(other)?);
+        update_in_place(py, t.numel().max(o.numel()), || t.mul_(&o))
     }
-    pub(crate) fn __itruediv__(&self, other: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.inner.div_(&inplace_operand(other)?).py()
+    pub(crate) fn __itruediv__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<()> {
+        let (t, o) = (&self.inner, inplace_operand(other)?);
+        update_in_place(py, t.numel().max(o.numel()), || t.div_(&o))
     }
 
     #[pyo3(signature = (other, *, alpha=None))]
     pub(crate) fn add_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>, alpha: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
-        let other = inplace_operand(other)?;
-        slf.get().inner.add_scaled_(&other, alpha_arg(alpha)?).py()?;
+        let (t, o, alpha) = (&slf.get().inner, inplace_operand(other)?, alpha_arg(alpha)?);
+        update_in_place(slf.py(), t.numel().max(o.numel()), || t.add_scaled_(&o, alpha))?;
         Ok(slf)
     }
     #[pyo3(signature = (other, *, alpha=None))]
     pub(crate) fn sub_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>, alpha: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
-        let other = inplace_operand(other)?;
-        slf.get().inner.sub_scaled_(&other, alpha_arg(alpha)?).py()?;
+        let (t, o, alpha) = (&slf.get().inner, inplace_operand(other)?, alpha_arg(alpha)?);
+        update_in_place(slf.py(), t.numel().max(o.numel()), || t.sub_scaled_(&o, alpha))?;
         Ok(slf)
     }
     pub(crate) fn mul_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
-        slf.get().inner.mul_(&inplace_operand(other)?).py()?;
+        let (t, o) = (&slf.get().inner, inplace_operand(other)?);
+        update_in_place(slf.py(), t.numel().max(o.numel()), || t.mul_(&o))?;
         Ok(slf)
     }
     pub(crate) fn div_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
-        slf.get().inner.div_(&inplace_operand(other)?).py()?;
+        let (t, o) = (&slf.get().inner, inplace_operand(other)?);
+        update_in_place(slf.py(), t.numel().max(o.numel()), || t.div_(&o))?;
         Ok(slf)
     }
     pub(crate) fn zero_(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
@@ -563,7 +569,8 @@ impl PyTensor {
     pub(crate) fn copy_<'py>(slf: Bound<'py, Self>, src: &Bound<'py, PyAny>, non_blocking: bool) -> PyResult<Bound<'py, Self>> {
         let _ = non_blocking;
         let src = src.cast::<PyTensor>().map_err(|_| PyTypeError::new_err("copy_(): argument 'src' must be Tensor"))?;
-        slf.get().inner.copy_(&src.get().inner).py()?;
+        let (t, src) = (&slf.get().inner, &src.get().inner);
+        update_in_place(slf.py(), t.numel(), || t.copy_(src))?;
         Ok(slf)
     }
 
