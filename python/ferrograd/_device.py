@@ -10,9 +10,9 @@ class device:
         if ":" in type:
             type, _, idx = type.partition(":")
             index = int(idx)
-        if type not in ("cpu", "cuda", "meta"):
+        if type not in ("cpu", "cuda", "meta", "wgpu"):
             raise RuntimeError(
-                "Expected one of cpu, cuda, meta device type at start of device string: " + type
+                "Expected one of cpu, cuda, meta, wgpu device type at start of device string: " + type
             )
         self.type = type
         self.index = index

@@ -89,7 +89,8 @@ pub fn check_device(obj: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
     if s.starts_with("cuda") {
         return Err(pyo3::exceptions::PyAssertionError::new_err("Torch not compiled with CUDA enabled"));
     }
-    Err(PyRuntimeError::new_err(format!("Expected one of cpu device type at start of device string: {s}")))
+    // The core names what is missing: a build without wgpu, or a device not yet able to hold tensors.
+    ferrograd::Device::parse(&s).and_then(|d| d.check_available()).py()
 }
 
 use pyo3::exceptions::PyRuntimeError;

@@ -231,7 +231,10 @@ impl PyTensor {
     }
     #[getter]
     pub(crate) fn device<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        py.import("ferrograd._device")?.getattr("CPU")
+        match self.inner.device() {
+            ferrograd::Device::Cpu => py.import("ferrograd._device")?.getattr("CPU"),
+            other => py.import("ferrograd._device")?.getattr("device")?.call1((other.to_string(),)),
+        }
     }
     #[getter]
     pub(crate) fn is_cuda(&self) -> bool {

@@ -32,6 +32,8 @@ impl From<&[usize]> for ShapeList {
 #[derive(thiserror::Error, Debug, Clone)]
 pub enum Error {
     // Shape errors: RuntimeError in PyTorch.
+    #[error("Expected all tensors to be on the same device, but found at least two devices, {0} and {1}!")]
+    DeviceMismatch(crate::device::Device, crate::device::Device),
     #[error("The size of tensor a ({a}) must match the size of tensor b ({b}) at non-singleton dimension {dim}")]
     BroadcastMismatch { a: usize, b: usize, dim: usize },
     #[error("mat1 and mat2 shapes cannot be multiplied ({m}x{k1} and {k2}x{n})")]

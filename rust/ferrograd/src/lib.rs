@@ -9,6 +9,7 @@
 //! ```
 
 pub mod autograd;
+pub mod device;
 pub mod dtype;
 pub mod error;
 pub mod format;
@@ -18,8 +19,10 @@ pub mod ops;
 pub mod optim;
 pub mod random;
 pub mod storage;
+pub mod strided;
 pub mod tensor;
 
+pub use device::Device;
 pub use dtype::{Category, DType, Scalar};
 pub use error::{Error, Result};
 pub use tensor::Tensor;

@@ -228,6 +228,11 @@ impl Storage {
         self.0.len == 0
     }
 
+    /// Every buffer here is host memory; a GPU backend brings its own storage.
+    pub fn device(&self) -> crate::device::Device {
+        crate::device::Device::Cpu
+    }
+
     pub fn is_read_only(&self) -> bool {
         self.0.access == Access::ReadOnly
     }

@@ -12,6 +12,7 @@ use parking_lot::Mutex;
 use smallvec::smallvec;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Weak};
+use crate::strided::Strided;
 use arc_swap::ArcSwap;
 
 #[derive(Clone)]
@@ -21,7 +22,7 @@ pub(crate) struct TensorInner {
     /// Storage, layout and dtype, replaced whole by the ops that change a
     /// tensor's metadata in place (`resize_`, `t_`, `.data =`): a reader's
     /// snapshot always pairs a layout with the storage it was checked against.
-    data: ArcSwap<TensorData>,
+    data: ArcSwap<Strided>,
     /// Counts in-place changes (PyTorch's `_version`), shared with views and
     /// `detach()`ed aliases so autograd sees a saved tensor that changed
     /// through any of them.
@@ -37,35 +38,13 @@ pub(crate) struct TensorInner {
     view: Option<ViewBase>,
 }
 
-/// What a tensor looks at. Never edited: a metadata change stores a new one.
-pub struct TensorData {
-    storage: Storage,
-    layout: Layout,
-    dtype: DType,
-}
-
-impl TensorData {
-    pub fn storage(&self) -> &Storage {
-        &self.storage
-    }
-    pub fn layout(&self) -> &Layout {
-        &self.layout
-    }
-    pub fn shape(&self) -> &[usize] {
-        self.layout.shape()
-    }
-    pub fn dtype(&self) -> DType {
-        self.dtype
-    }
-}
-
 /// A consistent view of a tensor's data at one moment. Holding it keeps
 /// that storage and layout alive even if the tensor's metadata changes.
-pub struct Snapshot(arc_swap::Guard<Arc<TensorData>>);
+pub struct Snapshot(arc_swap::Guard<Arc<Strided>>);
 
 impl std::ops::Deref for Snapshot {
-    type Target = TensorData;
-    fn deref(&self) -> &TensorData {
+    type Target = Strided;
+    fn deref(&self) -> &Strided {
         &self.0
     }
 }
@@ -211,7 +190,7 @@ impl Tensor {
     /// `assemble` with the version counter given: shared by views and aliases.
     fn assemble_counted(storage: Storage, layout: Layout, dtype: DType, wrapped_number: bool, view: Option<ViewBase>, version: Arc<AtomicU32>) -> Tensor {
         Tensor(Arc::new(TensorInner {
-            data: ArcSwap::from_pointee(TensorData { storage, layout, dtype }),
+            data: ArcSwap::from_pointee(Strided::trusted(storage, layout, dtype)),
             version,
             wrapped_number,
             requires_grad: AtomicBool::new(false),
@@ -289,8 +268,8 @@ impl Tensor {
     /// A new tensor sharing this one's storage with another layout (no history).
     pub(crate) fn view_with_layout(&self, layout: Layout) -> Result<Tensor> {
         let data = self.snapshot();
-        layout.check_fits(data.storage.len(), data.dtype.size_in_bytes())?;
-        Ok(Tensor::assemble_counted(data.storage.clone(), layout, data.dtype, false, None, self.0.version.clone()))
+        layout.check_fits(data.storage().len(), data.dtype().size_in_bytes())?;
+        Ok(Tensor::assemble_counted(data.storage().clone(), layout, data.dtype(), false, None, self.0.version.clone()))
     }
 
     /// A view op's result: shares storage and remembers the root base, so
@@ -307,7 +286,7 @@ impl Tensor {
 
     fn make_view(&self, layout: Layout, multi_output: Option<(usize, &'static str)>) -> Result<Tensor> {
         let data = self.snapshot();
-        layout.check_fits(data.storage.len(), data.dtype.size_in_bytes())?;
+        layout.check_fits(data.storage().len(), data.dtype().size_in_bytes())?;
         let base = match &self.0.view {
             Some(v) => v.base.clone(),
             None => self.clone(),
@@ -318,7 +297,7 @@ impl Tensor {
             multi_output,
             history_version: AtomicU32::new(self.version()),
         };
-        Ok(Tensor::assemble_counted(data.storage.clone(), layout, data.dtype, false, Some(view), self.0.version.clone()))
+        Ok(Tensor::assemble_counted(data.storage().clone(), layout, data.dtype(), false, Some(view), self.0.version.clone()))
     }
 
     /// Points this tensor at `storage` through `layout`, keeping its
@@ -326,10 +305,10 @@ impl Tensor {
     /// changes. The layout is checked to fit, as wherever a layout meets a
     /// storage.
     pub(crate) fn replace_data(&self, storage: Storage, layout: Layout, dtype: DType) -> Result<()> {
-        layout.check_fits(storage.len(), dtype.size_in_bytes())?;
+        let data = Strided::new(storage, layout, dtype)?;
         // The old data may hold the last reference to memory a binding owns:
         // released here, with no lock held.
-        let old = self.0.data.swap(Arc::new(TensorData { storage, layout, dtype }));
+        let old = self.0.data.swap(Arc::new(data));
         drop(old);
         Ok(())
     }
@@ -369,27 +348,40 @@ impl Tensor {
     pub fn snapshot(&self) -> Snapshot {
         Snapshot(self.0.data.load())
     }
+    pub fn device(&self) -> crate::device::Device {
+        self.snapshot().device()
+    }
+
+    /// The device an op on `tensors` runs on. They must agree, except that a
+    /// CPU scalar (0-d) goes with any device, as in PyTorch.
+    pub(crate) fn common_device(tensors: &[&Tensor]) -> Result<crate::device::Device> {
+        use crate::device::{check_same_device, Device};
+        let placed = tensors.iter().filter(|t| !(t.ndim() == 0 && t.device() == Device::Cpu)).map(|t| t.device());
+        let device = check_same_device(placed)?;
+        Ok(device)
+    }
+
     pub fn shape(&self) -> ShapeRef {
         ShapeRef(self.snapshot())
     }
     pub fn ndim(&self) -> usize {
-        self.snapshot().layout.ndim()
+        self.snapshot().layout().ndim()
     }
     pub fn numel(&self) -> usize {
-        self.snapshot().layout.numel()
+        self.snapshot().layout().numel()
     }
     pub fn dtype(&self) -> DType {
-        self.0.data.load().dtype
+        self.0.data.load().dtype()
     }
     pub fn layout(&self) -> LayoutRef {
         LayoutRef(self.snapshot())
     }
     /// The storage as of now. Pair it with a layout only through `snapshot()`.
     pub fn storage(&self) -> Storage {
-        self.0.data.load().storage.clone()
+        self.0.data.load().storage().clone()
     }
     pub fn is_contiguous(&self) -> bool {
-        self.snapshot().layout.is_contiguous()
+        self.snapshot().layout().is_contiguous()
     }
     pub fn is_wrapped_number(&self) -> bool {
         self.0.wrapped_number
@@ -414,16 +406,7 @@ impl Tensor {
 
     /// Elements in logical row-major order.
     pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
-        let snapshot = self.snapshot();
-        let buffer = snapshot.storage.read();
-        let data = T::slice(&buffer).ok_or(Error::DTypeMismatch { op: "to_vec", lhs: snapshot.dtype, rhs: T::DTYPE })?;
-        let layout = &snapshot.layout;
-        if let Some(r) = layout.contiguous_range() {
-            return crate::storage::collect_vec(r.len(), data[r].iter().copied());
-        }
-        let mut out = crate::storage::vec_with_capacity(layout.numel())?;
-        layout.for_each_offset(|o| out.push(data[o]));
-        Ok(out)
+        self.snapshot().to_vec()
     }
 
     /// The value of a one-element tensor.
@@ -432,7 +415,7 @@ impl Tensor {
             return Err(Error::NotAScalar(self.numel()));
         }
         let snapshot = self.snapshot();
-        let value = snapshot.storage.read().scalar_at(snapshot.layout.offset());
+        let value = snapshot.storage().read().scalar_at(snapshot.layout().offset());
         Ok(value)
     }
 
@@ -551,7 +534,7 @@ impl Tensor {
     /// the layout is already known to fit, so no check can fail.
     fn handle_with_counter(&self, version: Arc<AtomicU32>) -> Tensor {
         let data = self.snapshot();
-        Tensor::assemble_counted(data.storage.clone(), data.layout.clone(), data.dtype, false, None, version)
+        Tensor::assemble_counted(data.storage().clone(), data.layout().clone(), data.dtype(), false, None, version)
     }
 
     /// `detach_()`: this tensor becomes a leaf that does not require grad.

@@ -9,7 +9,7 @@
 use crate::error::{Error, Result};
 use crate::layout::{walk, Layout, Shape, Strides};
 use crate::storage::{filled_vec, Element, Float};
-use crate::tensor::Tensor;
+use crate::strided::Strided;
 
 /// Calls `f` once per line along `dim`, with each element's storage offset in
 /// every one of `layouts` (all of `shape`), in order along the line. A 0-d
@@ -36,12 +36,12 @@ pub(crate) fn for_each_line<const N: usize>(shape: &[usize], dim: usize, layouts
     });
 }
 
-fn data<'a, T: Element>(buffer: &'a crate::storage::Buffer, t: &Tensor) -> Result<&'a [T]> {
+fn data<'a, T: Element>(buffer: &'a crate::storage::Buffer, t: &Strided) -> Result<&'a [T]> {
     T::slice(buffer).ok_or(Error::DTypeMismatch { op: "along", lhs: t.dtype(), rhs: T::DTYPE })
 }
 
 /// `t`'s layout broadcast to `shape` (gradients may arrive expanded).
-fn layout_as(t: &Tensor, shape: &[usize]) -> Result<Layout> {
+fn layout_as(t: &Strided, shape: &[usize]) -> Result<Layout> {
     if t.shape() == shape {
         return Ok(t.layout().clone());
     }
@@ -50,10 +50,10 @@ fn layout_as(t: &Tensor, shape: &[usize]) -> Result<Layout> {
 
 /// Inclusive scan along `dim`: `out[i] = finish(step(...step(init, x[0])..., x[i]))`,
 /// or from the end of each line when `reverse`.
-pub fn scan<T: Element, A: Copy>(x: &Tensor, dim: usize, reverse: bool, init: A, step: impl Fn(A, T) -> A, finish: impl Fn(A) -> T) -> Result<Vec<T>> {
+pub fn scan<T: Element, A: Copy>(x: &Strided, dim: usize, reverse: bool, init: A, step: impl Fn(A, T) -> A, finish: impl Fn(A) -> T) -> Result<Vec<T>> {
     let shape = x.shape();
     let out_layout = Layout::contiguous(&shape)?;
-    let x_data = x.snapshot();
+    let x_data = x;
     let buffer = x_data.storage().read();
     let src = data::<T>(&buffer, x)?;
     let mut out = filled_vec(x.numel(), T::default())?;
@@ -76,10 +76,10 @@ pub fn scan<T: Element, A: Copy>(x: &Tensor, dim: usize, reverse: bool, init: A,
 /// spread the same way): `dx[i]` is the sum over k >= i of g[k] times the
 /// product of x[..=k] but x[i], formed by division before each line's first
 /// zero, directly at that zero, and zero after it.
-pub fn cumprod_backward<T: Float>(x: &Tensor, g: &Tensor, dim: usize) -> Result<Vec<T>> {
+pub fn cumprod_backward<T: Float>(x: &Strided, g: &Strided, dim: usize) -> Result<Vec<T>> {
     let shape = x.shape();
     let (g_layout, out_layout) = (layout_as(g, &shape)?, Layout::contiguous(&shape)?);
-    let (x_data, g_data) = (x.snapshot(), g.snapshot());
+    let (x_data, g_data) = (x, g);
     let (bx, bg) = (x_data.storage().read(), g_data.storage().read());
     let (xs, gs) = (data::<T>(&bx, x)?, data::<T>(&bg, g)?);
     let mut out = filled_vec(x.numel(), T::ZERO)?;
@@ -119,10 +119,10 @@ pub fn cumprod_backward<T: Float>(x: &Tensor, g: &Tensor, dim: usize) -> Result<
 /// `g[i]` times the product of every other element of `x`'s line along `dim`
 /// (prefix times suffix product, no division): the gradient of `prod`, exact
 /// when the line holds zeros.
-pub fn prod_backward<T: Float>(x: &Tensor, g: &Tensor, dim: usize) -> Result<Vec<T>> {
+pub fn prod_backward<T: Float>(x: &Strided, g: &Strided, dim: usize) -> Result<Vec<T>> {
     let shape = x.shape();
     let (g_layout, out_layout) = (layout_as(g, &shape)?, Layout::contiguous(&shape)?);
-    let (x_data, g_data) = (x.snapshot(), g.snapshot());
+    let (x_data, g_data) = (x, g);
     let (bx, bg) = (x_data.storage().read(), g_data.storage().read());
     let (xs, gs) = (data::<T>(&bx, x)?, data::<T>(&bg, g)?);
     let mut out = filled_vec(x.numel(), T::ZERO)?;
@@ -143,13 +143,13 @@ pub fn prod_backward<T: Float>(x: &Tensor, g: &Tensor, dim: usize) -> Result<Vec
 
 /// `out[..., 0, ...] = src[..., index[..., 0, ...], ...]`: one element per
 /// line along `dim`. `index` (int64) has `src`'s shape except size 1 at `dim`.
-pub fn gather_one<T: Element>(src: &Tensor, dim: usize, index: &Tensor) -> Result<Vec<T>> {
+pub fn gather_one<T: Element>(src: &Strided, dim: usize, index: &Strided) -> Result<Vec<T>> {
     crate::kernels::indexed::gather(src, dim, index)
 }
 
 /// The adjoint of `gather_one`: zeros of `shape` with `src[..., 0, ...]`
 /// placed at `index[..., 0, ...]` along `dim`.
-pub fn scatter_one<T: Element>(src: &Tensor, dim: usize, index: &Tensor, shape: &[usize]) -> Result<Vec<T>> {
+pub fn scatter_one<T: Element>(src: &Strided, dim: usize, index: &Strided, shape: &[usize]) -> Result<Vec<T>> {
     let mut out = filled_vec(crate::layout::numel(shape)?, T::default())?;
     crate::kernels::indexed::scatter(&mut out, shape, dim, index, src, false, |_, v| v)?;
     Ok(out)
@@ -159,8 +159,8 @@ pub fn scatter_one<T: Element>(src: &Tensor, dim: usize, index: &Tensor, shape: 
 mod tests {
     use super::*;
 
-    fn matrix(values: Vec<f64>, rows: usize, cols: usize) -> Tensor {
-        Tensor::from_vec(values, &[rows, cols]).unwrap()
+    fn matrix(values: Vec<f64>, rows: usize, cols: usize) -> Strided {
+        Strided::from_vec(values, &[rows, cols]).unwrap()
     }
 
     #[test]
@@ -171,28 +171,28 @@ mod tests {
         assert_eq!(scan::<f64, f64>(&x, 0, false, 0.0, sum, |a| a).unwrap(), vec![1.0, 2.0, 3.0, 5.0, 7.0, 9.0]);
         assert_eq!(scan::<f64, f64>(&x, 1, true, 0.0, sum, |a| a).unwrap(), vec![6.0, 5.0, 3.0, 15.0, 11.0, 6.0]);
         // A transposed (non-contiguous) input scans in its logical order.
-        let xt = x.t().unwrap();
+        let xt = x.transposed().unwrap();
         assert_eq!(scan::<f64, f64>(&xt, 0, false, 0.0, sum, |a| a).unwrap(), vec![1.0, 4.0, 3.0, 9.0, 6.0, 15.0]);
     }
 
     #[test]
     fn prod_and_cumprod_gradients_are_exact_at_zeros() {
-        let x = Tensor::from_vec(vec![2.0f64, 0.0, 3.0, 0.0, 5.0], &[5]).unwrap();
-        let ones = Tensor::ones(&[5], crate::dtype::DType::F64).unwrap();
+        let x = Strided::from_vec(vec![2.0f64, 0.0, 3.0, 0.0, 5.0], &[5]).unwrap();
+        let ones = Strided::from_vec(vec![1.0f64; 5], &[5]).unwrap();
         assert_eq!(cumprod_backward::<f64>(&x, &ones, 0).unwrap(), vec![1.0, 8.0, 0.0, 0.0, 0.0]);
-        let y = Tensor::from_vec(vec![2.0f64, 0.0, 3.0], &[3]).unwrap();
-        let g = Tensor::from_vec(vec![1.0f64], &[1]).unwrap();
+        let y = Strided::from_vec(vec![2.0f64, 0.0, 3.0], &[3]).unwrap();
+        let g = Strided::from_vec(vec![1.0f64], &[1]).unwrap();
         assert_eq!(prod_backward::<f64>(&y, &g, 0).unwrap(), vec![0.0, 6.0, 0.0]);
     }
 
     #[test]
     fn gather_and_scatter_one_element_per_line() {
         let x = matrix(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 2, 3);
-        let index = Tensor::from_vec(vec![2i64, 0], &[2, 1]).unwrap();
+        let index = Strided::from_vec(vec![2i64, 0], &[2, 1]).unwrap();
         assert_eq!(gather_one::<f64>(&x, 1, &index).unwrap(), vec![3.0, 4.0]);
         let picked = matrix(vec![7.0, 8.0], 2, 1);
         assert_eq!(scatter_one::<f64>(&picked, 1, &index, &[2, 3]).unwrap(), vec![0.0, 0.0, 7.0, 8.0, 0.0, 0.0]);
-        let bad = Tensor::from_vec(vec![3i64, 0], &[2, 1]).unwrap();
+        let bad = Strided::from_vec(vec![3i64, 0], &[2, 1]).unwrap();
         assert!(gather_one::<f64>(&x, 1, &bad).is_err());
         assert!(scatter_one::<f64>(&picked, 1, &bad, &[2, 3]).is_err());
     }

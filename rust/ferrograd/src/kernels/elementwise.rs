@@ -4,16 +4,16 @@ use super::PARALLEL_THRESHOLD;
 use crate::error::{Error, Result};
 use crate::layout::{walk, Layout};
 use crate::storage::{collect_vec, par_collect_vec, vec_with_capacity, Buffer, Element};
-use crate::tensor::Tensor;
+use crate::strided::Strided;
 use rayon::prelude::*;
 
-fn typed<'a, T: Element>(buffer: &'a Buffer, t: &Tensor) -> Result<&'a [T]> {
+fn typed<'a, T: Element>(buffer: &'a Buffer, t: &Strided) -> Result<&'a [T]> {
     T::slice(buffer).ok_or_else(|| Error::DTypeMismatch { op: "kernel", lhs: t.dtype(), rhs: T::DTYPE })
 }
 
 /// `f` applied to every element of `x`, in logical order.
-pub fn map<T: Element, U: Element>(x: &Tensor, f: impl Fn(T) -> U + Sync + Send) -> Result<Vec<U>> {
-    let x_data = x.snapshot();
+pub fn map<T: Element, U: Element>(x: &Strided, f: impl Fn(T) -> U + Sync + Send) -> Result<Vec<U>> {
+    let x_data = x;
     let buffer = x_data.storage().read();
     let data = typed::<T>(&buffer, x)?;
     let layout = x_data.layout();
@@ -30,8 +30,8 @@ pub fn map<T: Element, U: Element>(x: &Tensor, f: impl Fn(T) -> U + Sync + Send)
 }
 
 /// `f` applied pairwise after broadcasting both inputs to `shape`.
-pub fn zip<T: Element, U: Element>(a: &Tensor, b: &Tensor, shape: &[usize], f: impl Fn(T, T) -> U + Sync + Send) -> Result<Vec<U>> {
-    let (a_data, b_data) = (a.snapshot(), b.snapshot());
+pub fn zip<T: Element, U: Element>(a: &Strided, b: &Strided, shape: &[usize], f: impl Fn(T, T) -> U + Sync + Send) -> Result<Vec<U>> {
+    let (a_data, b_data) = (a, b);
     // Same shape, both contiguous: the common case needs no layout work.
     if a_data.shape() == shape && b_data.shape() == shape {
         if let (Some(ra), Some(rb)) = (a_data.layout().contiguous_range(), b_data.layout().contiguous_range()) {
@@ -87,8 +87,8 @@ fn zip_slices<T: Element, U: Element>(da: &[T], la: &Layout, db: &[T], lb: &Layo
 
 /// `dst[i] = f(dst[i], src[i])` in place, `src` broadcast to `dst`'s shape.
 /// The caller guarantees the two do not share storage.
-pub fn zip_assign<T: Element>(dst: &Tensor, src: &Tensor, f: impl Fn(T, T) -> T + Sync + Send) -> Result<()> {
-    let (src_data, dst_data) = (src.snapshot(), dst.snapshot());
+pub fn zip_assign<T: Element>(dst: &Strided, src: &Strided, f: impl Fn(T, T) -> T + Sync + Send) -> Result<()> {
+    let (src_data, dst_data) = (src, dst);
     let ls = src_data.layout().broadcast_to(dst_data.shape())?;
     let gs = src_data.storage().read();
     let ds = typed::<T>(&gs, src)?;
@@ -110,8 +110,8 @@ pub fn zip_assign<T: Element>(dst: &Tensor, src: &Tensor, f: impl Fn(T, T) -> T 
 }
 
 /// Writes `values` (logical order) into `dst`'s storage through its layout.
-pub fn write_into<T: Element>(dst: &Tensor, values: &[T]) -> Result<()> {
-    let dst_data = dst.snapshot();
+pub fn write_into<T: Element>(dst: &Strided, values: &[T]) -> Result<()> {
+    let dst_data = dst;
     let mut buffer = dst_data.storage().write()?;
     let data = T::slice_mut(&mut buffer).ok_or_else(|| Error::DTypeMismatch { op: "copy_", lhs: dst_data.dtype(), rhs: T::DTYPE })?;
     let layout = dst_data.layout();
@@ -129,7 +129,7 @@ pub fn write_into<T: Element>(dst: &Tensor, values: &[T]) -> Result<()> {
 
 /// Converts every element to another element type (PyTorch's cast semantics:
 /// float -> int truncates, int -> narrower int wraps, nonzero -> true).
-pub fn cast<T: Element, U: Element>(x: &Tensor) -> Result<Vec<U>> {
+pub fn cast<T: Element, U: Element>(x: &Strided) -> Result<Vec<U>> {
     use crate::dtype::Category;
     match (T::DTYPE.category(), U::DTYPE.category()) {
         (_, Category::Bool) => map::<T, U>(x, |v| U::from_bool(v.to_bool())),

@@ -5,13 +5,13 @@
 use crate::error::{Error, Result};
 use crate::layout::walk;
 use crate::storage::{vec_with_capacity, Element};
-use crate::tensor::Tensor;
+use crate::strided::Strided;
 
 /// The elements at `offset + sum(index[d] * strides[d])` of `x`'s storage for
 /// every index of `shape`, in row-major order. The caller keeps every address
 /// inside the storage (e.g. a flipped dim starts at its last element).
-pub fn gather<T: Element>(x: &Tensor, shape: &[usize], strides: &[isize], offset: usize) -> Result<Vec<T>> {
-    let x_data = x.snapshot();
+pub fn gather<T: Element>(x: &Strided, shape: &[usize], strides: &[isize], offset: usize) -> Result<Vec<T>> {
+    let x_data = x;
     let buffer = x_data.storage().read();
     let data = T::slice(&buffer).ok_or(Error::DTypeMismatch { op: "gather", lhs: x_data.dtype(), rhs: T::DTYPE })?;
     let mut out = vec_with_capacity(crate::layout::numel(shape)?)?;

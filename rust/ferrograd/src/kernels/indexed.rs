@@ -11,13 +11,13 @@
 use crate::error::{Error, Result};
 use crate::layout::{walk, Layout, Shape};
 use crate::storage::{vec_with_capacity, Element};
-use crate::tensor::Tensor;
+use crate::strided::Strided;
 
-fn data<'a, T: Element>(buffer: &'a crate::storage::Buffer, t: &Tensor) -> Result<&'a [T]> {
+fn data<'a, T: Element>(buffer: &'a crate::storage::Buffer, t: &Strided) -> Result<&'a [T]> {
     T::slice(buffer).ok_or(Error::DTypeMismatch { op: "index", lhs: t.dtype(), rhs: T::DTYPE })
 }
 
-fn data_mut<'a, T: Element>(buffer: &'a mut crate::storage::Buffer, t: &Tensor) -> Result<&'a mut [T]> {
+fn data_mut<'a, T: Element>(buffer: &'a mut crate::storage::Buffer, t: &Strided) -> Result<&'a mut [T]> {
     let dtype = t.dtype();
     T::slice_mut(buffer).ok_or(Error::DTypeMismatch { op: "index", lhs: dtype, rhs: T::DTYPE })
 }
@@ -60,7 +60,7 @@ impl Plan {
 
 /// A tensor's index values along a dim of `size`, negative ones wrapped;
 /// out of range gives PyTorch's message naming `dim_label`.
-pub fn wrapped_indices(index: &Tensor, size: usize, dim_label: usize) -> Result<Vec<usize>> {
+pub fn wrapped_indices(index: &Strided, size: usize, dim_label: usize) -> Result<Vec<usize>> {
     index
         .to_vec::<i64>()?
         .into_iter()
@@ -101,8 +101,8 @@ pub fn plan(layout: &Layout, indexed: &[usize], at: usize, index_shape: &[usize]
 }
 
 /// The elements of `src` the plan names, in result order.
-pub fn take<T: Element>(src: &Tensor, plan: &Plan) -> Result<Vec<T>> {
-    let src_data = src.snapshot();
+pub fn take<T: Element>(src: &Strided, plan: &Plan) -> Result<Vec<T>> {
+    let src_data = src;
     let buffer = src_data.storage().read();
     let values = data::<T>(&buffer, src)?;
     let mut out = vec_with_capacity(crate::layout::numel(&plan.shape)?)?;
@@ -113,8 +113,8 @@ pub fn take<T: Element>(src: &Tensor, plan: &Plan) -> Result<Vec<T>> {
 /// Writes (or adds, with `accumulate`) `values`, in result order, into
 /// `dst`'s storage at the places the plan names. Later duplicates win when
 /// assigning; every duplicate adds when accumulating.
-pub fn put<T: Element>(dst: &Tensor, plan: &Plan, values: &[T], accumulate: bool, add: impl Fn(T, T) -> T) -> Result<()> {
-    let dst_data = dst.snapshot();
+pub fn put<T: Element>(dst: &Strided, plan: &Plan, values: &[T], accumulate: bool, add: impl Fn(T, T) -> T) -> Result<()> {
+    let dst_data = dst;
     let mut buffer = dst_data.storage().write()?;
     let out = data_mut::<T>(&mut buffer, dst)?;
     if accumulate {
@@ -146,9 +146,9 @@ fn strides_without(layout: &Layout, dim: usize) -> (Vec<isize>, isize, usize) {
 
 /// `out[i][j][k] = src[i][index[i][j][k]][k]` (for dim 1): one element of
 /// `src` per element of `index`, read along `dim`.
-pub fn gather<T: Element>(src: &Tensor, dim: usize, index: &Tensor) -> Result<Vec<T>> {
+pub fn gather<T: Element>(src: &Strided, dim: usize, index: &Strided) -> Result<Vec<T>> {
     let shape = index.shape().to_vec();
-    let (src_data, index_data) = (src.snapshot(), index.snapshot());
+    let (src_data, index_data) = (src, index);
     let (bs, bi) = (src_data.storage().read(), index_data.storage().read());
     let (ss, is) = (data::<T>(&bs, src)?, data::<i64>(&bi, index)?);
     let (src_strides, stride, size) = strides_without(&src_data.layout(), dim);
@@ -169,8 +169,8 @@ pub fn gather<T: Element>(src: &Tensor, dim: usize, index: &Tensor) -> Result<Ve
 /// `out[i][index[i][j][k]][k] = src[i][j][k]` (for dim 1) into `values`, a
 /// contiguous buffer of `shape`: assigned, or added with `accumulate`. `src`
 /// is read over the index's shape through its own strides (it may be larger).
-pub fn scatter<T: Element>(values: &mut [T], shape: &[usize], dim: usize, index: &Tensor, src: &Tensor, accumulate: bool, add: impl Fn(T, T) -> T) -> Result<()> {
-    let (src_data, index_data) = (src.snapshot(), index.snapshot());
+pub fn scatter<T: Element>(values: &mut [T], shape: &[usize], dim: usize, index: &Strided, src: &Strided, accumulate: bool, add: impl Fn(T, T) -> T) -> Result<()> {
+    let (src_data, index_data) = (src, index);
     let walk_shape = index_data.shape().to_vec();
     // A larger src is read through its own strides; a smaller one is broadcast.
     let covers = src_data.shape().len() == walk_shape.len() && src_data.shape().iter().zip(&walk_shape).all(|(s, w)| s >= w);
@@ -194,9 +194,9 @@ pub fn scatter<T: Element>(values: &mut [T], shape: &[usize], dim: usize, index:
 }
 
 /// The coordinates of the nonzero (true) elements of `x`, row-major: `count x ndim`.
-pub fn nonzero<T: Element>(x: &Tensor) -> Result<(Vec<i64>, usize)> {
+pub fn nonzero<T: Element>(x: &Strided) -> Result<(Vec<i64>, usize)> {
     let shape = x.shape().to_vec();
-    let x_data = x.snapshot();
+    let x_data = x;
     let buffer = x_data.storage().read();
     let values = data::<T>(&buffer, x)?;
     let mut coords = Vec::new();
@@ -225,28 +225,28 @@ mod tests {
 
     #[test]
     fn plan_takes_rows_and_columns() {
-        let x = Tensor::from_vec((0..12).map(|v| v as f64).collect(), &[3, 4]).unwrap();
+        let x = Strided::from_vec((0..12).map(|v| v as f64).collect(), &[3, 4]).unwrap();
         // x[:, [3, 0]]: one outer dim (rows), picked columns.
         let p = plan(&x.layout(), &[1], 1, &[2], vec![3, 0]).unwrap();
         assert_eq!(take::<f64>(&x, &p).unwrap(), vec![3.0, 0.0, 7.0, 4.0, 11.0, 8.0]);
         assert_eq!(p.shape.as_slice(), &[3, 2]);
         // On the transpose the same plan logic follows the strides.
-        let xt = x.t().unwrap();
+        let xt = x.transposed().unwrap();
         let p = plan(&xt.layout(), &[0], 0, &[1], vec![2 * xt.layout().strides()[0]]).unwrap();
         assert_eq!(take::<f64>(&xt, &p).unwrap(), vec![2.0, 6.0, 10.0]);
     }
 
     #[test]
     fn gather_scatter_and_nonzero() {
-        let x = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0], &[2, 2]).unwrap();
-        let index = Tensor::from_vec(vec![1i64, 1, 0, 1], &[2, 2]).unwrap();
+        let x = Strided::from_vec(vec![1.0f64, 2.0, 3.0, 4.0], &[2, 2]).unwrap();
+        let index = Strided::from_vec(vec![1i64, 1, 0, 1], &[2, 2]).unwrap();
         assert_eq!(gather::<f64>(&x, 1, &index).unwrap(), vec![2.0, 2.0, 3.0, 4.0]);
         let mut out = vec![0.0f64; 4];
         scatter(&mut out, &[2, 2], 1, &index, &x, true, |a, b| a + b).unwrap();
         assert_eq!(out, vec![0.0, 3.0, 3.0, 4.0]);
-        let bad = Tensor::from_vec(vec![2i64], &[1, 1]).unwrap();
+        let bad = Strided::from_vec(vec![2i64], &[1, 1]).unwrap();
         assert!(gather::<f64>(&x, 1, &bad).is_err());
-        let (coords, n) = nonzero::<f64>(&Tensor::from_vec(vec![0.0f64, 1.0, 2.0, 0.0], &[2, 2]).unwrap()).unwrap();
+        let (coords, n) = nonzero::<f64>(&Strided::from_vec(vec![0.0f64, 1.0, 2.0, 0.0], &[2, 2]).unwrap()).unwrap();
         assert_eq!((coords, n), (vec![0, 1, 1, 0], 2));
     }
 }

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::storage::{filled_vec, Buffer, Element, Numeric};
 use crate::with_numeric_type;
 use crate::layout::Layout;
-use crate::tensor::Tensor;
+use crate::strided::Strided;
 
 /// One strided matrix inside a buffer: element (i, j) is at `offset + i*rs + j*cs`.
 #[derive(Copy, Clone)]
@@ -96,10 +96,10 @@ fn batched<T: Gemm>(la: &Layout, lb: &Layout, da: &[T], db: &[T]) -> Result<Vec<
 
 /// C = A @ B for 2-D (m x k, k x n) or 3-D (batch x m x k, batch x k x n) inputs of
 /// one dtype; shapes are checked by the caller.
-pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Buffer> {
+pub fn matmul(a: &Strided, b: &Strided) -> Result<Buffer> {
     const OP: &str = "addmm_impl_cpu_";
     let unsupported = Error::NotImplementedForDType { op: OP, dtype: a.dtype() };
-    let (a_data, b_data) = (a.snapshot(), b.snapshot());
+    let (a_data, b_data) = (a, b);
     let (ga, gb) = (a_data.storage().read(), b_data.storage().read());
     Ok(with_numeric_type!(a_data.dtype(), OP, T => {
         let (Some(da), Some(db)) = (T::slice(&ga), T::slice(&gb)) else { return Err(unsupported) };

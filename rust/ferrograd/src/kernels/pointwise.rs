@@ -5,7 +5,7 @@ use super::PARALLEL_THRESHOLD;
 use crate::error::{Error, Result};
 use crate::layout::walk;
 use crate::storage::{collect_vec, par_collect_vec, vec_with_capacity, Element, Float};
-use crate::tensor::Tensor;
+use crate::strided::Strided;
 use rayon::prelude::*;
 
 /// Per-element math on f32 / f64.
@@ -184,19 +184,19 @@ pub fn erf_f64(x: f64) -> f64 {
 
 // ---- three inputs ------------------------------------------------------------
 
-fn typed<'a, T: Element>(buffer: &'a crate::storage::Buffer, t: &Tensor) -> Result<&'a [T]> {
+fn typed<'a, T: Element>(buffer: &'a crate::storage::Buffer, t: &Strided) -> Result<&'a [T]> {
     T::slice(buffer).ok_or(Error::DTypeMismatch { op: "kernel", lhs: t.dtype(), rhs: T::DTYPE })
 }
 
 /// `f(a, b, c)` elementwise after broadcasting all three inputs to `shape`.
 pub fn zip3<A: Element, B: Element, C: Element, U: Element>(
-    a: &Tensor,
-    b: &Tensor,
-    c: &Tensor,
+    a: &Strided,
+    b: &Strided,
+    c: &Strided,
     shape: &[usize],
     f: impl Fn(A, B, C) -> U + Sync + Send,
 ) -> Result<Vec<U>> {
-    let (a_data, b_data, c_data) = (a.snapshot(), b.snapshot(), c.snapshot());
+    let (a_data, b_data, c_data) = (a, b, c);
     let (la, lb, lc) = (a_data.layout().broadcast_to(shape)?, b_data.layout().broadcast_to(shape)?, c_data.layout().broadcast_to(shape)?);
     let (ga, gb, gc) = (a_data.storage().read(), b_data.storage().read(), c_data.storage().read());
     let (da, db, dc) = (typed::<A>(&ga, a)?, typed::<B>(&gb, b)?, typed::<C>(&gc, c)?);

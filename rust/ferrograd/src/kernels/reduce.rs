@@ -6,13 +6,13 @@ use super::PARALLEL_THRESHOLD;
 use crate::error::{Error, Result};
 use crate::layout::{walk, Layout};
 use crate::storage::{vec_with_capacity, Element};
-use crate::tensor::Tensor;
+use crate::strided::Strided;
 use rayon::prelude::*;
 
 /// Folds each group of elements that share the kept indices.
 /// `dims` must be sorted, unique and in range. Returns values in output order.
 pub fn reduce<T: Element, A: Copy + Send + Sync>(
-    x: &Tensor,
+    x: &Strided,
     dims: &[usize],
     init: A,
     fold: impl Fn(A, T) -> A + Sync + Send,
@@ -28,14 +28,14 @@ pub fn reduce<T: Element, A: Copy + Send + Sync>(
 /// Argmax-style reductions keep (value, index) accumulators with it.
 /// `combine(a, b)` always gets the earlier part of a group as `a`.
 pub fn reduce_indexed<T: Element, A: Copy + Send + Sync, R: Clone>(
-    x: &Tensor,
+    x: &Strided,
     dims: &[usize],
     init: A,
     fold: impl Fn(A, T, usize) -> A + Sync + Send,
     combine: impl Fn(A, A) -> A,
     finish: impl Fn(A) -> R,
 ) -> Result<Vec<R>> {
-    let x_data = x.snapshot();
+    let x_data = x;
     let buffer = x_data.storage().read();
     let data = T::slice(&buffer).ok_or(Error::DTypeMismatch { op: "reduce", lhs: x_data.dtype(), rhs: T::DTYPE })?;
     let layout = x_data.layout();

@@ -9,10 +9,10 @@ use super::PARALLEL_THRESHOLD;
 use crate::error::{Error, Result};
 use crate::layout::Layout;
 use crate::storage::{filled_vec, Buffer, Element, Float};
-use crate::tensor::Tensor;
+use crate::strided::Strided;
 use rayon::prelude::*;
 
-fn data<'a, T: Element>(buffer: &'a Buffer, t: &Tensor) -> Result<&'a [T]> {
+fn data<'a, T: Element>(buffer: &'a Buffer, t: &Strided) -> Result<&'a [T]> {
     T::slice(buffer).ok_or(Error::DTypeMismatch { op: "softmax", lhs: t.dtype(), rhs: T::DTYPE })
 }
 
@@ -62,7 +62,7 @@ fn line_len(shape: &[usize], dim: usize) -> usize {
 }
 
 /// Rows of a contiguous tensor when `dim` is its last dim.
-fn contiguous_rows<'a, T>(t: &Tensor, src: &'a [T], dim: usize) -> Option<&'a [T]> {
+fn contiguous_rows<'a, T>(t: &Strided, src: &'a [T], dim: usize) -> Option<&'a [T]> {
     let last = t.ndim() == 0 || dim + 1 == t.ndim();
     if !last {
         return None;
@@ -71,14 +71,14 @@ fn contiguous_rows<'a, T>(t: &Tensor, src: &'a [T], dim: usize) -> Option<&'a [T
 }
 
 /// Softmax (`log` false) or log-softmax of `x` along `dim`, in `x`'s logical order.
-pub fn softmax<T: Float>(x: &Tensor, dim: usize, log: bool) -> Result<Vec<T>> {
+pub fn softmax<T: Float>(x: &Strided, dim: usize, log: bool) -> Result<Vec<T>> {
     let shape = x.shape();
     let len = line_len(&shape, dim);
     let mut out = filled_vec(x.numel(), T::ZERO)?;
     if len == 0 || out.is_empty() {
         return Ok(out);
     }
-    let x_data = x.snapshot();
+    let x_data = x;
     let buffer = x_data.storage().read();
     let src = data::<T>(&buffer, x)?;
     if let Some(rows) = contiguous_rows(x, src, dim) {
@@ -99,7 +99,7 @@ pub fn softmax<T: Float>(x: &Tensor, dim: usize, log: bool) -> Result<Vec<T>> {
 
 /// The input gradient of softmax (or log-softmax) from the output gradient `g`
 /// (possibly broadcast) and the saved output `y`, along `dim`.
-pub fn softmax_backward<T: Float>(g: &Tensor, y: &Tensor, dim: usize, log: bool) -> Result<Vec<T>> {
+pub fn softmax_backward<T: Float>(g: &Strided, y: &Strided, dim: usize, log: bool) -> Result<Vec<T>> {
     let shape = y.shape();
     let len = line_len(&shape, dim);
     let mut out = filled_vec(y.numel(), T::ZERO)?;
@@ -107,7 +107,7 @@ pub fn softmax_backward<T: Float>(g: &Tensor, y: &Tensor, dim: usize, log: bool)
         return Ok(out);
     }
     let g_layout = if g.shape() == shape { g.layout().clone() } else { g.layout().broadcast_to(&shape)? };
-    let (g_data, y_data) = (g.snapshot(), y.snapshot());
+    let (g_data, y_data) = (g, y);
     let (bg, by) = (g_data.storage().read(), y_data.storage().read());
     let (gs, ys) = (data::<T>(&bg, g)?, data::<T>(&by, y)?);
     let g_rows = if g_data.shape() == shape { contiguous_rows(g, gs, dim) } else { None };
@@ -133,12 +133,12 @@ mod tests {
 
     #[test]
     fn rows_sum_to_one_along_either_dim_and_layout() {
-        let x = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 1000.0, 1000.0, 1000.0], &[2, 3]).unwrap();
+        let x = Strided::from_vec(vec![1.0f64, 2.0, 3.0, 1000.0, 1000.0, 1000.0], &[2, 3]).unwrap();
         let rows = softmax::<f64>(&x, 1, false).unwrap();
         assert!((rows[0..3].iter().sum::<f64>() - 1.0).abs() < 1e-15);
         assert!(rows[3..].iter().all(|v| (v - 1.0 / 3.0).abs() < 1e-15));
         // Along dim 0 of the transpose is along dim 1 of the original.
-        let cols = softmax::<f64>(&x.t().unwrap(), 0, false).unwrap();
+        let cols = softmax::<f64>(&x.transposed().unwrap(), 0, false).unwrap();
         assert_eq!(cols, vec![rows[0], rows[3], rows[1], rows[4], rows[2], rows[5]]);
         let logs = softmax::<f64>(&x, 1, true).unwrap();
         assert!(logs.iter().zip(&rows).all(|(l, r)| (l.exp() - r).abs() < 1e-15));
@@ -146,14 +146,14 @@ mod tests {
 
     #[test]
     fn nan_and_all_negative_infinity_lines_give_nan() {
-        let x = Tensor::from_vec(vec![f64::NAN, 1.0, f64::NEG_INFINITY, f64::NEG_INFINITY], &[2, 2]).unwrap();
+        let x = Strided::from_vec(vec![f64::NAN, 1.0, f64::NEG_INFINITY, f64::NEG_INFINITY], &[2, 2]).unwrap();
         assert!(softmax::<f64>(&x, 1, false).unwrap().iter().all(|v| v.is_nan()));
     }
 
     #[test]
     fn backward_matches_the_closed_form() {
-        let y = Tensor::from_vec(vec![0.2f64, 0.3, 0.5], &[3]).unwrap();
-        let g = Tensor::from_vec(vec![1.0f64, 0.0, 0.0], &[3]).unwrap();
+        let y = Strided::from_vec(vec![0.2f64, 0.3, 0.5], &[3]).unwrap();
+        let g = Strided::from_vec(vec![1.0f64, 0.0, 0.0], &[3]).unwrap();
         let d = softmax_backward::<f64>(&g, &y, 0, false).unwrap();
         let want = [0.2 * 0.8, -0.3 * 0.2, -0.5 * 0.2];
         assert!(d.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-15));

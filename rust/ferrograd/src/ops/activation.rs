@@ -18,7 +18,7 @@ use std::f64::consts::{FRAC_1_SQRT_2, PI};
 macro_rules! activation {
     ($x:expr, $name:expr, |$v:ident| $body:expr) => {{
         super::opmath::unary($x, |x| {
-            let buffer = with_float_type!(x.dtype(), $name, T => T::into_buffer(map::<T, T>(x, |$v: T| $body)?));
+            let buffer = with_float_type!(x.dtype(), $name, T => T::into_buffer(map::<T, T>(&x.snapshot(), |$v: T| $body)?));
             Tensor::from_buffer(buffer, &x.shape())
         })?
     }};
@@ -29,7 +29,7 @@ macro_rules! fused_backward {
     ($g:expr, $x:expr, $name:expr, |$gv:ident, $xv:ident| $body:expr) => {{
         let (g, x) = ($g, $x);
         super::opmath::operands(x.dtype(), [g, x], |[g, x]| {
-            let buffer = with_float_type!(x.dtype(), $name, T => T::into_buffer(zip::<T, T>(&g.cast(x.dtype())?, x, &x.shape(), |$gv: T, $xv: T| $body)?));
+            let buffer = with_float_type!(x.dtype(), $name, T => T::into_buffer(zip::<T, T>(&g.cast(x.dtype())?.snapshot(), &x.snapshot(), &x.shape(), |$gv: T, $xv: T| $body)?));
             Tensor::from_buffer(buffer, &x.shape())
         })
     }};

@@ -64,6 +64,7 @@ pub(crate) fn arith(kind: Arith, a: &Tensor, b: &Tensor) -> Result<Tensor> {
     if dtype.is_half() {
         return half_arith(kind, a, b, dtype);
     }
+    Tensor::common_device(&[a, b])?;
     let shape = broadcast_shapes(&a.shape(), &b.shape())?;
     // Cast only what needs it; most calls need nothing.
     let (ca, cb);
@@ -85,7 +86,7 @@ fn half_arith(kind: Arith, a: &Tensor, b: &Tensor, dtype: DType) -> Result<Tenso
     if kind == Arith::Pow && b.ndim() == 0 {
         let e = b.item()?.to_f64();
         let a = super::opmath::widen(a, dtype)?;
-        let values = map(&a, move |x: f32| half_pow_by_number(dtype, x, e))?;
+        let values = map(&a.snapshot(), move |x: f32| half_pow_by_number(dtype, x, e))?;
         return Tensor::from_vec(values, &a.shape())?.cast(dtype);
     }
     let keep_b = matches!(kind, Arith::Mul | Arith::Div) && b.numel() == 1;
@@ -117,17 +118,17 @@ fn half_pow_by_number(dtype: DType, x: f32, e: f64) -> f32 {
 
 fn float_kernel<T: Float>(kind: Arith, a: &Tensor, b: &Tensor, shape: &[usize]) -> Result<Vec<T>> {
     match kind {
-        Arith::Add => zip(a, b, shape, |x: T, y: T| x + y),
-        Arith::Sub => zip(a, b, shape, |x: T, y: T| x - y),
-        Arith::Mul => zip(a, b, shape, |x: T, y: T| x * y),
-        Arith::Div => zip(a, b, shape, |x: T, y: T| x / y),
+        Arith::Add => zip(&a.snapshot(), &b.snapshot(), shape, |x: T, y: T| x + y),
+        Arith::Sub => zip(&a.snapshot(), &b.snapshot(), shape, |x: T, y: T| x - y),
+        Arith::Mul => zip(&a.snapshot(), &b.snapshot(), shape, |x: T, y: T| x * y),
+        Arith::Div => zip(&a.snapshot(), &b.snapshot(), shape, |x: T, y: T| x / y),
         // A number (0-d) exponent takes PyTorch's scalar-exponent kernel; a
         // tensor of exponents takes std::pow elementwise, as there.
         Arith::Pow if b.ndim() == 0 => {
             let e = b.item()?.to_f64();
-            map(a, move |x: T| pow_by_number(x, e))
+            map(&a.snapshot(), move |x: T| pow_by_number(x, e))
         }
-        Arith::Pow => zip(a, b, shape, |x: T, y: T| x.powf(y)),
+        Arith::Pow => zip(&a.snapshot(), &b.snapshot(), shape, |x: T, y: T| x.powf(y)),
     }
 }
 
@@ -157,10 +158,10 @@ fn pow_by_number<T: Float>(x: T, e: f64) -> T {
 
 fn int_kernel<T: Numeric>(kind: Arith, a: &Tensor, b: &Tensor, shape: &[usize]) -> Result<Vec<T>> {
     match kind {
-        Arith::Add => zip(a, b, shape, |x: T, y: T| x.add(y)),
-        Arith::Sub => zip(a, b, shape, |x: T, y: T| x.sub(y)),
-        Arith::Mul => zip(a, b, shape, |x: T, y: T| x.mul(y)),
-        Arith::Pow => zip(a, b, shape, |x: T, y: T| T::from_i64(int_pow(x.to_i64(), y.to_i64()))),
+        Arith::Add => zip(&a.snapshot(), &b.snapshot(), shape, |x: T, y: T| x.add(y)),
+        Arith::Sub => zip(&a.snapshot(), &b.snapshot(), shape, |x: T, y: T| x.sub(y)),
+        Arith::Mul => zip(&a.snapshot(), &b.snapshot(), shape, |x: T, y: T| x.mul(y)),
+        Arith::Pow => zip(&a.snapshot(), &b.snapshot(), shape, |x: T, y: T| T::from_i64(int_pow(x.to_i64(), y.to_i64()))),
         Arith::Div => Err(Error::NotImplementedForDType { op: "div", dtype: T::DTYPE }),
     }
 }

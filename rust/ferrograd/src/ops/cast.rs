@@ -16,7 +16,7 @@ impl Tensor {
         if self.dtype() == dtype {
             return Ok(self.clone());
         }
-        let buffer = with_any_type!(self.dtype(), S => with_any_type!(dtype, D => D::into_buffer(cast::<S, D>(self)?)));
+        let buffer = with_any_type!(self.dtype(), S => with_any_type!(dtype, D => D::into_buffer(cast::<S, D>(&self.snapshot())?)));
         Tensor::from_buffer(buffer, &self.shape())
     }
 

@@ -39,10 +39,11 @@ impl Comparison {
 
 impl Tensor {
     pub fn compare(&self, other: &Tensor, cmp: Comparison) -> Result<Tensor> {
+        Tensor::common_device(&[self, other])?;
         let dtype = result_dtype(self, other);
         let shape = broadcast_shapes(&self.shape(), &other.shape())?;
         let (a, b) = (self.cast(dtype)?, other.cast(dtype)?);
-        let out: Vec<bool> = with_any_type!(dtype, T => zip(&a, &b, &shape, |x: T, y: T| cmp.test(x, y))?);
+        let out: Vec<bool> = with_any_type!(dtype, T => zip(&a.snapshot(), &b.snapshot(), &shape, |x: T, y: T| cmp.test(x, y))?);
         Tensor::from_vec(out, &shape)
     }
 
@@ -70,7 +71,7 @@ impl Tensor {
     pub fn logical_and(&self, other: &Tensor) -> Result<Tensor> {
         let shape = broadcast_shapes(&self.shape(), &other.shape())?;
         let (a, b) = (self.cast(DType::Bool)?, other.cast(DType::Bool)?);
-        Tensor::from_vec(zip(&a, &b, &shape, |x: bool, y: bool| x && y)?, &shape)
+        Tensor::from_vec(zip(&a.snapshot(), &b.snapshot(), &shape, |x: bool, y: bool| x && y)?, &shape)
     }
 
     /// `value` where `mask` is true, else `self` (out of place).

@@ -26,7 +26,7 @@ impl Tensor {
     /// Writes `values` (same shape, any dtype) into this tensor's storage.
     fn overwrite(&self, values: &Tensor) -> Result<()> {
         let values = values.cast(self.dtype())?;
-        with_any_type!(self.dtype(), T => write_into::<T>(self, &values.to_vec::<T>()?)?);
+        with_any_type!(self.dtype(), T => write_into::<T>(&self.snapshot(), &values.to_vec::<T>()?)?);
         self.bump_version();
         Ok(())
     }
@@ -68,10 +68,10 @@ impl Tensor {
         self.check_inplace(other)?;
         let other = other.cast(self.dtype())?;
         with_float_type!(self.dtype(), "inplace", T => match kind {
-            Arith::Add => zip_assign::<T>(self, &other, |x, y| x + y)?,
-            Arith::Sub => zip_assign::<T>(self, &other, |x, y| x - y)?,
-            Arith::Mul => zip_assign::<T>(self, &other, |x, y| x * y)?,
-            Arith::Div => zip_assign::<T>(self, &other, |x, y| x / y)?,
+            Arith::Add => zip_assign::<T>(&self.snapshot(), &other.snapshot(), |x, y| x + y)?,
+            Arith::Sub => zip_assign::<T>(&self.snapshot(), &other.snapshot(), |x, y| x - y)?,
+            Arith::Mul => zip_assign::<T>(&self.snapshot(), &other.snapshot(), |x, y| x * y)?,
+            Arith::Div => zip_assign::<T>(&self.snapshot(), &other.snapshot(), |x, y| x / y)?,
             Arith::Pow => return Ok(false),
         });
         self.bump_version();
@@ -85,7 +85,7 @@ impl Tensor {
             let _plain = crate::autograd::mode::no_grad();
             return self.add_(other);
         }
-        with_float_type!(self.dtype(), "accumulate", T => zip_assign::<T>(self, other, |x, y| x + y)?);
+        with_float_type!(self.dtype(), "accumulate", T => zip_assign::<T>(&self.snapshot(), &other.snapshot(), |x, y| x + y)?);
         self.bump_version();
         Ok(())
     }

@@ -24,7 +24,7 @@ fn same_dtype(a: &Tensor, b: &Tensor, what: &str) -> Result<()> {
 /// `a @ b` as a tensor of `shape`; half operands multiply in float32 and
 /// the result is rounded once.
 fn product(a: &Tensor, b: &Tensor, shape: &[usize]) -> Result<Tensor> {
-    super::opmath::operands(a.dtype(), [a, b], |[a, b]| Tensor::from_buffer(matmul(a, b)?, shape))
+    super::opmath::operands(a.dtype(), [a, b], |[a, b]| Tensor::from_buffer(matmul(&a.snapshot(), &b.snapshot())?, shape))
 }
 
 /// Saves, for a product `a ∘ b`, each operand that the other's gradient needs.
@@ -157,6 +157,7 @@ impl Tensor {
 
     /// `@`: PyTorch's matmul over 1-D, 2-D and batched operands.
     pub fn matmul(&self, other: &Tensor) -> Result<Tensor> {
+        Tensor::common_device(&[self, other])?;
         let (da, db) = (self.ndim(), other.ndim());
         match (da, db) {
             (0, _) | (_, 0) => Err(Error::runtime(format!("both arguments to matmul need to be at least 1D, but they are {da}D and {db}D"))),

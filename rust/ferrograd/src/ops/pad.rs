@@ -46,7 +46,7 @@ impl Tensor {
         }
         let out = Tensor::full(&out_shape, value, self.dtype())?;
         if let Some((src, dst)) = overlap(self, &out, pad)? {
-            with_any_type!(self.dtype(), T => zip_assign::<T>(&out.view_with_layout(dst)?, &self.view_with_layout(src)?, |_, s| s)?);
+            with_any_type!(self.dtype(), T => zip_assign::<T>(&out.view_with_layout(dst)?.snapshot(), &self.view_with_layout(src)?.snapshot(), |_, s| s)?);
         }
         Ok(record_plain(Op::ConstantPadNd(pad.into()), &[self], out))
     }

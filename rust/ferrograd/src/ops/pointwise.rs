@@ -22,7 +22,7 @@ macro_rules! float_map {
     ($x:expr, $name:expr, |$v:ident| $body:expr) => {{
         let x = $x.cast($x.dtype().to_floating())?;
         super::opmath::unary(&x, |x| {
-            let buffer = with_float_type!(x.dtype(), $name, T => T::into_buffer(map::<T, T>(x, |$v: T| $body)?));
+            let buffer = with_float_type!(x.dtype(), $name, T => T::into_buffer(map::<T, T>(&x.snapshot(), |$v: T| $body)?));
             Tensor::from_buffer(buffer, &x.shape())
         })?
     }};
@@ -179,7 +179,7 @@ impl Tensor {
             DType::U8 | DType::I8 | DType::I16 | DType::I32 | DType::I64 => self.clone_tensor(),
             _ => {
                 let out = super::opmath::unary(self, |x| {
-                    let buffer = with_float_type!(x.dtype(), how.kernel_name(), T => T::into_buffer(map::<T, T>(x, |v: T| how.apply(v))?));
+                    let buffer = with_float_type!(x.dtype(), how.kernel_name(), T => T::into_buffer(map::<T, T>(&x.snapshot(), |v: T| how.apply(v))?));
                     Tensor::from_buffer(buffer, &x.shape())
                 })?;
                 Ok(record_plain(how.op(), &[self], out))
@@ -212,9 +212,9 @@ impl Tensor {
             let buffer = with_float_type!(x.dtype(), "round_cpu", T => {
                 let s = T::from_f64(scale);
                 if decimals < 0 {
-                    T::into_buffer(map::<T, T>(x, |v: T| (v / s).round_even() * s)?)
+                    T::into_buffer(map::<T, T>(&x.snapshot(), |v: T| (v / s).round_even() * s)?)
                 } else {
-                    T::into_buffer(map::<T, T>(x, |v: T| (v * s).round_even() / s)?)
+                    T::into_buffer(map::<T, T>(&x.snapshot(), |v: T| (v * s).round_even() / s)?)
                 }
             });
             Tensor::from_buffer(buffer, &x.shape())
@@ -239,7 +239,7 @@ impl Tensor {
                 let nan = T::from_f64(nan.unwrap_or(0.0));
                 let pos = posinf.map_or(T::MAX, T::from_f64);
                 let neg = neginf.map_or(T::LOWEST, T::from_f64);
-                T::into_buffer(map::<T, T>(x, |v: T| {
+                T::into_buffer(map::<T, T>(&x.snapshot(), |v: T| {
                     if v.is_nan() {
                         nan
                     } else if v.is_infinite() {
@@ -256,10 +256,10 @@ impl Tensor {
 
     fn float_test(&self, integral: bool, test: fn(f64) -> bool) -> Result<Tensor> {
         let flags = match self.dtype() {
-            DType::F32 => map::<f32, bool>(self, |v| test(v as f64))?,
-            DType::F64 => map::<f64, bool>(self, test)?,
-            DType::F16 => map::<half::f16, bool>(self, |v| test(v.to_f64()))?,
-            DType::BF16 => map::<half::bf16, bool>(self, |v| test(v.to_f64()))?,
+            DType::F32 => map::<f32, bool>(&self.snapshot(), |v| test(v as f64))?,
+            DType::F64 => map::<f64, bool>(&self.snapshot(), test)?,
+            DType::F16 => map::<half::f16, bool>(&self.snapshot(), |v| test(v.to_f64()))?,
+            DType::BF16 => map::<half::bf16, bool>(&self.snapshot(), |v| test(v.to_f64()))?,
             _ => vec![integral; self.numel()],
         };
         Tensor::from_vec(flags, &self.shape())
@@ -320,12 +320,12 @@ impl Tensor {
     pub fn logical(&self, other: &Tensor, kind: Logic) -> Result<Tensor> {
         let shape = broadcast_shapes(&self.shape(), &other.shape())?;
         let (a, b) = (self.cast(DType::Bool)?, other.cast(DType::Bool)?);
-        Tensor::from_vec(zip(&a, &b, &shape, |x: bool, y: bool| kind.bools(x, y))?, &shape)
+        Tensor::from_vec(zip(&a.snapshot(), &b.snapshot(), &shape, |x: bool, y: bool| kind.bools(x, y))?, &shape)
     }
 
     pub fn logical_not(&self) -> Result<Tensor> {
         let a = self.cast(DType::Bool)?;
-        Tensor::from_vec(map(&a, |x: bool| !x)?, &self.shape())
+        Tensor::from_vec(map(&a.snapshot(), |x: bool| !x)?, &self.shape())
     }
 
     /// `&`, `|`, `^` on bool or integer tensors (PyTorch's bitwise ops).
@@ -339,8 +339,8 @@ impl Tensor {
         };
         let (a, b) = (self.cast(dtype)?, other.cast(dtype)?);
         match dtype {
-            DType::Bool => Tensor::from_vec(zip(&a, &b, &shape, |x: bool, y: bool| kind.bools(x, y))?, &shape),
-            dtype => with_int_type!(dtype, name, T => Tensor::from_vec(zip(&a, &b, &shape, |x: T, y: T| kind.ints(x, y))?, &shape)),
+            DType::Bool => Tensor::from_vec(zip(&a.snapshot(), &b.snapshot(), &shape, |x: bool, y: bool| kind.bools(x, y))?, &shape),
+            dtype => with_int_type!(dtype, name, T => Tensor::from_vec(zip(&a.snapshot(), &b.snapshot(), &shape, |x: T, y: T| kind.ints(x, y))?, &shape)),
         }
     }
 
@@ -348,7 +348,7 @@ impl Tensor {
     pub fn bitwise_not(&self) -> Result<Tensor> {
         match self.dtype() {
             DType::Bool => self.logical_not(),
-            dtype => with_int_type!(dtype, "bitwise_not_cpu", T => Tensor::from_vec(map(self, |x: T| !x)?, &self.shape())),
+            dtype => with_int_type!(dtype, "bitwise_not_cpu", T => Tensor::from_vec(map(&self.snapshot(), |x: T| !x)?, &self.shape())),
         }
     }
 }
@@ -395,7 +395,7 @@ impl Tensor {
         let out = super::opmath::operands(dtype, [self], |[x]| {
             let buffer = with_numeric_type!(kernel_dtype, "clamp", T => {
                 let (lo, hi) = (min.map(|s| T::from_f64(s.to_f64())), max.map(|s| T::from_f64(s.to_f64())));
-                T::into_buffer(map::<T, T>(&x.cast(kernel_dtype)?, |v: T| clamp_value(v, lo, hi))?)
+                T::into_buffer(map::<T, T>(&x.cast(kernel_dtype)?.snapshot(), |v: T| clamp_value(v, lo, hi))?)
             });
             Tensor::from_buffer(buffer, &x.shape())
         })?;
@@ -418,9 +418,9 @@ impl Tensor {
         let kernel_dtype = super::opmath::compute_dtype(dtype);
         let cast: Vec<Tensor> = operands.iter().map(|t| if dtype.is_half() { super::opmath::widen(t, dtype) } else { t.cast(dtype) }).collect::<Result<_>>()?;
         let buffer = with_numeric_type!(kernel_dtype, "clamp", T => T::into_buffer(match (min.is_some(), max.is_some()) {
-            (true, true) => zip3(&cast[0], &cast[1], &cast[2], &shape, |v: T, lo: T, hi: T| clamp_value(v, Some(lo), Some(hi)))?,
-            (true, false) => zip(&cast[0], &cast[1], &shape, |v: T, lo: T| clamp_value(v, Some(lo), None))?,
-            _ => zip(&cast[0], &cast[1], &shape, |v: T, hi: T| clamp_value(v, None, Some(hi)))?,
+            (true, true) => zip3(&(cast[0]).snapshot(), &(cast[1]).snapshot(), &(cast[2]).snapshot(), &shape, |v: T, lo: T, hi: T| clamp_value(v, Some(lo), Some(hi)))?,
+            (true, false) => zip(&(cast[0]).snapshot(), &(cast[1]).snapshot(), &shape, |v: T, lo: T| clamp_value(v, Some(lo), None))?,
+            _ => zip(&(cast[0]).snapshot(), &(cast[1]).snapshot(), &shape, |v: T, hi: T| clamp_value(v, None, Some(hi)))?,
         }));
         let out = super::opmath::narrow(Tensor::from_buffer(buffer, &shape)?, dtype)?;
         let op = Op::ClampTensor { has_min: min.is_some(), has_max: max.is_some() };
@@ -571,9 +571,9 @@ fn extremum(a: &Tensor, b: &Tensor, is_max: bool) -> Result<Tensor> {
     let shape = broadcast_shapes(&a.shape(), &b.shape())?;
     let (a, b) = (a.cast(dtype)?, b.cast(dtype)?);
     let buffer = with_any_type!(dtype, T => T::into_buffer(if is_max {
-        zip(&a, &b, &shape, |x: T, y: T| pick(x, y, x < y))?
+        zip(&a.snapshot(), &b.snapshot(), &shape, |x: T, y: T| pick(x, y, x < y))?
     } else {
-        zip(&a, &b, &shape, |x: T, y: T| pick(x, y, y < x))?
+        zip(&a.snapshot(), &b.snapshot(), &shape, |x: T, y: T| pick(x, y, y < x))?
     }));
     Tensor::from_buffer(buffer, &shape)
 }
@@ -621,7 +621,7 @@ impl Tensor {
         let dtype = result_dtype(x, y);
         let shape = broadcast_shapes(&broadcast_shapes(&cond.shape(), &x.shape())?, &y.shape())?;
         let (a, b) = (x.cast(dtype)?, y.cast(dtype)?);
-        let buffer = with_any_type!(dtype, T => T::into_buffer(zip3(cond, &a, &b, &shape, |c: bool, u: T, v: T| if c { u } else { v })?));
+        let buffer = with_any_type!(dtype, T => T::into_buffer(zip3(&cond.snapshot(), &a.snapshot(), &b.snapshot(), &shape, |c: bool, u: T, v: T| if c { u } else { v })?));
         let out = Tensor::from_buffer(buffer, &shape)?;
         Ok(record(Op::Where, &[x, y], out, |_, _| smallvec![Some(SavedTensor::input(cond))]))
     }
@@ -661,7 +661,7 @@ impl Tensor {
         let out = super::opmath::operands(self.dtype(), [self, end], |[s, e]| {
             let buffer = with_float_type!(s.dtype(), "lerp_kernel_scalar", T => {
                 let w = T::from_f64(w);
-                T::into_buffer(zip(s, e, &shape, |s: T, e: T| lerp_value(s, e, w))?)
+                T::into_buffer(zip(&s.snapshot(), &e.snapshot(), &shape, |s: T, e: T| lerp_value(s, e, w))?)
             });
             Tensor::from_buffer(buffer, &shape)
         })?;
@@ -674,7 +674,7 @@ impl Tensor {
         check_lerp_dtype(self.dtype(), weight, "weight")?;
         let shape = broadcast_shapes(&broadcast_shapes(&self.shape(), &end.shape())?, &weight.shape())?;
         let out = super::opmath::operands(self.dtype(), [self, end, weight], |[s, e, w]| {
-            let buffer = with_float_type!(s.dtype(), "lerp_kernel_tensor", T => T::into_buffer(zip3(s, e, w, &shape, |s: T, e: T, w: T| lerp_value(s, e, w))?));
+            let buffer = with_float_type!(s.dtype(), "lerp_kernel_tensor", T => T::into_buffer(zip3(&s.snapshot(), &e.snapshot(), &w.snapshot(), &shape, |s: T, e: T, w: T| lerp_value(s, e, w))?));
             Tensor::from_buffer(buffer, &shape)
         })?;
         Ok(record(Op::LerpTensor, &[self, end, weight], out, |needs, _| {
@@ -779,13 +779,13 @@ fn div_rounded(a: &Tensor, b: &Tensor, mode: RoundingMode) -> Result<Tensor> {
         dtype if dtype.category() == Category::Integral => with_int_type!(dtype, name, T => {
             check_int_divisors::<T>(&cb, &shape)?;
             T::into_buffer(match mode {
-                RoundingMode::Trunc => zip(&ca, &cb, &shape, T::trunc_div)?,
-                RoundingMode::Floor => zip(&ca, &cb, &shape, T::floor_div)?,
+                RoundingMode::Trunc => zip(&ca.snapshot(), &cb.snapshot(), &shape, T::trunc_div)?,
+                RoundingMode::Floor => zip(&ca.snapshot(), &cb.snapshot(), &shape, T::floor_div)?,
             })
         }),
         dtype => with_float_type!(dtype, name, T => T::into_buffer(match mode {
-            RoundingMode::Trunc => zip(&ca, &cb, &shape, |x: T, y: T| (x / y).trunc())?,
-            RoundingMode::Floor => zip(&ca, &cb, &shape, div_floor_float::<T>)?,
+            RoundingMode::Trunc => zip(&ca.snapshot(), &cb.snapshot(), &shape, |x: T, y: T| (x / y).trunc())?,
+            RoundingMode::Floor => zip(&ca.snapshot(), &cb.snapshot(), &shape, div_floor_float::<T>)?,
         })),
     };
     Tensor::from_buffer(buffer, &shape)
@@ -817,7 +817,7 @@ impl Tensor {
             return Err(Error::CastInPlace { from: result.dtype(), to: self.dtype() });
         }
         let values = result.cast(self.dtype())?;
-        with_any_type!(self.dtype(), T => write_into::<T>(self, &values.to_vec::<T>()?)?);
+        with_any_type!(self.dtype(), T => write_into::<T>(&self.snapshot(), &values.to_vec::<T>()?)?);
         self.bump_version();
         if let Some(node) = result.grad_fn() {
             self.rebase_history(node, result.output_nr())?;

@@ -78,9 +78,9 @@ fn modulo(kind: Modulo, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         DType::Bool => return Err(Error::NotImplementedForDType { op: kind.kernel_name(), dtype }),
         dtype if dtype.category() == Category::Integral => with_int_type!(dtype, kind.kernel_name(), T => {
             check_int_divisors::<T>(&cb, &shape)?;
-            T::into_buffer(zip(&ca, &cb, &shape, |x: T, y: T| kind.int(x, y))?)
+            T::into_buffer(zip(&ca.snapshot(), &cb.snapshot(), &shape, |x: T, y: T| kind.int(x, y))?)
         }),
-        dtype => with_float_type!(dtype, kind.kernel_name(), T => T::into_buffer(zip(&ca, &cb, &shape, |x: T, y: T| kind.float(x, y))?)),
+        dtype => with_float_type!(dtype, kind.kernel_name(), T => T::into_buffer(zip(&ca.snapshot(), &cb.snapshot(), &shape, |x: T, y: T| kind.float(x, y))?)),
     };
     Tensor::from_buffer(buffer, &shape)
 }

@@ -17,7 +17,7 @@ macro_rules! float_unary {
     ($x:expr, $name:expr, |$v:ident| $body:expr) => {{
         let x = $x.cast($x.dtype().to_floating())?;
         super::opmath::unary(&x, |x| {
-            let buffer = with_float_type!(x.dtype(), $name, T => T::into_buffer(map::<T, T>(x, |$v: T| $body)?));
+            let buffer = with_float_type!(x.dtype(), $name, T => T::into_buffer(map::<T, T>(&x.snapshot(), |$v: T| $body)?));
             Tensor::from_buffer(buffer, &x.shape())
         })?
     }};
@@ -27,7 +27,7 @@ macro_rules! float_unary {
 macro_rules! numeric_unary {
     ($x:expr, $name:expr, |$v:ident| $body:expr) => {{
         super::opmath::unary($x, |x| {
-            let buffer = with_numeric_type!(x.dtype(), $name, T => T::into_buffer(map::<T, T>(x, |$v: T| $body)?));
+            let buffer = with_numeric_type!(x.dtype(), $name, T => T::into_buffer(map::<T, T>(&x.snapshot(), |$v: T| $body)?));
             Tensor::from_buffer(buffer, &x.shape())
         })?
     }};
@@ -38,7 +38,7 @@ macro_rules! fused_grad {
     ($g:expr, $y:expr, $name:expr, |$gv:ident, $yv:ident| $body:expr) => {{
         let (g, y) = ($g, $y);
         super::opmath::operands(y.dtype(), [g, y], |[g, y]| {
-            let buffer = with_float_type!(y.dtype(), $name, T => T::into_buffer(zip::<T, T>(&g.cast(y.dtype())?, y, &y.shape(), |$gv: T, $yv: T| $body)?));
+            let buffer = with_float_type!(y.dtype(), $name, T => T::into_buffer(zip::<T, T>(&g.cast(y.dtype())?.snapshot(), &y.snapshot(), &y.shape(), |$gv: T, $yv: T| $body)?));
             Tensor::from_buffer(buffer, &y.shape())
         })
     }};

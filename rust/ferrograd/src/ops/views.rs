@@ -65,9 +65,9 @@ fn scatter_strided(dst: &Tensor, src: &Tensor, geometry: &Geometry, accumulate: 
     let target = out.view_with_layout(geometry.layout_at(0)?)?;
     let src = src.cast(out.dtype())?;
     if accumulate {
-        with_float_type!(out.dtype(), "as_strided_backward", T => zip_assign::<T>(&target, &src, |a, v| a + v)?);
+        with_float_type!(out.dtype(), "as_strided_backward", T => zip_assign::<T>(&target.snapshot(), &src.snapshot(), |a, v| a + v)?);
     } else {
-        with_any_type!(out.dtype(), T => zip_assign::<T>(&target, &src, |_, v| v)?);
+        with_any_type!(out.dtype(), T => zip_assign::<T>(&target.snapshot(), &src.snapshot(), |_, v| v)?);
     }
     Ok(out)
 }

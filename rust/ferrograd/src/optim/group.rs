@@ -152,6 +152,6 @@ pub(crate) fn advance_steps(op: &'static str, steps: &[Tensor]) -> Result<Vec<f6
 
 fn advance<T: Element>(step: &Tensor) -> Result<f64> {
     let next = T::from_f64(step.item()?.to_f64() + 1.0);
-    crate::kernels::elementwise::write_into::<T>(step, &[next])?;
+    crate::kernels::elementwise::write_into::<T>(&step.snapshot(), &[next])?;
     Ok(next.to_f64())
 }

@@ -10,7 +10,8 @@ use crate::error::{Error, Result};
 use crate::kernels::elementwise::write_into;
 use crate::kernels::PARALLEL_THRESHOLD;
 use crate::storage::{Buffer, Float};
-use crate::tensor::{Snapshot, TensorData};
+use crate::strided::Strided;
+use crate::tensor::Snapshot;
 use parking_lot::{RwLockReadGuard, RwLockWriteGuard};
 use rayon::prelude::*;
 
@@ -136,7 +137,7 @@ fn with_lanes<T: Float>(slot: &Slot, f: impl FnOnce(Lanes<'_, T>) -> Result<()>)
     f(Lanes { param, grad, state: slices.collect() })
 }
 
-fn dense_slice<'g, T: Float>(t: &TensorData, buffer: Option<&'g Buffer>) -> Result<&'g [T]> {
+fn dense_slice<'g, T: Float>(t: &Strided, buffer: Option<&'g Buffer>) -> Result<&'g [T]> {
     let buffer = buffer.ok_or_else(|| Error::runtime("optimizer update: storage not locked"))?;
     let data = T::slice(buffer).ok_or(Error::DTypeMismatch { op: "optimizer update", lhs: t.dtype(), rhs: T::DTYPE })?;
     Ok(&data[t.layout().contiguous_range().unwrap_or(0..0)])
@@ -153,7 +154,7 @@ fn with_copied_lanes<T: Float>(slot: &Slot, f: impl FnOnce(Lanes<'_, T>) -> Resu
         f(Lanes { param, grad: &grad, state: slices.collect() })?;
     }
     for (t, v) in slot.written().zip(&values) {
-        write_into::<T>(t, v)?;
+        write_into::<T>(&t.snapshot(), v)?;
     }
     Ok(())
 }

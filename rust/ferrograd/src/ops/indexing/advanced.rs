@@ -94,7 +94,7 @@ pub(crate) fn index_plan(layout: &Layout, indices: &[Option<Tensor>], label: Dim
             DimLabel::Ordinal => k,
             DimLabel::Dim => d,
         };
-        for (p, i) in picked.iter_mut().zip(wrapped_indices(&expanded, size, name)?) {
+        for (p, i) in picked.iter_mut().zip(wrapped_indices(&expanded.snapshot(), size, name)?) {
             *p += i as isize * stride;
         }
     }
@@ -121,7 +121,7 @@ fn write_indexed(target: &Tensor, indices: &[Option<Tensor>], values: &Tensor, a
     // Read the values before taking the write lock: they may share storage with the target.
     with_any_type!(target.dtype(), T => {
         let v = expanded.to_vec::<T>()?;
-        put::<T>(target, &plan, &v, accumulate, add_elem)?;
+        put::<T>(&target.snapshot(), &plan, &v, accumulate, add_elem)?;
     });
     Ok(())
 }
@@ -146,7 +146,7 @@ impl Tensor {
     pub fn index(&self, indices: &[Option<Tensor>]) -> Result<Tensor> {
         let indices = expand_masks(&self.shape(), indices)?;
         let plan = index_plan(&self.layout(), &indices, DimLabel::Ordinal)?;
-        let buffer = with_any_type!(self.dtype(), T => T::into_buffer(take::<T>(self, &plan)?));
+        let buffer = with_any_type!(self.dtype(), T => T::into_buffer(take::<T>(&self.snapshot(), &plan)?));
         let out = Tensor::from_buffer(buffer, &plan.shape)?;
         Ok(record(Op::Index { dims: indexed_dims(&indices) }, &[self], out, |_, _| save_indices(&indices)))
     }
@@ -193,14 +193,14 @@ impl Tensor {
 
     /// The coordinates of the nonzero elements, one row each (int64, `count x ndim`).
     pub fn nonzero(&self) -> Result<Tensor> {
-        let (coords, count) = with_any_type!(self.dtype(), T => nonzero_kernel::<T>(self)?);
+        let (coords, count) = with_any_type!(self.dtype(), T => nonzero_kernel::<T>(&self.snapshot())?);
         Tensor::from_vec(coords, &[count, self.ndim()])
     }
 
     /// `nonzero(as_tuple=True)`: one int64 vector of coordinates per dim (a 0-d tensor counts as 1-d).
     pub fn nonzero_tuple(&self) -> Result<Vec<Tensor>> {
         let x = at_least_1d(self)?;
-        let (coords, count) = with_any_type!(x.dtype(), T => nonzero_kernel::<T>(&x)?);
+        let (coords, count) = with_any_type!(x.dtype(), T => nonzero_kernel::<T>(&x.snapshot())?);
         let ndim = x.ndim();
         (0..ndim).map(|d| Tensor::from_vec(coords.iter().skip(d).step_by(ndim).copied().collect(), &[count])).collect()
     }
@@ -226,7 +226,7 @@ fn fill_along(target: &Tensor, dim: usize, index: &Tensor, value: Scalar) -> Res
     let plan = index_plan(&target.layout(), &indices, DimLabel::Dim)?;
     with_any_type!(target.dtype(), T => {
         let v = vec![T::from_scalar(value); plan.shape.iter().product()];
-        put::<T>(&target, &plan, &v, false, add_elem)?;
+        put::<T>(&target.snapshot(), &plan, &v, false, add_elem)?;
     });
     Ok(())
 }

@@ -86,7 +86,7 @@ fn scattered(x: &Tensor, dim: usize, index: &Tensor, src: &Tensor, accumulate: b
     let src1 = if src.ndim() == 0 && index.ndim() > 0 { src.clone() } else { src1 };
     let buffer = with_any_type!(x.dtype(), T => {
         let mut values = x1.to_vec::<T>()?;
-        scatter_kernel::<T>(&mut values, &x1.shape(), dim, &index1, &src1, accumulate, add_elem)?;
+        scatter_kernel::<T>(&mut values, &x1.shape(), dim, &index1.snapshot(), &src1.snapshot(), accumulate, add_elem)?;
         T::into_buffer(values)
     });
     Tensor::from_buffer(buffer, &x.shape())
@@ -164,7 +164,7 @@ fn add_along(target: &Tensor, dim: usize, index: &Tensor, source: &Tensor, alpha
     let scaled = at_least_1d(&scaled)?;
     with_any_type!(target.dtype(), T => {
         let v = scaled.view_with_layout(scaled.layout().broadcast_to(&plan.shape)?)?.to_vec::<T>()?;
-        put::<T>(&target, &plan, &v, true, add_elem)?;
+        put::<T>(&target.snapshot(), &plan, &v, true, add_elem)?;
     });
     Ok(())
 }
@@ -176,7 +176,7 @@ impl Tensor {
         let index = &long_index(index, "gather(): Expected dtype int32/int64 for index")?;
         check_gather_shapes(self, dim, index)?;
         let (src, index1) = (at_least_1d(self)?, at_least_1d(index)?);
-        let buffer = with_any_type!(self.dtype(), T => T::into_buffer(gather_kernel::<T>(&src, dim, &index1)?));
+        let buffer = with_any_type!(self.dtype(), T => T::into_buffer(gather_kernel::<T>(&src.snapshot(), dim, &index1.snapshot())?));
         let out = Tensor::from_buffer(buffer, &index.shape())?;
         Ok(record(Op::Gather { dim }, &[self], out, |_, _| save_indices(&[Some(index.clone())])))
     }
@@ -227,7 +227,7 @@ impl Tensor {
         let src = at_least_1d(self)?;
         let picked = select_offsets(index, src.shape()[dim], src.layout().strides()[dim])?;
         let plan = crate::kernels::indexed::plan(&src.layout(), &[dim], dim, &[index.numel()], picked)?;
-        let buffer = with_any_type!(self.dtype(), T => T::into_buffer(take::<T>(&src, &plan)?));
+        let buffer = with_any_type!(self.dtype(), T => T::into_buffer(take::<T>(&src.snapshot(), &plan)?));
         let shape: Shape = if self.ndim() == 0 { Shape::new() } else { plan.shape.clone() };
         let out = Tensor::from_buffer(buffer, &shape)?;
         Ok(record(Op::IndexSelect { dim }, &[self], out, |_, _| save_indices(&[Some(index.clone())])))

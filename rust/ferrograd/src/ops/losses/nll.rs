@@ -234,7 +234,7 @@ pub(crate) fn nll_loss_backward(ctx: &BackwardCtx, reduction: Reduction) -> Resu
         let index = classes.unsqueeze(dim as i64)?;
         let src = coef.unsqueeze(dim as i64)?;
         let placed = crate::ops::opmath::unary(&src, |src| {
-            let buffer = with_float_type!(src.dtype(), "nll_loss_backward", T => T::into_buffer(scatter_one::<T>(src, dim, &index, &input.shape)?));
+            let buffer = with_float_type!(src.dtype(), "nll_loss_backward", T => T::into_buffer(scatter_one::<T>(&src.snapshot(), dim, &index.snapshot(), &input.shape)?));
             Tensor::from_buffer(buffer, &input.shape)
         })?;
         let g = ctx.grad();

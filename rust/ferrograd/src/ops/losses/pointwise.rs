@@ -130,7 +130,7 @@ fn bce_values<T: Float>(x: &Tensor, t: &Tensor) -> Result<Vec<T>> {
             floor
         }
     };
-    zip(x, t, &x.shape(), |xv: T, tv: T| -(tv * clamp_log(xv) + (T::ONE - tv) * clamp_log(T::ONE - xv)))
+    zip(&x.snapshot(), &t.snapshot(), &x.shape(), |xv: T, tv: T| -(tv * clamp_log(xv) + (T::ONE - tv) * clamp_log(T::ONE - xv)))
 }
 
 fn check_probabilities<T: Float>(x: &Tensor) -> Result<()> {

@@ -46,7 +46,7 @@ impl Tensor {
             return Err(not_implemented_for(kernel_name(&x, dim, log), &x));
         }
         let out = crate::ops::opmath::unary(&x, |x| {
-            let buffer = with_float_type!(x.dtype(), "softmax", T => T::into_buffer(softmax::<T>(x, dim, log)?));
+            let buffer = with_float_type!(x.dtype(), "softmax", T => T::into_buffer(softmax::<T>(&x.snapshot(), dim, log)?));
             Tensor::from_buffer(buffer, &x.shape())
         })?;
         let op = if log { Op::LogSoftmax(dim) } else { Op::Softmax(dim) };
@@ -81,7 +81,7 @@ pub(crate) fn log_softmax_backward_formula(ctx: &BackwardCtx, dim: usize) -> Res
 fn fused(g: &Tensor, y: &Tensor, dim: usize, log: bool) -> Result<Tensor> {
     crate::ops::opmath::operands(y.dtype(), [g, y], |[g, y]| {
         let g = g.cast(y.dtype())?;
-        let buffer = with_float_type!(y.dtype(), "softmax_backward", T => T::into_buffer(softmax_backward::<T>(&g, y, dim, log)?));
+        let buffer = with_float_type!(y.dtype(), "softmax_backward", T => T::into_buffer(softmax_backward::<T>(&g.snapshot(), &y.snapshot(), dim, log)?));
         Tensor::from_buffer(buffer, &y.shape())
     })
 }

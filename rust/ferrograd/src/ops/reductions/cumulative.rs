@@ -25,15 +25,15 @@ fn scan_kernel(x: &Tensor, dim: usize, reverse: bool, kind: Accumulate) -> Resul
     let buffer = match x.dtype() {
         DType::F32 => {
             let (init, step) = if sum { (0.0, (|a, v| a + v as f64) as fn(f64, f32) -> f64) } else { (1.0, (|a, v| a * v as f64) as fn(f64, f32) -> f64) };
-            f32::into_buffer(scan::<f32, f64>(x, dim, reverse, init, step, |a| a as f32)?)
+            f32::into_buffer(scan::<f32, f64>(&x.snapshot(), dim, reverse, init, step, |a| a as f32)?)
         }
         DType::F64 => {
             let (init, step) = if sum { (0.0, (|a, v| a + v) as fn(f64, f64) -> f64) } else { (1.0, (|a, v| a * v) as fn(f64, f64) -> f64) };
-            f64::into_buffer(scan::<f64, f64>(x, dim, reverse, init, step, |a| a)?)
+            f64::into_buffer(scan::<f64, f64>(&x.snapshot(), dim, reverse, init, step, |a| a)?)
         }
         DType::I64 => {
             let (init, step) = if sum { (0, (|a: i64, v| a.add(v)) as fn(i64, i64) -> i64) } else { (1, (|a: i64, v| a.mul(v)) as fn(i64, i64) -> i64) };
-            i64::into_buffer(scan::<i64, i64>(x, dim, reverse, init, step, |a| a)?)
+            i64::into_buffer(scan::<i64, i64>(&x.snapshot(), dim, reverse, init, step, |a| a)?)
         }
         DType::Bool | DType::U8 | DType::I8 | DType::I16 | DType::I32 => return scan_kernel(&x.cast(DType::I64)?, dim, reverse, kind),
         DType::F16 | DType::BF16 => return scan_kernel(&x.cast(DType::F32)?, dim, reverse, kind)?.cast(x.dtype()),
@@ -83,7 +83,7 @@ pub(crate) fn cumprod_backward(ctx: &BackwardCtx, dim: usize) -> Result<Grads> {
         }
         if !ctx.create_graph {
             let g = g.cast(x.dtype())?;
-            let buffer = with_float_type!(x.dtype(), "cumprod_backward", T => T::into_buffer(cumprod_backward_kernel::<T>(x, &g, dim)?));
+            let buffer = with_float_type!(x.dtype(), "cumprod_backward", T => T::into_buffer(cumprod_backward_kernel::<T>(&x.snapshot(), &g.snapshot(), dim)?));
             return Tensor::from_buffer(buffer, &x.shape());
         }
         // Differentiable forms, as PyTorch: divide by x while no element is zero.

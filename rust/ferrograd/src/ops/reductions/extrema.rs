@@ -55,7 +55,7 @@ impl Extreme {
 fn extreme_kernel<T: Element>(x: &Tensor, dims: &[usize], kind: Extreme) -> Result<Vec<(T, i64)>> {
     let none = (T::default(), -1i64);
     reduce_indexed(
-        x,
+        &x.snapshot(),
         dims,
         none,
         |a, v, i| if a.1 < 0 || kind.beats(v, a.0) { (v, i as i64) } else { a },
@@ -186,14 +186,14 @@ impl Tensor {
     /// Zeros of `shape` with this tensor placed at `index` along `dim`, one
     /// element per line (ScatterBackward0): the gradient of a value picked by index.
     pub(crate) fn scatter_selected(&self, dim: usize, index: &Tensor, shape: &[usize]) -> Result<Tensor> {
-        let buffer = with_any_type!(self.dtype(), T => T::into_buffer(scatter_one::<T>(self, dim, index, shape)?));
+        let buffer = with_any_type!(self.dtype(), T => T::into_buffer(scatter_one::<T>(&self.snapshot(), dim, &index.snapshot(), shape)?));
         let out = Tensor::from_buffer(buffer, shape)?;
         Ok(record(Op::ScatterSelected(dim), &[self], out, |_, _| smallvec![Some(SavedTensor::input(index))]))
     }
 
     /// The element at `index` along `dim` of each line (GatherBackward0).
     pub(crate) fn gather_selected(&self, dim: usize, index: &Tensor) -> Result<Tensor> {
-        let buffer = with_any_type!(self.dtype(), T => T::into_buffer(gather_one::<T>(self, dim, index)?));
+        let buffer = with_any_type!(self.dtype(), T => T::into_buffer(gather_one::<T>(&self.snapshot(), dim, &index.snapshot())?));
         let out = Tensor::from_buffer(buffer, &index.shape())?;
         Ok(record(Op::GatherSelected(dim), &[self], out, |_, _| smallvec![Some(SavedTensor::input(index))]))
     }

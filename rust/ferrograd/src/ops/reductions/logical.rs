@@ -15,7 +15,7 @@ fn logical_kernel(x: &Tensor, dims: Option<&[i64]>, keepdim: bool, every: bool) 
     let shape = reduced_shape(&x.shape(), &dims, keepdim);
     let dims = real_dims(&dims, x.ndim());
     let values: Vec<bool> = with_any_type!(x.dtype(), T => reduce_indexed::<T, bool, bool>(
-        x,
+        &x.snapshot(),
         &dims,
         every,
         |a, v, _| if every { a && v.to_bool() } else { a || v.to_bool() },

@@ -79,7 +79,7 @@ impl Tensor {
         let kernel_dims = real_dims(&dims, x.ndim());
         let out = crate::ops::opmath::unary(&x, |x| {
             let buffer = with_float_type!(x.dtype(), "logsumexp", T => T::into_buffer(reduce_indexed::<T, LogSumExp, T>(
-                x,
+                &x.snapshot(),
                 &kernel_dims,
                 LogSumExp::EMPTY,
                 |a, v, _| a.push(v.to_f64()),

@@ -72,7 +72,7 @@ fn variance_in(x: &Tensor, dims: &[usize], keepdim: bool, correction: f64, take_
         }
     };
     let buffer = with_float_type!(x.dtype(), "var", T => T::into_buffer(reduce_indexed::<T, Welford, T>(
-        x,
+        &x.snapshot(),
         &dims,
         Welford::EMPTY,
         |w, v, _| w.push(v.to_f64()),

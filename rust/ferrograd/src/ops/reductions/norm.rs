@@ -33,7 +33,7 @@ fn extreme_abs(a: f64, v: f64, max: bool) -> f64 {
 
 /// `fold` over every group, with an identity `init` that also merges partials with `combine`.
 fn fold_groups<T: Float>(x: &Tensor, dims: &[usize], init: f64, fold: impl Fn(f64, f64) -> f64 + Sync + Send, combine: impl Fn(f64, f64) -> f64, finish: impl Fn(f64) -> f64) -> Result<Vec<T>> {
-    reduce_indexed::<T, f64, T>(x, dims, init, |a, v, _| fold(a, v.to_f64()), combine, |a| T::from_f64(finish(a)))
+    reduce_indexed::<T, f64, T>(&x.snapshot(), dims, init, |a, v, _| fold(a, v.to_f64()), combine, |a| T::from_f64(finish(a)))
 }
 
 fn norm_kernel<T: Float>(x: &Tensor, dims: &[usize], ord: f64) -> Result<Vec<T>> {

@@ -21,9 +21,9 @@ fn prod_kernel(x: &Tensor, dims: &[usize], keepdim: bool) -> Result<Tensor> {
     let shape = reduced_shape(&x.shape(), dims, keepdim);
     let dims: Shape = super::real_dims(dims, x.ndim());
     let buffer = match x.dtype() {
-        DType::F32 => f32::into_buffer(reduce::<f32, f64>(x, &dims, 1.0, |a, v| a * v as f64, |a, b| a * b, |a| a as f32)?),
-        DType::F64 => f64::into_buffer(reduce::<f64, f64>(x, &dims, 1.0, |a, v| a * v, |a, b| a * b, |a| a)?),
-        DType::I64 => i64::into_buffer(reduce::<i64, i64>(x, &dims, 1, |a, v| a.mul(v), |a, b| a.mul(b), |a| a)?),
+        DType::F32 => f32::into_buffer(reduce::<f32, f64>(&x.snapshot(), &dims, 1.0, |a, v| a * v as f64, |a, b| a * b, |a| a as f32)?),
+        DType::F64 => f64::into_buffer(reduce::<f64, f64>(&x.snapshot(), &dims, 1.0, |a, v| a * v, |a, b| a * b, |a| a)?),
+        DType::I64 => i64::into_buffer(reduce::<i64, i64>(&x.snapshot(), &dims, 1, |a, v| a.mul(v), |a, b| a.mul(b), |a| a)?),
         DType::Bool | DType::U8 | DType::I8 | DType::I16 | DType::I32 => return prod_kernel(&x.cast(DType::I64)?, &dims, keepdim),
         DType::F16 | DType::BF16 => return prod_kernel(&x.cast(DType::F32)?, &dims, keepdim)?.cast(x.dtype()),
     };
@@ -91,7 +91,7 @@ fn prod_grad_along(x: &Tensor, g: &Tensor, result: &Tensor, dim: usize, create_g
     }
     if !create_graph {
         let g = g.cast(x.dtype())?;
-        let buffer = with_float_type!(x.dtype(), "prod_backward", T => T::into_buffer(along::prod_backward::<T>(x, &g, dim)?));
+        let buffer = with_float_type!(x.dtype(), "prod_backward", T => T::into_buffer(along::prod_backward::<T>(&x.snapshot(), &g.snapshot(), dim)?));
         return Tensor::from_buffer(buffer, &x.shape());
     }
     g.mul(&products_of_others(x, dim)?)

@@ -30,7 +30,7 @@ pub(super) fn concat_parts(parts: &[&Tensor], dim: usize, shape: &[usize], dtype
         let len = part.shape()[dim];
         let target = out.view_with_layout(slice_layout(&out.layout(), dim, start, start + len, 1)?)?;
         let src = part.cast(dtype)?;
-        with_any_type!(dtype, T => zip_assign::<T>(&target, &src, |_, v| v)?);
+        with_any_type!(dtype, T => zip_assign::<T>(&target.snapshot(), &src.snapshot(), |_, v| v)?);
         start += len;
     }
     Ok(out)

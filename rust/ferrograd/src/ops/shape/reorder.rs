@@ -32,7 +32,7 @@ impl Tensor {
 
     /// A new contiguous tensor of `shape` read from this one's storage with any strides.
     fn gathered(&self, shape: &[usize], strides: &[isize], offset: usize) -> Result<Tensor> {
-        let buffer = with_any_type!(self.dtype(), T => T::into_buffer(gather::<T>(self, shape, strides, offset)?));
+        let buffer = with_any_type!(self.dtype(), T => T::into_buffer(gather::<T>(&self.snapshot(), shape, strides, offset)?));
         Tensor::from_buffer(buffer, shape)
     }
 

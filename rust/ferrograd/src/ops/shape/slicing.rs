@@ -57,7 +57,7 @@ pub(crate) fn diagonal_layout(l: &Layout, offset: i64, dim1: usize, dim2: usize)
 pub(crate) fn embed(values: &Tensor, shape: &[usize], view_of: impl FnOnce(&Layout) -> Result<Layout>) -> Result<Tensor> {
     let out = Tensor::zeros(shape, values.dtype())?;
     let target = out.view_with_layout(view_of(&out.layout())?)?;
-    with_any_type!(values.dtype(), T => zip_assign::<T>(&target, values, |_, v| v)?);
+    with_any_type!(values.dtype(), T => zip_assign::<T>(&target.snapshot(), &values.snapshot(), |_, v| v)?);
     Ok(out)
 }
 
