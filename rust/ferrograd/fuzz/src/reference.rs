@@ -9,9 +9,9 @@
 //! Each op follows PyTorch's rules for which arguments are errors; `Err`
 //! carries a short reason used in failure messages.
 //!
-//! This file is shared by the fuzz targets and by the proptest harness in
-//! `tests/prop_layout.rs` (included there by path), so it depends on nothing
-//! but std.
+//! This file is shared by the fuzz targets and by the proptest harness
+//! (`tests/core/prop_layout.rs`, included by path from `tests/core/main.rs`),
+//! so it depends on nothing but std.
 
 #![allow(dead_code)]
 

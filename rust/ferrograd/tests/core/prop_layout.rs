@@ -11,11 +11,7 @@
 //! can be replayed here as a byte vector. Case counts keep the whole file
 //! well under 30 s in the dev profile; set PROPTEST_CASES to run longer.
 
-#[path = "../fuzz/src/driver.rs"]
-mod driver;
-#[path = "../fuzz/src/reference.rs"]
-mod reference;
-
+use crate::{driver, reference};
 use ferrograd::layout::{broadcast_shapes, contiguous_strides, Layout};
 use ferrograd::ops::shape::infer_shape;
 use ferrograd::Tensor;

@@ -1,9 +1,6 @@
 //! Every differentiable op of the core, family by family: gradients checked
 //! against central finite differences in float64 (see `common/gradcheck.rs`),
-//! and a few forward values against hand-computed expectations. One test
-//! binary, so the release build links the crate once for all families.
-
-mod common;
+//! and a few forward values against hand-computed expectations.
 
 mod activations;
 mod binary;
