@@ -74,7 +74,7 @@ pub fn to_py_err(e: Error) -> PyErr {
             Err(e) => e,
         }),
         Error::DTypeMismatch { .. } | Error::CastInPlace { .. } => DTypeError::new_err(msg),
-        Error::NotAScalar(_) | Error::InternalOverlap | Error::DeviceMismatch(..) | Error::Runtime(_) => PyRuntimeError::new_err(msg),
+        Error::NotAScalar(_) | Error::InternalOverlap | Error::MetadataInUse | Error::DeviceMismatch(..) | Error::Runtime(_) => PyRuntimeError::new_err(msg),
         Error::Type(_) => PyTypeError::new_err(msg),
         Error::NotImplemented(_) => PyNotImplementedError::new_err(msg),
         Error::Value(_) => PyValueError::new_err(msg),

@@ -66,6 +66,10 @@ pub enum Error {
     ViewOfLeafInPlace,
     #[error("unsupported operation: more than one element of the written-to tensor refers to a single memory location. Please clone() the tensor before performing the operation.")]
     InternalOverlap,
+    /// A metadata change (`resize_`, `t_`, `.data =`) while another thread
+    /// runs an op on the same tensor.
+    #[error("cannot change a tensor's size, strides or storage while another operation is reading it")]
+    MetadataInUse,
     #[error("A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the view and the inplace either both inside the no_grad block (if you don't want the inplace to be tracked) or both outside (if you want the inplace to be tracked).")]
     NoGradViewInPlace,
     #[error("Output {0} of {1} is a view and is being modified inplace. This view is the output of a function that returns multiple views. Such functions do not allow the output views to be modified inplace. You should replace the inplace operation by an out-of-place one.")]

@@ -7,11 +7,19 @@ use smallvec::SmallVec;
 pub type Shape = SmallVec<[usize; 4]>;
 pub type Strides = SmallVec<[isize; 4]>;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Layout {
     shape: Shape,
     strides: Strides,
     offset: usize,
+}
+
+// By slice copy: the derived clone goes element by element, and every view
+// and snapshot clones a layout.
+impl Clone for Layout {
+    fn clone(&self) -> Self {
+        Layout { shape: Shape::from_slice(&self.shape), strides: Strides::from_slice(&self.strides), offset: self.offset }
+    }
 }
 
 /// PyTorch takes a list of dims (reductions over dims, squeeze of dims) only
@@ -118,18 +126,23 @@ impl Layout {
         Ok(Layout { shape, strides, offset })
     }
 
+    #[inline]
     pub fn shape(&self) -> &[usize] {
         &self.shape
     }
+    #[inline]
     pub fn strides(&self) -> &[isize] {
         &self.strides
     }
+    #[inline]
     pub fn offset(&self) -> usize {
         self.offset
     }
+    #[inline]
     pub fn ndim(&self) -> usize {
         self.shape.len()
     }
+    #[inline]
     pub fn numel(&self) -> usize {
         // Checked when the layout was made.
         self.shape.iter().product()
@@ -171,6 +184,7 @@ impl Layout {
     }
 
     /// Row-major with no gaps (size-1 dims may have any stride).
+    #[inline]
     pub fn is_contiguous(&self) -> bool {
         // As in PyTorch, a tensor with no elements is contiguous whatever its strides.
         if self.shape.contains(&0) {
@@ -191,6 +205,7 @@ impl Layout {
     /// The contiguous storage range `offset..offset+numel` when the layout is
     /// contiguous. An empty layout names no element, so its range is empty
     /// wherever its offset points (it may point past an empty buffer).
+    #[inline]
     pub fn contiguous_range(&self) -> Option<std::ops::Range<usize>> {
         if self.numel() == 0 {
             return Some(0..0);

@@ -10,6 +10,8 @@ use crate::storage::{Element, Storage};
 
 /// A storage and the layout that reads it. Built only where the layout has
 /// been checked to address elements of the storage, so kernels may trust it.
+/// Cloning shares the storage.
+#[derive(Clone)]
 pub struct Strided {
     storage: Storage,
     layout: Layout,
@@ -28,26 +30,47 @@ impl Strided {
         Strided { storage, layout, dtype }
     }
 
+    #[inline]
     pub fn storage(&self) -> &Storage {
         &self.storage
     }
+    #[inline]
     pub fn layout(&self) -> &Layout {
         &self.layout
     }
+    #[inline]
     pub fn shape(&self) -> &[usize] {
         self.layout.shape()
     }
+    #[inline]
     pub fn ndim(&self) -> usize {
         self.layout.ndim()
     }
+    #[inline]
     pub fn numel(&self) -> usize {
         self.layout.numel()
     }
+    #[inline]
     pub fn dtype(&self) -> DType {
         self.dtype
     }
     pub fn device(&self) -> Device {
         self.storage.device()
+    }
+
+    /// The one element of a single-element array.
+    pub fn item(&self) -> Result<crate::dtype::Scalar> {
+        if self.numel() != 1 {
+            return Err(Error::NotAScalar(self.numel()));
+        }
+        Ok(self.storage.read().scalar_at(self.layout.offset()))
+    }
+
+    /// The device an op on `operands` runs on. They must agree, except that
+    /// a CPU scalar (0-d) goes with any device, as in PyTorch.
+    pub fn common_device(operands: &[&Strided]) -> Result<Device> {
+        let placed = operands.iter().filter(|s| !(s.ndim() == 0 && s.device() == Device::Cpu)).map(|s| s.device());
+        crate::device::check_same_device(placed)
     }
 
     /// Elements in logical row-major order.

@@ -8,12 +8,11 @@ use crate::layout::{numel, Layout};
 use crate::ops::Op;
 use crate::storage::{Access, Buffer, Element, Storage};
 use crate::with_any_type;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 use smallvec::smallvec;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Weak};
 use crate::strided::Strided;
-use arc_swap::ArcSwap;
 
 #[derive(Clone)]
 pub struct Tensor(pub(crate) Arc<TensorInner>);
@@ -22,11 +21,16 @@ pub(crate) struct TensorInner {
     /// Storage, layout and dtype, replaced whole by the ops that change a
     /// tensor's metadata in place (`resize_`, `t_`, `.data =`): a reader's
     /// snapshot always pairs a layout with the storage it was checked against.
-    data: ArcSwap<Strided>,
+    /// Readers hold the read lock for one op at most, never across user
+    /// code; a metadata change takes the write lock without waiting, so it
+    /// can never deadlock against a reader (see `replace_data`). A read is
+    /// two uncontended atomics; an `ArcSwap` cost a heap cell per tensor and
+    /// a thread-local lookup per read, a fifth of a small op.
+    data: RwLock<Strided>,
     /// Counts in-place changes (PyTorch's `_version`), shared with views and
     /// `detach()`ed aliases so autograd sees a saved tensor that changed
     /// through any of them.
-    version: Arc<AtomicU32>,
+    version: VersionCounter,
     /// A Python number turned into a 0-d tensor: it promotes like a number.
     wrapped_number: bool,
     requires_grad: AtomicBool,
@@ -38,85 +42,109 @@ pub(crate) struct TensorInner {
     view: Option<ViewBase>,
 }
 
-/// A consistent view of a tensor's data at one moment. Holding it keeps
-/// that storage and layout alive even if the tensor's metadata changes.
-pub struct Snapshot(arc_swap::Guard<Arc<Strided>>);
+/// PyTorch's `_version`. The shared cell is made on first need (a view, an
+/// alias or a bump), so the many tensors that are never viewed nor changed
+/// in place cost no allocation for it.
+#[derive(Default)]
+struct VersionCounter(std::sync::OnceLock<Arc<AtomicU32>>);
 
-impl std::ops::Deref for Snapshot {
+impl VersionCounter {
+    fn sharing(counter: Arc<AtomicU32>) -> VersionCounter {
+        VersionCounter(std::sync::OnceLock::from(counter))
+    }
+    fn shared(&self) -> Arc<AtomicU32> {
+        self.0.get_or_init(Arc::default).clone()
+    }
+    fn get(&self) -> u32 {
+        self.0.get().map_or(0, |c| c.load(Ordering::Acquire))
+    }
+    fn bump(&self) {
+        self.0.get_or_init(Arc::default).fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+/// A consistent view of a tensor's data, for the span of one op: while it
+/// is held the tensor's metadata cannot change (`resize_` and the like
+/// refuse instead of waiting). Hold it briefly and never across user code;
+/// `Tensor::detached_data` gives a copy that outlives such changes.
+pub struct Snapshot<'a>(RwLockReadGuard<'a, Strided>);
+
+impl std::ops::Deref for Snapshot<'_> {
     type Target = Strided;
     fn deref(&self) -> &Strided {
         &self.0
     }
 }
 
-/// A tensor's shape at one moment; reads as a `&[usize]`.
-pub struct ShapeRef(Snapshot);
+/// A tensor's shape, read in place; reads as a `&[usize]`. Like a
+/// `Snapshot`, it holds the metadata still while it lives: keep it short.
+pub struct ShapeRef<'a>(Snapshot<'a>);
 
-impl std::ops::Deref for ShapeRef {
+impl std::ops::Deref for ShapeRef<'_> {
     type Target = [usize];
     fn deref(&self) -> &[usize] {
         self.0.shape()
     }
 }
 
-impl PartialEq for ShapeRef {
-    fn eq(&self, other: &ShapeRef) -> bool {
+impl PartialEq for ShapeRef<'_> {
+    fn eq(&self, other: &ShapeRef<'_>) -> bool {
         **self == **other
     }
 }
 
-impl PartialEq<[usize]> for ShapeRef {
+impl PartialEq<[usize]> for ShapeRef<'_> {
     fn eq(&self, other: &[usize]) -> bool {
         **self == *other
     }
 }
 
-impl PartialEq<&[usize]> for ShapeRef {
+impl PartialEq<&[usize]> for ShapeRef<'_> {
     fn eq(&self, other: &&[usize]) -> bool {
         **self == **other
     }
 }
 
-impl<const N: usize> PartialEq<[usize; N]> for ShapeRef {
+impl<const N: usize> PartialEq<[usize; N]> for ShapeRef<'_> {
     fn eq(&self, other: &[usize; N]) -> bool {
         **self == other[..]
     }
 }
 
-impl<const N: usize> PartialEq<&[usize; N]> for ShapeRef {
+impl<const N: usize> PartialEq<&[usize; N]> for ShapeRef<'_> {
     fn eq(&self, other: &&[usize; N]) -> bool {
         **self == other[..]
     }
 }
 
-impl PartialEq<ShapeRef> for [usize] {
-    fn eq(&self, other: &ShapeRef) -> bool {
+impl PartialEq<ShapeRef<'_>> for [usize] {
+    fn eq(&self, other: &ShapeRef<'_>) -> bool {
         *self == **other
     }
 }
 
-impl PartialEq<ShapeRef> for &[usize] {
-    fn eq(&self, other: &ShapeRef) -> bool {
+impl PartialEq<ShapeRef<'_>> for &[usize] {
+    fn eq(&self, other: &ShapeRef<'_>) -> bool {
         **self == **other
     }
 }
 
-impl std::fmt::Debug for ShapeRef {
+impl std::fmt::Debug for ShapeRef<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         (**self).fmt(f)
     }
 }
 
-impl From<ShapeRef> for crate::layout::Shape {
-    fn from(shape: ShapeRef) -> Self {
+impl From<ShapeRef<'_>> for crate::layout::Shape {
+    fn from(shape: ShapeRef<'_>) -> Self {
         crate::layout::Shape::from_slice(&shape)
     }
 }
 
-/// A tensor's layout at one moment.
-pub struct LayoutRef(Snapshot);
+/// A tensor's layout, read in place (see `ShapeRef`).
+pub struct LayoutRef<'a>(Snapshot<'a>);
 
-impl std::ops::Deref for LayoutRef {
+impl std::ops::Deref for LayoutRef<'_> {
     type Target = Layout;
     fn deref(&self) -> &Layout {
         self.0.layout()
@@ -184,13 +212,13 @@ impl Tensor {
 
     /// The handle itself; callers have checked `layout` against `storage`.
     fn assemble(storage: Storage, layout: Layout, dtype: DType, wrapped_number: bool, view: Option<ViewBase>) -> Tensor {
-        Tensor::assemble_counted(storage, layout, dtype, wrapped_number, view, Arc::default())
+        Tensor::assemble_counted(storage, layout, dtype, wrapped_number, view, VersionCounter::default())
     }
 
     /// `assemble` with the version counter given: shared by views and aliases.
-    fn assemble_counted(storage: Storage, layout: Layout, dtype: DType, wrapped_number: bool, view: Option<ViewBase>, version: Arc<AtomicU32>) -> Tensor {
+    fn assemble_counted(storage: Storage, layout: Layout, dtype: DType, wrapped_number: bool, view: Option<ViewBase>, version: VersionCounter) -> Tensor {
         Tensor(Arc::new(TensorInner {
-            data: ArcSwap::from_pointee(Strided::trusted(storage, layout, dtype)),
+            data: RwLock::new(Strided::trusted(storage, layout, dtype)),
             version,
             wrapped_number,
             requires_grad: AtomicBool::new(false),
@@ -269,7 +297,7 @@ impl Tensor {
     pub(crate) fn view_with_layout(&self, layout: Layout) -> Result<Tensor> {
         let data = self.snapshot();
         layout.check_fits(data.storage().len(), data.dtype().size_in_bytes())?;
-        Ok(Tensor::assemble_counted(data.storage().clone(), layout, data.dtype(), false, None, self.0.version.clone()))
+        Ok(Tensor::assemble_counted(data.storage().clone(), layout, data.dtype(), false, None, VersionCounter::sharing(self.0.version.shared())))
     }
 
     /// A view op's result: shares storage and remembers the root base, so
@@ -297,7 +325,7 @@ impl Tensor {
             multi_output,
             history_version: AtomicU32::new(self.version()),
         };
-        Ok(Tensor::assemble_counted(data.storage().clone(), layout, data.dtype(), false, Some(view), self.0.version.clone()))
+        Ok(Tensor::assemble_counted(data.storage().clone(), layout, data.dtype(), false, Some(view), VersionCounter::sharing(self.0.version.shared())))
     }
 
     /// Points this tensor at `storage` through `layout`, keeping its
@@ -308,7 +336,12 @@ impl Tensor {
         let data = Strided::new(storage, layout, dtype)?;
         // The old data may hold the last reference to memory a binding owns:
         // released here, with no lock held.
-        let old = self.0.data.swap(Arc::new(data));
+        // Never waits: a reader on this thread (a bug) or a kernel on another
+        // thread reading this tensor gets an error here instead of a deadlock
+        // or a torn read.
+        let mut current = self.0.data.try_write().ok_or(Error::MetadataInUse)?;
+        let old = std::mem::replace(&mut *current, data);
+        drop(current);
         drop(old);
         Ok(())
     }
@@ -345,56 +378,68 @@ impl Tensor {
     /// Storage, layout and dtype as of now, consistent with each other.
     /// Kernels read through one snapshot so a concurrent metadata change
     /// cannot pair one state's layout with another's storage.
-    pub fn snapshot(&self) -> Snapshot {
-        Snapshot(self.0.data.load())
+    #[inline]
+    pub fn snapshot(&self) -> Snapshot<'_> {
+        Snapshot(self.0.data.read_recursive())
+    }
+    /// Storage, layout and dtype as of now, as a value that stays valid
+    /// whatever happens to the tensor afterwards.
+    pub fn detached_data(&self) -> Strided {
+        self.snapshot().clone()
+    }
+    fn data(&self) -> RwLockReadGuard<'_, Strided> {
+        self.0.data.read_recursive()
     }
     pub fn device(&self) -> crate::device::Device {
-        self.snapshot().device()
+        self.data().device()
     }
 
-    /// The device an op on `tensors` runs on. They must agree, except that a
-    /// CPU scalar (0-d) goes with any device, as in PyTorch.
+    /// The device an op on `tensors` runs on (see `Strided::common_device`);
+    /// ops that hold their operands' snapshots ask those instead.
     pub(crate) fn common_device(tensors: &[&Tensor]) -> Result<crate::device::Device> {
-        use crate::device::{check_same_device, Device};
-        let placed = tensors.iter().filter(|t| !(t.ndim() == 0 && t.device() == Device::Cpu)).map(|t| t.device());
-        let device = check_same_device(placed)?;
-        Ok(device)
+        let snapshots: smallvec::SmallVec<[Snapshot; 4]> = tensors.iter().map(|t| t.snapshot()).collect();
+        let operands: smallvec::SmallVec<[&Strided; 4]> = snapshots.iter().map(|s| &**s).collect();
+        Strided::common_device(&operands)
     }
 
-    pub fn shape(&self) -> ShapeRef {
+    pub fn shape(&self) -> ShapeRef<'_> {
         ShapeRef(self.snapshot())
     }
     pub fn ndim(&self) -> usize {
-        self.snapshot().layout().ndim()
+        self.data().ndim()
     }
     pub fn numel(&self) -> usize {
-        self.snapshot().layout().numel()
+        self.data().numel()
     }
     pub fn dtype(&self) -> DType {
-        self.0.data.load().dtype()
+        self.data().dtype()
     }
-    pub fn layout(&self) -> LayoutRef {
+    pub fn layout(&self) -> LayoutRef<'_> {
         LayoutRef(self.snapshot())
     }
     /// The storage as of now. Pair it with a layout only through `snapshot()`.
     pub fn storage(&self) -> Storage {
-        self.0.data.load().storage().clone()
+        self.data().storage().clone()
+    }
+    /// No other tensor, view or snapshot shares this tensor's storage now.
+    pub(crate) fn storage_is_exclusive(&self) -> bool {
+        self.data().storage().is_unique()
     }
     pub fn is_contiguous(&self) -> bool {
-        self.snapshot().layout().is_contiguous()
+        self.data().layout().is_contiguous()
     }
     pub fn is_wrapped_number(&self) -> bool {
         self.0.wrapped_number
     }
     pub fn version(&self) -> u32 {
-        self.0.version.load(Ordering::Acquire)
+        self.0.version.get()
     }
 
     /// Marks an in-place change. Inference mode is no exception: a tensor
     /// made outside it may have been saved for backward, and backward must
     /// see that it changed.
     pub fn bump_version(&self) {
-        self.0.version.fetch_add(1, Ordering::AcqRel);
+        self.0.version.bump();
     }
     /// Same tensor object (not merely equal values).
     pub fn is_same(&self, other: &Tensor) -> bool {
@@ -411,12 +456,7 @@ impl Tensor {
 
     /// The value of a one-element tensor.
     pub fn item(&self) -> Result<Scalar> {
-        if self.numel() != 1 {
-            return Err(Error::NotAScalar(self.numel()));
-        }
-        let snapshot = self.snapshot();
-        let value = snapshot.storage().read().scalar_at(snapshot.layout().offset());
-        Ok(value)
+        self.snapshot().item()
     }
 
     // ---- autograd metadata ----------------------------------------------
@@ -521,18 +561,18 @@ impl Tensor {
 
     /// Shares storage and version counter, with no history.
     pub fn detach(&self) -> Tensor {
-        self.handle_with_counter(self.0.version.clone())
+        self.handle_with_counter(VersionCounter::sharing(self.0.version.shared()))
     }
 
     /// `.data`: shares storage, with no history and a version counter of its
     /// own, so changes through it escape autograd's checks, as in PyTorch.
     pub fn untracked_alias(&self) -> Tensor {
-        self.handle_with_counter(Arc::default())
+        self.handle_with_counter(VersionCounter::default())
     }
 
     /// Another handle on this tensor's storage and layout, with no history:
     /// the layout is already known to fit, so no check can fail.
-    fn handle_with_counter(&self, version: Arc<AtomicU32>) -> Tensor {
+    fn handle_with_counter(&self, version: VersionCounter) -> Tensor {
         let data = self.snapshot();
         Tensor::assemble_counted(data.storage().clone(), data.layout().clone(), data.dtype(), false, None, version)
     }

@@ -94,18 +94,19 @@ pub fn run_backward(roots: &[Tensor], grads: &[Option<Tensor>], inputs: Option<&
     let mut seeds: Vec<(Edge, Tensor)> = Vec::with_capacity(roots.len());
     for (i, root) in roots.iter().enumerate() {
         let edge = root.gradient_edge().ok_or(Error::NoGradFn(i))?;
+        let output = root.snapshot();
         let grad = match grads.get(i).and_then(|g| g.as_ref()) {
             Some(g) => {
-                if g.shape() != root.shape() {
-                    return Err(Error::GradShapeMismatch { index: i, grad_shape: ShapeList(g.shape().to_vec()), output_shape: ShapeList(root.shape().to_vec()) });
+                if g.shape() != output.shape() {
+                    return Err(Error::GradShapeMismatch { index: i, grad_shape: ShapeList(g.shape().to_vec()), output_shape: ShapeList(output.shape().to_vec()) });
                 }
-                g.cast(root.dtype())?
+                g.cast(output.dtype())?
             }
             None => {
-                if root.numel() != 1 {
+                if output.numel() != 1 {
                     return Err(Error::ImplicitGradNonScalar);
                 }
-                Tensor::ones(&root.shape(), root.dtype())?
+                Tensor::ones(output.shape(), output.dtype())?
             }
         };
         seeds.push((edge, grad));
@@ -293,6 +294,13 @@ fn run_task(task: &mut Task, incoming: SmallVec<[Option<Tensor>; 1]>, create_gra
 
 /// Sums a broadcast gradient down to the input's shape and casts it to its dtype.
 fn conform(grad: Tensor, meta: &InputMeta, name: &str, slot: usize) -> Result<Tensor> {
+    let conforms = {
+        let data = grad.snapshot();
+        data.shape() == meta.shape.as_slice() && data.dtype() == meta.dtype
+    };
+    if conforms {
+        return Ok(grad);
+    }
     let grad = if grad.shape() != meta.shape.as_slice() { grad.sum_to_shape(&meta.shape)? } else { grad };
     if grad.shape() != meta.shape.as_slice() {
         return Err(Error::Autograd(format!(
@@ -353,7 +361,8 @@ fn accumulate_into_leaf(leaf: &Tensor, grad: Tensor, create_graph: bool) -> Resu
         Some(old) if !create_graph && !old.requires_grad() => {
             // A grad with several positions on one element (an expanded
             // tensor) cannot be summed into; PyTorch refuses it the same way.
-            if has_internal_overlap(&old.shape(), old.layout().strides()) {
+            let layout = old.layout();
+            if has_internal_overlap(layout.shape(), layout.strides()) {
                 return Err(Error::InternalOverlap);
             }
             old.accumulate_(&grad)
@@ -364,7 +373,7 @@ fn accumulate_into_leaf(leaf: &Tensor, grad: Tensor, create_graph: bool) -> Resu
 
 /// A gradient nobody else can see or mutate: safe to become `.grad` as is.
 fn is_exclusively_owned(t: &Tensor) -> bool {
-    std::sync::Arc::strong_count(&t.0) == 1 && t.storage().is_unique() && t.is_contiguous() && !t.requires_grad()
+    std::sync::Arc::strong_count(&t.0) == 1 && !t.requires_grad() && t.storage_is_exclusive() && t.is_contiguous()
 }
 
 // ---- public entry points ----------------------------------------------------

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::kernels::elementwise::{map, zip};
 use crate::layout::broadcast_shapes;
 use crate::storage::{Float, Numeric};
+use crate::strided::Strided;
 use crate::tensor::Tensor;
 use crate::{with_float_type, with_numeric_type};
 use smallvec::smallvec;
@@ -34,12 +35,17 @@ impl Arith {
 }
 
 pub(crate) fn promotion_input(t: &Tensor) -> PromotionInput {
+    promotion_input_of(t, &t.snapshot())
+}
+
+/// `t`'s part in type promotion, read from a snapshot the op already holds.
+pub(crate) fn promotion_input_of(t: &Tensor, data: &Strided) -> PromotionInput {
     if t.is_wrapped_number() {
-        PromotionInput::Number(t.dtype().category())
-    } else if t.ndim() == 0 {
-        PromotionInput::ZeroDim(t.dtype())
+        PromotionInput::Number(data.dtype().category())
+    } else if data.ndim() == 0 {
+        PromotionInput::ZeroDim(data.dtype())
     } else {
-        PromotionInput::Dimensioned(t.dtype())
+        PromotionInput::Dimensioned(data.dtype())
     }
 }
 
@@ -49,7 +55,9 @@ pub(crate) fn result_dtype(a: &Tensor, b: &Tensor) -> DType {
 
 /// The forward computation alone: promote, broadcast, run the kernel.
 pub(crate) fn arith(kind: Arith, a: &Tensor, b: &Tensor) -> Result<Tensor> {
-    let mut dtype = result_dtype(a, b);
+    // One snapshot per operand: every check and the kernel see the same state.
+    let (sa, sb) = (a.snapshot(), b.snapshot());
+    let mut dtype = crate::dtype::result_type(&[promotion_input_of(a, &sa), promotion_input_of(b, &sb)]);
     if kind == Arith::Div {
         dtype = dtype.to_floating();
     }
@@ -64,16 +72,16 @@ pub(crate) fn arith(kind: Arith, a: &Tensor, b: &Tensor) -> Result<Tensor> {
     if dtype.is_half() {
         return half_arith(kind, a, b, dtype);
     }
-    Tensor::common_device(&[a, b])?;
-    let shape = broadcast_shapes(&a.shape(), &b.shape())?;
+    Strided::common_device(&[&sa, &sb])?;
+    let shape = broadcast_shapes(sa.shape(), sb.shape())?;
     // Cast only what needs it; most calls need nothing.
     let (ca, cb);
-    let a = if a.dtype() == dtype { a } else { ca = a.cast(dtype)?; &ca };
-    let b = if b.dtype() == dtype { b } else { cb = b.cast(dtype)?; &cb };
+    let sa = if sa.dtype() == dtype { sa } else { ca = a.cast(dtype)?; ca.snapshot() };
+    let sb = if sb.dtype() == dtype { sb } else { cb = b.cast(dtype)?; cb.snapshot() };
     let buffer = if dtype.is_floating_point() {
-        with_float_type!(dtype, kind.name(), T => T::into_buffer_vec(float_kernel::<T>(kind, a, b, &shape)?))
+        with_float_type!(dtype, kind.name(), T => T::into_buffer_vec(float_kernel::<T>(kind, &sa, &sb, &shape)?))
     } else {
-        with_numeric_type!(dtype, kind.name(), T => T::into_buffer_vec(int_kernel::<T>(kind, a, b, &shape)?))
+        with_numeric_type!(dtype, kind.name(), T => T::into_buffer_vec(int_kernel::<T>(kind, &sa, &sb, &shape)?))
     };
     Tensor::from_buffer(buffer, &shape)
 }
@@ -116,19 +124,19 @@ fn half_pow_by_number(dtype: DType, x: f32, e: f64) -> f32 {
     }
 }
 
-fn float_kernel<T: Float>(kind: Arith, a: &Tensor, b: &Tensor, shape: &[usize]) -> Result<Vec<T>> {
+fn float_kernel<T: Float>(kind: Arith, a: &Strided, b: &Strided, shape: &[usize]) -> Result<Vec<T>> {
     match kind {
-        Arith::Add => zip(&a.snapshot(), &b.snapshot(), shape, |x: T, y: T| x + y),
-        Arith::Sub => zip(&a.snapshot(), &b.snapshot(), shape, |x: T, y: T| x - y),
-        Arith::Mul => zip(&a.snapshot(), &b.snapshot(), shape, |x: T, y: T| x * y),
-        Arith::Div => zip(&a.snapshot(), &b.snapshot(), shape, |x: T, y: T| x / y),
+        Arith::Add => zip(a, b, shape, |x: T, y: T| x + y),
+        Arith::Sub => zip(a, b, shape, |x: T, y: T| x - y),
+        Arith::Mul => zip(a, b, shape, |x: T, y: T| x * y),
+        Arith::Div => zip(a, b, shape, |x: T, y: T| x / y),
         // A number (0-d) exponent takes PyTorch's scalar-exponent kernel; a
         // tensor of exponents takes std::pow elementwise, as there.
         Arith::Pow if b.ndim() == 0 => {
             let e = b.item()?.to_f64();
-            map(&a.snapshot(), move |x: T| pow_by_number(x, e))
+            map(a, move |x: T| pow_by_number(x, e))
         }
-        Arith::Pow => zip(&a.snapshot(), &b.snapshot(), shape, |x: T, y: T| x.powf(y)),
+        Arith::Pow => zip(a, b, shape, |x: T, y: T| x.powf(y)),
     }
 }
 
@@ -156,12 +164,12 @@ fn pow_by_number<T: Float>(x: T, e: f64) -> T {
     }
 }
 
-fn int_kernel<T: Numeric>(kind: Arith, a: &Tensor, b: &Tensor, shape: &[usize]) -> Result<Vec<T>> {
+fn int_kernel<T: Numeric>(kind: Arith, a: &Strided, b: &Strided, shape: &[usize]) -> Result<Vec<T>> {
     match kind {
-        Arith::Add => zip(&a.snapshot(), &b.snapshot(), shape, |x: T, y: T| x.add(y)),
-        Arith::Sub => zip(&a.snapshot(), &b.snapshot(), shape, |x: T, y: T| x.sub(y)),
-        Arith::Mul => zip(&a.snapshot(), &b.snapshot(), shape, |x: T, y: T| x.mul(y)),
-        Arith::Pow => zip(&a.snapshot(), &b.snapshot(), shape, |x: T, y: T| T::from_i64(int_pow(x.to_i64(), y.to_i64()))),
+        Arith::Add => zip(a, b, shape, |x: T, y: T| x.add(y)),
+        Arith::Sub => zip(a, b, shape, |x: T, y: T| x.sub(y)),
+        Arith::Mul => zip(a, b, shape, |x: T, y: T| x.mul(y)),
+        Arith::Pow => zip(a, b, shape, |x: T, y: T| T::from_i64(int_pow(x.to_i64(), y.to_i64()))),
         Arith::Div => Err(Error::NotImplementedForDType { op: "div", dtype: T::DTYPE }),
     }
 }

@@ -13,11 +13,12 @@ use smallvec::smallvec;
 impl Tensor {
     /// The same values as `dtype`, without history; returns `self` when nothing changes.
     pub fn cast(&self, dtype: DType) -> Result<Tensor> {
-        if self.dtype() == dtype {
+        let data = self.snapshot();
+        if data.dtype() == dtype {
             return Ok(self.clone());
         }
-        let buffer = with_any_type!(self.dtype(), S => with_any_type!(dtype, D => D::into_buffer(cast::<S, D>(&self.snapshot())?)));
-        Tensor::from_buffer(buffer, &self.shape())
+        let buffer = with_any_type!(data.dtype(), S => with_any_type!(dtype, D => D::into_buffer(cast::<S, D>(&data)?)));
+        Tensor::from_buffer(buffer, data.shape())
     }
 
     /// `tensor.to(dtype)`: a differentiable copy when the dtype changes, `self` otherwise.
@@ -39,8 +40,9 @@ impl Tensor {
 
     /// A fresh contiguous copy of the values, with no history.
     pub(crate) fn plain_copy(&self) -> Result<Tensor> {
-        let buffer = with_any_type!(self.dtype(), T => T::into_buffer(self.to_vec::<T>()?));
-        Tensor::from_buffer(buffer, &self.shape())
+        let data = self.snapshot();
+        let buffer = with_any_type!(data.dtype(), T => T::into_buffer(data.to_vec::<T>()?));
+        Tensor::from_buffer(buffer, data.shape())
     }
 }
 

@@ -71,7 +71,8 @@ impl Tensor {
     pub fn logical_and(&self, other: &Tensor) -> Result<Tensor> {
         let shape = broadcast_shapes(&self.shape(), &other.shape())?;
         let (a, b) = (self.cast(DType::Bool)?, other.cast(DType::Bool)?);
-        Tensor::from_vec(zip(&a.snapshot(), &b.snapshot(), &shape, |x: bool, y: bool| x && y)?, &shape)
+        let values = zip(&a.snapshot(), &b.snapshot(), &shape, |x: bool, y: bool| x && y)?;
+        Tensor::from_vec(values, &shape)
     }
 
     /// `value` where `mask` is true, else `self` (out of place).

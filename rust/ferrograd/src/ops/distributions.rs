@@ -37,7 +37,8 @@ fn zeros_like_in_memory_order(t: &Tensor, dtype: DType) -> Result<Tensor> {
     for (position, &d) in dims.iter().enumerate() {
         inverse[d] = position;
     }
-    stored.view_with_layout(stored.layout().permute(&inverse))
+    let layout = stored.layout().permute(&inverse);
+    stored.view_with_layout(layout)
 }
 
 fn check_std_tensor(std: &Tensor) -> Result<()> {

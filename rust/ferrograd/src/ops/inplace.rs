@@ -8,7 +8,7 @@ mod math;
 use super::{record_plain, should_record, BackwardCtx, Grads, Op};
 use crate::dtype::Scalar;
 use crate::error::{Error, Result, ShapeList};
-use super::binary::Arith;
+use super::binary::{promotion_input_of, Arith};
 use crate::kernels::elementwise::{write_into, zip_assign};
 use crate::with_float_type;
 use crate::layout::broadcast_shapes;
@@ -60,18 +60,25 @@ impl Tensor {
     /// recorded and no dtype or shape change is involved. Returns false when
     /// the general path must run instead.
     fn try_update_in_place(&self, other: &Tensor, kind: Arith) -> Result<bool> {
+        let (target, source) = (self.snapshot(), other.snapshot());
+        let dtype = target.dtype();
         // Half tensors take the general path, which computes in float32.
-        let plain = !should_record(&[self, other]) && self.dtype().is_floating_point() && !self.dtype().is_half() && !self.storage().same(&other.storage());
-        if !plain || super::binary::result_dtype(self, other) != self.dtype() || broadcast_shapes(&self.shape(), &other.shape())?.as_slice() != self.shape() {
+        let plain = !should_record(&[self, other]) && dtype.is_floating_point() && !dtype.is_half() && !target.storage().same(source.storage());
+        if !plain || kind == Arith::Pow {
+            return Ok(false);
+        }
+        let promoted = crate::dtype::result_type(&[promotion_input_of(self, &target), promotion_input_of(other, &source)]);
+        if promoted != dtype || broadcast_shapes(target.shape(), source.shape())?.as_slice() != target.shape() {
             return Ok(false);
         }
         self.check_inplace(other)?;
-        let other = other.cast(self.dtype())?;
-        with_float_type!(self.dtype(), "inplace", T => match kind {
-            Arith::Add => zip_assign::<T>(&self.snapshot(), &other.snapshot(), |x, y| x + y)?,
-            Arith::Sub => zip_assign::<T>(&self.snapshot(), &other.snapshot(), |x, y| x - y)?,
-            Arith::Mul => zip_assign::<T>(&self.snapshot(), &other.snapshot(), |x, y| x * y)?,
-            Arith::Div => zip_assign::<T>(&self.snapshot(), &other.snapshot(), |x, y| x / y)?,
+        let cast;
+        let source = if source.dtype() == dtype { source } else { cast = other.cast(dtype)?; cast.snapshot() };
+        with_float_type!(dtype, "inplace", T => match kind {
+            Arith::Add => zip_assign::<T>(&target, &source, |x, y| x + y)?,
+            Arith::Sub => zip_assign::<T>(&target, &source, |x, y| x - y)?,
+            Arith::Mul => zip_assign::<T>(&target, &source, |x, y| x * y)?,
+            Arith::Div => zip_assign::<T>(&target, &source, |x, y| x / y)?,
             Arith::Pow => return Ok(false),
         });
         self.bump_version();
@@ -81,11 +88,14 @@ impl Tensor {
     /// `self += other` for gradient buffers the engine owns: same shape and
     /// dtype, nothing recorded, no checks beyond those.
     pub(crate) fn accumulate_(&self, other: &Tensor) -> Result<()> {
-        if self.shape() != other.shape() || self.dtype() != other.dtype() || self.storage().same(&other.storage()) || !self.dtype().is_floating_point() || self.dtype().is_half() {
+        let (target, source) = (self.snapshot(), other.snapshot());
+        let dtype = target.dtype();
+        if target.shape() != source.shape() || dtype != source.dtype() || target.storage().same(source.storage()) || !dtype.is_floating_point() || dtype.is_half() {
+            drop((target, source));
             let _plain = crate::autograd::mode::no_grad();
             return self.add_(other);
         }
-        with_float_type!(self.dtype(), "accumulate", T => zip_assign::<T>(&self.snapshot(), &other.snapshot(), |x, y| x + y)?);
+        with_float_type!(dtype, "accumulate", T => zip_assign::<T>(&target, &source, |x, y| x + y)?);
         self.bump_version();
         Ok(())
     }

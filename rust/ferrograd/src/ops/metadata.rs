@@ -86,7 +86,7 @@ impl Tensor {
         let viewed = view(&self.detach())?;
         let edge = if should_record(&[self]) { self.gradient_edge() } else { None };
         let before = InputMeta { shape: self.shape().into(), dtype: self.dtype() };
-        let data = viewed.snapshot();
+        let data = viewed.detached_data();
         self.replace_data(data.storage().clone(), data.layout().clone(), data.dtype())?;
         self.bump_version();
         if edge.is_some() {
@@ -109,7 +109,8 @@ impl Tensor {
                 ShapeList(src.shape().to_vec())
             )));
         }
-        let data = src.snapshot();
+        // A copy, not a snapshot: `src` may be this very tensor.
+        let data = src.detached_data();
         self.replace_data(data.storage().clone(), data.layout().clone(), data.dtype())
     }
 }
@@ -132,6 +133,34 @@ mod tests {
         x.resize_(&[8]).unwrap();
         assert_eq!(x.to_vec::<f32>().unwrap(), vec![0., 1., 2., 3., 4., 5., 0., 0.]);
         assert!(x.resize_(&[-1]).is_err());
+    }
+
+    #[test]
+    fn a_metadata_change_under_a_reader_is_an_error_not_a_deadlock() {
+        let x = arange(6, &[2, 3]);
+        let reading = x.snapshot();
+        assert!(matches!(x.resize_(&[6]), Err(crate::error::Error::MetadataInUse)));
+        assert!(x.t_().is_err());
+        drop(reading);
+        x.t_().unwrap();
+        assert_eq!(x.shape().to_vec(), vec![3, 2]);
+        // `t.data = t` reads and writes the same tensor.
+        x.set_data(&x).unwrap();
+        assert_eq!(x.shape().to_vec(), vec![3, 2]);
+    }
+
+    #[test]
+    fn version_counters_are_shared_by_views_made_before_or_after_a_change() {
+        let x = arange(4, &[4]);
+        assert_eq!(x.version(), 0);
+        x.bump_version();
+        let view = x.narrow(0, 1, 2).unwrap();
+        assert_eq!(view.version(), 1);
+        view.bump_version();
+        assert_eq!(x.version(), 2);
+        let data = x.untracked_alias();
+        data.bump_version();
+        assert_eq!((x.version(), data.version()), (2, 1), ".data counts on its own");
     }
 
     #[test]

@@ -320,12 +320,14 @@ impl Tensor {
     pub fn logical(&self, other: &Tensor, kind: Logic) -> Result<Tensor> {
         let shape = broadcast_shapes(&self.shape(), &other.shape())?;
         let (a, b) = (self.cast(DType::Bool)?, other.cast(DType::Bool)?);
-        Tensor::from_vec(zip(&a.snapshot(), &b.snapshot(), &shape, |x: bool, y: bool| kind.bools(x, y))?, &shape)
+        let values = zip(&a.snapshot(), &b.snapshot(), &shape, |x: bool, y: bool| kind.bools(x, y))?;
+        Tensor::from_vec(values, &shape)
     }
 
     pub fn logical_not(&self) -> Result<Tensor> {
         let a = self.cast(DType::Bool)?;
-        Tensor::from_vec(map(&a.snapshot(), |x: bool| !x)?, &self.shape())
+        let values = map(&a.snapshot(), |x: bool| !x)?;
+        Tensor::from_vec(values, &self.shape())
     }
 
     /// `&`, `|`, `^` on bool or integer tensors (PyTorch's bitwise ops).

@@ -40,13 +40,14 @@ pub(crate) fn reduced_shape(shape: &[usize], dims: &[usize], keepdim: bool) -> S
 
 /// Raw sum kernel over `dims` (0-d tensors: dims empty). Bool and int sum to int64.
 fn sum_kernel(x: &Tensor, dims: &[usize], keepdim: bool) -> Result<Tensor> {
-    let shape = reduced_shape(&x.shape(), dims, keepdim);
+    let data = x.snapshot();
+    let shape = reduced_shape(data.shape(), dims, keepdim);
     // Dims of a 0-d tensor: reduce over nothing.
-    let dims: Shape = dims.iter().copied().filter(|&d| d < x.ndim()).collect();
-    let buffer = match x.dtype() {
-        DType::F32 => f32::into_buffer(reduce::<f32, f64>(&x.snapshot(), &dims, 0.0, |a, v| a + v as f64, |a, b| a + b, |a| a as f32)?),
-        DType::F64 => f64::into_buffer(reduce::<f64, f64>(&x.snapshot(), &dims, 0.0, |a, v| a + v, |a, b| a + b, |a| a)?),
-        DType::I64 => i64::into_buffer(reduce::<i64, i64>(&x.snapshot(), &dims, 0, |a, v| a.add(v), |a, b| a.add(b), |a| a)?),
+    let dims: Shape = dims.iter().copied().filter(|&d| d < data.ndim()).collect();
+    let buffer = match data.dtype() {
+        DType::F32 => f32::into_buffer(reduce::<f32, f64>(&data, &dims, 0.0, |a, v| a + v as f64, |a, b| a + b, |a| a as f32)?),
+        DType::F64 => f64::into_buffer(reduce::<f64, f64>(&data, &dims, 0.0, |a, v| a + v, |a, b| a + b, |a| a)?),
+        DType::I64 => i64::into_buffer(reduce::<i64, i64>(&data, &dims, 0, |a, v| a.add(v), |a, b| a.add(b), |a| a)?),
         DType::Bool | DType::U8 | DType::I8 | DType::I16 | DType::I32 => return sum_kernel(&x.cast(DType::I64)?, &dims, keepdim),
         // Accumulated in float32 and rounded once, as PyTorch does.
         DType::F16 | DType::BF16 => return sum_kernel(&x.cast(DType::F32)?, &dims, keepdim)?.cast(x.dtype()),

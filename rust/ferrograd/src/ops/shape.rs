@@ -143,10 +143,13 @@ impl Tensor {
     /// Broadcast view to `shape`; returns `self` when the shape is unchanged
     /// (the cheap form backward formulas use; `expand_sizes` is the user-facing one).
     pub fn expand(&self, shape: &[usize]) -> Result<Tensor> {
-        if shape == self.shape() {
-            return Ok(self.clone());
-        }
-        let layout = self.layout().broadcast_to(shape)?;
+        let layout = {
+            let data = self.snapshot();
+            if shape == data.shape() {
+                return Ok(self.clone());
+            }
+            data.layout().broadcast_to(shape)?
+        };
         Ok(record_plain(Op::Expand, &[self], self.view_of(layout)?))
     }
 
