@@ -329,9 +329,13 @@ def long_backward(seconds):
         for _ in range(n):
             y = y * 1.0001
         loss = y.sum()
-        start = time.perf_counter()
-        loss.backward(retain_graph=True)
-        took = time.perf_counter() - start
+        # The faster of two runs: a load spike on a busy machine must not
+        # pass for a long graph.
+        took = float("inf")
+        for _ in range(2):
+            start = time.perf_counter()
+            loss.backward(retain_graph=True)
+            took = min(took, time.perf_counter() - start)
         if took >= seconds or n >= 200_000:
             x.grad = None
             return x, loss
@@ -408,9 +412,10 @@ def test_ctrl_c_stops_a_long_backward():
             time.sleep(0.2)
             os.kill(os.getpid(), signal.SIGINT)
         threading.Thread(target=interrupt).start()
+        # The clock starts when backward does: the hook on the loss runs first.
+        loss.register_hook(lambda g: going.set())
         start = time.perf_counter()
         try:
-            going.set()
             loss.backward()
             print("finished")
         except KeyboardInterrupt:
