@@ -6,6 +6,7 @@ pub mod elementwise;
 pub mod gather;
 pub mod indexed;
 pub mod matmul;
+pub mod named;
 pub mod pointwise;
 pub mod reduce;
 pub mod along;

@@ -5,12 +5,12 @@ use super::{record, record_plain, BackwardCtx, Grads, Op, Saved};
 use crate::autograd::saved::SavedTensor;
 use crate::dtype::{DType, PromotionInput, Scalar};
 use crate::error::{Error, Result};
-use crate::kernels::elementwise::{map, zip};
+use crate::kernels::elementwise::map;
+use crate::kernels::named::{self, cpu_binary, cpu_unary, pow_by_number};
 use crate::layout::broadcast_shapes;
-use crate::storage::{Float, Numeric};
+use crate::storage::Buffer;
 use crate::strided::Strided;
 use crate::tensor::Tensor;
-use crate::{with_float_type, with_numeric_type};
 use smallvec::smallvec;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -23,13 +23,18 @@ pub(crate) enum Arith {
 }
 
 impl Arith {
-    fn name(self) -> &'static str {
+    /// Runs this arithmetic on operands of one dtype broadcast to `shape`.
+    /// A number (0-d) exponent of a float base takes PyTorch's
+    /// scalar-exponent kernel; a tensor of exponents takes std::pow
+    /// elementwise, as there.
+    fn run(self, a: &Strided, b: &Strided, shape: &[usize]) -> Result<Buffer> {
         match self {
-            Arith::Add => "add",
-            Arith::Sub => "sub",
-            Arith::Mul => "mul",
-            Arith::Div => "div",
-            Arith::Pow => "pow",
+            Arith::Add => cpu_binary(&named::Add, a, b, shape),
+            Arith::Sub => cpu_binary(&named::Sub, a, b, shape),
+            Arith::Mul => cpu_binary(&named::Mul, a, b, shape),
+            Arith::Div => cpu_binary(&named::Div, a, b, shape),
+            Arith::Pow if b.ndim() == 0 && a.dtype().is_floating_point() => cpu_unary(&named::PowByNumber(b.item()?.to_f64()), a),
+            Arith::Pow => cpu_binary(&named::Pow, a, b, shape),
         }
     }
 }
@@ -78,11 +83,7 @@ pub(crate) fn arith(kind: Arith, a: &Tensor, b: &Tensor) -> Result<Tensor> {
     let (ca, cb);
     let sa = if sa.dtype() == dtype { sa } else { ca = a.cast(dtype)?; ca.snapshot() };
     let sb = if sb.dtype() == dtype { sb } else { cb = b.cast(dtype)?; cb.snapshot() };
-    let buffer = if dtype.is_floating_point() {
-        with_float_type!(dtype, kind.name(), T => T::into_buffer_vec(float_kernel::<T>(kind, &sa, &sb, &shape)?))
-    } else {
-        with_numeric_type!(dtype, kind.name(), T => T::into_buffer_vec(int_kernel::<T>(kind, &sa, &sb, &shape)?))
-    };
+    let buffer = kind.run(&sa, &sb, &shape)?;
     Tensor::from_buffer(buffer, &shape)
 }
 
@@ -123,78 +124,6 @@ fn half_pow_by_number(dtype: DType, x: f32, e: f64) -> f32 {
         x.powf(e)
     }
 }
-
-fn float_kernel<T: Float>(kind: Arith, a: &Strided, b: &Strided, shape: &[usize]) -> Result<Vec<T>> {
-    match kind {
-        Arith::Add => zip(a, b, shape, |x: T, y: T| x + y),
-        Arith::Sub => zip(a, b, shape, |x: T, y: T| x - y),
-        Arith::Mul => zip(a, b, shape, |x: T, y: T| x * y),
-        Arith::Div => zip(a, b, shape, |x: T, y: T| x / y),
-        // A number (0-d) exponent takes PyTorch's scalar-exponent kernel; a
-        // tensor of exponents takes std::pow elementwise, as there.
-        Arith::Pow if b.ndim() == 0 => {
-            let e = b.item()?.to_f64();
-            map(a, move |x: T| pow_by_number(x, e))
-        }
-        Arith::Pow => zip(a, b, shape, |x: T, y: T| x.powf(y)),
-    }
-}
-
-/// `x ** e` as PyTorch's pow with a number exponent: the common exponents by
-/// multiplication, sqrt or reciprocal (so x**2 is exact and (-0.0)**-0.5 is
-/// -inf, like its rsqrt), std::pow otherwise.
-#[inline]
-fn pow_by_number<T: Float>(x: T, e: f64) -> T {
-    if e == 2.0 {
-        x * x
-    } else if e == 3.0 {
-        x * x * x
-    } else if e == -2.0 {
-        T::ONE / (x * x)
-    } else if e == 1.0 {
-        x
-    } else if e == 0.5 {
-        x.sqrt()
-    } else if e == -0.5 {
-        T::ONE / x.sqrt()
-    } else if e == -1.0 {
-        T::ONE / x
-    } else {
-        x.powf(T::from_f64(e))
-    }
-}
-
-fn int_kernel<T: Numeric>(kind: Arith, a: &Strided, b: &Strided, shape: &[usize]) -> Result<Vec<T>> {
-    match kind {
-        Arith::Add => zip(a, b, shape, |x: T, y: T| x.add(y)),
-        Arith::Sub => zip(a, b, shape, |x: T, y: T| x.sub(y)),
-        Arith::Mul => zip(a, b, shape, |x: T, y: T| x.mul(y)),
-        Arith::Pow => zip(a, b, shape, |x: T, y: T| T::from_i64(int_pow(x.to_i64(), y.to_i64()))),
-        Arith::Div => Err(Error::NotImplementedForDType { op: "div", dtype: T::DTYPE }),
-    }
-}
-
-/// Integer power wrapping like int64. A negative exponent truncates 1/x^|e|
-/// toward zero (so 0 unless |x| == 1, and 0 for x == 0), as PyTorch does for
-/// tensor exponents; a negative number exponent is refused in `pow_scalar`.
-fn int_pow(x: i64, e: i64) -> i64 {
-    if e < 0 {
-        return match x {
-            1 => 1,
-            -1 => if e % 2 == 0 { 1 } else { -1 },
-            _ => 0,
-        };
-    }
-    x.wrapping_pow(e.min(u32::MAX as i64) as u32)
-}
-
-/// Helper so kernels can box their `Vec<T>` without naming the variant.
-trait IntoBufferVec: crate::storage::Element {
-    fn into_buffer_vec(v: Vec<Self>) -> crate::storage::Buffer {
-        Self::into_buffer(v)
-    }
-}
-impl<T: crate::storage::Element> IntoBufferVec for T {}
 
 // ---- the recorded ops ------------------------------------------------------
 

@@ -9,8 +9,8 @@ use super::{record_plain, should_record, BackwardCtx, Grads, Op};
 use crate::dtype::Scalar;
 use crate::error::{Error, Result, ShapeList};
 use super::binary::{promotion_input_of, Arith};
-use crate::kernels::elementwise::{write_into, zip_assign};
-use crate::with_float_type;
+use crate::kernels::elementwise::write_into;
+use crate::kernels::named::{self, cpu_binary_assign};
 use crate::layout::broadcast_shapes;
 use crate::tensor::Tensor;
 use crate::with_any_type;
@@ -74,13 +74,13 @@ impl Tensor {
         self.check_inplace(other)?;
         let cast;
         let source = if source.dtype() == dtype { source } else { cast = other.cast(dtype)?; cast.snapshot() };
-        with_float_type!(dtype, "inplace", T => match kind {
-            Arith::Add => zip_assign::<T>(&target, &source, |x, y| x + y)?,
-            Arith::Sub => zip_assign::<T>(&target, &source, |x, y| x - y)?,
-            Arith::Mul => zip_assign::<T>(&target, &source, |x, y| x * y)?,
-            Arith::Div => zip_assign::<T>(&target, &source, |x, y| x / y)?,
+        match kind {
+            Arith::Add => cpu_binary_assign(&named::Add, &target, &source)?,
+            Arith::Sub => cpu_binary_assign(&named::Sub, &target, &source)?,
+            Arith::Mul => cpu_binary_assign(&named::Mul, &target, &source)?,
+            Arith::Div => cpu_binary_assign(&named::Div, &target, &source)?,
             Arith::Pow => return Ok(false),
-        });
+        }
         self.bump_version();
         Ok(true)
     }
@@ -95,7 +95,7 @@ impl Tensor {
             let _plain = crate::autograd::mode::no_grad();
             return self.add_(other);
         }
-        with_float_type!(dtype, "accumulate", T => zip_assign::<T>(&target, &source, |x, y| x + y)?);
+        cpu_binary_assign(&named::Add, &target, &source)?;
         self.bump_version();
         Ok(())
     }

@@ -3,9 +3,8 @@
 use super::{record_plain, BackwardCtx, Grads, Op};
 use crate::dtype::{DType, Scalar};
 use crate::error::Result;
-use crate::kernels::reduce::reduce;
+use crate::kernels::named::{cpu_reduce, Sum};
 use crate::layout::{normalize_dim, Shape};
-use crate::storage::{Element, Numeric};
 use crate::tensor::Tensor;
 use smallvec::smallvec;
 
@@ -45,9 +44,7 @@ fn sum_kernel(x: &Tensor, dims: &[usize], keepdim: bool) -> Result<Tensor> {
     // Dims of a 0-d tensor: reduce over nothing.
     let dims: Shape = dims.iter().copied().filter(|&d| d < data.ndim()).collect();
     let buffer = match data.dtype() {
-        DType::F32 => f32::into_buffer(reduce::<f32, f64>(&data, &dims, 0.0, |a, v| a + v as f64, |a, b| a + b, |a| a as f32)?),
-        DType::F64 => f64::into_buffer(reduce::<f64, f64>(&data, &dims, 0.0, |a, v| a + v, |a, b| a + b, |a| a)?),
-        DType::I64 => i64::into_buffer(reduce::<i64, i64>(&data, &dims, 0, |a, v| a.add(v), |a, b| a.add(b), |a| a)?),
+        DType::F32 | DType::F64 | DType::I64 => cpu_reduce(&Sum, &data, &dims)?,
         DType::Bool | DType::U8 | DType::I8 | DType::I16 | DType::I32 => return sum_kernel(&x.cast(DType::I64)?, &dims, keepdim),
         // Accumulated in float32 and rounded once, as PyTorch does.
         DType::F16 | DType::BF16 => return sum_kernel(&x.cast(DType::F32)?, &dims, keepdim)?.cast(x.dtype()),

@@ -2,116 +2,88 @@
 //! one-kernel backward; when the backward itself must be differentiable
 //! (create_graph) they use the composite formula in tensor ops instead.
 
-use super::{record, record_plain, BackwardCtx, Grads, Op};
+use super::{record, record_plain, BackwardCtx, Grads, Op, Saved};
 use crate::autograd::saved::SavedTensor;
 use crate::dtype::Scalar;
 use crate::error::Result;
-use crate::kernels::elementwise::{map, zip};
-use crate::storage::{Element, Float, Numeric};
+use crate::kernels::named::{self, cpu_binary, cpu_unary, Accepts, BinaryKernel, UnaryKernel};
 use crate::tensor::Tensor;
-use crate::{with_float_type, with_numeric_type};
 use smallvec::smallvec;
 
-/// Applies a float kernel, promoting integer input to the default float type.
-macro_rules! float_unary {
-    ($x:expr, $name:expr, |$v:ident| $body:expr) => {{
-        let x = $x.cast($x.dtype().to_floating())?;
-        super::opmath::unary(&x, |x| {
-            let buffer = with_float_type!(x.dtype(), $name, T => T::into_buffer(map::<T, T>(&x.snapshot(), |$v: T| $body)?));
-            Tensor::from_buffer(buffer, &x.shape())
-        })?
-    }};
-}
-
-/// Applies a kernel defined for floats and int64.
-macro_rules! numeric_unary {
-    ($x:expr, $name:expr, |$v:ident| $body:expr) => {{
-        super::opmath::unary($x, |x| {
-            let buffer = with_numeric_type!(x.dtype(), $name, T => T::into_buffer(map::<T, T>(&x.snapshot(), |$v: T| $body)?));
-            Tensor::from_buffer(buffer, &x.shape())
-        })?
-    }};
+/// Runs a unary kernel: float-only kernels promote integer input to the
+/// default float dtype, half input computes in float32.
+pub(crate) fn unary_forward<K: UnaryKernel>(k: &K, x: &Tensor) -> Result<Tensor> {
+    let promoted;
+    let x = match K::ACCEPTS {
+        Accepts::Float => {
+            promoted = x.cast(x.dtype().to_floating())?;
+            &promoted
+        }
+        Accepts::Numeric => x,
+    };
+    super::opmath::unary(x, |x| {
+        let data = x.snapshot();
+        let buffer = cpu_unary(k, &data)?;
+        Tensor::from_buffer(buffer, data.shape())
+    })
 }
 
 /// `g ⊙ f(y)` in one pass, for backward formulas of the form grad * f(saved).
-macro_rules! fused_grad {
-    ($g:expr, $y:expr, $name:expr, |$gv:ident, $yv:ident| $body:expr) => {{
-        let (g, y) = ($g, $y);
-        super::opmath::operands(y.dtype(), [g, y], |[g, y]| {
-            let buffer = with_float_type!(y.dtype(), $name, T => T::into_buffer(zip::<T, T>(&g.cast(y.dtype())?.snapshot(), &y.snapshot(), &y.shape(), |$gv: T, $yv: T| $body)?));
-            Tensor::from_buffer(buffer, &y.shape())
-        })
-    }};
+fn fused_grad<K: BinaryKernel>(k: &K, g: &Tensor, y: &Tensor) -> Result<Tensor> {
+    super::opmath::operands(y.dtype(), [g, y], |[g, y]| {
+        let g = g.cast(y.dtype())?;
+        let (sg, sy) = (g.snapshot(), y.snapshot());
+        let buffer = cpu_binary(k, &sg, &sy, sy.shape())?;
+        Tensor::from_buffer(buffer, sy.shape())
+    })
 }
 
-#[inline]
-fn sigmoid<T: Float>(v: T) -> T {
-    T::ONE / (T::ONE + (-v).exp())
+/// What a unary op keeps for its backward.
+#[derive(Copy, Clone)]
+enum Keeps {
+    Nothing,
+    Input,
+    Output,
 }
 
-impl Tensor {
-    pub fn neg(&self) -> Result<Tensor> {
-        let out = numeric_unary!(self, "neg", |v| v.neg());
-        Ok(record_plain(Op::Neg, &[self], out))
+fn record_unary(op: Op, x: &Tensor, out: Tensor, keeps: Keeps) -> Tensor {
+    match keeps {
+        Keeps::Nothing => record_plain(op, &[x], out),
+        Keeps::Input => record(op, &[x], out, |_, _| -> Saved { smallvec![Some(SavedTensor::input(x))] }),
+        Keeps::Output => record(op, &[x], out, |_, out| -> Saved { smallvec![Some(SavedTensor::output(out))] }),
     }
+}
 
-    pub fn reciprocal(&self) -> Result<Tensor> {
-        let out = float_unary!(self, "reciprocal", |v| T::ONE / v);
-        Ok(record(Op::Reciprocal, &[self], out, |_, out| smallvec![Some(SavedTensor::output(out))]))
-    }
+/// The unary ops, one row each: `method => kernel, recorded op, what its
+/// backward keeps;`. A new op is its kernel type (kernels/named.rs), its
+/// row in the op table (ops/mod.rs) and its row here.
+macro_rules! unary_ops {
+    ($($(#[$doc:meta])* $method:ident => $kernel:ident, $op:ident, $keeps:ident;)*) => {
+        impl Tensor {
+            $(
+                $(#[$doc])*
+                pub fn $method(&self) -> Result<Tensor> {
+                    let out = unary_forward(&named::$kernel, self)?;
+                    Ok(record_unary(Op::$op, self, out, Keeps::$keeps))
+                }
+            )*
+        }
+    };
+}
 
-    pub fn exp(&self) -> Result<Tensor> {
-        let out = float_unary!(self, "exp", |v| v.exp());
-        Ok(record(Op::Exp, &[self], out, |_, out| smallvec![Some(SavedTensor::output(out))]))
-    }
-
-    pub fn log(&self) -> Result<Tensor> {
-        let out = float_unary!(self, "log", |v| v.ln());
-        Ok(record(Op::Log, &[self], out, |_, _| smallvec![Some(SavedTensor::input(self))]))
-    }
-
-    pub fn sqrt(&self) -> Result<Tensor> {
-        let out = float_unary!(self, "sqrt", |v| v.sqrt());
-        Ok(record(Op::Sqrt, &[self], out, |_, out| smallvec![Some(SavedTensor::output(out))]))
-    }
-
-    pub fn tanh(&self) -> Result<Tensor> {
-        let out = float_unary!(self, "tanh", |v| v.tanh());
-        Ok(record(Op::Tanh, &[self], out, |_, out| smallvec![Some(SavedTensor::output(out))]))
-    }
-
-    pub fn sigmoid(&self) -> Result<Tensor> {
-        let out = float_unary!(self, "sigmoid", |v| sigmoid(v));
-        Ok(record(Op::Sigmoid, &[self], out, |_, out| smallvec![Some(SavedTensor::output(out))]))
-    }
-
-    pub fn relu(&self) -> Result<Tensor> {
-        // PyTorch's `max(v, 0)`: `v < 0` is false for NaN and -0.0, which pass through.
-        let out = numeric_unary!(self, "relu", |v| if v < T::default() { T::default() } else { v });
-        Ok(record(Op::Relu, &[self], out, |_, out| smallvec![Some(SavedTensor::output(out))]))
-    }
-
-    pub fn abs(&self) -> Result<Tensor> {
-        // Numeric::abs, not i64::abs: abs(int64 min) wraps to itself, as in PyTorch.
-        let out = numeric_unary!(self, "abs", |v| Numeric::abs(v));
-        Ok(record(Op::Abs, &[self], out, |_, _| smallvec![Some(SavedTensor::input(self))]))
-    }
-
+unary_ops! {
+    neg => Neg, Neg, Nothing;
+    reciprocal => Reciprocal, Reciprocal, Output;
+    exp => Exp, Exp, Output;
+    log => Log, Log, Input;
+    sqrt => Sqrt, Sqrt, Output;
+    tanh => Tanh, Tanh, Output;
+    sigmoid => Sigmoid, Sigmoid, Output;
+    relu => Relu, Relu, Output;
+    abs => Abs, Abs, Input;
     /// -1, 0 or 1 as PyTorch's `(0 < v) - (v < 0)`: +0 for NaN and for -0.0.
     /// The gradient is zero everywhere.
-    pub fn sign(&self) -> Result<Tensor> {
-        let out = numeric_unary!(self, "sign", |v| {
-            let z = T::default();
-            if v > z {
-                T::from_i64(1)
-            } else if v < z {
-                T::from_i64(-1)
-            } else {
-                z
-            }
-        });
-        Ok(record_plain(Op::Sign, &[self], out))
-    }
+    sign => Sign, Sign, Nothing;
 }
 
 pub(super) fn neg_backward(ctx: &BackwardCtx) -> Result<Grads> {
@@ -147,7 +119,7 @@ pub(super) fn tanh_backward(ctx: &BackwardCtx) -> Result<Grads> {
         if ctx.create_graph {
             return g.mul(&y.mul(y)?.rsub_scalar(Scalar::Int(1))?);
         }
-        fused_grad!(g, y, "tanh_backward", |gv, yv| gv * (T::ONE - yv * yv))
+        fused_grad(&named::TanhBackward, g, y)
     })?])
 }
 
@@ -160,7 +132,7 @@ pub(super) fn sigmoid_backward(ctx: &BackwardCtx) -> Result<Grads> {
         if ctx.create_graph || y.dtype() == crate::dtype::DType::F16 {
             return g.mul(&y.rsub_scalar(Scalar::Int(1))?)?.mul(y);
         }
-        fused_grad!(g, y, "sigmoid_backward", |gv, yv| gv * (T::ONE - yv) * yv)
+        fused_grad(&named::SigmoidBackward, g, y)
     })?])
 }
 
@@ -173,7 +145,7 @@ pub(super) fn relu_backward(ctx: &BackwardCtx) -> Result<Grads> {
             let passes = y.compare_scalar(Scalar::Int(0), super::compare::Comparison::Le)?.logical_not()?;
             return g.mul(&passes.cast(g.dtype())?);
         }
-        fused_grad!(g, y, "threshold_backward", |gv, yv| if yv <= T::ZERO { T::ZERO } else { gv })
+        fused_grad(&named::ThresholdBackward, g, y)
     })?])
 }
 
