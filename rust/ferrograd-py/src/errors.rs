@@ -74,6 +74,23 @@ pub fn to_py_err(e: Error) -> PyErr {
             Err(e) => e,
         }),
         Error::DTypeMismatch { .. } | Error::CastInPlace { .. } => DTypeError::new_err(msg),
+        // PyTorch raises these as a plain RuntimeError; the class stays that.
+        Error::NegativeDimension { .. }
+        | Error::OutputShapeMismatch { .. }
+        | Error::ConcatZeroDim { .. }
+        | Error::ConcatNdimMismatch { .. }
+        | Error::ConcatSizeMismatch { .. }
+        | Error::StackShapeMismatch { .. }
+        | Error::TransposeNdim { .. }
+        | Error::NotAMatrix { .. }
+        | Error::InputShape { .. }
+        | Error::GradSizeMismatch { .. }
+        | Error::IndexOutOfBounds { .. }
+        | Error::ScalarTypeMismatch { .. }
+        | Error::UnexpectedDType { .. }
+        | Error::DTypesDiffer { .. }
+        | Error::InvalidDeviceString(_)
+        | Error::UnknownDeviceType(_) => PyRuntimeError::new_err(msg),
         Error::NotAScalar(_) | Error::InternalOverlap | Error::MetadataInUse | Error::DeviceMismatch(..) | Error::Runtime(_) => PyRuntimeError::new_err(msg),
         Error::Type(_) => PyTypeError::new_err(msg),
         Error::NotImplemented(_) => PyNotImplementedError::new_err(msg),

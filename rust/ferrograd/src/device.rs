@@ -18,14 +18,12 @@ impl Device {
             None => (text, None),
         };
         let index = index
-            .map(|i| i.parse::<u16>().map_err(|_| Error::runtime(format!("Invalid device string: '{text}'"))))
+            .map(|i| i.parse::<u16>().map_err(|_| Error::InvalidDeviceString(text.to_string())))
             .transpose()?;
         match (kind, index) {
             ("cpu", None | Some(0)) => Ok(Device::Cpu),
             ("wgpu", i) => Ok(Device::Wgpu(i.unwrap_or(0))),
-            _ => Err(Error::runtime(format!(
-                "Expected one of cpu, wgpu device type at start of device string: {text}"
-            ))),
+            _ => Err(Error::UnknownDeviceType(text.to_string())),
         }
     }
 

@@ -29,6 +29,30 @@ impl From<&[usize]> for ShapeList {
     }
 }
 
+/// Requested sizes, which may be negative, printed as PyTorch prints an
+/// int list: `[2, -1]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IntList(pub Vec<i64>);
+
+impl fmt::Display for IntList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[")?;
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                write!(f, ", ")?;
+            }
+            write!(f, "{d}")?;
+        }
+        write!(f, "]")
+    }
+}
+
+impl From<&[i64]> for IntList {
+    fn from(s: &[i64]) -> Self {
+        IntList(s.to_vec())
+    }
+}
+
 #[derive(thiserror::Error, Debug, Clone)]
 pub enum Error {
     // Shape errors: RuntimeError in PyTorch.
@@ -44,6 +68,35 @@ pub enum Error {
     InvalidReshape { shape: String, numel: usize },
     #[error("The expanded size of the tensor ({target}) must match the existing size ({existing}) at non-singleton dimension {dim}.  Target sizes: {target_shape}.  Tensor sizes: {tensor_shape}")]
     ExpandMismatch { target: i64, existing: usize, dim: usize, target_shape: ShapeList, tensor_shape: ShapeList },
+
+    // Shape checks PyTorch raises as a plain RuntimeError (not ShapeError).
+    #[error("Trying to create tensor with negative dimension {dim}: {sizes}")]
+    NegativeDimension { dim: i64, sizes: IntList },
+    #[error("output with shape {output} doesn't match the broadcast shape {broadcast}")]
+    OutputShapeMismatch { output: ShapeList, broadcast: ShapeList },
+    #[error("zero-dimensional tensor (at position {index}) cannot be concatenated")]
+    ConcatZeroDim { index: usize },
+    #[error("Tensors must have same number of dimensions: got {expected} and {got}")]
+    ConcatNdimMismatch { expected: usize, got: usize },
+    #[error("Sizes of tensors must match except in dimension {dim}. Expected size {expected} but got size {got} for tensor number {index} in the list.")]
+    ConcatSizeMismatch { dim: usize, expected: usize, got: usize, index: usize },
+    #[error("stack expects each tensor to be equal size, but got {first} at entry 0 and {other} at entry {index}")]
+    StackShapeMismatch { first: ShapeList, other: ShapeList, index: usize },
+    /// `t()` and `t_()` on a tensor of more than two dims.
+    #[error("{op} expects a tensor with <= 2 dimensions, but self is {ndim}D")]
+    TransposeNdim { op: &'static str, ndim: usize },
+    /// A matrix operand (`mm`'s `self` or `mat2`) of another rank.
+    #[error("{arg} must be a matrix, got {ndim}-D tensor")]
+    NotAMatrix { arg: &'static str, ndim: usize },
+    /// An input whose rank or shape the op cannot take; `expected` is the
+    /// op's own wording up to the shape it prints.
+    #[error("{expected}{got}")]
+    InputShape { expected: &'static str, got: ShapeList },
+    #[error("assigned grad has data of a different size: grad {grad} and tensor {tensor}")]
+    GradSizeMismatch { grad: ShapeList, tensor: ShapeList },
+    /// An index value past its dim in a RuntimeError-raising op (gather, index_add).
+    #[error("index {index} is out of bounds for dimension {dim} with size {size}")]
+    IndexOutOfBounds { index: i64, dim: usize, size: usize },
 
     // Index errors: IndexError in PyTorch.
     #[error("Dimension out of range (expected to be in range of [{min}, {max}], but got {dim})")]
@@ -102,10 +155,26 @@ pub enum Error {
     DTypeMismatch { op: &'static str, lhs: DType, rhs: DType },
     #[error("result type {} can't be cast to the desired output type {}", .from.scalar_type_name(), .to.scalar_type_name())]
     CastInPlace { from: DType, to: DType },
+    /// An operand whose dtype must equal the input's (a weight, a bias).
+    #[error("expected scalar type {} but found {}", .expected.scalar_type_name(), .found.scalar_type_name())]
+    ScalarTypeMismatch { expected: DType, found: DType },
+    /// An argument of a dtype the op does not accept; `expected` is the op's
+    /// own wording up to the dtype name it prints.
+    #[error("{expected}{}", .got.scalar_type_name())]
+    UnexpectedDType { expected: &'static str, got: DType },
+    /// Two operands that must share a dtype, named as C types.
+    #[error("expected {what} to have the same dtype, but got: {} != {}", .lhs.c_type_name(), .rhs.c_type_name())]
+    DTypesDiffer { what: &'static str, lhs: DType, rhs: DType },
     #[error("a Tensor with {0} elements cannot be converted to Scalar")]
     NotAScalar(usize),
     #[error("{0}")]
     Type(String),
+
+    // Device strings: RuntimeError in PyTorch.
+    #[error("Invalid device string: '{0}'")]
+    InvalidDeviceString(String),
+    #[error("Expected one of cpu, wgpu device type at start of device string: {0}")]
+    UnknownDeviceType(String),
 
     /// An operation PyTorch declares but does not implement for these arguments (NotImplementedError).
     #[error("{0}")]

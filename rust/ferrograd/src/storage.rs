@@ -179,6 +179,12 @@ pub fn collect_vec<T>(len: usize, items: impl IntoIterator<Item = T>) -> Result<
     Ok(v)
 }
 
+/// The `len` items of `items` as a buffer of their element type, so ops
+/// build a typed result without naming a buffer variant.
+pub fn collect_buffer<T: Element>(len: usize, items: impl IntoIterator<Item = T>) -> Result<Buffer> {
+    Ok(T::into_buffer(collect_vec(len, items)?))
+}
+
 /// The items of a parallel iterator, in order.
 pub fn par_collect_vec<T: Send>(items: impl rayon::iter::IndexedParallelIterator<Item = T>) -> Result<Vec<T>> {
     let mut v = vec_with_capacity(items.len())?;

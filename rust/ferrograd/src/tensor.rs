@@ -506,11 +506,10 @@ impl Tensor {
     pub fn set_grad(&self, grad: Option<Tensor>) -> Result<()> {
         if let Some(g) = &grad {
             if g.shape() != self.shape() {
-                return Err(Error::runtime(format!(
-                    "assigned grad has data of a different size: grad {} and tensor {}",
-                    crate::error::ShapeList(g.shape().to_vec()),
-                    crate::error::ShapeList(self.shape().to_vec())
-                )));
+                return Err(Error::GradSizeMismatch {
+                    grad: crate::error::ShapeList(g.shape().to_vec()),
+                    tensor: crate::error::ShapeList(self.shape().to_vec()),
+                });
             }
             if g.dtype() != self.dtype() {
                 return Err(Error::runtime("assigned grad has data of a different type"));

@@ -129,7 +129,7 @@ pub fn put<T: Element>(dst: &Strided, plan: &Plan, values: &[T], accumulate: boo
 #[inline]
 fn along_index(i: i64, size: usize, dim: usize) -> Result<isize> {
     if i < 0 || i >= size as i64 {
-        return Err(Error::runtime(format!("index {i} is out of bounds for dimension {dim} with size {size}")));
+        return Err(Error::IndexOutOfBounds { index: i, dim, size });
     }
     Ok(i as isize)
 }

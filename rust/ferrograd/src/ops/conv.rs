@@ -88,7 +88,10 @@ impl Tensor {
     pub fn im2col(&self, window: Window2d) -> Result<Tensor> {
         window.check("im2col")?;
         if !matches!(self.ndim(), 3 | 4) {
-            return Err(Error::runtime(format!("Expected 3D or 4D (batch mode) tensor for input with possibly 0 batch size and non-zero dimensions for input, but got: {}", ShapeList(self.shape().to_vec()))));
+            return Err(Error::InputShape {
+                expected: "Expected 3D or 4D (batch mode) tensor for input with possibly 0 batch size and non-zero dimensions for input, but got: ",
+                got: ShapeList(self.shape().to_vec()),
+            });
         }
         let batched = self.ndim() == 4;
         let s = self.shape();
@@ -117,7 +120,10 @@ impl Tensor {
     pub fn col2im(&self, output_size: [usize; 2], window: Window2d) -> Result<Tensor> {
         window.check("col2im")?;
         if !matches!(self.ndim(), 2 | 3) {
-            return Err(Error::runtime(format!("Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and non-zero dimensions for input, but got: {}", ShapeList(self.shape().to_vec()))));
+            return Err(Error::InputShape {
+                expected: "Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and non-zero dimensions for input, but got: ",
+                got: ShapeList(self.shape().to_vec()),
+            });
         }
         let batched = self.ndim() == 3;
         let s = self.shape();
@@ -181,7 +187,7 @@ fn check_convolution(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, params:
     let spatial = params.spatial();
     if x.dtype() != weight.dtype() || bias.is_some_and(|b| b.dtype() != x.dtype()) {
         let other = if x.dtype() != weight.dtype() { weight.dtype() } else { bias.map(|b| b.dtype()).unwrap_or(x.dtype()) };
-        return Err(Error::runtime(format!("expected scalar type {} but found {}", x.dtype().scalar_type_name(), other.scalar_type_name())));
+        return Err(Error::ScalarTypeMismatch { expected: x.dtype(), found: other });
     }
     if weight.ndim() != spatial + 2 || x.ndim() != spatial + 2 {
         return Err(Error::runtime(format!(

@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::random::default_generator;
 use crate::layout::contiguous_storage_bytes;
 use crate::ops::sampling::Sampler;
-use crate::storage::{collect_vec, Buffer};
+use crate::storage::collect_buffer;
 use crate::tensor::Tensor;
 
 /// The length of a new 1-d tensor of `len` elements of `dtype`, once its
@@ -46,9 +46,9 @@ impl Tensor {
         }
         let n = size as usize;
         let buffer = match dtype {
-            DType::I64 => Buffer::I64(collect_vec(checked_len(n, dtype)?, (0..n).map(|i| (start + i as f64 * step) as i64))?.into()),
-            DType::F32 => Buffer::F32(collect_vec(checked_len(n, dtype)?, (0..n).map(|i| (start + i as f64 * step) as f32))?.into()),
-            DType::F64 => Buffer::F64(collect_vec(checked_len(n, dtype)?, (0..n).map(|i| start + i as f64 * step))?.into()),
+            DType::I64 => collect_buffer(checked_len(n, dtype)?, (0..n).map(|i| (start + i as f64 * step) as i64))?,
+            DType::F32 => collect_buffer(checked_len(n, dtype)?, (0..n).map(|i| (start + i as f64 * step) as f32))?,
+            DType::F64 => collect_buffer(checked_len(n, dtype)?, (0..n).map(|i| start + i as f64 * step))?,
             DType::F16 | DType::BF16 => return Tensor::arange(start, end, step, DType::F64)?.cast(dtype),
             DType::Bool => return Err(Error::NotImplementedForDType { op: "arange_cpu", dtype }),
             // Counted in int64 as ATen's integer kernels accumulate, then narrowed.
@@ -62,10 +62,10 @@ impl Tensor {
     pub fn linspace(start: f64, end: f64, steps: usize, dtype: DType) -> Result<Tensor> {
         let len = checked_len(steps, dtype)?;
         let buffer = match dtype {
-            DType::F32 => Buffer::F32(collect_vec(len, linspace_points(start as f32, end as f32, steps))?.into()),
-            DType::F64 => Buffer::F64(collect_vec(len, linspace_points(start, end, steps))?.into()),
+            DType::F32 => collect_buffer(len, linspace_points(start as f32, end as f32, steps))?,
+            DType::F64 => collect_buffer(len, linspace_points(start, end, steps))?,
             // Integer ends are truncated first; the step stays fractional.
-            DType::I64 => Buffer::I64(collect_vec(len, linspace_points(start.trunc(), end.trunc(), steps).map(|v| v as i64))?.into()),
+            DType::I64 => collect_buffer(len, linspace_points(start.trunc(), end.trunc(), steps).map(|v| v as i64))?,
             DType::F16 | DType::BF16 => return Tensor::linspace(start, end, steps, DType::F32)?.cast(dtype),
             DType::Bool => return Err(Error::NotImplementedForDType { op: "linspace_cpu", dtype }),
             DType::U8 | DType::I8 | DType::I16 | DType::I32 => return Tensor::linspace(start, end, steps, DType::I64)?.cast(dtype),
@@ -78,9 +78,9 @@ impl Tensor {
     pub fn logspace(start: f64, end: f64, steps: usize, base: f64, dtype: DType) -> Result<Tensor> {
         let len = checked_len(steps, dtype)?;
         let buffer = match dtype {
-            DType::F32 => Buffer::F32(collect_vec(len, linspace_points(start as f32, end as f32, steps).map(|e| base.powf(f64::from(e)) as f32))?.into()),
-            DType::F64 => Buffer::F64(collect_vec(len, linspace_points(start, end, steps).map(|e| base.powf(e)))?.into()),
-            DType::I64 => Buffer::I64(collect_vec(len, linspace_points(start.trunc(), end.trunc(), steps).map(|e| base.powf(e) as i64))?.into()),
+            DType::F32 => collect_buffer(len, linspace_points(start as f32, end as f32, steps).map(|e| base.powf(f64::from(e)) as f32))?,
+            DType::F64 => collect_buffer(len, linspace_points(start, end, steps).map(|e| base.powf(e)))?,
+            DType::I64 => collect_buffer(len, linspace_points(start.trunc(), end.trunc(), steps).map(|e| base.powf(e) as i64))?,
             DType::F16 | DType::BF16 => return Tensor::logspace(start, end, steps, base, DType::F32)?.cast(dtype),
             DType::Bool => return Err(Error::NotImplementedForDType { op: "logspace_cpu", dtype }),
             DType::U8 | DType::I8 | DType::I16 | DType::I32 => return Tensor::logspace(start, end, steps, base, DType::I64)?.cast(dtype),
@@ -91,8 +91,8 @@ impl Tensor {
     /// An `n` x `m` matrix with ones on the main diagonal.
     pub fn eye(n: usize, m: usize, dtype: DType) -> Result<Tensor> {
         let len = n.checked_mul(m).ok_or_else(|| Error::runtime(format!("eye: the size [{n}, {m}] overflows")))?;
-        let diagonal = collect_vec(checked_len(len, dtype)?, (0..len).map(|k| k / m == k % m))?;
-        Tensor::from_buffer(Buffer::Bool(diagonal.into()), &[n, m])?.cast(dtype)
+        let diagonal = collect_buffer(checked_len(len, dtype)?, (0..len).map(|k| k / m == k % m))?;
+        Tensor::from_buffer(diagonal, &[n, m])?.cast(dtype)
     }
 
     /// Uniform on [0, 1) from the default generator.

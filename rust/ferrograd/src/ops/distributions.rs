@@ -117,7 +117,7 @@ impl Tensor {
             return Err(Error::runtime("prob_dist must be 1 or 2 dim"));
         }
         if !self.dtype().is_floating_point() {
-            return Err(Error::runtime(format!("multinomial only supports floating-point dtypes for input, got: {}", self.dtype().scalar_type_name())));
+            return Err(Error::UnexpectedDType { expected: "multinomial only supports floating-point dtypes for input, got: ", got: self.dtype() });
         }
         if num_samples <= 0 {
             return Err(Error::runtime("cannot sample n_sample <= 0 samples"));

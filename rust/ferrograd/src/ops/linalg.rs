@@ -10,15 +10,11 @@ use crate::layout::broadcast_shapes;
 use crate::tensor::Tensor;
 use smallvec::smallvec;
 
-fn same_dtype(a: &Tensor, b: &Tensor, what: &str) -> Result<()> {
+fn same_dtype(a: &Tensor, b: &Tensor, what: &'static str) -> Result<()> {
     if a.dtype() == b.dtype() {
         return Ok(());
     }
-    Err(Error::runtime(format!(
-        "expected {what} to have the same dtype, but got: {} != {}",
-        a.dtype().c_type_name(),
-        b.dtype().c_type_name()
-    )))
+    Err(Error::DTypesDiffer { what, lhs: a.dtype(), rhs: b.dtype() })
 }
 
 /// `a @ b` as a tensor of `shape`; half operands multiply in float32 and
@@ -36,10 +32,10 @@ impl Tensor {
     /// 2-D matrix product (MmBackward0).
     pub fn mm(&self, other: &Tensor) -> Result<Tensor> {
         if self.ndim() != 2 {
-            return Err(Error::runtime(format!("self must be a matrix, got {}-D tensor", self.ndim())));
+            return Err(Error::NotAMatrix { arg: "self", ndim: self.ndim() });
         }
         if other.ndim() != 2 {
-            return Err(Error::runtime(format!("mat2 must be a matrix, got {}-D tensor", other.ndim())));
+            return Err(Error::NotAMatrix { arg: "mat2", ndim: other.ndim() });
         }
         let (m, k1, k2, n) = (self.shape()[0], self.shape()[1], other.shape()[0], other.shape()[1]);
         if k1 != k2 {

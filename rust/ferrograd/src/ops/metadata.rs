@@ -52,7 +52,7 @@ impl Tensor {
     /// `t_()`: TBackward1.
     pub fn t_(&self) -> Result<()> {
         if self.ndim() > 2 {
-            return Err(Error::runtime(format!("t_() expects a tensor with <= 2 dimensions, but self is {}D", self.ndim())));
+            return Err(Error::TransposeNdim { op: "t_()", ndim: self.ndim() });
         }
         self.view_in_place(Op::TInPlace, |t| t.t())
     }

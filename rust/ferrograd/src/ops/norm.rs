@@ -167,7 +167,7 @@ impl Tensor {
     ) -> Result<Tensor> {
         check_float(self, "batch_norm")?;
         if self.ndim() < 2 {
-            return Err(Error::runtime(format!("batch_norm(): expected input to have at least 2 dims, but got {}", ShapeList(self.shape().to_vec()))));
+            return Err(Error::InputShape { expected: "batch_norm(): expected input to have at least 2 dims, but got ", got: ShapeList(self.shape().to_vec()) });
         }
         let channels = self.shape()[1];
         for (t, name) in [(running_mean, "running_mean"), (running_var, "running_var"), (weight, "weight"), (bias, "bias")] {

@@ -615,10 +615,7 @@ impl Tensor {
     /// `x` where `cond`, else `y`, all three broadcast together (WhereBackward0).
     pub fn where_cond(cond: &Tensor, x: &Tensor, y: &Tensor) -> Result<Tensor> {
         if cond.dtype() != DType::Bool {
-            return Err(Error::runtime(format!(
-                "where expected condition to be a boolean tensor, but got a tensor with dtype {}",
-                cond.dtype().scalar_type_name()
-            )));
+            return Err(Error::UnexpectedDType { expected: "where expected condition to be a boolean tensor, but got a tensor with dtype ", got: cond.dtype() });
         }
         let dtype = result_dtype(x, y);
         let shape = broadcast_shapes(&broadcast_shapes(&cond.shape(), &x.shape())?, &y.shape())?;
@@ -809,11 +806,10 @@ impl Tensor {
         let before = if saves_input && should_record(&[self]) { self.clone_tensor()? } else { self.clone() };
         let result = op(&before)?;
         if result.shape() != self.shape() {
-            return Err(Error::runtime(format!(
-                "output with shape {} doesn't match the broadcast shape {}",
-                crate::error::ShapeList(self.shape().to_vec()),
-                crate::error::ShapeList(result.shape().to_vec())
-            )));
+            return Err(Error::OutputShapeMismatch {
+                output: crate::error::ShapeList(self.shape().to_vec()),
+                broadcast: crate::error::ShapeList(result.shape().to_vec()),
+            });
         }
         if result.dtype().category() > self.dtype().category() {
             return Err(Error::CastInPlace { from: result.dtype(), to: self.dtype() });

@@ -165,10 +165,10 @@ impl Sampler {
                     return Err(Error::runtime(format!("exponential_ expects lambda > 0.0, but found lambda={}", num(lambda))));
                 }
                 if !float {
-                    return Err(Error::runtime(format!(
-                        "Exponential distribution is a continuous probability distribution. dtype must be a floating point but you specified {}",
-                        dtype.scalar_type_name()
-                    )));
+                    return Err(Error::UnexpectedDType {
+                        expected: "Exponential distribution is a continuous probability distribution. dtype must be a floating point but you specified ",
+                        got: dtype,
+                    });
                 }
                 Ok(Plan::Exponential { lambda })
             }

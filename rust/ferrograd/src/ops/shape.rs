@@ -8,7 +8,7 @@ pub mod reorder;
 pub mod slicing;
 
 use super::{record_plain, BackwardCtx, Grads, Op};
-use crate::error::{Error, Result, ShapeList};
+use crate::error::{Error, IntList, Result, ShapeList};
 use crate::layout::{contiguous_strides, normalize_dim, Layout, Shape, Strides};
 use crate::tensor::Tensor;
 use smallvec::{smallvec, SmallVec};
@@ -183,7 +183,7 @@ impl Tensor {
             match s {
                 -1 => Ok(existing),
                 s if s >= 0 => Ok(s as usize),
-                s if existing == 1 => Err(Error::runtime(format!("Trying to create tensor with negative dimension {s}: {}", int_list(sizes)))),
+                s if existing == 1 => Err(Error::NegativeDimension { dim: s, sizes: IntList::from(sizes) }),
                 s => Err(Error::runtime(format!(
                     "The expanded size of the tensor ({s}) must match the existing size ({existing}) at non-singleton dimension {i}.  Target sizes: {}.  Tensor sizes: {}",
                     int_list(sizes),
@@ -203,7 +203,7 @@ impl Tensor {
     /// `t()`: transpose of a tensor with at most 2 dims (TBackward0).
     pub fn t(&self) -> Result<Tensor> {
         if self.ndim() > 2 {
-            return Err(Error::runtime(format!("t() expects a tensor with <= 2 dimensions, but self is {}D", self.ndim())));
+            return Err(Error::TransposeNdim { op: "t()", ndim: self.ndim() });
         }
         let layout = if self.ndim() == 2 { self.layout().transpose(0, 1) } else { self.layout().clone() };
         Ok(record_plain(Op::T, &[self], self.view_of(layout)?))

@@ -19,4 +19,5 @@ mod index_items;
 mod inplace_math;
 mod prop_layout;
 mod read_only_storage;
+mod typed_errors;
 mod window_params;

@@ -146,7 +146,7 @@ fn check_index_add(x: &Tensor, dim: usize, index: &Tensor, source: &Tensor) -> R
     }
     let size = size_at(x, dim);
     if let Some(bad) = index.to_vec::<i64>()?.into_iter().find(|&i| i < 0 || i >= size as i64) {
-        return Err(Error::runtime(format!("index {bad} is out of bounds for dimension {dim} with size {size}")));
+        return Err(Error::IndexOutOfBounds { index: bad, dim, size });
     }
     Ok(())
 }
@@ -251,10 +251,7 @@ impl Tensor {
     /// `dim`; with no dim, both are flattened first.
     pub fn take_along_dim(&self, indices: &Tensor, dim: Option<i64>) -> Result<Tensor> {
         if indices.dtype() != DType::I64 {
-            return Err(Error::runtime(format!(
-                "torch.take_along_dim(): dtype of indices should be Long but got {}",
-                indices.dtype().scalar_type_name()
-            )));
+            return Err(Error::UnexpectedDType { expected: "torch.take_along_dim(): dtype of indices should be Long but got ", got: indices.dtype() });
         }
         let Some(dim) = dim else {
             return self.view(&[-1])?.gather(0, &indices.view(&[-1])?);

@@ -51,7 +51,7 @@ fn check_nll_arguments(x: &Tensor, target: &Tensor, weight: Option<&Tensor>) -> 
         return Err(Error::runtime(format!("Expected target size {}, got {}", ShapeList(expected), ShapeList(target.shape().to_vec()))));
     }
     if !matches!(target.dtype(), DType::I64 | DType::U8) {
-        return Err(Error::runtime(format!("expected target dtype to be Long or Byte, but got {}", target.dtype().scalar_type_name())));
+        return Err(Error::UnexpectedDType { expected: "expected target dtype to be Long or Byte, but got ", got: target.dtype() });
     }
     if let Some(w) = weight {
         let classes = x.shape()[class_dim(x)];
@@ -62,7 +62,7 @@ fn check_nll_arguments(x: &Tensor, target: &Tensor, weight: Option<&Tensor>) -> 
             )));
         }
         if w.dtype() != x.dtype() {
-            return Err(Error::runtime(format!("expected scalar type {} but found {}", x.dtype().scalar_type_name(), w.dtype().scalar_type_name())));
+            return Err(Error::ScalarTypeMismatch { expected: x.dtype(), found: w.dtype() });
         }
     }
     if !x.dtype().is_floating_point() {
@@ -199,7 +199,7 @@ impl Tensor {
 
     fn cross_entropy_probabilities(&self, target: &Tensor, weight: Option<&Tensor>, reduction: Reduction, label_smoothing: f64) -> Result<Tensor> {
         if !target.dtype().is_floating_point() {
-            return Err(Error::runtime(format!("Expected floating point type for target with class probabilities, got {}", target.dtype().scalar_type_name())));
+            return Err(Error::UnexpectedDType { expected: "Expected floating point type for target with class probabilities, got ", got: target.dtype() });
         }
         let dim = class_dim(self);
         let classes = self.shape()[dim];

@@ -43,7 +43,7 @@ impl Tensor {
             return Err(Error::value("torch.cat(): expected a non-empty list of Tensors"));
         }
         if let Some(i) = tensors.iter().position(|t| t.ndim() == 0) {
-            return Err(Error::runtime(format!("zero-dimensional tensor (at position {i}) cannot be concatenated")));
+            return Err(Error::ConcatZeroDim { index: i });
         }
         let dtype = promoted_dtype(tensors);
         let inputs: Vec<&Tensor> = tensors.iter().collect();
@@ -68,11 +68,7 @@ impl Tensor {
             return Err(Error::runtime("stack expects a non-empty TensorList"));
         };
         if let Some((i, t)) = tensors.iter().enumerate().find(|(_, t)| t.shape() != first.shape()) {
-            return Err(Error::runtime(format!(
-                "stack expects each tensor to be equal size, but got {} at entry 0 and {} at entry {i}",
-                ShapeList(first.shape().to_vec()),
-                ShapeList(t.shape().to_vec())
-            )));
+            return Err(Error::StackShapeMismatch { first: ShapeList(first.shape().to_vec()), other: ShapeList(t.shape().to_vec()), index: i });
         }
         let d = normalize_dim(dim, first.ndim() + 1)?;
         let lifted: Vec<Tensor> = tensors.iter().map(|t| t.view_with_layout(t.layout().unsqueeze(d))).collect::<Result<_>>()?;
@@ -143,13 +139,10 @@ fn lift_all(tensors: &[Tensor], name: &str, lift: impl Fn(&Tensor) -> Result<Ten
 
 fn check_cat_shape(reference: &[usize], shape: &[usize], dim: usize, index: usize) -> Result<()> {
     if shape.len() != reference.len() {
-        return Err(Error::runtime(format!("Tensors must have same number of dimensions: got {} and {}", reference.len(), shape.len())));
+        return Err(Error::ConcatNdimMismatch { expected: reference.len(), got: shape.len() });
     }
     match (0..shape.len()).find(|&k| k != dim && shape[k] != reference[k]) {
-        Some(k) => Err(Error::runtime(format!(
-            "Sizes of tensors must match except in dimension {dim}. Expected size {} but got size {} for tensor number {index} in the list.",
-            reference[k], shape[k]
-        ))),
+        Some(k) => Err(Error::ConcatSizeMismatch { dim, expected: reference[k], got: shape[k], index }),
         None => Ok(()),
     }
 }

@@ -4,7 +4,7 @@
 
 use super::joining::concat_parts;
 use crate::autograd::mode::no_grad;
-use crate::error::{Error, Result};
+use crate::error::{Error, IntList, Result};
 use crate::kernels::gather::{gather, zero_triangle};
 use crate::layout::{normalize_dim, Shape};
 use crate::ops::reduce::normalize_dims;
@@ -86,7 +86,7 @@ impl Tensor {
         let stride = |i: usize| if i < lead { 0 } else { l.strides()[i - lead] };
         let target: Vec<i64> = repeats.iter().enumerate().map(|(i, &r)| r.saturating_mul(size(i) as i64)).collect();
         if let Some(&bad) = target.iter().find(|&&t| t < 0) {
-            return Err(Error::runtime(format!("Trying to create tensor with negative dimension {bad}: {}", super::int_list(&target))));
+            return Err(Error::NegativeDimension { dim: bad, sizes: IntList(target) });
         }
         // Read through a layout of (repeat, size) pairs with stride 0 on each repeat.
         let counts: Shape = repeats.iter().map(|&r| r.max(0) as usize).collect();
