@@ -405,6 +405,9 @@ def test_backward_and_hooks_in_two_threads_finish():
 def test_ctrl_c_stops_a_long_backward():
     out = run_child(LONG_BACKWARD, """
         import os, signal, threading
+        # Python's own Ctrl-C handler, as at a terminal: a parent started in
+        # the background (`cmd &` in a script) hands its children SIGINT ignored.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         x, loss = long_backward(3.0)
         going = threading.Event()
         def interrupt():
