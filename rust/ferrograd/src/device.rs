@@ -38,13 +38,17 @@ impl Device {
     pub fn check_available(self) -> Result<()> {
         match self {
             Device::Cpu => Ok(()),
-            Device::Wgpu(_) if cfg!(feature = "wgpu") => {
-                Err(Error::runtime("ferrograd's wgpu device cannot hold tensors yet; use the cpu device"))
-            }
-            Device::Wgpu(_) => Err(Error::runtime(
-                "ferrograd was built without wgpu support: rebuild the ferrograd crate with its `wgpu` feature to use the wgpu device",
-            )),
+            Device::Wgpu(_) => Err(wgpu_unavailable()),
         }
+    }
+}
+
+/// Why this build cannot compute on a wgpu device.
+pub fn wgpu_unavailable() -> Error {
+    if cfg!(feature = "wgpu") {
+        Error::runtime("ferrograd's wgpu device cannot hold tensors yet; use the cpu device")
+    } else {
+        Error::runtime("ferrograd was built without wgpu support: rebuild the ferrograd crate with its `wgpu` feature to use the wgpu device")
     }
 }
 

@@ -9,6 +9,7 @@
 //! ```
 
 pub mod autograd;
+pub mod backend;
 pub mod device;
 pub mod dtype;
 pub mod error;

@@ -1,4 +1,4 @@
-//! Reference-counted CPU buffers. Views share one `Storage`.
+//! Reference-counted element buffers, each on one device. Views share one `Storage`.
 
 use crate::dtype::{Category, DType, Scalar};
 use crate::error::{Error, Result};
@@ -203,12 +203,24 @@ pub enum Access {
     ReadOnly,
 }
 
+/// Where a storage's elements are.
+#[derive(Debug)]
+enum Backing {
+    /// Host memory, which the CPU backend's kernels read and write.
+    Host(RwLock<Buffer>),
+    /// Memory of a wgpu device, reached only through the wgpu backend
+    /// (which holds none yet).
+    #[allow(dead_code)]
+    Wgpu(crate::backend::wgpu::WgpuBuffer),
+}
+
 #[derive(Debug)]
 struct StorageInner {
-    buffer: RwLock<Buffer>,
-    /// The buffer's length, which never changes: views check their layout
-    /// against it without taking the lock.
+    backing: Backing,
+    /// The buffer's length and element type, which never change: views
+    /// check their layout against them without taking the lock.
     len: usize,
+    dtype: DType,
     access: Access,
 }
 
@@ -221,11 +233,12 @@ impl Storage {
     }
 
     pub fn with_access(buffer: Buffer, access: Access) -> Self {
-        let len = buffer.len();
-        Storage(Arc::new(StorageInner { buffer: RwLock::new(buffer), len, access }))
+        let (len, dtype) = (buffer.len(), buffer.dtype());
+        Storage(Arc::new(StorageInner { backing: Backing::Host(RwLock::new(buffer)), len, dtype, access }))
     }
 
     /// The number of elements the buffer holds.
+    #[inline]
     pub fn len(&self) -> usize {
         self.0.len
     }
@@ -234,18 +247,31 @@ impl Storage {
         self.0.len == 0
     }
 
-    /// Every buffer here is host memory; a GPU backend brings its own storage.
+    #[inline]
+    pub fn dtype(&self) -> DType {
+        self.0.dtype
+    }
+
+    #[inline]
     pub fn device(&self) -> crate::device::Device {
-        crate::device::Device::Cpu
+        match &self.0.backing {
+            Backing::Host(_) => crate::device::Device::Cpu,
+            Backing::Wgpu(never) => match *never {},
+        }
     }
 
     pub fn is_read_only(&self) -> bool {
         self.0.access == Access::ReadOnly
     }
 
-    /// Recursive read: two operands of one op may share a storage.
+    /// The host buffer, for the CPU backend's kernels. Recursive read: two
+    /// operands of one op may share a storage.
+    #[inline]
     pub fn read(&self) -> RwLockReadGuard<'_, Buffer> {
-        self.0.buffer.read_recursive()
+        match &self.0.backing {
+            Backing::Host(buffer) => buffer.read_recursive(),
+            Backing::Wgpu(never) => match *never {},
+        }
     }
 
     /// Exclusive access for an in-place write. Every write to a storage's
@@ -256,7 +282,10 @@ impl Storage {
                 "cannot modify this tensor in place: its memory is not writable (it is shared with a read-only NumPy array). Use clone() to get a writable copy.",
             ));
         }
-        Ok(self.0.buffer.write())
+        match &self.0.backing {
+            Backing::Host(buffer) => Ok(buffer.write()),
+            Backing::Wgpu(never) => match *never {},
+        }
     }
 
     pub fn same(&self, other: &Storage) -> bool {

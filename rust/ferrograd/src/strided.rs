@@ -25,6 +25,12 @@ impl Strided {
         Ok(Strided { storage, layout, dtype })
     }
 
+    /// A fresh storage read whole, in row-major order, as an array of `shape`.
+    pub fn contiguous(storage: Storage, shape: &[usize]) -> Result<Strided> {
+        let dtype = storage.dtype();
+        Strided::new(storage, Layout::contiguous(shape)?, dtype)
+    }
+
     /// For callers that have checked the layout against the storage.
     pub(crate) fn trusted(storage: Storage, layout: Layout, dtype: DType) -> Strided {
         Strided { storage, layout, dtype }
@@ -54,6 +60,7 @@ impl Strided {
     pub fn dtype(&self) -> DType {
         self.dtype
     }
+    #[inline]
     pub fn device(&self) -> Device {
         self.storage.device()
     }

@@ -236,6 +236,15 @@ impl Tensor {
         Tensor::from_parts(Storage::new(buffer), Layout::contiguous(shape)?, dtype)
     }
 
+    /// A tensor reading all of a fresh storage in row-major order, as `shape`.
+    pub fn from_storage(storage: Storage, shape: &[usize]) -> Result<Tensor> {
+        if storage.len() != numel(shape)? {
+            return Err(Error::InvalidReshape { shape: crate::error::ShapeList(shape.to_vec()).to_string(), numel: storage.len() });
+        }
+        let dtype = storage.dtype();
+        Ok(Tensor::assemble(storage, Layout::contiguous(shape)?, dtype, false, None))
+    }
+
     /// A tensor over an existing buffer with any layout that stays inside it
     /// (used to share memory with numpy arrays, which may be read-only).
     pub fn from_buffer_with_layout(buffer: Buffer, layout: Layout, access: Access) -> Result<Tensor> {

@@ -6,9 +6,9 @@ use crate::autograd::saved::SavedTensor;
 use crate::dtype::{DType, PromotionInput, Scalar};
 use crate::error::{Error, Result};
 use crate::kernels::elementwise::map;
-use crate::kernels::named::{self, cpu_binary, cpu_unary, pow_by_number};
+use crate::kernels::named::{self, pow_by_number};
 use crate::layout::broadcast_shapes;
-use crate::storage::Buffer;
+use crate::storage::Storage;
 use crate::strided::Strided;
 use crate::tensor::Tensor;
 use smallvec::smallvec;
@@ -27,14 +27,14 @@ impl Arith {
     /// A number (0-d) exponent of a float base takes PyTorch's
     /// scalar-exponent kernel; a tensor of exponents takes std::pow
     /// elementwise, as there.
-    fn run(self, a: &Strided, b: &Strided, shape: &[usize]) -> Result<Buffer> {
+    fn run(self, a: &Strided, b: &Strided, shape: &[usize]) -> Result<Storage> {
         match self {
-            Arith::Add => cpu_binary(&named::Add, a, b, shape),
-            Arith::Sub => cpu_binary(&named::Sub, a, b, shape),
-            Arith::Mul => cpu_binary(&named::Mul, a, b, shape),
-            Arith::Div => cpu_binary(&named::Div, a, b, shape),
-            Arith::Pow if b.ndim() == 0 && a.dtype().is_floating_point() => cpu_unary(&named::PowByNumber(b.item()?.to_f64()), a),
-            Arith::Pow => cpu_binary(&named::Pow, a, b, shape),
+            Arith::Add => a.binary(&named::Add, b, shape),
+            Arith::Sub => a.binary(&named::Sub, b, shape),
+            Arith::Mul => a.binary(&named::Mul, b, shape),
+            Arith::Div => a.binary(&named::Div, b, shape),
+            Arith::Pow if b.ndim() == 0 && a.dtype().is_floating_point() => a.unary(&named::PowByNumber(b.item()?.to_f64())),
+            Arith::Pow => a.binary(&named::Pow, b, shape),
         }
     }
 }
@@ -83,8 +83,7 @@ pub(crate) fn arith(kind: Arith, a: &Tensor, b: &Tensor) -> Result<Tensor> {
     let (ca, cb);
     let sa = if sa.dtype() == dtype { sa } else { ca = a.cast(dtype)?; ca.snapshot() };
     let sb = if sb.dtype() == dtype { sb } else { cb = b.cast(dtype)?; cb.snapshot() };
-    let buffer = kind.run(&sa, &sb, &shape)?;
-    Tensor::from_buffer(buffer, &shape)
+    Tensor::from_storage(kind.run(&sa, &sb, &shape)?, &shape)
 }
 
 /// Half arithmetic in float32. PyTorch's reduced-float kernels read a

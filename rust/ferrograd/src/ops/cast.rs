@@ -4,10 +4,7 @@
 use super::{record_plain, BackwardCtx, Grads, Op};
 use crate::dtype::DType;
 use crate::error::Result;
-use crate::kernels::elementwise::cast;
-use crate::storage::Element;
 use crate::tensor::Tensor;
-use crate::with_any_type;
 use smallvec::smallvec;
 
 impl Tensor {
@@ -17,8 +14,7 @@ impl Tensor {
         if data.dtype() == dtype {
             return Ok(self.clone());
         }
-        let buffer = with_any_type!(data.dtype(), S => with_any_type!(dtype, D => D::into_buffer(cast::<S, D>(&data)?)));
-        Tensor::from_buffer(buffer, data.shape())
+        Tensor::from_storage(data.copy_strided(dtype)?, data.shape())
     }
 
     /// `tensor.to(dtype)`: a differentiable copy when the dtype changes, `self` otherwise.
@@ -33,6 +29,21 @@ impl Tensor {
         Ok(record_plain(Op::ToCopy, &[self], out))
     }
 
+    /// `tensor.to(device)`: a differentiable copy on `device` when it differs,
+    /// `self` otherwise (ToCopyBackward0; the engine brings the gradient back).
+    pub fn to_device(&self, device: crate::device::Device) -> Result<Tensor> {
+        let data = self.snapshot();
+        if data.device() == device {
+            return Ok(self.clone());
+        }
+        let out = Tensor::from_storage(data.copy_to(device)?, data.shape())?;
+        drop(data);
+        if !self.dtype().is_floating_point() {
+            return Ok(out);
+        }
+        Ok(record_plain(Op::ToCopy, &[self], out))
+    }
+
     /// A contiguous copy with the same history semantics as PyTorch's `clone()`.
     pub fn clone_tensor(&self) -> Result<Tensor> {
         Ok(record_plain(Op::Clone, &[self], self.plain_copy()?))
@@ -41,8 +52,7 @@ impl Tensor {
     /// A fresh contiguous copy of the values, with no history.
     pub(crate) fn plain_copy(&self) -> Result<Tensor> {
         let data = self.snapshot();
-        let buffer = with_any_type!(data.dtype(), T => T::into_buffer(data.to_vec::<T>()?));
-        Tensor::from_buffer(buffer, data.shape())
+        Tensor::from_storage(data.copy_strided(data.dtype())?, data.shape())
     }
 }
 

@@ -8,10 +8,9 @@ use super::{record, record_plain, BackwardCtx, Grads, Op};
 use crate::autograd::mode::no_grad;
 use crate::autograd::saved::SavedTensor;
 use crate::error::{Error, Result, ShapeList};
-use crate::kernels::window::{col2im, im2col, Planes, Window2d};
+use crate::kernels::window::{Planes, Window2d};
 use crate::storage::Element;
 use crate::tensor::Tensor;
-use crate::with_float_type;
 use smallvec::smallvec;
 
 /// Runs `f` on `x`'s elements in row-major order, copying only when `x` is not contiguous.
@@ -109,9 +108,8 @@ impl Tensor {
         // The result's size must be countable before the kernel sizes its buffer.
         crate::layout::numel(&[b, c, window.kernel_len(), out[0], out[1]])?;
         let planes = Planes { count: b * c, input: [h, w], output: out };
-        let buffer = with_float_type!(self.dtype(), "im2col", T => T::into_buffer(with_contiguous::<T, _>(self, |x| im2col(x, planes, &window))??));
         let shape = [b, c * window.kernel_len(), out[0] * out[1]];
-        let cols = Tensor::from_buffer(buffer, &shape[!batched as usize..])?;
+        let cols = Tensor::from_storage(self.snapshot().im2col(planes, &window)?, &shape[!batched as usize..])?;
         Ok(record_plain(Op::Im2Col { window, input: [h, w] }, &[self], cols))
     }
 
@@ -148,8 +146,7 @@ impl Tensor {
         let c = rows / k;
         crate::layout::numel(&[b, c, h, w])?;
         let planes = Planes { count: b * c, input: [h, w], output: [oh, ow] };
-        let buffer = with_float_type!(self.dtype(), "col2im", T => T::into_buffer(with_contiguous::<T, _>(self, |x| col2im(x, planes, &window))??));
-        let image = Tensor::from_buffer(buffer, &[b, c, h, w][!batched as usize..])?;
+        let image = Tensor::from_storage(self.snapshot().col2im(planes, &window)?, &[b, c, h, w][!batched as usize..])?;
         Ok(record_plain(Op::Col2Im { window, output: [h, w] }, &[self], image))
     }
 

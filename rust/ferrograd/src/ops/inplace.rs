@@ -10,7 +10,7 @@ use crate::dtype::Scalar;
 use crate::error::{Error, Result, ShapeList};
 use super::binary::{promotion_input_of, Arith};
 use crate::kernels::elementwise::write_into;
-use crate::kernels::named::{self, cpu_binary_assign};
+use crate::kernels::named;
 use crate::layout::broadcast_shapes;
 use crate::tensor::Tensor;
 use crate::with_any_type;
@@ -75,10 +75,10 @@ impl Tensor {
         let cast;
         let source = if source.dtype() == dtype { source } else { cast = other.cast(dtype)?; cast.snapshot() };
         match kind {
-            Arith::Add => cpu_binary_assign(&named::Add, &target, &source)?,
-            Arith::Sub => cpu_binary_assign(&named::Sub, &target, &source)?,
-            Arith::Mul => cpu_binary_assign(&named::Mul, &target, &source)?,
-            Arith::Div => cpu_binary_assign(&named::Div, &target, &source)?,
+            Arith::Add => target.binary_assign(&named::Add, &source)?,
+            Arith::Sub => target.binary_assign(&named::Sub, &source)?,
+            Arith::Mul => target.binary_assign(&named::Mul, &source)?,
+            Arith::Div => target.binary_assign(&named::Div, &source)?,
             Arith::Pow => return Ok(false),
         }
         self.bump_version();
@@ -95,7 +95,7 @@ impl Tensor {
             let _plain = crate::autograd::mode::no_grad();
             return self.add_(other);
         }
-        cpu_binary_assign(&named::Add, &target, &source)?;
+        target.binary_assign(&named::Add, &source)?;
         self.bump_version();
         Ok(())
     }

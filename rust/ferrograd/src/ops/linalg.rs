@@ -5,7 +5,6 @@ use super::{record, record_plain, BackwardCtx, Grads, Op};
 use crate::autograd::saved::SavedTensor;
 use crate::dtype::Scalar;
 use crate::error::{Error, Result, ShapeList};
-use crate::kernels::matmul::matmul;
 use crate::layout::broadcast_shapes;
 use crate::tensor::Tensor;
 use smallvec::smallvec;
@@ -20,7 +19,7 @@ fn same_dtype(a: &Tensor, b: &Tensor, what: &'static str) -> Result<()> {
 /// `a @ b` as a tensor of `shape`; half operands multiply in float32 and
 /// the result is rounded once.
 fn product(a: &Tensor, b: &Tensor, shape: &[usize]) -> Result<Tensor> {
-    super::opmath::operands(a.dtype(), [a, b], |[a, b]| Tensor::from_buffer(matmul(&a.snapshot(), &b.snapshot())?, shape))
+    super::opmath::operands(a.dtype(), [a, b], |[a, b]| Tensor::from_storage(a.snapshot().matmul(&b.snapshot())?, shape))
 }
 
 /// Saves, for a product `a ∘ b`, each operand that the other's gradient needs.

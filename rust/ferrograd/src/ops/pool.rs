@@ -10,7 +10,7 @@ use crate::autograd::mode::no_grad;
 use crate::autograd::saved::SavedTensor;
 use crate::dtype::DType;
 use crate::error::{Error, Result, ShapeList};
-use crate::kernels::window::{gather_planes, max_pool, scatter_add_planes, Planes, Window2d};
+use crate::kernels::window::{gather_planes, scatter_add_planes, Planes, Window2d};
 use crate::storage::Element;
 use crate::tensor::Tensor;
 use crate::with_float_type;
@@ -117,12 +117,8 @@ impl Tensor {
         let planes = Planes { count, input, output: out };
         let window = Window2d { kernel: params.kernel, stride: params.stride, dilation: params.dilation, pad_lo: params.padding, pad_hi: params.padding };
         let shape = pooled_shape(&self.shape(), out);
-        let (values, indices) = with_float_type!(self.dtype(), "max_pool2d", T => {
-            let (v, i) = with_contiguous::<T, _>(self, |x| max_pool(x, planes, &window))??;
-            (T::into_buffer(v), i)
-        });
-        let values = Tensor::from_buffer(values, &shape)?;
-        let indices = Tensor::from_vec(indices, &shape)?;
+        let (values, indices) = self.snapshot().max_pool(planes, &window)?;
+        let (values, indices) = (Tensor::from_storage(values, &shape)?, Tensor::from_storage(indices, &shape)?);
         let values = record(Op::MaxPool2d, &[self], values, |_, _| smallvec![Some(SavedTensor::input(&indices))]);
         Ok((values, indices))
     }

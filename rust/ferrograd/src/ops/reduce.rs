@@ -3,7 +3,7 @@
 use super::{record_plain, BackwardCtx, Grads, Op};
 use crate::dtype::{DType, Scalar};
 use crate::error::Result;
-use crate::kernels::named::{cpu_reduce, Sum};
+use crate::kernels::named::Sum;
 use crate::layout::{normalize_dim, Shape};
 use crate::tensor::Tensor;
 use smallvec::smallvec;
@@ -43,13 +43,13 @@ fn sum_kernel(x: &Tensor, dims: &[usize], keepdim: bool) -> Result<Tensor> {
     let shape = reduced_shape(data.shape(), dims, keepdim);
     // Dims of a 0-d tensor: reduce over nothing.
     let dims: Shape = dims.iter().copied().filter(|&d| d < data.ndim()).collect();
-    let buffer = match data.dtype() {
-        DType::F32 | DType::F64 | DType::I64 => cpu_reduce(&Sum, &data, &dims)?,
+    let storage = match data.dtype() {
+        DType::F32 | DType::F64 | DType::I64 => data.reduce(&Sum, &dims)?,
         DType::Bool | DType::U8 | DType::I8 | DType::I16 | DType::I32 => return sum_kernel(&x.cast(DType::I64)?, &dims, keepdim),
         // Accumulated in float32 and rounded once, as PyTorch does.
         DType::F16 | DType::BF16 => return sum_kernel(&x.cast(DType::F32)?, &dims, keepdim)?.cast(x.dtype()),
     };
-    Tensor::from_buffer(buffer, &shape)
+    Tensor::from_storage(storage, &shape)
 }
 
 impl Tensor {

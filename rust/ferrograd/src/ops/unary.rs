@@ -6,7 +6,7 @@ use super::{record, record_plain, BackwardCtx, Grads, Op, Saved};
 use crate::autograd::saved::SavedTensor;
 use crate::dtype::Scalar;
 use crate::error::Result;
-use crate::kernels::named::{self, cpu_binary, cpu_unary, Accepts, BinaryKernel, UnaryKernel};
+use crate::kernels::named::{self, Accepts, BinaryKernel, UnaryKernel};
 use crate::tensor::Tensor;
 use smallvec::smallvec;
 
@@ -23,8 +23,7 @@ pub(crate) fn unary_forward<K: UnaryKernel>(k: &K, x: &Tensor) -> Result<Tensor>
     };
     super::opmath::unary(x, |x| {
         let data = x.snapshot();
-        let buffer = cpu_unary(k, &data)?;
-        Tensor::from_buffer(buffer, data.shape())
+        Tensor::from_storage(data.unary(k)?, data.shape())
     })
 }
 
@@ -33,8 +32,7 @@ fn fused_grad<K: BinaryKernel>(k: &K, g: &Tensor, y: &Tensor) -> Result<Tensor> 
     super::opmath::operands(y.dtype(), [g, y], |[g, y]| {
         let g = g.cast(y.dtype())?;
         let (sg, sy) = (g.snapshot(), y.snapshot());
-        let buffer = cpu_binary(k, &sg, &sy, sy.shape())?;
-        Tensor::from_buffer(buffer, sy.shape())
+        Tensor::from_storage(sg.binary(k, &sy, sy.shape())?, sy.shape())
     })
 }
 

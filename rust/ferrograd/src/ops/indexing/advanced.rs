@@ -7,7 +7,7 @@
 use super::{add_elem, at_least_1d, save_indices, saved_indices, Indices};
 use crate::dtype::{DType, Scalar};
 use crate::error::{Error, Result, ShapeList};
-use crate::kernels::indexed::{nonzero as nonzero_kernel, plan, put, take, wrapped_indices, Plan};
+use crate::kernels::indexed::{nonzero as nonzero_kernel, plan, put, wrapped_indices, Plan};
 use crate::layout::{broadcast_shapes, normalize_dim, Layout, Shape};
 use crate::ops::{record, should_record, BackwardCtx, Grads, Op};
 use crate::storage::Element;
@@ -146,8 +146,7 @@ impl Tensor {
     pub fn index(&self, indices: &[Option<Tensor>]) -> Result<Tensor> {
         let indices = expand_masks(&self.shape(), indices)?;
         let plan = index_plan(&self.layout(), &indices, DimLabel::Ordinal)?;
-        let buffer = with_any_type!(self.dtype(), T => T::into_buffer(take::<T>(&self.snapshot(), &plan)?));
-        let out = Tensor::from_buffer(buffer, &plan.shape)?;
+        let out = Tensor::from_storage(self.snapshot().take(&plan)?, &plan.shape)?;
         Ok(record(Op::Index { dims: indexed_dims(&indices) }, &[self], out, |_, _| save_indices(&indices)))
     }
 

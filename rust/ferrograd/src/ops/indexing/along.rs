@@ -7,7 +7,7 @@ use super::advanced::{index_plan, DimLabel};
 use super::{add_elem, at_least_1d, save_indices};
 use crate::dtype::{DType, Scalar};
 use crate::error::{Error, Result, ShapeList};
-use crate::kernels::indexed::{gather as gather_kernel, put, scatter as scatter_kernel, take};
+use crate::kernels::indexed::{put, scatter as scatter_kernel, take};
 use crate::layout::{broadcast_shapes, normalize_dim, Shape};
 use crate::ops::binary::{arith, Arith};
 use crate::ops::{record, record_plain, BackwardCtx, Grads, Op};
@@ -176,8 +176,7 @@ impl Tensor {
         let index = &long_index(index, "gather(): Expected dtype int32/int64 for index")?;
         check_gather_shapes(self, dim, index)?;
         let (src, index1) = (at_least_1d(self)?, at_least_1d(index)?);
-        let buffer = with_any_type!(self.dtype(), T => T::into_buffer(gather_kernel::<T>(&src.snapshot(), dim, &index1.snapshot())?));
-        let out = Tensor::from_buffer(buffer, &index.shape())?;
+        let out = Tensor::from_storage(src.snapshot().gather(dim, &index1.snapshot())?, &index.shape())?;
         Ok(record(Op::Gather { dim }, &[self], out, |_, _| save_indices(&[Some(index.clone())])))
     }
 

@@ -1,0 +1,66 @@
+//! The wgpu backend's place. This build has no wgpu kernels: no storage can
+//! live on the device (`WgpuBuffer` has no values), and every entry point
+//! refuses with the error `Device::check_available` gives, so ops reached
+//! with a wgpu device fail clearly instead of computing on the wrong memory.
+
+use super::Backend;
+use crate::device::Device;
+use crate::dtype::DType;
+use crate::error::Result;
+use crate::kernels::indexed::Plan;
+use crate::kernels::named::{BinaryKernel, ReduceKernel, UnaryKernel};
+use crate::kernels::window::{Planes, Window2d};
+use crate::storage::Storage;
+use crate::strided::Strided;
+
+/// Device memory of a wgpu storage. Uninhabited until the device is built.
+#[derive(Debug)]
+pub enum WgpuBuffer {}
+
+pub struct Wgpu;
+
+fn refuse<T>(_: &Strided) -> Result<T> {
+    Err(crate::device::wgpu_unavailable())
+}
+
+impl Backend for Wgpu {
+    fn unary<K: UnaryKernel>(_: &K, x: &Strided) -> Result<Storage> {
+        refuse(x)
+    }
+    fn binary<K: BinaryKernel>(_: &K, a: &Strided, _: &Strided, _: &[usize]) -> Result<Storage> {
+        refuse(a)
+    }
+    fn binary_assign<K: BinaryKernel>(_: &K, dst: &Strided, _: &Strided) -> Result<()> {
+        refuse(dst)
+    }
+    fn reduce<K: ReduceKernel>(_: &K, x: &Strided, _: &[usize]) -> Result<Storage> {
+        refuse(x)
+    }
+    fn matmul(a: &Strided, _: &Strided) -> Result<Storage> {
+        refuse(a)
+    }
+    fn copy_strided(x: &Strided, _: DType) -> Result<Storage> {
+        refuse(x)
+    }
+    fn take(x: &Strided, _: &Plan) -> Result<Storage> {
+        refuse(x)
+    }
+    fn gather(x: &Strided, _: usize, _: &Strided) -> Result<Storage> {
+        refuse(x)
+    }
+    fn im2col(x: &Strided, _: Planes, _: &Window2d) -> Result<Storage> {
+        refuse(x)
+    }
+    fn col2im(x: &Strided, _: Planes, _: &Window2d) -> Result<Storage> {
+        refuse(x)
+    }
+    fn max_pool(x: &Strided, _: Planes, _: &Window2d) -> Result<(Storage, Storage)> {
+        refuse(x)
+    }
+    fn to_cpu(x: &Strided) -> Result<Storage> {
+        refuse(x)
+    }
+    fn from_cpu(x: &Strided, _: Device) -> Result<Storage> {
+        refuse(x)
+    }
+}
