@@ -67,22 +67,14 @@ define_ops! { ctx =>
     Rsub => "RsubBackward1", binary::rsub_backward(ctx);
     Mul => "MulBackward0", binary::mul_backward(ctx);
     Div => "DivBackward0", binary::div_backward(ctx);
-    Neg => "NegBackward0", unary::neg_backward(ctx);
-    Reciprocal => "ReciprocalBackward0", unary::reciprocal_backward(ctx);
+    /// The unary elementwise ops: neg, exp, tanh, ... (their own table, ops/unary.rs).
+    Unary(op: unary::UnaryOp) => op.name(), op.backward(ctx);
     /// `tensor ** number`.
     PowScalarExponent(e: f64) => "PowBackward0", binary::pow_scalar_exponent_backward(ctx, *e);
     /// `tensor ** tensor`.
     PowTensor => "PowBackward1", binary::pow_tensor_backward(ctx);
     /// `number ** tensor`.
     PowScalarBase(b: f64) => "PowBackward2", binary::pow_scalar_base_backward(ctx, *b);
-    Exp => "ExpBackward0", unary::exp_backward(ctx);
-    Log => "LogBackward0", unary::log_backward(ctx);
-    Sqrt => "SqrtBackward0", unary::sqrt_backward(ctx);
-    Tanh => "TanhBackward0", unary::tanh_backward(ctx);
-    Sigmoid => "SigmoidBackward0", unary::sigmoid_backward(ctx);
-    Relu => "ReluBackward0", unary::relu_backward(ctx);
-    Abs => "AbsBackward0", unary::abs_backward(ctx);
-    Sign => "SignBackward0", unary::sign_backward(ctx);
     Sum => "SumBackward0", reduce::sum_backward(ctx);
     SumDim { dims: Shape, keepdim: bool } => "SumBackward1", reduce::sum_dim_backward(ctx, dims, *keepdim);
     Mean { numel: usize } => "MeanBackward0", reduce::mean_backward(ctx, *numel);

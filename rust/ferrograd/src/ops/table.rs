@@ -50,16 +50,25 @@ pub(super) use define_ops;
 
 #[cfg(test)]
 mod tests {
-    use crate::ops::NAME_SOURCES;
+    use crate::ops::{unary, Op, NAME_SOURCES};
 
     /// Nodes PyTorch names without a numbered `Backward` suffix.
     const UNNUMBERED: [&str; 4] = ["AccumulateGrad", "CopySlices", "CopyBackwards", "NotImplemented"];
 
+    /// Entries whose name comes from a table of their own, with that table's
+    /// name sources.
+    const SUB_TABLES: [(&str, &[&str]); 1] = [("op.name()", unary::NAME_SOURCES)];
+
     #[test]
     fn every_name_is_a_pytorch_node_class() {
-        for source in NAME_SOURCES {
+        let sub_tables = SUB_TABLES.iter().flat_map(|(_, sources)| sources.iter());
+        for source in NAME_SOURCES.iter().chain(sub_tables) {
             // A custom function's node takes the name its class gives it.
             if *source == "function.name" {
+                continue;
+            }
+            // An entry delegating to a sub-table; its names are checked there.
+            if SUB_TABLES.iter().any(|(delegate, _)| source == delegate) {
                 continue;
             }
             // The literals of an expression lie between odd and even quotes.
@@ -70,6 +79,15 @@ mod tests {
                 assert!(name.chars().all(|c| c.is_ascii_alphanumeric()), "`{name}` is not a class name");
                 assert!(numbered || UNNUMBERED.contains(&name), "`{name}` does not end in Backward<digit>");
             }
+        }
+    }
+
+    #[test]
+    fn the_unary_table_names_every_unary_node() {
+        assert_eq!(unary::ALL.len(), unary::NAME_SOURCES.len());
+        for (op, source) in unary::ALL.iter().zip(unary::NAME_SOURCES) {
+            assert_eq!(format!("{:?}", op.name()), *source);
+            assert_eq!(Op::Unary(*op).name(), op.name());
         }
     }
 }

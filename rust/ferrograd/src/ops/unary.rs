@@ -1,6 +1,11 @@
-//! Unary elementwise ops. Hot activations (tanh, sigmoid, relu) get a fused
-//! one-kernel backward; when the backward itself must be differentiable
-//! (create_graph) they use the composite formula in tensor ops instead.
+//! Unary elementwise ops, declared in one table (`unary_ops!` below): a row
+//! gives an op's `Tensor` method, kernel, PyTorch node name, what it saves
+//! and its backward formula. A new unary op is its kernel type in
+//! `kernels/named.rs` and its row here; the main op table (ops/mod.rs)
+//! records every one as `Op::Unary`. Hot activations (tanh, sigmoid, relu)
+//! get a fused one-kernel backward; when the backward itself must be
+//! differentiable (create_graph) they use the composite formula in tensor
+//! ops instead.
 
 use super::{record, record_plain, BackwardCtx, Grads, Op, Saved};
 use crate::autograd::saved::SavedTensor;
@@ -44,7 +49,8 @@ enum Keeps {
     Output,
 }
 
-fn record_unary(op: Op, x: &Tensor, out: Tensor, keeps: Keeps) -> Tensor {
+fn record_unary(op: UnaryOp, x: &Tensor, out: Tensor, keeps: Keeps) -> Tensor {
+    let op = Op::Unary(op);
     match keeps {
         Keeps::Nothing => record_plain(op, &[x], out),
         Keeps::Input => record(op, &[x], out, |_, _| -> Saved { smallvec![Some(SavedTensor::input(x))] }),
@@ -52,107 +58,115 @@ fn record_unary(op: Op, x: &Tensor, out: Tensor, keeps: Keeps) -> Tensor {
     }
 }
 
-/// The unary ops, one row each: `method => kernel, recorded op, what its
-/// backward keeps;`. A new op is its kernel type (kernels/named.rs), its
-/// row in the op table (ops/mod.rs) and its row here.
+/// The unary op table: each row declares one op whole,
+/// `method => Kernel, "PyTorchName", Keeps, gradient;`.
+///
+/// `method` is the `Tensor` method; `Kernel` the kernel type in
+/// `kernels/named.rs`, which also names the `UnaryOp` variant; the string
+/// the class PyTorch gives the node's `grad_fn`; `Keeps` what backward reads
+/// as `ctx.saved(0)` (`Nothing`, the `Input` or the `Output`); `gradient`
+/// an expression over the table's `ctx` (a `BackwardCtx`) giving the input's
+/// gradient, a `Result<Tensor>`, evaluated only when the input needs one.
+/// Doc comments on a row document both the method and the variant.
+///
+/// The table expands to the `UnaryOp` enum (a plain `Copy` enum, stored in
+/// the graph as `Op::Unary`), its `name` and `backward`, and the methods.
 macro_rules! unary_ops {
-    ($($(#[$doc:meta])* $method:ident => $kernel:ident, $op:ident, $keeps:ident;)*) => {
+    ($ctx:ident => $(
+        $(#[$doc:meta])*
+        $method:ident => $kernel:ident, $name:literal, $keeps:ident, $gradient:expr;
+    )*) => {
+        /// A unary elementwise op, as recorded in the graph (`Op::Unary`).
+        #[derive(Copy, Clone, Debug, PartialEq, Eq)]
+        pub enum UnaryOp {
+            $( $(#[$doc])* $kernel, )*
+        }
+
+        impl UnaryOp {
+            /// The class name PyTorch gives this op's `grad_fn`.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $( UnaryOp::$kernel => $name, )*
+                }
+            }
+
+            /// Runs this op's derivative formula.
+            pub(crate) fn backward(self, $ctx: &BackwardCtx) -> Result<Grads> {
+                let gradient = match self {
+                    $( UnaryOp::$kernel => $ctx.grad_for(0, || $gradient)?, )*
+                };
+                Ok(smallvec![gradient])
+            }
+        }
+
         impl Tensor {
             $(
                 $(#[$doc])*
                 pub fn $method(&self) -> Result<Tensor> {
                     let out = unary_forward(&named::$kernel, self)?;
-                    Ok(record_unary(Op::$op, self, out, Keeps::$keeps))
+                    Ok(record_unary(UnaryOp::$kernel, self, out, Keeps::$keeps))
                 }
             )*
         }
+
+        /// Every unary op's name, for checking them against PyTorch's node classes.
+        #[cfg(test)]
+        pub(crate) const NAME_SOURCES: &[&str] = &[$(stringify!($name)),*];
+
+        /// Every unary op.
+        #[cfg(test)]
+        pub(crate) const ALL: &[UnaryOp] = &[$(UnaryOp::$kernel),*];
     };
 }
 
-unary_ops! {
-    neg => Neg, Neg, Nothing;
-    reciprocal => Reciprocal, Reciprocal, Output;
-    exp => Exp, Exp, Output;
-    log => Log, Log, Input;
-    sqrt => Sqrt, Sqrt, Output;
-    tanh => Tanh, Tanh, Output;
-    sigmoid => Sigmoid, Sigmoid, Output;
-    relu => Relu, Relu, Output;
-    abs => Abs, Abs, Input;
-    /// -1, 0 or 1 as PyTorch's `(0 < v) - (v < 0)`: +0 for NaN and for -0.0.
-    /// The gradient is zero everywhere.
-    sign => Sign, Sign, Nothing;
-}
-
-pub(super) fn neg_backward(ctx: &BackwardCtx) -> Result<Grads> {
-    Ok(smallvec![ctx.grad_for(0, || ctx.grad().neg())?])
-}
-
-/// d(1/x) = -g * y²
-pub(super) fn reciprocal_backward(ctx: &BackwardCtx) -> Result<Grads> {
-    let y = ctx.saved(0)?;
-    Ok(smallvec![ctx.grad_for(0, || ctx.grad().neg()?.mul(&y.mul(y)?))?])
-}
-
-/// d(e^x) = g * y
-pub(super) fn exp_backward(ctx: &BackwardCtx) -> Result<Grads> {
-    Ok(smallvec![ctx.grad_for(0, || ctx.grad().mul(ctx.saved(0)?))?])
-}
-
-/// d(ln x) = g / x
-pub(super) fn log_backward(ctx: &BackwardCtx) -> Result<Grads> {
-    Ok(smallvec![ctx.grad_for(0, || ctx.grad().div(ctx.saved(0)?))?])
-}
-
-/// d(√x) = g / (2y)
-pub(super) fn sqrt_backward(ctx: &BackwardCtx) -> Result<Grads> {
-    let y = ctx.saved(0)?;
-    Ok(smallvec![ctx.grad_for(0, || ctx.grad().div(&y.mul_scalar(Scalar::Int(2))?))?])
-}
-
-/// d(tanh x) = g * (1 - y²)
-pub(super) fn tanh_backward(ctx: &BackwardCtx) -> Result<Grads> {
-    let (g, y) = (ctx.grad(), ctx.saved(0)?);
-    Ok(smallvec![ctx.grad_for(0, || {
+unary_ops! { ctx =>
+    neg => Neg, "NegBackward0", Nothing, ctx.grad().neg();
+    // d(1/x) = -g * y²
+    reciprocal => Reciprocal, "ReciprocalBackward0", Output, {
+        let y = ctx.saved(0)?;
+        ctx.grad().neg()?.mul(&y.mul(y)?)
+    };
+    // d(e^x) = g * y
+    exp => Exp, "ExpBackward0", Output, ctx.grad().mul(ctx.saved(0)?);
+    // d(ln x) = g / x
+    log => Log, "LogBackward0", Input, ctx.grad().div(ctx.saved(0)?);
+    // d(√x) = g / (2y)
+    sqrt => Sqrt, "SqrtBackward0", Output, ctx.grad().div(&ctx.saved(0)?.mul_scalar(Scalar::Int(2))?);
+    // d(tanh x) = g * (1 - y²); one fused kernel unless the backward must
+    // itself be differentiable (create_graph).
+    tanh => Tanh, "TanhBackward0", Output, {
+        let (g, y) = (ctx.grad(), ctx.saved(0)?);
         if ctx.create_graph {
-            return g.mul(&y.mul(y)?.rsub_scalar(Scalar::Int(1))?);
+            g.mul(&y.mul(y)?.rsub_scalar(Scalar::Int(1))?)
+        } else {
+            fused_grad(&named::TanhBackward, g, y)
         }
-        fused_grad(&named::TanhBackward, g, y)
-    })?])
-}
-
-/// d(σ(x)) = g * y * (1 - y)
-pub(super) fn sigmoid_backward(ctx: &BackwardCtx) -> Result<Grads> {
-    let (g, y) = (ctx.grad(), ctx.saved(0)?);
-    Ok(smallvec![ctx.grad_for(0, || {
-        // PyTorch's float16 kernel rounds after each step (its bfloat16 one
-        // computes in float32, like the fused kernel); the order is PyTorch's.
+    };
+    // d(σ(x)) = g * y * (1 - y). PyTorch's float16 kernel rounds after each
+    // step (its bfloat16 one computes in float32, like the fused kernel);
+    // the order is PyTorch's.
+    sigmoid => Sigmoid, "SigmoidBackward0", Output, {
+        let (g, y) = (ctx.grad(), ctx.saved(0)?);
         if ctx.create_graph || y.dtype() == crate::dtype::DType::F16 {
-            return g.mul(&y.rsub_scalar(Scalar::Int(1))?)?.mul(y);
+            g.mul(&y.rsub_scalar(Scalar::Int(1))?)?.mul(y)
+        } else {
+            fused_grad(&named::SigmoidBackward, g, y)
         }
-        fused_grad(&named::SigmoidBackward, g, y)
-    })?])
-}
-
-/// d(relu x) = 0 where y <= 0, else g: relu'(0) = 0, and NaN passes the
-/// gradient through, as PyTorch's threshold_backward.
-pub(super) fn relu_backward(ctx: &BackwardCtx) -> Result<Grads> {
-    let (g, y) = (ctx.grad(), ctx.saved(0)?);
-    Ok(smallvec![ctx.grad_for(0, || {
+    };
+    // d(relu x) = 0 where y <= 0, else g: relu'(0) = 0, and NaN passes the
+    // gradient through, as PyTorch's threshold_backward.
+    relu => Relu, "ReluBackward0", Output, {
+        let (g, y) = (ctx.grad(), ctx.saved(0)?);
         if ctx.create_graph {
             let passes = y.compare_scalar(Scalar::Int(0), super::compare::Comparison::Le)?.logical_not()?;
-            return g.mul(&passes.cast(g.dtype())?);
+            g.mul(&passes.cast(g.dtype())?)
+        } else {
+            fused_grad(&named::ThresholdBackward, g, y)
         }
-        fused_grad(&named::ThresholdBackward, g, y)
-    })?])
+    };
+    // d|x| = g * sign(x) (so abs'(0) = 0, as in PyTorch).
+    abs => Abs, "AbsBackward0", Input, ctx.grad().mul(&ctx.saved(0)?.sign()?);
+    /// -1, 0 or 1 as PyTorch's `(0 < v) - (v < 0)`: +0 for NaN and for -0.0.
+    /// The gradient is zero everywhere.
+    sign => Sign, "SignBackward0", Nothing, ctx.grad().mul_scalar(Scalar::Int(0));
 }
-
-/// d|x| = g * sign(x) (so abs'(0) = 0, as in PyTorch).
-pub(super) fn abs_backward(ctx: &BackwardCtx) -> Result<Grads> {
-    Ok(smallvec![ctx.grad_for(0, || ctx.grad().mul(&ctx.saved(0)?.sign()?))?])
-}
-
-pub(super) fn sign_backward(ctx: &BackwardCtx) -> Result<Grads> {
-    Ok(smallvec![ctx.grad_for(0, || ctx.grad().mul_scalar(Scalar::Int(0)))?])
-}
-
