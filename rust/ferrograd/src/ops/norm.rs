@@ -123,10 +123,6 @@ impl Tensor {
         let k = normalized_shape.len();
         let nd = self.ndim();
         if k == 0 || k > nd || self.shape()[nd - k..] != *normalized_shape {
-            let mut expected = "[*".to_string();
-            for d in normalized_shape {
-                expected += &format!(", {d}");
-            }
             return Err(Error::LayerNormInputShape { normalized_shape: ShapeList(normalized_shape.to_vec()), got: ShapeList(self.shape().to_vec()) });
         }
         for (t, name) in [(weight, "weight"), (bias, "bias")] {
