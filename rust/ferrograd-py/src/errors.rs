@@ -89,6 +89,60 @@ pub fn to_py_err(e: Error) -> PyErr {
         | Error::ScalarTypeMismatch { .. }
         | Error::UnexpectedDType { .. }
         | Error::DTypesDiffer { .. }
+        | Error::CountMismatch { .. }
+        | Error::UnexpectedCount { .. }
+        | Error::ShapesDiffer { .. }
+        | Error::ScalarTypesDiffer { .. }
+        | Error::OperandDType { .. }
+        | Error::MaskDType { .. }
+        | Error::EmbeddingIndicesDType { .. }
+        | Error::DataRequiresGradDType { .. }
+        | Error::TooFewDims { .. }
+        | Error::PoolInputShape { .. }
+        | Error::PoolOutputTooSmall { .. }
+        | Error::InvalidMaxIndex { .. }
+        | Error::StorageSizeOverflow { .. }
+        | Error::SizeOverflow { .. }
+        | Error::ConvParamLength { .. }
+        | Error::StorageOutOfBounds { .. }
+        | Error::RepeatedDim { .. }
+        | Error::MovedimRepeatedDim { .. }
+        | Error::MovedimLengths { .. }
+        | Error::EmptyReductionNeedsDim { .. }
+        | Error::InfNormEmptyDim { .. }
+        | Error::EmptyTensorList { .. }
+        | Error::InvalidShapeDim { .. }
+        | Error::AmbiguousReshape { .. }
+        | Error::UnflattenSizes { .. }
+        | Error::ExpandTooFewSizes { .. }
+        | Error::ExpandLeadingDim { .. }
+        | Error::ExpandSizeMismatch { .. }
+        | Error::NarrowOutOfRange { .. }
+        | Error::DiagonalSameDims { .. }
+        | Error::SplitSizeZero { .. }
+        | Error::NegativeSplitSizes { .. }
+        | Error::SplitSizesSum { .. }
+        | Error::NegativePaddedSize { .. }
+        | Error::IndexSizeAtDim { .. }
+        | Error::IndexLargerThanInput { .. }
+        | Error::IndexAddCount { .. }
+        | Error::InconsistentNumel { .. }
+        | Error::AddmvSize { .. }
+        | Error::AttentionHeads { .. }
+        | Error::ClassWeightShape { .. }
+        | Error::LayerNormInputShape { .. }
+        | Error::LayerNormParamShape { .. }
+        | Error::NormParamNumel { .. }
+        | Error::GroupNormChannels { .. }
+        | Error::GroupNormParamShape { .. }
+        | Error::ConvInputNdim { .. }
+        | Error::ConvWeightGroups { .. }
+        | Error::ConvInputChannels { .. }
+        | Error::ConvBiasShape { .. }
+        | Error::KernelLargerThanInput { .. }
+        | Error::UnfoldNoBlocks { .. }
+        | Error::FoldChannels { .. }
+        | Error::FoldBlocks { .. }
         | Error::InvalidDeviceString(_)
         | Error::UnknownDeviceType(_) => PyRuntimeError::new_err(msg),
         Error::NotAScalar(_) | Error::InternalOverlap | Error::MetadataInUse | Error::DeviceMismatch(..) | Error::Runtime(_) => PyRuntimeError::new_err(msg),

@@ -165,6 +165,130 @@ pub enum Error {
     /// Two operands that must share a dtype, named as C types.
     #[error("expected {what} to have the same dtype, but got: {} != {}", .lhs.c_type_name(), .rhs.c_type_name())]
     DTypesDiffer { what: &'static str, lhs: DType, rhs: DType },
+
+    // Shape, dim and index failures of individual ops.
+    /// Two counts (dims, lengths, elements) that do not agree, in the op's
+    /// own wording: `expected` up to the first count, `sep` between the two,
+    /// `tail` after the second.
+    #[error("{expected}{lhs}{sep}{rhs}{tail}")]
+    CountMismatch { expected: &'static str, lhs: usize, sep: &'static str, rhs: usize, tail: &'static str },
+    /// A rank or count the op cannot take: `expected` is the op's wording up
+    /// to the count it prints, `tail` the rest.
+    #[error("{expected}{got}{tail}")]
+    UnexpectedCount { expected: &'static str, got: usize, tail: &'static str },
+    /// Two shapes that do not agree, in the op's own wording around them.
+    #[error("{expected}{lhs}{sep}{rhs}{tail}")]
+    ShapesDiffer { expected: &'static str, lhs: ShapeList, sep: &'static str, rhs: ShapeList, tail: &'static str },
+    /// Two dtypes that must agree, printed as scalar type names.
+    #[error("{expected}{}{sep}{}{tail}", .lhs.scalar_type_name(), .rhs.scalar_type_name())]
+    ScalarTypesDiffer { expected: &'static str, lhs: DType, sep: &'static str, rhs: DType, tail: &'static str },
+    /// An operand whose dtype must equal the input's, printed as C types.
+    #[error("expected dtype {} for `{what}` but got dtype {}", .expected.c_type_name(), .got.c_type_name())]
+    OperandDType { what: &'static str, expected: DType, got: DType },
+    /// A non-boolean mask; `c_name` prints it as a C type, else as `torch.<name>`.
+    #[error("masked_fill_ only supports boolean masks, but got mask with dtype {}", if *.c_name { .dtype.c_type_name().to_string() } else { .dtype.to_string() })]
+    MaskDType { dtype: DType, c_name: bool },
+    /// Types without a legacy tensor name print as ATen's backend type.
+    #[error("Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; but got {} instead (while checking arguments for embedding)", match .dtype { DType::Bool | DType::BF16 => format!("CPU{}Type", .dtype.scalar_type_name()), d => d.legacy_type_name().to_string() })]
+    EmbeddingIndicesDType { dtype: DType },
+    #[error("data set to a tensor that requires gradients must be floating point or complex dtype (got {dtype} of shape {shape})")]
+    DataRequiresGradDType { dtype: DType, shape: ShapeList },
+    #[error("{op}: input tensor must have at least {min} dimensions")]
+    TooFewDims { op: &'static str, min: usize },
+    #[error("{op}(): Expected 3D or 4D tensor, but got {got}")]
+    PoolInputShape { op: &'static str, got: ShapeList },
+    #[error("Given input size: ({channels}x{h}x{w}). Calculated output size: ({channels}x{oh}x{ow}). Output size is too small")]
+    PoolOutputTooSmall { channels: usize, h: usize, w: usize, oh: i64, ow: i64 },
+    #[error("Found an invalid max index: {index} (input planes are of size {size})")]
+    InvalidMaxIndex { index: i64, size: usize },
+    #[error("{op}: the size {size} overflows")]
+    SizeOverflow { op: &'static str, size: ShapeList },
+    /// A per-spatial-dim convolution parameter with the wrong number of values.
+    #[error("expected {label} to be a single integer value or a list of {spatial} values to match the convolution dimensions, but got {label}={values}")]
+    ConvParamLength { label: &'static str, spatial: usize, values: ShapeList },
+    #[error("Storage size calculation overflowed with sizes={sizes}")]
+    StorageSizeOverflow { sizes: ShapeList },
+    /// `required` is `None` when the addressed range itself overflows.
+    #[error("setStorage: sizes {sizes}, strides {strides}, storage offset {offset}, and itemsize {itemsize} requiring a storage size of {} are out of bounds for storage of size {available}", .required.unwrap_or(u128::MAX))]
+    StorageOutOfBounds { sizes: ShapeList, strides: IntList, offset: usize, itemsize: usize, required: Option<u128>, available: u128 },
+    #[error("dim {dim} appears multiple times in the list of dims")]
+    RepeatedDim { dim: usize },
+    #[error("movedim: repeated dim in `{what}` ({dims})")]
+    MovedimRepeatedDim { what: &'static str, dims: IntList },
+    #[error("movedim: Invalid source or destination dims: source ({src_dims} dims) should contain the same number of dims as destination ({dst_dims} dims)")]
+    MovedimLengths { src_dims: IntList, dst_dims: IntList },
+    #[error("{op}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.")]
+    EmptyReductionNeedsDim { op: &'static str },
+    #[error("linalg.vector_norm cannot compute the inf norm on the dimension {dim}because this dimension is empty and the operation does not have an identity")]
+    InfNormEmptyDim { dim: usize },
+    #[error("{op} expects a non-empty TensorList")]
+    EmptyTensorList { op: &'static str },
+    #[error("invalid shape dimension {dim} at index {index} of shape {shape}")]
+    InvalidShapeDim { dim: i64, index: usize, shape: IntList },
+    #[error("cannot reshape tensor of 0 elements into shape {shape} because the unspecified dimension size -1 can be any value and is ambiguous")]
+    AmbiguousReshape { shape: IntList },
+    #[error("unflatten: Provided sizes {sizes} don't multiply up to the size of dim {dim} ({size}) in the input tensor")]
+    UnflattenSizes { sizes: IntList, dim: i64, size: usize },
+    #[error("expand({type_name}{{{shape}}}, size={sizes}): the number of sizes provided ({}) must be greater or equal to the number of dimensions in the tensor ({})", .sizes.0.len(), .shape.0.len())]
+    ExpandTooFewSizes { type_name: &'static str, shape: ShapeList, sizes: IntList },
+    #[error("The expanded size of the tensor ({size}) isn't allowed in a leading, non-existing dimension {dim}")]
+    ExpandLeadingDim { size: i64, dim: usize },
+    /// ExpandMismatch with target sizes that may hold -1.
+    #[error("The expanded size of the tensor ({target}) must match the existing size ({existing}) at non-singleton dimension {dim}.  Target sizes: {sizes}.  Tensor sizes: {tensor_shape}")]
+    ExpandSizeMismatch { target: i64, existing: usize, dim: usize, sizes: IntList, tensor_shape: ShapeList },
+    #[error("start ({start}) + length ({length}) exceeds dimension size ({size}).")]
+    NarrowOutOfRange { start: i64, length: i64, size: i64 },
+    #[error("diagonal dimensions cannot be identical {dim1}, {dim2}")]
+    DiagonalSameDims { dim1: i64, dim2: i64 },
+    #[error("split_size can only be 0 if dimension size is 0, but got dimension size of {size}")]
+    SplitSizeZero { size: usize },
+    #[error("split_with_sizes expects split_sizes have only non-negative entries, but got split_sizes={sizes}")]
+    NegativeSplitSizes { sizes: IntList },
+    #[error("split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size at dimension {dim}), but got split_sizes={sizes}")]
+    SplitSizesSum { size: usize, dim: usize, sizes: IntList },
+    #[error("The input size {size}, plus negative padding {lo} and {hi} resulted in a negative output size, which is invalid. Check dimension {dim} of your input.")]
+    NegativePaddedSize { size: usize, lo: i64, hi: i64, dim: usize },
+    #[error("Size does not match at dimension {at} expected index {index} to be no larger than self {input} apart from dimension {dim}")]
+    IndexSizeAtDim { at: usize, index: ShapeList, input: ShapeList, dim: usize },
+    /// gather/scatter's index larger than self (or than src, when given).
+    #[error("Expected index {index} to be no larger than self {input} apart from dimension {dim}{}", .src.as_ref().map(|s| format!(" and to be no larger size than src {s}")).unwrap_or_default())]
+    IndexLargerThanInput { index: ShapeList, input: ShapeList, dim: usize, src: Option<ShapeList> },
+    #[error("index_add_(): Number of indices ({indices}) should be equal to source.size(dim): ({size}), for dim: {dim}")]
+    IndexAddCount { indices: usize, size: usize, dim: usize },
+    #[error("inconsistent tensor size, expected tensor [{lhs}] and src [{rhs}] to have the same number of elements, but got {lhs} and {rhs} elements respectively")]
+    InconsistentNumel { lhs: usize, rhs: usize },
+    #[error("size mismatch, got input ({input}), mat ({rows}x{cols}), vec ({vec})")]
+    AddmvSize { input: usize, rows: usize, cols: usize, vec: usize },
+    #[error("scaled_dot_product_attention: number of heads in key and value must divide the number of heads in query (got {query}, {key} and {value})")]
+    AttentionHeads { query: usize, key: usize, value: usize },
+    #[error("weight tensor should be defined either for all {classes} classes or no classes but got weight tensor of shape: {weight}")]
+    ClassWeightShape { classes: usize, weight: ShapeList },
+    #[error("Given normalized_shape={normalized_shape}, expected input with shape [*{}], but got input of size{got}", .normalized_shape.0.iter().map(|d| format!(", {d}")).collect::<String>())]
+    LayerNormInputShape { normalized_shape: ShapeList, got: ShapeList },
+    #[error("Expected {name} to be of same shape as normalized_shape, but got {name} of shape {got} and normalized_shape = {normalized_shape}")]
+    LayerNormParamShape { name: &'static str, got: ShapeList, normalized_shape: ShapeList },
+    #[error("{name} should contain {channels} elements not {numel}")]
+    NormParamNumel { name: &'static str, channels: usize, numel: usize },
+    #[error("Expected number of channels in input to be divisible by num_groups, but got input of shape {input} and num_groups={groups}")]
+    GroupNormChannels { input: ShapeList, groups: usize },
+    #[error("Expected {name} to be a vector of size equal to the number of channels in input, but got {name} of shape {got} and input of shape {input}")]
+    GroupNormParamShape { name: &'static str, got: ShapeList, input: ShapeList },
+    #[error("Expected {}-dimensional input for {}-dimensional weight {weight}, but got {}-dimensional input of size {input} instead", .weight.0.len(), .weight.0.len(), .input.0.len())]
+    ConvInputNdim { weight: ShapeList, input: ShapeList },
+    #[error("Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but got weight of size {weight} instead")]
+    ConvWeightGroups { groups: usize, weight: ShapeList },
+    #[error("Given groups={groups}, weight of size {weight}, expected input{input} to have {expected} channels, but got {got} channels instead")]
+    ConvInputChannels { groups: usize, weight: ShapeList, input: ShapeList, expected: usize, got: usize },
+    #[error("Given weight of size {weight}, expected bias to be 1-dimensional with {out_channels} elements, but got bias of size {bias} instead")]
+    ConvBiasShape { weight: ShapeList, out_channels: usize, bias: ShapeList },
+    #[error("Calculated padded input size per channel: ({}). Kernel size: ({}). Kernel size can't be greater than actual input size", join_sizes(.padded), join_sizes(.kernel))]
+    KernelLargerThanInput { padded: Vec<u128>, kernel: Vec<usize> },
+    #[error("Given input with spatial size ({h}, {w}), kernel_size=({}, {}), dilation=({}, {}), padding=({}, {}), calculated shape of the array of sliding blocks as ({}, {}), but its components must be at least one.", .kernel[0], .kernel[1], .dilation[0], .dilation[1], .padding[0], .padding[1], .blocks[0], .blocks[1])]
+    UnfoldNoBlocks { h: usize, w: usize, kernel: [usize; 2], dilation: [usize; 2], padding: [usize; 2], blocks: [i64; 2] },
+    #[error("Expected size of input's dimension 1 to be divisible by the product of kernel_size, but got input.size(1)={rows} and kernel_size=({}, {})", .kernel[0], .kernel[1])]
+    FoldChannels { rows: usize, kernel: [usize; 2] },
+    #[error("Given output_size=({h}, {w}), kernel_size=({}, {}), dilation=({}, {}), padding=({}, {}), stride=({}, {}), expected size of input's dimension 2 to match the calculated number of sliding blocks {} * {} = {}, but got input.size(2)={got}.", .kernel[0], .kernel[1], .dilation[0], .dilation[1], .padding[0], .padding[1], .stride[0], .stride[1], .blocks[0], .blocks[1], .blocks[0].saturating_mul(.blocks[1]))]
+    FoldBlocks { h: usize, w: usize, kernel: [usize; 2], dilation: [usize; 2], padding: [usize; 2], stride: [usize; 2], blocks: [i64; 2], got: usize },
     #[error("a Tensor with {0} elements cannot be converted to Scalar")]
     NotAScalar(usize),
     #[error("{0}")]
@@ -201,4 +325,9 @@ impl Error {
     pub fn index(msg: impl Into<String>) -> Self {
         Error::Index(msg.into())
     }
+}
+
+/// Sizes joined the way ATen prints a spatial size: `4 x 4`.
+fn join_sizes<T: fmt::Display>(sizes: &[T]) -> String {
+    sizes.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(" x ")
 }

@@ -51,7 +51,7 @@ pub fn contiguous_storage_bytes(shape: &[usize], itemsize: usize) -> Result<usiz
         .ok()
         .and_then(|n| n.checked_mul(itemsize))
         .filter(|&bytes| bytes <= MAX_NUMEL)
-        .ok_or_else(|| Error::runtime(format!("Storage size calculation overflowed with sizes={}", crate::error::ShapeList(shape.to_vec()))))
+        .ok_or_else(|| Error::StorageSizeOverflow { sizes: crate::error::ShapeList(shape.to_vec()) })
 }
 
 /// Row-major strides of `shape` (size-0 and size-1 dims count as 1).
@@ -120,7 +120,7 @@ impl Layout {
 
     pub fn new(shape: Shape, strides: Strides, offset: usize) -> Result<Self> {
         if shape.len() != strides.len() {
-            return Err(Error::runtime(format!("mismatch in length of strides and shape: {} vs {}", strides.len(), shape.len())));
+            return Err(Error::CountMismatch { expected: "mismatch in length of strides and shape: ", lhs: strides.len(), sep: " vs ", rhs: shape.len(), tail: "" });
         }
         numel(&shape)?;
         Ok(Layout { shape, strides, offset })
@@ -172,14 +172,7 @@ impl Layout {
     pub fn check_fits(&self, len: usize, itemsize: usize) -> Result<()> {
         match self.address_range() {
             Some(range) if range.end <= len => Ok(()),
-            range => Err(Error::runtime(format!(
-                "setStorage: sizes {}, strides {}, storage offset {}, and itemsize {itemsize} requiring a storage size of {} are out of bounds for storage of size {}",
-                crate::error::ShapeList(self.shape.to_vec()),
-                int_list(&self.strides),
-                self.offset,
-                range.map_or(u128::MAX, |r| r.end as u128 * itemsize as u128),
-                len as u128 * itemsize as u128
-            ))),
+            range => Err(Error::StorageOutOfBounds { sizes: crate::error::ShapeList(self.shape.to_vec()), strides: crate::error::IntList(self.strides.iter().map(|&s| s as i64).collect()), offset: self.offset, itemsize, required: range.map(|r| r.end as u128 * itemsize as u128), available: len as u128 * itemsize as u128 }),
         }
     }
 
@@ -216,11 +209,7 @@ impl Layout {
     /// A view of this layout broadcast to `target` (stride 0 on stretched dims).
     pub fn broadcast_to(&self, target: &[usize]) -> Result<Layout> {
         if target.len() < self.ndim() {
-            return Err(Error::runtime(format!(
-                "the number of sizes provided ({}) must be greater or equal to the number of dimensions in the tensor ({})",
-                target.len(),
-                self.ndim()
-            )));
+            return Err(Error::CountMismatch { expected: "the number of sizes provided (", lhs: target.len(), sep: ") must be greater or equal to the number of dimensions in the tensor (", rhs: self.ndim(), tail: ")" });
         }
         let lead = target.len() - self.ndim();
         let mut strides: Strides = SmallVec::from_elem(0, target.len());
@@ -289,10 +278,6 @@ impl Layout {
         }
         walk(&self.shape, &[&self.strides], &[self.offset], |offs| f(offs[0]));
     }
-}
-
-fn int_list(values: &[isize]) -> String {
-    format!("[{}]", values.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", "))
 }
 
 /// Visits every index of `shape` in row-major order, calling `f` with one storage

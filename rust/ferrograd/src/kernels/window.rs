@@ -217,10 +217,10 @@ fn max_pool_plane<T: Element>(x: &[T], vals: &mut [T], idx: &mut [i64], p: Plane
 /// indices may come back from a saved-tensor hook changed.
 fn check_plane_indices(index: &[i64], values: usize, planes: usize, in_len: usize) -> Result<()> {
     if index.len() != values || (planes > 0 && values % planes != 0) {
-        return Err(Error::runtime(format!("expected {values} max indices, one per pooled value, but got {}", index.len())));
+        return Err(Error::CountMismatch { expected: "expected ", lhs: values, sep: " max indices, one per pooled value, but got ", rhs: index.len(), tail: "" });
     }
     match index.iter().find(|&&at| at < 0 || at as u64 >= in_len as u64) {
-        Some(at) => Err(Error::runtime(format!("Found an invalid max index: {at} (input planes are of size {in_len})"))),
+        Some(at) => Err(Error::InvalidMaxIndex { index: *at, size: in_len }),
         None => Ok(()),
     }
 }

@@ -15,7 +15,7 @@ impl Tensor {
     /// against NaN.
     pub fn isclose(&self, other: &Tensor, rtol: f64, atol: f64, equal_nan: bool) -> Result<Tensor> {
         if self.dtype() != other.dtype() {
-            return Err(Error::runtime(format!("{} did not match {}", self.dtype().scalar_type_name(), other.dtype().scalar_type_name())));
+            return Err(Error::ScalarTypesDiffer { expected: "", lhs: self.dtype(), sep: " did not match ", rhs: other.dtype(), tail: "" });
         }
         // `!(x >= 0)` also refuses NaN tolerances, as ATen's check does.
         for (name, value) in [("rtol", rtol), ("atol", atol)] {

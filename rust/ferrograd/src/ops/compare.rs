@@ -78,15 +78,11 @@ impl Tensor {
     /// `value` where `mask` is true, else `self` (out of place).
     pub fn masked_fill_scalar(&self, mask: &Tensor, value: Scalar) -> Result<Tensor> {
         if mask.dtype() != DType::Bool {
-            return Err(Error::runtime(format!("masked_fill_ only supports boolean masks, but got mask with dtype {}", mask.dtype())));
+            return Err(Error::MaskDType { dtype: mask.dtype(), c_name: false });
         }
         let shape = broadcast_shapes(&self.shape(), &mask.shape())?;
         if shape.as_slice() != self.shape() {
-            return Err(Error::runtime(format!(
-                "masked_fill: the shape of the mask {:?} must be broadcastable to the shape of the tensor {:?}",
-                mask.shape(),
-                self.shape()
-            )));
+            return Err(Error::ShapesDiffer { expected: "masked_fill: the shape of the mask ", lhs: crate::error::ShapeList(mask.shape().to_vec()), sep: " must be broadcastable to the shape of the tensor ", rhs: crate::error::ShapeList(self.shape().to_vec()), tail: "" });
         }
         let mask_b = mask.layout().broadcast_to(&shape)?;
         let mask_view = mask.view_with_layout(mask_b)?;

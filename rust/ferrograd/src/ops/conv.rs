@@ -52,9 +52,7 @@ impl ConvParams {
         }
         let lists = [(&self.stride, "stride"), (&self.padding_lo, "padding"), (&self.padding_hi, "padding"), (&self.dilation, "dilation")];
         if let Some((values, label)) = lists.iter().find(|(values, _)| values.len() != spatial) {
-            return Err(Error::runtime(format!(
-                "expected {label} to be a single integer value or a list of {spatial} values to match the convolution dimensions, but got {label}={values:?}"
-            )));
+            return Err(Error::ConvParamLength { label, spatial, values: ShapeList(values.to_vec()) });
         }
         if self.stride.contains(&0) {
             return Err(Error::runtime("non-positive stride is not supported"));
@@ -98,11 +96,7 @@ impl Tensor {
         let out = match (window.positions(h, 0), window.positions(w, 1)) {
             (Some(oh), Some(ow)) if oh > 0 && ow > 0 => [oh, ow],
             _ => {
-                return Err(Error::runtime(format!(
-                    "Given input with spatial size ({h}, {w}), kernel_size=({}, {}), dilation=({}, {}), padding=({}, {}), calculated shape of the array of sliding blocks as ({}, {}), but its components must be at least one.",
-                    window.kernel[0], window.kernel[1], window.dilation[0], window.dilation[1], window.pad_lo[0], window.pad_lo[1],
-                    signed_positions(&window, h, 0), signed_positions(&window, w, 1)
-                )))
+                return Err(Error::UnfoldNoBlocks { h, w, kernel: window.kernel, dilation: window.dilation, padding: window.pad_lo, blocks: [signed_positions(&window, h, 0), signed_positions(&window, w, 1)] })
             }
         };
         // The result's size must be countable before the kernel sizes its buffer.
@@ -128,20 +122,12 @@ impl Tensor {
         let (b, rows, l) = if batched { (s[0], s[1], s[2]) } else { (1, s[0], s[1]) };
         let k = window.kernel_len();
         if k == 0 || rows % k != 0 {
-            return Err(Error::runtime(format!(
-                "Expected size of input's dimension 1 to be divisible by the product of kernel_size, but got input.size(1)={rows} and kernel_size=({}, {})",
-                window.kernel[0], window.kernel[1]
-            )));
+            return Err(Error::FoldChannels { rows, kernel: window.kernel });
         }
         let [h, w] = output_size;
         let (oh, ow) = (window.positions(h, 0).unwrap_or(0), window.positions(w, 1).unwrap_or(0));
         if oh.checked_mul(ow) != Some(l) || oh == 0 || ow == 0 {
-            return Err(Error::runtime(format!(
-                "Given output_size=({h}, {w}), kernel_size=({}, {}), dilation=({}, {}), padding=({}, {}), stride=({}, {}), expected size of input's dimension 2 to match the calculated number of sliding blocks {} * {} = {}, but got input.size(2)={l}.",
-                window.kernel[0], window.kernel[1], window.dilation[0], window.dilation[1], window.pad_lo[0], window.pad_lo[1],
-                window.stride[0], window.stride[1], signed_positions(&window, h, 0), signed_positions(&window, w, 1),
-                signed_positions(&window, h, 0).saturating_mul(signed_positions(&window, w, 1))
-            )));
+            return Err(Error::FoldBlocks { h, w, kernel: window.kernel, dilation: window.dilation, padding: window.pad_lo, stride: window.stride, blocks: [signed_positions(&window, h, 0), signed_positions(&window, w, 1)], got: l });
         }
         let c = rows / k;
         crate::layout::numel(&[b, c, h, w])?;
@@ -187,39 +173,19 @@ fn check_convolution(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, params:
         return Err(Error::ScalarTypeMismatch { expected: x.dtype(), found: other });
     }
     if weight.ndim() != spatial + 2 || x.ndim() != spatial + 2 {
-        return Err(Error::runtime(format!(
-            "Expected {}-dimensional input for {}-dimensional weight {}, but got {}-dimensional input of size {} instead",
-            weight.ndim(),
-            weight.ndim(),
-            ShapeList(weight.shape().to_vec()),
-            x.ndim(),
-            ShapeList(x.shape().to_vec())
-        )));
+        return Err(Error::ConvInputNdim { weight: ShapeList(weight.shape().to_vec()), input: ShapeList(x.shape().to_vec()) });
     }
     let groups = params.groups;
     let (out_ch, in_per_group) = (weight.shape()[0], weight.shape()[1]);
     if out_ch % groups != 0 {
-        return Err(Error::runtime(format!(
-            "Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but got weight of size {} instead",
-            ShapeList(weight.shape().to_vec())
-        )));
+        return Err(Error::ConvWeightGroups { groups, weight: ShapeList(weight.shape().to_vec()) });
     }
     if x.shape()[1] != in_per_group * groups {
-        return Err(Error::runtime(format!(
-            "Given groups={groups}, weight of size {}, expected input{} to have {} channels, but got {} channels instead",
-            ShapeList(weight.shape().to_vec()),
-            ShapeList(x.shape().to_vec()),
-            in_per_group * groups,
-            x.shape()[1]
-        )));
+        return Err(Error::ConvInputChannels { groups, weight: ShapeList(weight.shape().to_vec()), input: ShapeList(x.shape().to_vec()), expected: in_per_group * groups, got: x.shape()[1] });
     }
     if let Some(b) = bias {
         if b.ndim() != 1 || b.shape()[0] != out_ch {
-            return Err(Error::runtime(format!(
-                "Given weight of size {}, expected bias to be 1-dimensional with {out_ch} elements, but got bias of size {} instead",
-                ShapeList(weight.shape().to_vec()),
-                ShapeList(b.shape().to_vec())
-            )));
+            return Err(Error::ConvBiasShape { weight: ShapeList(weight.shape().to_vec()), out_channels: out_ch, bias: ShapeList(b.shape().to_vec()) });
         }
     }
     let kernel = &weight.shape()[2..];
@@ -228,13 +194,9 @@ fn check_convolution(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, params:
     let offset = 2 - spatial;
     let too_small = (0..spatial).any(|d| window.positions(input[d], d + offset).is_none_or(|p| p == 0));
     if too_small {
-        let padded: Vec<String> = (0..spatial).map(|d| (input[d] as u128 + params.padding_lo[d] as u128 + params.padding_hi[d] as u128).to_string()).collect();
-        let dilated: Vec<String> = (0..spatial).map(|d| window.span(d + offset).to_string()).collect();
-        return Err(Error::runtime(format!(
-            "Calculated padded input size per channel: ({}). Kernel size: ({}). Kernel size can't be greater than actual input size",
-            padded.join(" x "),
-            dilated.join(" x ")
-        )));
+        let padded: Vec<u128> = (0..spatial).map(|d| input[d] as u128 + params.padding_lo[d] as u128 + params.padding_hi[d] as u128).collect();
+        let dilated: Vec<usize> = (0..spatial).map(|d| window.span(d + offset)).collect();
+        return Err(Error::KernelLargerThanInput { padded, kernel: dilated });
     }
     Ok(())
 }

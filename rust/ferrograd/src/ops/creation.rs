@@ -90,7 +90,7 @@ impl Tensor {
 
     /// An `n` x `m` matrix with ones on the main diagonal.
     pub fn eye(n: usize, m: usize, dtype: DType) -> Result<Tensor> {
-        let len = n.checked_mul(m).ok_or_else(|| Error::runtime(format!("eye: the size [{n}, {m}] overflows")))?;
+        let len = n.checked_mul(m).ok_or_else(|| Error::SizeOverflow { op: "eye", size: crate::error::ShapeList(vec![n, m]) })?;
         let diagonal = collect_buffer(checked_len(len, dtype)?, (0..len).map(|k| k / m == k % m))?;
         Tensor::from_buffer(diagonal, &[n, m])?.cast(dtype)
     }

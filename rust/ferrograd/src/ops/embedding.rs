@@ -69,14 +69,7 @@ fn scatter_rows<T: Float>(rows: &[T], dim: usize, idx: &[i64], num: usize, facto
 
 fn checked_indices(indices: &Tensor, num_weights: usize) -> Result<Vec<i64>> {
     if !matches!(indices.dtype(), DType::I64 | DType::I32) {
-        // Types without a legacy tensor name print as ATen's backend type.
-        let name = match indices.dtype() {
-            d @ (DType::Bool | DType::BF16) => format!("CPU{}Type", d.scalar_type_name()),
-            d => d.legacy_type_name().to_string(),
-        };
-        return Err(Error::runtime(format!(
-            "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; but got {name} instead (while checking arguments for embedding)"
-        )));
+        return Err(Error::EmbeddingIndicesDType { dtype: indices.dtype() });
     }
     let idx = indices.cast(DType::I64)?.to_vec::<i64>()?;
     if idx.iter().any(|&i| i < 0 || i as usize >= num_weights) {

@@ -40,11 +40,7 @@ impl Tensor {
         let result = op(&before, other)?;
         let target = broadcast_shapes(&self.shape(), &result.shape())?;
         if target.as_slice() != self.shape() || result.shape() != self.shape() {
-            return Err(Error::runtime(format!(
-                "output with shape {} doesn't match the broadcast shape {}",
-                ShapeList(self.shape().to_vec()),
-                ShapeList(target.to_vec())
-            )));
+            return Err(Error::OutputShapeMismatch { output: ShapeList(self.shape().to_vec()), broadcast: ShapeList(target.to_vec()) });
         }
         if result.dtype().category() > self.dtype().category() {
             return Err(Error::CastInPlace { from: result.dtype(), to: self.dtype() });

@@ -48,15 +48,11 @@ impl Tensor {
     /// Batched matrix product of 3-D tensors (BmmBackward0).
     pub fn bmm(&self, other: &Tensor) -> Result<Tensor> {
         if self.ndim() != 3 || other.ndim() != 3 {
-            return Err(Error::runtime(format!("batch1 must be a 3D tensor, got {}-D and {}-D", self.ndim(), other.ndim())));
+            return Err(Error::CountMismatch { expected: "batch1 must be a 3D tensor, got ", lhs: self.ndim(), sep: "-D and ", rhs: other.ndim(), tail: "-D" });
         }
         let (b, m, k) = (self.shape()[0], self.shape()[1], self.shape()[2]);
         if other.shape()[0] != b || other.shape()[1] != k {
-            return Err(Error::runtime(format!(
-                "Expected size for first two dimensions of batch2 tensor to be: [{b}, {k}] but got: [{}, {}].",
-                other.shape()[0],
-                other.shape()[1]
-            )));
+            return Err(Error::ShapesDiffer { expected: "Expected size for first two dimensions of batch2 tensor to be: ", lhs: ShapeList(vec![b, k]), sep: " but got: ", rhs: ShapeList(other.shape()[..2].to_vec()), tail: "." });
         }
         same_dtype(self, other, "batch1 and batch2")?;
         let n = other.shape()[2];
@@ -67,16 +63,10 @@ impl Tensor {
     /// Inner product of two 1-D tensors (DotBackward0).
     pub fn dot(&self, other: &Tensor) -> Result<Tensor> {
         if self.ndim() != 1 || other.ndim() != 1 {
-            return Err(Error::runtime(format!("1D tensors expected, but got {}D and {}D tensors", self.ndim(), other.ndim())));
+            return Err(Error::CountMismatch { expected: "1D tensors expected, but got ", lhs: self.ndim(), sep: "D and ", rhs: other.ndim(), tail: "D tensors" });
         }
         if self.shape()[0] != other.shape()[0] {
-            return Err(Error::runtime(format!(
-                "inconsistent tensor size, expected tensor [{}] and src [{}] to have the same number of elements, but got {} and {} elements respectively",
-                self.shape()[0],
-                other.shape()[0],
-                self.shape()[0],
-                other.shape()[0]
-            )));
+            return Err(Error::InconsistentNumel { lhs: self.shape()[0], rhs: other.shape()[0] });
         }
         same_dtype(self, other, "both vectors")?;
         let row = self.view_with_layout(self.layout().unsqueeze(0))?;
@@ -88,16 +78,10 @@ impl Tensor {
     /// Matrix-vector product (MvBackward0).
     pub fn mv(&self, vec: &Tensor) -> Result<Tensor> {
         if self.ndim() != 2 || vec.ndim() != 1 {
-            return Err(Error::runtime(format!("vector + matrix @ vector expected, got {}, {}, {}", 1, self.ndim(), vec.ndim())));
+            return Err(Error::CountMismatch { expected: "vector + matrix @ vector expected, got 1, ", lhs: self.ndim(), sep: ", ", rhs: vec.ndim(), tail: "" });
         }
         if self.shape()[1] != vec.shape()[0] {
-            return Err(Error::runtime(format!(
-                "size mismatch, got input ({}), mat ({}x{}), vec ({})",
-                self.shape()[0],
-                self.shape()[0],
-                self.shape()[1],
-                vec.shape()[0]
-            )));
+            return Err(Error::AddmvSize { input: self.shape()[0], rows: self.shape()[0], cols: self.shape()[1], vec: vec.shape()[0] });
         }
         same_dtype(self, vec, "mat and vec")?;
         let col = vec.view_with_layout(vec.layout().unsqueeze(1))?;
@@ -116,11 +100,7 @@ impl Tensor {
             product.add(bias)?
         };
         if out.shape() != product.shape() {
-            return Err(Error::runtime(format!(
-                "The expanded size of the tensor must match the existing size: bias {} cannot be broadcast to {}",
-                ShapeList(bias.shape().to_vec()),
-                ShapeList(product.shape().to_vec())
-            )));
+            return Err(Error::ShapesDiffer { expected: "The expanded size of the tensor must match the existing size: bias ", lhs: ShapeList(bias.shape().to_vec()), sep: " cannot be broadcast to ", rhs: ShapeList(product.shape().to_vec()), tail: "" });
         }
         Ok(record(Op::Addmm, &[bias, mat1, mat2], out, |needs, _| {
             smallvec![None, needs[2].then(|| SavedTensor::input(mat1)), needs[1].then(|| SavedTensor::input(mat2))]
@@ -145,7 +125,7 @@ impl Tensor {
     /// times a row (MulBackward0 over ViewBackward0).
     pub fn outer(&self, vec2: &Tensor) -> Result<Tensor> {
         if self.ndim() != 1 || vec2.ndim() != 1 {
-            return Err(Error::runtime(format!("outer: expected 1D tensors, but got {}D and {}D", self.ndim(), vec2.ndim())));
+            return Err(Error::CountMismatch { expected: "outer: expected 1D tensors, but got ", lhs: self.ndim(), sep: "D and ", rhs: vec2.ndim(), tail: "D" });
         }
         self.reshape(&[-1, 1])?.mul(vec2)
     }
@@ -155,7 +135,7 @@ impl Tensor {
         Tensor::common_device(&[self, other])?;
         let (da, db) = (self.ndim(), other.ndim());
         match (da, db) {
-            (0, _) | (_, 0) => Err(Error::runtime(format!("both arguments to matmul need to be at least 1D, but they are {da}D and {db}D"))),
+            (0, _) | (_, 0) => Err(Error::CountMismatch { expected: "both arguments to matmul need to be at least 1D, but they are ", lhs: da, sep: "D and ", rhs: db, tail: "D" }),
             (1, 1) => self.dot(other),
             (2, 1) => self.mv(other),
             (1, 2) => self.unsqueeze(0)?.mm(other)?.squeeze_view(&[0], Op::SqueezeDimInPlace),

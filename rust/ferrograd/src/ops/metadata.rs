@@ -103,11 +103,7 @@ impl Tensor {
     /// requires_grad) and version counter. Outside autograd, as in PyTorch.
     pub fn set_data(&self, src: &Tensor) -> Result<()> {
         if self.requires_grad() && !src.dtype().is_floating_point() {
-            return Err(Error::runtime(format!(
-                "data set to a tensor that requires gradients must be floating point or complex dtype (got {} of shape {})",
-                src.dtype(),
-                ShapeList(src.shape().to_vec())
-            )));
+            return Err(Error::DataRequiresGradDType { dtype: src.dtype(), shape: ShapeList(src.shape().to_vec()) });
         }
         // A copy, not a snapshot: `src` may be this very tensor.
         let data = src.detached_data();

@@ -123,23 +123,11 @@ impl Tensor {
         let k = normalized_shape.len();
         let nd = self.ndim();
         if k == 0 || k > nd || self.shape()[nd - k..] != *normalized_shape {
-            let mut expected = "[*".to_string();
-            for d in normalized_shape {
-                expected += &format!(", {d}");
-            }
-            return Err(Error::runtime(format!(
-                "Given normalized_shape={}, expected input with shape {expected}], but got input of size{}",
-                ShapeList(normalized_shape.to_vec()),
-                ShapeList(self.shape().to_vec())
-            )));
+            return Err(Error::LayerNormInputShape { normalized_shape: ShapeList(normalized_shape.to_vec()), got: ShapeList(self.shape().to_vec()) });
         }
         for (t, name) in [(weight, "weight"), (bias, "bias")] {
             if let Some(t) = t.filter(|t| t.shape() != normalized_shape) {
-                return Err(Error::runtime(format!(
-                    "Expected {name} to be of same shape as normalized_shape, but got {name} of shape {} and normalized_shape = {}",
-                    ShapeList(t.shape().to_vec()),
-                    ShapeList(normalized_shape.to_vec())
-                )));
+                return Err(Error::LayerNormParamShape { name, got: ShapeList(t.shape().to_vec()), normalized_shape: ShapeList(normalized_shape.to_vec()) });
             }
         }
         let dims: Vec<i64> = (nd - k..nd).map(|d| d as i64).collect();
@@ -172,7 +160,7 @@ impl Tensor {
         let channels = self.shape()[1];
         for (t, name) in [(running_mean, "running_mean"), (running_var, "running_var"), (weight, "weight"), (bias, "bias")] {
             if let Some(t) = t.filter(|t| t.numel() != channels) {
-                return Err(Error::runtime(format!("{name} should contain {channels} elements not {}", t.numel())));
+                return Err(Error::NormParamNumel { name, channels, numel: t.numel() });
             }
         }
         let nd = self.ndim();
@@ -213,22 +201,15 @@ impl Tensor {
     pub fn group_norm(&self, groups: usize, weight: Option<&Tensor>, bias: Option<&Tensor>, eps: f64) -> Result<Tensor> {
         check_float(self, "GroupNormKernelImpl")?;
         if self.ndim() < 2 {
-            return Err(Error::runtime(format!("Expected at least 2 dimensions for input tensor but received {}", self.ndim())));
+            return Err(Error::UnexpectedCount { expected: "Expected at least 2 dimensions for input tensor but received ", got: self.ndim(), tail: "" });
         }
         let channels = self.shape()[1];
         if groups == 0 || channels % groups != 0 {
-            return Err(Error::runtime(format!(
-                "Expected number of channels in input to be divisible by num_groups, but got input of shape {} and num_groups={groups}",
-                ShapeList(self.shape().to_vec())
-            )));
+            return Err(Error::GroupNormChannels { input: ShapeList(self.shape().to_vec()), groups });
         }
         for (t, name) in [(weight, "weight"), (bias, "bias")] {
             if let Some(t) = t.filter(|t| t.ndim() != 1 || t.numel() != channels) {
-                return Err(Error::runtime(format!(
-                    "Expected {name} to be a vector of size equal to the number of channels in input, but got {name} of shape {} and input of shape {}",
-                    ShapeList(t.shape().to_vec()),
-                    ShapeList(self.shape().to_vec())
-                )));
+                return Err(Error::GroupNormParamShape { name, got: ShapeList(t.shape().to_vec()), input: ShapeList(self.shape().to_vec()) });
             }
         }
         let nd = self.ndim();

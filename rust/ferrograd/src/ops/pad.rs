@@ -20,11 +20,7 @@ impl Tensor {
             return Err(Error::runtime("Padding length must be divisible by 2"));
         }
         if pad.len() / 2 > self.ndim() {
-            return Err(Error::runtime(format!(
-                "Padding length should be less than or equal to two times the input dimension but got padding length {} and input of dimension {}",
-                pad.len(),
-                self.ndim()
-            )));
+            return Err(Error::CountMismatch { expected: "Padding length should be less than or equal to two times the input dimension but got padding length ", lhs: pad.len(), sep: " and input of dimension ", rhs: self.ndim(), tail: "" });
         }
         let nd = self.ndim();
         let mut out_shape: Shape = self.shape().into();
@@ -32,12 +28,7 @@ impl Tensor {
             let d = nd - 1 - i;
             let Some(size) = (self.shape()[d] as i64).checked_add(pair[0]).and_then(|s| s.checked_add(pair[1])) else {
                 // PyTorch's sum wraps negative here and reports it so.
-                return Err(Error::runtime(format!(
-                    "The input size {}, plus negative padding {} and {} resulted in a negative output size, which is invalid. Check dimension {d} of your input.",
-                    self.shape()[d],
-                    pair[0],
-                    pair[1]
-                )));
+                return Err(Error::NegativePaddedSize { size: self.shape()[d], lo: pair[0], hi: pair[1], dim: d });
             };
             if size < 0 {
                 return Err(Error::runtime("narrow(): length must be non-negative."));

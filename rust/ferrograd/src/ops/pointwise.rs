@@ -644,9 +644,9 @@ fn lerp_value<T: crate::storage::Float>(s: T, e: T, w: T) -> T {
 }
 
 
-fn check_lerp_dtype(self_dtype: DType, t: &Tensor, what: &str) -> Result<()> {
+fn check_lerp_dtype(self_dtype: DType, t: &Tensor, what: &'static str) -> Result<()> {
     if t.dtype() != self_dtype {
-        return Err(Error::runtime(format!("expected dtype {} for `{what}` but got dtype {}", self_dtype.c_type_name(), t.dtype().c_type_name())));
+        return Err(Error::OperandDType { what, expected: self_dtype, got: t.dtype() });
     }
     Ok(())
 }

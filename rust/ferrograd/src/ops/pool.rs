@@ -73,7 +73,7 @@ impl PoolParams {
         let (c, h, w) = (x.shape()[nd - 3], x.shape()[nd - 2], x.shape()[nd - 1]);
         let (oh, ow) = (self.output_len(h, 0), self.output_len(w, 1));
         if oh < 1 || ow < 1 {
-            return Err(Error::runtime(format!("Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{oh}x{ow}). Output size is too small")));
+            return Err(Error::PoolOutputTooSmall { channels: c, h, w, oh, ow });
         }
         Ok([oh as usize, ow as usize])
     }
@@ -95,7 +95,7 @@ fn dims_i64(dims: &[usize]) -> Vec<i64> {
     dims.iter().map(|&d| d as i64).collect()
 }
 
-fn check_rank(x: &Tensor, op: &str) -> Result<()> {
+fn check_rank(x: &Tensor, op: &'static str) -> Result<()> {
     let ok = matches!(x.ndim(), 3 | 4) && x.shape()[x.ndim() - 3..].iter().all(|&d| d > 0);
     if ok {
         return Ok(());
@@ -103,7 +103,7 @@ fn check_rank(x: &Tensor, op: &str) -> Result<()> {
     match op {
         "max_pool2d" => Err(Error::runtime("non-empty 3D or 4D (batch mode) tensor expected for input")),
         "avg_pool2d" if x.ndim() < 3 => Err(Error::DimOutOfRange { dim: -3, min: -(x.ndim().max(1) as i64), max: x.ndim().max(1) as i64 - 1 }),
-        _ => Err(Error::runtime(format!("{op}(): Expected 3D or 4D tensor, but got {}", ShapeList(x.shape().to_vec())))),
+        _ => Err(Error::PoolInputShape { op, got: ShapeList(x.shape().to_vec()) }),
     }
 }
 

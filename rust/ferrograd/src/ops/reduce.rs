@@ -11,13 +11,13 @@ use smallvec::smallvec;
 /// Sorted, unique, wrapped dims; an empty list means every dim (PyTorch's `dim=[]`/None).
 pub fn normalize_dims(dims: &[i64], ndim: usize) -> Result<Shape> {
     if ndim > crate::layout::MAX_DIMS_IN_DIM_LIST {
-        return Err(crate::error::Error::runtime(format!("only tensors with up to {} dims are supported", crate::layout::MAX_DIMS_IN_DIM_LIST)));
+        return Err(crate::error::Error::UnexpectedCount { expected: "only tensors with up to ", got: crate::layout::MAX_DIMS_IN_DIM_LIST, tail: " dims are supported" });
     }
     let mut out: Shape = Shape::new();
     for &d in dims {
         let d = normalize_dim(d, ndim)?;
         if out.contains(&d) {
-            return Err(crate::error::Error::runtime(format!("dim {d} appears multiple times in the list of dims")));
+            return Err(crate::error::Error::RepeatedDim { dim: d });
         }
         out.push(d);
     }

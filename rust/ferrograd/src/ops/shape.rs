@@ -27,7 +27,7 @@ pub fn infer_shape(requested: &[i64], numel_in: usize) -> Result<Shape> {
         match d {
             -1 if inferred.is_some() => return Err(Error::runtime("only one dimension can be inferred")),
             -1 => inferred = Some(i),
-            d if d < 0 => return Err(Error::runtime(format!("invalid shape dimension {d} at index {i} of shape {}", int_list(requested)))),
+            d if d < 0 => return Err(Error::InvalidShapeDim { dim: d, index: i, shape: IntList(requested.to_vec()) }),
             d => known = known.checked_mul(d as usize).ok_or_else(invalid)?,
         }
     }
@@ -35,10 +35,7 @@ pub fn infer_shape(requested: &[i64], numel_in: usize) -> Result<Shape> {
     if let Some(i) = inferred {
         if known == 0 {
             if numel_in == 0 {
-                return Err(Error::runtime(format!(
-                    "cannot reshape tensor of 0 elements into shape {} because the unspecified dimension size -1 can be any value and is ambiguous",
-                    int_list(requested)
-                )));
+                return Err(Error::AmbiguousReshape { shape: IntList(requested.to_vec()) });
             }
             return Err(invalid());
         }
@@ -90,12 +87,12 @@ pub fn view_strides(shape: &[usize], strides: &[isize], new_shape: &[usize]) -> 
 }
 
 /// Wrapped dims in the given order, each at most once (movedim's rule).
-fn unique_dims(dims: &[i64], ndim: usize, what: &str) -> Result<Shape> {
+fn unique_dims(dims: &[i64], ndim: usize, what: &'static str) -> Result<Shape> {
     let mut out = Shape::new();
     for &d in dims {
         let d = normalize_dim(d, ndim)?;
         if out.contains(&d) {
-            return Err(Error::runtime(format!("movedim: repeated dim in `{what}` ({})", int_list(dims))));
+            return Err(Error::MovedimRepeatedDim { what, dims: IntList(dims.to_vec()) });
         }
         out.push(d);
     }
@@ -163,19 +160,13 @@ impl Tensor {
     fn expanded_shape(&self, sizes: &[i64]) -> Result<Shape> {
         let nd = self.ndim();
         if sizes.len() < nd {
-            return Err(Error::runtime(format!(
-                "expand({}{{{}}}, size={}): the number of sizes provided ({}) must be greater or equal to the number of dimensions in the tensor ({nd})",
-                self.dtype().legacy_type_name(),
-                ShapeList(self.shape().to_vec()),
-                int_list(sizes),
-                sizes.len()
-            )));
+            return Err(Error::ExpandTooFewSizes { type_name: self.dtype().legacy_type_name(), shape: ShapeList(self.shape().to_vec()), sizes: IntList(sizes.to_vec()) });
         }
         let lead = sizes.len() - nd;
         let resolve = |(i, &s): (usize, &i64)| -> Result<usize> {
             if i < lead {
                 if s < 0 {
-                    return Err(Error::runtime(format!("The expanded size of the tensor ({s}) isn't allowed in a leading, non-existing dimension {i}")));
+                    return Err(Error::ExpandLeadingDim { size: s, dim: i });
                 }
                 return Ok(s as usize);
             }
@@ -184,11 +175,7 @@ impl Tensor {
                 -1 => Ok(existing),
                 s if s >= 0 => Ok(s as usize),
                 s if existing == 1 => Err(Error::NegativeDimension { dim: s, sizes: IntList::from(sizes) }),
-                s => Err(Error::runtime(format!(
-                    "The expanded size of the tensor ({s}) must match the existing size ({existing}) at non-singleton dimension {i}.  Target sizes: {}.  Tensor sizes: {}",
-                    int_list(sizes),
-                    ShapeList(self.shape().to_vec())
-                ))),
+                s => Err(Error::ExpandSizeMismatch { target: s, existing, dim: i, sizes: IntList(sizes.to_vec()), tensor_shape: ShapeList(self.shape().to_vec()) }),
             }
         };
         sizes.iter().enumerate().map(resolve).collect()
@@ -212,18 +199,14 @@ impl Tensor {
     /// `mT`: the last two dims swapped.
     pub fn mt(&self) -> Result<Tensor> {
         if self.ndim() < 2 {
-            return Err(Error::runtime(format!("tensor.mT is only supported on matrices or batches of matrices. Got {}-D tensor.", self.ndim())));
+            return Err(Error::UnexpectedCount { expected: "tensor.mT is only supported on matrices or batches of matrices. Got ", got: self.ndim(), tail: "-D tensor." });
         }
         self.transpose(-2, -1)
     }
 
     pub fn permute(&self, dims: &[i64]) -> Result<Tensor> {
         if dims.len() != self.ndim() {
-            return Err(Error::runtime(format!(
-                "permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions i.e. input.dim() = {} is not equal to len(dims) = {}",
-                self.ndim(),
-                dims.len()
-            )));
+            return Err(Error::CountMismatch { expected: "permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions i.e. input.dim() = ", lhs: self.ndim(), sep: " is not equal to len(dims) = ", rhs: dims.len(), tail: "" });
         }
         let mut order: Shape = Shape::new();
         for &d in dims {
@@ -240,11 +223,7 @@ impl Tensor {
     /// `movedim(source, destination)`: the named dims moved, the others in order (a permute).
     pub fn movedim(&self, source: &[i64], destination: &[i64]) -> Result<Tensor> {
         if source.len() != destination.len() {
-            return Err(Error::runtime(format!(
-                "movedim: Invalid source or destination dims: source ({} dims) should contain the same number of dims as destination ({} dims)",
-                int_list(source),
-                int_list(destination)
-            )));
+            return Err(Error::MovedimLengths { src_dims: IntList(source.to_vec()), dst_dims: IntList(destination.to_vec()) });
         }
         let nd = self.ndim();
         let src = unique_dims(source, nd, "source")?;
@@ -336,10 +315,7 @@ impl Tensor {
         }
         let size = self.shape()[d];
         let split = infer_shape(sizes, size).map_err(|e| match e {
-            Error::InvalidReshape { .. } => Error::runtime(format!(
-                "unflatten: Provided sizes {} don't multiply up to the size of dim {dim} ({size}) in the input tensor",
-                int_list(sizes)
-            )),
+            Error::InvalidReshape { .. } => Error::UnflattenSizes { sizes: IntList(sizes.to_vec()), dim, size },
             other => other,
         })?;
         let s = self.shape();

@@ -31,7 +31,7 @@ fn outer_of_a_matrix_is_an_error() {
     let m = Tensor::from_vec(vec![1.0; 4], &[2, 2]).unwrap();
     let v = Tensor::from_vec(vec![1.0; 2], &[2]).unwrap();
     match m.outer(&v) {
-        Err(Error::Runtime(msg)) => assert_eq!(msg, "outer: expected 1D tensors, but got 2D and 1D"),
+        Err(e @ Error::CountMismatch { .. }) => assert_eq!(e.to_string(), "outer: expected 1D tensors, but got 2D and 1D"),
         other => panic!("unexpected {other:?}"),
     }
 }

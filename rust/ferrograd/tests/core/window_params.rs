@@ -14,6 +14,22 @@ fn tensor(values: Vec<f64>, shape: &[usize]) -> Tensor {
 fn runtime_message<T: std::fmt::Debug>(result: ferrograd::Result<T>) -> String {
     match result {
         Err(Error::Runtime(msg)) => msg,
+        // Typed geometry failures PyTorch raises as a RuntimeError too.
+        Err(
+            e @ (Error::ConvParamLength { .. }
+            | Error::KernelLargerThanInput { .. }
+            | Error::UnfoldNoBlocks { .. }
+            | Error::FoldChannels { .. }
+            | Error::FoldBlocks { .. }
+            | Error::PoolOutputTooSmall { .. }
+            | Error::PoolInputShape { .. }
+            | Error::InvalidMaxIndex { .. }
+            | Error::CountMismatch { .. }
+            | Error::ConvInputNdim { .. }
+            | Error::ConvWeightGroups { .. }
+            | Error::ConvInputChannels { .. }
+            | Error::ConvBiasShape { .. }),
+        ) => e.to_string(),
         other => panic!("expected a RuntimeError, got {other:?}"),
     }
 }

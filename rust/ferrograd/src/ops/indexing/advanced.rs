@@ -107,11 +107,7 @@ pub(crate) fn index_plan(layout: &Layout, indices: &[Option<Tensor>], label: Dim
 fn write_indexed(target: &Tensor, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool, label: DimLabel) -> Result<()> {
     let plan = index_plan(&target.layout(), indices, label)?;
     let mismatch = || {
-        Error::runtime(format!(
-            "shape mismatch: value tensor of shape {} cannot be broadcast to indexing result of shape {}",
-            ShapeList(values.shape().to_vec()),
-            ShapeList(plan.shape.to_vec())
-        ))
+        Error::ShapesDiffer { expected: "shape mismatch: value tensor of shape ", lhs: ShapeList(values.shape().to_vec()), sep: " cannot be broadcast to indexing result of shape ", rhs: ShapeList(plan.shape.to_vec()), tail: "" }
     };
     if values.ndim() > plan.shape.len() {
         return Err(mismatch());
@@ -132,11 +128,7 @@ fn indexed_dims(indices: &[Option<Tensor>]) -> Shape {
 
 fn check_put_dtypes(target: &Tensor, values: &Tensor) -> Result<()> {
     if target.dtype() != values.dtype() {
-        return Err(Error::runtime(format!(
-            "Index put requires the source and destination dtypes match, got {} for the destination and {} for the source.",
-            target.dtype().scalar_type_name(),
-            values.dtype().scalar_type_name()
-        )));
+        return Err(Error::ScalarTypesDiffer { expected: "Index put requires the source and destination dtypes match, got ", lhs: target.dtype(), sep: " for the destination and ", rhs: values.dtype(), tail: " for the source." });
     }
     Ok(())
 }

@@ -45,11 +45,7 @@ fn check_gather_shapes(x: &Tensor, dim: usize, index: &Tensor) -> Result<()> {
     }
     for d in (0..dims_of(x)).filter(|&d| d != dim) {
         if size_at(index, d) > size_at(x, d) {
-            return Err(Error::runtime(format!(
-                "Size does not match at dimension {d} expected index {} to be no larger than self {} apart from dimension {dim}",
-                shape_of(index),
-                shape_of(x)
-            )));
+            return Err(Error::IndexSizeAtDim { at: d, index: shape_of(index), input: shape_of(x), dim });
         }
     }
     Ok(())
@@ -69,12 +65,7 @@ fn check_scatter_shapes(x: &Tensor, dim: usize, index: &Tensor, src: Option<&Ten
         let beyond_self = d != dim && size_at(index, d) > size_at(x, d);
         let beyond_src = src.is_some_and(|s| size_at(index, d) > size_at(s, d));
         if beyond_self || beyond_src {
-            let src_part = src.map(|s| format!(" and to be no larger size than src {}", shape_of(s))).unwrap_or_default();
-            return Err(Error::runtime(format!(
-                "Expected index {} to be no larger than self {} apart from dimension {dim}{src_part}",
-                shape_of(index),
-                shape_of(x)
-            )));
+            return Err(Error::IndexLargerThanInput { index: shape_of(index), input: shape_of(x), dim, src: src.map(shape_of) });
         }
     }
     Ok(())
@@ -123,26 +114,14 @@ fn check_index_add(x: &Tensor, dim: usize, index: &Tensor, source: &Tensor) -> R
         )));
     }
     if source.dtype() != x.dtype() {
-        return Err(Error::runtime(format!(
-            "index_add_(): self ({}) and source ({}) must have the same scalar type",
-            x.dtype().scalar_type_name(),
-            source.dtype().scalar_type_name()
-        )));
+        return Err(Error::ScalarTypesDiffer { expected: "index_add_(): self (", lhs: x.dtype(), sep: ") and source (", rhs: source.dtype(), tail: ") must have the same scalar type" });
     }
     if source.ndim() > 0 && index.numel() != size_at(source, dim) {
-        return Err(Error::runtime(format!(
-            "index_add_(): Number of indices ({}) should be equal to source.size(dim): ({}), for dim: {dim}",
-            index.numel(),
-            size_at(source, dim)
-        )));
+        return Err(Error::IndexAddCount { indices: index.numel(), size: size_at(source, dim), dim });
     }
     let same_elsewhere = dims_of(source) == dims_of(x) && (0..dims_of(x)).all(|d| d == dim || size_at(source, d) == size_at(x, d));
     if !same_elsewhere {
-        return Err(Error::runtime(format!(
-            "source tensor shape must match self tensor shape, excluding the specified dimension. Got self.shape = {} source.shape = {}",
-            shape_of(x),
-            shape_of(source)
-        )));
+        return Err(Error::ShapesDiffer { expected: "source tensor shape must match self tensor shape, excluding the specified dimension. Got self.shape = ", lhs: shape_of(x), sep: " source.shape = ", rhs: shape_of(source), tail: "" });
     }
     let size = size_at(x, dim);
     if let Some(bad) = index.to_vec::<i64>()?.into_iter().find(|&i| i < 0 || i >= size as i64) {
@@ -221,7 +200,7 @@ impl Tensor {
             return Err(Error::index("index_select(): Index is supposed to be a vector"));
         }
         if self.ndim() == 0 && index.numel() != 1 {
-            return Err(Error::runtime(format!("index_select(): Index to scalar can have only 1 value, got {} value(s)", index.numel())));
+            return Err(Error::UnexpectedCount { expected: "index_select(): Index to scalar can have only 1 value, got ", got: index.numel(), tail: " value(s)" });
         }
         let src = at_least_1d(self)?;
         let picked = select_offsets(index, src.shape()[dim], src.layout().strides()[dim])?;
@@ -256,11 +235,7 @@ impl Tensor {
             return self.view(&[-1])?.gather(0, &indices.view(&[-1])?);
         };
         if self.ndim() != indices.ndim() {
-            return Err(Error::runtime(format!(
-                "torch.take_along_dim(): input and indices should have the same number of dimensions, but got {} dimensions for input, and {} dimensions for indices",
-                self.ndim(),
-                indices.ndim()
-            )));
+            return Err(Error::CountMismatch { expected: "torch.take_along_dim(): input and indices should have the same number of dimensions, but got ", lhs: self.ndim(), sep: " dimensions for input, and ", rhs: indices.ndim(), tail: " dimensions for indices" });
         }
         let dim = normalize_dim(dim, self.ndim())?;
         let with_size = |shape: &[usize], size: usize| -> Shape {

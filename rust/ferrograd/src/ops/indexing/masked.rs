@@ -20,7 +20,7 @@ fn broadcast_values<T: crate::storage::Element>(t: &Tensor, shape: &[usize]) -> 
 
 fn check_mask(mask: &Tensor) -> Result<()> {
     if mask.dtype() != DType::Bool {
-        return Err(Error::runtime(format!("masked_fill_ only supports boolean masks, but got mask with dtype {}", mask.dtype().c_type_name())));
+        return Err(Error::MaskDType { dtype: mask.dtype(), c_name: true });
     }
     Ok(())
 }
@@ -31,10 +31,7 @@ impl Tensor {
     pub fn masked_fill(&self, mask: &Tensor, value: &Tensor) -> Result<Tensor> {
         check_mask(mask)?;
         if value.ndim() != 0 {
-            return Err(Error::runtime(format!(
-                "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with {} dimension(s).",
-                value.ndim()
-            )));
+            return Err(Error::UnexpectedCount { expected: "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with ", got: value.ndim(), tail: " dimension(s)." });
         }
         let shape = broadcast_shapes(&mask.shape(), &self.shape())?;
         let fill = value.item()?;

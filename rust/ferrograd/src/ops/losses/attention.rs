@@ -134,9 +134,7 @@ fn grouped_heads(query: &Tensor, key: &Tensor, value: &Tensor) -> Result<(Tensor
     let heads = |t: &Tensor| t.shape()[t.ndim() - 3];
     let (hq, hk, hv) = (heads(query), heads(key), heads(value));
     if hk == 0 || hv == 0 || hq % hk != 0 || hq % hv != 0 {
-        return Err(Error::runtime(format!(
-            "scaled_dot_product_attention: number of heads in key and value must divide the number of heads in query (got {hq}, {hk} and {hv})"
-        )));
+        return Err(Error::AttentionHeads { query: hq, key: hk, value: hv });
     }
     Ok((key.repeat_interleave((hq / hk) as i64, Some(-3))?, value.repeat_interleave((hq / hv) as i64, Some(-3))?))
 }

@@ -43,12 +43,12 @@ fn check_nll_arguments(x: &Tensor, target: &Tensor, weight: Option<&Tensor>) -> 
             return Err(Error::runtime("0D or 1D target tensor expected, multi-target not supported"));
         }
         if x.ndim() == 1 && target.ndim() != 0 {
-            return Err(Error::runtime(format!("size mismatch (got input: {}, target: {})", ShapeList(x.shape().to_vec()), ShapeList(target.shape().to_vec()))));
+            return Err(Error::ShapesDiffer { expected: "size mismatch (got input: ", lhs: ShapeList(x.shape().to_vec()), sep: ", target: ", rhs: ShapeList(target.shape().to_vec()), tail: ")" });
         }
     } else if target.shape().get(1..) != x.shape().get(2..) {
         let mut expected = vec![x.shape()[0]];
         expected.extend_from_slice(&x.shape()[2..]);
-        return Err(Error::runtime(format!("Expected target size {}, got {}", ShapeList(expected), ShapeList(target.shape().to_vec()))));
+        return Err(Error::ShapesDiffer { expected: "Expected target size ", lhs: ShapeList(expected), sep: ", got ", rhs: ShapeList(target.shape().to_vec()), tail: "" });
     }
     if !matches!(target.dtype(), DType::I64 | DType::U8) {
         return Err(Error::UnexpectedDType { expected: "expected target dtype to be Long or Byte, but got ", got: target.dtype() });
@@ -56,10 +56,7 @@ fn check_nll_arguments(x: &Tensor, target: &Tensor, weight: Option<&Tensor>) -> 
     if let Some(w) = weight {
         let classes = x.shape()[class_dim(x)];
         if w.ndim() != 1 || w.numel() != classes {
-            return Err(Error::runtime(format!(
-                "weight tensor should be defined either for all {classes} classes or no classes but got weight tensor of shape: {}",
-                ShapeList(w.shape().to_vec())
-            )));
+            return Err(Error::ClassWeightShape { classes, weight: ShapeList(w.shape().to_vec()) });
         }
         if w.dtype() != x.dtype() {
             return Err(Error::ScalarTypeMismatch { expected: x.dtype(), found: w.dtype() });

@@ -169,7 +169,7 @@ impl Tensor {
             )));
         }
         if target.dtype() != self.dtype() {
-            return Err(Error::runtime(format!("Found dtype {} but expected {}", target.dtype().scalar_type_name(), self.dtype().scalar_type_name())));
+            return Err(Error::ScalarTypesDiffer { expected: "Found dtype ", lhs: target.dtype(), sep: " but expected ", rhs: self.dtype(), tail: "" });
         }
         check_not_differentiable(weight, "binary_cross_entropy", "weight")?;
         let weight = expanded_weight(weight, &self.shape())?;

@@ -75,11 +75,9 @@ fn extremes(x: &Tensor, dims: &[usize], keepdim: bool, kind: Extreme) -> Result<
 }
 
 /// A reduction with no dim has nothing to pick from an empty tensor.
-fn check_not_empty(x: &Tensor, name: &str) -> Result<()> {
+fn check_not_empty(x: &Tensor, name: &'static str) -> Result<()> {
     if x.numel() == 0 {
-        return Err(Error::runtime(format!(
-            "{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument."
-        )));
+        return Err(Error::EmptyReductionNeedsDim { op: name });
     }
     Ok(())
 }

@@ -62,9 +62,7 @@ fn check_inf_norm_not_empty(x: &Tensor, dims: &[usize], whole: bool, ord: f64) -
         return Err(Error::runtime("linalg.vector_norm cannot compute the inf norm on an empty tensor because the operation does not have an identity"));
     }
     match real_dims(dims, x.ndim()).into_iter().find(|&d| x.shape()[d] == 0) {
-        Some(d) => Err(Error::runtime(format!(
-            "linalg.vector_norm cannot compute the inf norm on the dimension {d}because this dimension is empty and the operation does not have an identity"
-        ))),
+        Some(d) => Err(Error::InfNormEmptyDim { dim: d }),
         None => Ok(()),
     }
 }

@@ -130,9 +130,9 @@ impl Tensor {
     }
 }
 
-fn lift_all(tensors: &[Tensor], name: &str, lift: impl Fn(&Tensor) -> Result<Tensor>) -> Result<Vec<Tensor>> {
+fn lift_all(tensors: &[Tensor], name: &'static str, lift: impl Fn(&Tensor) -> Result<Tensor>) -> Result<Vec<Tensor>> {
     if tensors.is_empty() {
-        return Err(Error::runtime(format!("{name} expects a non-empty TensorList")));
+        return Err(Error::EmptyTensorList { op: name });
     }
     tensors.iter().map(lift).collect()
 }

@@ -42,7 +42,7 @@ impl Tensor {
             return Err(Error::runtime("`shifts` required"));
         }
         if !(dims.is_empty() && shifts.len() == 1) && shifts.len() != dims.len() {
-            return Err(Error::runtime(format!("shifts and dimensions must align. shifts: {}, dims:{}", shifts.len(), dims.len())));
+            return Err(Error::CountMismatch { expected: "shifts and dimensions must align. shifts: ", lhs: shifts.len(), sep: ", dims:", rhs: dims.len(), tail: "" });
         }
         let dims: Shape = dims.iter().map(|&d| normalize_dim(d, self.ndim())).collect::<Result<_>>()?;
         let out = {
@@ -132,10 +132,10 @@ impl Tensor {
     }
 
     /// A copy with the elements outside the kept triangle of the last two dims zeroed.
-    fn triangle(&self, k: i64, keep_lower: bool, name: &str) -> Result<Tensor> {
+    fn triangle(&self, k: i64, keep_lower: bool, name: &'static str) -> Result<Tensor> {
         let nd = self.ndim();
         if nd < 2 {
-            return Err(Error::runtime(format!("{name}: input tensor must have at least 2 dimensions")));
+            return Err(Error::TooFewDims { op: name, min: 2 });
         }
         let (rows, cols) = (self.shape()[nd - 2], self.shape()[nd - 1]);
         let buffer = with_any_type!(self.dtype(), T => {

@@ -106,7 +106,7 @@ impl Tensor {
         }
         let start = if start < 0 { start + size } else { start };
         if start.saturating_add(length) > size {
-            return Err(Error::runtime(format!("start ({start}) + length ({length}) exceeds dimension size ({size}).")));
+            return Err(Error::NarrowOutOfRange { start, length, size });
         }
         self.slice_unchecked(d, start as usize, (start + length) as usize, 1)
     }
@@ -121,7 +121,7 @@ impl Tensor {
     pub fn diagonal(&self, offset: i64, dim1: i64, dim2: i64) -> Result<Tensor> {
         let (d1, d2) = (normalize_dim(dim1, self.ndim())?, normalize_dim(dim2, self.ndim())?);
         if d1 == d2 {
-            return Err(Error::runtime(format!("diagonal dimensions cannot be identical {dim1}, {dim2}")));
+            return Err(Error::DiagonalSameDims { dim1, dim2 });
         }
         let view = self.view_of(diagonal_layout(&self.layout(), offset, d1, d2)?)?;
         Ok(record_plain(Op::Diagonal { offset, dim1: d1, dim2: d2 }, &[self], view))
@@ -154,7 +154,7 @@ impl Tensor {
         let d = normalize_dim(dim, self.ndim())?;
         let size = self.shape()[d];
         if split_size == 0 && size != 0 {
-            return Err(Error::runtime(format!("split_size can only be 0 if dimension size is 0, but got dimension size of {size}")));
+            return Err(Error::SplitSizeZero { size });
         }
         let step = split_size as usize;
         let pieces = if step == 0 { 1 } else { size.div_ceil(step).max(1) };
@@ -170,16 +170,10 @@ impl Tensor {
         let d = normalize_dim(dim, self.ndim())?;
         let size = self.shape()[d];
         if sizes.iter().any(|&s| s < 0) {
-            return Err(Error::runtime(format!(
-                "split_with_sizes expects split_sizes have only non-negative entries, but got split_sizes={}",
-                super::int_list(sizes)
-            )));
+            return Err(Error::NegativeSplitSizes { sizes: crate::error::IntList(sizes.to_vec()) });
         }
         if sizes.iter().sum::<i64>() != size as i64 {
-            return Err(Error::runtime(format!(
-                "split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size at dimension {d}), but got split_sizes={}",
-                super::int_list(sizes)
-            )));
+            return Err(Error::SplitSizesSum { size, dim: d, sizes: crate::error::IntList(sizes.to_vec()) });
         }
         self.split_views(d, sizes.iter().map(|&s| s as usize).collect(), true)
     }
