@@ -3,6 +3,7 @@
 //! call is one core call.
 
 use crate::errors::IntoPyResult;
+use crate::gil::compute_tensor;
 use crate::tensor::{wrap, PyTensor};
 use ferrograd::Tensor;
 use pyo3::exceptions::PyTypeError;
@@ -12,6 +13,21 @@ use pyo3::types::{PyBool, PyList, PyTuple};
 #[inline]
 fn out(py: Python<'_>, r: ferrograd::Result<Tensor>) -> PyResult<Py<PyAny>> {
     wrap(py, r.py()?)
+}
+
+/// Work for an op that copies only when `t` cannot be viewed in place
+/// (reshape, flatten): a contiguous tensor gives a view, so no work.
+fn copy_work(t: &Tensor) -> usize {
+    if t.is_contiguous() {
+        0
+    } else {
+        t.numel()
+    }
+}
+
+/// Elements written when `t` is repeated `repeats` times along its dims.
+fn repeated_work(t: &Tensor, repeats: &[i64]) -> usize {
+    repeats.iter().fold(t.numel(), |n, &r| n.saturating_mul(usize::try_from(r).unwrap_or(0)))
 }
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
@@ -86,7 +102,8 @@ impl PyTensor {
     #[pyo3(signature = (*args, shape=None))]
     pub(crate) fn reshape(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, shape: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let shape = &sizes_or_keyword(args, shape)?;
-        out(py, self.inner.reshape(&varargs_ints(shape, "reshape(): argument 'shape'")?))
+        let (x, sizes) = (&self.inner, varargs_ints(shape, "reshape(): argument 'shape'")?);
+        compute_tensor(py, copy_work(x), || x.reshape(&sizes))
     }
     #[pyo3(signature = (*args, size=None))]
     pub(crate) fn view(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, size: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
@@ -99,7 +116,8 @@ impl PyTensor {
     }
     pub(crate) fn reshape_as(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let other = tensor_arg(other, "reshape_as", "other")?;
-        out(py, self.inner.reshape(&dims_of(&other)))
+        let (x, sizes) = (&self.inner, dims_of(&other));
+        compute_tensor(py, copy_work(x), || x.reshape(&sizes))
     }
     #[pyo3(signature = (*args, size=None))]
     pub(crate) fn expand(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, size: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
@@ -212,10 +230,12 @@ impl PyTensor {
     }
     #[pyo3(signature = (start_dim=0, end_dim=-1), text_signature = "($self, start_dim=0, end_dim=-1)")]
     pub(crate) fn flatten(&self, py: Python<'_>, start_dim: i64, end_dim: i64) -> PyResult<Py<PyAny>> {
-        out(py, self.inner.flatten(start_dim, end_dim))
+        let x = &self.inner;
+        compute_tensor(py, copy_work(x), || x.flatten(start_dim, end_dim))
     }
     pub(crate) fn ravel(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        out(py, self.inner.ravel())
+        let x = &self.inner;
+        compute_tensor(py, copy_work(x), || x.ravel())
     }
     pub(crate) fn unflatten(&self, py: Python<'_>, dim: i64, sizes: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         out(py, self.inner.unflatten(dim, &int_list(sizes, "unflatten(): argument 'sizes'")?))
@@ -223,12 +243,14 @@ impl PyTensor {
     #[pyo3(signature = (memory_format=None))]
     pub(crate) fn contiguous(&self, py: Python<'_>, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let _ = memory_format;
-        out(py, self.inner.contiguous())
+        let x = &self.inner;
+        compute_tensor(py, copy_work(x), || x.contiguous())
     }
     #[pyo3(signature = (*, memory_format=None))]
     pub(crate) fn clone(&self, py: Python<'_>, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let _ = memory_format;
-        out(py, self.inner.clone_tensor())
+        let x = &self.inner;
+        compute_tensor(py, x.numel(), || x.clone_tensor())
     }
     pub(crate) fn select(&self, py: Python<'_>, dim: i64, index: i64) -> PyResult<Py<PyAny>> {
         out(py, self.inner.select(dim, index))
@@ -270,7 +292,8 @@ impl PyTensor {
     #[pyo3(signature = (*args, dims=None))]
     pub(crate) fn flip(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, dims: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let dims = &sizes_or_keyword(args, dims)?;
-        out(py, self.inner.flip(&varargs_ints(dims, "flip(): argument 'dims'")?))
+        let (x, dims) = (&self.inner, varargs_ints(dims, "flip(): argument 'dims'")?);
+        compute_tensor(py, x.numel(), || x.flip(&dims))
     }
     #[pyo3(signature = (shifts, dims=None))]
     pub(crate) fn roll(&self, py: Python<'_>, shifts: &Bound<'_, PyAny>, dims: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
@@ -279,17 +302,20 @@ impl PyTensor {
             Some(d) if !d.is_none() => int_list(d, "roll(): argument 'dims'")?,
             _ => vec![],
         };
-        out(py, self.inner.roll(&shifts, &dims))
+        let x = &self.inner;
+        compute_tensor(py, x.numel(), || x.roll(&shifts, &dims))
     }
     #[pyo3(signature = (*args, repeats=None))]
     pub(crate) fn repeat(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, repeats: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let repeats = &sizes_or_keyword(args, repeats)?;
-        out(py, self.inner.repeat(&varargs_ints(repeats, "repeat(): argument 'repeats'")?))
+        let (x, repeats) = (&self.inner, varargs_ints(repeats, "repeat(): argument 'repeats'")?);
+        compute_tensor(py, repeated_work(x, &repeats), || x.repeat(&repeats))
     }
     #[pyo3(signature = (*args, dims=None))]
     pub(crate) fn tile(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, dims: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let dims = &sizes_or_keyword(args, dims)?;
-        out(py, self.inner.tile(&varargs_ints(dims, "tile(): argument 'dims'")?))
+        let (x, dims) = (&self.inner, varargs_ints(dims, "tile(): argument 'dims'")?);
+        compute_tensor(py, repeated_work(x, &dims), || x.tile(&dims))
     }
     #[pyo3(signature = (repeats, dim=None, *, output_size=None))]
     pub(crate) fn repeat_interleave(&self, py: Python<'_>, repeats: &Bound<'_, PyAny>, dim: Option<i64>, output_size: Option<i64>) -> PyResult<Py<PyAny>> {
@@ -297,15 +323,18 @@ impl PyTensor {
         if repeats.is_instance_of::<PyTensor>() && repeats.cast::<PyTensor>()?.get().inner.ndim() > 0 {
             return Err(pyo3::exceptions::PyNotImplementedError::new_err("repeat_interleave with a tensor of repeats is not supported; pass an int"));
         }
-        out(py, self.inner.repeat_interleave(int_arg(repeats, "repeat_interleave(): argument 'repeats'")?, dim))
+        let (x, repeats) = (&self.inner, int_arg(repeats, "repeat_interleave(): argument 'repeats'")?);
+        compute_tensor(py, repeated_work(x, &[repeats]), || x.repeat_interleave(repeats, dim))
     }
     #[pyo3(signature = (diagonal=0))]
     pub(crate) fn tril(&self, py: Python<'_>, diagonal: i64) -> PyResult<Py<PyAny>> {
-        out(py, self.inner.tril(diagonal))
+        let x = &self.inner;
+        compute_tensor(py, x.numel(), || x.tril(diagonal))
     }
     #[pyo3(signature = (diagonal=0))]
     pub(crate) fn triu(&self, py: Python<'_>, diagonal: i64) -> PyResult<Py<PyAny>> {
-        out(py, self.inner.triu(diagonal))
+        let x = &self.inner;
+        compute_tensor(py, x.numel(), || x.triu(diagonal))
     }
 }
 
@@ -318,31 +347,41 @@ fn dims_of(t: &Tensor) -> Vec<i64> {
 #[pyfunction]
 #[pyo3(signature = (tensors, dim=0, *, out=None))]
 fn cat(py: Python<'_>, tensors: &Bound<'_, PyAny>, dim: i64, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-    joined(py, "cat", out, || Ok(Tensor::cat(&tensor_seq(tensors, "cat")?, dim)))
+    joined(py, "cat", out, || tensor_seq(tensors, "cat"), |ts| Tensor::cat(ts, dim))
 }
 
 #[pyfunction]
 #[pyo3(signature = (tensors, dim=0, *, out=None))]
 fn concat(py: Python<'_>, tensors: &Bound<'_, PyAny>, dim: i64, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-    joined(py, "concat", out, || Ok(Tensor::cat(&tensor_seq(tensors, "concat")?, dim)))
+    joined(py, "concat", out, || tensor_seq(tensors, "concat"), |ts| Tensor::cat(ts, dim))
 }
 
 #[pyfunction]
 #[pyo3(signature = (tensors, axis=0, *, out=None))]
 fn concatenate(py: Python<'_>, tensors: &Bound<'_, PyAny>, axis: i64, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-    joined(py, "concatenate", out, || Ok(Tensor::cat(&tensor_seq(tensors, "concatenate")?, axis)))
+    joined(py, "concatenate", out, || tensor_seq(tensors, "concatenate"), |ts| Tensor::cat(ts, axis))
 }
 
 #[pyfunction]
 #[pyo3(signature = (tensors, dim=0, *, out=None))]
 fn stack(py: Python<'_>, tensors: &Bound<'_, PyAny>, dim: i64, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-    joined(py, "stack", out, || Ok(Tensor::stack(&tensor_seq(tensors, "stack")?, dim)))
+    joined(py, "stack", out, || tensor_seq(tensors, "stack"), |ts| Tensor::stack(ts, dim))
 }
 
-/// A joining function's result, written into `out` when one is given.
-fn joined(py: Python<'_>, name: &str, out: Option<&Bound<'_, PyAny>>, join: impl FnOnce() -> PyResult<ferrograd::Result<Tensor>>) -> PyResult<Py<PyAny>> {
+/// A joining function's result, written into `out` when one is given. The
+/// join runs detached when the inputs hold enough elements in total.
+fn joined(
+    py: Python<'_>,
+    name: &str,
+    out: Option<&Bound<'_, PyAny>>,
+    tensors: impl FnOnce() -> PyResult<Vec<Tensor>>,
+    join: impl FnOnce(&[Tensor]) -> ferrograd::Result<Tensor> + Send,
+) -> PyResult<Py<PyAny>> {
     let target = crate::function_forms::out::target(name, out)?;
-    let result = join().and_then(|r| self::out(py, r));
+    let result = tensors().and_then(|ts| {
+        let work = ts.iter().fold(0usize, |n, t| n.saturating_add(t.numel()));
+        compute_tensor(py, work, || join(&ts))
+    });
     crate::function_forms::out::finish(py, name, result, target, crate::function_forms::out::Cast::Joined)
 }
 
@@ -351,7 +390,7 @@ macro_rules! stack_fn {
         #[pyfunction]
         #[pyo3(signature = (tensors, *, out=None))]
         fn $name(py: Python<'_>, tensors: &Bound<'_, PyAny>, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-            joined(py, stringify!($name), out, || Ok($core(&tensor_seq(tensors, stringify!($name))?)))
+            joined(py, stringify!($name), out, || tensor_seq(tensors, stringify!($name)), |ts| $core(ts))
         }
     };
 }
