@@ -4,7 +4,7 @@
 use crate::autograd::node_object;
 use crate::convert::{check_device, dtype_object, extract_dtype, opt_dtype, scalar_from, scalar_to_py, to_list, to_numpy};
 use crate::errors::IntoPyResult;
-use crate::gil::{compute_tensor, update_in_place};
+use crate::gil::{compute_tensor, run_detached_if_large, update_in_place};
 use ferrograd::format::{tensor_repr, Elements, Suffixes};
 use ferrograd::ops::compare::Comparison;
 use ferrograd::tensor::BindingHandle;
@@ -93,6 +93,12 @@ fn binary(py: Python<'_>, a: &Tensor, other: &Bound<'_, PyAny>, op: impl FnOnce(
         }
         None => Ok(py.NotImplemented()),
     }
+}
+
+/// `op(a, b)` wrapped for Python, detached when the larger operand is large.
+#[inline]
+pub(crate) fn compute_pair(py: Python<'_>, a: &Tensor, b: &Tensor, op: impl FnOnce(&Tensor, &Tensor) -> ferrograd::Result<Tensor> + Send) -> PyResult<Py<PyAny>> {
+    compute_tensor(py, a.numel().max(b.numel()), || op(a, b))
 }
 
 /// Dims given as an int, a tuple/list of ints, or None (all dims).
@@ -439,8 +445,8 @@ impl PyTensor {
     }
     pub(crate) fn __rsub__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         match Operand::extract(other)? {
-            Some(Operand::Number(s)) => wrap_result(py, self.inner.rsub_scalar(s)),
-            Some(Operand::Tensor(t)) => wrap_result(py, t.sub(&self.inner)),
+            Some(Operand::Number(s)) => compute_tensor(py, self.inner.numel(), || self.inner.rsub_scalar(s)),
+            Some(Operand::Tensor(t)) => compute_pair(py, &t, &self.inner, Tensor::sub),
             None => Ok(py.NotImplemented()),
         }
     }
@@ -455,24 +461,24 @@ impl PyTensor {
     }
     pub(crate) fn __rtruediv__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         match Operand::extract(other)? {
-            Some(Operand::Number(s)) => wrap_result(py, self.inner.rdiv_scalar(s)),
-            Some(Operand::Tensor(t)) => wrap_result(py, t.div(&self.inner)),
+            Some(Operand::Number(s)) => compute_tensor(py, self.inner.numel(), || self.inner.rdiv_scalar(s)),
+            Some(Operand::Tensor(t)) => compute_pair(py, &t, &self.inner, Tensor::div),
             None => Ok(py.NotImplemented()),
         }
     }
     pub(crate) fn __pow__(&self, py: Python<'_>, other: &Bound<'_, PyAny>, modulo: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let _ = modulo;
         match Operand::extract(other)? {
-            Some(Operand::Number(s)) => wrap_result(py, self.inner.pow_scalar(s)),
-            Some(Operand::Tensor(t)) => wrap_result(py, self.inner.pow(&t)),
+            Some(Operand::Number(s)) => compute_tensor(py, self.inner.numel(), || self.inner.pow_scalar(s)),
+            Some(Operand::Tensor(t)) => compute_pair(py, &self.inner, &t, Tensor::pow),
             None => Ok(py.NotImplemented()),
         }
     }
     pub(crate) fn __rpow__(&self, py: Python<'_>, other: &Bound<'_, PyAny>, modulo: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let _ = modulo;
         match Operand::extract(other)? {
-            Some(Operand::Number(s)) => wrap_result(py, self.inner.rpow_scalar(s)),
-            Some(Operand::Tensor(t)) => wrap_result(py, t.pow(&self.inner)),
+            Some(Operand::Number(s)) => compute_tensor(py, self.inner.numel(), || self.inner.rpow_scalar(s)),
+            Some(Operand::Tensor(t)) => compute_pair(py, &t, &self.inner, Tensor::pow),
             None => Ok(py.NotImplemented()),
         }
     }
@@ -489,13 +495,13 @@ impl PyTensor {
         }
     }
     pub(crate) fn __neg__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.neg())
+        compute_tensor(py, self.inner.numel(), || self.inner.neg())
     }
     pub(crate) fn __pos__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
         slf
     }
     pub(crate) fn __abs__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.abs())
+        compute_tensor(py, self.inner.numel(), || self.inner.abs())
     }
     pub(crate) fn __richcmp__(&self, py: Python<'_>, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
         let cmp = match op {
@@ -507,7 +513,7 @@ impl PyTensor {
             CompareOp::Ge => Comparison::Ge,
         };
         match Operand::extract(other)? {
-            Some(o) => wrap_result(py, self.inner.compare(&o.into_tensor(), cmp)),
+            Some(o) => compute_pair(py, &self.inner, &o.into_tensor(), |a, b| a.compare(b, cmp)),
             None if matches!(op, CompareOp::Eq) => Ok(false.into_pyobject(py)?.to_owned().into_any().unbind()),
             None if matches!(op, CompareOp::Ne) => Ok(true.into_pyobject(py)?.to_owned().into_any().unbind()),
             None => Ok(py.NotImplemented()),
@@ -556,7 +562,8 @@ impl PyTensor {
         Ok(slf)
     }
     pub(crate) fn zero_(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
-        slf.get().inner.zero_().py()?;
+        let t = &slf.get().inner;
+        update_in_place(slf.py(), t.numel(), || t.zero_())?;
         Ok(slf)
     }
     pub(crate) fn fill_<'py>(slf: Bound<'py, Self>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
@@ -565,7 +572,8 @@ impl PyTensor {
             Some(Operand::Tensor(t)) if t.numel() == 1 => t.item().py()?,
             _ => return Err(PyTypeError::new_err("fill_(): argument 'value' must be Number")),
         };
-        slf.get().inner.fill_(v).py()?;
+        let t = &slf.get().inner;
+        update_in_place(slf.py(), t.numel(), || t.fill_(v))?;
         Ok(slf)
     }
     #[pyo3(signature = (src, non_blocking=false))]
@@ -582,15 +590,17 @@ impl PyTensor {
     #[pyo3(signature = (other, *, alpha=None))]
     pub(crate) fn add(&self, py: Python<'_>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let other = operand_required(other, "add")?;
-        wrap_result(py, self.inner.add_scaled(&other, alpha_arg(alpha)?))
+        let alpha = alpha_arg(alpha)?;
+        compute_pair(py, &self.inner, &other, |a, b| a.add_scaled(b, alpha))
     }
     #[pyo3(signature = (other, *, alpha=None))]
     pub(crate) fn sub(&self, py: Python<'_>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let other = operand_required(other, "sub")?;
-        wrap_result(py, self.inner.sub_scaled(&other, alpha_arg(alpha)?))
+        let alpha = alpha_arg(alpha)?;
+        compute_pair(py, &self.inner, &other, |a, b| a.sub_scaled(b, alpha))
     }
     pub(crate) fn mul(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.mul(&operand_required(other, "mul")?))
+        compute_pair(py, &self.inner, &operand_required(other, "mul")?, Tensor::mul)
     }
     #[pyo3(signature = (other, *, rounding_mode=None))]
     pub(crate) fn div(&self, py: Python<'_>, other: &Bound<'_, PyAny>, rounding_mode: Option<&str>) -> PyResult<Py<PyAny>> {
@@ -598,40 +608,40 @@ impl PyTensor {
     }
     pub(crate) fn pow(&self, py: Python<'_>, exponent: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         match Operand::extract(exponent)? {
-            Some(Operand::Number(s)) => wrap_result(py, self.inner.pow_scalar(s)),
-            Some(Operand::Tensor(t)) => wrap_result(py, self.inner.pow(&t)),
+            Some(Operand::Number(s)) => compute_tensor(py, self.inner.numel(), || self.inner.pow_scalar(s)),
+            Some(Operand::Tensor(t)) => compute_pair(py, &self.inner, &t, Tensor::pow),
             None => Err(PyTypeError::new_err("pow(): argument 'exponent' must be Tensor or Number")),
         }
     }
     pub(crate) fn neg(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.neg())
+        compute_tensor(py, self.inner.numel(), || self.inner.neg())
     }
     pub(crate) fn exp(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.exp())
+        compute_tensor(py, self.inner.numel(), || self.inner.exp())
     }
     pub(crate) fn log(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.log())
+        compute_tensor(py, self.inner.numel(), || self.inner.log())
     }
     pub(crate) fn sqrt(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.sqrt())
+        compute_tensor(py, self.inner.numel(), || self.inner.sqrt())
     }
     pub(crate) fn tanh(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.tanh())
+        compute_tensor(py, self.inner.numel(), || self.inner.tanh())
     }
     pub(crate) fn sigmoid(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.sigmoid())
+        compute_tensor(py, self.inner.numel(), || self.inner.sigmoid())
     }
     pub(crate) fn relu(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.relu())
+        compute_tensor(py, self.inner.numel(), || self.inner.relu())
     }
     pub(crate) fn abs(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.abs())
+        compute_tensor(py, self.inner.numel(), || self.inner.abs())
     }
     pub(crate) fn sign(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.sign())
+        compute_tensor(py, self.inner.numel(), || self.inner.sign())
     }
     pub(crate) fn reciprocal(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.reciprocal())
+        compute_tensor(py, self.inner.numel(), || self.inner.reciprocal())
     }
     #[pyo3(signature = (dim=None, keepdim=None, *, dtype=None, axis=None, keepdims=None))]
     pub(crate) fn sum(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: Option<bool>, dtype: Option<&Bound<'_, PyAny>>, axis: Option<&Bound<'_, PyAny>>, keepdims: Option<bool>) -> PyResult<Py<PyAny>> {
@@ -645,7 +655,7 @@ impl PyTensor {
     pub(crate) fn mean(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: Option<bool>, dtype: Option<&Bound<'_, PyAny>>, axis: Option<&Bound<'_, PyAny>>, keepdims: Option<bool>) -> PyResult<Py<PyAny>> {
         let (dim, keepdim) = crate::function_forms::aliases::resolve("mean", dim, axis, keepdim, keepdims)?;
         let x = match opt_dtype(dtype)? {
-            Some(d) => self.inner.to_dtype(d).py()?,
+            Some(d) => run_detached_if_large(py, self.inner.numel(), || self.inner.to_dtype(d)).py()?,
             None => self.inner.clone(),
         };
         match dims_arg(dim)? {
@@ -660,61 +670,62 @@ impl PyTensor {
         crate::linalg::mm(py, &self.inner, &mat2.inner)
     }
     pub(crate) fn eq(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.compare(&operand_required(other, "eq")?, Comparison::Eq))
+        compute_pair(py, &self.inner, &operand_required(other, "eq")?, |a, b| a.compare(b, Comparison::Eq))
     }
     pub(crate) fn ne(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.compare(&operand_required(other, "ne")?, Comparison::Ne))
+        compute_pair(py, &self.inner, &operand_required(other, "ne")?, |a, b| a.compare(b, Comparison::Ne))
     }
     pub(crate) fn lt(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.compare(&operand_required(other, "lt")?, Comparison::Lt))
+        compute_pair(py, &self.inner, &operand_required(other, "lt")?, |a, b| a.compare(b, Comparison::Lt))
     }
     pub(crate) fn le(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.compare(&operand_required(other, "le")?, Comparison::Le))
+        compute_pair(py, &self.inner, &operand_required(other, "le")?, |a, b| a.compare(b, Comparison::Le))
     }
     pub(crate) fn gt(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.compare(&operand_required(other, "gt")?, Comparison::Gt))
+        compute_pair(py, &self.inner, &operand_required(other, "gt")?, |a, b| a.compare(b, Comparison::Gt))
     }
     pub(crate) fn ge(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.compare(&operand_required(other, "ge")?, Comparison::Ge))
+        compute_pair(py, &self.inner, &operand_required(other, "ge")?, |a, b| a.compare(b, Comparison::Ge))
     }
 
     // ---- dtype / device conversion -------------------------------------------
 
     pub(crate) fn float(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.to_dtype(DType::F32))
+        compute_tensor(py, self.inner.numel(), || self.inner.to_dtype(DType::F32))
     }
     pub(crate) fn double(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.to_dtype(DType::F64))
+        compute_tensor(py, self.inner.numel(), || self.inner.to_dtype(DType::F64))
     }
     pub(crate) fn half(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.to_dtype(DType::F16))
+        compute_tensor(py, self.inner.numel(), || self.inner.to_dtype(DType::F16))
     }
     pub(crate) fn bfloat16(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.to_dtype(DType::BF16))
+        compute_tensor(py, self.inner.numel(), || self.inner.to_dtype(DType::BF16))
     }
     pub(crate) fn long(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.to_dtype(DType::I64))
+        compute_tensor(py, self.inner.numel(), || self.inner.to_dtype(DType::I64))
     }
     pub(crate) fn int(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.to_dtype(DType::I32))
+        compute_tensor(py, self.inner.numel(), || self.inner.to_dtype(DType::I32))
     }
     pub(crate) fn short(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.to_dtype(DType::I16))
+        compute_tensor(py, self.inner.numel(), || self.inner.to_dtype(DType::I16))
     }
     pub(crate) fn char(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.to_dtype(DType::I8))
+        compute_tensor(py, self.inner.numel(), || self.inner.to_dtype(DType::I8))
     }
     pub(crate) fn byte(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.to_dtype(DType::U8))
+        compute_tensor(py, self.inner.numel(), || self.inner.to_dtype(DType::U8))
     }
     pub(crate) fn bool(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.to_dtype(DType::Bool))
+        compute_tensor(py, self.inner.numel(), || self.inner.to_dtype(DType::Bool))
     }
     pub(crate) fn cpu(slf: Bound<'_, Self>) -> Bound<'_, Self> {
         slf
     }
     pub(crate) fn type_as(&self, py: Python<'_>, other: PyRef<'_, PyTensor>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.to_dtype(other.inner.dtype()))
+        let dtype = other.inner.dtype();
+        compute_tensor(py, self.inner.numel(), || self.inner.to_dtype(dtype))
     }
     /// `.to(dtype)`, `.to(device)`, `.to(device, dtype)`, `.to(other)`, with `dtype=`/`device=` keywords.
     #[pyo3(signature = (*args, dtype=None, device=None, non_blocking=false, copy=false))]
@@ -741,8 +752,8 @@ impl PyTensor {
         }
         let inner = &slf.get().inner;
         match target {
-            Some(d) if d != inner.dtype() => wrap_result(py, inner.to_dtype(d)),
-            _ if copy => wrap_result(py, inner.clone_tensor()),
+            Some(d) if d != inner.dtype() => compute_tensor(py, inner.numel(), || inner.to_dtype(d)),
+            _ if copy => compute_tensor(py, inner.numel(), || inner.clone_tensor()),
             _ => Ok(slf.into_any().unbind()),
         }
     }
