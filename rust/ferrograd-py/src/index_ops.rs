@@ -5,7 +5,8 @@
 //! the Python package. Argument parsing only: each call is one core call.
 
 use crate::errors::IntoPyResult;
-use crate::tensor::{tensor_arg, type_name, wrap, wrap_result, Operand, PyTensor};
+use crate::gil::{compute_tensor, run_detached_if_large, update_in_place};
+use crate::tensor::{tensor_arg, type_name, wrap, Operand, PyTensor};
 use ferrograd::{Scalar, Tensor};
 use pyo3::exceptions::{PyNotImplementedError, PyTypeError};
 use pyo3::prelude::*;
@@ -13,6 +14,16 @@ use pyo3::types::{PyList, PyTuple};
 
 
 
+
+/// Elements an index op touches: the most held by any of its tensors.
+fn work(tensors: &[&Tensor]) -> usize {
+    tensors.iter().map(|t| t.numel()).max().unwrap_or(0)
+}
+
+/// The elements of index_put's index tensors, at most.
+fn indices_work(indices: &[Option<Tensor>]) -> usize {
+    indices.iter().flatten().map(Tensor::numel).max().unwrap_or(0)
+}
 
 /// A number argument (a one-element tensor is read as its value).
 fn number_arg(obj: &Bound<'_, PyAny>, op: &str, name: &str) -> PyResult<Scalar> {
@@ -76,45 +87,52 @@ fn alpha_arg(alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Scalar> {
 
 #[pymethods]
 impl PyTensor {
-    pub(crate) fn __setitem__(&self, index: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
-        crate::indexing::setitem(&self.inner, index, value)
+    pub(crate) fn __setitem__(&self, py: Python<'_>, index: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        crate::indexing::setitem(py, &self.inner, index, value)
     }
 
     #[pyo3(signature = (indices, values, accumulate=false))]
     pub(crate) fn index_put(&self, py: Python<'_>, indices: &Bound<'_, PyAny>, values: &Bound<'_, PyAny>, accumulate: bool) -> PyResult<Py<PyAny>> {
         let values = tensor_arg(values, "index_put", "values", 2)?;
-        wrap_result(py, self.inner.index_put(&indices_arg(indices)?, &values, accumulate))
+        let (x, indices) = (&self.inner, indices_arg(indices)?);
+        compute_tensor(py, work(&[x, &values]).max(indices_work(&indices)), || x.index_put(&indices, &values, accumulate))
     }
     #[pyo3(signature = (indices, values, accumulate=false))]
     pub(crate) fn index_put_<'py>(slf: Bound<'py, Self>, indices: &Bound<'py, PyAny>, values: &Bound<'py, PyAny>, accumulate: bool) -> PyResult<Bound<'py, Self>> {
         let values = tensor_arg(values, "index_put_", "values", 2)?;
-        slf.get().inner.index_put_(&indices_arg(indices)?, &values, accumulate).py()?;
+        let (x, indices) = (&slf.get().inner, indices_arg(indices)?);
+        update_in_place(slf.py(), work(&[x, &values]).max(indices_work(&indices)), || x.index_put_(&indices, &values, accumulate))?;
         Ok(slf)
     }
 
     pub(crate) fn index_select(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.index_select(dim, &tensor_arg(index, "index_select", "index", 2)?))
+        let (x, index) = (&self.inner, tensor_arg(index, "index_select", "index", 2)?);
+        compute_tensor(py, work(&[x, &index]), || x.index_select(dim, &index))
     }
 
     #[pyo3(signature = (dim, index, source, *, alpha=None))]
     pub(crate) fn index_add(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>, source: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let (index, source) = (tensor_arg(index, "index_add", "index", 2)?, tensor_arg(source, "index_add", "source", 3)?);
-        wrap_result(py, self.inner.index_add(dim, &index, &source, alpha_arg(alpha)?))
+        let (x, alpha) = (&self.inner, alpha_arg(alpha)?);
+        compute_tensor(py, work(&[x, &index, &source]), || x.index_add(dim, &index, &source, alpha))
     }
     #[pyo3(signature = (dim, index, source, *, alpha=None))]
     pub(crate) fn index_add_<'py>(slf: Bound<'py, Self>, dim: i64, index: &Bound<'py, PyAny>, source: &Bound<'py, PyAny>, alpha: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
         let (index, source) = (tensor_arg(index, "index_add_", "index", 2)?, tensor_arg(source, "index_add_", "source", 3)?);
-        slf.get().inner.index_add_(dim, &index, &source, alpha_arg(alpha)?).py()?;
+        let (x, alpha) = (&slf.get().inner, alpha_arg(alpha)?);
+        update_in_place(slf.py(), work(&[x, &index, &source]), || x.index_add_(dim, &index, &source, alpha))?;
         Ok(slf)
     }
 
     pub(crate) fn index_fill(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let index = tensor_arg(index, "index_fill", "index", 2)?;
-        wrap_result(py, self.inner.index_fill(dim, &index, number_arg(value, "index_fill", "value")?))
+        let (x, value) = (&self.inner, number_arg(value, "index_fill", "value")?);
+        compute_tensor(py, work(&[x, &index]), || x.index_fill(dim, &index, value))
     }
     pub(crate) fn index_fill_<'py>(slf: Bound<'py, Self>, dim: i64, index: &Bound<'py, PyAny>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         let index = tensor_arg(index, "index_fill_", "index", 2)?;
-        slf.get().inner.index_fill_(dim, &index, number_arg(value, "index_fill_", "value")?).py()?;
+        let (x, value) = (&slf.get().inner, number_arg(value, "index_fill_", "value")?);
+        update_in_place(slf.py(), work(&[x, &index]), || x.index_fill_(dim, &index, value))?;
         Ok(slf)
     }
 
@@ -123,15 +141,16 @@ impl PyTensor {
         if sparse_grad {
             return Err(PyNotImplementedError::new_err("gather(): sparse_grad=True is not supported"));
         }
-        wrap_result(py, self.inner.gather(dim, &tensor_arg(index, "gather", "index", 2)?))
+        let (x, index) = (&self.inner, tensor_arg(index, "gather", "index", 2)?);
+        compute_tensor(py, work(&[x, &index]), || x.gather(dim, &index))
     }
 
     #[pyo3(signature = (dim, index, src=None, *, value=None, reduce=None))]
     pub(crate) fn scatter(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>, src: Option<&Bound<'_, PyAny>>, value: Option<&Bound<'_, PyAny>>, reduce: Option<&str>) -> PyResult<Py<PyAny>> {
-        let index = tensor_arg(index, "scatter", "index", 2)?;
+        let (x, index) = (&self.inner, tensor_arg(index, "scatter", "index", 2)?);
         match scatter_source(src, value, reduce, "scatter")? {
-            Source::Tensor(s) => wrap_result(py, self.inner.scatter(dim, &index, &s)),
-            Source::Value(v) => wrap_result(py, self.inner.scatter_value(dim, &index, v)),
+            Source::Tensor(s) => compute_tensor(py, work(&[x, &index, &s]), || x.scatter(dim, &index, &s)),
+            Source::Value(v) => compute_tensor(py, work(&[x, &index]), || x.scatter_value(dim, &index, v)),
         }
     }
     #[pyo3(signature = (dim, index, src=None, *, value=None, reduce=None))]
@@ -139,45 +158,52 @@ impl PyTensor {
         let index = tensor_arg(index, "scatter_", "index", 2)?;
         let x = &slf.get().inner;
         match scatter_source(src, value, reduce, "scatter_")? {
-            Source::Tensor(s) => x.scatter_(dim, &index, &s).py()?,
-            Source::Value(v) => x.scatter_value_(dim, &index, v).py()?,
+            Source::Tensor(s) => update_in_place(slf.py(), work(&[x, &index, &s]), || x.scatter_(dim, &index, &s))?,
+            Source::Value(v) => update_in_place(slf.py(), work(&[x, &index]), || x.scatter_value_(dim, &index, v))?,
         }
         Ok(slf)
     }
 
     pub(crate) fn scatter_add(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>, src: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let (index, src) = (tensor_arg(index, "scatter_add", "index", 2)?, tensor_arg(src, "scatter_add", "src", 3)?);
-        wrap_result(py, self.inner.scatter_add(dim, &index, &src))
+        let x = &self.inner;
+        compute_tensor(py, work(&[x, &index, &src]), || x.scatter_add(dim, &index, &src))
     }
     pub(crate) fn scatter_add_<'py>(slf: Bound<'py, Self>, dim: i64, index: &Bound<'py, PyAny>, src: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         let (index, src) = (tensor_arg(index, "scatter_add_", "index", 2)?, tensor_arg(src, "scatter_add_", "src", 3)?);
-        slf.get().inner.scatter_add_(dim, &index, &src).py()?;
+        let x = &slf.get().inner;
+        update_in_place(slf.py(), work(&[x, &index, &src]), || x.scatter_add_(dim, &index, &src))?;
         Ok(slf)
     }
 
     pub(crate) fn masked_fill(&self, py: Python<'_>, mask: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let mask = tensor_arg(mask, "masked_fill", "mask", 1)?;
-        wrap_result(py, self.inner.masked_fill(&mask, &value_arg(value, "masked_fill")?))
+        let (x, value) = (&self.inner, value_arg(value, "masked_fill")?);
+        compute_tensor(py, work(&[x, &mask, &value]), || x.masked_fill(&mask, &value))
     }
     pub(crate) fn masked_fill_<'py>(slf: Bound<'py, Self>, mask: &Bound<'py, PyAny>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         let mask = tensor_arg(mask, "masked_fill_", "mask", 1)?;
-        slf.get().inner.masked_fill_(&mask, &value_arg(value, "masked_fill_")?).py()?;
+        let (x, value) = (&slf.get().inner, value_arg(value, "masked_fill_")?);
+        update_in_place(slf.py(), work(&[x, &mask, &value]), || x.masked_fill_(&mask, &value))?;
         Ok(slf)
     }
 
     pub(crate) fn masked_select(&self, py: Python<'_>, mask: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.masked_select(&tensor_arg(mask, "masked_select", "mask", 1)?))
+        let (x, mask) = (&self.inner, tensor_arg(mask, "masked_select", "mask", 1)?);
+        compute_tensor(py, work(&[x, &mask]), || x.masked_select(&mask))
     }
 
     #[pyo3(signature = (indices, dim=None))]
     pub(crate) fn take_along_dim(&self, py: Python<'_>, indices: &Bound<'_, PyAny>, dim: Option<i64>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.take_along_dim(&tensor_arg(indices, "take_along_dim", "indices", 1)?, dim))
+        let (x, indices) = (&self.inner, tensor_arg(indices, "take_along_dim", "indices", 1)?);
+        compute_tensor(py, work(&[x, &indices]), || x.take_along_dim(&indices, dim))
     }
 
     #[pyo3(signature = (*, as_tuple=false))]
     pub(crate) fn nonzero(&self, py: Python<'_>, as_tuple: bool) -> PyResult<Py<PyAny>> {
         if !as_tuple {
-            return wrap_result(py, self.inner.nonzero());
+            let x = &self.inner;
+            return compute_tensor(py, x.numel(), || x.nonzero());
         }
         nonzero_tuple(py, &self.inner)
     }
@@ -185,7 +211,7 @@ impl PyTensor {
 
 /// `nonzero(as_tuple=True)`: a tuple with one coordinate vector per dim.
 pub fn nonzero_tuple(py: Python<'_>, x: &Tensor) -> PyResult<Py<PyAny>> {
-    let parts = x.nonzero_tuple().py()?.into_iter().map(|t| wrap(py, t)).collect::<PyResult<Vec<_>>>()?;
+    let parts = run_detached_if_large(py, x.numel(), || x.nonzero_tuple()).py()?.into_iter().map(|t| wrap(py, t)).collect::<PyResult<Vec<_>>>()?;
     Ok(PyTuple::new(py, parts)?.into_any().unbind())
 }
 
@@ -195,7 +221,8 @@ pub fn nonzero_tuple(py: Python<'_>, x: &Tensor) -> PyResult<Py<PyAny>> {
 fn index_put(py: Python<'_>, input: &Bound<'_, PyAny>, indices: &Bound<'_, PyAny>, values: &Bound<'_, PyAny>, accumulate: bool) -> PyResult<Py<PyAny>> {
     let x = tensor_arg(input, "index_put", "input", 1)?;
     let values = tensor_arg(values, "index_put", "values", 3)?;
-    wrap_result(py, x.index_put(&indices_arg(indices)?, &values, accumulate))
+    let indices = indices_arg(indices)?;
+    compute_tensor(py, work(&[&x, &values]).max(indices_work(&indices)), || x.index_put(&indices, &values, accumulate))
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

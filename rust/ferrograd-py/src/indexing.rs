@@ -5,6 +5,7 @@
 //! the assignment.
 
 use crate::errors::IntoPyResult;
+use crate::gil::{run_detached_if_large, update_in_place};
 use crate::tensor::PyTensor;
 use ferrograd::ops::indexing::assign::IndexValue;
 use ferrograd::ops::indexing::items::IndexItem;
@@ -13,21 +14,31 @@ use pyo3::exceptions::{PyIndexError, PyOverflowError, PyTypeError, PyUserWarning
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyEllipsis, PyList, PySlice, PyString, PyTuple};
 
-/// `t[index]`.
-pub fn getitem(t: &Tensor, index: &Bound<'_, PyAny>) -> PyResult<Tensor> {
-    match parse_index(index)? {
-        Index::Tuple(items) => t.index_items(&items).py(),
-        Index::Lone(item) => t.index_item(&item).py(),
-    }
+/// `t[index]`. Basic indexing makes a view, so the call detaches only when
+/// the index holds a tensor (a gather) and the elements involved are many.
+pub fn getitem(py: Python<'_>, t: &Tensor, index: &Bound<'_, PyAny>) -> PyResult<Tensor> {
+    let index = parse_index(index)?;
+    let work = index.tensor_work().map_or(0, |n| n.max(t.numel()));
+    run_detached_if_large(py, work, || match &index {
+        Index::Tuple(items) => t.index_items(items),
+        Index::Lone(item) => t.index_item(item),
+    })
+    .py()
 }
 
-/// `t[index] = value`.
-pub fn setitem(t: &Tensor, index: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+/// `t[index] = value`: a copy or fill into `t`, detached when large.
+pub fn setitem(py: Python<'_>, t: &Tensor, index: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
     let value = extract_value(value, t)?;
-    match parse_index(index)? {
-        Index::Tuple(items) => t.index_put_items(&items, value).py(),
-        Index::Lone(item) => t.index_put_item(&item, value).py(),
-    }
+    let index = parse_index(index)?;
+    let value_work = match &value {
+        IndexValue::Tensor(v) => v.numel(),
+        IndexValue::Number(_) => 0,
+    };
+    let work = index.tensor_work().unwrap_or(0).max(value_work).max(t.numel());
+    update_in_place(py, work, || match index {
+        Index::Tuple(items) => t.index_put_items(&items, value),
+        Index::Lone(item) => t.index_put_item(&item, value),
+    })
 }
 
 /// What is assigned: a tensor or a Python number.
@@ -46,6 +57,20 @@ fn extract_value(obj: &Bound<'_, PyAny>, target: &Tensor) -> PyResult<IndexValue
 enum Index {
     Tuple(Vec<IndexItem>),
     Lone(IndexItem),
+}
+
+impl Index {
+    /// The elements of the index tensors it holds, or None when it holds none.
+    fn tensor_work(&self) -> Option<usize> {
+        let items = match self {
+            Index::Tuple(items) => items.as_slice(),
+            Index::Lone(item) => std::slice::from_ref(item),
+        };
+        items.iter().fold(None, |work, item| match item {
+            IndexItem::Tensor(i) => Some(work.unwrap_or(0).max(i.numel())),
+            _ => work,
+        })
+    }
 }
 
 fn parse_index(index: &Bound<'_, PyAny>) -> PyResult<Index> {

@@ -429,7 +429,7 @@ impl PyTensor {
         PyList::new(py, rows)?.try_iter().map(|it| it.into_any())
     }
     pub(crate) fn __getitem__(&self, py: Python<'_>, index: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        wrap(py, crate::indexing::getitem(&self.inner, index)?)
+        wrap(py, crate::indexing::getitem(py, &self.inner, index)?)
     }
 
     // ---- arithmetic operators ---------------------------------------------
