@@ -3,8 +3,8 @@
 //! submodule). One core call per method.
 
 use crate::errors::IntoPyResult;
-use crate::gil::compute_tensor;
-use crate::tensor::{tensor_arg, type_name, wrap_result, Operand, PyTensor};
+use crate::gil::{compute_tensor, update_in_place};
+use crate::tensor::{tensor_arg, type_name, Operand, PyTensor};
 use ferrograd::ops::activation::GeluApproximation;
 use ferrograd::ops::pointwise::{ClampBound, Logic, RoundingMode};
 use ferrograd::ops::remainder::Modulo;
@@ -116,13 +116,13 @@ impl PyTensor {
     // ---- logical and bitwise -------------------------------------------------
 
     pub(crate) fn logical_and(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.logical(&tensor_arg(other, "logical_and", "other", 1)?, Logic::And))
+        binary(py, &self.inner, &tensor_arg(other, "logical_and", "other", 1)?, |a, b| a.logical(b, Logic::And))
     }
     pub(crate) fn logical_or(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.logical(&tensor_arg(other, "logical_or", "other", 1)?, Logic::Or))
+        binary(py, &self.inner, &tensor_arg(other, "logical_or", "other", 1)?, |a, b| a.logical(b, Logic::Or))
     }
     pub(crate) fn logical_xor(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.logical(&tensor_arg(other, "logical_xor", "other", 1)?, Logic::Xor))
+        binary(py, &self.inner, &tensor_arg(other, "logical_xor", "other", 1)?, |a, b| a.logical(b, Logic::Xor))
     }
     pub(crate) fn logical_not(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         elementwise(py, &self.inner, |x| x.logical_not())
@@ -155,17 +155,17 @@ impl PyTensor {
     // ---- floor division ----------------------------------------------------------
 
     pub(crate) fn floor_divide(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.floor_divide(&operand_arg(other, "floor_divide", "other", 1)?))
+        binary(py, &self.inner, &operand_arg(other, "floor_divide", "other", 1)?, Tensor::floor_divide)
     }
     pub(crate) fn __floordiv__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         match Operand::extract(other)? {
-            Some(o) => wrap_result(py, self.inner.floor_divide(&o.into_tensor())),
+            Some(o) => binary(py, &self.inner, &o.into_tensor(), Tensor::floor_divide),
             None => Ok(py.NotImplemented()),
         }
     }
     pub(crate) fn __rfloordiv__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         match Operand::extract(other)? {
-            Some(o) => wrap_result(py, o.into_tensor().floor_divide(&self.inner)),
+            Some(o) => binary(py, &o.into_tensor(), &self.inner, Tensor::floor_divide),
             None => Ok(py.NotImplemented()),
         }
     }
@@ -182,12 +182,14 @@ impl PyTensor {
     }
     fn remainder_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         let other = operand_arg(other, "remainder_", "other", 1)?;
-        slf.get().inner.modulo_(&other, Modulo::Remainder).py()?;
+        let x = &slf.get().inner;
+        update_in_place(slf.py(), x.numel().max(other.numel()), || x.modulo_(&other, Modulo::Remainder))?;
         Ok(slf)
     }
     fn fmod_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         let other = operand_arg(other, "fmod_", "other", 1)?;
-        slf.get().inner.modulo_(&other, Modulo::Fmod).py()?;
+        let x = &slf.get().inner;
+        update_in_place(slf.py(), x.numel().max(other.numel()), || x.modulo_(&other, Modulo::Fmod))?;
         Ok(slf)
     }
     fn __mod__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
@@ -203,9 +205,12 @@ impl PyTensor {
             None => Ok(py.NotImplemented()),
         }
     }
-    fn __imod__(&self, other: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn __imod__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<()> {
         match Operand::extract(other)? {
-            Some(o) => self.inner.modulo_(&o.into_tensor(), Modulo::Remainder).py(),
+            Some(o) => {
+                let (x, o) = (&self.inner, o.into_tensor());
+                update_in_place(py, x.numel().max(o.numel()), || x.modulo_(&o, Modulo::Remainder))
+            }
             None => Err(PyTypeError::new_err(format!("unsupported operand type(s) for %=: 'Tensor' and '{}'", type_name(other)))),
         }
     }
@@ -224,7 +229,8 @@ impl PyTensor {
     #[pyo3(signature = (min=None, max=None))]
     pub(crate) fn clamp_<'py>(slf: Bound<'py, Self>, min: Option<&Bound<'py, PyAny>>, max: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
         let (lo, hi) = parse_bounds(min, max)?;
-        slf.get().inner.clamp_bounds_(lo, hi).py()?;
+        let x = &slf.get().inner;
+        update_in_place(slf.py(), x.numel(), || x.clamp_bounds_(lo, hi))?;
         Ok(slf)
     }
     #[pyo3(signature = (min=None, max=None))]
@@ -243,7 +249,8 @@ impl PyTensor {
     #[pyo3(name = "where")]
     pub(crate) fn where_(&self, py: Python<'_>, condition: &Bound<'_, PyAny>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let cond = tensor_arg(condition, "where", "condition", 1)?;
-        wrap_result(py, Tensor::where_cond(&cond, &self.inner, &operand_arg(other, "where", "other", 2)?))
+        let (x, other) = (&self.inner, operand_arg(other, "where", "other", 2)?);
+        compute_tensor(py, cond.numel().max(x.numel()).max(other.numel()), || Tensor::where_cond(&cond, x, &other))
     }
     pub(crate) fn lerp(&self, py: Python<'_>, end: &Bound<'_, PyAny>, weight: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let end = tensor_arg(end, "lerp", "end", 1)?;
@@ -260,7 +267,7 @@ impl PyTensor {
         let Some(o) = Operand::extract(other)? else { return Ok(py.NotImplemented()) };
         let o = o.into_tensor();
         let (a, b) = if reflected { (&o, &self.inner) } else { (&self.inner, &o) };
-        wrap_result(py, a.bitwise(b, kind))
+        binary(py, a, b, |a, b| a.bitwise(b, kind))
     }
 }
 
@@ -268,7 +275,10 @@ impl PyTensor {
 pub fn div_with_mode(py: Python<'_>, x: &Tensor, other: &Tensor, rounding_mode: Option<&str>) -> PyResult<Py<PyAny>> {
     match rounding_mode {
         None => binary(py, x, other, Tensor::div),
-        Some(mode) => wrap_result(py, RoundingMode::parse(mode).and_then(|m| x.div_rounding(other, m))),
+        Some(mode) => {
+            let mode = RoundingMode::parse(mode).py()?;
+            binary(py, x, other, |x, other| x.div_rounding(other, mode))
+        }
     }
 }
 
@@ -307,7 +317,8 @@ fn where_fn(py: Python<'_>, condition: &Bound<'_, PyAny>, input: Option<&Bound<'
     let (Some(input), Some(other)) = (input, other) else {
         return Err(PyNotImplementedError::new_err("torch.where(condition) with one argument is not supported; pass input and other"));
     };
-    wrap_result(py, Tensor::where_cond(&cond, &operand_arg(input, "where", "input", 2)?, &operand_arg(other, "where", "other", 3)?))
+    let (input, other) = (operand_arg(input, "where", "input", 2)?, operand_arg(other, "where", "other", 3)?);
+    compute_tensor(py, cond.numel().max(input.numel()).max(other.numel()), || Tensor::where_cond(&cond, &input, &other))
 }
 
 // ---- torch.nn.functional --------------------------------------------------------------
@@ -318,11 +329,11 @@ fn activation(
     input: &Bound<'_, PyTensor>,
     inplace: bool,
     out_of_place: impl FnOnce(&Tensor) -> ferrograd::Result<Tensor> + Send,
-    in_place: impl FnOnce(&Tensor) -> ferrograd::Result<()>,
+    in_place: impl FnOnce(&Tensor) -> ferrograd::Result<()> + Send,
 ) -> PyResult<Py<PyAny>> {
     let x = &input.get().inner;
     if inplace {
-        in_place(x).py()?;
+        update_in_place(py, x.numel(), || in_place(x))?;
         return Ok(input.clone().into_any().unbind());
     }
     elementwise(py, x, out_of_place)
