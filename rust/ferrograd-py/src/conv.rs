@@ -5,7 +5,7 @@
 
 use crate::errors::IntoPyResult;
 use crate::gil::{compute_tensor, run_detached_if_large};
-use crate::tensor::{wrap, wrap_result, PyTensor};
+use crate::tensor::{wrap, PyTensor};
 use ferrograd::kernels::window::Window2d;
 use ferrograd::ops::conv::ConvParams;
 use ferrograd::ops::embedding::EmbeddingGrad;
@@ -94,7 +94,8 @@ fn adaptive_avg_pool2d(py: Python<'_>, input: PyRef<'_, PyTensor>, output_size: 
 
 #[pyfunction]
 fn constant_pad_nd(py: Python<'_>, input: PyRef<'_, PyTensor>, pad: Vec<i64>, value: f64) -> PyResult<Py<PyAny>> {
-    wrap_result(py, input.inner.constant_pad_nd(&pad, Scalar::Float(value)))
+    let x = &input.inner;
+    compute_tensor(py, x.numel(), || x.constant_pad_nd(&pad, Scalar::Float(value)))
 }
 
 #[pyfunction]
@@ -131,7 +132,9 @@ fn group_norm(py: Python<'_>, input: PyRef<'_, PyTensor>, num_groups: usize, wei
 fn embedding(py: Python<'_>, input: PyRef<'_, PyTensor>, weight: PyRef<'_, PyTensor>, padding_idx: Option<usize>, scale_grad_by_freq: bool) -> PyResult<Py<PyAny>> {
     let num_weights = weight.inner.shape().first().copied().unwrap_or(0);
     let grad = EmbeddingGrad { num_weights, padding_idx, scale_grad_by_freq };
-    wrap_result(py, weight.inner.embedding(&input.inner, grad))
+    let (w, indices) = (&weight.inner, &input.inner);
+    let row = w.numel().checked_div(num_weights).unwrap_or(0);
+    compute_tensor(py, indices.numel().saturating_mul(row), || w.embedding(indices, grad))
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -2,7 +2,6 @@
 //! each converts its arguments and calls the core's in-place method, which
 //! knows what the op saves for backward.
 
-use crate::errors::IntoPyResult;
 use crate::gil::update_in_place;
 use crate::tensor::{Operand, PyTensor};
 use pyo3::exceptions::PyTypeError;
@@ -29,10 +28,10 @@ ferrograd::for_each_unary_in_place!(in_place_methods);
 #[pymethods]
 impl PyTensor {
     fn pow_<'py>(slf: Bound<'py, Self>, exponent: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
-        let t = &slf.get().inner;
+        let (t, py) = (&slf.get().inner, slf.py());
         match Operand::extract(exponent)? {
-            Some(Operand::Number(s)) => t.pow_scalar_(s).py()?,
-            Some(Operand::Tensor(e)) => t.pow_(&e).py()?,
+            Some(Operand::Number(s)) => update_in_place(py, t.numel(), || t.pow_scalar_(s))?,
+            Some(Operand::Tensor(e)) => update_in_place(py, t.numel().max(e.numel()), || t.pow_(&e))?,
             None => return Err(PyTypeError::new_err("pow_(): argument 'exponent' must be Tensor or Number")),
         }
         Ok(slf)
@@ -40,9 +39,10 @@ impl PyTensor {
 
     #[pyo3(signature = (decimals=None))]
     fn round_(slf: Bound<'_, Self>, decimals: Option<i64>) -> PyResult<Bound<'_, Self>> {
+        let t = &slf.get().inner;
         match decimals {
-            None => slf.get().inner.round_().py()?,
-            Some(d) => slf.get().inner.round_decimals_(d).py()?,
+            None => update_in_place(slf.py(), t.numel(), || t.round_())?,
+            Some(d) => update_in_place(slf.py(), t.numel(), || t.round_decimals_(d))?,
         }
         Ok(slf)
     }

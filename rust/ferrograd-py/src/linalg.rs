@@ -1,7 +1,7 @@
 //! Bindings for matrix products beyond `@`/`mm`: bmm, dot, mv, outer, addmm.
 
 use crate::gil::compute_tensor;
-use crate::tensor::{wrap_result, PyTensor};
+use crate::tensor::PyTensor;
 use ferrograd::Tensor;
 use pyo3::prelude::*;
 
@@ -38,7 +38,8 @@ impl PyTensor {
     }
     /// Outer product of two 1-D tensors.
     pub(crate) fn outer(&self, py: Python<'_>, vec2: PyRef<'_, PyTensor>) -> PyResult<Py<PyAny>> {
-        wrap_result(py, self.inner.outer(&vec2.inner))
+        let (a, b) = (&self.inner, &vec2.inner);
+        compute_tensor(py, a.numel().saturating_mul(b.numel()), || a.outer(b))
     }
 }
 

@@ -4,9 +4,9 @@
 
 use crate::convert::opt_dtype;
 use crate::errors::IntoPyResult;
-use crate::gil::compute_tensor;
+use crate::gil::{compute_tensor, update_in_place};
 use crate::linalg::product_work;
-use crate::tensor::{wrap_result, PyTensor};
+use crate::tensor::PyTensor;
 use ferrograd::ops::losses::attention::AttentionOptions;
 use ferrograd::ops::losses::Reduction;
 use ferrograd::Tensor;
@@ -91,7 +91,8 @@ fn huber_loss(py: Python<'_>, input: &Bound<'_, PyTensor>, target: &Bound<'_, Py
 #[pyo3(signature = (input, target, weight=None, reduction="mean"))]
 fn binary_cross_entropy(py: Python<'_>, input: &Bound<'_, PyTensor>, target: &Bound<'_, PyTensor>, weight: Option<&Bound<'_, PyTensor>>, reduction: &str) -> PyResult<Py<PyAny>> {
     let w = inner(weight);
-    wrap_result(py, input.get().inner.binary_cross_entropy(&target.get().inner, w.as_ref(), self::reduction(reduction)?))
+    let (x, t, reduction) = (&input.get().inner, &target.get().inner, self::reduction(reduction)?);
+    compute_tensor(py, x.numel().max(t.numel()), || x.binary_cross_entropy(t, w.as_ref(), reduction))
 }
 
 #[pyfunction]
@@ -105,19 +106,22 @@ fn binary_cross_entropy_with_logits(
     pos_weight: Option<&Bound<'_, PyTensor>>,
 ) -> PyResult<Py<PyAny>> {
     let (w, pw) = (inner(weight), inner(pos_weight));
-    wrap_result(py, input.get().inner.binary_cross_entropy_with_logits(&target.get().inner, w.as_ref(), self::reduction(reduction)?, pw.as_ref()))
+    let (x, t, reduction) = (&input.get().inner, &target.get().inner, self::reduction(reduction)?);
+    compute_tensor(py, x.numel().max(t.numel()), || x.binary_cross_entropy_with_logits(t, w.as_ref(), reduction, pw.as_ref()))
 }
 
 #[pyfunction]
 #[pyo3(signature = (input, target, reduction="mean", log_target=false))]
 fn kl_div(py: Python<'_>, input: &Bound<'_, PyTensor>, target: &Bound<'_, PyTensor>, reduction: &str, log_target: bool) -> PyResult<Py<PyAny>> {
-    wrap_result(py, input.get().inner.kl_div(&target.get().inner, reduction, log_target))
+    let (x, t) = (&input.get().inner, &target.get().inner);
+    compute_tensor(py, x.numel().max(t.numel()), || x.kl_div(t, reduction, log_target))
 }
 
 #[pyfunction]
 #[pyo3(signature = (tensor, num_classes=-1))]
 fn one_hot(py: Python<'_>, tensor: &Bound<'_, PyTensor>, num_classes: i64) -> PyResult<Py<PyAny>> {
-    wrap_result(py, tensor.get().inner.one_hot(num_classes))
+    let t = &tensor.get().inner;
+    compute_tensor(py, t.numel(), || t.one_hot(num_classes))
 }
 
 /// `inplace` writes the result into `input` (the input itself when nothing is dropped).
@@ -126,10 +130,10 @@ fn one_hot(py: Python<'_>, tensor: &Bound<'_, PyTensor>, num_classes: i64) -> Py
 fn dropout(py: Python<'_>, input: &Bound<'_, PyTensor>, p: f64, training: bool, inplace: bool) -> PyResult<Py<PyAny>> {
     let x = &input.get().inner;
     if inplace {
-        x.dropout_(p, training).py()?;
+        update_in_place(py, x.numel(), || x.dropout_(p, training))?;
         return Ok(input.clone().into_any().unbind());
     }
-    wrap_result(py, x.dropout(p, training))
+    compute_tensor(py, x.numel(), || x.dropout(p, training))
 }
 
 #[pyfunction]

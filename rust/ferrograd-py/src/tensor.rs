@@ -64,12 +64,6 @@ impl Drop for PyTensor {
     }
 }
 
-/// A core result as a Python tensor, or the mapped exception.
-#[inline]
-pub(crate) fn wrap_result(py: Python<'_>, r: ferrograd::Result<Tensor>) -> PyResult<Py<PyAny>> {
-    wrap(py, r.py()?)
-}
-
 /// The name of an argument's type, for TypeError phrases.
 pub(crate) fn type_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type().name().map(|n| n.to_string()).unwrap_or_default()
