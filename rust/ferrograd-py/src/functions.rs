@@ -3,6 +3,7 @@
 
 use crate::convert::{check_device, opt_dtype, scalar_from, shape_from_args, tensor_from_data};
 use crate::errors::IntoPyResult;
+use crate::gil::run_detached_if_large;
 use crate::tensor::{wrap, PyTensor};
 use ferrograd::{DType, Scalar, Tensor};
 use numpy::PyUntypedArray;
@@ -22,6 +23,16 @@ pub(crate) fn finish(py: Python<'_>, t: Tensor, device: Option<&Bound<'_, PyAny>
     wrap(py, t)
 }
 
+/// Elements in a tensor of `shape`.
+pub(crate) fn shape_work(shape: &[usize]) -> usize {
+    shape.iter().fold(1usize, |n, &d| n.saturating_mul(d))
+}
+
+/// The tensor `make` builds, detached as `run_detached_if_large` for `work` elements.
+pub(crate) fn create(py: Python<'_>, work: usize, make: impl FnOnce() -> ferrograd::Result<Tensor> + Send) -> PyResult<Tensor> {
+    run_detached_if_large(py, work, make).py()
+}
+
 #[pyfunction]
 #[pyo3(signature = (data, *, dtype=None, device=None, requires_grad=false, pin_memory=false))]
 pub fn tensor(py: Python<'_>, data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, pin_memory: bool) -> PyResult<Py<PyAny>> {
@@ -37,7 +48,7 @@ pub fn as_tensor(py: Python<'_>, data: &Bound<'_, PyAny>, dtype: Option<&Bound<'
     if let Ok(t) = data.cast::<PyTensor>() {
         let inner = &t.get().inner;
         return match dtype {
-            Some(d) if d != inner.dtype() => finish(py, inner.to_dtype(d).py()?, device, false),
+            Some(d) if d != inner.dtype() => finish(py, create(py, inner.numel(), || inner.to_dtype(d))?, device, false),
             _ => {
                 check_device(device)?;
                 Ok(data.clone().unbind())
@@ -90,7 +101,7 @@ macro_rules! factory {
             let shape = shape_from_args(size)?;
             let dtype = opt_dtype(dtype)?.unwrap_or(DType::default_float());
             let make: fn(&[usize], DType) -> ferrograd::Result<Tensor> = $make;
-            finish(py, make(&shape, dtype).py()?, device, requires_grad)
+            finish(py, create(py, shape_work(&shape), || make(&shape, dtype))?, device, requires_grad)
         }
     };
 }
@@ -109,13 +120,14 @@ pub fn full(py: Python<'_>, size: &Bound<'_, PyAny>, fill_value: &Bound<'_, PyAn
     let shape = crate::convert::shape_from_obj(size)?;
     let value = self::fill_value(fill_value)?;
     let dtype = opt_dtype(dtype)?.unwrap_or(value.default_dtype());
-    finish(py, Tensor::full(&shape, value, dtype).py()?, device, requires_grad)
+    finish(py, create(py, shape_work(&shape), || Tensor::full(&shape, value, dtype))?, device, requires_grad)
 }
 
 /// `*_like` factories: same shape and (unless given) dtype as `input`.
-fn like(py: Python<'_>, input: &PyTensor, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, make: impl FnOnce(&[usize], DType) -> ferrograd::Result<Tensor>) -> PyResult<Py<PyAny>> {
+fn like(py: Python<'_>, input: &PyTensor, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, make: impl FnOnce(&[usize], DType) -> ferrograd::Result<Tensor> + Send) -> PyResult<Py<PyAny>> {
     let dtype = opt_dtype(dtype)?.unwrap_or(input.inner.dtype());
-    finish(py, make(&input.inner.shape(), dtype).py()?, device, requires_grad)
+    let shape = input.inner.shape().to_vec();
+    finish(py, create(py, shape_work(&shape), || make(&shape, dtype))?, device, requires_grad)
 }
 
 #[pyfunction]
@@ -194,7 +206,10 @@ pub fn arange(
     };
     let any_float = [s, e, st].iter().any(|v| matches!(v, Scalar::Float(_)));
     let dtype = opt_dtype(dtype)?.unwrap_or(if any_float { DType::default_float() } else { DType::I64 });
-    finish(py, Tensor::arange(s.to_f64(), e.to_f64(), st.to_f64(), dtype).py()?, device, requires_grad)
+    let (s, e, st) = (s.to_f64(), e.to_f64(), st.to_f64());
+    // A float-to-int `as` saturates (NaN gives 0): a rough count is enough here.
+    let work = ((e - s) / st).abs().ceil() as usize;
+    finish(py, create(py, work, || Tensor::arange(s, e, st, dtype))?, device, requires_grad)
 }
 
 #[pyfunction]
@@ -204,7 +219,7 @@ pub fn linspace(py: Python<'_>, start: f64, end: f64, steps: i64, dtype: Option<
         return Err(PyRuntimeError::new_err("number of steps must be non-negative"));
     }
     let dtype = opt_dtype(dtype)?.unwrap_or(DType::default_float());
-    finish(py, Tensor::linspace(start, end, steps as usize, dtype).py()?, device, requires_grad)
+    finish(py, create(py, steps as usize, || Tensor::linspace(start, end, steps as usize, dtype))?, device, requires_grad)
 }
 
 /// A size PyTorch's creation functions take as a signed number, refused when negative.
@@ -231,7 +246,7 @@ pub fn eye(
     let rows = non_negative(n, "n")?;
     let cols = non_negative(m.unwrap_or(n), "m")?;
     let dtype = opt_dtype(dtype)?.unwrap_or(DType::default_float());
-    finish(py, Tensor::eye(rows, cols, dtype).py()?, device, requires_grad)
+    finish(py, create(py, rows.saturating_mul(cols), || Tensor::eye(rows, cols, dtype))?, device, requires_grad)
 }
 
 #[pyfunction]
@@ -242,7 +257,7 @@ pub fn logspace(py: Python<'_>, start: f64, end: f64, steps: i64, base: f64, dty
         return Err(PyRuntimeError::new_err("number of steps must be non-negative"));
     }
     let dtype = opt_dtype(dtype)?.unwrap_or(DType::default_float());
-    finish(py, Tensor::logspace(start, end, steps as usize, base, dtype).py()?, device, requires_grad)
+    finish(py, create(py, steps as usize, || Tensor::logspace(start, end, steps as usize, base, dtype))?, device, requires_grad)
 }
 
 /// `torch.get_default_dtype()`: the dtype float data and float factories get.

@@ -2,8 +2,7 @@
 //! byte-size attributes, and `Tensor.type()`.
 
 use crate::convert::{opt_dtype, shape_from_args, shape_from_obj, tensor_from_data};
-use crate::errors::IntoPyResult;
-use crate::functions::{finish, refuse_negative_sizes};
+use crate::functions::{create, finish, refuse_negative_sizes, shape_work};
 use crate::tensor::PyTensor;
 use ferrograd::{DType, Tensor};
 use pyo3::prelude::*;
@@ -18,7 +17,8 @@ impl PyTensor {
     fn new_filled(&self, py: Python<'_>, size: &Bound<'_, PyTuple>, kw: NewKwargs<'_, '_>, make: fn(&[usize], DType) -> ferrograd::Result<Tensor>) -> PyResult<Py<PyAny>> {
         refuse_negative_sizes(size)?;
         let shape = shape_from_args(size)?;
-        finish(py, make(&shape, self.new_dtype(kw.dtype)?).py()?, kw.device, kw.requires_grad)
+        let dtype = self.new_dtype(kw.dtype)?;
+        finish(py, create(py, shape_work(&shape), || make(&shape, dtype))?, kw.device, kw.requires_grad)
     }
 }
 
@@ -54,7 +54,8 @@ impl PyTensor {
         let _ = (layout, pin_memory);
         let shape = shape_from_obj(size)?;
         let value = crate::functions::fill_value(fill_value)?;
-        finish(py, Tensor::full(&shape, value, self.new_dtype(dtype)?).py()?, device, requires_grad)
+        let dtype = self.new_dtype(dtype)?;
+        finish(py, create(py, shape_work(&shape), || Tensor::full(&shape, value, dtype))?, device, requires_grad)
     }
 
     /// A copy of `data` (detached if it is a tensor) with `self`'s dtype unless given.
