@@ -2,6 +2,7 @@
 //! nested lists / numpy arrays to tensors, and tensors back to Python values.
 
 use crate::errors::IntoPyResult;
+use crate::gil::run_detached_if_large;
 use crate::tensor::PyTensor;
 use ferrograd::storage::{Buffer, Element};
 use ferrograd::{Category, DType, Scalar, Tensor};
@@ -242,10 +243,12 @@ fn buffer_from_scalars(values: &[Scalar], dtype: DType) -> PyResult<Buffer> {
 
 /// `torch.tensor(data)`: always a copy.
 pub fn tensor_from_data(data: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResult<Tensor> {
+    let py = data.py();
     if let Ok(t) = data.cast::<PyTensor>() {
-        let t = t.get().inner.detach().clone_tensor().py()?;
+        let src = t.get().inner.detach();
+        let t = run_detached_if_large(py, src.numel(), || src.clone_tensor()).py()?;
         return match dtype {
-            Some(d) => t.cast(d).py(),
+            Some(d) => run_detached_if_large(py, t.numel(), || t.cast(d)).py(),
             None => Ok(t),
         };
     }
@@ -254,7 +257,7 @@ pub fn tensor_from_data(data: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResu
     if let Some(arr) = (!plain).then(|| data.cast::<PyUntypedArray>().ok()).flatten() {
         let t = tensor_from_numpy(arr)?;
         return match dtype {
-            Some(d) => t.cast(d).py(),
+            Some(d) => run_detached_if_large(py, t.numel(), || t.cast(d)).py(),
             None => Ok(t),
         };
     }
@@ -571,7 +574,7 @@ pub struct StorageOwner {
 pub fn to_numpy<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>> {
     let shape: Vec<usize> = t.shape().to_vec();
     fn copy<'py, T: numpy::Element + ferrograd::storage::Element>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>> {
-        Ok(t.to_vec::<T>().py()?.to_pyarray(py).into_any())
+        Ok(run_detached_if_large(py, t.numel(), || t.to_vec::<T>()).py()?.to_pyarray(py).into_any())
     }
     let flat: Bound<'py, PyAny> = match t.dtype() {
         DType::F32 => copy::<f32>(py, t)?,
@@ -582,7 +585,7 @@ pub fn to_numpy<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>>
         DType::I8 => copy::<i8>(py, t)?,
         DType::U8 => copy::<u8>(py, t)?,
         DType::Bool => copy::<bool>(py, t)?,
-        DType::F16 => t.cast(DType::F32).and_then(|w| w.to_vec::<f32>()).py()?.to_pyarray(py).into_any().call_method1("astype", ("float16",))?,
+        DType::F16 => run_detached_if_large(py, t.numel(), || t.cast(DType::F32).and_then(|w| w.to_vec::<f32>())).py()?.to_pyarray(py).into_any().call_method1("astype", ("float16",))?,
         DType::BF16 => return Err(PyTypeError::new_err("Got unsupported ScalarType BFloat16")),
     };
     flat.call_method1("reshape", (shape,))
@@ -592,9 +595,9 @@ pub fn to_numpy<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>>
 pub fn to_list(py: Python<'_>, t: &Tensor) -> PyResult<Py<PyAny>> {
     // Each element as the Python number of its category.
     let items: Vec<Py<PyAny>> = match t.dtype().category() {
-        Category::Floating => t.cast(DType::F64).and_then(|w| w.to_vec::<f64>()).py()?.into_iter().map(|v| v.into_py_any(py)).collect::<PyResult<_>>()?,
-        Category::Integral => t.cast(DType::I64).and_then(|w| w.to_vec::<i64>()).py()?.into_iter().map(|v| v.into_py_any(py)).collect::<PyResult<_>>()?,
-        Category::Bool => t.to_vec::<bool>().py()?.into_iter().map(|v| PyBool::new(py, v).to_owned().into_any().unbind()).collect(),
+        Category::Floating => run_detached_if_large(py, t.numel(), || t.cast(DType::F64).and_then(|w| w.to_vec::<f64>())).py()?.into_iter().map(|v| v.into_py_any(py)).collect::<PyResult<_>>()?,
+        Category::Integral => run_detached_if_large(py, t.numel(), || t.cast(DType::I64).and_then(|w| w.to_vec::<i64>())).py()?.into_iter().map(|v| v.into_py_any(py)).collect::<PyResult<_>>()?,
+        Category::Bool => run_detached_if_large(py, t.numel(), || t.to_vec::<bool>()).py()?.into_iter().map(|v| PyBool::new(py, v).to_owned().into_any().unbind()).collect(),
     };
     if t.ndim() == 0 {
         return items.into_iter().next().ok_or_else(|| PyValueError::new_err("empty 0-d tensor"));

@@ -48,9 +48,9 @@ fn dims_list(obj: Option<&Bound<'_, PyAny>>, op: &str) -> PyResult<Option<Vec<i6
 }
 
 /// `self` converted to `dtype=` first, when one is given.
-fn with_dtype(t: &Tensor, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Tensor> {
+fn with_dtype(py: Python<'_>, t: &Tensor, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Tensor> {
     match opt_dtype(dtype)? {
-        Some(d) => t.to_dtype(d).py(),
+        Some(d) => run_detached_if_large(py, t.numel(), || t.to_dtype(d)).py(),
         None => Ok(t.clone()),
     }
 }
@@ -218,7 +218,7 @@ impl PyTensor {
     pub(crate) fn norm(&self, py: Python<'_>, p: Option<&Bound<'_, PyAny>>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let dims = dims_list(dim, "norm")?;
         let ord = norm_order(p, dims.as_deref())?;
-        reduced(py, &with_dtype(&self.inner, dtype)?, |x| x.vector_norm(ord, dims.as_deref(), keepdim))
+        reduced(py, &with_dtype(py, &self.inner, dtype)?, |x| x.vector_norm(ord, dims.as_deref(), keepdim))
     }
 
     #[pyo3(signature = (dim=None, *, dtype=None, axis=None))]

@@ -63,7 +63,7 @@ fn write(py: Python<'_>, op: &str, result: &Tensor, out: &Tensor, cast: Cast) ->
     if out.shape() != result.shape() {
         resize(py, out, &result.shape())?;
     }
-    out.copy_(result).py()
+    crate::gil::update_in_place(py, result.numel(), || out.copy_(result))
 }
 
 /// Gives `out` the result's shape, warning as PyTorch does unless `out` was empty.
