@@ -5,7 +5,7 @@
 //! family of kernels, so an op names its kernel instead of matching dtypes.
 
 use crate::kernels::pointwise::FloatMath;
-use crate::storage::{Float, Numeric};
+use crate::storage::{Float, Integer, Numeric};
 use std::f64::consts::{FRAC_1_SQRT_2, PI};
 
 /// The dtypes a kernel computes on. Float-only kernels refuse integer
@@ -144,6 +144,8 @@ unary_kernels! {
     Neg => "neg", Numeric, |v: T| v.neg();
     /// PyTorch's `max(v, 0)`: `v < 0` is false for NaN and -0.0, which pass through.
     Relu => "relu", Numeric, |v: T| if v < T::default() { T::default() } else { v };
+    /// Bitwise not of an integer (its two's complement bits, at any width).
+    BitNot => "bitwise_not", Numeric, |v: T| T::from_i64(!v.to_i64());
     /// Wrapping: abs(int64 min) is itself, as in PyTorch.
     Abs => "abs", Numeric, |v: T| v.abs();
     /// PyTorch's `(0 < v) - (v < 0)`: +0 for NaN and for -0.0.
@@ -157,6 +159,49 @@ unary_kernels! {
             z
         }
     };
+}
+
+/// `clamp(x, min, max)` with number bounds (either may be absent).
+#[derive(Copy, Clone, Debug)]
+pub struct Clamp {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl UnaryKernel for Clamp {
+    const NAME: &'static str = "clamp";
+    const ACCEPTS: Accepts = Accepts::Numeric;
+    #[inline]
+    fn float<T: FloatMath + Numeric>(&self, v: T) -> T {
+        self.int(v)
+    }
+    #[inline]
+    fn int<T: Numeric>(&self, v: T) -> T {
+        clamp_value(v, self.min.map(T::from_f64), self.max.map(T::from_f64))
+    }
+}
+
+/// `std::min(std::max(v, lo), hi)` with C++'s comparison order. NaN, in the
+/// input or in either bound, makes the result NaN, as in PyTorch.
+#[inline]
+fn clamp_value<T: PartialOrd + Copy>(v: T, lo: Option<T>, hi: Option<T>) -> T {
+    #[allow(clippy::eq_op)]
+    let nan = |x: T| x != x;
+    if let Some(n) = [Some(v), lo, hi].into_iter().flatten().find(|&x| nan(x)) {
+        return n;
+    }
+    let mut r = v;
+    if let Some(lo) = lo {
+        if r < lo {
+            r = lo;
+        }
+    }
+    if let Some(hi) = hi {
+        if hi < r {
+            r = hi;
+        }
+    }
+    r
 }
 
 /// `x ** e` for a number exponent, as PyTorch's scalar-exponent kernel.
@@ -390,6 +435,15 @@ binary_kernels! {
     SigmoidBackward => "sigmoid_backward", Float, |g, y: T| g * (T::ONE - y) * y;
     /// `grad` where `y > 0`, else 0; NaN passes the gradient through.
     ThresholdBackward => "threshold_backward", Float, |g, y: T| if y <= T::ZERO { T::ZERO } else { g };
+    /// Bitwise and, or, xor of integers (sign-extended through int64, so
+    /// every width keeps its own bits).
+    BitAnd => "bitwise_and", Numeric, |a, b: T| T::from_i64(a.to_i64() & b.to_i64());
+    BitOr => "bitwise_or", Numeric, |a, b: T| T::from_i64(a.to_i64() | b.to_i64());
+    BitXor => "bitwise_xor", Numeric, |a, b: T| T::from_i64(a.to_i64() ^ b.to_i64());
+    /// `clamp(x, min=bound)` elementwise; NaN in either wins.
+    ClampMin => "clamp_min", Numeric, |v, lo: T| clamp_value(v, Some(lo), None);
+    /// `clamp(x, max=bound)` elementwise; NaN in either wins.
+    ClampMax => "clamp_max", Numeric, |v, hi: T| clamp_value(v, None, Some(hi));
     /// `grad * gelu'(x)`.
     GeluBackward => "gelu_backward", Float, |g, x: T| g * gelu_slope(x, false);
     /// `grad * gelu'(x)` for the tanh approximation.
@@ -399,10 +453,43 @@ binary_kernels! {
         let s = sigmoid(x);
         g * s * (T::ONE + x * (T::ONE - s))
     };
-    /// `trunc(a / b)`.
-    DivTrunc => "div_trunc", Float, |a, b: T| (a / b).trunc();
-    /// Floor division as PyTorch computes it for floats.
-    DivFloor => "div_floor", Float, |a, b: T| div_floor_float(a, b);
+}
+
+/// Division rounding toward zero: `trunc(a / b)` on floats; on integers
+/// wrapping (`MIN / -1` is `MIN`), the caller ruling out a zero divisor.
+#[derive(Copy, Clone, Debug, Default)]
+pub struct DivTrunc;
+
+impl BinaryKernel for DivTrunc {
+    const NAME: &'static str = "div_trunc";
+    const ACCEPTS: Accepts = Accepts::Numeric;
+    #[inline]
+    fn float<T: FloatMath + Numeric>(&self, a: T, b: T) -> T {
+        (a / b).trunc()
+    }
+    /// Through int64, where every narrower quotient is exact before it wraps.
+    #[inline]
+    fn int<T: Numeric>(&self, a: T, b: T) -> T {
+        T::from_i64(Integer::trunc_div(a.to_i64(), b.to_i64()))
+    }
+}
+
+/// Division rounding toward negative infinity (Python's `//`): on floats as
+/// PyTorch computes it (from fmod); on integers wrapping like `DivTrunc`.
+#[derive(Copy, Clone, Debug, Default)]
+pub struct DivFloor;
+
+impl BinaryKernel for DivFloor {
+    const NAME: &'static str = "div_floor";
+    const ACCEPTS: Accepts = Accepts::Numeric;
+    #[inline]
+    fn float<T: FloatMath + Numeric>(&self, a: T, b: T) -> T {
+        div_floor_float(a, b)
+    }
+    #[inline]
+    fn int<T: Numeric>(&self, a: T, b: T) -> T {
+        T::from_i64(Integer::floor_div(a.to_i64(), b.to_i64()))
+    }
 }
 
 /// `grad` where x > 0, else `grad * slope`.
@@ -607,6 +694,13 @@ const ALL_NAMES: &[&str] = &[
     Softplus::NAME,
     RoundDecimals::NAME,
     NanToNum::NAME,
+    Clamp::NAME,
+    BitNot::NAME,
+    BitAnd::NAME,
+    BitOr::NAME,
+    BitXor::NAME,
+    ClampMin::NAME,
+    ClampMax::NAME,
     Neg::NAME,
     Relu::NAME,
     Abs::NAME,

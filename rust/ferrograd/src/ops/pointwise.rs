@@ -16,7 +16,7 @@ use crate::kernels::pointwise::zip3;
 use crate::layout::broadcast_shapes;
 use crate::storage::{Element, Integer};
 use crate::tensor::Tensor;
-use crate::{with_any_type, with_float_type, with_int_type, with_numeric_type};
+use crate::{with_any_type, with_float_type};
 use smallvec::smallvec;
 
 /// A Python-number zero for `where(mask, grad, 0)`; it takes the gradient's dtype.
@@ -175,14 +175,6 @@ impl Logic {
             Logic::Xor => x != y,
         }
     }
-    #[inline]
-    fn ints<T: Integer>(self, x: T, y: T) -> T {
-        match self {
-            Logic::And => x & y,
-            Logic::Or => x | y,
-            Logic::Xor => x ^ y,
-        }
-    }
 }
 
 impl Tensor {
@@ -212,7 +204,16 @@ impl Tensor {
         let (a, b) = (self.cast(dtype)?, other.cast(dtype)?);
         match dtype {
             DType::Bool => Tensor::from_vec(zip(&a.snapshot(), &b.snapshot(), &shape, |x: bool, y: bool| kind.bools(x, y))?, &shape),
-            dtype => with_int_type!(dtype, name, T => Tensor::from_vec(zip(&a.snapshot(), &b.snapshot(), &shape, |x: T, y: T| kind.ints(x, y))?, &shape)),
+            dtype if dtype.is_floating_point() => Err(Error::NotImplementedForDType { op: name, dtype }),
+            _ => {
+                let (sa, sb) = (a.snapshot(), b.snapshot());
+                let storage = match kind {
+                    Logic::And => sa.binary(&named::BitAnd, &sb, &shape)?,
+                    Logic::Or => sa.binary(&named::BitOr, &sb, &shape)?,
+                    Logic::Xor => sa.binary(&named::BitXor, &sb, &shape)?,
+                };
+                Tensor::from_storage(storage, &shape)
+            }
         }
     }
 
@@ -220,35 +221,16 @@ impl Tensor {
     pub fn bitwise_not(&self) -> Result<Tensor> {
         match self.dtype() {
             DType::Bool => self.logical_not(),
-            dtype => with_int_type!(dtype, "bitwise_not_cpu", T => Tensor::from_vec(map(&self.snapshot(), |x: T| !x)?, &self.shape())),
+            dtype if dtype.is_floating_point() => Err(Error::NotImplementedForDType { op: "bitwise_not_cpu", dtype }),
+            _ => {
+                let data = self.snapshot();
+                Tensor::from_storage(data.unary(&named::BitNot)?, data.shape())
+            }
         }
     }
 }
 
 // ---- clamp -------------------------------------------------------------------------
-
-/// `std::min(std::max(v, lo), hi)` with C++'s comparison order. NaN, in the
-/// input or in either bound, makes the result NaN, as in PyTorch.
-#[inline]
-fn clamp_value<T: PartialOrd + Copy>(v: T, lo: Option<T>, hi: Option<T>) -> T {
-    #[allow(clippy::eq_op)]
-    let nan = |x: T| x != x;
-    if let Some(n) = [Some(v), lo, hi].into_iter().flatten().find(|&x| nan(x)) {
-        return n;
-    }
-    let mut r = v;
-    if let Some(lo) = lo {
-        if r < lo {
-            r = lo;
-        }
-    }
-    if let Some(hi) = hi {
-        if hi < r {
-            r = hi;
-        }
-    }
-    r
-}
 
 fn clamp_error() -> Error {
     Error::runtime("torch.clamp: At least one of 'min' or 'max' must not be None")
@@ -264,12 +246,11 @@ impl Tensor {
         inputs.extend(min.iter().chain(max.iter()).map(|s| crate::dtype::PromotionInput::Number(s.category())));
         let dtype = result_type(&inputs);
         let kernel_dtype = super::opmath::compute_dtype(dtype);
+        let kernel = named::Clamp { min: min.map(Scalar::to_f64), max: max.map(Scalar::to_f64) };
         let out = super::opmath::operands(dtype, [self], |[x]| {
-            let buffer = with_numeric_type!(kernel_dtype, "clamp", T => {
-                let (lo, hi) = (min.map(|s| T::from_f64(s.to_f64())), max.map(|s| T::from_f64(s.to_f64())));
-                T::into_buffer(map::<T, T>(&x.cast(kernel_dtype)?.snapshot(), |v: T| clamp_value(v, lo, hi))?)
-            });
-            Tensor::from_buffer(buffer, &x.shape())
+            let x = x.cast(kernel_dtype)?;
+            let data = x.snapshot();
+            Tensor::from_storage(data.unary(&kernel)?, data.shape())
         })?;
         let op = Op::ClampScalar { min: min.map(Scalar::to_f64), max: max.map(Scalar::to_f64) };
         Ok(record(op, &[self], out, |_, _| smallvec![Some(SavedTensor::input(self))]))
@@ -289,12 +270,23 @@ impl Tensor {
         }
         let kernel_dtype = super::opmath::compute_dtype(dtype);
         let cast: Vec<Tensor> = operands.iter().map(|t| if dtype.is_half() { super::opmath::widen(t, dtype) } else { t.cast(dtype) }).collect::<Result<_>>()?;
-        let buffer = with_numeric_type!(kernel_dtype, "clamp", T => T::into_buffer(match (min.is_some(), max.is_some()) {
-            (true, true) => zip3(&(cast[0]).snapshot(), &(cast[1]).snapshot(), &(cast[2]).snapshot(), &shape, |v: T, lo: T, hi: T| clamp_value(v, Some(lo), Some(hi)))?,
-            (true, false) => zip(&(cast[0]).snapshot(), &(cast[1]).snapshot(), &shape, |v: T, lo: T| clamp_value(v, Some(lo), None))?,
-            _ => zip(&(cast[0]).snapshot(), &(cast[1]).snapshot(), &shape, |v: T, hi: T| clamp_value(v, None, Some(hi)))?,
-        }));
-        let out = super::opmath::narrow(Tensor::from_buffer(buffer, &shape)?, dtype)?;
+        if kernel_dtype == DType::Bool {
+            return Err(Error::NotImplementedForDType { op: "clamp", dtype: kernel_dtype });
+        }
+        // Both bounds: the lower, then the upper, which picks the same
+        // element (the first NaN of x, min, max) as one pass would.
+        let x = cast[0].snapshot();
+        let bound = |i: usize| cast[i].snapshot();
+        let storage = match (min.is_some(), max.is_some()) {
+            (true, true) => {
+                let lowered = Tensor::from_storage(x.binary(&named::ClampMin, &bound(1), &shape)?, &shape)?;
+                let upper = lowered.snapshot().binary(&named::ClampMax, &bound(2), &shape)?;
+                upper
+            }
+            (true, false) => x.binary(&named::ClampMin, &bound(1), &shape)?,
+            _ => x.binary(&named::ClampMax, &bound(1), &shape)?,
+        };
+        let out = super::opmath::narrow(Tensor::from_storage(storage, &shape)?, dtype)?;
         let op = Op::ClampTensor { has_min: min.is_some(), has_max: max.is_some() };
         let saved: Saved = operands.iter().map(|t| Some(SavedTensor::input(t))).collect();
         Ok(record(op, &operands, out, |_, _| saved))
@@ -598,6 +590,11 @@ pub(crate) fn check_int_divisors<T: Integer>(divisors: &Tensor, shape: &[usize])
     Ok(())
 }
 
+/// `check_int_divisors` for an integer tensor of any width.
+fn check_divisors(divisors: &Tensor, shape: &[usize]) -> Result<()> {
+    check_int_divisors::<i64>(&divisors.cast(DType::I64)?, shape)
+}
+
 fn div_rounded(a: &Tensor, b: &Tensor, mode: RoundingMode) -> Result<Tensor> {
     let dtype = result_dtype(a, b);
     if dtype.is_half() {
@@ -612,25 +609,17 @@ fn div_rounded(a: &Tensor, b: &Tensor, mode: RoundingMode) -> Result<Tensor> {
         RoundingMode::Trunc => "div_trunc_cpu",
         RoundingMode::Floor => "div_floor_cpu",
     };
-    let buffer = match dtype {
-        dtype if dtype.category() == Category::Integral => with_int_type!(dtype, name, T => {
-            check_int_divisors::<T>(&cb, &shape)?;
-            T::into_buffer(match mode {
-                RoundingMode::Trunc => zip(&ca.snapshot(), &cb.snapshot(), &shape, T::trunc_div)?,
-                RoundingMode::Floor => zip(&ca.snapshot(), &cb.snapshot(), &shape, T::floor_div)?,
-            })
-        }),
-        DType::F32 | DType::F64 => {
-            let (sa, sb) = (ca.snapshot(), cb.snapshot());
-            let storage = match mode {
-                RoundingMode::Trunc => sa.binary(&named::DivTrunc, &sb, &shape)?,
-                RoundingMode::Floor => sa.binary(&named::DivFloor, &sb, &shape)?,
-            };
-            return Tensor::from_storage(storage, &shape);
-        }
-        dtype => return Err(Error::NotImplementedForDType { op: name, dtype }),
+    match dtype {
+        DType::Bool => return Err(Error::NotImplementedForDType { op: name, dtype }),
+        dtype if dtype.category() == Category::Integral => check_divisors(&cb, &shape)?,
+        _ => {}
+    }
+    let (sa, sb) = (ca.snapshot(), cb.snapshot());
+    let storage = match mode {
+        RoundingMode::Trunc => sa.binary(&named::DivTrunc, &sb, &shape)?,
+        RoundingMode::Floor => sa.binary(&named::DivFloor, &sb, &shape)?,
     };
-    Tensor::from_buffer(buffer, &shape)
+    Tensor::from_storage(storage, &shape)
 }
 
 pub(super) fn not_differentiable_backward(name: &str) -> Result<Grads> {
