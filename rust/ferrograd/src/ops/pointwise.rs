@@ -280,8 +280,8 @@ impl Tensor {
         let storage = match (min.is_some(), max.is_some()) {
             (true, true) => {
                 let lowered = Tensor::from_storage(x.binary(&named::ClampMin, &bound(1), &shape)?, &shape)?;
-                let upper = lowered.snapshot().binary(&named::ClampMax, &bound(2), &shape)?;
-                upper
+                let lowered = lowered.snapshot();
+                lowered.binary(&named::ClampMax, &bound(2), &shape)?
             }
             (true, false) => x.binary(&named::ClampMin, &bound(1), &shape)?,
             _ => x.binary(&named::ClampMax, &bound(1), &shape)?,
