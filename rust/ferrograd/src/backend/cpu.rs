@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::kernels::elementwise::{cast, map, zip, zip_assign};
 use crate::kernels::indexed::{gather, take, Plan};
 use crate::kernels::matmul::matmul;
+use crate::kernels::pointwise::FloatMath;
 use crate::kernels::named::{Accepts, BinaryKernel, ReduceKernel, UnaryKernel};
 use crate::kernels::reduce::reduce;
 use crate::kernels::window::{col2im, im2col, max_pool, Planes, Window2d};
@@ -114,7 +115,7 @@ fn contiguous_f32<R>(x: &Strided, f: impl FnOnce(&[f32]) -> Result<R>) -> Option
 /// Runs a unary kernel over `x`, any layout, into a contiguous buffer of
 /// `x`'s dtype.
 fn unary<K: UnaryKernel>(k: &K, x: &Strided) -> Result<Buffer> {
-    fn floats<T: Float + Numeric, K: UnaryKernel>(k: &K, x: &Strided) -> Result<Buffer> {
+    fn floats<T: FloatMath + Numeric, K: UnaryKernel>(k: &K, x: &Strided) -> Result<Buffer> {
         Ok(T::into_buffer(map::<T, T>(x, |v| k.float(v))?))
     }
     fn ints<T: Numeric, K: UnaryKernel>(k: &K, x: &Strided) -> Result<Buffer> {
@@ -148,7 +149,7 @@ fn unary<K: UnaryKernel>(k: &K, x: &Strided) -> Result<Buffer> {
 /// Runs a binary kernel over `a` and `b` (one dtype) broadcast to `shape`,
 /// into a contiguous buffer of that dtype.
 fn binary<K: BinaryKernel>(k: &K, a: &Strided, b: &Strided, shape: &[usize]) -> Result<Buffer> {
-    fn floats<T: Float + Numeric, K: BinaryKernel>(k: &K, a: &Strided, b: &Strided, shape: &[usize]) -> Result<Buffer> {
+    fn floats<T: FloatMath + Numeric, K: BinaryKernel>(k: &K, a: &Strided, b: &Strided, shape: &[usize]) -> Result<Buffer> {
         Ok(T::into_buffer(zip::<T, T>(a, b, shape, |x, y| k.float(x, y))?))
     }
     fn ints<T: Numeric, K: BinaryKernel>(k: &K, a: &Strided, b: &Strided, shape: &[usize]) -> Result<Buffer> {

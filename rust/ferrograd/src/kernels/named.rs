@@ -4,7 +4,9 @@
 //! kernel. The strided CPU entries below hold the one dtype match of each
 //! family of kernels, so an op names its kernel instead of matching dtypes.
 
-use crate::storage::{Float, Numeric};
+use crate::kernels::pointwise::FloatMath;
+use crate::storage::{Float, Integer, Numeric};
+use std::f64::consts::{FRAC_1_SQRT_2, PI};
 
 /// The dtypes a kernel computes on. Float-only kernels refuse integer
 /// input: their ops promote it to the default float dtype first.
@@ -29,7 +31,7 @@ pub trait UnaryKernel: Sync {
     const ACCEPTS: Accepts;
     /// Used in place of the scalar loop on contiguous float32 input.
     const SLICE_F32: Option<UnarySliceF32> = None;
-    fn float<T: Float + Numeric>(&self, v: T) -> T;
+    fn float<T: FloatMath + Numeric>(&self, v: T) -> T;
     /// Integer elements. `cpu_unary` calls it only when `ACCEPTS` lists
     /// integers, and those kernels define it; the default computes through
     /// float64.
@@ -47,7 +49,7 @@ pub trait BinaryKernel: Sync {
     /// Used in place of the scalar loop when both operands are contiguous
     /// float32 of the output's shape.
     const SLICE_F32: Option<BinarySliceF32> = None;
-    fn float<T: Float + Numeric>(&self, a: T, b: T) -> T;
+    fn float<T: FloatMath + Numeric>(&self, a: T, b: T) -> T;
     /// Integer elements; as `UnaryKernel::int`.
     #[inline]
     fn int<T: Numeric>(&self, a: T, b: T) -> T {
@@ -76,7 +78,7 @@ pub trait ReduceKernel: Sync {
 // ---- the kernels -----------------------------------------------------------
 
 /// Declares unit kernel types: `Type => "gpu_name", accepts, |args| body;`.
-/// A float-only body sees `T: Float + Numeric`; a numeric body sees
+/// A float-only body sees `T: FloatMath + Numeric`; a numeric body sees
 /// `T: Numeric` and serves floats too.
 macro_rules! unary_kernels {
     ($($(#[$doc:meta])* $name:ident => $gpu:literal, $accepts:ident, |$v:ident: $T:ident| $body:expr;)*) => {$(
@@ -90,7 +92,7 @@ macro_rules! unary_kernels {
             const NAME: &'static str = $gpu;
             const ACCEPTS: Accepts = Accepts::Float;
             #[inline]
-            fn float<$T: Float + Numeric>(&self, $v: $T) -> $T {
+            fn float<$T: FloatMath + Numeric>(&self, $v: $T) -> $T {
                 $body
             }
         }
@@ -100,7 +102,7 @@ macro_rules! unary_kernels {
             const NAME: &'static str = $gpu;
             const ACCEPTS: Accepts = Accepts::Numeric;
             #[inline]
-            fn float<$T: Float + Numeric>(&self, $v: $T) -> $T {
+            fn float<$T: FloatMath + Numeric>(&self, $v: $T) -> $T {
                 self.int($v)
             }
             #[inline]
@@ -118,9 +120,32 @@ unary_kernels! {
     Tanh => "tanh", Float, |v: T| v.tanh();
     Sigmoid => "sigmoid", Float, |v: T| T::ONE / (T::ONE + (-v).exp());
     Reciprocal => "reciprocal", Float, |v: T| T::ONE / v;
+    Exp2 => "exp2", Float, |v: T| v.exp2();
+    Expm1 => "expm1", Float, |v: T| v.exp_m1();
+    Log2 => "log2", Float, |v: T| v.log2();
+    Log10 => "log10", Float, |v: T| v.log10();
+    Log1p => "log1p", Float, |v: T| v.ln_1p();
+    Rsqrt => "rsqrt", Float, |v: T| T::ONE / v.sqrt();
+    Sin => "sin", Float, |v: T| v.sin();
+    Cos => "cos", Float, |v: T| v.cos();
+    Tan => "tan", Float, |v: T| v.tan();
+    Erf => "erf", Float, |v: T| v.erf_value();
+    Floor => "floor", Float, |v: T| v.floor();
+    Ceil => "ceil", Float, |v: T| v.ceil();
+    /// Half to even, like C's `nearbyint`.
+    Round => "round", Float, |v: T| v.round_even();
+    Trunc => "trunc", Float, |v: T| v.trunc();
+    /// `x * sigmoid(x)`.
+    Silu => "silu", Float, |v: T| v * sigmoid(v);
+    /// `x * Φ(x)`, Φ from erf.
+    Gelu => "gelu", Float, |v: T| gelu_value(v, false);
+    /// GELU with the tanh approximation of Φ.
+    GeluTanh => "gelu_tanh", Float, |v: T| gelu_value(v, true);
     Neg => "neg", Numeric, |v: T| v.neg();
     /// PyTorch's `max(v, 0)`: `v < 0` is false for NaN and -0.0, which pass through.
     Relu => "relu", Numeric, |v: T| if v < T::default() { T::default() } else { v };
+    /// Bitwise not of an integer (its two's complement bits, at any width).
+    BitNot => "bitwise_not", Numeric, |v: T| T::from_i64(!v.to_i64());
     /// Wrapping: abs(int64 min) is itself, as in PyTorch.
     Abs => "abs", Numeric, |v: T| v.abs();
     /// PyTorch's `(0 < v) - (v < 0)`: +0 for NaN and for -0.0.
@@ -136,6 +161,49 @@ unary_kernels! {
     };
 }
 
+/// `clamp(x, min, max)` with number bounds (either may be absent).
+#[derive(Copy, Clone, Debug)]
+pub struct Clamp {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl UnaryKernel for Clamp {
+    const NAME: &'static str = "clamp";
+    const ACCEPTS: Accepts = Accepts::Numeric;
+    #[inline]
+    fn float<T: FloatMath + Numeric>(&self, v: T) -> T {
+        self.int(v)
+    }
+    #[inline]
+    fn int<T: Numeric>(&self, v: T) -> T {
+        clamp_value(v, self.min.map(T::from_f64), self.max.map(T::from_f64))
+    }
+}
+
+/// `std::min(std::max(v, lo), hi)` with C++'s comparison order. NaN, in the
+/// input or in either bound, makes the result NaN, as in PyTorch.
+#[inline]
+fn clamp_value<T: PartialOrd + Copy>(v: T, lo: Option<T>, hi: Option<T>) -> T {
+    #[allow(clippy::eq_op)]
+    let nan = |x: T| x != x;
+    if let Some(n) = [Some(v), lo, hi].into_iter().flatten().find(|&x| nan(x)) {
+        return n;
+    }
+    let mut r = v;
+    if let Some(lo) = lo {
+        if r < lo {
+            r = lo;
+        }
+    }
+    if let Some(hi) = hi {
+        if hi < r {
+            r = hi;
+        }
+    }
+    r
+}
+
 /// `x ** e` for a number exponent, as PyTorch's scalar-exponent kernel.
 #[derive(Copy, Clone, Debug)]
 pub struct PowByNumber(pub f64);
@@ -144,8 +212,157 @@ impl UnaryKernel for PowByNumber {
     const NAME: &'static str = "pow_scalar";
     const ACCEPTS: Accepts = Accepts::Float;
     #[inline]
-    fn float<T: Float + Numeric>(&self, v: T) -> T {
+    fn float<T: FloatMath + Numeric>(&self, v: T) -> T {
         pow_by_number(v, self.0)
+    }
+}
+
+/// `x` for x > 0, else `slope * x`.
+#[derive(Copy, Clone, Debug)]
+pub struct LeakyRelu(pub f64);
+
+impl UnaryKernel for LeakyRelu {
+    const NAME: &'static str = "leaky_relu";
+    const ACCEPTS: Accepts = Accepts::Float;
+    #[inline]
+    fn float<T: FloatMath + Numeric>(&self, v: T) -> T {
+        if v > T::ZERO {
+            v
+        } else {
+            v * T::from_f64(self.0)
+        }
+    }
+}
+
+/// `x` for x > 0, else `alpha * (exp(x) - 1)`.
+#[derive(Copy, Clone, Debug)]
+pub struct Elu(pub f64);
+
+impl UnaryKernel for Elu {
+    const NAME: &'static str = "elu";
+    const ACCEPTS: Accepts = Accepts::Float;
+    #[inline]
+    fn float<T: FloatMath + Numeric>(&self, v: T) -> T {
+        if v > T::ZERO {
+            v
+        } else {
+            v.exp_m1() * T::from_f64(self.0)
+        }
+    }
+}
+
+/// `log(1 + exp(beta x)) / beta`, linear where `beta x > threshold`.
+#[derive(Copy, Clone, Debug)]
+pub struct Softplus {
+    pub beta: f64,
+    pub threshold: f64,
+}
+
+impl UnaryKernel for Softplus {
+    const NAME: &'static str = "softplus";
+    const ACCEPTS: Accepts = Accepts::Float;
+    #[inline]
+    fn float<T: FloatMath + Numeric>(&self, v: T) -> T {
+        let (b, th) = (T::from_f64(self.beta), T::from_f64(self.threshold));
+        if v * b > th {
+            v
+        } else {
+            (v * b).exp().ln_1p() / b
+        }
+    }
+}
+
+/// Rounding half to even at `decimals` decimal places (negative: to tens,
+/// hundreds, ...), scaling as PyTorch does so results agree bit for bit.
+#[derive(Copy, Clone, Debug)]
+pub struct RoundDecimals {
+    scale: f64,
+    negative: bool,
+}
+
+impl RoundDecimals {
+    pub fn new(decimals: i64) -> RoundDecimals {
+        RoundDecimals { scale: 10f64.powi(decimals.unsigned_abs().min(400) as i32), negative: decimals < 0 }
+    }
+}
+
+impl UnaryKernel for RoundDecimals {
+    const NAME: &'static str = "round_decimals";
+    const ACCEPTS: Accepts = Accepts::Float;
+    #[inline]
+    fn float<T: FloatMath + Numeric>(&self, v: T) -> T {
+        let s = T::from_f64(self.scale);
+        if self.negative {
+            (v / s).round_even() * s
+        } else {
+            (v * s).round_even() / s
+        }
+    }
+}
+
+/// NaN -> `nan`, +inf -> `posinf`, -inf -> `neginf`; a missing bound is the
+/// dtype's largest finite value (or most negative).
+#[derive(Copy, Clone, Debug)]
+pub struct NanToNum {
+    pub nan: f64,
+    pub posinf: Option<f64>,
+    pub neginf: Option<f64>,
+}
+
+impl UnaryKernel for NanToNum {
+    const NAME: &'static str = "nan_to_num";
+    const ACCEPTS: Accepts = Accepts::Float;
+    #[inline]
+    fn float<T: FloatMath + Numeric>(&self, v: T) -> T {
+        if FloatMath::is_nan(v) {
+            T::from_f64(self.nan)
+        } else if FloatMath::is_infinite(v) {
+            if v > T::ZERO {
+                self.posinf.map_or(T::MAX, T::from_f64)
+            } else {
+                self.neginf.map_or(T::LOWEST, T::from_f64)
+            }
+        } else {
+            v
+        }
+    }
+}
+
+#[inline]
+fn sigmoid<T: Float>(v: T) -> T {
+    T::ONE / (T::ONE + (-v).exp())
+}
+
+const SQRT_2_OVER_PI: f64 = 0.797_884_560_802_865_4;
+const GELU_KAPPA: f64 = 0.044715;
+
+#[inline]
+fn gelu_value<T: FloatMath>(x: T, tanh: bool) -> T {
+    let half = T::from_f64(0.5);
+    if tanh {
+        let inner = T::from_f64(SQRT_2_OVER_PI) * (x + T::from_f64(GELU_KAPPA) * x * x * x);
+        half * x * (T::ONE + inner.tanh())
+    } else {
+        x * half * (T::ONE + (x * T::from_f64(FRAC_1_SQRT_2)).erf_value())
+    }
+}
+
+/// d gelu / dx, as PyTorch's GeluBackward kernels compute it.
+#[inline]
+fn gelu_slope<T: FloatMath>(x: T, tanh: bool) -> T {
+    let half = T::from_f64(0.5);
+    if tanh {
+        let x_sq = x * x;
+        let inner = T::from_f64(SQRT_2_OVER_PI) * (x + T::from_f64(GELU_KAPPA) * x_sq * x);
+        let th = inner.tanh();
+        let left = half * x;
+        let right = T::ONE + th;
+        let right_derivative = left * (T::ONE - th * th) * T::from_f64(SQRT_2_OVER_PI) * (T::ONE + T::from_f64(3.0 * GELU_KAPPA) * x_sq);
+        half * right + right_derivative
+    } else {
+        let cdf = half * (T::ONE + (x * T::from_f64(FRAC_1_SQRT_2)).erf_value());
+        let pdf = (-half * x * x).exp() * T::from_f64(1.0 / (2.0 * PI).sqrt());
+        cdf + x * pdf
     }
 }
 
@@ -186,7 +403,7 @@ macro_rules! binary_kernels {
             const NAME: &'static str = $gpu;
             const ACCEPTS: Accepts = Accepts::Float;
             #[inline]
-            fn float<$T: Float + Numeric>(&self, $a: $T, $b: $T) -> $T {
+            fn float<$T: FloatMath + Numeric>(&self, $a: $T, $b: $T) -> $T {
                 $body
             }
         }
@@ -196,7 +413,7 @@ macro_rules! binary_kernels {
             const NAME: &'static str = $gpu;
             const ACCEPTS: Accepts = Accepts::Numeric;
             #[inline]
-            fn float<$T: Float + Numeric>(&self, $a: $T, $b: $T) -> $T {
+            fn float<$T: FloatMath + Numeric>(&self, $a: $T, $b: $T) -> $T {
                 self.int($a, $b)
             }
             #[inline]
@@ -218,6 +435,178 @@ binary_kernels! {
     SigmoidBackward => "sigmoid_backward", Float, |g, y: T| g * (T::ONE - y) * y;
     /// `grad` where `y > 0`, else 0; NaN passes the gradient through.
     ThresholdBackward => "threshold_backward", Float, |g, y: T| if y <= T::ZERO { T::ZERO } else { g };
+    /// Bitwise and, or, xor of integers (sign-extended through int64, so
+    /// every width keeps its own bits).
+    BitAnd => "bitwise_and", Numeric, |a, b: T| T::from_i64(a.to_i64() & b.to_i64());
+    BitOr => "bitwise_or", Numeric, |a, b: T| T::from_i64(a.to_i64() | b.to_i64());
+    BitXor => "bitwise_xor", Numeric, |a, b: T| T::from_i64(a.to_i64() ^ b.to_i64());
+    /// `clamp(x, min=bound)` elementwise; NaN in either wins.
+    ClampMin => "clamp_min", Numeric, |v, lo: T| clamp_value(v, Some(lo), None);
+    /// `clamp(x, max=bound)` elementwise; NaN in either wins.
+    ClampMax => "clamp_max", Numeric, |v, hi: T| clamp_value(v, None, Some(hi));
+    /// `grad * gelu'(x)`.
+    GeluBackward => "gelu_backward", Float, |g, x: T| g * gelu_slope(x, false);
+    /// `grad * gelu'(x)` for the tanh approximation.
+    GeluTanhBackward => "gelu_tanh_backward", Float, |g, x: T| g * gelu_slope(x, true);
+    /// `grad * σ(x) * (1 + x * (1 - σ(x)))`.
+    SiluBackward => "silu_backward", Float, |g, x: T| {
+        let s = sigmoid(x);
+        g * s * (T::ONE + x * (T::ONE - s))
+    };
+}
+
+/// Division rounding toward zero: `trunc(a / b)` on floats; on integers
+/// wrapping (`MIN / -1` is `MIN`), the caller ruling out a zero divisor.
+#[derive(Copy, Clone, Debug, Default)]
+pub struct DivTrunc;
+
+impl BinaryKernel for DivTrunc {
+    const NAME: &'static str = "div_trunc";
+    const ACCEPTS: Accepts = Accepts::Numeric;
+    #[inline]
+    fn float<T: FloatMath + Numeric>(&self, a: T, b: T) -> T {
+        (a / b).trunc()
+    }
+    /// Through int64, where every narrower quotient is exact before it wraps.
+    #[inline]
+    fn int<T: Numeric>(&self, a: T, b: T) -> T {
+        T::from_i64(Integer::trunc_div(a.to_i64(), b.to_i64()))
+    }
+}
+
+/// Division rounding toward negative infinity (Python's `//`): on floats as
+/// PyTorch computes it (from fmod); on integers wrapping like `DivTrunc`.
+#[derive(Copy, Clone, Debug, Default)]
+pub struct DivFloor;
+
+impl BinaryKernel for DivFloor {
+    const NAME: &'static str = "div_floor";
+    const ACCEPTS: Accepts = Accepts::Numeric;
+    #[inline]
+    fn float<T: FloatMath + Numeric>(&self, a: T, b: T) -> T {
+        div_floor_float(a, b)
+    }
+    #[inline]
+    fn int<T: Numeric>(&self, a: T, b: T) -> T {
+        T::from_i64(Integer::floor_div(a.to_i64(), b.to_i64()))
+    }
+}
+
+/// `grad` where x > 0, else `grad * slope`.
+#[derive(Copy, Clone, Debug)]
+pub struct LeakyReluBackward(pub f64);
+
+impl BinaryKernel for LeakyReluBackward {
+    const NAME: &'static str = "leaky_relu_backward";
+    const ACCEPTS: Accepts = Accepts::Float;
+    #[inline]
+    fn float<T: FloatMath + Numeric>(&self, g: T, x: T) -> T {
+        if x > T::ZERO {
+            g
+        } else {
+            g * T::from_f64(self.0)
+        }
+    }
+}
+
+/// `grad * alpha * exp(x)` where x <= 0, else `grad`.
+#[derive(Copy, Clone, Debug)]
+pub struct EluBackward(pub f64);
+
+impl BinaryKernel for EluBackward {
+    const NAME: &'static str = "elu_backward";
+    const ACCEPTS: Accepts = Accepts::Float;
+    #[inline]
+    fn float<T: FloatMath + Numeric>(&self, g: T, x: T) -> T {
+        if x <= T::ZERO {
+            g * T::from_f64(self.0) * x.exp()
+        } else {
+            g
+        }
+    }
+}
+
+/// ELU's backward from its result y: `grad * (y + alpha)` where y <= 0, else `grad`.
+#[derive(Copy, Clone, Debug)]
+pub struct EluResultBackward(pub f64);
+
+impl BinaryKernel for EluResultBackward {
+    const NAME: &'static str = "elu_result_backward";
+    const ACCEPTS: Accepts = Accepts::Float;
+    #[inline]
+    fn float<T: FloatMath + Numeric>(&self, g: T, y: T) -> T {
+        if y <= T::ZERO {
+            g * (y + T::from_f64(self.0))
+        } else {
+            g
+        }
+    }
+}
+
+/// `grad * σ(beta x)`, or `grad` where `beta x > threshold`.
+#[derive(Copy, Clone, Debug)]
+pub struct SoftplusBackward {
+    pub beta: f64,
+    pub threshold: f64,
+}
+
+impl BinaryKernel for SoftplusBackward {
+    const NAME: &'static str = "softplus_backward";
+    const ACCEPTS: Accepts = Accepts::Float;
+    #[inline]
+    fn float<T: FloatMath + Numeric>(&self, g: T, x: T) -> T {
+        let bx = x * T::from_f64(self.beta);
+        if bx > T::from_f64(self.threshold) {
+            g
+        } else {
+            let z = bx.exp();
+            g * z / (z + T::ONE)
+        }
+    }
+}
+
+/// `start + weight * (end - start)` for a number weight.
+#[derive(Copy, Clone, Debug)]
+pub struct LerpScalar(pub f64);
+
+impl BinaryKernel for LerpScalar {
+    const NAME: &'static str = "lerp_scalar";
+    const ACCEPTS: Accepts = Accepts::Float;
+    #[inline]
+    fn float<T: FloatMath + Numeric>(&self, s: T, e: T) -> T {
+        lerp_value(s, e, T::from_f64(self.0))
+    }
+}
+
+/// PyTorch's two-sided lerp formula: exact at both ends of the interval.
+#[inline]
+pub fn lerp_value<T: Float>(s: T, e: T, w: T) -> T {
+    if w.abs() < T::from_f64(0.5) {
+        s + w * (e - s)
+    } else {
+        e - (e - s) * (T::ONE - w)
+    }
+}
+
+/// Floor division for floats as PyTorch computes it (from fmod, so `7 // 0.7` is 9, not 10).
+#[inline]
+fn div_floor_float<T: FloatMath>(a: T, b: T) -> T {
+    if b == T::ZERO {
+        return a / b;
+    }
+    let m = a.fmod(b);
+    let mut div = (a - m) / b;
+    if m != T::ZERO && (b < T::ZERO) != (m < T::ZERO) {
+        div = div - T::ONE;
+    }
+    if div == T::ZERO {
+        return T::ZERO.copysign(a / b);
+    }
+    let mut floored = div.floor();
+    if div - floored > T::from_f64(0.5) {
+        floored = floored + T::ONE;
+    }
+    floored
 }
 
 /// `a ** b` elementwise: std::pow on floats, wrapping integer powers.
@@ -228,7 +617,7 @@ impl BinaryKernel for Pow {
     const NAME: &'static str = "pow";
     const ACCEPTS: Accepts = Accepts::Numeric;
     #[inline]
-    fn float<T: Float + Numeric>(&self, a: T, b: T) -> T {
+    fn float<T: FloatMath + Numeric>(&self, a: T, b: T) -> T {
         a.powf(b)
     }
     #[inline]
@@ -283,6 +672,35 @@ const ALL_NAMES: &[&str] = &[
     Tanh::NAME,
     Sigmoid::NAME,
     Reciprocal::NAME,
+    Exp2::NAME,
+    Expm1::NAME,
+    Log2::NAME,
+    Log10::NAME,
+    Log1p::NAME,
+    Rsqrt::NAME,
+    Sin::NAME,
+    Cos::NAME,
+    Tan::NAME,
+    Erf::NAME,
+    Floor::NAME,
+    Ceil::NAME,
+    Round::NAME,
+    Trunc::NAME,
+    Silu::NAME,
+    Gelu::NAME,
+    GeluTanh::NAME,
+    LeakyRelu::NAME,
+    Elu::NAME,
+    Softplus::NAME,
+    RoundDecimals::NAME,
+    NanToNum::NAME,
+    Clamp::NAME,
+    BitNot::NAME,
+    BitAnd::NAME,
+    BitOr::NAME,
+    BitXor::NAME,
+    ClampMin::NAME,
+    ClampMax::NAME,
     Neg::NAME,
     Relu::NAME,
     Abs::NAME,
@@ -296,6 +714,16 @@ const ALL_NAMES: &[&str] = &[
     TanhBackward::NAME,
     SigmoidBackward::NAME,
     ThresholdBackward::NAME,
+    GeluBackward::NAME,
+    GeluTanhBackward::NAME,
+    SiluBackward::NAME,
+    DivTrunc::NAME,
+    DivFloor::NAME,
+    LeakyReluBackward::NAME,
+    EluBackward::NAME,
+    EluResultBackward::NAME,
+    SoftplusBackward::NAME,
+    LerpScalar::NAME,
     Sum::NAME,
 ];
 

@@ -152,16 +152,6 @@ define_ops! { ctx =>
     /// One element per line read by index: ScatterSelected's adjoint.
     GatherSelected(dim: usize) => "GatherBackward0", reductions::extrema::gather_selected_backward(ctx, *dim);
     // Pointwise math and activations (ops/pointwise.rs, ops/activation.rs).
-    Exp2 => "Exp2Backward0", pointwise::exp2_backward(ctx);
-    Expm1 => "Expm1Backward0", pointwise::expm1_backward(ctx);
-    Log2 => "Log2Backward0", pointwise::log_base_backward(ctx, std::f64::consts::LN_2);
-    Log10 => "Log10Backward0", pointwise::log_base_backward(ctx, std::f64::consts::LN_10);
-    Log1p => "Log1PBackward0", pointwise::log1p_backward(ctx);
-    Rsqrt => "RsqrtBackward0", pointwise::rsqrt_backward(ctx);
-    Sin => "SinBackward0", pointwise::sin_backward(ctx);
-    Cos => "CosBackward0", pointwise::cos_backward(ctx);
-    Tan => "TanBackward0", pointwise::tan_backward(ctx);
-    Erf => "ErfBackward0", activation::erf_backward(ctx);
     Floor => "FloorBackward0", pointwise::zero_backward(ctx);
     Ceil => "CeilBackward0", pointwise::zero_backward(ctx);
     Round => "RoundBackward0", pointwise::zero_backward(ctx);

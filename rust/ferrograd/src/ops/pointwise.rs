@@ -1,32 +1,23 @@
-//! Pointwise math beyond the basic unary and binary ops: exp2/expm1/log2/
-//! log10/log1p/rsqrt/trig, rounding, NaN handling, logical ops, clamp,
-//! maximum/minimum, where, lerp and division with a rounding mode. Each
-//! forward is followed by its backward, written in tensor ops.
+//! Pointwise math beyond the unary table (ops/unary.rs) and the basic binary
+//! ops: rounding, NaN handling, logical ops, clamp, maximum/minimum, where,
+//! lerp and division with a rounding mode. Each forward is followed by its
+//! backward, written in tensor ops.
 
 use super::binary::{promotion_input, result_dtype};
 use super::compare::Comparison;
+use super::unary::unary_forward;
 use super::{record, record_plain, should_record, BackwardCtx, Grads, Op, Saved};
 use crate::autograd::saved::SavedTensor;
 use crate::dtype::{result_type, Category, DType, Scalar};
 use crate::error::{Error, Result};
 use crate::kernels::elementwise::{map, write_into, zip};
-use crate::kernels::pointwise::{zip3, FloatMath};
+use crate::kernels::named::{self, lerp_value};
+use crate::kernels::pointwise::zip3;
 use crate::layout::broadcast_shapes;
-use crate::storage::{Element, Float, Integer};
+use crate::storage::{Element, Integer};
 use crate::tensor::Tensor;
-use crate::{with_any_type, with_float_type, with_int_type, with_numeric_type};
+use crate::{with_any_type, with_float_type};
 use smallvec::smallvec;
-
-/// Applies a float kernel, promoting integer and bool input to the default float type.
-macro_rules! float_map {
-    ($x:expr, $name:expr, |$v:ident| $body:expr) => {{
-        let x = $x.cast($x.dtype().to_floating())?;
-        super::opmath::unary(&x, |x| {
-            let buffer = with_float_type!(x.dtype(), $name, T => T::into_buffer(map::<T, T>(&x.snapshot(), |$v: T| $body)?));
-            Tensor::from_buffer(buffer, &x.shape())
-        })?
-    }};
-}
 
 /// A Python-number zero for `where(mask, grad, 0)`; it takes the gradient's dtype.
 fn zero() -> Tensor {
@@ -39,96 +30,10 @@ pub(crate) fn masked_grad(mask: &Tensor, grad: &Tensor) -> Result<Tensor> {
 }
 
 impl Tensor {
-    pub fn exp2(&self) -> Result<Tensor> {
-        let out = float_map!(self, "exp2", |v| v.exp2());
-        Ok(record(Op::Exp2, &[self], out, |_, out| smallvec![Some(SavedTensor::output(out))]))
-    }
-
-    pub fn expm1(&self) -> Result<Tensor> {
-        let out = float_map!(self, "expm1", |v| v.exp_m1());
-        Ok(record(Op::Expm1, &[self], out, |_, out| smallvec![Some(SavedTensor::output(out))]))
-    }
-
-    pub fn log2(&self) -> Result<Tensor> {
-        let out = float_map!(self, "log2", |v| v.log2());
-        Ok(record(Op::Log2, &[self], out, |_, _| smallvec![Some(SavedTensor::input(self))]))
-    }
-
-    pub fn log10(&self) -> Result<Tensor> {
-        let out = float_map!(self, "log10", |v| v.log10());
-        Ok(record(Op::Log10, &[self], out, |_, _| smallvec![Some(SavedTensor::input(self))]))
-    }
-
-    pub fn log1p(&self) -> Result<Tensor> {
-        let out = float_map!(self, "log1p", |v| v.ln_1p());
-        Ok(record(Op::Log1p, &[self], out, |_, _| smallvec![Some(SavedTensor::input(self))]))
-    }
-
-    pub fn rsqrt(&self) -> Result<Tensor> {
-        let out = float_map!(self, "rsqrt", |v| T::ONE / v.sqrt());
-        Ok(record(Op::Rsqrt, &[self], out, |_, out| smallvec![Some(SavedTensor::output(out))]))
-    }
-
     /// `self * self`, recorded as PowBackward0 like PyTorch; ints and bools give int64.
     pub fn square(&self) -> Result<Tensor> {
         self.pow_scalar(Scalar::Int(2))
     }
-
-    pub fn sin(&self) -> Result<Tensor> {
-        let out = float_map!(self, "sin", |v| v.sin());
-        Ok(record(Op::Sin, &[self], out, |_, _| smallvec![Some(SavedTensor::input(self))]))
-    }
-
-    pub fn cos(&self) -> Result<Tensor> {
-        let out = float_map!(self, "cos", |v| v.cos());
-        Ok(record(Op::Cos, &[self], out, |_, _| smallvec![Some(SavedTensor::input(self))]))
-    }
-
-    pub fn tan(&self) -> Result<Tensor> {
-        let out = float_map!(self, "tan", |v| v.tan());
-        Ok(record(Op::Tan, &[self], out, |_, out| smallvec![Some(SavedTensor::output(out))]))
-    }
-}
-
-/// d(2^x) = g * y * ln 2
-pub(super) fn exp2_backward(ctx: &BackwardCtx) -> Result<Grads> {
-    Ok(smallvec![ctx.grad_for(0, || ctx.grad().mul(&ctx.saved(0)?.mul_scalar(Scalar::Float(std::f64::consts::LN_2))?))?])
-}
-
-/// d(e^x - 1) = g * (y + 1)
-pub(super) fn expm1_backward(ctx: &BackwardCtx) -> Result<Grads> {
-    Ok(smallvec![ctx.grad_for(0, || ctx.grad().mul(&ctx.saved(0)?.add_scalar(Scalar::Int(1))?))?])
-}
-
-/// d(log_b x) = g / (x ln b)
-pub(super) fn log_base_backward(ctx: &BackwardCtx, ln_base: f64) -> Result<Grads> {
-    Ok(smallvec![ctx.grad_for(0, || ctx.grad().div(&ctx.saved(0)?.mul_scalar(Scalar::Float(ln_base))?))?])
-}
-
-/// d(ln(1 + x)) = g / (x + 1)
-pub(super) fn log1p_backward(ctx: &BackwardCtx) -> Result<Grads> {
-    Ok(smallvec![ctx.grad_for(0, || ctx.grad().div(&ctx.saved(0)?.add_scalar(Scalar::Int(1))?))?])
-}
-
-/// d(x^-1/2) = -0.5 * g * y³
-pub(super) fn rsqrt_backward(ctx: &BackwardCtx) -> Result<Grads> {
-    Ok(smallvec![ctx.grad_for(0, || ctx.grad().mul(&ctx.saved(0)?.pow_scalar(Scalar::Int(3))?.mul_scalar(Scalar::Float(-0.5))?))?])
-}
-
-/// d(sin x) = g * cos x
-pub(super) fn sin_backward(ctx: &BackwardCtx) -> Result<Grads> {
-    Ok(smallvec![ctx.grad_for(0, || ctx.grad().mul(&ctx.saved(0)?.cos()?))?])
-}
-
-/// d(cos x) = -g * sin x
-pub(super) fn cos_backward(ctx: &BackwardCtx) -> Result<Grads> {
-    Ok(smallvec![ctx.grad_for(0, || ctx.grad().mul(&ctx.saved(0)?.sin()?.neg()?))?])
-}
-
-/// d(tan x) = g * (1 + y²)
-pub(super) fn tan_backward(ctx: &BackwardCtx) -> Result<Grads> {
-    let y = ctx.saved(0)?;
-    Ok(smallvec![ctx.grad_for(0, || ctx.grad().mul(&y.mul(y)?.add_scalar(Scalar::Int(1))?))?])
 }
 
 // ---- rounding --------------------------------------------------------------------
@@ -151,16 +56,6 @@ impl Rounding {
         }
     }
 
-    #[inline]
-    fn apply<T: FloatMath>(self, v: T) -> T {
-        match self {
-            Rounding::Floor => v.floor(),
-            Rounding::Ceil => v.ceil(),
-            Rounding::Round => v.round_even(),
-            Rounding::Trunc => v.trunc(),
-        }
-    }
-
     fn op(self) -> Op {
         match self {
             Rounding::Floor => Op::Floor,
@@ -178,10 +73,12 @@ impl Tensor {
             DType::Bool => Err(Error::NotImplementedForDType { op: how.kernel_name(), dtype: DType::Bool }),
             DType::U8 | DType::I8 | DType::I16 | DType::I32 | DType::I64 => self.clone_tensor(),
             _ => {
-                let out = super::opmath::unary(self, |x| {
-                    let buffer = with_float_type!(x.dtype(), how.kernel_name(), T => T::into_buffer(map::<T, T>(&x.snapshot(), |v: T| how.apply(v))?));
-                    Tensor::from_buffer(buffer, &x.shape())
-                })?;
+                let out = match how {
+                    Rounding::Floor => unary_forward(&named::Floor, self)?,
+                    Rounding::Ceil => unary_forward(&named::Ceil, self)?,
+                    Rounding::Round => unary_forward(&named::Round, self)?,
+                    Rounding::Trunc => unary_forward(&named::Trunc, self)?,
+                };
                 Ok(record_plain(how.op(), &[self], out))
             }
         }
@@ -207,18 +104,7 @@ impl Tensor {
         if !dtype.is_floating_point() {
             return Err(Error::NotImplementedForDType { op: "round_cpu", dtype });
         }
-        let scale = 10f64.powi(decimals.unsigned_abs().min(400) as i32);
-        let out = super::opmath::unary(self, |x| {
-            let buffer = with_float_type!(x.dtype(), "round_cpu", T => {
-                let s = T::from_f64(scale);
-                if decimals < 0 {
-                    T::into_buffer(map::<T, T>(&x.snapshot(), |v: T| (v / s).round_even() * s)?)
-                } else {
-                    T::into_buffer(map::<T, T>(&x.snapshot(), |v: T| (v * s).round_even() / s)?)
-                }
-            });
-            Tensor::from_buffer(buffer, &x.shape())
-        })?;
+        let out = unary_forward(&named::RoundDecimals::new(decimals), self)?;
         Ok(record_plain(Op::RoundDecimals, &[self], out))
     }
 
@@ -234,23 +120,7 @@ impl Tensor {
             _ => None,
         };
         let (posinf, neginf) = (posinf.or(half_extremes.map(|e| e.0)), neginf.or(half_extremes.map(|e| e.1)));
-        let out = super::opmath::unary(self, |x| {
-            let buffer = with_float_type!(x.dtype(), "nan_to_num", T => {
-                let nan = T::from_f64(nan.unwrap_or(0.0));
-                let pos = posinf.map_or(T::MAX, T::from_f64);
-                let neg = neginf.map_or(T::LOWEST, T::from_f64);
-                T::into_buffer(map::<T, T>(&x.snapshot(), |v: T| {
-                    if v.is_nan() {
-                        nan
-                    } else if v.is_infinite() {
-                        if v > T::ZERO { pos } else { neg }
-                    } else {
-                        v
-                    }
-                })?)
-            });
-            Tensor::from_buffer(buffer, &x.shape())
-        })?;
+        let out = unary_forward(&named::NanToNum { nan: nan.unwrap_or(0.0), posinf, neginf }, self)?;
         Ok(record(Op::NanToNum, &[self], out, |_, _| smallvec![Some(SavedTensor::input(self))]))
     }
 
@@ -305,14 +175,6 @@ impl Logic {
             Logic::Xor => x != y,
         }
     }
-    #[inline]
-    fn ints<T: Integer>(self, x: T, y: T) -> T {
-        match self {
-            Logic::And => x & y,
-            Logic::Or => x | y,
-            Logic::Xor => x ^ y,
-        }
-    }
 }
 
 impl Tensor {
@@ -342,7 +204,16 @@ impl Tensor {
         let (a, b) = (self.cast(dtype)?, other.cast(dtype)?);
         match dtype {
             DType::Bool => Tensor::from_vec(zip(&a.snapshot(), &b.snapshot(), &shape, |x: bool, y: bool| kind.bools(x, y))?, &shape),
-            dtype => with_int_type!(dtype, name, T => Tensor::from_vec(zip(&a.snapshot(), &b.snapshot(), &shape, |x: T, y: T| kind.ints(x, y))?, &shape)),
+            dtype if dtype.is_floating_point() => Err(Error::NotImplementedForDType { op: name, dtype }),
+            _ => {
+                let (sa, sb) = (a.snapshot(), b.snapshot());
+                let storage = match kind {
+                    Logic::And => sa.binary(&named::BitAnd, &sb, &shape)?,
+                    Logic::Or => sa.binary(&named::BitOr, &sb, &shape)?,
+                    Logic::Xor => sa.binary(&named::BitXor, &sb, &shape)?,
+                };
+                Tensor::from_storage(storage, &shape)
+            }
         }
     }
 
@@ -350,35 +221,16 @@ impl Tensor {
     pub fn bitwise_not(&self) -> Result<Tensor> {
         match self.dtype() {
             DType::Bool => self.logical_not(),
-            dtype => with_int_type!(dtype, "bitwise_not_cpu", T => Tensor::from_vec(map(&self.snapshot(), |x: T| !x)?, &self.shape())),
+            dtype if dtype.is_floating_point() => Err(Error::NotImplementedForDType { op: "bitwise_not_cpu", dtype }),
+            _ => {
+                let data = self.snapshot();
+                Tensor::from_storage(data.unary(&named::BitNot)?, data.shape())
+            }
         }
     }
 }
 
 // ---- clamp -------------------------------------------------------------------------
-
-/// `std::min(std::max(v, lo), hi)` with C++'s comparison order. NaN, in the
-/// input or in either bound, makes the result NaN, as in PyTorch.
-#[inline]
-fn clamp_value<T: PartialOrd + Copy>(v: T, lo: Option<T>, hi: Option<T>) -> T {
-    #[allow(clippy::eq_op)]
-    let nan = |x: T| x != x;
-    if let Some(n) = [Some(v), lo, hi].into_iter().flatten().find(|&x| nan(x)) {
-        return n;
-    }
-    let mut r = v;
-    if let Some(lo) = lo {
-        if r < lo {
-            r = lo;
-        }
-    }
-    if let Some(hi) = hi {
-        if hi < r {
-            r = hi;
-        }
-    }
-    r
-}
 
 fn clamp_error() -> Error {
     Error::runtime("torch.clamp: At least one of 'min' or 'max' must not be None")
@@ -394,12 +246,11 @@ impl Tensor {
         inputs.extend(min.iter().chain(max.iter()).map(|s| crate::dtype::PromotionInput::Number(s.category())));
         let dtype = result_type(&inputs);
         let kernel_dtype = super::opmath::compute_dtype(dtype);
+        let kernel = named::Clamp { min: min.map(Scalar::to_f64), max: max.map(Scalar::to_f64) };
         let out = super::opmath::operands(dtype, [self], |[x]| {
-            let buffer = with_numeric_type!(kernel_dtype, "clamp", T => {
-                let (lo, hi) = (min.map(|s| T::from_f64(s.to_f64())), max.map(|s| T::from_f64(s.to_f64())));
-                T::into_buffer(map::<T, T>(&x.cast(kernel_dtype)?.snapshot(), |v: T| clamp_value(v, lo, hi))?)
-            });
-            Tensor::from_buffer(buffer, &x.shape())
+            let x = x.cast(kernel_dtype)?;
+            let data = x.snapshot();
+            Tensor::from_storage(data.unary(&kernel)?, data.shape())
         })?;
         let op = Op::ClampScalar { min: min.map(Scalar::to_f64), max: max.map(Scalar::to_f64) };
         Ok(record(op, &[self], out, |_, _| smallvec![Some(SavedTensor::input(self))]))
@@ -419,12 +270,23 @@ impl Tensor {
         }
         let kernel_dtype = super::opmath::compute_dtype(dtype);
         let cast: Vec<Tensor> = operands.iter().map(|t| if dtype.is_half() { super::opmath::widen(t, dtype) } else { t.cast(dtype) }).collect::<Result<_>>()?;
-        let buffer = with_numeric_type!(kernel_dtype, "clamp", T => T::into_buffer(match (min.is_some(), max.is_some()) {
-            (true, true) => zip3(&(cast[0]).snapshot(), &(cast[1]).snapshot(), &(cast[2]).snapshot(), &shape, |v: T, lo: T, hi: T| clamp_value(v, Some(lo), Some(hi)))?,
-            (true, false) => zip(&(cast[0]).snapshot(), &(cast[1]).snapshot(), &shape, |v: T, lo: T| clamp_value(v, Some(lo), None))?,
-            _ => zip(&(cast[0]).snapshot(), &(cast[1]).snapshot(), &shape, |v: T, hi: T| clamp_value(v, None, Some(hi)))?,
-        }));
-        let out = super::opmath::narrow(Tensor::from_buffer(buffer, &shape)?, dtype)?;
+        if kernel_dtype == DType::Bool {
+            return Err(Error::NotImplementedForDType { op: "clamp", dtype: kernel_dtype });
+        }
+        // Both bounds: the lower, then the upper, which picks the same
+        // element (the first NaN of x, min, max) as one pass would.
+        let x = cast[0].snapshot();
+        let bound = |i: usize| cast[i].snapshot();
+        let storage = match (min.is_some(), max.is_some()) {
+            (true, true) => {
+                let lowered = Tensor::from_storage(x.binary(&named::ClampMin, &bound(1), &shape)?, &shape)?;
+                let lowered = lowered.snapshot();
+                lowered.binary(&named::ClampMax, &bound(2), &shape)?
+            }
+            (true, false) => x.binary(&named::ClampMin, &bound(1), &shape)?,
+            _ => x.binary(&named::ClampMax, &bound(1), &shape)?,
+        };
+        let out = super::opmath::narrow(Tensor::from_storage(storage, &shape)?, dtype)?;
         let op = Op::ClampTensor { has_min: min.is_some(), has_max: max.is_some() };
         let saved: Saved = operands.iter().map(|t| Some(SavedTensor::input(t))).collect();
         Ok(record(op, &operands, out, |_, _| saved))
@@ -633,17 +495,6 @@ pub(super) fn where_backward(ctx: &BackwardCtx) -> Result<Grads> {
 
 // ---- lerp ------------------------------------------------------------------------------
 
-/// PyTorch's two-sided formula: exact at both ends of the interval.
-#[inline]
-fn lerp_value<T: crate::storage::Float>(s: T, e: T, w: T) -> T {
-    if w.abs() < T::from_f64(0.5) {
-        s + w * (e - s)
-    } else {
-        e - (e - s) * (T::ONE - w)
-    }
-}
-
-
 fn check_lerp_dtype(self_dtype: DType, t: &Tensor, what: &'static str) -> Result<()> {
     if t.dtype() != self_dtype {
         return Err(Error::OperandDType { what, expected: self_dtype, got: t.dtype() });
@@ -658,11 +509,11 @@ impl Tensor {
         let shape = broadcast_shapes(&self.shape(), &end.shape())?;
         let w = weight.to_f64();
         let out = super::opmath::operands(self.dtype(), [self, end], |[s, e]| {
-            let buffer = with_float_type!(s.dtype(), "lerp_kernel_scalar", T => {
-                let w = T::from_f64(w);
-                T::into_buffer(zip(&s.snapshot(), &e.snapshot(), &shape, |s: T, e: T| lerp_value(s, e, w))?)
-            });
-            Tensor::from_buffer(buffer, &shape)
+            if !s.dtype().is_floating_point() {
+                return Err(Error::NotImplementedForDType { op: "lerp_kernel_scalar", dtype: s.dtype() });
+            }
+            let (ss, se) = (s.snapshot(), e.snapshot());
+            Tensor::from_storage(ss.binary(&named::LerpScalar(w), &se, &shape)?, &shape)
         })?;
         Ok(record_plain(Op::LerpScalar(w), &[self, end], out))
     }
@@ -716,27 +567,6 @@ impl RoundingMode {
     }
 }
 
-/// Floor division for floats as PyTorch computes it (from fmod, so `7 // 0.7` is 9, not 10).
-#[inline]
-fn div_floor_float<T: FloatMath>(a: T, b: T) -> T {
-    if b == T::ZERO {
-        return a / b;
-    }
-    let m = a.fmod(b);
-    let mut div = (a - m) / b;
-    if m != T::ZERO && (b < T::ZERO) != (m < T::ZERO) {
-        div = div - T::ONE;
-    }
-    if div == T::ZERO {
-        return T::ZERO.copysign(a / b);
-    }
-    let mut floored = div.floor();
-    if div - floored > T::from_f64(0.5) {
-        floored = floored + T::ONE;
-    }
-    floored
-}
-
 impl Tensor {
     /// `div(other, rounding_mode=...)`: the promoted dtype, not true division (DivBackward2, zero gradient).
     pub fn div_rounding(&self, other: &Tensor, mode: RoundingMode) -> Result<Tensor> {
@@ -760,6 +590,11 @@ pub(crate) fn check_int_divisors<T: Integer>(divisors: &Tensor, shape: &[usize])
     Ok(())
 }
 
+/// `check_int_divisors` for an integer tensor of any width.
+fn check_divisors(divisors: &Tensor, shape: &[usize]) -> Result<()> {
+    check_int_divisors::<i64>(&divisors.cast(DType::I64)?, shape)
+}
+
 fn div_rounded(a: &Tensor, b: &Tensor, mode: RoundingMode) -> Result<Tensor> {
     let dtype = result_dtype(a, b);
     if dtype.is_half() {
@@ -774,20 +609,17 @@ fn div_rounded(a: &Tensor, b: &Tensor, mode: RoundingMode) -> Result<Tensor> {
         RoundingMode::Trunc => "div_trunc_cpu",
         RoundingMode::Floor => "div_floor_cpu",
     };
-    let buffer = match dtype {
-        dtype if dtype.category() == Category::Integral => with_int_type!(dtype, name, T => {
-            check_int_divisors::<T>(&cb, &shape)?;
-            T::into_buffer(match mode {
-                RoundingMode::Trunc => zip(&ca.snapshot(), &cb.snapshot(), &shape, T::trunc_div)?,
-                RoundingMode::Floor => zip(&ca.snapshot(), &cb.snapshot(), &shape, T::floor_div)?,
-            })
-        }),
-        dtype => with_float_type!(dtype, name, T => T::into_buffer(match mode {
-            RoundingMode::Trunc => zip(&ca.snapshot(), &cb.snapshot(), &shape, |x: T, y: T| (x / y).trunc())?,
-            RoundingMode::Floor => zip(&ca.snapshot(), &cb.snapshot(), &shape, div_floor_float::<T>)?,
-        })),
+    match dtype {
+        DType::Bool => return Err(Error::NotImplementedForDType { op: name, dtype }),
+        dtype if dtype.category() == Category::Integral => check_divisors(&cb, &shape)?,
+        _ => {}
+    }
+    let (sa, sb) = (ca.snapshot(), cb.snapshot());
+    let storage = match mode {
+        RoundingMode::Trunc => sa.binary(&named::DivTrunc, &sb, &shape)?,
+        RoundingMode::Floor => sa.binary(&named::DivFloor, &sb, &shape)?,
     };
-    Tensor::from_buffer(buffer, &shape)
+    Tensor::from_storage(storage, &shape)
 }
 
 pub(super) fn not_differentiable_backward(name: &str) -> Result<Grads> {

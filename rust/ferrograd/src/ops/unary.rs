@@ -14,6 +14,7 @@ use crate::error::Result;
 use crate::kernels::named::{self, Accepts, BinaryKernel, UnaryKernel};
 use crate::tensor::Tensor;
 use smallvec::smallvec;
+use std::f64::consts::{LN_10, LN_2, PI};
 
 /// Runs a unary kernel: float-only kernels promote integer input to the
 /// default float dtype, half input computes in float32.
@@ -33,7 +34,7 @@ pub(crate) fn unary_forward<K: UnaryKernel>(k: &K, x: &Tensor) -> Result<Tensor>
 }
 
 /// `g ⊙ f(y)` in one pass, for backward formulas of the form grad * f(saved).
-fn fused_grad<K: BinaryKernel>(k: &K, g: &Tensor, y: &Tensor) -> Result<Tensor> {
+pub(crate) fn fused_grad<K: BinaryKernel>(k: &K, g: &Tensor, y: &Tensor) -> Result<Tensor> {
     super::opmath::operands(y.dtype(), [g, y], |[g, y]| {
         let g = g.cast(y.dtype())?;
         let (sg, sy) = (g.snapshot(), y.snapshot());
@@ -166,6 +167,33 @@ unary_ops! { ctx =>
     };
     // d|x| = g * sign(x) (so abs'(0) = 0, as in PyTorch).
     abs => Abs, "AbsBackward0", Input, ctx.grad().mul(&ctx.saved(0)?.sign()?);
+    // d(2^x) = g * y * ln 2
+    exp2 => Exp2, "Exp2Backward0", Output, ctx.grad().mul(&ctx.saved(0)?.mul_scalar(Scalar::Float(LN_2))?);
+    // d(e^x - 1) = g * (y + 1)
+    expm1 => Expm1, "Expm1Backward0", Output, ctx.grad().mul(&ctx.saved(0)?.add_scalar(Scalar::Int(1))?);
+    // d(log_b x) = g / (x ln b)
+    log2 => Log2, "Log2Backward0", Input, ctx.grad().div(&ctx.saved(0)?.mul_scalar(Scalar::Float(LN_2))?);
+    log10 => Log10, "Log10Backward0", Input, ctx.grad().div(&ctx.saved(0)?.mul_scalar(Scalar::Float(LN_10))?);
+    // d(ln(1 + x)) = g / (x + 1)
+    log1p => Log1p, "Log1PBackward0", Input, ctx.grad().div(&ctx.saved(0)?.add_scalar(Scalar::Int(1))?);
+    // d(x^-1/2) = -0.5 * g * y³
+    rsqrt => Rsqrt, "RsqrtBackward0", Output, ctx.grad().mul(&ctx.saved(0)?.pow_scalar(Scalar::Int(3))?.mul_scalar(Scalar::Float(-0.5))?);
+    // d(sin x) = g * cos x
+    sin => Sin, "SinBackward0", Input, ctx.grad().mul(&ctx.saved(0)?.cos()?);
+    // d(cos x) = -g * sin x
+    cos => Cos, "CosBackward0", Input, ctx.grad().mul(&ctx.saved(0)?.sin()?.neg()?);
+    // d(tan x) = g * (1 + y²)
+    tan => Tan, "TanBackward0", Output, {
+        let y = ctx.saved(0)?;
+        ctx.grad().mul(&y.mul(y)?.add_scalar(Scalar::Int(1))?)
+    };
+    /// The error function; integer input computes in float32.
+    // d erf(x) = g * 2/√π * exp(-x²)
+    erf => Erf, "ErfBackward0", Input, {
+        let x = ctx.saved(0)?;
+        let slope = x.mul(x)?.neg()?.exp()?.mul_scalar(Scalar::Float(2.0 / PI.sqrt()))?;
+        ctx.grad().mul(&slope)
+    };
     /// -1, 0 or 1 as PyTorch's `(0 < v) - (v < 0)`: +0 for NaN and for -0.0.
     /// The gradient is zero everywhere.
     sign => Sign, "SignBackward0", Nothing, ctx.grad().mul_scalar(Scalar::Int(0));
