@@ -6,20 +6,25 @@ use std::fmt;
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// `[a, b, c]`, as PyTorch prints shapes and int lists.
+fn write_list<T: fmt::Display>(f: &mut fmt::Formatter<'_>, items: &[T]) -> fmt::Result {
+    write!(f, "[")?;
+    for (i, d) in items.iter().enumerate() {
+        if i > 0 {
+            write!(f, ", ")?;
+        }
+        write!(f, "{d}")?;
+    }
+    write!(f, "]")
+}
+
 /// A shape printed the way PyTorch prints it: `[2, 3]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ShapeList(pub Vec<usize>);
 
 impl fmt::Display for ShapeList {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "[")?;
-        for (i, d) in self.0.iter().enumerate() {
-            if i > 0 {
-                write!(f, ", ")?;
-            }
-            write!(f, "{d}")?;
-        }
-        write!(f, "]")
+        write_list(f, &self.0)
     }
 }
 
@@ -36,14 +41,7 @@ pub struct IntList(pub Vec<i64>);
 
 impl fmt::Display for IntList {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "[")?;
-        for (i, d) in self.0.iter().enumerate() {
-            if i > 0 {
-                write!(f, ", ")?;
-            }
-            write!(f, "{d}")?;
-        }
-        write!(f, "]")
+        write_list(f, &self.0)
     }
 }
 
