@@ -51,6 +51,19 @@ impl From<&[i64]> for IntList {
     }
 }
 
+/// A sliding-window configuration that yields no valid blocks (unfold,
+/// fold), boxed in its errors so `Error` stays a few words wide: every
+/// `Result` in the crate is as wide as its error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SlidingBlocks {
+    pub kernel: [usize; 2],
+    pub dilation: [usize; 2],
+    pub padding: [usize; 2],
+    pub stride: [usize; 2],
+    /// Blocks per spatial dim, as computed (may be zero or negative).
+    pub blocks: [i64; 2],
+}
+
 #[derive(thiserror::Error, Debug, Clone)]
 pub enum Error {
     // Shape errors: RuntimeError in PyTorch.
@@ -206,9 +219,10 @@ pub enum Error {
     ConvParamLength { label: &'static str, spatial: usize, values: ShapeList },
     #[error("Storage size calculation overflowed with sizes={sizes}")]
     StorageSizeOverflow { sizes: ShapeList },
-    /// `required` is `None` when the addressed range itself overflows.
-    #[error("setStorage: sizes {sizes}, strides {strides}, storage offset {offset}, and itemsize {itemsize} requiring a storage size of {} are out of bounds for storage of size {available}", .required.unwrap_or(u128::MAX))]
-    StorageOutOfBounds { sizes: ShapeList, strides: IntList, offset: usize, itemsize: usize, required: Option<u128>, available: u128 },
+    /// `required` and `available` count elements; `required` is `None` when
+    /// the addressed range itself overflows.
+    #[error("setStorage: sizes {sizes}, strides {strides}, storage offset {offset}, and itemsize {itemsize} requiring a storage size of {} are out of bounds for storage of size {}", .required.map_or(u128::MAX, |n| n as u128 * *.itemsize as u128), *.available as u128 * *.itemsize as u128)]
+    StorageOutOfBounds { sizes: ShapeList, strides: IntList, offset: usize, itemsize: usize, required: Option<usize>, available: usize },
     #[error("dim {dim} appears multiple times in the list of dims")]
     RepeatedDim { dim: usize },
     #[error("movedim: repeated dim in `{what}` ({dims})")]
@@ -281,12 +295,12 @@ pub enum Error {
     ConvBiasShape { weight: ShapeList, out_channels: usize, bias: ShapeList },
     #[error("Calculated padded input size per channel: ({}). Kernel size: ({}). Kernel size can't be greater than actual input size", join_sizes(.padded), join_sizes(.kernel))]
     KernelLargerThanInput { padded: Vec<u128>, kernel: Vec<usize> },
-    #[error("Given input with spatial size ({h}, {w}), kernel_size=({}, {}), dilation=({}, {}), padding=({}, {}), calculated shape of the array of sliding blocks as ({}, {}), but its components must be at least one.", .kernel[0], .kernel[1], .dilation[0], .dilation[1], .padding[0], .padding[1], .blocks[0], .blocks[1])]
-    UnfoldNoBlocks { h: usize, w: usize, kernel: [usize; 2], dilation: [usize; 2], padding: [usize; 2], blocks: [i64; 2] },
+    #[error("Given input with spatial size ({h}, {w}), kernel_size=({}, {}), dilation=({}, {}), padding=({}, {}), calculated shape of the array of sliding blocks as ({}, {}), but its components must be at least one.", .window.kernel[0], .window.kernel[1], .window.dilation[0], .window.dilation[1], .window.padding[0], .window.padding[1], .window.blocks[0], .window.blocks[1])]
+    UnfoldNoBlocks { h: usize, w: usize, window: Box<SlidingBlocks> },
     #[error("Expected size of input's dimension 1 to be divisible by the product of kernel_size, but got input.size(1)={rows} and kernel_size=({}, {})", .kernel[0], .kernel[1])]
     FoldChannels { rows: usize, kernel: [usize; 2] },
-    #[error("Given output_size=({h}, {w}), kernel_size=({}, {}), dilation=({}, {}), padding=({}, {}), stride=({}, {}), expected size of input's dimension 2 to match the calculated number of sliding blocks {} * {} = {}, but got input.size(2)={got}.", .kernel[0], .kernel[1], .dilation[0], .dilation[1], .padding[0], .padding[1], .stride[0], .stride[1], .blocks[0], .blocks[1], .blocks[0].saturating_mul(.blocks[1]))]
-    FoldBlocks { h: usize, w: usize, kernel: [usize; 2], dilation: [usize; 2], padding: [usize; 2], stride: [usize; 2], blocks: [i64; 2], got: usize },
+    #[error("Given output_size=({h}, {w}), kernel_size=({}, {}), dilation=({}, {}), padding=({}, {}), stride=({}, {}), expected size of input's dimension 2 to match the calculated number of sliding blocks {} * {} = {}, but got input.size(2)={got}.", .window.kernel[0], .window.kernel[1], .window.dilation[0], .window.dilation[1], .window.padding[0], .window.padding[1], .window.stride[0], .window.stride[1], .window.blocks[0], .window.blocks[1], .window.blocks[0].saturating_mul(.window.blocks[1]))]
+    FoldBlocks { h: usize, w: usize, window: Box<SlidingBlocks>, got: usize },
     #[error("a Tensor with {0} elements cannot be converted to Scalar")]
     NotAScalar(usize),
     #[error("{0}")]
@@ -328,4 +342,14 @@ impl Error {
 /// Sizes joined the way ATen prints a spatial size: `4 x 4`.
 fn join_sizes<T: fmt::Display>(sizes: &[T]) -> String {
     sizes.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(" x ")
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every `Result` is as wide as `Error`, and results are moved on every
+    /// op: a rare error's wide payload belongs in a box.
+    #[test]
+    fn an_error_stays_a_few_words_wide() {
+        assert!(std::mem::size_of::<super::Error>() <= 96, "Error is {} bytes", std::mem::size_of::<super::Error>());
+    }
 }

@@ -172,7 +172,7 @@ impl Layout {
     pub fn check_fits(&self, len: usize, itemsize: usize) -> Result<()> {
         match self.address_range() {
             Some(range) if range.end <= len => Ok(()),
-            range => Err(Error::StorageOutOfBounds { sizes: crate::error::ShapeList(self.shape.to_vec()), strides: crate::error::IntList(self.strides.iter().map(|&s| s as i64).collect()), offset: self.offset, itemsize, required: range.map(|r| r.end as u128 * itemsize as u128), available: len as u128 * itemsize as u128 }),
+            range => Err(Error::StorageOutOfBounds { sizes: crate::error::ShapeList(self.shape.to_vec()), strides: crate::error::IntList(self.strides.iter().map(|&s| s as i64).collect()), offset: self.offset, itemsize, required: range.map(|r| r.end), available: len }),
         }
     }
 

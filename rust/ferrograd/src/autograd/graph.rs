@@ -281,3 +281,13 @@ pub fn arena_stats() -> (usize, usize) {
     let g = GRAPH.lock();
     (g.slots.len() - g.free.len(), g.slots.len())
 }
+
+#[cfg(test)]
+mod size_tests {
+    /// Nodes are moved into the arena, out to the backward's task list and
+    /// back to be freed: each byte is copied three times per op.
+    #[test]
+    fn a_node_keeps_its_saved_tensors_narrow() {
+        assert!(std::mem::size_of::<super::SavedTensor>() <= 32, "SavedTensor is {} bytes", std::mem::size_of::<super::SavedTensor>());
+    }
+}

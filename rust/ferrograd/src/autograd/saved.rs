@@ -23,8 +23,9 @@ pub struct SavedTensor {
 enum Kept {
     Tensor(Tensor),
     Packed(Arc<dyn PackedTensor>),
-    /// The pack hook failed; backward reports it.
-    PackFailed(Error),
+    /// The pack hook failed; backward reports it. Boxed: an `Error` is
+    /// wide, and every graph node holds saved tensors inline.
+    PackFailed(Box<Error>),
 }
 
 /// A pair of saved-tensor hooks: `pack` turns a tensor into what is kept.
@@ -72,7 +73,7 @@ fn pack_with_hooks(t: &Tensor) -> Option<Kept> {
     HOOKS_ACTIVE.with(|a| a.set(true));
     Some(match packed {
         Ok(p) => Kept::Packed(p),
-        Err(e) => Kept::PackFailed(e),
+        Err(e) => Kept::PackFailed(Box::new(e)),
     })
 }
 
@@ -102,7 +103,7 @@ impl SavedTensor {
             Kept::Tensor(t) => t,
             // A hook owns what was kept; its tensor is taken as it comes back.
             Kept::Packed(p) => return self.attach(p.unpack()?, node, node_name, differentiable),
-            Kept::PackFailed(e) => return Err(e.clone()),
+            Kept::PackFailed(e) => return Err((**e).clone()),
         };
         let found = tensor.version();
         if found != self.version {

@@ -7,7 +7,7 @@
 use super::{record, record_plain, BackwardCtx, Grads, Op};
 use crate::autograd::mode::no_grad;
 use crate::autograd::saved::SavedTensor;
-use crate::error::{Error, Result, ShapeList};
+use crate::error::{Error, Result, ShapeList, SlidingBlocks};
 use crate::kernels::window::{Planes, Window2d};
 use crate::storage::Element;
 use crate::tensor::Tensor;
@@ -96,7 +96,7 @@ impl Tensor {
         let out = match (window.positions(h, 0), window.positions(w, 1)) {
             (Some(oh), Some(ow)) if oh > 0 && ow > 0 => [oh, ow],
             _ => {
-                return Err(Error::UnfoldNoBlocks { h, w, kernel: window.kernel, dilation: window.dilation, padding: window.pad_lo, blocks: [signed_positions(&window, h, 0), signed_positions(&window, w, 1)] })
+                return Err(Error::UnfoldNoBlocks { h, w, window: sliding_blocks(&window, h, w) })
             }
         };
         // The result's size must be countable before the kernel sizes its buffer.
@@ -127,7 +127,7 @@ impl Tensor {
         let [h, w] = output_size;
         let (oh, ow) = (window.positions(h, 0).unwrap_or(0), window.positions(w, 1).unwrap_or(0));
         if oh.checked_mul(ow) != Some(l) || oh == 0 || ow == 0 {
-            return Err(Error::FoldBlocks { h, w, kernel: window.kernel, dilation: window.dilation, padding: window.pad_lo, stride: window.stride, blocks: [signed_positions(&window, h, 0), signed_positions(&window, w, 1)], got: l });
+            return Err(Error::FoldBlocks { h, w, window: sliding_blocks(&window, h, w), got: l });
         }
         let c = rows / k;
         crate::layout::numel(&[b, c, h, w])?;
@@ -159,6 +159,17 @@ impl Tensor {
 }
 
 /// The number of window positions as PyTorch reports it in errors (may be <= 0).
+/// The window and its block counts over an `h` x `w` input, for an error.
+fn sliding_blocks(window: &Window2d, h: usize, w: usize) -> Box<SlidingBlocks> {
+    Box::new(SlidingBlocks {
+        kernel: window.kernel,
+        dilation: window.dilation,
+        padding: window.pad_lo,
+        stride: window.stride,
+        blocks: [signed_positions(window, h, 0), signed_positions(window, w, 1)],
+    })
+}
+
 fn signed_positions(w: &Window2d, len: usize, d: usize) -> i64 {
     let padded = len as i128 + w.pad_lo[d] as i128 + w.pad_hi[d] as i128;
     let positions = (padded - w.span(d) as i128).div_euclid(w.stride[d].max(1) as i128) + 1;
