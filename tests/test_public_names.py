@@ -57,6 +57,9 @@ ALLOWED = {
     "ShapeError": "ferrograd's own exception class; PyTorch raises RuntimeError",
     "grad_mode": "not in PyTorch's namespace (torch.autograd.grad_mode); its context managers are compared as no_grad etc.",
     "safetensors": "not in PyTorch's namespace; test_safetensors compares it with the safetensors package",
+    "empty_cache": "ferrograd's host buffer cache (PyTorch's CPU allocator has none); test_buffer_cache",
+    "memory_stats": "ferrograd's host buffer cache statistics; test_buffer_cache",
+    "set_cache_limit": "ferrograd's host buffer cache bound; test_buffer_cache",
 }
 
 

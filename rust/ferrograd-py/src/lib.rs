@@ -21,6 +21,7 @@ mod saved_hooks;
 mod pointwise;
 mod random;
 mod losses;
+mod memory;
 mod optim;
 mod tensor;
 mod tensor_new;
@@ -50,5 +51,6 @@ fn _ferrograd(m: &Bound<'_, PyModule>) -> PyResult<()> {
     saved_hooks::register(m)?;
     random::register(m)?;
     optim::register(m)?;
+    memory::register(m)?;
     Ok(())
 }

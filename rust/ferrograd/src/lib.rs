@@ -10,6 +10,7 @@
 
 pub mod autograd;
 pub mod backend;
+pub mod buffer_cache;
 pub mod device;
 pub mod dtype;
 pub mod error;

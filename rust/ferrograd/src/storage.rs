@@ -161,7 +161,11 @@ fn out_of_memory(bytes: u128) -> Error {
 /// An empty vector with room for `len` elements.
 pub fn vec_with_capacity<T>(len: usize) -> Result<Vec<T>> {
     let mut v = Vec::new();
-    v.try_reserve_exact(len).map_err(|_| out_of_memory(len as u128 * std::mem::size_of::<T>() as u128))?;
+    if v.try_reserve_exact(len).is_err() {
+        // Memory parked in the buffer cache may be what is missing.
+        crate::buffer_cache::empty_cache();
+        v.try_reserve_exact(len).map_err(|_| out_of_memory(len as u128 * std::mem::size_of::<T>() as u128))?;
+    }
     Ok(v)
 }
 
