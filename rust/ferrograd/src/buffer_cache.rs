@@ -140,7 +140,13 @@ impl CachingAllocator {
 // layout to the same class, so each block goes back to the system with the
 // layout it was allocated with.
 unsafe impl GlobalAlloc for CachingAllocator {
+    #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // Most allocations are small: one compare and straight to malloc.
+        if layout.size() < MIN_BYTES {
+            // SAFETY: forwarded as it came.
+            return unsafe { System.alloc(layout) };
+        }
         match class_of(layout.size()) {
             Some((index, rounded)) if layout.align() <= ALIGN => match Self::take(index, rounded) {
                 Some(ptr) => ptr,
@@ -155,7 +161,12 @@ unsafe impl GlobalAlloc for CachingAllocator {
         }
     }
 
+    #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        if layout.size() < MIN_BYTES {
+            // SAFETY: forwarded as it came.
+            return unsafe { System.alloc_zeroed(layout) };
+        }
         match class_of(layout.size()) {
             Some((index, rounded)) if layout.align() <= ALIGN => match Self::take(index, rounded) {
                 Some(ptr) => {
@@ -174,7 +185,12 @@ unsafe impl GlobalAlloc for CachingAllocator {
         }
     }
 
+    #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if layout.size() < MIN_BYTES {
+            // SAFETY: forwarded as it came.
+            return unsafe { System.dealloc(ptr, layout) };
+        }
         match class_of(layout.size()) {
             Some((index, rounded)) if layout.align() <= ALIGN => {
                 if !Self::park(index, rounded, ptr) {
@@ -189,6 +205,7 @@ unsafe impl GlobalAlloc for CachingAllocator {
         }
     }
 
+    #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let cached = |size: usize| class_of(size).filter(|_| layout.align() <= ALIGN);
         match (cached(layout.size()), cached(new_size)) {

@@ -10,7 +10,7 @@ use crate::storage::{Access, Buffer, Element, Storage};
 use crate::with_any_type;
 use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 use smallvec::smallvec;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use crate::strided::Strided;
 
@@ -27,6 +27,10 @@ pub(crate) struct TensorInner {
     /// two uncontended atomics; an `ArcSwap` cost a heap cell per tensor and
     /// a thread-local lookup per read, a fifth of a small op.
     data: RwLock<Strided>,
+    /// `data`'s numel, ndim and dtype, readable without its lock: nearly
+    /// every call asks for them (size thresholds, promotion, checks), and
+    /// two lock operations cost more than the rest of a small op's checks.
+    summary: Summary,
     /// Counts in-place changes (PyTorch's `_version`), shared with views and
     /// `detach()`ed aliases so autograd sees a saved tensor that changed
     /// through any of them.
@@ -39,7 +43,38 @@ pub(crate) struct TensorInner {
     /// wraps this tensor), so the same tensor keeps one identity there.
     binding: Mutex<Option<BindingHandle>>,
     /// Set for views made by view ops (not `detach`): what they look into.
-    view: Option<ViewBase>,
+    /// Boxed: most tensors are not views, and every op copies a new handle.
+    view: Option<Box<ViewBase>>,
+}
+
+/// A copy of a `Strided`'s numel, ndim and dtype in atomics, written with
+/// the data under its write lock. A reader racing a metadata change may see
+/// the old values or the new, as it would by reading before or after it.
+struct Summary {
+    numel: AtomicUsize,
+    /// The dtype's index in `DType::ALL`, and the ndim above it.
+    dtype_ndim: AtomicU64,
+}
+
+impl Summary {
+    fn of(data: &Strided) -> Summary {
+        let s = Summary { numel: AtomicUsize::new(0), dtype_ndim: AtomicU64::new(0) };
+        s.set(data);
+        s
+    }
+    fn set(&self, data: &Strided) {
+        self.numel.store(data.numel(), Ordering::Relaxed);
+        self.dtype_ndim.store(data.dtype() as u64 | (data.ndim() as u64) << 8, Ordering::Relaxed);
+    }
+    fn numel(&self) -> usize {
+        self.numel.load(Ordering::Relaxed)
+    }
+    fn dtype(&self) -> DType {
+        DType::ALL[(self.dtype_ndim.load(Ordering::Relaxed) & 0xff) as usize]
+    }
+    fn ndim(&self) -> usize {
+        (self.dtype_ndim.load(Ordering::Relaxed) >> 8) as usize
+    }
 }
 
 /// PyTorch's `_version`. The shared cell is made on first need (a view, an
@@ -211,14 +246,16 @@ impl Tensor {
     }
 
     /// The handle itself; callers have checked `layout` against `storage`.
-    fn assemble(storage: Storage, layout: Layout, dtype: DType, wrapped_number: bool, view: Option<ViewBase>) -> Tensor {
+    fn assemble(storage: Storage, layout: Layout, dtype: DType, wrapped_number: bool, view: Option<Box<ViewBase>>) -> Tensor {
         Tensor::assemble_counted(storage, layout, dtype, wrapped_number, view, VersionCounter::default())
     }
 
     /// `assemble` with the version counter given: shared by views and aliases.
-    fn assemble_counted(storage: Storage, layout: Layout, dtype: DType, wrapped_number: bool, view: Option<ViewBase>, version: VersionCounter) -> Tensor {
+    fn assemble_counted(storage: Storage, layout: Layout, dtype: DType, wrapped_number: bool, view: Option<Box<ViewBase>>, version: VersionCounter) -> Tensor {
+        let data = Strided::trusted(storage, layout, dtype);
         Tensor(Arc::new(TensorInner {
-            data: RwLock::new(Strided::trusted(storage, layout, dtype)),
+            summary: Summary::of(&data),
+            data: RwLock::new(data),
             version,
             wrapped_number,
             requires_grad: AtomicBool::new(false),
@@ -334,7 +371,7 @@ impl Tensor {
             multi_output,
             history_version: AtomicU32::new(self.version()),
         };
-        Ok(Tensor::assemble_counted(data.storage().clone(), layout, data.dtype(), false, Some(view), VersionCounter::sharing(self.0.version.shared())))
+        Ok(Tensor::assemble_counted(data.storage().clone(), layout, data.dtype(), false, Some(Box::new(view)), VersionCounter::sharing(self.0.version.shared())))
     }
 
     /// Points this tensor at `storage` through `layout`, keeping its
@@ -349,6 +386,7 @@ impl Tensor {
         // thread reading this tensor gets an error here instead of a deadlock
         // or a torn read.
         let mut current = self.0.data.try_write().ok_or(Error::MetadataInUse)?;
+        self.0.summary.set(&data);
         let old = std::mem::replace(&mut *current, data);
         drop(current);
         drop(old);
@@ -369,7 +407,7 @@ impl Tensor {
     }
 
     pub(crate) fn view_info(&self) -> Option<&ViewBase> {
-        self.0.view.as_ref()
+        self.0.view.as_deref()
     }
 
     /// Brings a view's history up to date after an in-place change to its storage.
@@ -415,13 +453,13 @@ impl Tensor {
         ShapeRef(self.snapshot())
     }
     pub fn ndim(&self) -> usize {
-        self.data().ndim()
+        self.0.summary.ndim()
     }
     pub fn numel(&self) -> usize {
-        self.data().numel()
+        self.0.summary.numel()
     }
     pub fn dtype(&self) -> DType {
-        self.data().dtype()
+        self.0.summary.dtype()
     }
     pub fn layout(&self) -> LayoutRef<'_> {
         LayoutRef(self.snapshot())
