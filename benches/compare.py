@@ -310,7 +310,7 @@ class MLP:
         return total
 
 
-@workload("mlp_small", repeat=10, warmup=1,
+@workload("mlp_small", repeat=30, warmup=3,
           doc="784-128-10 ReLU MLP, batch 64, log_softmax loss, SGD")
 def mlp_small(T, repeat, warmup):
     steps = 20
@@ -362,7 +362,7 @@ class SmallCNN:
         return loss
 
 
-@workload("cnn_small", repeat=5, warmup=1,
+@workload("cnn_small", repeat=30, warmup=3,
           doc="two 3x3 conv + max-pool layers and a linear head, 28x28 batch 32, cross-entropy, SGD")
 def cnn_small(T, repeat, warmup):
     model = SmallCNN(T, batch=32)
