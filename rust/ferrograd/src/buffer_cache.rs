@@ -117,6 +117,32 @@ impl CachingAllocator {
         Some(head)
     }
 
+    /// `alloc`, or `alloc_zeroed` with `zeroed`.
+    ///
+    /// # Safety
+    /// `layout` has a non-zero size (`GlobalAlloc::alloc`'s contract).
+    #[inline]
+    unsafe fn allocate(&self, layout: Layout, zeroed: bool) -> *mut u8 {
+        let cached = if layout.size() < MIN_BYTES || layout.align() > ALIGN { None } else { class_of(layout.size()) };
+        let Some((index, rounded)) = cached else {
+            // Most allocations are small: straight to malloc.
+            // SAFETY: forwarded as it came.
+            return unsafe { if zeroed { System.alloc_zeroed(layout) } else { System.alloc(layout) } };
+        };
+        if let Some(ptr) = Self::take(index, rounded) {
+            if zeroed {
+                // SAFETY: the block holds at least `layout.size()` bytes.
+                unsafe { ptr.write_bytes(0, layout.size()) };
+            }
+            return ptr;
+        }
+        match block_layout(rounded) {
+            // SAFETY: a non-zero size (>= MIN_BYTES) and a valid alignment.
+            Some(l) => unsafe { if zeroed { System.alloc_zeroed(l) } else { System.alloc(l) } },
+            None => null_mut(),
+        }
+    }
+
     /// Parks a freed block of class `index`; false when the cache is full.
     fn park(index: usize, rounded: usize, ptr: *mut u8) -> bool {
         let mut c = lock();
@@ -142,47 +168,14 @@ impl CachingAllocator {
 unsafe impl GlobalAlloc for CachingAllocator {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // Most allocations are small: one compare and straight to malloc.
-        if layout.size() < MIN_BYTES {
-            // SAFETY: forwarded as it came.
-            return unsafe { System.alloc(layout) };
-        }
-        match class_of(layout.size()) {
-            Some((index, rounded)) if layout.align() <= ALIGN => match Self::take(index, rounded) {
-                Some(ptr) => ptr,
-                None => match block_layout(rounded) {
-                    // SAFETY: a non-zero size (>= MIN_BYTES) and a valid alignment.
-                    Some(l) => unsafe { System.alloc(l) },
-                    None => null_mut(),
-                },
-            },
-            // SAFETY: forwarded as it came.
-            _ => unsafe { System.alloc(layout) },
-        }
+        // SAFETY: the caller's layout, as `alloc` received it.
+        unsafe { self.allocate(layout, false) }
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        if layout.size() < MIN_BYTES {
-            // SAFETY: forwarded as it came.
-            return unsafe { System.alloc_zeroed(layout) };
-        }
-        match class_of(layout.size()) {
-            Some((index, rounded)) if layout.align() <= ALIGN => match Self::take(index, rounded) {
-                Some(ptr) => {
-                    // SAFETY: the block holds at least `layout.size()` bytes.
-                    unsafe { ptr.write_bytes(0, layout.size()) };
-                    ptr
-                }
-                None => match block_layout(rounded) {
-                    // SAFETY: as in `alloc`.
-                    Some(l) => unsafe { System.alloc_zeroed(l) },
-                    None => null_mut(),
-                },
-            },
-            // SAFETY: forwarded as it came.
-            _ => unsafe { System.alloc_zeroed(layout) },
-        }
+        // SAFETY: the caller's layout, as `alloc_zeroed` received it.
+        unsafe { self.allocate(layout, true) }
     }
 
     #[inline]
