@@ -40,6 +40,8 @@ from ._ferrograd import (
     empty_cache,
     memory_stats,
     set_cache_limit,
+    set_num_threads,
+    get_num_threads,
     Generator,
     default_generator,
     randint,

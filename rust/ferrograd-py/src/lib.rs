@@ -25,6 +25,7 @@ mod memory;
 mod optim;
 mod tensor;
 mod tensor_new;
+mod threads;
 
 use pyo3::prelude::*;
 
@@ -52,5 +53,6 @@ fn _ferrograd(m: &Bound<'_, PyModule>) -> PyResult<()> {
     random::register(m)?;
     optim::register(m)?;
     memory::register(m)?;
+    threads::register(m)?;
     Ok(())
 }

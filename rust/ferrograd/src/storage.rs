@@ -193,7 +193,7 @@ pub fn collect_buffer<T: Element>(len: usize, items: impl IntoIterator<Item = T>
 pub fn par_collect_vec<T: Send>(items: impl rayon::iter::IndexedParallelIterator<Item = T>) -> Result<Vec<T>> {
     let mut v = vec_with_capacity(items.len())?;
     // Fills the capacity reserved above; it does not allocate again.
-    items.collect_into_vec(&mut v);
+    crate::threads::parallel(|| items.collect_into_vec(&mut v));
     Ok(v)
 }
 

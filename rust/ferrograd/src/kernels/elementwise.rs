@@ -99,7 +99,7 @@ pub fn zip_assign<T: Element>(dst: &Strided, src: &Strided, f: impl Fn(T, T) -> 
         (Some(rd), Some(rs)) => {
             let (od, os) = (&mut dd[rd], &ds[rs]);
             if od.len() >= PARALLEL_THRESHOLD {
-                od.par_iter_mut().zip(os.par_iter()).for_each(|(x, &y)| *x = f(*x, y));
+                crate::threads::parallel(|| od.par_iter_mut().zip(os.par_iter()).for_each(|(x, &y)| *x = f(*x, y)));
             } else {
                 od.iter_mut().zip(os.iter()).for_each(|(x, &y)| *x = f(*x, y));
             }

@@ -16,7 +16,7 @@ pub fn standardize_backward_rows<T: Float>(x: &[T], gxhat: &[T], len: usize, eps
     let row = |((dx, xh), (x, g)): ((&mut [T], &mut [T]), (&[T], &[T]))| row_backward(x, g, dx, xh, eps);
     let rows = dx.chunks_mut(len).zip(xhat.chunks_mut(len)).zip(x.chunks(len).zip(gxhat.chunks(len)));
     if x.len() >= PARALLEL_THRESHOLD {
-        rows.par_bridge().for_each(row);
+        crate::threads::parallel(|| rows.par_bridge().for_each(row));
     } else {
         rows.for_each(row);
     }

@@ -87,6 +87,6 @@ fn fold_slice<T: Element, A: Copy + Send + Sync>(
     if src.len() < PARALLEL_THRESHOLD {
         return fold_run(0, src);
     }
-    let partials: Vec<A> = src.par_chunks(PARALLEL_THRESHOLD).enumerate().map(|(c, run)| fold_run(c * PARALLEL_THRESHOLD, run)).collect();
+    let partials: Vec<A> = crate::threads::parallel(|| src.par_chunks(PARALLEL_THRESHOLD).enumerate().map(|(c, run)| fold_run(c * PARALLEL_THRESHOLD, run)).collect());
     partials.into_iter().fold(init, combine)
 }

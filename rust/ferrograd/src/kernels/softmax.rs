@@ -84,7 +84,7 @@ pub fn softmax<T: Float>(x: &Strided, dim: usize, log: bool) -> Result<Vec<T>> {
     if let Some(rows) = contiguous_rows(x, src, dim) {
         let run = |(row, dst): (&[T], &mut [T])| softmax_line(|i| row[i], len, log, |i, v| dst[i] = v);
         if rows.len() >= PARALLEL_THRESHOLD {
-            rows.par_chunks(len).zip(out.par_chunks_mut(len)).for_each(run);
+            crate::threads::parallel(|| rows.par_chunks(len).zip(out.par_chunks_mut(len)).for_each(run));
         } else {
             rows.chunks(len).zip(out.chunks_mut(len)).for_each(run);
         }
@@ -114,7 +114,7 @@ pub fn softmax_backward<T: Float>(g: &Strided, y: &Strided, dim: usize, log: boo
     if let (Some(g_rows), Some(y_rows)) = (g_rows, contiguous_rows(y, ys, dim)) {
         let run = |((gr, yr), dst): ((&[T], &[T]), &mut [T])| backward_line(|i| gr[i], |i| yr[i], len, log, |i, v| dst[i] = v);
         if y_rows.len() >= PARALLEL_THRESHOLD {
-            g_rows.par_chunks(len).zip(y_rows.par_chunks(len)).zip(out.par_chunks_mut(len)).for_each(run);
+            crate::threads::parallel(|| g_rows.par_chunks(len).zip(y_rows.par_chunks(len)).zip(out.par_chunks_mut(len)).for_each(run));
         } else {
             g_rows.chunks(len).zip(y_rows.chunks(len)).zip(out.chunks_mut(len)).for_each(run);
         }

@@ -100,7 +100,7 @@ pub fn im2col<T: Element + std::ops::Add<Output = T>>(x: &[T], p: Planes, w: &Wi
     }
     let fill = |(plane, out): (usize, &mut [T])| im2col_plane(&x[plane * p.in_len()..(plane + 1) * p.in_len()], out, p, w);
     if parallel(cols.len()) {
-        cols.par_chunks_mut(block).enumerate().for_each(fill);
+        crate::threads::parallel(|| cols.par_chunks_mut(block).enumerate().for_each(fill));
     } else {
         cols.chunks_mut(block).enumerate().for_each(fill);
     }
@@ -136,7 +136,7 @@ pub fn col2im<T: Element + std::ops::Add<Output = T>>(cols: &[T], p: Planes, w: 
     }
     let fill = |(plane, out): (usize, &mut [T])| col2im_plane(&cols[plane * block..(plane + 1) * block], out, p, w);
     if parallel(cols.len()) {
-        x.par_chunks_mut(p.in_len()).enumerate().for_each(fill);
+        crate::threads::parallel(|| x.par_chunks_mut(p.in_len()).enumerate().for_each(fill));
     } else {
         x.chunks_mut(p.in_len()).enumerate().for_each(fill);
     }
@@ -177,7 +177,7 @@ pub fn max_pool<T: Element>(x: &[T], p: Planes, w: &Window2d) -> Result<(Vec<T>,
     }
     let fill = |(plane, (vals, idx)): (usize, (&mut [T], &mut [i64]))| max_pool_plane(&x[plane * p.in_len()..(plane + 1) * p.in_len()], vals, idx, p, w);
     if parallel(n * w.kernel_len()) {
-        values.par_chunks_mut(p.out_len()).zip(indices.par_chunks_mut(p.out_len())).enumerate().for_each(fill);
+        crate::threads::parallel(|| values.par_chunks_mut(p.out_len()).zip(indices.par_chunks_mut(p.out_len())).enumerate().for_each(fill));
     } else {
         values.chunks_mut(p.out_len()).zip(indices.chunks_mut(p.out_len())).enumerate().for_each(fill);
     }
@@ -240,7 +240,7 @@ pub fn scatter_add_planes<T: Element + std::ops::Add<Output = T>>(values: &[T], 
         }
     };
     if parallel(values.len()) {
-        out.par_chunks_mut(in_len).enumerate().for_each(fill);
+        crate::threads::parallel(|| out.par_chunks_mut(in_len).enumerate().for_each(fill));
     } else {
         out.chunks_mut(in_len).enumerate().for_each(fill);
     }

@@ -69,7 +69,7 @@ pub(crate) fn run_slots<U: Update>(op: &'static str, slots: &[Slot], coeffs: &[U
     };
     let total: usize = slots.iter().map(|s| s.param.numel()).sum();
     if total >= PARALLEL_THRESHOLD && slots.len() > 1 && independent(slots) {
-        slots.par_iter().zip(coeffs).try_for_each(run_one)
+        crate::threads::parallel(|| slots.par_iter().zip(coeffs).try_for_each(run_one))
     } else {
         slots.iter().zip(coeffs).try_for_each(run_one)
     }
@@ -98,7 +98,7 @@ fn run_chunks<T: Float>(lanes: Lanes<'_, T>, f: &(impl Fn(Lanes<'_, T>) -> Resul
     }
     let mid = lanes.len() / 2;
     let (a, b) = lanes.split_at(mid);
-    let (ra, rb) = rayon::join(|| run_chunks(a, f), || run_chunks(b, f));
+    let (ra, rb) = crate::threads::parallel(|| rayon::join(|| run_chunks(a, f), || run_chunks(b, f)));
     ra.and(rb)
 }
 
