@@ -461,10 +461,7 @@ fn foreign_buffer(arr: &Bound<'_, PyUntypedArray>, dtype: DType, layout: &ferrog
     // numpy's float16 has the same bits as half::f16, and each other type
     // `same_bits_dtype` names is the array's element type itself.
     Ok(ferrograd::with_any_type!(dtype, T => T::from_data(
-        // SAFETY: `len` elements from `data` lie inside the array (its strides are
-        // non-negative whole elements and its start is aligned, checked above), which
-        // `owner` keeps alive, and so its memory in place, as long as the storage
-        // lives. Any bit pattern is a valid float or integer; bool bytes were checked.
+        // SAFETY: `len` elements from `data` lie inside the array (its strides are non-negative whole elements and its start is aligned, checked above), which `owner` keeps alive, and so its memory in place, as long as the storage lives. Any bit pattern is a valid float or integer; bool bytes were checked.
         unsafe { Data::foreign(data as *mut T, len, owner) }
     )))
 }
@@ -477,8 +474,7 @@ fn foreign_buffer(arr: &Bound<'_, PyUntypedArray>, dtype: DType, layout: &ferrog
 /// Bytes written later through a non-bool view of the same memory are beyond
 /// what can be checked here, as they are for PyTorch.
 fn check_bool_bytes(data: *const u8, len: usize) -> PyResult<()> {
-    // SAFETY: the caller passes the `len` bytes the array's elements span,
-    // inside its live memory; any byte is a valid u8.
+    // SAFETY: the caller passes the `len` bytes the array's elements span, inside its live memory; any byte is a valid u8.
     let bytes = unsafe { std::slice::from_raw_parts(data, len) };
     if bytes.iter().any(|&b| b > 1) {
         return Err(PyValueError::new_err(
@@ -522,17 +518,11 @@ pub fn numpy_view<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny
     let guard = data.storage().read();
     macro_rules! view {
         ($v:expr, $T:ty) => {{
-            // SAFETY: a snapshot's layout was checked to address only
-            // elements of its storage (`Tensor::from_parts` / `make_view` /
-            // metadata changes), and `span` is exactly those elements; a
-            // storage's buffer is never reallocated while it lives, and
-            // `owner` keeps the storage alive for as long as numpy holds the array.
+            // SAFETY: a snapshot's layout was checked to address only elements of its storage (`Tensor::from_parts` / `make_view` / metadata changes), and `span` is exactly those elements; a storage's buffer is never reallocated while it lives, and `owner` keeps the storage alive for as long as numpy holds the array.
             let base: *const $T = unsafe { $v.as_ptr().add(start) };
-            // SAFETY: (shape, strides) from `base` name only elements of the
-            // span checked above, all initialised values of `$T`.
+            // SAFETY: (shape, strides) from `base` name only elements of the span checked above, all initialised values of `$T`.
             let view = unsafe { ArrayViewD::from_shape_ptr(IxDyn(&shape).strides(IxDyn(&strides)), base) };
-            // SAFETY: `owner` (the Python tensor) keeps the storage, and so
-            // the memory `view` borrows, alive as long as the array lives.
+            // SAFETY: `owner` (the Python tensor) keeps the storage, and so the memory `view` borrows, alive as long as the array lives.
             unsafe { PyArrayDyn::<$T>::borrow_from_array(&view, owner.clone()) }.into_any()
         }};
     }

@@ -48,8 +48,7 @@ impl Operand {
 #[inline]
 pub fn wrap(py: Python<'_>, t: Tensor) -> PyResult<Py<PyAny>> {
     if let Some(h) = t.binding_handle() {
-        // SAFETY: the handle is attached only while its PyTensor lives: the
-        // PyTensor's Drop detaches it, and both run with the interpreter attached.
+        // SAFETY: the handle is attached only while its PyTensor lives: the PyTensor's Drop detaches it, and both run with the interpreter attached.
         return Ok(unsafe { Bound::from_borrowed_ptr(py, h.object as *mut pyo3::ffi::PyObject) }.unbind());
     }
     let obj = Py::new(py, PyTensor { inner: t })?;

@@ -58,8 +58,7 @@ struct Cache {
     stats: CacheStats,
 }
 
-// SAFETY: the parked blocks are owned by the cache alone (their users freed
-// them), and the cache is only reached through its mutex.
+// SAFETY: the parked blocks are owned by the cache alone (their users freed them), and the cache is only reached through its mutex.
 unsafe impl Send for Cache {}
 
 /// What the cache holds and has done since the process started.
@@ -108,8 +107,7 @@ impl CachingAllocator {
             c.stats.misses += 1;
             return None;
         }
-        // SAFETY: a parked block is at least MIN_BYTES, 16-aligned, owned by
-        // the cache, and its first word was written by `park`.
+        // SAFETY: a parked block is at least MIN_BYTES, 16-aligned, owned by the cache, and its first word was written by `park`.
         c.heads[index] = unsafe { *(head as *mut *mut u8) };
         c.stats.hits += 1;
         c.stats.cached_blocks -= 1;
@@ -149,8 +147,7 @@ impl CachingAllocator {
         if c.bytes.saturating_add(rounded) > c.limit {
             return false;
         }
-        // SAFETY: the caller freed the block, so nothing else reads or writes
-        // it; it is 16-aligned and far larger than a pointer.
+        // SAFETY: the caller freed the block, so nothing else reads or writes it; it is 16-aligned and far larger than a pointer.
         unsafe { *(ptr as *mut *mut u8) = c.heads[index] };
         c.heads[index] = ptr;
         c.bytes += rounded;
@@ -159,12 +156,7 @@ impl CachingAllocator {
     }
 }
 
-// SAFETY: every block handed out is either the system allocator's answer to
-// the same layout, or (for large blocks) a block of at least the asked size
-// and alignment that the system allocated with `block_layout` of the
-// request's class and that nobody else holds; `dealloc` and `realloc` map a
-// layout to the same class, so each block goes back to the system with the
-// layout it was allocated with.
+// SAFETY: every block handed out is either the system allocator's answer to the same layout, or (for large blocks) a block of at least the asked size and alignment that the system allocated with `block_layout` of the request's class and that nobody else holds; `dealloc` and `realloc` map a layout to the same class, so each block goes back to the system with the layout it was allocated with.
 unsafe impl GlobalAlloc for CachingAllocator {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
@@ -207,14 +199,12 @@ unsafe impl GlobalAlloc for CachingAllocator {
             // The block already has room for the new size.
             (Some((old, _)), Some((new, _))) if old == new => ptr,
             _ => {
-                // SAFETY: `new_size` is non-zero and, with the old alignment, a
-                // valid layout (the caller's contract for realloc).
+                // SAFETY: `new_size` is non-zero and, with the old alignment, a valid layout (the caller's contract for realloc).
                 let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
                 // SAFETY: a valid non-zero layout.
                 let new_ptr = unsafe { self.alloc(new_layout) };
                 if !new_ptr.is_null() {
-                    // SAFETY: both blocks hold at least the smaller size and are
-                    // distinct; the old one is freed after the copy.
+                    // SAFETY: both blocks hold at least the smaller size and are distinct; the old one is freed after the copy.
                     unsafe {
                         std::ptr::copy_nonoverlapping(ptr, new_ptr, layout.size().min(new_size));
                         self.dealloc(ptr, layout);
@@ -238,8 +228,7 @@ pub fn empty_cache() {
     for (index, mut ptr) in heads.into_iter().enumerate() {
         let Some(layout) = block_layout(class_size(index)) else { continue };
         while !ptr.is_null() {
-            // SAFETY: a parked block: its first word links the next, and the
-            // system allocated it with its class's layout.
+            // SAFETY: a parked block: its first word links the next, and the system allocated it with its class's layout.
             unsafe {
                 let next = *(ptr as *mut *mut u8);
                 System.dealloc(ptr, layout);

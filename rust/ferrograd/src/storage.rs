@@ -26,8 +26,7 @@ pub enum Data<T> {
     Foreign { ptr: *mut T, len: usize, keep_alive: Arc<dyn std::any::Any + Send + Sync> },
 }
 
-// SAFETY: foreign memory is only reached through the storage's lock, like an
-// owned vector; its owner is Send + Sync and outlives every use.
+// SAFETY: foreign memory is only reached through the storage's lock, like an owned vector; its owner is Send + Sync and outlives every use.
 unsafe impl<T: Send> Send for Data<T> {}
 // SAFETY: as for Send: shared access goes through the same lock.
 unsafe impl<T: Sync> Sync for Data<T> {}

@@ -24,11 +24,9 @@ trait Gemm: Element {
 }
 
 impl Gemm for f32 {
-    // SAFETY: callers uphold `Gemm::gemm`'s contract: every element the shapes
-    // and strides name lies inside `a` / `b`, and `c` holds m*n elements.
+    // SAFETY: callers uphold `Gemm::gemm`'s contract: every element the shapes and strides name lies inside `a` / `b`, and `c` holds m*n elements.
     unsafe fn gemm(m: usize, k: usize, n: usize, a: *const f32, am: Matrix, b: *const f32, bm: Matrix, c: &mut [f32]) {
-        // SAFETY: the caller guarantees (trait contract) that every (i, j) the
-        // shapes and strides name is in bounds of `a` / `b`, and `c` holds m*n.
+        // SAFETY: the caller guarantees (trait contract) that every (i, j) the shapes and strides name is in bounds of `a` / `b`, and `c` holds m*n.
         unsafe { matrixmultiply::sgemm(m, k, n, 1.0, a.add(am.offset), am.rs, am.cs, b.add(bm.offset), bm.rs, bm.cs, 0.0, c.as_mut_ptr(), n as isize, 1) }
     }
 }
@@ -47,8 +45,7 @@ macro_rules! int_gemm {
         impl Gemm for $t {
             // SAFETY: callers uphold `Gemm::gemm`'s contract, as for f32.
             unsafe fn gemm(m: usize, k: usize, n: usize, a: *const $t, am: Matrix, b: *const $t, bm: Matrix, c: &mut [$t]) {
-                // SAFETY: i < m, j < k (and p < k, j < n below) stay inside the
-                // matrices the trait contract says are in bounds.
+                // SAFETY: i < m, j < k (and p < k, j < n below) stay inside the matrices the trait contract says are in bounds.
                 let at = |i: usize, j: usize| unsafe { *a.offset(am.offset as isize + i as isize * am.rs + j as isize * am.cs) };
                 // SAFETY: as for `at`.
                 let bt = |i: usize, j: usize| unsafe { *b.offset(bm.offset as isize + i as isize * bm.rs + j as isize * bm.cs) };
@@ -87,8 +84,7 @@ fn batched<T: Gemm>(la: &Layout, lb: &Layout, da: &[T], db: &[T]) -> Result<Vec<
         if k == 0 {
             continue;
         }
-        // SAFETY: `la` and `lb` were checked above to address only elements
-        // of `da` and `db`, so each (i, j) of both matrices lies inside them.
+        // SAFETY: `la` and `lb` were checked above to address only elements of `da` and `db`, so each (i, j) of both matrices lies inside them.
         unsafe { T::gemm(m, k, n, da.as_ptr(), am, db.as_ptr(), bm, out) };
     }
     Ok(c)
