@@ -20,6 +20,7 @@ pub mod layout;
 pub mod ops;
 pub mod optim;
 pub mod random;
+pub mod simd;
 pub mod storage;
 pub mod strided;
 pub mod tensor;
