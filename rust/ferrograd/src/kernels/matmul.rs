@@ -1,12 +1,14 @@
-//! Matrix products. Floats go to `matrixmultiply`, which reads any strides,
-//! so transposed views (as in every matmul backward) cost no copy. Batched
-//! products run one GEMM per batch entry over strided views.
+//! Matrix products. Floats go to the packed GEMM in `gemm`, which reads
+//! any strides, so transposed views (as in every matmul backward) cost no
+//! copy. Batched products run one GEMM per batch entry over strided views.
 
 use crate::error::{Error, Result};
 use crate::storage::{filled_vec, Buffer, Element, Numeric};
 use crate::with_numeric_type;
 use crate::layout::Layout;
 use crate::strided::Strided;
+use super::gemm::{gemm, MatRef};
+use rayon::prelude::*;
 
 /// One strided matrix inside a buffer: element (i, j) is at `offset + i*rs + j*cs`.
 #[derive(Copy, Clone)]
@@ -16,35 +18,45 @@ struct Matrix {
     cs: isize,
 }
 
+impl Matrix {
+    /// The matrix inside the buffer starting at `base`.
+    ///
+    /// # Safety
+    /// `offset` must lie inside that buffer.
+    unsafe fn at<T>(self, base: *const T) -> MatRef<T> {
+        // SAFETY: the caller guarantees the offset is inside the buffer.
+        MatRef { ptr: unsafe { base.add(self.offset) }, rs: self.rs, cs: self.cs }
+    }
+}
+
 /// Element types with a GEMM `c = a @ b` over strided matrices.
 trait Gemm: Element {
     /// # Safety
     /// `a`, `b` must address in-bounds elements for the given shapes; `c` holds m*n.
-    unsafe fn gemm(m: usize, k: usize, n: usize, a: *const Self, am: Matrix, b: *const Self, bm: Matrix, c: &mut [Self]);
+    unsafe fn gemm(m: usize, k: usize, n: usize, a: *const Self, am: Matrix, b: *const Self, bm: Matrix, c: &mut [Self], threaded: bool) -> Result<()>;
 }
 
-impl Gemm for f32 {
-    // SAFETY: callers uphold `Gemm::gemm`'s contract: every element the shapes and strides name lies inside `a` / `b`, and `c` holds m*n elements.
-    unsafe fn gemm(m: usize, k: usize, n: usize, a: *const f32, am: Matrix, b: *const f32, bm: Matrix, c: &mut [f32]) {
-        // SAFETY: the caller guarantees (trait contract) that every (i, j) the shapes and strides name is in bounds of `a` / `b`, and `c` holds m*n.
-        unsafe { matrixmultiply::sgemm(m, k, n, 1.0, a.add(am.offset), am.rs, am.cs, b.add(bm.offset), bm.rs, bm.cs, 0.0, c.as_mut_ptr(), n as isize, 1) }
-    }
+/// Floats take the packed SIMD GEMM.
+macro_rules! float_gemm {
+    ($($t:ty),*) => {$(
+        impl Gemm for $t {
+            // SAFETY: callers uphold `Gemm::gemm`'s contract: every element the shapes and strides name lies inside `a` / `b`, and `c` holds m*n elements.
+            unsafe fn gemm(m: usize, k: usize, n: usize, a: *const $t, am: Matrix, b: *const $t, bm: Matrix, c: &mut [$t], threaded: bool) -> Result<()> {
+                let (a, b) = (am.at(a), bm.at(b));
+                // SAFETY: the trait contract bounds every (i, j) the shapes name inside `a` / `b`, and `c` holds m*n.
+                unsafe { gemm(m, k, n, a, b, c, threaded) }
+            }
+        }
+    )*};
 }
-
-impl Gemm for f64 {
-    // SAFETY: callers uphold `Gemm::gemm`'s contract, as for f32.
-    unsafe fn gemm(m: usize, k: usize, n: usize, a: *const f64, am: Matrix, b: *const f64, bm: Matrix, c: &mut [f64]) {
-        // SAFETY: as for f32 above: the trait contract bounds every access.
-        unsafe { matrixmultiply::dgemm(m, k, n, 1.0, a.add(am.offset), am.rs, am.cs, b.add(bm.offset), bm.rs, bm.cs, 0.0, c.as_mut_ptr(), n as isize, 1) }
-    }
-}
+float_gemm!(f32, f64);
 
 /// Integer products wrap in the element type, as PyTorch's do.
 macro_rules! int_gemm {
     ($($t:ty),*) => {$(
         impl Gemm for $t {
             // SAFETY: callers uphold `Gemm::gemm`'s contract, as for f32.
-            unsafe fn gemm(m: usize, k: usize, n: usize, a: *const $t, am: Matrix, b: *const $t, bm: Matrix, c: &mut [$t]) {
+            unsafe fn gemm(m: usize, k: usize, n: usize, a: *const $t, am: Matrix, b: *const $t, bm: Matrix, c: &mut [$t], _: bool) -> Result<()> {
                 // SAFETY: i < m, j < k (and p < k, j < n below) stay inside the matrices the trait contract says are in bounds.
                 let at = |i: usize, j: usize| unsafe { *a.offset(am.offset as isize + i as isize * am.rs + j as isize * am.cs) };
                 // SAFETY: as for `at`.
@@ -58,11 +70,16 @@ macro_rules! int_gemm {
                         }
                     }
                 }
+                Ok(())
             }
         }
     )*};
 }
 int_gemm!(i64, i32, i16, i8, u8);
+
+/// Below this many multiply-adds per product, a batch of products is split
+/// over threads by product rather than within each.
+const BATCH_PARALLEL_MACS: usize = 1 << 20;
 
 /// `batch` products of (m x k) @ (k x n); batch dim 0 of 3-D inputs, or none for 2-D.
 fn batched<T: Gemm>(la: &Layout, lb: &Layout, da: &[T], db: &[T]) -> Result<Vec<T>> {
@@ -76,16 +93,21 @@ fn batched<T: Gemm>(la: &Layout, lb: &Layout, da: &[T], db: &[T]) -> Result<Vec<
     if m == 0 || n == 0 {
         return Ok(c);
     }
-    for i in 0..batch {
-        let step = |l: &crate::layout::Layout| if nd == 3 { i as isize * l.strides()[0] } else { 0 };
-        let am = Matrix { offset: (la.offset() as isize + step(la)) as usize, rs: la.strides()[nd - 2], cs: la.strides()[nd - 1] };
-        let bm = Matrix { offset: (lb.offset() as isize + step(lb)) as usize, rs: lb.strides()[nd - 2], cs: lb.strides()[nd - 1] };
-        let out = &mut c[i * m * n..(i + 1) * m * n];
-        if k == 0 {
-            continue;
-        }
+    let matrix = |l: &Layout, i: usize| {
+        let step = if nd == 3 { i as isize * l.strides()[0] } else { 0 };
+        Matrix { offset: (l.offset() as isize + step) as usize, rs: l.strides()[nd - 2], cs: l.strides()[nd - 1] }
+    };
+    // Many small products (attention heads): one thread per product.
+    let macs = m.saturating_mul(n).saturating_mul(k);
+    let batch_parallel = batch > 1 && macs < BATCH_PARALLEL_MACS && batch.saturating_mul(macs) >= BATCH_PARALLEL_MACS;
+    let one = |(i, out): (usize, &mut [T])| -> Result<()> {
         // SAFETY: `la` and `lb` were checked above to address only elements of `da` and `db`, so each (i, j) of both matrices lies inside them.
-        unsafe { T::gemm(m, k, n, da.as_ptr(), am, db.as_ptr(), bm, out) };
+        unsafe { T::gemm(m, k, n, da.as_ptr(), matrix(la, i), db.as_ptr(), matrix(lb, i), out, !batch_parallel) }
+    };
+    if batch_parallel {
+        crate::threads::parallel(|| c.par_chunks_mut(m * n).enumerate().try_for_each(one))?;
+    } else {
+        c.chunks_mut(m * n).enumerate().try_for_each(one)?;
     }
     Ok(c)
 }

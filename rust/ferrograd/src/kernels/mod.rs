@@ -5,6 +5,7 @@
 pub mod elementwise;
 pub mod gather;
 pub mod indexed;
+pub mod gemm;
 pub mod matmul;
 pub mod named;
 pub mod pointwise;

@@ -8,6 +8,7 @@
 //! `dispatch` makes them, after detection. Vector methods take that value,
 //! which is what makes them safe to call.
 
+mod element;
 mod portable;
 #[cfg(target_arch = "x86_64")]
 mod x86;
@@ -15,6 +16,7 @@ mod x86;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU8, Ordering};
 
+pub use element::SimdElement;
 pub use portable::Portable;
 #[cfg(target_arch = "x86_64")]
 pub use x86::{Avx2, Avx512};
@@ -160,6 +162,16 @@ impl Level {
 
 /// The best level this CPU supports.
 pub fn detected() -> Level {
+    let v = DETECTED.load(Ordering::Relaxed);
+    if v != UNSET {
+        return Level::from_u8(v);
+    }
+    let best = probe();
+    DETECTED.store(best as u8, Ordering::Relaxed);
+    best
+}
+
+fn probe() -> Level {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512f")
@@ -180,6 +192,7 @@ pub fn detected() -> Level {
 
 const UNSET: u8 = u8::MAX;
 static CHOSEN: AtomicU8 = AtomicU8::new(UNSET);
+static DETECTED: AtomicU8 = AtomicU8::new(UNSET);
 
 /// The level kernels run at: the detected one, lowered by `FERROGRAD_SIMD`
 /// (`avx512`, `avx2`, `portable`) or `set_level`.
@@ -206,9 +219,17 @@ pub fn set_level(wanted: Level) -> Level {
 /// Runs `kernel` compiled for the current level.
 #[inline]
 pub fn dispatch<K: Kernel>(kernel: K) -> K::Output {
-    match level() {
+    dispatch_at(level(), kernel)
+}
+
+/// Runs `kernel` compiled for `wanted`, or the best level below it the CPU
+/// has. Work split over threads passes each part the level its caller
+/// chose, so all parts agree even if the level changes meanwhile.
+#[inline]
+pub fn dispatch_at<K: Kernel>(wanted: Level, kernel: K) -> K::Output {
+    match wanted.min(detected()) {
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: `level()` never exceeds `detected()`, which saw every feature `Avx512` enables.
+        // SAFETY: the level is capped by `detected()`, which saw every feature `Avx512` enables.
         Level::Avx512 => unsafe { x86::run_avx512(kernel) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: as above, for AVX2 and FMA.
