@@ -11,7 +11,7 @@ use crate::kernels::indexed::{gather, take, Plan};
 use crate::kernels::matmul::matmul;
 use crate::kernels::pointwise::FloatMath;
 use crate::kernels::named::{Accepts, BinaryKernel, ReduceKernel, UnaryKernel};
-use crate::kernels::reduce::reduce;
+use crate::kernels::reduce::{reduce, sum_contiguous};
 use crate::kernels::window::{col2im, im2col, max_pool, Planes, Window2d};
 use crate::storage::{filled_vec, Buffer, Element, Float, Numeric, Storage};
 use crate::strided::Strided;
@@ -229,6 +229,18 @@ fn reduce_dims<K: ReduceKernel>(k: &K, x: &Strided, dims: &[usize]) -> Result<Bu
         if dims.len() == x.ndim() {
             if let Some(result) = contiguous_f32(x, |src| Ok(f32::into_buffer(vec![f(src) as f32]))) {
                 return result;
+            }
+        }
+    }
+    // Partial sums of contiguous floats: vectorised runs, no index walk.
+    if K::IS_SUM && dims.len() < x.ndim() {
+        if let Some(range) = x.layout().contiguous_range() {
+            let buffer = x.storage().read();
+            if let Some(data) = f32::slice(&buffer) {
+                return Ok(f32::into_buffer(sum_contiguous(&data[range], x.shape(), dims)?));
+            }
+            if let Some(data) = f64::slice(&buffer) {
+                return Ok(f64::into_buffer(sum_contiguous(&data[range], x.shape(), dims)?));
             }
         }
     }

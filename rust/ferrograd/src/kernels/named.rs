@@ -66,6 +66,8 @@ pub trait ReduceKernel: Sync {
     /// Used in place of the scalar fold when every dim of a contiguous
     /// float32 input is reduced.
     const SLICE_F32: Option<ReduceSliceF32> = None;
+    /// A plain sum, which contiguous floats reduce with `reduce::sum_contiguous`.
+    const IS_SUM: bool = false;
     fn init<A: Numeric>(&self) -> A;
     fn fold<A: Numeric>(&self, acc: A, v: A) -> A;
     /// Merges two partial accumulators, the earlier one first.
@@ -653,6 +655,7 @@ pub struct Sum;
 impl ReduceKernel for Sum {
     const NAME: &'static str = "sum";
     const ACCEPTS: Accepts = Accepts::Numeric;
+    const IS_SUM: bool = true;
     #[inline]
     fn init<A: Numeric>(&self) -> A {
         A::default()

@@ -5,6 +5,7 @@
 use super::PARALLEL_THRESHOLD;
 use crate::error::{Error, Result};
 use crate::layout::{walk, Layout};
+use crate::simd::{self, Isa, Kernel, Lanes, SimdElement};
 use crate::storage::{vec_with_capacity, Element};
 use crate::strided::Strided;
 use rayon::prelude::*;
@@ -89,4 +90,137 @@ fn fold_slice<T: Element, A: Copy + Send + Sync>(
     }
     let partials: Vec<A> = crate::threads::parallel(|| src.par_chunks(PARALLEL_THRESHOLD).enumerate().map(|(c, run)| fold_run(c * PARALLEL_THRESHOLD, run)).collect());
     partials.into_iter().fold(init, combine)
+}
+
+/// Sums of a contiguous tensor's `data` over `dims` (sorted, unique, with at
+/// least one dim kept), vectorised. Adjacent dims of the same kind merge into
+/// groups; the innermost group is then either a contiguous run to sum into
+/// one output (`[.., reduced]`, e.g. a row sum) or a run to add lane-wise
+/// into a row of outputs (`[.., kept]`, e.g. a bias gradient over the batch).
+pub fn sum_contiguous<T: SimdElement + std::ops::Add<Output = T>>(data: &[T], shape: &[usize], dims: &[usize]) -> Result<Vec<T>> {
+    let mut groups: Vec<(usize, bool)> = Vec::with_capacity(shape.len());
+    for (d, &len) in shape.iter().enumerate() {
+        let reduced = dims.contains(&d);
+        match groups.last_mut() {
+            _ if len == 1 => {}
+            Some((size, kind)) if *kind == reduced => *size *= len,
+            _ => groups.push((len, reduced)),
+        }
+    }
+    let out_len: usize = groups.iter().filter(|g| !g.1).map(|g| g.0).product();
+    let mut out = crate::storage::filled_vec(out_len, T::default())?;
+    let Some(&(inner, inner_reduced)) = groups.last() else {
+        out.copy_from_slice(&data[..out_len]);
+        return Ok(out);
+    };
+    if data.is_empty() || inner == 0 {
+        return Ok(out);
+    }
+    simd::dispatch(SumRuns { data, groups: &groups[..groups.len() - 1], inner, inner_reduced, out: &mut out });
+    Ok(out)
+}
+
+struct SumRuns<'a, T> {
+    data: &'a [T],
+    /// The groups outside the innermost one, outermost first.
+    groups: &'a [(usize, bool)],
+    inner: usize,
+    inner_reduced: bool,
+    out: &'a mut [T],
+}
+
+impl<T: SimdElement + std::ops::Add<Output = T>> Kernel for SumRuns<'_, T> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<S: Isa>(self, s: S) {
+        let v = T::vectors(s);
+        let lanes = <T::Vectors<S> as Lanes<T>>::LANES;
+        // Output steps per outer group (zero for reduced ones), and an
+        // odometer over the outer groups tracking the output offset.
+        let mut step = vec![0usize; self.groups.len()];
+        let mut size = if self.inner_reduced { 1 } else { self.inner };
+        for (g, &(len, reduced)) in self.groups.iter().enumerate().rev() {
+            if !reduced {
+                step[g] = size;
+                size *= len;
+            }
+        }
+        let mut counter = vec![0usize; self.groups.len()];
+        let mut at = 0usize;
+        for run in self.data.chunks_exact(self.inner) {
+            if self.inner_reduced {
+                let mut acc = v.zero();
+                let mut chunks = run.chunks_exact(lanes);
+                for c in &mut chunks {
+                    acc = v.add(acc, v.load(c));
+                }
+                acc = v.add(acc, v.load_partial(chunks.remainder()));
+                self.out[at] = self.out[at] + v.reduce_sum(acc);
+            } else {
+                let dst = &mut self.out[at..at + self.inner];
+                let mut pairs = dst.chunks_exact_mut(lanes).zip(run.chunks_exact(lanes));
+                for (d, x) in &mut pairs {
+                    let sum = v.add(v.load(d), v.load(x));
+                    v.store(d, sum);
+                }
+                let tail = self.inner - self.inner % lanes;
+                for (d, &x) in dst[tail..].iter_mut().zip(&run[tail..]) {
+                    *d = *d + x;
+                }
+            }
+            for g in (0..self.groups.len()).rev() {
+                counter[g] += 1;
+                at += step[g];
+                if counter[g] < self.groups[g].0 {
+                    break;
+                }
+                counter[g] = 0;
+                at -= step[g] * self.groups[g].0;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sum_contiguous;
+
+    /// The sum over `dims` by index arithmetic, in f64.
+    fn plain(data: &[f64], shape: &[usize], dims: &[usize]) -> Vec<f64> {
+        let kept: Vec<usize> = (0..shape.len()).filter(|d| !dims.contains(d)).collect();
+        let out_len: usize = kept.iter().map(|&d| shape[d]).product();
+        let mut out = vec![0.0; out_len];
+        for (flat, &v) in data.iter().enumerate() {
+            let (mut rest, mut index) = (flat, vec![0; shape.len()]);
+            for d in (0..shape.len()).rev() {
+                index[d] = rest % shape[d];
+                rest /= shape[d];
+            }
+            let o = kept.iter().fold(0, |o, &d| o * shape[d] + index[d]);
+            out[o] += v;
+        }
+        out
+    }
+
+    #[test]
+    fn partial_sums_match_index_arithmetic_for_every_dim_subset() {
+        for shape in [vec![3, 5], vec![2, 1, 37], vec![4, 3, 2, 17], vec![33, 2, 5], vec![1, 1, 3], vec![2, 0, 3]] {
+            let n: usize = shape.iter().product();
+            let data: Vec<f64> = (0..n).map(|i| ((i * 37) % 101) as f64 / 7.0 - 5.0).collect();
+            for mask in 0..(1u32 << shape.len()) - 1 {
+                let dims: Vec<usize> = (0..shape.len()).filter(|d| mask & (1 << d) != 0).collect();
+                let want = plain(&data, &shape, &dims);
+                let got = sum_contiguous(&data, &shape, &dims).unwrap();
+                assert_eq!(got.len(), want.len(), "{shape:?} {dims:?}");
+                for (g, w) in got.iter().zip(&want) {
+                    assert!((g - w).abs() < 1e-9, "{shape:?} over {dims:?}: {g} vs {w}");
+                }
+                let single: Vec<f32> = data.iter().map(|&v| v as f32).collect();
+                for (g, w) in sum_contiguous(&single, &shape, &dims).unwrap().iter().zip(&want) {
+                    assert!((*g as f64 - w).abs() < 1e-3, "f32 {shape:?} over {dims:?}: {g} vs {w}");
+                }
+            }
+        }
+    }
 }

@@ -118,6 +118,12 @@ fn im2col_plane<T: Element>(x: &[T], cols: &mut [T], p: Planes, w: &Window2d) {
                 let iy = w.coord(oy, ki, 0) as usize;
                 let src = &x[iy * wd..(iy + 1) * wd];
                 let dst = &mut row[oy * ow..(oy + 1) * ow];
+                if w.stride[1] == 1 && !cols_j.is_empty() {
+                    // Unit stride: the tap's inputs are one contiguous run.
+                    let first = w.coord(cols_j.start, kj, 1) as usize;
+                    dst[cols_j.clone()].copy_from_slice(&src[first..first + cols_j.len()]);
+                    continue;
+                }
                 for ox in cols_j.clone() {
                     dst[ox] = src[w.coord(ox, kj, 1) as usize];
                 }
@@ -187,25 +193,25 @@ pub fn max_pool<T: Element>(x: &[T], p: Planes, w: &Window2d) -> Result<(Vec<T>,
 #[allow(clippy::eq_op)]
 fn max_pool_plane<T: Element>(x: &[T], vals: &mut [T], idx: &mut [i64], p: Planes, w: &Window2d) {
     let ([h, wd], [oh, ow]) = (p.input, p.output);
-    let inside = |c: isize, len: usize| c >= 0 && (c as usize) < len;
+    let taps = |o: usize, d: usize, len: usize| (0..w.kernel[d]).map(move |k| w.coord(o, k, d)).filter(move |&c| c >= 0 && (c as usize) < len).map(|c| c as usize);
     for oy in 0..oh {
-        let ys: Vec<usize> = (0..w.kernel[0]).map(|k| w.coord(oy, k, 0)).filter(|&c| inside(c, h)).map(|c| c as usize).collect();
         for ox in 0..ow {
-            let xs = (0..w.kernel[1]).map(|k| w.coord(ox, k, 1)).filter(|&c| inside(c, wd)).map(|c| c as usize);
+            // A window always holds an input element: padding is at most half the kernel.
             let mut best: Option<(T, usize)> = None;
-            for &iy in &ys {
-                for ix in xs.clone() {
-                    let at = iy * wd + ix;
-                    let v = x[at];
-                    let is_nan = v != v;
-                    match best {
-                        None => best = Some((v, at)),
-                        Some((b, _)) if v > b || (is_nan && b == b) => best = Some((v, at)),
-                        _ => {}
+            for iy in taps(oy, 0, h) {
+                let row = &x[iy * wd..(iy + 1) * wd];
+                for ix in taps(ox, 1, wd) {
+                    let v = row[ix];
+                    // The first NaN wins, as in PyTorch; otherwise the first maximum.
+                    let better = match best {
+                        None => true,
+                        Some((b, _)) => v > b || (v != v && b == b),
+                    };
+                    if better {
+                        best = Some((v, iy * wd + ix));
                     }
                 }
             }
-            // A window always holds an input element: padding is at most half the kernel.
             let (v, at) = best.unwrap_or((T::default(), 0));
             vals[oy * ow + ox] = v;
             idx[oy * ow + ox] = at as i64;
