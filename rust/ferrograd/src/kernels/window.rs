@@ -58,6 +58,16 @@ impl Window2d {
         (o * self.stride[d] + k * self.dilation[d]) as isize - self.pad_lo[d] as isize
     }
 
+    /// The taps `k` of window `o` that land inside `0..len` along dim `d`:
+    /// `0 <= o*stride + k*dilation - pad < len`.
+    #[inline]
+    fn taps(&self, o: usize, d: usize, len: usize) -> std::ops::Range<usize> {
+        let (dil, start) = (self.dilation[d] as isize, (o * self.stride[d]) as isize - self.pad_lo[d] as isize);
+        let lo = if start >= 0 { 0 } else { (-start + dil - 1) / dil };
+        let hi = if start >= len as isize { 0 } else { (len as isize - start + dil - 1) / dil };
+        (lo as usize).min(self.kernel[d])..(hi as usize).min(self.kernel[d])
+    }
+
     /// The window positions `o` in `0..out` whose tap `k` lands inside `0..len`.
     #[inline]
     fn valid(&self, k: usize, d: usize, len: usize, out: usize) -> std::ops::Range<usize> {
@@ -193,28 +203,27 @@ pub fn max_pool<T: Element>(x: &[T], p: Planes, w: &Window2d) -> Result<(Vec<T>,
 #[allow(clippy::eq_op)]
 fn max_pool_plane<T: Element>(x: &[T], vals: &mut [T], idx: &mut [i64], p: Planes, w: &Window2d) {
     let ([h, wd], [oh, ow]) = (p.input, p.output);
-    let taps = |o: usize, d: usize, len: usize| (0..w.kernel[d]).map(move |k| w.coord(o, k, d)).filter(move |&c| c >= 0 && (c as usize) < len).map(|c| c as usize);
     for oy in 0..oh {
+        let ys = w.taps(oy, 0, h);
         for ox in 0..ow {
-            // A window always holds an input element: padding is at most half the kernel.
-            let mut best: Option<(T, usize)> = None;
-            for iy in taps(oy, 0, h) {
+            let xs = w.taps(ox, 1, wd);
+            // A window always holds an input element (padding is at most
+            // half the kernel); the first NaN wins, as in PyTorch, and
+            // otherwise the first maximum.
+            let (mut best, mut at) = (T::default(), usize::MAX);
+            for ky in ys.clone() {
+                let iy = w.coord(oy, ky, 0) as usize;
                 let row = &x[iy * wd..(iy + 1) * wd];
-                for ix in taps(ox, 1, wd) {
+                for kx in xs.clone() {
+                    let ix = w.coord(ox, kx, 1) as usize;
                     let v = row[ix];
-                    // The first NaN wins, as in PyTorch; otherwise the first maximum.
-                    let better = match best {
-                        None => true,
-                        Some((b, _)) => v > b || (v != v && b == b),
-                    };
-                    if better {
-                        best = Some((v, iy * wd + ix));
+                    if at == usize::MAX || v > best || (v != v && best == best) {
+                        (best, at) = (v, iy * wd + ix);
                     }
                 }
             }
-            let (v, at) = best.unwrap_or((T::default(), 0));
-            vals[oy * ow + ox] = v;
-            idx[oy * ow + ox] = at as i64;
+            vals[oy * ow + ox] = best;
+            idx[oy * ow + ox] = if at == usize::MAX { 0 } else { at as i64 };
         }
     }
 }
