@@ -371,6 +371,57 @@ def cnn_small(T, repeat, warmup):
     return Measurement(med * 1e3, "ms/step", med, times)
 
 
+class TransformerBlock:
+    """One nn.TransformerEncoderLayer (post-norm, ReLU, dropout 0, batch_first),
+    mean-pooled over the sequence, then a linear head and cross-entropy,
+    trained with optim.SGD on fixed random data.
+
+    Parameters are overwritten from a seeded numpy generator in name order,
+    so both libraries start from the same weights.
+    """
+
+    def __init__(self, T, batch=32, seq=64, width=128, heads=4, ff=512, classes=10, lr=0.01, seed=0):
+        rng = np.random.default_rng(seed)
+        nn = T.nn
+        self.T = T
+        self.encoder = nn.TransformerEncoderLayer(width, heads, dim_feedforward=ff, dropout=0.0,
+                                                  batch_first=True)
+        self.head = nn.Linear(width, classes)
+        params = sorted(list(self.encoder.named_parameters()) +
+                        [("head." + n, p) for n, p in self.head.named_parameters()],
+                        key=lambda item: item[0])
+        with T.no_grad():
+            for name, p in params:
+                shape = tuple(p.shape)
+                if "norm" in name:  # LayerNorm: weight 1, bias 0, as initialised
+                    values = np.ones(shape) if name.endswith("weight") else np.zeros(shape)
+                else:
+                    bound = 1 / np.sqrt(shape[-1])
+                    values = rng.uniform(-bound, bound, size=shape)
+                p.copy_(data(T, values))
+        self.opt = T.optim.SGD([p for _, p in params], lr=lr)
+        self.x = data(T, rng.standard_normal((batch, seq, width)))
+        self.y = T.tensor(rng.integers(0, classes, size=batch).tolist())
+
+    def step(self):
+        F = self.T.nn.functional
+        self.opt.zero_grad()
+        h = self.encoder(self.x).mean(dim=1)
+        loss = F.cross_entropy(self.head(h), self.y)
+        loss.backward()
+        self.opt.step()
+        return loss
+
+
+@workload("transformer_block", repeat=20, warmup=3,
+          doc="TransformerEncoderLayer(128, 4 heads, ff 512), batch 32 x seq 64, mean-pool, linear head, cross-entropy, SGD")
+def transformer_block(T, repeat, warmup):
+    model = TransformerBlock(T)
+    times = measure(model.step, repeat, warmup)
+    med = statistics.median(times)
+    return Measurement(med * 1e3, "ms/step", med, times)
+
+
 @workload("matmul_bwd", repeat=10, warmup=2,
           doc="(A@B).sum().backward(), 1024x1024 float32")
 def matmul_bwd(T, repeat, warmup):
