@@ -9,7 +9,8 @@
 #   make test       build, then the Rust core's tests (with the proptest
 #                   properties), the pytest suite (with the hypothesis
 #                   properties) and a short smoke run of each fuzz target
-#   make bench      build (release) and run benches/compare.py
+#   make bench      build (release), run benches/compare.py and write its
+#                   table into benches/RESULTS.md and benches/ratios.png
 #   make stubtest   check python/ferrograd/_ferrograd.pyi against the binary
 #   make fuzz       each cargo-fuzz target in rust/ferrograd/fuzz for
 #                   FUZZ_SECONDS (30) seconds; `make fuzz FUZZ_SECONDS=600`
@@ -165,7 +166,7 @@ else
 endif
 
 bench: build
-	$(VPY) benches/compare.py
+	$(VPY) benches/compare.py --write-results
 
 # Skipped (successfully) while the stub file does not exist.
 stubtest: build

@@ -5,6 +5,7 @@
     python benches/compare.py scalar_chain linreg_seed --repeat 10
     python benches/compare.py --json results.json  # also dump the results
     python benches/compare.py --list
+    python benches/compare.py --write-results      # update RESULTS.md, ratios.png
 
 Each workload is one function written against the PyTorch API and run on
 every library that imports (ferrograd and, when installed, torch), both
@@ -24,6 +25,7 @@ import gc
 import json
 import os
 import platform
+import shlex
 import statistics
 import subprocess
 import sys
@@ -103,21 +105,28 @@ def machine_info():
     }
 
 
+def machine_lines(info, libs, errors):
+    """The machine and library description, as Markdown list items."""
+    mem = f", {info['memory_gib']} GiB RAM" if info["memory_gib"] else ""
+    lines = [f"- machine: {info['cpu']}, {info['cores']} cores "
+             f"({info['usable_cores']} usable){mem}",
+             f"- os: {info['os']}",
+             f"- python: {info['python']}, numpy {info['numpy']}"]
+    for name in LIBS:
+        if name in libs:
+            lines.append(f"- {name}: {lib_version(libs[name])} ({THREADS} threads)")
+        else:
+            lines.append(f"- {name}: not measured ({errors.get(name, 'not selected')})")
+    if info["load_average"]:
+        lines.append(f"- load average at start: {info['load_average']}")
+    return lines
+
+
 def print_machine(info, libs, errors):
     print("# ferrograd vs PyTorch (benches/compare.py)")
     print()
-    mem = f", {info['memory_gib']} GiB RAM" if info["memory_gib"] else ""
-    print(f"- machine: {info['cpu']}, {info['cores']} cores "
-          f"({info['usable_cores']} usable){mem}")
-    print(f"- os: {info['os']}")
-    print(f"- python: {info['python']}, numpy {info['numpy']}")
-    for name in LIBS:
-        if name in libs:
-            print(f"- {name}: {lib_version(libs[name])} ({THREADS} threads)")
-        else:
-            print(f"- {name}: not measured ({errors.get(name, 'not selected')})")
-    if info["load_average"]:
-        print(f"- load average at start: {info['load_average']}")
+    for line in machine_lines(info, libs, errors):
+        print(line)
     print()
 
 
@@ -371,6 +380,57 @@ def cnn_small(T, repeat, warmup):
     return Measurement(med * 1e3, "ms/step", med, times)
 
 
+class TransformerBlock:
+    """One nn.TransformerEncoderLayer (post-norm, ReLU, dropout 0, batch_first),
+    mean-pooled over the sequence, then a linear head and cross-entropy,
+    trained with optim.SGD on fixed random data.
+
+    Parameters are overwritten from a seeded numpy generator in name order,
+    so both libraries start from the same weights.
+    """
+
+    def __init__(self, T, batch=32, seq=64, width=128, heads=4, ff=512, classes=10, lr=0.01, seed=0):
+        rng = np.random.default_rng(seed)
+        nn = T.nn
+        self.T = T
+        self.encoder = nn.TransformerEncoderLayer(width, heads, dim_feedforward=ff, dropout=0.0,
+                                                  batch_first=True)
+        self.head = nn.Linear(width, classes)
+        params = sorted(list(self.encoder.named_parameters()) +
+                        [("head." + n, p) for n, p in self.head.named_parameters()],
+                        key=lambda item: item[0])
+        with T.no_grad():
+            for name, p in params:
+                shape = tuple(p.shape)
+                if "norm" in name:  # LayerNorm: weight 1, bias 0, as initialised
+                    values = np.ones(shape) if name.endswith("weight") else np.zeros(shape)
+                else:
+                    bound = 1 / np.sqrt(shape[-1])
+                    values = rng.uniform(-bound, bound, size=shape)
+                p.copy_(data(T, values))
+        self.opt = T.optim.SGD([p for _, p in params], lr=lr)
+        self.x = data(T, rng.standard_normal((batch, seq, width)))
+        self.y = T.tensor(rng.integers(0, classes, size=batch).tolist())
+
+    def step(self):
+        F = self.T.nn.functional
+        self.opt.zero_grad()
+        h = self.encoder(self.x).mean(dim=1)
+        loss = F.cross_entropy(self.head(h), self.y)
+        loss.backward()
+        self.opt.step()
+        return loss
+
+
+@workload("transformer_block", repeat=20, warmup=3,
+          doc="TransformerEncoderLayer(128, 4 heads, ff 512), batch 32 x seq 64, mean-pool, linear head, cross-entropy, SGD")
+def transformer_block(T, repeat, warmup):
+    model = TransformerBlock(T)
+    times = measure(model.step, repeat, warmup)
+    med = statistics.median(times)
+    return Measurement(med * 1e3, "ms/step", med, times)
+
+
 @workload("matmul_bwd", repeat=10, warmup=2,
           doc="(A@B).sum().backward(), 1024x1024 float32")
 def matmul_bwd(T, repeat, warmup):
@@ -531,9 +591,18 @@ def table_row(name, unit, per_lib):
     return f"| {name} | {unit} | {cells[0]} | {cells[1]} | {ratio} | {note} |"
 
 
+RATIO_NOTE = ("ratio = ferrograd cost / torch cost (time; peak RSS for "
+              "memory_soak); below 1 means ferrograd is better.")
+
+
 def run(names, libs, repeat, warmup):
-    print("| workload | unit | ferrograd | torch | ratio | notes |")
-    print("| --- | --- | ---: | ---: | ---: | --- |")
+    """Run the workloads, printing the table as it grows.
+
+    Returns (results, table lines)."""
+    lines = ["| workload | unit | ferrograd | torch | ratio | notes |",
+             "| --- | --- | ---: | ---: | ---: | --- |"]
+    for line in lines:
+        print(line)
     results = []
     for name in names:
         fn = WORKLOADS[name]
@@ -552,11 +621,129 @@ def run(names, libs, repeat, warmup):
                 unit = m.unit
             results.append({"workload": name, "lib": lib_name,
                             **per_lib[lib_name]})
-        print(table_row(name, unit, per_lib), flush=True)
+        lines.append(table_row(name, unit, per_lib))
+        print(lines[-1], flush=True)
     print()
-    print("ratio = ferrograd cost / torch cost (time; peak RSS for "
-          "memory_soak); below 1 means ferrograd is better.")
-    return results
+    print(RATIO_NOTE)
+    return results, lines
+
+
+# ---------------------------------------------------------------------------
+# Writing the results into benches/RESULTS.md
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RESULTS_MD = os.path.join(HERE, "RESULTS.md")
+RATIOS_PNG = os.path.join(HERE, "ratios.png")
+START_MARK = "<!-- latest-run:start -->"
+END_MARK = "<!-- latest-run:end -->"
+
+
+def shown(path):
+    """path relative to the working directory when below it, else absolute."""
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
+def command_line():
+    """The command as typed: the interpreter relative to the working
+    directory when it lives below it (.venv/bin/python), else absolute."""
+    return shlex.join([shown(sys.executable)] + sys.argv)
+
+
+def ratios(results):
+    """{workload: ferrograd cost / torch cost} for workloads both libraries ran."""
+    cost = {(r["workload"], r["lib"]): r.get("cost") for r in results}
+    out = {}
+    for name in dict.fromkeys(r["workload"] for r in results):
+        fg, th = cost.get((name, "ferrograd")), cost.get((name, "torch"))
+        if fg and th:
+            out[name] = fg / th
+    return out
+
+
+def write_chart(by_workload, path):
+    """A bar per workload on a log scale, with a line at 1; returns whether
+    a chart was written."""
+    if not by_workload:
+        print("no workload ran on both libraries: no ratio chart")
+        return False
+    try:
+        import matplotlib
+        matplotlib.use("Agg")  # files only, no display needed
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: skipping the ratio chart")
+        return False
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    names = list(by_workload)
+    values = [by_workload[n] for n in names]
+    fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(names) + 2), 4.5))
+    colors = ["tab:green" if v < 1 else "tab:red" for v in values]
+    # Bars grow from 1 (parity) up or down to the ratio.
+    bars = ax.bar(names, [v - 1 for v in values], bottom=1, color=colors)
+    ax.set_yscale("log")
+    ax.axhline(1.0, color="black", linewidth=1)
+    lo, hi = min(values + [1.0]), max(values + [1.0])
+    ax.set_ylim(lo / 1.8, hi * 1.8)
+    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}"))
+    ax.yaxis.set_minor_formatter(FuncFormatter(lambda y, _: ""))
+    for bar, v in zip(bars, values):
+        above = v >= 1
+        ax.annotate(f"{v:.2f}", (bar.get_x() + bar.get_width() / 2, v),
+                    ha="center", va="bottom" if above else "top",
+                    xytext=(0, 2 if above else -2), textcoords="offset points")
+    ax.set_ylabel("ferrograd / torch (log scale)")
+    ax.set_title("ferrograd cost relative to PyTorch (below 1: ferrograd better)")
+    ax.tick_params(axis="x", labelrotation=30)
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    print(f"wrote {shown(path)}")
+    return True
+
+
+def marker_span(text):
+    start, end = text.find(START_MARK), text.find(END_MARK)
+    if start < 0 or end < start:
+        sys.exit(f"{RESULTS_MD} has no {START_MARK} ... {END_MARK} section to replace")
+    return start, end
+
+
+def check_markers():
+    with open(RESULTS_MD) as f:
+        marker_span(f.read())
+
+
+def write_results(machine, table, chart):
+    """Replace the text between the latest-run markers of RESULTS.md; the
+    rest of the file is left as it is."""
+    with open(RESULTS_MD) as f:
+        text = f.read()
+    start, end = marker_span(text)
+    load = _read("/proc/loadavg").split()[:3]
+    body = [
+        "",
+        f"Written by `--write-results` on {time.strftime('%Y-%m-%d %H:%M %Z')}. Command:",
+        "",
+        "```sh",
+        command_line(),
+        "```",
+        "",
+        *machine,
+    ]
+    if load:
+        body.append(f"- load average at end: {' '.join(load)}")
+    body += ["", *table, "", RATIO_NOTE, ""]
+    if chart:
+        body += ["![ferrograd / torch per workload](ratios.png)", ""]
+    new = text[:start + len(START_MARK)] + "\n".join(body) + text[end:]
+    with open(RESULTS_MD, "w") as f:
+        f.write(new)
+    print(f"wrote the latest-run section of {shown(RESULTS_MD)}")
 
 
 def main(argv=None):
@@ -573,6 +760,9 @@ def main(argv=None):
                    help="run only this library (may be repeated)")
     p.add_argument("--json", nargs="?", const="-", default=None, metavar="PATH",
                    help="also write the results as JSON to PATH (default: stdout)")
+    p.add_argument("--write-results", action="store_true",
+                   help="also put the table, machine and command into the latest-run "
+                        "section of benches/RESULTS.md and draw benches/ratios.png")
     p.add_argument("--list", action="store_true", help="list the workloads")
     p.add_argument("--soak-child", choices=LIBS, help=argparse.SUPPRESS)
     p.add_argument("--soak-steps", type=int, default=2000, help=argparse.SUPPRESS)
@@ -595,6 +785,8 @@ def main(argv=None):
         p.error(f"unknown workload(s): {', '.join(unknown)}; "
                 f"choose from {', '.join(WORKLOADS)}")
     names = args.workloads or list(WORKLOADS)
+    if args.write_results:
+        check_markers()  # before the run, not after minutes of it
 
     libs, errors = {}, {}
     for name in args.only or LIBS:
@@ -609,10 +801,14 @@ def main(argv=None):
     if not libs:
         sys.exit("neither ferrograd nor torch can be imported")
 
-    results = run(names, libs, args.repeat, args.warmup)
+    results, table = run(names, libs, args.repeat, args.warmup)
     load = _read("/proc/loadavg").split()[:3]
     if load:
         print(f"load average at end: {' '.join(load)}")
+
+    if args.write_results:
+        chart = write_chart(ratios(results), RATIOS_PNG)
+        write_results(machine_lines(info, libs, errors), table, chart)
 
     if args.json:
         doc = {
