@@ -417,6 +417,27 @@ fn gelu_slope<T: FloatMath>(x: T, tanh: bool) -> T {
     }
 }
 
+/// `gelu_slope` on vectors, in the same order of operations.
+#[inline(always)]
+fn gelu_slope_vector<T: VecFloat, L: Lanes<T>>(s: L, x: L::V, tanh: bool) -> L::V {
+    let (half, one) = (s.splat(T::from_f64(0.5)), s.splat(T::ONE));
+    if tanh {
+        let x_sq = s.mul(x, x);
+        let c = s.splat(T::from_f64(SQRT_2_OVER_PI));
+        let inner = s.mul(c, s.add(x, s.mul(s.mul(s.splat(T::from_f64(GELU_KAPPA)), x_sq), x)));
+        let th = <T as Math>::tanh(s, inner);
+        let left = s.mul(half, x);
+        let right = s.add(one, th);
+        let slope = s.add(one, s.mul(s.splat(T::from_f64(3.0 * GELU_KAPPA)), x_sq));
+        let right_derivative = s.mul(s.mul(s.mul(left, s.sub(one, s.mul(th, th))), c), slope);
+        s.add(s.mul(half, right), right_derivative)
+    } else {
+        let cdf = s.mul(half, s.add(one, <T as Math>::erf(s, s.mul(x, s.splat(T::from_f64(FRAC_1_SQRT_2))))));
+        let pdf = s.mul(<T as Math>::exp(s, s.mul(s.mul(s.neg(half), x), x)), s.splat(T::from_f64(1.0 / (2.0 * PI).sqrt())));
+        s.add(cdf, s.mul(x, pdf))
+    }
+}
+
 /// `x ** e` as PyTorch's pow with a number exponent: the common exponents by
 /// multiplication, sqrt or reciprocal (so x**2 is exact and (-0.0)**-0.5 is
 /// -inf, like its rsqrt), std::pow otherwise.
@@ -512,13 +533,18 @@ binary_kernels! {
     /// `clamp(x, max=bound)` elementwise; NaN in either wins.
     ClampMax => "clamp_max", Numeric, |v, hi: T| clamp_value(v, None, Some(hi));
     /// `grad * gelu'(x)`.
-    GeluBackward => "gelu_backward", Float, |g, x: T| g * gelu_slope(x, false);
+    GeluBackward => "gelu_backward", Float, |g, x: T| g * gelu_slope(x, false),
+        simd |s, g, x| s.mul(g, gelu_slope_vector(s, x, false));
     /// `grad * gelu'(x)` for the tanh approximation.
-    GeluTanhBackward => "gelu_tanh_backward", Float, |g, x: T| g * gelu_slope(x, true);
+    GeluTanhBackward => "gelu_tanh_backward", Float, |g, x: T| g * gelu_slope(x, true),
+        simd |s, g, x| s.mul(g, gelu_slope_vector(s, x, true));
     /// `grad * σ(x) * (1 + x * (1 - σ(x)))`.
     SiluBackward => "silu_backward", Float, |g, x: T| {
         let s = sigmoid(x);
         g * s * (T::ONE + x * (T::ONE - s))
+    }, simd |s, g, x| {
+        let (one, sig) = (s.splat(T::ONE), <T as Math>::sigmoid(s, x));
+        s.mul(s.mul(g, sig), s.add(one, s.mul(x, s.sub(one, sig))))
     };
 }
 

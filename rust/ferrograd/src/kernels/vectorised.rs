@@ -386,6 +386,15 @@ mod tests {
         exact_unary::<_, f64>(Silu);
         exact_unary::<_, f64>(Gelu);
         exact_unary::<_, f64>(GeluTanh);
+        for level in levels() {
+            let (g, x) = (sample::<f64>(100), sample::<f64>(103)[3..].to_vec());
+            let exact = run_binary(level, &GeluBackward, Operand::Slice(&g), Operand::Slice(&x), 100);
+            let tanh = run_binary(level, &GeluTanhBackward, Operand::Slice(&g), Operand::Slice(&x), 100);
+            let silu = run_binary(level, &SiluBackward, Operand::Slice(&g), Operand::Slice(&x), 100);
+            assert!((0..100).all(|i| same(exact[i], GeluBackward.float(g[i], x[i]))), "{level:?}");
+            assert!((0..100).all(|i| same(tanh[i], GeluTanhBackward.float(g[i], x[i]))), "{level:?}");
+            assert!((0..100).all(|i| same(silu[i], SiluBackward.float(g[i], x[i]))), "{level:?}");
+        }
     }
 
     /// float32 transcendental kernels stay within a few ulp of float64,
