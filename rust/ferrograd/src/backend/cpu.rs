@@ -12,8 +12,9 @@ use crate::kernels::matmul::matmul;
 use crate::kernels::pointwise::FloatMath;
 use crate::kernels::named::{Accepts, BinaryKernel, ReduceKernel, UnaryKernel};
 use crate::kernels::reduce::{reduce, sum_contiguous};
+use crate::kernels::vectorised;
 use crate::kernels::window::{col2im, im2col, max_pool, Planes, Window2d};
-use crate::storage::{filled_vec, Buffer, Element, Float, Numeric, Storage};
+use crate::storage::{Buffer, Element, Float, Numeric, Storage};
 use crate::strided::Strided;
 use crate::{with_any_type, with_float_type};
 
@@ -124,12 +125,12 @@ fn unary<K: UnaryKernel>(k: &K, x: &Strided) -> Result<Buffer> {
         }
         Ok(T::into_buffer(map::<T, T>(x, |v| k.int(v))?))
     }
-    if let (DType::F32, Some(f)) = (x.dtype(), K::SLICE_F32) {
-        let done = contiguous_f32(x, |src| {
-            let mut out = filled_vec(src.len(), 0.0f32)?;
-            f(src, &mut out);
-            Ok(f32::into_buffer(out))
-        });
+    if K::VECTOR {
+        let done = match x.dtype() {
+            DType::F32 => vectorised::map::<K, f32>(k, x).map(|r| r.map(f32::into_buffer)),
+            DType::F64 => vectorised::map::<K, f64>(k, x).map(|r| r.map(f64::into_buffer)),
+            _ => None,
+        };
         if let Some(result) = done {
             return result;
         }
@@ -161,21 +162,14 @@ fn binary<K: BinaryKernel>(k: &K, a: &Strided, b: &Strided, shape: &[usize]) -> 
     if a.dtype() != b.dtype() {
         return Err(Error::DTypeMismatch { op: K::NAME, lhs: a.dtype(), rhs: b.dtype() });
     }
-    if let (DType::F32, Some(f)) = (a.dtype(), K::SLICE_F32) {
-        if a.shape() == shape && b.shape() == shape {
-            let done = contiguous_f32(a, |sa| {
-                contiguous_f32(b, |sb| {
-                    let mut out = filled_vec(sa.len(), 0.0f32)?;
-                    f(sa, sb, &mut out);
-                    Ok(f32::into_buffer(out))
-                })
-                .transpose()
-            });
-            match done {
-                Some(Ok(Some(buffer))) => return Ok(buffer),
-                Some(Err(e)) => return Err(e),
-                _ => {}
-            }
+    if K::VECTOR {
+        let done = match a.dtype() {
+            DType::F32 => vectorised::zip::<K, f32>(k, a, b, shape).map(|r| r.map(f32::into_buffer)),
+            DType::F64 => vectorised::zip::<K, f64>(k, a, b, shape).map(|r| r.map(f64::into_buffer)),
+            _ => None,
+        };
+        if let Some(result) = done {
+            return result;
         }
     }
     match a.dtype() {
@@ -198,6 +192,16 @@ fn binary_assign<K: BinaryKernel>(k: &K, dst: &Strided, src: &Strided) -> Result
             return Err(refuse(K::NAME, dst.dtype()));
         }
         zip_assign::<T>(dst, src, |x, y| k.int(x, y))
+    }
+    if K::VECTOR && src.dtype() == dst.dtype() {
+        let done = match dst.dtype() {
+            DType::F32 => vectorised::zip_assign::<K, f32>(k, dst, src),
+            DType::F64 => vectorised::zip_assign::<K, f64>(k, dst, src),
+            _ => None,
+        };
+        if let Some(result) = done {
+            return result;
+        }
     }
     match dst.dtype() {
         DType::F32 => zip_assign::<f32>(dst, src, |x, y| k.float(x, y)),

@@ -1,10 +1,12 @@
 //! Kernels as named types. Each elementwise or reduction kernel is a type
-//! carrying its scalar function, the dtypes it accepts, a slot for a
-//! vectorised contiguous float32 form and the name of its GPU compute
-//! kernel. The strided CPU entries below hold the one dtype match of each
+//! carrying its scalar function, the dtypes it accepts, optionally a vector
+//! form for contiguous float input (elementwise) or float32 (reductions),
+//! and the name of its GPU compute kernel. The strided CPU entries below hold the one dtype match of each
 //! family of kernels, so an op names its kernel instead of matching dtypes.
 
 use crate::kernels::pointwise::FloatMath;
+use crate::simd::math::{per_lane, Math};
+use crate::simd::Lanes;
 use crate::storage::{Float, Integer, Numeric};
 use std::f64::consts::{FRAC_1_SQRT_2, PI};
 
@@ -17,10 +19,11 @@ pub enum Accepts {
     Numeric,
 }
 
-/// A vectorised unary kernel over contiguous float32: `out[i] = f(src[i])`.
-pub type UnarySliceF32 = fn(src: &[f32], out: &mut [f32]);
-/// A vectorised binary kernel over contiguous float32 of one length.
-pub type BinarySliceF32 = fn(a: &[f32], b: &[f32], out: &mut [f32]);
+/// The element types vector forms compute on: f32 and f64.
+pub trait VecFloat: FloatMath + Numeric + Math {}
+
+impl<T: FloatMath + Numeric + Math> VecFloat for T {}
+
 /// A vectorised full reduction of contiguous float32, accumulated in f64.
 pub type ReduceSliceF32 = fn(src: &[f32]) -> f64;
 
@@ -29,9 +32,15 @@ pub trait UnaryKernel: Sync {
     /// The GPU compute kernel's name; unique among kernels.
     const NAME: &'static str;
     const ACCEPTS: Accepts;
-    /// Used in place of the scalar loop on contiguous float32 input.
-    const SLICE_F32: Option<UnarySliceF32> = None;
+    /// Whether `vector` is written out for this kernel; then contiguous
+    /// float input runs it in place of the scalar loop.
+    const VECTOR: bool = false;
     fn float<T: FloatMath + Numeric>(&self, v: T) -> T;
+    /// `float` on a vector of lanes; by default lane by lane.
+    #[inline(always)]
+    fn vector<T: VecFloat, L: Lanes<T>>(&self, s: L, v: L::V) -> L::V {
+        per_lane(s, v, |x| self.float(x))
+    }
     /// Integer elements. `cpu_unary` calls it only when `ACCEPTS` lists
     /// integers, and those kernels define it; the default computes through
     /// float64.
@@ -46,10 +55,23 @@ pub trait BinaryKernel: Sync {
     /// The GPU compute kernel's name; unique among kernels.
     const NAME: &'static str;
     const ACCEPTS: Accepts;
-    /// Used in place of the scalar loop when both operands are contiguous
-    /// float32 of the output's shape.
-    const SLICE_F32: Option<BinarySliceF32> = None;
+    /// Whether `vector` is written out for this kernel; then contiguous
+    /// float operands (or one broadcast scalar) run it in place of the
+    /// scalar loop.
+    const VECTOR: bool = false;
     fn float<T: FloatMath + Numeric>(&self, a: T, b: T) -> T;
+    /// `float` on vectors of lanes; by default lane by lane.
+    #[inline(always)]
+    fn vector<T: VecFloat, L: Lanes<T>>(&self, s: L, a: L::V, b: L::V) -> L::V {
+        let mut bs = [T::default(); crate::simd::MAX_LANES];
+        s.store(&mut bs, b);
+        let mut i = 0;
+        per_lane(s, a, |x| {
+            let y = self.float(x, bs[i]);
+            i += 1;
+            y
+        })
+    }
     /// Integer elements; as `UnaryKernel::int`.
     #[inline]
     fn int<T: Numeric>(&self, a: T, b: T) -> T {
@@ -79,17 +101,27 @@ pub trait ReduceKernel: Sync {
 
 // ---- the kernels -----------------------------------------------------------
 
-/// Declares unit kernel types: `Type => "gpu_name", accepts, |args| body;`.
+/// Declares unit kernel types: `Type => "gpu_name", accepts, |args| body;`,
+/// optionally followed by `simd |s, v| vector body` (see `UnaryKernel::vector`).
 /// A float-only body sees `T: FloatMath + Numeric`; a numeric body sees
 /// `T: Numeric` and serves floats too.
 macro_rules! unary_kernels {
-    ($($(#[$doc:meta])* $name:ident => $gpu:literal, $accepts:ident, |$v:ident: $T:ident| $body:expr;)*) => {$(
+    ($($(#[$doc:meta])* $name:ident => $gpu:literal, $accepts:ident, |$v:ident: $T:ident| $body:expr
+       $(, simd |$s:ident, $x:ident| $vbody:expr)?;)*) => {$(
         $(#[$doc])*
         #[derive(Copy, Clone, Debug, Default)]
         pub struct $name;
-        unary_kernels!(@impl $name, $gpu, $accepts, |$v: $T| $body);
+        unary_kernels!(@impl $name, $gpu, $accepts, |$v: $T| $body, [$(|$s, $x| $vbody)?]);
     )*};
-    (@impl $name:ident, $gpu:literal, Float, |$v:ident: $T:ident| $body:expr) => {
+    (@vector $T:ident, []) => {};
+    (@vector $T:ident, [|$s:ident, $x:ident| $vbody:expr]) => {
+        const VECTOR: bool = true;
+        #[inline(always)]
+        fn vector<$T: VecFloat, L: Lanes<$T>>(&self, $s: L, $x: L::V) -> L::V {
+            $vbody
+        }
+    };
+    (@impl $name:ident, $gpu:literal, Float, |$v:ident: $T:ident| $body:expr, [$($vector:tt)*]) => {
         impl UnaryKernel for $name {
             const NAME: &'static str = $gpu;
             const ACCEPTS: Accepts = Accepts::Float;
@@ -97,9 +129,10 @@ macro_rules! unary_kernels {
             fn float<$T: FloatMath + Numeric>(&self, $v: $T) -> $T {
                 $body
             }
+            unary_kernels!(@vector $T, [$($vector)*]);
         }
     };
-    (@impl $name:ident, $gpu:literal, Numeric, |$v:ident: $T:ident| $body:expr) => {
+    (@impl $name:ident, $gpu:literal, Numeric, |$v:ident: $T:ident| $body:expr, [$($vector:tt)*]) => {
         impl UnaryKernel for $name {
             const NAME: &'static str = $gpu;
             const ACCEPTS: Accepts = Accepts::Numeric;
@@ -111,17 +144,18 @@ macro_rules! unary_kernels {
             fn int<$T: Numeric>(&self, $v: $T) -> $T {
                 $body
             }
+            unary_kernels!(@vector $T, [$($vector)*]);
         }
     };
 }
 
 unary_kernels! {
-    Exp => "exp", Float, |v: T| v.exp();
-    Log => "log", Float, |v: T| v.ln();
+    Exp => "exp", Float, |v: T| v.exp(), simd |s, x| <T as Math>::exp(s, x);
+    Log => "log", Float, |v: T| v.ln(), simd |s, x| <T as Math>::ln(s, x);
     Sqrt => "sqrt", Float, |v: T| v.sqrt();
-    Tanh => "tanh", Float, |v: T| v.tanh();
-    Sigmoid => "sigmoid", Float, |v: T| T::ONE / (T::ONE + (-v).exp());
-    Reciprocal => "reciprocal", Float, |v: T| T::ONE / v;
+    Tanh => "tanh", Float, |v: T| v.tanh(), simd |s, x| <T as Math>::tanh(s, x);
+    Sigmoid => "sigmoid", Float, |v: T| T::ONE / (T::ONE + (-v).exp()), simd |s, x| <T as Math>::sigmoid(s, x);
+    Reciprocal => "reciprocal", Float, |v: T| T::ONE / v, simd |s, x| s.div(s.splat(T::ONE), x);
     Exp2 => "exp2", Float, |v: T| v.exp2();
     Expm1 => "expm1", Float, |v: T| v.exp_m1();
     Log2 => "log2", Float, |v: T| v.log2();
@@ -131,25 +165,26 @@ unary_kernels! {
     Sin => "sin", Float, |v: T| v.sin();
     Cos => "cos", Float, |v: T| v.cos();
     Tan => "tan", Float, |v: T| v.tan();
-    Erf => "erf", Float, |v: T| v.erf_value();
+    Erf => "erf", Float, |v: T| v.erf_value(), simd |s, x| <T as Math>::erf(s, x);
     Floor => "floor", Float, |v: T| v.floor();
     Ceil => "ceil", Float, |v: T| v.ceil();
     /// Half to even, like C's `nearbyint`.
     Round => "round", Float, |v: T| v.round_even();
     Trunc => "trunc", Float, |v: T| v.trunc();
     /// `x * sigmoid(x)`.
-    Silu => "silu", Float, |v: T| v * sigmoid(v);
+    Silu => "silu", Float, |v: T| v * sigmoid(v), simd |s, x| s.mul(x, <T as Math>::sigmoid(s, x));
     /// `x * Φ(x)`, Φ from erf.
-    Gelu => "gelu", Float, |v: T| gelu_value(v, false);
+    Gelu => "gelu", Float, |v: T| gelu_value(v, false), simd |s, x| gelu_vector(s, x, false);
     /// GELU with the tanh approximation of Φ.
-    GeluTanh => "gelu_tanh", Float, |v: T| gelu_value(v, true);
-    Neg => "neg", Numeric, |v: T| v.neg();
+    GeluTanh => "gelu_tanh", Float, |v: T| gelu_value(v, true), simd |s, x| gelu_vector(s, x, true);
+    Neg => "neg", Numeric, |v: T| v.neg(), simd |s, x| s.neg(x);
     /// PyTorch's `max(v, 0)`: `v < 0` is false for NaN and -0.0, which pass through.
-    Relu => "relu", Numeric, |v: T| if v < T::default() { T::default() } else { v };
+    Relu => "relu", Numeric, |v: T| if v < T::default() { T::default() } else { v },
+        simd |s, x| s.select(s.lt(x, s.zero()), s.zero(), x);
     /// Bitwise not of an integer (its two's complement bits, at any width).
     BitNot => "bitwise_not", Numeric, |v: T| T::from_i64(!v.to_i64());
     /// Wrapping: abs(int64 min) is itself, as in PyTorch.
-    Abs => "abs", Numeric, |v: T| v.abs();
+    Abs => "abs", Numeric, |v: T| v.abs(), simd |s, x| s.abs(x);
     /// PyTorch's `(0 < v) - (v < 0)`: +0 for NaN and for -0.0.
     Sign => "sign", Numeric, |v: T| {
         let z = T::default();
@@ -349,6 +384,22 @@ fn gelu_value<T: FloatMath>(x: T, tanh: bool) -> T {
     }
 }
 
+/// `gelu_value` on vectors, in the same order of operations.
+#[inline(always)]
+fn gelu_vector<T: VecFloat, L: Lanes<T>>(s: L, x: L::V, tanh: bool) -> L::V {
+    // No closure for the constants: it would be compiled without the
+    // instruction set's features (see `kernels::vectorised`).
+    let (half, one) = (s.splat(T::from_f64(0.5)), s.splat(T::ONE));
+    if tanh {
+        let cube = s.mul(s.mul(s.mul(s.splat(T::from_f64(GELU_KAPPA)), x), x), x);
+        let inner = s.mul(s.splat(T::from_f64(SQRT_2_OVER_PI)), s.add(x, cube));
+        s.mul(s.mul(half, x), s.add(one, <T as Math>::tanh(s, inner)))
+    } else {
+        let scaled = s.mul(x, s.splat(T::from_f64(FRAC_1_SQRT_2)));
+        s.mul(s.mul(x, half), s.add(one, <T as Math>::erf(s, scaled)))
+    }
+}
+
 /// d gelu / dx, as PyTorch's GeluBackward kernels compute it.
 #[inline]
 fn gelu_slope<T: FloatMath>(x: T, tanh: bool) -> T {
@@ -365,6 +416,27 @@ fn gelu_slope<T: FloatMath>(x: T, tanh: bool) -> T {
         let cdf = half * (T::ONE + (x * T::from_f64(FRAC_1_SQRT_2)).erf_value());
         let pdf = (-half * x * x).exp() * T::from_f64(1.0 / (2.0 * PI).sqrt());
         cdf + x * pdf
+    }
+}
+
+/// `gelu_slope` on vectors, in the same order of operations.
+#[inline(always)]
+fn gelu_slope_vector<T: VecFloat, L: Lanes<T>>(s: L, x: L::V, tanh: bool) -> L::V {
+    let (half, one) = (s.splat(T::from_f64(0.5)), s.splat(T::ONE));
+    if tanh {
+        let x_sq = s.mul(x, x);
+        let c = s.splat(T::from_f64(SQRT_2_OVER_PI));
+        let inner = s.mul(c, s.add(x, s.mul(s.mul(s.splat(T::from_f64(GELU_KAPPA)), x_sq), x)));
+        let th = <T as Math>::tanh(s, inner);
+        let left = s.mul(half, x);
+        let right = s.add(one, th);
+        let slope = s.add(one, s.mul(s.splat(T::from_f64(3.0 * GELU_KAPPA)), x_sq));
+        let right_derivative = s.mul(s.mul(s.mul(left, s.sub(one, s.mul(th, th))), c), slope);
+        s.add(s.mul(half, right), right_derivative)
+    } else {
+        let cdf = s.mul(half, s.add(one, <T as Math>::erf(s, s.mul(x, s.splat(T::from_f64(FRAC_1_SQRT_2))))));
+        let pdf = s.mul(<T as Math>::exp(s, s.mul(s.mul(s.neg(half), x), x)), s.splat(T::from_f64(1.0 / (2.0 * PI).sqrt())));
+        s.add(cdf, s.mul(x, pdf))
     }
 }
 
@@ -394,13 +466,22 @@ pub fn pow_by_number<T: Float>(x: T, e: f64) -> T {
 
 /// Declares unit binary kernel types, as `unary_kernels!`.
 macro_rules! binary_kernels {
-    ($($(#[$doc:meta])* $name:ident => $gpu:literal, $accepts:ident, |$a:ident, $b:ident: $T:ident| $body:expr;)*) => {$(
+    ($($(#[$doc:meta])* $name:ident => $gpu:literal, $accepts:ident, |$a:ident, $b:ident: $T:ident| $body:expr
+       $(, simd |$s:ident, $va:ident, $vb:ident| $vbody:expr)?;)*) => {$(
         $(#[$doc])*
         #[derive(Copy, Clone, Debug, Default)]
         pub struct $name;
-        binary_kernels!(@impl $name, $gpu, $accepts, |$a, $b: $T| $body);
+        binary_kernels!(@impl $name, $gpu, $accepts, |$a, $b: $T| $body, [$(|$s, $va, $vb| $vbody)?]);
     )*};
-    (@impl $name:ident, $gpu:literal, Float, |$a:ident, $b:ident: $T:ident| $body:expr) => {
+    (@vector $T:ident, []) => {};
+    (@vector $T:ident, [|$s:ident, $va:ident, $vb:ident| $vbody:expr]) => {
+        const VECTOR: bool = true;
+        #[inline(always)]
+        fn vector<$T: VecFloat, L: Lanes<$T>>(&self, $s: L, $va: L::V, $vb: L::V) -> L::V {
+            $vbody
+        }
+    };
+    (@impl $name:ident, $gpu:literal, Float, |$a:ident, $b:ident: $T:ident| $body:expr, [$($vector:tt)*]) => {
         impl BinaryKernel for $name {
             const NAME: &'static str = $gpu;
             const ACCEPTS: Accepts = Accepts::Float;
@@ -408,9 +489,10 @@ macro_rules! binary_kernels {
             fn float<$T: FloatMath + Numeric>(&self, $a: $T, $b: $T) -> $T {
                 $body
             }
+            binary_kernels!(@vector $T, [$($vector)*]);
         }
     };
-    (@impl $name:ident, $gpu:literal, Numeric, |$a:ident, $b:ident: $T:ident| $body:expr) => {
+    (@impl $name:ident, $gpu:literal, Numeric, |$a:ident, $b:ident: $T:ident| $body:expr, [$($vector:tt)*]) => {
         impl BinaryKernel for $name {
             const NAME: &'static str = $gpu;
             const ACCEPTS: Accepts = Accepts::Numeric;
@@ -422,21 +504,27 @@ macro_rules! binary_kernels {
             fn int<$T: Numeric>(&self, $a: $T, $b: $T) -> $T {
                 $body
             }
+            binary_kernels!(@vector $T, [$($vector)*]);
         }
     };
 }
 
 binary_kernels! {
-    Add => "add", Numeric, |a, b: T| a.add(b);
-    Sub => "sub", Numeric, |a, b: T| a.sub(b);
-    Mul => "mul", Numeric, |a, b: T| a.mul(b);
-    Div => "div", Float, |a, b: T| a / b;
+    // The vector forms repeat the scalar operations in order (no fused
+    // multiply-add), so both paths give the same bits.
+    Add => "add", Numeric, |a, b: T| a.add(b), simd |s, a, b| s.add(a, b);
+    Sub => "sub", Numeric, |a, b: T| a.sub(b), simd |s, a, b| s.sub(a, b);
+    Mul => "mul", Numeric, |a, b: T| a.mul(b), simd |s, a, b| s.mul(a, b);
+    Div => "div", Float, |a, b: T| a / b, simd |s, a, b| s.div(a, b);
     /// `grad * (1 - y²)`, with `y = tanh(x)`.
-    TanhBackward => "tanh_backward", Float, |g, y: T| g * (T::ONE - y * y);
+    TanhBackward => "tanh_backward", Float, |g, y: T| g * (T::ONE - y * y),
+        simd |s, g, y| s.mul(g, s.sub(s.splat(T::ONE), s.mul(y, y)));
     /// `grad * (1 - y) * y`, with `y = sigmoid(x)`, in PyTorch's order.
-    SigmoidBackward => "sigmoid_backward", Float, |g, y: T| g * (T::ONE - y) * y;
+    SigmoidBackward => "sigmoid_backward", Float, |g, y: T| g * (T::ONE - y) * y,
+        simd |s, g, y| s.mul(s.mul(g, s.sub(s.splat(T::ONE), y)), y);
     /// `grad` where `y > 0`, else 0; NaN passes the gradient through.
-    ThresholdBackward => "threshold_backward", Float, |g, y: T| if y <= T::ZERO { T::ZERO } else { g };
+    ThresholdBackward => "threshold_backward", Float, |g, y: T| if y <= T::ZERO { T::ZERO } else { g },
+        simd |s, g, y| s.select(s.le(y, s.zero()), s.zero(), g);
     /// Bitwise and, or, xor of integers (sign-extended through int64, so
     /// every width keeps its own bits).
     BitAnd => "bitwise_and", Numeric, |a, b: T| T::from_i64(a.to_i64() & b.to_i64());
@@ -447,13 +535,18 @@ binary_kernels! {
     /// `clamp(x, max=bound)` elementwise; NaN in either wins.
     ClampMax => "clamp_max", Numeric, |v, hi: T| clamp_value(v, None, Some(hi));
     /// `grad * gelu'(x)`.
-    GeluBackward => "gelu_backward", Float, |g, x: T| g * gelu_slope(x, false);
+    GeluBackward => "gelu_backward", Float, |g, x: T| g * gelu_slope(x, false),
+        simd |s, g, x| s.mul(g, gelu_slope_vector(s, x, false));
     /// `grad * gelu'(x)` for the tanh approximation.
-    GeluTanhBackward => "gelu_tanh_backward", Float, |g, x: T| g * gelu_slope(x, true);
+    GeluTanhBackward => "gelu_tanh_backward", Float, |g, x: T| g * gelu_slope(x, true),
+        simd |s, g, x| s.mul(g, gelu_slope_vector(s, x, true));
     /// `grad * σ(x) * (1 + x * (1 - σ(x)))`.
     SiluBackward => "silu_backward", Float, |g, x: T| {
         let s = sigmoid(x);
         g * s * (T::ONE + x * (T::ONE - s))
+    }, simd |s, g, x| {
+        let (one, sig) = (s.splat(T::ONE), <T as Math>::sigmoid(s, x));
+        s.mul(s.mul(g, sig), s.add(one, s.mul(x, s.sub(one, sig))))
     };
 }
 

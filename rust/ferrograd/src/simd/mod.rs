@@ -9,11 +9,13 @@
 //! which is what makes them safe to call.
 
 mod element;
+pub mod math;
 mod portable;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
 use std::marker::PhantomData;
+use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 pub use element::SimdElement;
@@ -24,6 +26,8 @@ pub use x86::{Avx2, Avx512};
 /// Vectors of `T` in one instruction set.
 pub trait Lanes<T: Copy + Default>: Copy {
     type V: Copy;
+    /// One flag per lane, from a comparison.
+    type M: Copy;
     /// Elements per vector.
     const LANES: usize;
     fn splat(self, x: T) -> Self::V;
@@ -43,6 +47,31 @@ pub trait Lanes<T: Copy + Default>: Copy {
     fn min(self, a: Self::V, b: Self::V) -> Self::V;
     /// The sum of the lanes.
     fn reduce_sum(self, v: Self::V) -> T;
+    /// Writes the vector over the first `LANES` elements of `dst`, which
+    /// may be uninitialised: outputs are filled without zeroing them first.
+    fn store_uninit(self, dst: &mut [MaybeUninit<T>], v: Self::V);
+
+    /// Ordered comparisons: false in every lane where either side is NaN.
+    fn lt(self, a: Self::V, b: Self::V) -> Self::M;
+    fn le(self, a: Self::V, b: Self::V) -> Self::M;
+    fn eq(self, a: Self::V, b: Self::V) -> Self::M;
+    /// `t` where the mask is set, else `f`.
+    fn select(self, m: Self::M, t: Self::V, f: Self::V) -> Self::V;
+
+    /// Sign-bit operations: exact for every input, NaN included.
+    fn abs(self, a: Self::V) -> Self::V;
+    fn neg(self, a: Self::V) -> Self::V;
+    /// The magnitude of `mag` with the sign of `sign`.
+    fn copysign(self, mag: Self::V, sign: Self::V) -> Self::V;
+    /// Rounds to the nearest integer, ties to even.
+    fn round(self, a: Self::V) -> Self::V;
+    /// `2^n` for integer-valued `n` in the normal exponent range (-126..=127
+    /// for f32), built from the exponent bits.
+    fn pow2(self, n: Self::V) -> Self::V;
+    /// `floor(log2(x))` for positive normal `x`, as a float.
+    fn exponent(self, x: Self::V) -> Self::V;
+    /// `x / 2^exponent(x)`, in [1, 2), for positive normal `x`.
+    fn mantissa(self, x: Self::V) -> Self::V;
 
     fn zero(self) -> Self::V {
         self.splat(T::default())
@@ -64,6 +93,16 @@ pub trait Lanes<T: Copy + Default>: Copy {
         self.store(&mut buf, v);
         let n = dst.len().min(Self::LANES);
         dst[..n].copy_from_slice(&buf[..n]);
+    }
+
+    /// `store_partial` into uninitialised memory.
+    #[inline(always)]
+    fn store_uninit_partial(self, dst: &mut [MaybeUninit<T>], v: Self::V) {
+        let mut buf = [T::default(); MAX_LANES];
+        self.store(&mut buf, v);
+        for (d, &x) in dst.iter_mut().zip(&buf[..Self::LANES]) {
+            d.write(x);
+        }
     }
 }
 
@@ -109,6 +148,7 @@ macro_rules! forward {
 
 impl<S: Lanes<T>, T: Copy + Default> Lanes<T> for Of<S, T> {
     type V = S::V;
+    type M = S::M;
     const LANES: usize = S::LANES;
     forward! {
         splat(x: T) -> S::V;
@@ -122,6 +162,18 @@ impl<S: Lanes<T>, T: Copy + Default> Lanes<T> for Of<S, T> {
         max(a: S::V, b: S::V) -> S::V;
         min(a: S::V, b: S::V) -> S::V;
         reduce_sum(v: S::V) -> T;
+        store_uninit(dst: &mut [MaybeUninit<T>], v: S::V) -> ();
+        lt(a: S::V, b: S::V) -> S::M;
+        le(a: S::V, b: S::V) -> S::M;
+        eq(a: S::V, b: S::V) -> S::M;
+        select(m: S::M, t: S::V, f: S::V) -> S::V;
+        abs(a: S::V) -> S::V;
+        neg(a: S::V) -> S::V;
+        copysign(mag: S::V, sign: S::V) -> S::V;
+        round(a: S::V) -> S::V;
+        pow2(n: S::V) -> S::V;
+        exponent(x: S::V) -> S::V;
+        mantissa(x: S::V) -> S::V;
     }
 }
 
@@ -240,3 +292,5 @@ pub fn dispatch_at<K: Kernel>(wanted: Level, kernel: K) -> K::Output {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod math_tests;
