@@ -13,6 +13,7 @@ use crate::storage::{Buffer, Float};
 use crate::strided::Strided;
 use crate::tensor::Snapshot;
 use parking_lot::{RwLockReadGuard, RwLockWriteGuard};
+use crate::simd::{Isa, Kernel};
 use rayon::prelude::*;
 
 /// The elements of one param (or a chunk of them): the param, its grad and
@@ -47,14 +48,35 @@ impl<'a, T: Float> Lanes<'a, T> {
         if grad.len() != n || state.iter().any(|s| s.len() != n) {
             return Err(Error::runtime("optimizer update: param, grad and state lengths differ"));
         }
-        // Slices of exactly `n` (the lengths were checked just above) let the
+        crate::simd::dispatch(EachLane { param, grad, state, f });
+        Ok(())
+    }
+}
+
+/// The per-element loop of `Lanes::for_each`, compiled once per instruction
+/// set so the update (inlined into it) is auto-vectorised for each. A
+/// closure would be one function shared by every level, compiled for none.
+struct EachLane<'a, T, F, const N: usize> {
+    param: &'a mut [T],
+    grad: &'a [T],
+    state: [&'a mut [T]; N],
+    f: F,
+}
+
+impl<T: Float, F: Fn(&mut T, T, [&mut T; N]), const N: usize> Kernel for EachLane<'_, T, F, N> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<S: Isa>(self, _: S) {
+        let EachLane { param, grad, state, f } = self;
+        // Slices of exactly `n` (the caller checked the lengths) let the
         // compiler drop the bounds checks in the loop.
+        let n = param.len();
         let (param, grad) = (&mut param[..n], &grad[..n]);
         let mut state = state.map(|s| &mut s[..n]);
         for i in 0..n {
             f(&mut param[i], grad[i], state.each_mut().map(|s| &mut s[i]));
         }
-        Ok(())
     }
 }
 
