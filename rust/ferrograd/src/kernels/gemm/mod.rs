@@ -81,8 +81,10 @@ const PARALLEL_MACS: usize = 1 << 17;
 const KC: usize = 256;
 /// Rows per block of A: an `MC x KC` block fits in L2.
 const MC_SLIVERS: usize = 16;
-/// Columns of B packed at once.
+/// Columns of B packed at once, at most.
 const NC: usize = 4096;
+/// Elements of B packed at once, at most (8 MiB of f32): bounds the panel.
+const PACKED_B: usize = 1 << 21;
 
 /// Element types with a packed GEMM.
 pub trait GemmElement: SimdElement + Add<Output = Self> {}
@@ -144,13 +146,15 @@ struct Product<T> {
     threads: usize,
 }
 
-/// One task's share of a slab: a block of rows of C by a run of B slivers.
+/// One task's share of a panel: a block of rows of C by a run of B slivers.
 struct Block<'a, T> {
     product: &'a Product<T>,
-    slab: &'a [T],
-    pc: usize,
-    kc: usize,
+    /// The packed panel: slab after slab, each `panel_width` columns wide;
+    /// `None` when the task packs its own slivers of B.
+    panel: Option<&'a [T]>,
+    panel_width: usize,
     jc: usize,
+    cols: usize,
     rows: std::ops::Range<usize>,
     slivers: std::ops::Range<usize>,
 }
@@ -158,55 +162,61 @@ struct Block<'a, T> {
 impl<T: GemmElement> Product<T> {
     fn blocked(&self) -> Result<()> {
         let (mr, nr) = (self.mr, self.nr);
-        // Rows are split first (each block of A is then packed once); a
-        // product with fewer row slivers than threads splits columns too.
-        let mc = (mr * MC_SLIVERS).min(self.m.div_ceil(self.threads).div_ceil(mr) * mr);
-        let nc = NC.min(self.n.div_ceil(nr) * nr);
-        let mut packed_b = filled_vec(KC.min(self.k) * nc, T::default())?;
+        // A product whose rows fit one block is split by columns, and each
+        // task packs its own columns of B: one parallel region in all.
+        // Larger ones split rows (each block of A is then packed once) and
+        // share a packed panel of B.
+        let own_b = self.threads > 1 && self.m <= mr * MC_SLIVERS;
+        let mc = if own_b { self.m.div_ceil(mr) * mr } else { (mr * MC_SLIVERS).min(self.m.div_ceil(self.threads).div_ceil(mr) * mr) };
+        // B is packed a panel of columns at a time, every slab of the panel
+        // at once: two parallel regions per panel, not two per slab.
+        let nc = (PACKED_B / self.k / nr * nr).clamp(nr, NC).min(self.n.div_ceil(nr) * nr);
+        let mut packed_b = filled_vec(if own_b { 0 } else { self.k * nc }, T::default())?;
         let row_blocks = self.m.div_ceil(mc);
         for jc in (0..self.n).step_by(nc) {
             let cols = nc.min(self.n - jc);
             let slivers = cols.div_ceil(nr);
+            let panel = &mut packed_b[..if own_b { 0 } else { self.k * slivers * nr }];
+            if !own_b {
+                self.pack_panel(jc, cols, slivers, panel);
+            }
+            let panel = &*panel;
             let col_chunks = self.threads.div_ceil(row_blocks).clamp(1, slivers);
             let per_chunk = slivers.div_ceil(col_chunks);
-            for pc in (0..self.k).step_by(KC) {
-                let kc = KC.min(self.k - pc);
-                let slab = &mut packed_b[..slivers * nr * kc];
-                // SAFETY: (pc, jc) is inside B, and the kc x cols block from there is readable (gemm's contract).
-                let b = unsafe { self.b.shifted(pc, jc) };
-                self.pack_b(b, kc, cols, slab);
-                let slab = &*slab;
-                let task = |t: usize| -> Result<()> {
-                    let (block, chunk) = (t / col_chunks, t % col_chunks);
-                    let first = chunk * per_chunk;
-                    let rows = block * mc..self.m.min((block + 1) * mc);
-                    let block = Block { product: self, slab, pc, kc, jc, rows, slivers: first.min(slivers)..slivers.min(first + per_chunk) };
-                    simd::dispatch_at(self.level, block)
-                };
-                let tasks = row_blocks * col_chunks;
-                if tasks > 1 && self.threads > 1 {
-                    crate::threads::parallel(|| (0..tasks).into_par_iter().try_for_each(task))?;
-                } else {
-                    (0..tasks).try_for_each(task)?;
-                }
+            let task = |t: usize| -> Result<()> {
+                let (block, chunk) = (t / col_chunks, t % col_chunks);
+                let first = (chunk * per_chunk).min(slivers);
+                let rows = block * mc..self.m.min((block + 1) * mc);
+                let block = Block { product: self, panel: (!own_b).then_some(panel), panel_width: slivers * nr, jc, cols, rows, slivers: first..slivers.min(first + per_chunk) };
+                simd::dispatch_at(self.level, block)
+            };
+            let tasks = row_blocks * col_chunks;
+            if tasks > 1 && self.threads > 1 {
+                crate::threads::parallel(|| (0..tasks).into_par_iter().try_for_each(task))?;
+            } else {
+                (0..tasks).try_for_each(task)?;
             }
         }
         Ok(())
     }
 
-    /// Packs a `kc x cols` block of B, its slivers split over the pool when large.
-    fn pack_b(&self, b: MatRef<T>, kc: usize, cols: usize, slab: &mut [T]) {
-        let nr = self.nr;
-        if self.threads > 1 && slab.len() >= 1 << 16 {
-            crate::threads::parallel(|| {
-                slab.par_chunks_mut(nr * kc).enumerate().for_each(|(t, sliver)| {
-                    // SAFETY: the block is readable (gemm's contract); each chunk packs its own sliver.
-                    unsafe { pack::pack_b(b, kc, cols, nr, t, sliver) }
-                })
-            });
+    /// Packs columns `jc .. jc + cols` of B: for each `KC`-deep slab, its
+    /// `slivers` slivers of `NR` columns, split over the pool when large.
+    fn pack_panel(&self, jc: usize, cols: usize, slivers: usize, panel: &mut [T]) {
+        let (nr, large) = (self.nr, panel.len() >= 1 << 15);
+        let mut jobs = Vec::new();
+        for (slab, pc) in panel.chunks_mut(KC * slivers * nr).zip((0..self.k).step_by(KC)) {
+            let kc = KC.min(self.k - pc);
+            jobs.extend(slab.chunks_mut(kc * nr).enumerate().map(|(t, sliver)| (pc, kc, t, sliver)));
+        }
+        let pack = |(pc, kc, t, sliver): (usize, usize, usize, &mut [T])| {
+            // SAFETY: (pc, jc) is inside B and the kc x cols block from there is readable (gemm's contract); each job packs its own sliver.
+            unsafe { pack::pack_b(self.b.shifted(pc, jc), kc, cols, nr, t, sliver) }
+        };
+        if self.threads > 1 && large {
+            crate::threads::parallel(|| jobs.into_par_iter().for_each(pack));
         } else {
-            // SAFETY: the block is readable (gemm's contract).
-            unsafe { pack::pack_b(b, kc, cols, nr, 0, slab) }
+            jobs.into_iter().for_each(pack);
         }
     }
 }
@@ -225,11 +235,12 @@ impl<T: GemmElement> Kernel for Block<'_, T> {
 }
 
 impl<T: GemmElement> Block<'_, T> {
-    /// Packs this block of A, then runs the micro-kernel over each tile.
+    /// For each slab: packs this block of A, then runs the micro-kernel
+    /// over each tile, accumulating into C after the first slab.
     #[inline(always)]
     fn tiles<V: Lanes<T>, const MR: usize>(self, v: V) -> Result<()> {
         let p = self.product;
-        let (nr, kc) = (2 * V::LANES, self.kc);
+        let nr = 2 * V::LANES;
         if nr != p.nr || MR != p.mr {
             return Err(Error::runtime("gemm: the tile shape disagrees with the instruction set"));
         }
@@ -237,17 +248,31 @@ impl<T: GemmElement> Block<'_, T> {
             return Ok(());
         }
         let rows = self.rows.len();
-        let mut packed_a = filled_vec(rows.div_ceil(MR) * MR * kc, T::default())?;
-        // SAFETY: (rows.start, pc) is inside A and the rows x kc block from there is readable (gemm's contract).
-        unsafe { pack::pack_a(p.a.shifted(self.rows.start, self.pc), rows, kc, MR, &mut packed_a) };
-        for t in self.slivers {
-            let pb = &self.slab[t * nr * kc..(t + 1) * nr * kc];
-            let col = self.jc + t * nr;
-            for (s, pa) in packed_a.chunks_exact(MR * kc).enumerate() {
-                let row = self.rows.start + s * MR;
-                let tile = Tile { ptr: p.c.0.wrapping_add(row * p.n + col), ldc: p.n, rows: MR.min(self.rows.end - row), cols: nr.min(p.n - col) };
-                // SAFETY: the tile lies inside C (clipped to its block's rows and to n columns), and only this task writes those rows in these columns.
-                unsafe { micro::tile::<V, T, MR>(v, pa, pb, tile, self.pc > 0) };
+        let mut packed_a = filled_vec(rows.div_ceil(MR) * MR * KC.min(p.k), T::default())?;
+        let mut own_b = filled_vec(if self.panel.is_none() { self.slivers.len() * nr * KC.min(p.k) } else { 0 }, T::default())?;
+        for pc in (0..p.k).step_by(KC) {
+            let kc = KC.min(p.k - pc);
+            let packed_a = &mut packed_a[..rows.div_ceil(MR) * MR * kc];
+            // SAFETY: (rows.start, pc) is inside A and the rows x kc block from there is readable (gemm's contract).
+            unsafe { pack::pack_a(p.a.shifted(self.rows.start, pc), rows, kc, MR, packed_a) };
+            let (slab, first) = match self.panel {
+                Some(panel) => (&panel[pc * self.panel_width..(pc + kc) * self.panel_width], 0),
+                None => {
+                    let own = &mut own_b[..self.slivers.len() * nr * kc];
+                    // SAFETY: (pc, jc) is inside B and the kc x cols block from there is readable (gemm's contract).
+                    unsafe { pack::pack_b(p.b.shifted(pc, self.jc), kc, self.cols, nr, self.slivers.start, own) };
+                    (&*own, self.slivers.start)
+                }
+            };
+            for t in self.slivers.clone() {
+                let pb = &slab[(t - first) * nr * kc..(t - first + 1) * nr * kc];
+                let col = self.jc + t * nr;
+                for (s, pa) in packed_a.chunks_exact(MR * kc).enumerate() {
+                    let row = self.rows.start + s * MR;
+                    let tile = Tile { ptr: p.c.0.wrapping_add(row * p.n + col), ldc: p.n, rows: MR.min(self.rows.end - row), cols: nr.min(p.n - col) };
+                    // SAFETY: the tile lies inside C (clipped to its block's rows and to n columns), and only this task writes those rows in these columns.
+                    unsafe { micro::tile::<V, T, MR>(v, pa, pb, tile, pc > 0) };
+                }
             }
         }
         Ok(())
