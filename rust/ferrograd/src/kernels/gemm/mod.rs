@@ -87,9 +87,39 @@ const NC: usize = 4096;
 const PACKED_B: usize = 1 << 21;
 
 /// Element types with a packed GEMM.
-pub trait GemmElement: SimdElement + Add<Output = Self> {}
-impl GemmElement for f32 {}
-impl GemmElement for f64 {}
+pub trait GemmElement: SimdElement + Add<Output = Self> {
+    /// This thread's packing scratch, at least `len` elements (values
+    /// unspecified), taken out until `put_scratch` returns it. Pool threads
+    /// keep theirs between products, so a training loop packs without
+    /// touching the allocator; a nested product meanwhile gets a fresh one.
+    /// (A buffer lent to a closure instead would put the micro-kernel in
+    /// that closure, compiled without the instruction set's features.)
+    fn take_scratch(len: usize) -> Result<Vec<Self>>;
+    fn put_scratch(buffer: Vec<Self>);
+}
+
+macro_rules! gemm_element {
+    ($($t:ty => $scratch:ident),*) => {$(
+        thread_local! {
+            static $scratch: std::cell::RefCell<Vec<$t>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+
+        impl GemmElement for $t {
+            fn take_scratch(len: usize) -> Result<Vec<$t>> {
+                let buffer = $scratch.with(|s| std::mem::take(&mut *s.borrow_mut()));
+                if buffer.len() >= len {
+                    return Ok(buffer);
+                }
+                filled_vec(len, <$t>::default())
+            }
+
+            fn put_scratch(buffer: Vec<$t>) {
+                $scratch.with(|s| *s.borrow_mut() = buffer);
+            }
+        }
+    )*};
+}
+gemm_element!(f32 => SCRATCH_F32, f64 => SCRATCH_F64);
 
 /// `C = A @ B` with `A` `m x k`, `B` `k x n` and `C` the `m x n` row-major
 /// buffer `c` (its old values are overwritten). With `threaded`, large
@@ -248,8 +278,19 @@ impl<T: GemmElement> Block<'_, T> {
             return Ok(());
         }
         let rows = self.rows.len();
-        let mut packed_a = filled_vec(rows.div_ceil(MR) * MR * KC.min(p.k), T::default())?;
-        let mut own_b = filled_vec(if self.panel.is_none() { self.slivers.len() * nr * KC.min(p.k) } else { 0 }, T::default())?;
+        let a_len = rows.div_ceil(MR) * MR * KC.min(p.k);
+        let b_len = if self.panel.is_none() { self.slivers.len() * nr * KC.min(p.k) } else { 0 };
+        let mut scratch = T::take_scratch(a_len + b_len)?;
+        let (packed_a, own_b) = scratch[..a_len + b_len].split_at_mut(a_len);
+        self.slabs::<V, MR>(v, packed_a, own_b);
+        T::put_scratch(scratch);
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn slabs<V: Lanes<T>, const MR: usize>(&self, v: V, packed_a: &mut [T], own_b: &mut [T]) {
+        let p = self.product;
+        let (nr, rows) = (2 * V::LANES, self.rows.len());
         for pc in (0..p.k).step_by(KC) {
             let kc = KC.min(p.k - pc);
             let packed_a = &mut packed_a[..rows.div_ceil(MR) * MR * kc];
@@ -275,7 +316,6 @@ impl<T: GemmElement> Block<'_, T> {
                 }
             }
         }
-        Ok(())
     }
 }
 
