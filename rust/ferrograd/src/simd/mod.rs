@@ -106,6 +106,21 @@ pub trait Lanes<T: Copy + Default>: Copy {
     }
 }
 
+/// The sum of a vector's lanes, pairwise, so every instruction set adds
+/// in the same fixed order and the error stays small.
+#[inline(always)]
+fn pairwise_sum<T: Copy + std::ops::AddAssign, const N: usize>(mut lanes: [T; N]) -> T {
+    let mut width = N;
+    while width > 1 {
+        width /= 2;
+        for i in 0..width {
+            let upper = lanes[i + width];
+            lanes[i] += upper;
+        }
+    }
+    lanes[0]
+}
+
 /// The widest vector any instruction set here has, in elements (f32 on AVX-512).
 pub const MAX_LANES: usize = 16;
 

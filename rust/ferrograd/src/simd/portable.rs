@@ -156,15 +156,7 @@ macro_rules! portable_lanes {
 
             #[inline(always)]
             fn reduce_sum(self, v: Self::V) -> $t {
-                let mut lanes = v;
-                let mut width = $lanes;
-                while width > 1 {
-                    width /= 2;
-                    for i in 0..width {
-                        lanes[i] += lanes[i + width];
-                    }
-                }
-                lanes[0]
+                super::pairwise_sum(v)
             }
         }
     };

@@ -140,15 +140,7 @@ macro_rules! lanes {
             fn reduce_sum(self, v: $v) -> $t {
                 let mut lanes = [<$t>::default(); $lanes];
                 self.store(&mut lanes, v);
-                // Pairwise, so the order is fixed and the error small.
-                let mut width = $lanes;
-                while width > 1 {
-                    width /= 2;
-                    for i in 0..width {
-                        lanes[i] += lanes[i + width];
-                    }
-                }
-                lanes[0]
+                super::pairwise_sum(lanes)
             }
         }
     };
