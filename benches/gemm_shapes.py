@@ -20,7 +20,7 @@ parser.add_argument("--threads", type=int, default=2)
 parser.add_argument("--repeat", type=int, default=20)
 args = parser.parse_args()
 
-for var in ("OPENBLAS_NUM_THREADS", "RAYON_NUM_THREADS", "MATMUL_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+for var in ("OPENBLAS_NUM_THREADS", "RAYON_NUM_THREADS", "FERROGRAD_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = str(args.threads)
 
 import numpy as np  # noqa: E402

@@ -4,8 +4,8 @@
 //! only above their size thresholds, so small ops never touch it; a kernel
 //! that was going to wake rayon's workers anyway pays nothing more.
 //!
-//! GEMM runs on matrixmultiply's own pool (sized by `MATMUL_NUM_THREADS`,
-//! default all cores), which is idle whenever these kernels run.
+//! GEMM runs on this pool too, so one setting bounds every thread
+//! ferrograd starts and nothing is oversubscribed.
 
 use crate::error::{Error, Result};
 use parking_lot::RwLock;
