@@ -105,14 +105,6 @@ fn refuse(op: &'static str, dtype: DType) -> Error {
     Error::NotImplementedForDType { op, dtype }
 }
 
-/// The contiguous float32 slice a vectorised kernel reads, if `x` has one.
-fn contiguous_f32<R>(x: &Strided, f: impl FnOnce(&[f32]) -> Result<R>) -> Option<Result<R>> {
-    let range = x.layout().contiguous_range()?;
-    let buffer = x.storage().read();
-    let data = f32::slice(&buffer)?;
-    Some(f(&data[range]))
-}
-
 /// Runs a unary kernel over `x`, any layout, into a contiguous buffer of
 /// `x`'s dtype.
 fn unary<K: UnaryKernel>(k: &K, x: &Strided) -> Result<Buffer> {
@@ -228,13 +220,6 @@ fn reduce_dims<K: ReduceKernel>(k: &K, x: &Strided, dims: &[usize]) -> Result<Bu
         }
         let values = reduce::<T, i64>(x, dims, k.init(), |a, v| k.fold(a, v.to_i64()), |a, b| k.combine(a, b), T::from_i64)?;
         Ok(T::into_buffer(values))
-    }
-    if let (DType::F32, Some(f)) = (x.dtype(), K::SLICE_F32) {
-        if dims.len() == x.ndim() {
-            if let Some(result) = contiguous_f32(x, |src| Ok(f32::into_buffer(vec![f(src) as f32]))) {
-                return result;
-            }
-        }
     }
     // Partial sums of contiguous floats: vectorised runs, no index walk.
     if K::IS_SUM && dims.len() < x.ndim() {

@@ -24,9 +24,6 @@ pub trait VecFloat: FloatMath + Numeric + Math {}
 
 impl<T: FloatMath + Numeric + Math> VecFloat for T {}
 
-/// A vectorised full reduction of contiguous float32, accumulated in f64.
-pub type ReduceSliceF32 = fn(src: &[f32]) -> f64;
-
 /// `out = f(x)`, elementwise.
 pub trait UnaryKernel: Sync {
     /// The GPU compute kernel's name; unique among kernels.
@@ -85,9 +82,6 @@ pub trait ReduceKernel: Sync {
     /// The GPU compute kernel's name; unique among kernels.
     const NAME: &'static str;
     const ACCEPTS: Accepts;
-    /// Used in place of the scalar fold when every dim of a contiguous
-    /// float32 input is reduced.
-    const SLICE_F32: Option<ReduceSliceF32> = None;
     /// A plain sum, which contiguous floats reduce with `reduce::sum_contiguous`.
     const IS_SUM: bool = false;
     fn init<A: Numeric>(&self) -> A;

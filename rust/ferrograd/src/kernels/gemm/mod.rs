@@ -196,7 +196,9 @@ impl<T: GemmElement> Product<T> {
         // task packs its own columns of B: one parallel region in all.
         // Larger ones split rows (each block of A is then packed once) and
         // share a packed panel of B.
-        let own_b = self.threads > 1 && self.m <= mr * MC_SLIVERS;
+        // (Single-threaded too: B then comes from the thread's scratch, so
+        // concurrent products in a batch allocate nothing after warm-up.)
+        let own_b = self.m <= mr * MC_SLIVERS;
         let mc = if own_b { self.m.div_ceil(mr) * mr } else { (mr * MC_SLIVERS).min(self.m.div_ceil(self.threads).div_ceil(mr) * mr) };
         // B is packed a panel of columns at a time, every slab of the panel
         // at once: two parallel regions per panel, not two per slab.
