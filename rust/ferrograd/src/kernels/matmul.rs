@@ -3,7 +3,8 @@
 //! copy. Batched products run one GEMM per batch entry over strided views.
 
 use crate::error::{Error, Result};
-use crate::storage::{filled_vec, Buffer, Element, Numeric};
+use crate::storage::{vec_with_capacity, Buffer, Element, Numeric};
+use std::mem::MaybeUninit;
 use crate::with_numeric_type;
 use crate::layout::Layout;
 use crate::strided::Strided;
@@ -33,7 +34,7 @@ impl Matrix {
 trait Gemm: Element {
     /// # Safety
     /// `a`, `b` must address in-bounds elements for the given shapes; `c` holds m*n.
-    unsafe fn gemm(m: usize, k: usize, n: usize, a: *const Self, am: Matrix, b: *const Self, bm: Matrix, c: &mut [Self], threaded: bool) -> Result<()>;
+    unsafe fn gemm(m: usize, k: usize, n: usize, a: *const Self, am: Matrix, b: *const Self, bm: Matrix, c: &mut [MaybeUninit<Self>], threaded: bool) -> Result<()>;
 }
 
 /// Floats take the packed SIMD GEMM.
@@ -41,7 +42,7 @@ macro_rules! float_gemm {
     ($($t:ty),*) => {$(
         impl Gemm for $t {
             // SAFETY: callers uphold `Gemm::gemm`'s contract: every element the shapes and strides name lies inside `a` / `b`, and `c` holds m*n elements.
-            unsafe fn gemm(m: usize, k: usize, n: usize, a: *const $t, am: Matrix, b: *const $t, bm: Matrix, c: &mut [$t], threaded: bool) -> Result<()> {
+            unsafe fn gemm(m: usize, k: usize, n: usize, a: *const $t, am: Matrix, b: *const $t, bm: Matrix, c: &mut [MaybeUninit<$t>], threaded: bool) -> Result<()> {
                 let (a, b) = (am.at(a), bm.at(b));
                 // SAFETY: the trait contract bounds every (i, j) the shapes name inside `a` / `b`, and `c` holds m*n.
                 unsafe { gemm(m, k, n, a, b, c, threaded) }
@@ -56,12 +57,16 @@ macro_rules! int_gemm {
     ($($t:ty),*) => {$(
         impl Gemm for $t {
             // SAFETY: callers uphold `Gemm::gemm`'s contract, as for f32.
-            unsafe fn gemm(m: usize, k: usize, n: usize, a: *const $t, am: Matrix, b: *const $t, bm: Matrix, c: &mut [$t], _: bool) -> Result<()> {
+            unsafe fn gemm(m: usize, k: usize, n: usize, a: *const $t, am: Matrix, b: *const $t, bm: Matrix, c: &mut [MaybeUninit<$t>], _: bool) -> Result<()> {
+                c.iter_mut().for_each(|x| {
+                    x.write(0);
+                });
+                // SAFETY: every element was just initialised, and MaybeUninit<T> has T's layout.
+                let c = unsafe { &mut *(c as *mut [MaybeUninit<$t>] as *mut [$t]) };
                 // SAFETY: i < m, j < k (and p < k, j < n below) stay inside the matrices the trait contract says are in bounds.
                 let at = |i: usize, j: usize| unsafe { *a.offset(am.offset as isize + i as isize * am.rs + j as isize * am.cs) };
                 // SAFETY: as for `at`.
                 let bt = |i: usize, j: usize| unsafe { *b.offset(bm.offset as isize + i as isize * bm.rs + j as isize * bm.cs) };
-                c.fill(0);
                 for i in 0..m {
                     for p in 0..k {
                         let x = at(i, p);
@@ -89,7 +94,8 @@ fn batched<T: Gemm>(la: &Layout, lb: &Layout, da: &[T], db: &[T]) -> Result<Vec<
     let nd = la.ndim();
     let (m, k, n) = (la.shape()[nd - 2], la.shape()[nd - 1], lb.shape()[nd - 1]);
     let batch = if nd == 3 { la.shape()[0] } else { 1 };
-    let mut c = filled_vec(batch * m * n, T::default())?;
+    let total = batch.checked_mul(m).and_then(|x| x.checked_mul(n)).ok_or_else(|| Error::runtime("matmul: the output has more elements than memory can address"))?;
+    let mut c = vec_with_capacity::<T>(total)?;
     if m == 0 || n == 0 {
         return Ok(c);
     }
@@ -100,15 +106,19 @@ fn batched<T: Gemm>(la: &Layout, lb: &Layout, da: &[T], db: &[T]) -> Result<Vec<
     // Many small products (attention heads): one thread per product.
     let macs = m.saturating_mul(n).saturating_mul(k);
     let batch_parallel = batch > 1 && macs < BATCH_PARALLEL_MACS && batch.saturating_mul(macs) >= BATCH_PARALLEL_MACS;
-    let one = |(i, out): (usize, &mut [T])| -> Result<()> {
+    let one = |(i, out): (usize, &mut [MaybeUninit<T>])| -> Result<()> {
         // SAFETY: `la` and `lb` were checked above to address only elements of `da` and `db`, so each (i, j) of both matrices lies inside them.
         unsafe { T::gemm(m, k, n, da.as_ptr(), matrix(la, i), db.as_ptr(), matrix(lb, i), out, !batch_parallel) }
     };
+    // Each product writes every element of its chunk, so C is not zeroed first.
+    let out = &mut c.spare_capacity_mut()[..total];
     if batch_parallel {
-        crate::threads::parallel(|| c.par_chunks_mut(m * n).enumerate().try_for_each(one))?;
+        crate::threads::parallel(|| out.par_chunks_mut(m * n).enumerate().try_for_each(one))?;
     } else {
-        c.chunks_mut(m * n).enumerate().try_for_each(one)?;
+        out.chunks_mut(m * n).enumerate().try_for_each(one)?;
     }
+    // SAFETY: the capacity is at least `total`, and every product succeeded, so each of its m*n elements was written.
+    unsafe { c.set_len(total) };
     Ok(c)
 }
 

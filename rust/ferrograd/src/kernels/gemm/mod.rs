@@ -15,8 +15,9 @@ use crate::error::{Error, Result};
 use crate::simd::{self, Isa, Kernel, Lanes, Level, SimdElement};
 use std::marker::PhantomData;
 use crate::storage::filled_vec;
-use micro::Tile;
+use micro::{InPlace, Packed, Tile};
 use rayon::prelude::*;
+use std::mem::MaybeUninit;
 use std::ops::Add;
 
 /// A read-only strided matrix: element `(i, j)` at `ptr + i*rs + j*cs`.
@@ -81,6 +82,9 @@ const PARALLEL_MACS: usize = 1 << 17;
 const KC: usize = 256;
 /// Rows per block of A: an `MC x KC` block fits in L2.
 const MC_SLIVERS: usize = 16;
+/// At most this many columns per task, slivers of A are read in place
+/// rather than packed: too few tiles share each to repay the copy.
+const IN_PLACE_A_COLS: usize = 256;
 /// Columns of B packed at once, at most.
 const NC: usize = 4096;
 /// Elements of B packed at once, at most (8 MiB of f32): bounds the panel.
@@ -122,22 +126,27 @@ macro_rules! gemm_element {
 gemm_element!(f32 => SCRATCH_F32, f64 => SCRATCH_F64);
 
 /// `C = A @ B` with `A` `m x k`, `B` `k x n` and `C` the `m x n` row-major
-/// buffer `c` (its old values are overwritten). With `threaded`, large
-/// products use ferrograd's pool.
+/// buffer `c`, which may be uninitialised: on `Ok` every element of it is
+/// written. With `threaded`, large products use ferrograd's pool.
 ///
 /// # Safety
 /// Every `(i, p)` of `a` (`i < m`, `p < k`) and `(p, j)` of `b` must be
 /// readable and unchanged during the call, and `c` must hold `m * n` elements.
-pub unsafe fn gemm<T: GemmElement>(m: usize, k: usize, n: usize, a: MatRef<T>, b: MatRef<T>, c: &mut [T], threaded: bool) -> Result<()> {
+pub unsafe fn gemm<T: GemmElement>(m: usize, k: usize, n: usize, a: MatRef<T>, b: MatRef<T>, c: &mut [MaybeUninit<T>], threaded: bool) -> Result<()> {
+    if c.len() < m.saturating_mul(n) {
+        return Err(Error::runtime("gemm: the output holds fewer than m * n elements"));
+    }
     if k == 0 {
-        c.fill(T::default());
+        c.iter_mut().for_each(|x| {
+            x.write(T::default());
+        });
     }
     if m == 0 || n == 0 || k == 0 {
         return Ok(());
     }
     let level = simd::level();
     let threads = if threaded && m.saturating_mul(n).saturating_mul(k) >= PARALLEL_MACS { crate::threads::num_threads() } else { 1 };
-    let product = Product { m, k, n, a, b, c: Output(c.as_mut_ptr()), level, mr: rows_per_tile(level), nr: simd::dispatch_at(level, TileWidth::<T>(PhantomData)), threads };
+    let product = Product { m, k, n, a, b, c: Output(c.as_mut_ptr().cast::<T>()), level, mr: rows_per_tile(level), nr: simd::dispatch_at(level, TileWidth::<T>(PhantomData)), threads };
     product.blocked()
 }
 
@@ -293,11 +302,14 @@ impl<T: GemmElement> Block<'_, T> {
     fn slabs<V: Lanes<T>, const MR: usize>(&self, v: V, packed_a: &mut [T], own_b: &mut [T]) {
         let p = self.product;
         let (nr, rows) = (2 * V::LANES, self.rows.len());
+        // Few columns: read whole slivers of A in place; pack only a ragged last one.
+        let in_place = self.slivers.len() * nr <= IN_PLACE_A_COLS;
+        let whole = if in_place { rows / MR } else { 0 };
         for pc in (0..p.k).step_by(KC) {
             let kc = KC.min(p.k - pc);
-            let packed_a = &mut packed_a[..rows.div_ceil(MR) * MR * kc];
-            // SAFETY: (rows.start, pc) is inside A and the rows x kc block from there is readable (gemm's contract).
-            unsafe { pack::pack_a(p.a.shifted(self.rows.start, pc), rows, kc, MR, packed_a) };
+            let packed_a = &mut packed_a[..(rows.div_ceil(MR) - whole) * MR * kc];
+            // SAFETY: (rows.start + whole * MR, pc) is inside A (or one past its last row, with nothing left to pack) and the rest of the block from there is readable (gemm's contract).
+            unsafe { pack::pack_a(p.a.shifted(self.rows.start + whole * MR, pc), rows - whole * MR, kc, MR, packed_a) };
             let (slab, first) = match self.panel {
                 Some(panel) => (&panel[pc * self.panel_width..(pc + kc) * self.panel_width], 0),
                 None => {
@@ -310,11 +322,19 @@ impl<T: GemmElement> Block<'_, T> {
             for t in self.slivers.clone() {
                 let pb = &slab[(t - first) * nr * kc..(t - first + 1) * nr * kc];
                 let col = self.jc + t * nr;
-                for (s, pa) in packed_a.chunks_exact(MR * kc).enumerate() {
+                let tile_at = |row: usize| Tile { ptr: p.c.0.wrapping_add(row * p.n + col), ldc: p.n, rows: MR.min(self.rows.end - row), cols: nr.min(p.n - col) };
+                for s in 0..whole {
                     let row = self.rows.start + s * MR;
-                    let tile = Tile { ptr: p.c.0.wrapping_add(row * p.n + col), ldc: p.n, rows: MR.min(self.rows.end - row), cols: nr.min(p.n - col) };
-                    // SAFETY: the tile lies inside C (clipped to its block's rows and to n columns), and only this task writes those rows in these columns.
-                    unsafe { micro::tile::<V, T, MR>(v, pa, pb, tile, pc > 0) };
+                    // SAFETY: rows row .. row + MR (all inside this block) and depths pc .. pc + kc are inside A.
+                    let a = unsafe { p.a.shifted(row, pc) };
+                    let a = InPlace { ptr: a.ptr, rs: a.rs, cs: a.cs };
+                    // SAFETY: as below; the sliver is MR whole rows of A, kc deep.
+                    unsafe { micro::tile::<V, T, _, MR>(v, a, pb, tile_at(row), pc > 0) };
+                }
+                for (s, pa) in packed_a.chunks_exact(MR * kc).enumerate() {
+                    let row = self.rows.start + (whole + s) * MR;
+                    // SAFETY: the tile lies inside C (clipped to its block's rows and to n columns), only this task writes those rows in these columns, and the first slab (pc == 0) wrote it before any slab accumulates; the packed sliver holds MR x kc.
+                    unsafe { micro::tile::<V, T, _, MR>(v, Packed::<T, MR>(pa), pb, tile_at(row), pc > 0) };
                 }
             }
         }

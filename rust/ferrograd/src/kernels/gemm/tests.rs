@@ -26,9 +26,12 @@ fn check<T: GemmElement + Into<f64>>(m: usize, k: usize, n: usize, a_t: bool, b_
     let (a, b): (Vec<T>, Vec<T>) = (a64.iter().map(|&x| cast(x)).collect(), b64.iter().map(|&x| cast(x)).collect());
     let am = if a_t { MatRef { ptr: a.as_ptr(), rs: 1, cs: m as isize } } else { MatRef { ptr: a.as_ptr(), rs: k as isize, cs: 1 } };
     let bm = if b_t { MatRef { ptr: b.as_ptr(), rs: 1, cs: k as isize } } else { MatRef { ptr: b.as_ptr(), rs: n as isize, cs: 1 } };
-    let mut c = vec![cast(f64::NAN); m * n];
+    // NaN everywhere first: an element the product fails to write stays NaN and fails the check.
+    let mut c = vec![std::mem::MaybeUninit::new(cast(f64::NAN)); m * n];
     // SAFETY: both operands are dense buffers of exactly the shapes named, and c holds m*n.
     unsafe { gemm(m, k, n, am, bm, &mut c, threaded) }.unwrap();
+    // SAFETY: every element was initialised above (and gemm wrote each on success).
+    let c: Vec<T> = c.iter().map(|x| unsafe { x.assume_init() }).collect();
     let want = reference(m, k, n, &a64, a_t, &b64, b_t);
     for (i, (&got, &want)) in c.iter().zip(&want).enumerate() {
         let got: f64 = got.into();
@@ -43,8 +46,8 @@ fn every_level() -> Vec<Level> {
 #[test]
 fn products_match_plain_loops_at_every_level_shape_and_layout() {
     let before = level();
-    // Edges of every blocking size: MR, NR, KC, MC and NC, and empty sides.
-    let shapes = [(1, 1, 1), (3, 5, 7), (8, 256, 32), (9, 257, 33), (17, 300, 70), (130, 40, 3), (64, 784, 128), (2, 600, 4100), (0, 3, 4), (3, 0, 4)];
+    // Edges of every blocking size: MR, NR, KC, MC and NC, A read in place and packed, and empty sides.
+    let shapes = [(1, 1, 1), (3, 5, 7), (8, 256, 32), (9, 257, 33), (17, 300, 70), (130, 40, 3), (64, 784, 128), (20, 30, 300), (2, 600, 4100), (0, 3, 4), (3, 0, 4)];
     for l in every_level() {
         set_level(l);
         for &(m, k, n) in &shapes {
