@@ -88,7 +88,14 @@ impl Strided {
             return crate::storage::collect_vec(r.len(), data[r].iter().copied());
         }
         let mut out = crate::storage::vec_with_capacity(self.layout.numel())?;
-        self.layout.for_each_offset(|o| out.push(data[o]));
+        let (shape, strides) = (self.layout.shape(), self.layout.strides());
+        match (shape.split_last(), strides.split_last()) {
+            // Rows with unit stride (a permuted view's heads, say) copy a run at a time.
+            (Some((&len, outer)), Some((&1, outer_strides))) if len >= 8 => {
+                crate::layout::walk(outer, &[outer_strides], &[self.layout.offset()], |[o]| out.extend_from_slice(&data[o..o + len]));
+            }
+            _ => self.layout.for_each_offset(|o| out.push(data[o])),
+        }
         Ok(out)
     }
 

@@ -127,6 +127,18 @@ pub fn write_into<T: Element>(dst: &Strided, values: &[T]) -> Result<()> {
     Ok(())
 }
 
+/// Sets every element of `dst` to `value`, through its layout.
+pub fn fill_into<T: Element>(dst: &Strided, value: T) -> Result<()> {
+    let mut buffer = dst.storage().write()?;
+    let data = T::slice_mut(&mut buffer).ok_or_else(|| Error::DTypeMismatch { op: "fill_", lhs: dst.dtype(), rhs: T::DTYPE })?;
+    let layout = dst.layout();
+    match layout.contiguous_range() {
+        Some(range) => data[range].fill(value),
+        None => layout.for_each_offset(|o| data[o] = value),
+    }
+    Ok(())
+}
+
 /// Converts every element to another element type (PyTorch's cast semantics:
 /// float -> int truncates, int -> narrower int wraps, nonzero -> true).
 pub fn cast<T: Element, U: Element>(x: &Strided) -> Result<Vec<U>> {

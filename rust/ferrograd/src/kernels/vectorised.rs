@@ -7,7 +7,7 @@
 use super::named::{BinaryKernel, UnaryKernel, VecFloat};
 use super::PARALLEL_THRESHOLD;
 use crate::error::Result;
-use crate::layout::Layout;
+use crate::layout::{walk, Layout};
 use crate::simd::{self, Isa, Lanes};
 use crate::storage::vec_with_capacity;
 use crate::strided::Strided;
@@ -258,14 +258,117 @@ fn operand<'a, T: Copy>(data: &'a [T], place: &Place) -> Option<Operand<'a, T>> 
 }
 
 /// `k(a, b)` after broadcasting both to `shape`, when each is contiguous
-/// at that shape or a single repeated element (the `x * 2` case).
+/// at that shape or a single repeated element (the `x * 2` case), or else
+/// row by row when along the last dim each is a run or one repeated
+/// element (a bias row, a `keepdim` column).
 pub fn zip<K: BinaryKernel, T: VecFloat>(k: &K, a: &Strided, b: &Strided, shape: &[usize]) -> Option<Result<Vec<T>>> {
     let la = a.layout().broadcast_to(shape).ok()?;
     let lb = b.layout().broadcast_to(shape).ok()?;
-    let (pa, pb) = (place(&la)?, place(&lb)?);
     let (ga, gb) = (a.storage().read(), b.storage().read());
     let (da, db) = (T::slice(&ga)?, T::slice(&gb)?);
-    Some(binary_operands(k, la.numel(), operand(da, &pa)?, operand(db, &pb)?))
+    match (place(&la), place(&lb)) {
+        (Some(pa), Some(pb)) => Some(binary_operands(k, la.numel(), operand(da, &pa)?, operand(db, &pb)?)),
+        _ => zip_rows(k, da, &la, db, &lb),
+    }
+}
+
+/// Rows shorter than this take the scalar walk: per-row dispatch would cost
+/// more than it saves.
+const MIN_ROW: usize = 16;
+
+/// Where each row of an operand starts, and whether the row is a run
+/// (inner stride 1) or one element repeated (inner stride 0).
+struct RowStarts {
+    starts: Vec<usize>,
+    run: bool,
+}
+
+/// Row starts of two operands broadcast to one shape, checked to lie
+/// inside their buffers; `None` when the last dim is short or either
+/// operand strides along it by anything but 0 or 1.
+fn row_starts(la: &Layout, a_len: usize, lb: &Layout, b_len: usize) -> Option<(usize, RowStarts, RowStarts)> {
+    let shape = la.shape();
+    let (&len, outer) = shape.split_last()?;
+    let (sa, sb) = (*la.strides().last()?, *lb.strides().last()?);
+    if len < MIN_ROW || !matches!(sa, 0 | 1) || !matches!(sb, 0 | 1) {
+        return None;
+    }
+    let rows = outer.iter().product::<usize>();
+    let (mut a, mut b) = (vec_with_capacity(rows).ok()?, vec_with_capacity(rows).ok()?);
+    let outer_strides = [&la.strides()[..outer.len()], &lb.strides()[..outer.len()]];
+    walk(outer, &outer_strides, &[la.offset(), lb.offset()], |[i, j]| {
+        a.push(i);
+        b.push(j);
+    });
+    let fits = |starts: &[usize], run: bool, data_len: usize| {
+        let extent = if run { len } else { 1 };
+        starts.iter().all(|&s| s.checked_add(extent).is_some_and(|end| end <= data_len))
+    };
+    let (a_run, b_run) = (sa == 1, sb == 1);
+    (a.len() == rows && fits(&a, a_run, a_len) && fits(&b, b_run, b_len)).then(|| (len, RowStarts { starts: a, run: a_run }, RowStarts { starts: b, run: b_run }))
+}
+
+fn zip_rows<K: BinaryKernel, T: VecFloat>(k: &K, da: &[T], la: &Layout, db: &[T], lb: &Layout) -> Option<Result<Vec<T>>> {
+    let (len, a, b) = row_starts(la, da.len(), lb, db.len())?;
+    let rows_per_task = (CHUNK / len).max(1);
+    Some(fresh(la.numel(), |out| {
+        let task = |(r, out): (usize, &mut [MaybeUninit<T>])| {
+            let rows = r * rows_per_task..(r * rows_per_task + out.len() / len);
+            let (a, b) = ((&a.starts[rows.clone()], a.run), (&b.starts[rows], b.run));
+            simd::dispatch(RowsChunk { k, da, db, a, b, len, out })
+        };
+        if out.len() >= PARALLEL_THRESHOLD {
+            crate::threads::parallel(|| out.par_chunks_mut(rows_per_task * len).enumerate().for_each(task));
+        } else {
+            out.chunks_mut(rows_per_task * len).enumerate().for_each(task);
+        }
+    }))
+}
+
+/// `out = k(a, b)` over whole rows of `len`, each operand's row a run or
+/// one repeated element of its buffer.
+struct RowsChunk<'a, K, T> {
+    k: &'a K,
+    da: &'a [T],
+    db: &'a [T],
+    a: (&'a [usize], bool),
+    b: (&'a [usize], bool),
+    len: usize,
+    out: &'a mut [MaybeUninit<T>],
+}
+
+impl<K: BinaryKernel, T: VecFloat> simd::Kernel for RowsChunk<'_, K, T> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<S: Isa>(self, isa: S) {
+        let (s, k, len) = (T::vectors(isa), self.k, self.len);
+        let rows = self.a.0.iter().zip(self.b.0).zip(self.out.chunks_exact_mut(len));
+        // One loop per pairing, so the choice is made once, not per row
+        // (and plain loops: a closure would lose the instruction set).
+        match (self.a.1, self.b.1) {
+            (true, true) => {
+                for ((&i, &j), out) in rows {
+                    fill(s, out, &BinarySource { k, a: Run(&self.da[i..i + len]), b: Run(&self.db[j..j + len]) });
+                }
+            }
+            (true, false) => {
+                for ((&i, &j), out) in rows {
+                    fill(s, out, &BinarySource { k, a: Run(&self.da[i..i + len]), b: Splat(self.db[j]) });
+                }
+            }
+            (false, true) => {
+                for ((&i, &j), out) in rows {
+                    fill(s, out, &BinarySource { k, a: Splat(self.da[i]), b: Run(&self.db[j..j + len]) });
+                }
+            }
+            (false, false) => {
+                for ((&i, &j), out) in rows {
+                    fill(s, out, &BinarySource { k, a: Splat(self.da[i]), b: Splat(self.db[j]) });
+                }
+            }
+        }
+    }
 }
 
 /// `dst = k(dst, src)` in place, `src` broadcast to `dst`'s shape, when
@@ -452,5 +555,48 @@ mod tests {
         let m = strided((0..6).map(|i| i as f32).collect(), &[2, 3]);
         let t = Strided::new(m.storage().clone(), m.layout().transpose(0, 1), f32::DTYPE).expect("view");
         assert!(map::<_, f32>(&Exp, &t).is_none());
+    }
+
+    /// Every pairing of row runs and repeated elements (a bias row, a
+    /// `keepdim` column, a transposed operand's rows) against index
+    /// arithmetic, at every level, above and below the thread split.
+    #[test]
+    fn broadcast_rows_match_the_scalar_walk() {
+        let before = simd::level();
+        for level in levels() {
+            // Other tests may move the level meanwhile; every level gives these results.
+            simd::set_level(level);
+            for (rows, len) in [(3, 17), (5, 40), (2 * PARALLEL_THRESHOLD / 33 + 1, 33)] {
+                let n = rows * len;
+                let full: Vec<f64> = sample(n);
+                let row: Vec<f64> = sample::<f64>(len + 3)[3..].to_vec();
+                let col: Vec<f64> = (0..rows).map(|i| i as f64 * 0.25 - 1.0).collect();
+                let a = strided(full.clone(), &[rows, len]);
+                let b_row = strided(row.clone(), &[len]);
+                let b_col = strided(col.clone(), &[rows, 1]);
+                let expect = |f: &dyn Fn(usize, usize) -> f64, got: Vec<f64>| {
+                    for (i, g) in got.iter().enumerate() {
+                        let want = f(i / len, i % len);
+                        assert!(same(*g, want), "{level:?} {rows}x{len} at {i}: {g} vs {want}");
+                    }
+                };
+                let got = zip::<_, f64>(&Add, &a, &b_row, &[rows, len]).expect("covered").expect("ok");
+                expect(&|r, c| full[r * len + c] + row[c], got);
+                let got = zip::<_, f64>(&Sub, &b_col, &a, &[rows, len]).expect("covered").expect("ok");
+                expect(&|r, c| col[r] - full[r * len + c], got);
+                let got = zip::<_, f64>(&Mul, &b_col, &b_row, &[rows, len]).expect("covered").expect("ok");
+                expect(&|r, c| col[r] * row[c], got);
+                let got = zip::<_, f64>(&Div, &b_col, &b_col.clone(), &[rows, len]).expect("covered").expect("ok");
+                expect(&|r, _| col[r] / col[r], got);
+            }
+        }
+        simd::set_level(before);
+        // Short rows and strided last dims stay with the scalar walk.
+        let a = strided(sample::<f32>(8), &[2, 4]);
+        let b = strided(sample::<f32>(4), &[4]);
+        assert!(zip::<_, f32>(&Add, &a, &b, &[2, 4]).is_none());
+        let m = strided(sample::<f32>(40 * 20), &[40, 20]);
+        let t = Strided::new(m.storage().clone(), m.layout().transpose(0, 1), f32::DTYPE).expect("view");
+        assert!(zip::<_, f32>(&Add, &t, &strided(sample::<f32>(40), &[40]), &[20, 40]).is_none());
     }
 }

@@ -9,7 +9,8 @@ use super::{record_plain, should_record, BackwardCtx, Grads, Op};
 use crate::dtype::Scalar;
 use crate::error::{Error, Result, ShapeList};
 use super::binary::{promotion_input_of, Arith};
-use crate::kernels::elementwise::write_into;
+use crate::kernels::elementwise::{fill_into, write_into};
+use crate::storage::Element;
 use crate::kernels::named;
 use crate::layout::broadcast_shapes;
 use crate::tensor::Tensor;
@@ -26,7 +27,19 @@ impl Tensor {
     /// Writes `values` (same shape, any dtype) into this tensor's storage.
     fn overwrite(&self, values: &Tensor) -> Result<()> {
         let values = values.cast(self.dtype())?;
-        with_any_type!(self.dtype(), T => write_into::<T>(&self.snapshot(), &values.to_vec::<T>()?)?);
+        let source = values.snapshot();
+        with_any_type!(self.dtype(), T => {
+            // A contiguous source is written from its own buffer, without a copy.
+            let range = source.layout().contiguous_range().filter(|r| r.len() == source.numel());
+            match range {
+                Some(range) if !source.storage().same(self.snapshot().storage()) => {
+                    let buffer = source.storage().read();
+                    let data = T::slice(&buffer).ok_or(Error::DTypeMismatch { op: "copy_", lhs: source.dtype(), rhs: T::DTYPE })?;
+                    write_into::<T>(&self.snapshot(), &data[range])?
+                }
+                _ => write_into::<T>(&self.snapshot(), &values.to_vec::<T>()?)?,
+            }
+        });
         self.bump_version();
         Ok(())
     }
@@ -142,6 +155,12 @@ impl Tensor {
         self.dtype().check_fits(value, true)?;
         // Filling writes one value everywhere, so a broadcast layout is fine.
         self.check_inplace_target(&[], false)?;
+        if !should_record(&[self]) && self.device() == crate::device::Device::Cpu {
+            // The common `grad.zero_()`: one pass over the storage, no temporary.
+            with_any_type!(self.dtype(), T => fill_into::<T>(&self.snapshot(), T::from_scalar(value))?);
+            self.bump_version();
+            return Ok(());
+        }
         let filled = Tensor::full(&self.shape(), value, self.dtype())?;
         self.overwrite(&filled)?;
         if should_record(&[self]) {
