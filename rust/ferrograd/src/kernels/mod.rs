@@ -12,6 +12,7 @@ pub mod pointwise;
 pub mod reduce;
 pub mod along;
 pub mod softmax;
+mod softmax_rows;
 pub mod vectorised;
 pub mod window;
 pub mod norm;

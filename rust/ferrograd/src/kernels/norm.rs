@@ -1,8 +1,11 @@
-//! The fused backward of standardization `x̂ = (x - mean) * rstd` over each
-//! contiguous row: one pass for the statistics, one for the gradient.
+//! Standardization `x̂ = (x - mean) * rstd` over each contiguous row, fused:
+//! the layer-norm forward (statistics, then `x̂ · weight + bias` in one
+//! pass) and the backward (one pass for the statistics, one for the
+//! gradient). Statistics accumulate in float64 whatever the dtype.
 
 use super::PARALLEL_THRESHOLD;
-use crate::storage::Float;
+use crate::error::Result;
+use crate::storage::{filled_vec, Float};
 use rayon::prelude::*;
 
 /// Per row of `len` elements: given `x` and the gradient `gx̂` with respect to
@@ -23,11 +26,46 @@ pub fn standardize_backward_rows<T: Float>(x: &[T], gxhat: &[T], len: usize, eps
     (dx, xhat)
 }
 
-fn row_backward<T: Float>(x: &[T], g: &[T], dx: &mut [T], xhat: &mut [T], eps: f64) {
+/// Per row of `len` elements: `(x - mean) * rstd * weight + bias`, the
+/// affine parts when given (each `len` long).
+pub fn layer_norm_rows<T: Float>(x: &[T], weight: Option<&[T]>, bias: Option<&[T]>, len: usize, eps: f64) -> Result<Vec<T>> {
+    let mut out = filled_vec(x.len(), T::ZERO)?;
+    if len == 0 {
+        return Ok(out);
+    }
+    let row = |(out, x): (&mut [T], &[T])| {
+        let (mean, rstd) = row_statistics(x, eps);
+        for (i, (o, &v)) in out.iter_mut().zip(x).enumerate() {
+            let mut h = (v.to_f64() - mean) * rstd;
+            if let Some(w) = weight {
+                h *= w[i].to_f64();
+            }
+            if let Some(b) = bias {
+                h += b[i].to_f64();
+            }
+            *o = T::from_f64(h);
+        }
+    };
+    let rows = out.chunks_mut(len).zip(x.chunks(len));
+    if x.len() >= PARALLEL_THRESHOLD {
+        crate::threads::parallel(|| rows.par_bridge().for_each(row));
+    } else {
+        rows.for_each(row);
+    }
+    Ok(out)
+}
+
+/// The mean of a row and `1 / sqrt(var + eps)`, the variance biased, in two passes.
+fn row_statistics<T: Float>(x: &[T], eps: f64) -> (f64, f64) {
     let n = x.len() as f64;
     let mean = x.iter().map(|v| v.to_f64()).sum::<f64>() / n;
     let var = x.iter().map(|v| (v.to_f64() - mean).powi(2)).sum::<f64>() / n;
-    let rstd = 1.0 / (var + eps).sqrt();
+    (mean, 1.0 / (var + eps).sqrt())
+}
+
+fn row_backward<T: Float>(x: &[T], g: &[T], dx: &mut [T], xhat: &mut [T], eps: f64) {
+    let n = x.len() as f64;
+    let (mean, rstd) = row_statistics(x, eps);
     let (mut sum_g, mut sum_gx) = (0.0, 0.0);
     for ((&xv, &gv), xh) in x.iter().zip(g).zip(xhat.iter_mut()) {
         let h = (xv.to_f64() - mean) * rstd;

@@ -5,6 +5,10 @@
 //! when large); any other layout walks the other dims once.
 
 use super::along::for_each_line;
+use super::named::VecFloat;
+use super::softmax_rows;
+use crate::dtype::DType;
+use crate::storage::vec_with_capacity;
 use super::PARALLEL_THRESHOLD;
 use crate::error::{Error, Result};
 use crate::layout::Layout;
@@ -68,6 +72,68 @@ fn contiguous_rows<'a, T>(t: &Strided, src: &'a [T], dim: usize) -> Option<&'a [
         return None;
     }
     t.layout().contiguous_range().map(|r| &src[r])
+}
+
+/// Softmax (`log` false) or log-softmax of `x` along `dim`, as a buffer of
+/// `x`'s (floating) dtype: contiguous rows of float32/float64 in vectors,
+/// anything else through `softmax`.
+pub fn softmax_buffer(x: &Strided, dim: usize, log: bool) -> Result<Buffer> {
+    let vectorised = match x.dtype() {
+        DType::F32 => vector_forward::<f32>(x, dim, log).map(|r| r.map(f32::into_buffer)),
+        DType::F64 => vector_forward::<f64>(x, dim, log).map(|r| r.map(f64::into_buffer)),
+        _ => None,
+    };
+    match vectorised {
+        Some(buffer) => buffer,
+        None => Ok(crate::with_float_type!(x.dtype(), "softmax", T => T::into_buffer(softmax::<T>(x, dim, log)?))),
+    }
+}
+
+/// The gradient of `softmax_buffer` from the output gradient `g` (of `y`'s
+/// dtype, possibly broadcast) and the output `y`.
+pub fn softmax_backward_buffer(g: &Strided, y: &Strided, dim: usize, log: bool) -> Result<Buffer> {
+    let vectorised = match y.dtype() {
+        DType::F32 => vector_backward::<f32>(g, y, dim, log).map(|r| r.map(f32::into_buffer)),
+        DType::F64 => vector_backward::<f64>(g, y, dim, log).map(|r| r.map(f64::into_buffer)),
+        _ => None,
+    };
+    match vectorised {
+        Some(buffer) => buffer,
+        None => Ok(crate::with_float_type!(y.dtype(), "softmax_backward", T => T::into_buffer(softmax_backward::<T>(g, y, dim, log)?))),
+    }
+}
+
+/// A fresh output of `n` elements for the row kernels, which write every one.
+fn row_output<T: VecFloat>(n: usize) -> Result<Vec<T>> {
+    let mut out = vec_with_capacity(n)?;
+    out.resize(n, T::ZERO);
+    Ok(out)
+}
+
+fn vector_forward<T: VecFloat>(x: &Strided, dim: usize, log: bool) -> Option<Result<Vec<T>>> {
+    let len = line_len(&x.shape(), dim);
+    if len == 0 || x.numel() == 0 {
+        return None;
+    }
+    let buffer = x.storage().read();
+    let rows = contiguous_rows(x, T::slice(&buffer)?, dim)?;
+    Some(row_output(rows.len()).map(|mut out| {
+        softmax_rows::forward(rows, &mut out, len, log);
+        out
+    }))
+}
+
+fn vector_backward<T: VecFloat>(g: &Strided, y: &Strided, dim: usize, log: bool) -> Option<Result<Vec<T>>> {
+    let len = line_len(&y.shape(), dim);
+    if len == 0 || y.numel() == 0 || g.shape() != y.shape() {
+        return None;
+    }
+    let (bg, by) = (g.storage().read(), y.storage().read());
+    let (g_rows, y_rows) = (contiguous_rows(g, T::slice(&bg)?, dim)?, contiguous_rows(y, T::slice(&by)?, dim)?);
+    Some(row_output(y_rows.len()).map(|mut out| {
+        softmax_rows::backward(g_rows, y_rows, &mut out, len, log);
+        out
+    }))
 }
 
 /// Softmax (`log` false) or log-softmax of `x` along `dim`, in `x`'s logical order.
@@ -148,6 +214,52 @@ mod tests {
     fn nan_and_all_negative_infinity_lines_give_nan() {
         let x = Strided::from_vec(vec![f64::NAN, 1.0, f64::NEG_INFINITY, f64::NEG_INFINITY], &[2, 2]).unwrap();
         assert!(softmax::<f64>(&x, 1, false).unwrap().iter().all(|v| v.is_nan()));
+    }
+
+    /// The vector rows against the scalar line walk (a transposed copy takes
+    /// it), for row lengths around every vector width, with NaN and -inf
+    /// lines, at every level, forward and backward.
+    #[test]
+    fn vector_rows_match_the_line_walk() {
+        use crate::simd::{self, Level};
+        let before = simd::level();
+        for level in [Level::Portable, Level::Avx2, Level::Avx512].into_iter().filter(|&l| l <= simd::detected()) {
+            simd::set_level(level);
+            for len in [1, 3, 7, 8, 15, 16, 17, 31, 33, 64, 100] {
+                let rows = 5;
+                let mut x: Vec<f64> = (0..rows * len).map(|i| ((i * 7919) % 113) as f64 * 0.21 - 11.0).collect();
+                x[len] = f64::NAN;
+                x[2 * len..3 * len].fill(f64::NEG_INFINITY);
+                let g: Vec<f64> = (0..rows * len).map(|i| ((i * 31) % 17) as f64 * 0.1 - 0.8).collect();
+                let xs = Strided::from_vec(x.clone(), &[rows, len]).unwrap();
+                // The same values as a transposed view, reduced along dim 0: the line walk.
+                let xt = Strided::contiguous(xs.transposed().unwrap().copy_strided(DType::F64).unwrap(), &[len, rows]).unwrap().transposed().unwrap();
+                for log in [false, true] {
+                    let fast = softmax_buffer(&xs, 1, log).unwrap();
+                    let fast = f64::slice(&fast).unwrap().to_vec();
+                    let walk = softmax::<f64>(&xt, 1, log).unwrap();
+                    let close = |a: f64, b: f64| (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-12 * (1.0 + b.abs());
+                    assert!(fast.iter().zip(&walk).all(|(&a, &b)| close(a, b)), "{level:?} len {len} log {log}: {fast:?} vs {walk:?}");
+                    let y = Strided::from_vec(fast.clone(), &[rows, len]).unwrap();
+                    let gs = Strided::from_vec(g.clone(), &[rows, len]).unwrap();
+                    let fast = softmax_backward_buffer(&gs, &y, 1, log).unwrap();
+                    let fast = f64::slice(&fast).unwrap().to_vec();
+                    let gt = Strided::contiguous(gs.transposed().unwrap().copy_strided(DType::F64).unwrap(), &[len, rows]).unwrap().transposed().unwrap();
+                    let walk = softmax_backward::<f64>(&gt, &y, 1, log).unwrap();
+                    assert!(fast.iter().zip(&walk).all(|(&a, &b)| close(a, b)), "{level:?} len {len} log {log} backward");
+                }
+            }
+            // float32 rows against float64 ones.
+            let x: Vec<f32> = (0..4 * 50).map(|i| ((i * 37) % 101) as f32 * 0.3 - 15.0).collect();
+            let x64: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+            for log in [false, true] {
+                let got = softmax_buffer(&Strided::from_vec(x.clone(), &[4, 50]).unwrap(), 1, log).unwrap();
+                let want = softmax_buffer(&Strided::from_vec(x64.clone(), &[4, 50]).unwrap(), 1, log).unwrap();
+                let (got, want) = (f32::slice(&got).unwrap(), f64::slice(&want).unwrap());
+                assert!(got.iter().zip(want).all(|(&a, &b)| (a as f64 - b).abs() <= 1e-6 * (1.0 + b.abs())), "{level:?} float32 log {log}");
+            }
+        }
+        simd::set_level(before);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::autograd::saved::SavedTensor;
 use super::conv::with_contiguous;
 use crate::dtype::Scalar;
 use crate::error::{Error, Result, ShapeList};
-use crate::kernels::norm::standardize_backward_rows;
+use crate::kernels::norm::{layer_norm_rows, standardize_backward_rows};
 use crate::storage::Element;
 use crate::tensor::Tensor;
 use crate::with_float_type;
@@ -76,6 +76,21 @@ fn fused_standardize_grad(x: &Tensor, gxhat: &Tensor, rows: Rows, eps: f64) -> R
     }
 }
 
+/// The layer-norm forward in one kernel, when the input is on the CPU and
+/// the affine parts share its dtype; `None` sends it through tensor ops.
+fn fused_layer_norm(x: &Tensor, len: usize, weight: Option<&Tensor>, bias: Option<&Tensor>, eps: f64) -> Result<Option<Tensor>> {
+    let cpu = [Some(x), weight, bias].into_iter().flatten().all(|t| t.device() == crate::device::Device::Cpu);
+    if !cpu || [weight, bias].into_iter().flatten().any(|t| t.dtype() != x.dtype()) {
+        return Ok(None);
+    }
+    let buffer = with_float_type!(x.dtype(), "LayerNormKernelImpl", T => {
+        let affine = |t: Option<&Tensor>| t.map(|t| t.contiguous()?.to_vec::<T>()).transpose();
+        let (w, b) = (affine(weight)?, affine(bias)?);
+        T::into_buffer(with_contiguous::<T, _>(x, |xs| layer_norm_rows(xs, w.as_deref(), b.as_deref(), len, eps))??)
+    });
+    Tensor::from_buffer(buffer, &x.shape()).map(Some)
+}
+
 fn affine(xhat: Tensor, weight: Option<&Tensor>, bias: Option<&Tensor>) -> Result<Tensor> {
     let y = match weight {
         Some(w) => xhat.mul(w)?,
@@ -133,7 +148,10 @@ impl Tensor {
         let dims: Vec<i64> = (nd - k..nd).map(|d| d as i64).collect();
         let out = {
             let _guard = no_grad();
-            affine(standardize(self, &dims, eps)?.0, weight, bias)?
+            match fused_layer_norm(self, normalized_shape.iter().product(), weight, bias, eps)? {
+                Some(out) => out,
+                None => affine(standardize(self, &dims, eps)?.0, weight, bias)?,
+            }
         };
         let op = Op::LayerNorm { axes: k, eps, affine: Affine::of(weight, bias) };
         Ok(record(op, &inputs(self, weight, bias), out, |_, _| save_input_and_weight(self, weight)))

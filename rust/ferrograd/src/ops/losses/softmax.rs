@@ -6,12 +6,10 @@ use super::not_implemented_for;
 use crate::autograd::saved::SavedTensor;
 use crate::dtype::DType;
 use crate::error::Result;
-use crate::kernels::softmax::{softmax, softmax_backward};
+use crate::kernels::softmax::{softmax_backward_buffer, softmax_buffer};
 use crate::layout::normalize_dim;
 use crate::ops::{record, BackwardCtx, Grads, Op};
-use crate::storage::Element;
 use crate::tensor::Tensor;
-use crate::with_float_type;
 use smallvec::smallvec;
 
 /// PyTorch's kernel names, for the error on integer input.
@@ -46,7 +44,7 @@ impl Tensor {
             return Err(not_implemented_for(kernel_name(&x, dim, log), &x));
         }
         let out = crate::ops::opmath::unary(&x, |x| {
-            let buffer = with_float_type!(x.dtype(), "softmax", T => T::into_buffer(softmax::<T>(&x.snapshot(), dim, log)?));
+            let buffer = softmax_buffer(&x.snapshot(), dim, log)?;
             Tensor::from_buffer(buffer, &x.shape())
         })?;
         let op = if log { Op::LogSoftmax(dim) } else { Op::Softmax(dim) };
@@ -81,7 +79,7 @@ pub(crate) fn log_softmax_backward_formula(ctx: &BackwardCtx, dim: usize) -> Res
 fn fused(g: &Tensor, y: &Tensor, dim: usize, log: bool) -> Result<Tensor> {
     crate::ops::opmath::operands(y.dtype(), [g, y], |[g, y]| {
         let g = g.cast(y.dtype())?;
-        let buffer = with_float_type!(y.dtype(), "softmax_backward", T => T::into_buffer(softmax_backward::<T>(&g.snapshot(), &y.snapshot(), dim, log)?));
+        let buffer = softmax_backward_buffer(&g.snapshot(), &y.snapshot(), dim, log)?;
         Tensor::from_buffer(buffer, &y.shape())
     })
 }
