@@ -200,8 +200,57 @@ pub fn max_pool<T: Element>(x: &[T], p: Planes, w: &Window2d) -> Result<(Vec<T>,
     Ok((values, indices))
 }
 
+/// Whether `v` replaces `best` as a window's maximum: a larger value, or the
+/// first NaN.
 #[allow(clippy::eq_op)]
+#[inline(always)]
+fn beats<T: Element>(v: T, best: T) -> bool {
+    v > best || (v != v && best == best)
+}
+
+/// Whether every window lies inside the input with unit dilation (no
+/// padding, no ceil-mode overhang): windows then need no tap clipping.
+fn interior(p: Planes, w: &Window2d) -> bool {
+    (0..2).all(|d| {
+        let last = p.output[d].checked_sub(1).map(|o| o * w.stride[d] + w.kernel[d]);
+        w.pad_lo[d] == 0 && w.dilation[d] == 1 && last.is_some_and(|end| end <= p.input[d])
+    })
+}
+
+/// `max_pool_plane` for interior windows, the `KH x KW` kernel known at
+/// compile time for the common 2x2 and 3x3 pools (0 means "read it from `w`").
+fn max_pool_interior<T: Element, const KH: usize, const KW: usize>(x: &[T], vals: &mut [T], idx: &mut [i64], p: Planes, w: &Window2d) {
+    let ([_, wd], [oh, ow]) = (p.input, p.output);
+    let (kh, kw) = (if KH > 0 { KH } else { w.kernel[0] }, if KW > 0 { KW } else { w.kernel[1] });
+    let [sy, sx] = w.stride;
+    for oy in 0..oh {
+        let top = oy * sy;
+        let (vals, idx) = (&mut vals[oy * ow..(oy + 1) * ow], &mut idx[oy * ow..(oy + 1) * ow]);
+        for (ox, (val, at_out)) in vals.iter_mut().zip(idx.iter_mut()).enumerate() {
+            let left = ox * sx;
+            let (mut best, mut at) = (x[top * wd + left], top * wd + left);
+            for ky in 0..kh {
+                let row = (top + ky) * wd + left;
+                for (kx, &v) in x[row..row + kw].iter().enumerate() {
+                    if beats(v, best) {
+                        (best, at) = (v, row + kx);
+                    }
+                }
+            }
+            *val = best;
+            *at_out = at as i64;
+        }
+    }
+}
+
 fn max_pool_plane<T: Element>(x: &[T], vals: &mut [T], idx: &mut [i64], p: Planes, w: &Window2d) {
+    if interior(p, w) {
+        return match w.kernel {
+            [2, 2] => max_pool_interior::<T, 2, 2>(x, vals, idx, p, w),
+            [3, 3] => max_pool_interior::<T, 3, 3>(x, vals, idx, p, w),
+            _ => max_pool_interior::<T, 0, 0>(x, vals, idx, p, w),
+        };
+    }
     let ([h, wd], [oh, ow]) = (p.input, p.output);
     for oy in 0..oh {
         let ys = w.taps(oy, 0, h);
@@ -217,7 +266,7 @@ fn max_pool_plane<T: Element>(x: &[T], vals: &mut [T], idx: &mut [i64], p: Plane
                 for kx in xs.clone() {
                     let ix = w.coord(ox, kx, 1) as usize;
                     let v = row[ix];
-                    if at == usize::MAX || v > best || (v != v && best == best) {
+                    if at == usize::MAX || beats(v, best) {
                         (best, at) = (v, iy * wd + ix);
                     }
                 }
@@ -300,5 +349,44 @@ mod tests {
         let p = Planes { count: 1, input: [2, 2], output: [1, 1] };
         let (v, i) = max_pool(&[1.0f32, 3.0, 3.0, 0.0], p, &w).unwrap();
         assert_eq!((v, i), (vec![3.0], vec![1]));
+    }
+
+    /// Every pooling geometry, interior or clipped, against a brute-force
+    /// scan of each window: ties keep the first maximum, the first NaN wins.
+    #[test]
+    fn max_pool_matches_a_scan_of_each_window() {
+        let (h, wd) = (7, 9);
+        let mut x: Vec<f64> = (0..2 * h * wd).map(|i| ((i * 37) % 11) as f64).collect();
+        x[20] = f64::NAN;
+        x[23] = f64::NAN;
+        for (k, s, d, pad) in [(2, 2, 1, 0), (3, 3, 1, 0), (3, 1, 1, 0), (3, 2, 1, 1), (2, 1, 2, 0), (4, 3, 1, 0), (5, 2, 1, 2)] {
+            let w = window(k, s, d, pad);
+            let p = Planes { count: 2, input: [h, wd], output: [w.positions(h, 0).unwrap(), w.positions(wd, 1).unwrap()] };
+            let (vals, idx) = max_pool(&x, p, &w).unwrap();
+            for plane in 0..2 {
+                for oy in 0..p.output[0] {
+                    for ox in 0..p.output[1] {
+                        let mut best: Option<(f64, usize)> = None;
+                        for ky in 0..k {
+                            for kx in 0..k {
+                                let (iy, ix) = ((oy * s + ky * d) as isize - pad as isize, (ox * s + kx * d) as isize - pad as isize);
+                                if iy < 0 || ix < 0 || iy >= h as isize || ix >= wd as isize {
+                                    continue;
+                                }
+                                let at = iy as usize * wd + ix as usize;
+                                let v = x[plane * h * wd + at];
+                                if best.is_none_or(|(b, _)| v > b || (v.is_nan() && !b.is_nan())) {
+                                    best = Some((v, at));
+                                }
+                            }
+                        }
+                        let (want, want_at) = best.unwrap();
+                        let o = plane * p.out_len() + oy * p.output[1] + ox;
+                        assert!(vals[o] == want || (vals[o].is_nan() && want.is_nan()), "k{k} s{s} d{d} p{pad} at {o}");
+                        assert_eq!(idx[o], want_at as i64, "k{k} s{s} d{d} p{pad} at {o}");
+                    }
+                }
+            }
+        }
     }
 }
