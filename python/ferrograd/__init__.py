@@ -13,6 +13,7 @@ from ._ferrograd import (
     tensor,
     as_tensor,
     from_numpy,
+    from_dlpack,
     zeros,
     ones,
     empty,

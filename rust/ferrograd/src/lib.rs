@@ -12,6 +12,7 @@ pub mod autograd;
 pub mod backend;
 pub mod buffer_cache;
 pub mod device;
+pub mod dlpack;
 pub mod dtype;
 pub mod error;
 pub mod format;
