@@ -4,6 +4,7 @@
 """
 
 from . import _ferrograd as _C
+from ._lazy import lazy_attributes as _lazy_attributes
 from ._ferrograd import (
     Tensor,
     ShapeError,
@@ -13,6 +14,7 @@ from ._ferrograd import (
     tensor,
     as_tensor,
     from_numpy,
+    from_dlpack,
     zeros,
     ones,
     empty,
@@ -118,10 +120,6 @@ from ._ferrograd import (
     logical_and, logical_or, logical_xor, logical_not, bitwise_not, floor_divide,
     clamp, clip, clamp_, clip_, relu_, maximum, minimum, lerp,
 )
-from . import nn
-from .serialization import save, load
-from . import utils
-from . import optim
 # ---- advanced indexing and index ops ---------------------------------------------
 from ._ferrograd import (
     index_put, gather, scatter, scatter_add, index_select, index_add, index_fill,
@@ -149,3 +147,15 @@ long = int64
 int = int32
 short = int16
 bool = _C.bool
+
+
+# Submodules a script may never touch (layers, optimizers, checkpoint files,
+# data loading) are imported on first use instead of with the package: they
+# would more than double the package's import time. `ferrograd.nn`,
+# `from ferrograd import save` and `import ferrograd.nn` all work as if they
+# were bound above.
+__getattr__, __dir__ = _lazy_attributes(
+    __name__,
+    submodules=("nn", "optim", "utils", "serialization"),
+    names={"save": "serialization", "load": "serialization"},
+)

@@ -454,7 +454,7 @@ fn foreign_buffer(arr: &Bound<'_, PyUntypedArray>, dtype: DType, layout: &ferrog
     if dtype == DType::Bool {
         check_bool_bytes(data as *const u8, len)?;
     }
-    let owner: std::sync::Arc<dyn std::any::Any + Send + Sync> = std::sync::Arc::new(arr.clone().into_any().unbind());
+    let owner: std::sync::Arc<dyn std::any::Any + Send + Sync> = std::sync::Arc::new(crate::keep_alive::PyKeepAlive::new(arr.clone().into_any().unbind()));
     if dtype == DType::BF16 {
         return Err(PyTypeError::new_err("numpy has no bfloat16 type"));
     }

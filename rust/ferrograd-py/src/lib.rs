@@ -5,6 +5,7 @@ mod autograd;
 mod closeness;
 mod conv;
 mod convert;
+mod dlpack;
 mod errors;
 mod function;
 mod function_forms;
@@ -15,6 +16,7 @@ mod linalg;
 mod indexing;
 mod index_ops;
 mod inplace_math;
+mod keep_alive;
 mod shape;
 mod reduce;
 mod saved_hooks;
@@ -54,5 +56,6 @@ fn _ferrograd(m: &Bound<'_, PyModule>) -> PyResult<()> {
     optim::register(m)?;
     memory::register(m)?;
     threads::register(m)?;
+    dlpack::register(m)?;
     Ok(())
 }

@@ -73,8 +73,8 @@ pub fn scan<T: Element, A: Copy>(x: &Strided, dim: usize, reverse: bool, init: A
 }
 
 /// Gradient of `cumprod` along `dim`, as PyTorch computes it (so NaN and inf
-/// spread the same way): `dx[i]` is the sum over k >= i of g[k] times the
-/// product of x[..=k] but x[i], formed by division before each line's first
+/// spread the same way): `dx[i]` is the sum over `k >= i` of `g[k]` times the
+/// product of `x[..=k]` but `x[i]`, formed by division before each line's first
 /// zero, directly at that zero, and zero after it.
 pub fn cumprod_backward<T: Float>(x: &Strided, g: &Strided, dim: usize) -> Result<Vec<T>> {
     let shape = x.shape();

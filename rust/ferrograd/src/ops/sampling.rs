@@ -4,7 +4,7 @@
 //! Each sampler checks its arguments as ATen does, then draws every value
 //! from the generator in ATen's order: the order its TensorIterator visits
 //! the elements (memory order for a permuted tensor, see
-//! [`iteration_dims`]). Values are drawn with the generator locked, written
+//! `iteration_dims`). Values are drawn with the generator locked, written
 //! after it is released, and the write bumps the version counter. Sampling
 //! is never recorded by autograd.
 
