@@ -26,6 +26,7 @@ mod optim;
 mod tensor;
 mod tensor_new;
 mod threads;
+mod wgpu;
 
 use pyo3::prelude::*;
 
@@ -54,5 +55,6 @@ fn _ferrograd(m: &Bound<'_, PyModule>) -> PyResult<()> {
     optim::register(m)?;
     memory::register(m)?;
     threads::register(m)?;
+    wgpu::register(m)?;
     Ok(())
 }
