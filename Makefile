@@ -9,6 +9,9 @@
 #   make test       build, then the Rust core's tests (with the proptest
 #                   properties), the pytest suite (with the hypothesis
 #                   properties) and a short smoke run of each fuzz target
+#   make gpu-driver install Mesa's Vulkan drivers (lavapipe, a software
+#                   GPU) when apt-get exists and they are missing, so the
+#                   wgpu device's tests run on any Debian machine
 #   make bench      build (release), run benches/compare.py and write its
 #                   table into benches/RESULTS.md and benches/ratios.png
 #   make stubtest   check python/ferrograd/_ferrograd.pyi against the binary
@@ -40,7 +43,7 @@ IN_VENV := VIRTUAL_ENV=$(VENV_ABS) PATH="$(VENV_ABS)/bin:$$PATH"
 .DEFAULT_GOAL := help
 
 .PHONY: help venv build build-dev demo test test-rust test-python bench \
-        stubtest clean distclean fuzz fuzz-smoke fuzz-tools sanitize
+        stubtest clean distclean fuzz fuzz-smoke fuzz-tools sanitize gpu-driver
 
 help:
 	@echo "make demo       build (release), run examples/tour.py and examples/train_digits.py"
@@ -87,15 +90,33 @@ demo: build
 	$(VPY) examples/tour.py
 	$(VPY) examples/train_digits.py
 
+# The wgpu device's tests need a Vulkan driver; Mesa's lavapipe computes on
+# the CPU, so any machine has one. Never fails: without apt-get (or root or
+# sudo) the wgpu tests skip and this says why.
+GPU_PACKAGES := mesa-vulkan-drivers libvulkan1
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+gpu-driver:
+	@if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "gpu-driver: no apt-get here; install a Vulkan driver by hand for the wgpu tests"; \
+	elif dpkg -s $(GPU_PACKAGES) >/dev/null 2>&1; then \
+		:; \
+	elif [ -n "$(SUDO)" ] && ! command -v sudo >/dev/null 2>&1; then \
+		echo "gpu-driver: not root and no sudo: cannot install $(GPU_PACKAGES); the wgpu tests will skip"; \
+	else \
+		{ $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(GPU_PACKAGES); } \
+			|| echo "gpu-driver: installing $(GPU_PACKAGES) failed; the wgpu tests will skip"; \
+	fi
+
 # The core crate only: the bindings crate links against libpython only as
 # an extension module, so it is exercised through pytest instead.
-test-rust:
+test-rust: gpu-driver
 	$(CARGO) test -p ferrograd
 
-test-python: build
+test-python: build gpu-driver
 	$(VPY) -m pytest -q tests
 
-test: build test-rust test-python fuzz-smoke
+test: gpu-driver build test-rust test-python fuzz-smoke
 
 # ---- fuzzing and sanitizers ------------------------------------------------
 # The fuzz targets need nightly (-Zsanitizer); without it `make fuzz` fails

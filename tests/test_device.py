@@ -1,5 +1,6 @@
-"""Devices: every tensor reports where it lives; the wgpu device is named
-and refused with a clear error until it can hold tensors."""
+"""Devices: every tensor reports where it lives; the wgpu device holds
+tensors where an adapter exists and is refused with a clear error elsewhere
+(its ops are tested in test_wgpu_ops.py)."""
 
 import pytest
 
@@ -20,11 +21,20 @@ def test_wgpu_device_strings_parse():
 
 
 @pytest.mark.parametrize("target", ["wgpu", "wgpu:0", ferrograd.device("wgpu")])
-def test_wgpu_is_refused_with_a_clear_error(target):
+def test_wgpu_places_tensors_or_is_refused_with_a_clear_error(target):
+    if ferrograd.wgpu.is_available():
+        assert str(ferrograd.ones(2).to(target).device) == "wgpu:0"
+        assert str(ferrograd.zeros(2, device=target).device) == "wgpu:0"
+        return
     with pytest.raises(RuntimeError, match="wgpu"):
         ferrograd.ones(2).to(target)
     with pytest.raises(RuntimeError, match="wgpu"):
         ferrograd.zeros(2, device=target)
+
+
+def test_a_wgpu_index_past_the_devices_is_refused():
+    with pytest.raises(RuntimeError, match="wgpu"):
+        ferrograd.ones(2).to("wgpu:7")
 
 
 def test_unknown_device_types_are_refused_as_pytorch_words_it(torch_ref):

@@ -61,7 +61,7 @@ from ._typename import typename
 from ._legacy_types import FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor
 from ._device import device, get_default_device, set_default_device
 from .grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode, is_inference_mode_enabled
-from . import autograd, cuda
+from . import autograd, cuda, wgpu
 from .autograd.anomaly_mode import is_anomaly_enabled
 
 __version__ = "0.1.0"

@@ -1,4 +1,5 @@
-"""torch.device. ferrograd computes on the CPU; a device object names it."""
+"""torch.device: names where a tensor lives, the CPU or the wgpu GPU device
+(`wgpu`, `wgpu:0`; see ferrograd.wgpu)."""
 
 
 class device:

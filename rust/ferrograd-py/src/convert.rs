@@ -77,21 +77,25 @@ pub fn opt_dtype(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<DType>> {
     }
 }
 
-/// Accepts `device=None`, `'cpu'` or a device object whose str is `cpu`.
-pub fn check_device(obj: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-    let Some(obj) = obj else { return Ok(()) };
+/// The device `device=` names (None when absent), checked to be usable:
+/// `'cpu'`, `'wgpu'`, `'wgpu:0'` or a device object printing as one.
+pub fn check_device(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<ferrograd::Device>> {
+    let Some(obj) = obj else { return Ok(None) };
     if obj.is_none() {
-        return Ok(());
+        return Ok(None);
     }
     let s = obj.str()?.to_string();
     if s == "cpu" || s.starts_with("cpu:") {
-        return Ok(());
+        return Ok(Some(ferrograd::Device::Cpu));
     }
     if s.starts_with("cuda") {
         return Err(pyo3::exceptions::PyAssertionError::new_err("Torch not compiled with CUDA enabled"));
     }
-    // The core names what is missing: a build without wgpu, or a device not yet able to hold tensors.
-    ferrograd::Device::parse(&s).and_then(|d| d.check_available()).py()
+    // The core names what is missing: a build without wgpu, or no adapter.
+    let device = ferrograd::Device::parse(&s).py()?;
+    // Opening the device may take a while: without the GIL.
+    obj.py().detach(|| device.check_available()).py()?;
+    Ok(Some(device))
 }
 
 use pyo3::exceptions::PyRuntimeError;

@@ -13,7 +13,11 @@ use pyo3::types::PyTuple;
 
 /// Applies the common keyword arguments and wraps the result.
 pub(crate) fn finish(py: Python<'_>, t: Tensor, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Py<PyAny>> {
-    check_device(device)?;
+    // Made on the host, then moved: creation kernels are host code.
+    let t = match check_device(device)? {
+        Some(d) if d != t.device() => py.detach(|| t.to_device(d)).py()?,
+        _ => t,
+    };
     if requires_grad {
         if !t.dtype().is_floating_point() {
             return Err(pyo3::exceptions::PyRuntimeError::new_err("Only Tensors of floating point and complex dtype can require gradients"));
@@ -49,10 +53,10 @@ pub fn as_tensor(py: Python<'_>, data: &Bound<'_, PyAny>, dtype: Option<&Bound<'
         let inner = &t.get().inner;
         return match dtype {
             Some(d) if d != inner.dtype() => finish(py, create(py, inner.numel(), || inner.to_dtype(d))?, device, false),
-            _ => {
-                check_device(device)?;
-                Ok(data.clone().unbind())
-            }
+            _ => match check_device(device)? {
+                Some(d) if d != inner.device() => wrap(py, py.detach(|| inner.to_device(d)).py()?),
+                _ => Ok(data.clone().unbind()),
+            },
         };
     }
     finish(py, tensor_from_data(data, dtype)?, device, false)

@@ -28,6 +28,7 @@ mod optim;
 mod tensor;
 mod tensor_new;
 mod threads;
+mod wgpu;
 
 use pyo3::prelude::*;
 
@@ -57,5 +58,6 @@ fn _ferrograd(m: &Bound<'_, PyModule>) -> PyResult<()> {
     memory::register(m)?;
     threads::register(m)?;
     dlpack::register(m)?;
+    wgpu::register(m)?;
     Ok(())
 }

@@ -713,8 +713,13 @@ impl PyTensor {
     pub(crate) fn bool(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         compute_tensor(py, self.inner.numel(), || self.inner.to_dtype(DType::Bool))
     }
-    pub(crate) fn cpu(slf: Bound<'_, Self>) -> Bound<'_, Self> {
-        slf
+    pub(crate) fn cpu(slf: Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let inner = &slf.get().inner;
+        if inner.device() == ferrograd::Device::Cpu {
+            return Ok(slf.into_any().unbind());
+        }
+        compute_tensor(py, inner.numel(), || inner.to_device(ferrograd::Device::Cpu))
     }
     pub(crate) fn type_as(&self, py: Python<'_>, other: PyRef<'_, PyTensor>) -> PyResult<Py<PyAny>> {
         let dtype = other.inner.dtype();
@@ -733,21 +738,34 @@ impl PyTensor {
         let _ = non_blocking;
         let py = slf.py();
         let mut target = opt_dtype(dtype)?;
-        check_device(device)?;
+        let mut place = check_device(device)?;
         for a in args.iter() {
             if let Ok(t) = a.cast::<PyTensor>() {
                 target = Some(t.get().inner.dtype());
+                place = Some(t.get().inner.device());
             } else if let Ok(d) = extract_dtype(&a) {
                 target = Some(d);
-            } else {
-                check_device(Some(&a))?;
+            } else if let Some(d) = check_device(Some(&a))? {
+                place = Some(d);
             }
         }
         let inner = &slf.get().inner;
-        match target {
-            Some(d) if d != inner.dtype() => compute_tensor(py, inner.numel(), || inner.to_dtype(d)),
-            _ if copy => compute_tensor(py, inner.numel(), || inner.clone_tensor()),
-            _ => Ok(slf.into_any().unbind()),
+        let dtype = target.filter(|&d| d != inner.dtype());
+        let device = place.filter(|&d| d != inner.device());
+        match (dtype, device) {
+            (None, None) if copy => compute_tensor(py, inner.numel(), || inner.clone_tensor()),
+            (None, None) => Ok(slf.into_any().unbind()),
+            // Converted where the tensor is, then moved, as PyTorch orders it.
+            (dtype, device) => compute_tensor(py, inner.numel(), || {
+                let converted = match dtype {
+                    Some(d) => inner.to_dtype(d)?,
+                    None => inner.clone(),
+                };
+                match device {
+                    Some(d) => converted.to_device(d),
+                    None => Ok(converted),
+                }
+            }),
         }
     }
 }

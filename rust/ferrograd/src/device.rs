@@ -38,18 +38,14 @@ impl Device {
     pub fn check_available(self) -> Result<()> {
         match self {
             Device::Cpu => Ok(()),
-            Device::Wgpu(_) => Err(wgpu_unavailable()),
+            Device::Wgpu(index) => crate::backend::wgpu::check_device(index),
         }
     }
 }
 
-/// Why this build cannot compute on a wgpu device.
+/// Why a build without the `wgpu` feature cannot compute on a wgpu device.
 pub fn wgpu_unavailable() -> Error {
-    if cfg!(feature = "wgpu") {
-        Error::runtime("ferrograd's wgpu device cannot hold tensors yet; use the cpu device")
-    } else {
-        Error::runtime("ferrograd was built without wgpu support: rebuild the ferrograd crate with its `wgpu` feature to use the wgpu device")
-    }
+    Error::runtime("ferrograd was built without wgpu support: rebuild the ferrograd crate with its `wgpu` feature to use the wgpu device")
 }
 
 impl std::fmt::Display for Device {

@@ -3,6 +3,7 @@
 use crate::dtype::{Category, DType, Scalar};
 use crate::error::{Error, Result};
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 #[derive(Clone, Debug)]
@@ -211,10 +212,20 @@ pub enum Access {
 enum Backing {
     /// Host memory, which the CPU backend's kernels read and write.
     Host(RwLock<Buffer>),
-    /// Memory of a wgpu device, reached only through the wgpu backend
-    /// (which holds none yet).
+    /// Memory of a wgpu device, which the wgpu backend's kernels compute on.
     #[allow(dead_code)]
-    Wgpu(crate::backend::wgpu::WgpuBuffer),
+    Wgpu(DeviceMemory),
+}
+
+/// A wgpu buffer, and a host copy of it made when a CPU code path (an op
+/// without a wgpu kernel, printing, `item`) reads the storage directly.
+#[derive(Debug)]
+struct DeviceMemory {
+    buffer: crate::backend::wgpu::WgpuBuffer,
+    host: RwLock<Buffer>,
+    /// Whether `host` holds the buffer's current elements; a kernel that
+    /// writes the buffer clears it.
+    host_fresh: AtomicBool,
 }
 
 #[derive(Debug)]
@@ -240,6 +251,28 @@ impl Storage {
         Storage(Arc::new(StorageInner { backing: Backing::Host(RwLock::new(buffer)), len, dtype, access }))
     }
 
+    /// A storage whose `len` elements of `dtype` live in a wgpu buffer.
+    pub fn on_wgpu(buffer: crate::backend::wgpu::WgpuBuffer, len: usize, dtype: DType) -> Self {
+        let host = RwLock::new(Buffer::full(dtype, 0, Scalar::Int(0)).unwrap_or(Buffer::U8(Data::Owned(Vec::new()))));
+        let memory = DeviceMemory { buffer, host, host_fresh: AtomicBool::new(len == 0) };
+        Storage(Arc::new(StorageInner { backing: Backing::Wgpu(memory), len, dtype, access: Access::ReadWrite }))
+    }
+
+    /// The device buffer of a wgpu storage.
+    pub fn wgpu_buffer(&self) -> Option<&crate::backend::wgpu::WgpuBuffer> {
+        match &self.0.backing {
+            Backing::Host(_) => None,
+            Backing::Wgpu(memory) => Some(&memory.buffer),
+        }
+    }
+
+    /// Records that a kernel wrote the device buffer: a host copy is stale.
+    pub fn device_written(&self) {
+        if let Backing::Wgpu(memory) = &self.0.backing {
+            memory.host_fresh.store(false, Ordering::Release);
+        }
+    }
+
     /// The number of elements the buffer holds.
     #[inline]
     pub fn len(&self) -> usize {
@@ -259,7 +292,7 @@ impl Storage {
     pub fn device(&self) -> crate::device::Device {
         match &self.0.backing {
             Backing::Host(_) => crate::device::Device::Cpu,
-            Backing::Wgpu(never) => match *never {},
+            Backing::Wgpu(_) => crate::device::Device::Wgpu(0),
         }
     }
 
@@ -268,13 +301,30 @@ impl Storage {
     }
 
     /// The host buffer, for the CPU backend's kernels. Recursive read: two
-    /// operands of one op may share a storage.
+    /// operands of one op may share a storage. A wgpu storage is read back
+    /// once per device write, so CPU code paths see its elements.
     #[inline]
     pub fn read(&self) -> RwLockReadGuard<'_, Buffer> {
         match &self.0.backing {
             Backing::Host(buffer) => buffer.read_recursive(),
-            Backing::Wgpu(never) => match *never {},
+            Backing::Wgpu(memory) => self.read_device(memory),
         }
+    }
+
+    #[cold]
+    fn read_device<'a>(&self, memory: &'a DeviceMemory) -> RwLockReadGuard<'a, Buffer> {
+        if !memory.host_fresh.load(Ordering::Acquire) {
+            let mut host = memory.host.write();
+            if !memory.host_fresh.load(Ordering::Acquire) {
+                // This accessor cannot fail; a lost device reads as zeros, reported once here.
+                *host = crate::backend::wgpu::download_all(&memory.buffer, self.0.dtype, self.0.len).unwrap_or_else(|e| {
+                    eprintln!("ferrograd: reading a wgpu tensor failed: {e}");
+                    Buffer::full(self.0.dtype, self.0.len, Scalar::Int(0)).unwrap_or(Buffer::U8(Data::Owned(Vec::new())))
+                });
+                memory.host_fresh.store(true, Ordering::Release);
+            }
+        }
+        memory.host.read_recursive()
     }
 
     /// Exclusive access for an in-place write. Every write to a storage's
@@ -287,7 +337,7 @@ impl Storage {
         }
         match &self.0.backing {
             Backing::Host(buffer) => Ok(buffer.write()),
-            Backing::Wgpu(never) => match *never {},
+            Backing::Wgpu(_) => Err(Error::NotImplemented("This in-place operator is not currently implemented for the wgpu device; move the tensor to the cpu first".into())),
         }
     }
 

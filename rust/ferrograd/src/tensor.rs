@@ -674,7 +674,7 @@ impl Tensor {
         }
         if meta.accumulator.is_none() {
             let op = Op::AccumulateGrad(self.downgrade());
-            let meta_in = crate::autograd::graph::InputMeta { shape: self.shape().into(), dtype: self.dtype() };
+            let meta_in = crate::autograd::graph::InputMeta { shape: self.shape().into(), dtype: self.dtype(), device: self.device() };
             meta.accumulator = Some(create_node(op, smallvec![], smallvec![meta_in], smallvec![], 1));
         }
         meta.accumulator.as_ref().map(|a| Edge { node: a.id(), input_nr: 0 })

@@ -106,7 +106,11 @@ pub fn run_backward(roots: &[Tensor], grads: &[Option<Tensor>], inputs: Option<&
                 if output.numel() != 1 {
                     return Err(Error::ImplicitGradNonScalar);
                 }
-                Tensor::ones(output.shape(), output.dtype())?
+                let ones = Tensor::ones(output.shape(), output.dtype())?;
+                match output.device() {
+                    crate::device::Device::Cpu => ones,
+                    device => ones.to_device(device)?,
+                }
             }
         };
         seeds.push((edge, grad));
@@ -296,7 +300,7 @@ fn run_task(task: &mut Task, incoming: SmallVec<[Option<Tensor>; 1]>, create_gra
 fn conform(grad: Tensor, meta: &InputMeta, name: &str, slot: usize) -> Result<Tensor> {
     let conforms = {
         let data = grad.snapshot();
-        data.shape() == meta.shape.as_slice() && data.dtype() == meta.dtype
+        data.shape() == meta.shape.as_slice() && data.dtype() == meta.dtype && data.device() == meta.device
     };
     if conforms {
         return Ok(grad);
@@ -309,8 +313,9 @@ fn conform(grad: Tensor, meta: &InputMeta, name: &str, slot: usize) -> Result<Te
             ShapeList(meta.shape.to_vec())
         )));
     }
-    if grad.dtype() != meta.dtype {
-        return grad.to_dtype(meta.dtype);
+    let grad = if grad.dtype() != meta.dtype { grad.to_dtype(meta.dtype)? } else { grad };
+    if grad.device() != meta.device {
+        return grad.to_device(meta.device);
     }
     Ok(grad)
 }

@@ -58,7 +58,7 @@ pub fn record_custom(f: CustomFunction, inputs: &[Tensor], outputs: &[Tensor], d
         return outputs.to_vec();
     }
     let next: SmallVec<[_; 2]> = inputs.iter().map(|t| t.gradient_edge()).collect();
-    let meta: SmallVec<[InputMeta; 2]> = inputs.iter().map(|t| InputMeta { shape: t.shape().into(), dtype: t.dtype() }).collect();
+    let meta: SmallVec<[InputMeta; 2]> = inputs.iter().map(|t| InputMeta { shape: t.shape().into(), dtype: t.dtype(), device: t.device() }).collect();
     let node = create_node(Op::Custom(Arc::new(f)), next, meta, SmallVec::new(), outputs.len() as u32);
     outputs
         .iter()

@@ -37,6 +37,8 @@ pub struct Edge {
 pub struct InputMeta {
     pub shape: Shape,
     pub dtype: DType,
+    /// Where the input lives: its gradient is brought there.
+    pub device: crate::device::Device,
 }
 
 pub struct Node {

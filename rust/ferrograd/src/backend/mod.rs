@@ -160,6 +160,7 @@ mod tests {
         assert_eq!(sum.to_vec::<f64>().expect("read"), [1.0, 1.0 + 1.0f64.exp()]);
     }
 
+    #[cfg(not(feature = "wgpu"))]
     #[test]
     fn a_device_this_build_cannot_use_is_refused_clearly() {
         let x = Strided::from_vec(vec![1.0f32, 2.0], &[2]).expect("x");

@@ -33,6 +33,10 @@ pub trait UnaryKernel: Sync {
     /// float input runs it in place of the scalar loop.
     const VECTOR: bool = false;
     fn float<T: FloatMath + Numeric>(&self, v: T) -> T;
+    /// The kernel's number arguments, which GPU kernels take as parameters.
+    fn scalars(&self) -> [f64; 2] {
+        [0.0; 2]
+    }
     /// `float` on a vector of lanes; by default lane by lane.
     #[inline(always)]
     fn vector<T: VecFloat, L: Lanes<T>>(&self, s: L, v: L::V) -> L::V {
@@ -57,6 +61,10 @@ pub trait BinaryKernel: Sync {
     /// scalar loop.
     const VECTOR: bool = false;
     fn float<T: FloatMath + Numeric>(&self, a: T, b: T) -> T;
+    /// The kernel's number arguments, as `UnaryKernel::scalars`.
+    fn scalars(&self) -> [f64; 2] {
+        [0.0; 2]
+    }
     /// `float` on vectors of lanes; by default lane by lane.
     #[inline(always)]
     fn vector<T: VecFloat, L: Lanes<T>>(&self, s: L, a: L::V, b: L::V) -> L::V {
@@ -202,6 +210,10 @@ pub struct Clamp {
 impl UnaryKernel for Clamp {
     const NAME: &'static str = "clamp";
     const ACCEPTS: Accepts = Accepts::Numeric;
+    /// A missing bound as the infinity that never clamps.
+    fn scalars(&self) -> [f64; 2] {
+        [self.min.unwrap_or(f64::NEG_INFINITY), self.max.unwrap_or(f64::INFINITY)]
+    }
     #[inline]
     fn float<T: FloatMath + Numeric>(&self, v: T) -> T {
         self.int(v)
@@ -242,6 +254,9 @@ pub struct PowByNumber(pub f64);
 impl UnaryKernel for PowByNumber {
     const NAME: &'static str = "pow_scalar";
     const ACCEPTS: Accepts = Accepts::Float;
+    fn scalars(&self) -> [f64; 2] {
+        [self.0, 0.0]
+    }
     #[inline]
     fn float<T: FloatMath + Numeric>(&self, v: T) -> T {
         pow_by_number(v, self.0)
@@ -255,6 +270,9 @@ pub struct LeakyRelu(pub f64);
 impl UnaryKernel for LeakyRelu {
     const NAME: &'static str = "leaky_relu";
     const ACCEPTS: Accepts = Accepts::Float;
+    fn scalars(&self) -> [f64; 2] {
+        [self.0, 0.0]
+    }
     #[inline]
     fn float<T: FloatMath + Numeric>(&self, v: T) -> T {
         if v > T::ZERO {
@@ -272,6 +290,9 @@ pub struct Elu(pub f64);
 impl UnaryKernel for Elu {
     const NAME: &'static str = "elu";
     const ACCEPTS: Accepts = Accepts::Float;
+    fn scalars(&self) -> [f64; 2] {
+        [self.0, 0.0]
+    }
     #[inline]
     fn float<T: FloatMath + Numeric>(&self, v: T) -> T {
         if v > T::ZERO {
@@ -292,6 +313,9 @@ pub struct Softplus {
 impl UnaryKernel for Softplus {
     const NAME: &'static str = "softplus";
     const ACCEPTS: Accepts = Accepts::Float;
+    fn scalars(&self) -> [f64; 2] {
+        [self.beta, self.threshold]
+    }
     #[inline]
     fn float<T: FloatMath + Numeric>(&self, v: T) -> T {
         let (b, th) = (T::from_f64(self.beta), T::from_f64(self.threshold));
@@ -588,6 +612,9 @@ pub struct LeakyReluBackward(pub f64);
 impl BinaryKernel for LeakyReluBackward {
     const NAME: &'static str = "leaky_relu_backward";
     const ACCEPTS: Accepts = Accepts::Float;
+    fn scalars(&self) -> [f64; 2] {
+        [self.0, 0.0]
+    }
     #[inline]
     fn float<T: FloatMath + Numeric>(&self, g: T, x: T) -> T {
         if x > T::ZERO {
@@ -605,6 +632,9 @@ pub struct EluBackward(pub f64);
 impl BinaryKernel for EluBackward {
     const NAME: &'static str = "elu_backward";
     const ACCEPTS: Accepts = Accepts::Float;
+    fn scalars(&self) -> [f64; 2] {
+        [self.0, 0.0]
+    }
     #[inline]
     fn float<T: FloatMath + Numeric>(&self, g: T, x: T) -> T {
         if x <= T::ZERO {
@@ -622,6 +652,9 @@ pub struct EluResultBackward(pub f64);
 impl BinaryKernel for EluResultBackward {
     const NAME: &'static str = "elu_result_backward";
     const ACCEPTS: Accepts = Accepts::Float;
+    fn scalars(&self) -> [f64; 2] {
+        [self.0, 0.0]
+    }
     #[inline]
     fn float<T: FloatMath + Numeric>(&self, g: T, y: T) -> T {
         if y <= T::ZERO {
@@ -642,6 +675,9 @@ pub struct SoftplusBackward {
 impl BinaryKernel for SoftplusBackward {
     const NAME: &'static str = "softplus_backward";
     const ACCEPTS: Accepts = Accepts::Float;
+    fn scalars(&self) -> [f64; 2] {
+        [self.beta, self.threshold]
+    }
     #[inline]
     fn float<T: FloatMath + Numeric>(&self, g: T, x: T) -> T {
         let bx = x * T::from_f64(self.beta);
@@ -661,6 +697,9 @@ pub struct LerpScalar(pub f64);
 impl BinaryKernel for LerpScalar {
     const NAME: &'static str = "lerp_scalar";
     const ACCEPTS: Accepts = Accepts::Float;
+    fn scalars(&self) -> [f64; 2] {
+        [self.0, 0.0]
+    }
     #[inline]
     fn float<T: FloatMath + Numeric>(&self, s: T, e: T) -> T {
         lerp_value(s, e, T::from_f64(self.0))

@@ -85,7 +85,7 @@ impl Tensor {
         self.check_inplace_target(&[], false)?;
         let viewed = view(&self.detach())?;
         let edge = if should_record(&[self]) { self.gradient_edge() } else { None };
-        let before = InputMeta { shape: self.shape().into(), dtype: self.dtype() };
+        let before = InputMeta { shape: self.shape().into(), dtype: self.dtype(), device: self.device() };
         let data = viewed.detached_data();
         self.replace_data(data.storage().clone(), data.layout().clone(), data.dtype())?;
         self.bump_version();

@@ -281,7 +281,7 @@ pub(crate) fn record(op: Op, inputs: &[&Tensor], out: Tensor, save: impl FnOnce(
     }
     let next: SmallVec<[_; 2]> = inputs.iter().map(|t| t.gradient_edge()).collect();
     let needs: SmallVec<[bool; 2]> = next.iter().map(|e| e.is_some()).collect();
-    let meta = inputs.iter().map(|t| InputMeta { shape: t.shape().into(), dtype: t.dtype() }).collect();
+    let meta = inputs.iter().map(|t| InputMeta { shape: t.shape().into(), dtype: t.dtype(), device: t.device() }).collect();
     let saved = save(&needs, &out);
     let node = create_node(op, next, meta, saved, 1);
     out.set_history(node, 0);

@@ -197,7 +197,7 @@ impl Tensor {
         let mut base_next = next;
         base_next[0] = base.gradient_edge();
         let mut base_meta = meta.clone();
-        base_meta[0] = InputMeta { shape: base.shape().into(), dtype: base.dtype() };
+        base_meta[0] = InputMeta { shape: base.shape().into(), dtype: base.dtype(), device: base.device() };
         let spec = CopySlices { geometry: Arc::new(geometry), op, view_meta: meta[0].clone(), saves_output };
         let saved: Saved = saved;
         let copy_slices = create_node(Op::CopySlices(Arc::new(spec)), base_next, base_meta, saved, 1);
@@ -234,7 +234,7 @@ pub(crate) fn regenerate_view_history(view: &Tensor, info: &ViewBase) {
         return;
     }
     let Some(geometry) = Geometry::of(view, base) else { return };
-    let meta = InputMeta { shape: base.shape().into(), dtype: base.dtype() };
+    let meta = InputMeta { shape: base.shape().into(), dtype: base.dtype(), device: base.device() };
     let node = create_node(Op::AsStrided(Arc::new(geometry)), smallvec![base.gradient_edge()], smallvec![meta], SmallVec::new(), 1);
     view.set_history(node, 0);
 }

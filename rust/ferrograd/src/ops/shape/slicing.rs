@@ -215,7 +215,7 @@ fn record_multi(op: Op, input: &Tensor, outs: Vec<Tensor>) -> Vec<Tensor> {
     if !should_record(&[input]) {
         return outs;
     }
-    let meta = smallvec![InputMeta { shape: input.shape().into(), dtype: input.dtype() }];
+    let meta = smallvec![InputMeta { shape: input.shape().into(), dtype: input.dtype(), device: input.device() }];
     let node = create_node(op, smallvec![input.gradient_edge()], meta, SmallVec::new(), outs.len() as u32);
     for (i, out) in outs.iter().enumerate() {
         out.set_history(node.clone(), i as u32);

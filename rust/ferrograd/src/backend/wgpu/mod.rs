@@ -1,0 +1,212 @@
+//! The wgpu backend: tensors in GPU buffers, computed on by generated WGSL
+//! compute kernels. Float32 computes natively; other dtypes move to and
+//! from the device and are refused by kernels with an error naming op,
+//! dtype and device. Without the `wgpu` feature every entry point refuses.
+//!
+//! context: the device, opened once; pool: buffers reused by size;
+//! pipelines: compiled kernels by name; wgsl: the kernel sources; launch:
+//! bindings and dispatches; run: each kernel family's launch; buffer:
+//! device memory and host transfers.
+
+#[cfg(feature = "wgpu")]
+mod buffer;
+#[cfg(feature = "wgpu")]
+mod context;
+#[cfg(feature = "wgpu")]
+mod launch;
+#[cfg(feature = "wgpu")]
+mod pipelines;
+#[cfg(feature = "wgpu")]
+mod pool;
+#[cfg(feature = "wgpu")]
+mod run;
+#[cfg(feature = "wgpu")]
+mod wgsl;
+#[cfg(all(test, feature = "wgpu"))]
+mod tests;
+
+#[cfg(not(feature = "wgpu"))]
+mod stub;
+#[cfg(not(feature = "wgpu"))]
+pub use stub::*;
+
+#[cfg(feature = "wgpu")]
+pub use buffer::{download_all, WgpuBuffer};
+
+#[cfg(feature = "wgpu")]
+mod device {
+    use super::context::{gpu, opened};
+    use crate::error::{Error, Result};
+
+    /// Whether `wgpu:index` can hold tensors: one device, the adapter
+    /// wgpu prefers, is opened.
+    pub fn check_device(index: u16) -> Result<()> {
+        gpu()?;
+        if index != 0 {
+            return Err(Error::runtime(format!("wgpu:{index} is not available: this build opens one wgpu device, wgpu:0")));
+        }
+        Ok(())
+    }
+
+    pub fn device_count() -> usize {
+        usize::from(gpu().is_ok())
+    }
+
+    pub fn device_name(index: u16) -> Result<String> {
+        check_device(index)?;
+        Ok(gpu()?.name.clone())
+    }
+
+    /// Waits for every kernel launched so far.
+    pub fn synchronize() -> Result<()> {
+        match opened() {
+            Some(gpu) => gpu.wait(),
+            None => Ok(()),
+        }
+    }
+
+    /// Frees the buffers the pool keeps for reuse.
+    pub fn empty_cache() {
+        if let Some(gpu) = opened() {
+            gpu.pool.clear();
+        }
+    }
+
+    /// Bytes of idle buffers the pool keeps.
+    pub fn cached_bytes() -> u64 {
+        opened().map_or(0, |gpu| gpu.pool.idle_bytes())
+    }
+}
+
+#[cfg(feature = "wgpu")]
+pub use device::*;
+
+#[cfg(feature = "wgpu")]
+pub use native::Wgpu;
+
+/// `impl Backend for Wgpu`: float32 kernels native, transfers of every dtype.
+#[cfg(feature = "wgpu")]
+mod native {
+    use super::buffer::{buffer_from_bytes, bytes_of, download, upload};
+    use super::context::gpu;
+    use super::launch::unsupported;
+    use super::run::{assign, elementwise, empty, matmul_run, reach, reduce_run};
+    use super::wgsl;
+    use crate::backend::cpu::Cpu;
+    use crate::backend::Backend;
+    use crate::device::Device;
+    use crate::dtype::DType;
+    use crate::error::{Error, Result};
+    use crate::kernels::indexed::Plan;
+    use crate::kernels::named::{BinaryKernel, ReduceKernel, UnaryKernel};
+    use crate::kernels::window::{Planes, Window2d};
+    use crate::layout::Layout;
+    use crate::storage::Storage;
+    use crate::strided::Strided;
+    use crate::with_any_type;
+
+    /// The wgpu device's kernels.
+    pub struct Wgpu;
+
+    impl Backend for Wgpu {
+        fn unary<K: UnaryKernel>(k: &K, x: &Strided) -> Result<Storage> {
+            let expr = wgsl::unary_expr(K::NAME).ok_or_else(|| unsupported(K::NAME))?;
+            elementwise(K::NAME, expr, x.shape(), &[x], k.scalars())
+        }
+
+        fn binary<K: BinaryKernel>(k: &K, a: &Strided, b: &Strided, shape: &[usize]) -> Result<Storage> {
+            if a.dtype() != b.dtype() {
+                return Err(Error::DTypeMismatch { op: K::NAME, lhs: a.dtype(), rhs: b.dtype() });
+            }
+            let expr = wgsl::binary_expr(K::NAME).ok_or_else(|| unsupported(K::NAME))?;
+            elementwise(K::NAME, expr, shape, &[a, b], k.scalars())
+        }
+
+        fn binary_assign<K: BinaryKernel>(k: &K, dst: &Strided, src: &Strided) -> Result<()> {
+            let expr = wgsl::binary_expr(K::NAME).ok_or_else(|| unsupported(K::NAME))?;
+            assign(K::NAME, expr, dst, src, k.scalars())
+        }
+
+        fn reduce<K: ReduceKernel>(_: &K, x: &Strided, dims: &[usize]) -> Result<Storage> {
+            let (init, fold) = wgsl::reduce_fold(K::NAME).ok_or_else(|| unsupported(K::NAME))?;
+            reduce_run(K::NAME, init, fold, x, dims)
+        }
+
+        fn matmul(a: &Strided, b: &Strided) -> Result<Storage> {
+            matmul_run(a, b)
+        }
+
+        fn copy_strided(x: &Strided, dtype: DType) -> Result<Storage> {
+            if x.dtype() == DType::F32 && dtype == DType::F32 {
+                return elementwise("copy", "x", x.shape(), &[x], [0.0; 2]);
+            }
+            // Other dtypes have no kernels: the copy and conversion run on the host.
+            let host = Strided::contiguous(Wgpu::to_cpu(x)?, x.shape())?;
+            let converted = Strided::contiguous(Cpu::copy_strided(&host, dtype)?, x.shape())?;
+            Wgpu::from_cpu(&converted, x.device())
+        }
+
+        fn take(_: &Strided, _: &Plan) -> Result<Storage> {
+            Err(unsupported("index"))
+        }
+
+        fn gather(_: &Strided, _: usize, _: &Strided) -> Result<Storage> {
+            Err(unsupported("gather"))
+        }
+
+        fn im2col(_: &Strided, _: Planes, _: &Window2d) -> Result<Storage> {
+            Err(unsupported("im2col"))
+        }
+
+        fn col2im(_: &Strided, _: Planes, _: &Window2d) -> Result<Storage> {
+            Err(unsupported("col2im"))
+        }
+
+        fn max_pool(_: &Strided, _: Planes, _: &Window2d) -> Result<(Storage, Storage)> {
+            Err(unsupported("max_pool2d"))
+        }
+
+        /// Reads back the range of the buffer the view reaches and lays it out
+        /// on the host, so views of every dtype come back without a kernel.
+        fn to_cpu(x: &Strided) -> Result<Storage> {
+            let Some(buffer) = x.storage().wgpu_buffer() else {
+                return Cpu::copy_strided(x, x.dtype());
+            };
+            if x.numel() == 0 {
+                return empty(x.dtype());
+            }
+            let gpu = gpu()?;
+            let layout = x.layout();
+            let (lo, hi) = reach(layout);
+            let item = x.dtype().size_in_bytes() as u64;
+            let bytes = download(gpu, buffer, lo as u64 * item, (hi - lo + 1) as u64 * item)?;
+            let host = Storage::new(buffer_from_bytes(x.dtype(), &bytes)?);
+            let shifted = Layout::new(layout.shape().into(), layout.strides().into(), layout.offset() - lo)?;
+            Cpu::copy_strided(&Strided::new(host, shifted, x.dtype())?, x.dtype())
+        }
+
+        fn from_cpu(x: &Strided, device: Device) -> Result<Storage> {
+            let Device::Wgpu(index) = device else {
+                return Cpu::copy_strided(x, x.dtype());
+            };
+            super::check_device(index)?;
+            let gpu = gpu()?;
+            let contiguous;
+            let (source, range) = match x.layout().contiguous_range() {
+                Some(range) if x.device() == Device::Cpu => (x, range),
+                _ => {
+                    contiguous = Strided::contiguous(Wgpu::to_cpu(x)?, x.shape())?;
+                    let n = contiguous.numel();
+                    (&contiguous, 0..n)
+                }
+            };
+            let guard = source.storage().read();
+            let buffer = with_any_type!(x.dtype(), T => {
+                let data = <T as crate::storage::Element>::slice(&guard).ok_or(Error::DTypeMismatch { op: "to", lhs: x.dtype(), rhs: <T as crate::storage::Element>::DTYPE })?;
+                upload(gpu, bytes_of(&data[range]))?
+            });
+            drop(guard);
+            Ok(Storage::on_wgpu(buffer, x.numel(), x.dtype()))
+        }
+    }
+}

@@ -1,0 +1,290 @@
+//! The kernel launches behind `impl Backend for Wgpu`: each checks its
+//! operands, picks a generated kernel and records its dispatches, one
+//! command buffer per operation. Only `to_cpu` waits for the device.
+
+use super::buffer::{bytes_of, upload, WgpuBuffer};
+use super::context::{gpu, Gpu};
+use super::launch::{bind, chunk_elements, unsupported_dtype, Batch, Bound, Grid, Slot, ITEM};
+use super::wgsl::{self, matmul_slot, reduce_slot, slot, GROUP, MAX_DIMS, TILE};
+use crate::dtype::{DType, Scalar};
+use crate::error::{Error, Result};
+use crate::layout::{numel, Layout};
+use crate::storage::{Buffer, Storage};
+use crate::strided::Strided;
+
+/// A float32 operand on the device: a storage's buffer, or a CPU scalar
+/// (which PyTorch lets meet any device) uploaded for this operation.
+enum Operand<'a> {
+    Stored(&'a WgpuBuffer, &'a Layout),
+    Uploaded(WgpuBuffer, Layout),
+}
+
+impl Operand<'_> {
+    fn buffer(&self) -> &WgpuBuffer {
+        match self {
+            Operand::Stored(b, _) => b,
+            Operand::Uploaded(b, _) => b,
+        }
+    }
+    fn layout(&self) -> &Layout {
+        match self {
+            Operand::Stored(_, l) => l,
+            Operand::Uploaded(_, l) => l,
+        }
+    }
+}
+
+fn operand<'a>(gpu: &Gpu, op: &str, x: &'a Strided) -> Result<Operand<'a>> {
+    if x.dtype() != DType::F32 {
+        return Err(unsupported_dtype(op, x.dtype()));
+    }
+    if let Some(buffer) = x.storage().wgpu_buffer() {
+        return Ok(Operand::Stored(buffer, x.layout()));
+    }
+    let host = x.to_vec::<f32>()?;
+    Ok(Operand::Uploaded(upload(gpu, bytes_of(&host))?, Layout::contiguous(x.shape())?))
+}
+
+fn words(op: &str, n: u64) -> Result<u32> {
+    u32::try_from(n).map_err(|_| Error::NotImplemented(format!("The operator '{op}' is not currently implemented for the wgpu device on {n} elements: kernels index at most 2^32 - 1")))
+}
+
+fn stride_bits(op: &str, s: isize) -> Result<u32> {
+    i32::try_from(s).map(|s| s as u32).map_err(|_| Error::runtime(format!("{op}: stride {s} exceeds what a wgpu kernel addresses")))
+}
+
+fn f32_bytes(op: &str, n: usize) -> Result<u64> {
+    (n as u64).checked_mul(ITEM).ok_or_else(|| Error::runtime(format!("{op}: {n} elements overflow a byte count")))
+}
+
+fn ndim_ok(op: &str, ndim: usize) -> Result<()> {
+    if ndim > MAX_DIMS {
+        return Err(Error::NotImplemented(format!("The operator '{op}' is not currently implemented for the wgpu device on tensors of more than {MAX_DIMS} dims (got {ndim})")));
+    }
+    Ok(())
+}
+
+/// `expr` over `inputs` broadcast to `shape`, into a fresh float32 storage;
+/// in chunks of one binding each, so no size is capped by the binding limit.
+pub(super) fn elementwise(op: &str, expr: &str, shape: &[usize], inputs: &[&Strided], scalars: [f64; 2]) -> Result<Storage> {
+    let gpu = gpu()?;
+    ndim_ok(op, shape.len())?;
+    let held = inputs.iter().map(|x| operand(gpu, op, x)).collect::<Result<Vec<_>>>()?;
+    let n = numel(shape)?;
+    words(op, n as u64)?;
+    let arity = inputs.len() as u32;
+    let key = format!("{op}:{arity}:f32");
+    let pipeline = gpu.pipelines.get(&gpu.device, &key, || Ok(wgsl::elementwise(expr, arity, false)))?;
+    gpu.scoped(op, || {
+        let out = WgpuBuffer::alloc(gpu, f32_bytes(op, n)?)?;
+        let mut batch = Batch::new(gpu);
+        let (total, chunk) = (n as u64, chunk_elements(gpu));
+        let mut start = 0;
+        while start < total {
+            let count = chunk.min(total - start);
+            let bounds = held.iter().map(|h| bind(gpu, op, h.buffer(), h.layout(), shape, start, count)).collect::<Result<Vec<_>>>()?;
+            let mut p = header(shape, start, count, scalars);
+            operand_words(&mut p, slot::A_OFF, slot::A_STRIDES, &bounds[0]);
+            if let Some(b) = bounds.get(1) {
+                operand_words(&mut p, slot::B_OFF, slot::B_STRIDES, b);
+            }
+            let mut slots = vec![Slot { buffer: &out, offset: start * ITEM, size: count * ITEM }];
+            slots.extend(bounds.iter().map(Slot::from));
+            batch.dispatch(&pipeline, &p, &slots, Grid::Flat(count.div_ceil(u64::from(GROUP))))?;
+            start += count;
+        }
+        batch.submit();
+        Ok(Storage::on_wgpu(out, n, DType::F32))
+    })
+}
+
+/// The parameter words every elementwise dispatch starts with.
+fn header(shape: &[usize], start: u64, count: u64, scalars: [f64; 2]) -> Vec<u32> {
+    let mut p = vec![0u32; slot::LEN];
+    p[slot::COUNT] = count as u32;
+    p[slot::START] = start as u32;
+    p[slot::NDIM] = shape.len() as u32;
+    p[slot::S0] = (scalars[0] as f32).to_bits();
+    p[slot::S1] = (scalars[1] as f32).to_bits();
+    for (d, &n) in shape.iter().enumerate() {
+        p[slot::SHAPE + d] = n as u32;
+    }
+    p
+}
+
+fn operand_words(p: &mut [u32], off: usize, strides: usize, b: &Bound<'_>) {
+    p[off] = b.first;
+    p[strides..strides + MAX_DIMS].copy_from_slice(&b.strides);
+}
+
+/// `dst = expr(dst, src)` through `dst`'s own layout.
+pub(super) fn assign(op: &str, expr: &str, dst: &Strided, src: &Strided, scalars: [f64; 2]) -> Result<()> {
+    let gpu = gpu()?;
+    let Some(target) = dst.storage().wgpu_buffer() else {
+        return Err(Error::runtime(format!("{op}: the destination is not on the wgpu device")));
+    };
+    if dst.dtype() != DType::F32 {
+        return Err(unsupported_dtype(op, dst.dtype()));
+    }
+    ndim_ok(op, dst.ndim())?;
+    // One buffer cannot be bound for reading and for writing at once.
+    let copied;
+    let src = if src.storage().same(dst.storage()) {
+        copied = Strided::contiguous(elementwise("copy", "x", src.shape(), &[src], [0.0; 2])?, src.shape())?;
+        &copied
+    } else {
+        src
+    };
+    let held = operand(gpu, op, src)?;
+    let shape = dst.shape();
+    let n = dst.numel();
+    words(op, n as u64)?;
+    let pipeline = gpu.pipelines.get(&gpu.device, &format!("{op}:assign:f32"), || Ok(wgsl::elementwise(expr, 2, true)))?;
+    gpu.scoped(op, || {
+        let mut batch = Batch::new(gpu);
+        let (total, chunk) = (n as u64, chunk_elements(gpu));
+        let mut start = 0;
+        while start < total {
+            let count = chunk.min(total - start);
+            let out = bind(gpu, op, target, dst.layout(), shape, start, count)?;
+            let b = bind(gpu, op, held.buffer(), held.layout(), shape, start, count)?;
+            let mut p = header(shape, start, count, scalars);
+            operand_words(&mut p, slot::OUT_OFF, slot::OUT_STRIDES, &out);
+            operand_words(&mut p, slot::B_OFF, slot::B_STRIDES, &b);
+            batch.dispatch(&pipeline, &p, &[Slot::from(&out), Slot::from(&b)], Grid::Flat(count.div_ceil(u64::from(GROUP))))?;
+            start += count;
+        }
+        batch.submit();
+        Ok(())
+    })?;
+    dst.storage().device_written();
+    Ok(())
+}
+
+/// Binds all of an operand, which a kernel reads at any position.
+fn bind_whole<'a>(gpu: &Gpu, op: &str, h: &'a Operand<'_>) -> Result<Bound<'a>> {
+    let layout = h.layout();
+    let n = numel(layout.shape())? as u64;
+    let bound = bind(gpu, op, h.buffer(), layout, layout.shape(), 0, n)?;
+    if bound.size > gpu.binding_limit {
+        return Err(Error::NotImplemented(format!(
+            "The operator '{op}' is not currently implemented for the wgpu device on operands larger than {} bytes",
+            gpu.binding_limit
+        )));
+    }
+    Ok(bound)
+}
+
+pub(super) fn reduce_run(op: &str, init: &str, fold: &str, x: &Strided, dims: &[usize]) -> Result<Storage> {
+    let gpu = gpu()?;
+    ndim_ok(op, x.ndim())?;
+    let held = operand(gpu, op, x)?;
+    let layout = held.layout();
+    let keep: Vec<usize> = (0..x.ndim()).filter(|d| !dims.contains(d)).collect();
+    let n_out = keep.iter().map(|&d| x.shape()[d]).product::<usize>();
+    let n_red = dims.iter().map(|&d| x.shape()[d]).product::<usize>();
+    words(op, n_red as u64)?;
+    words(op, n_out as u64)?;
+    let pipeline = gpu.pipelines.get(&gpu.device, &format!("{op}:reduce:f32"), || Ok(wgsl::reduce(init, fold)))?;
+    gpu.scoped(op, || {
+        let out = WgpuBuffer::alloc(gpu, f32_bytes(op, n_out)?)?;
+        if n_out == 0 {
+            return Ok(Storage::on_wgpu(out, 0, DType::F32));
+        }
+        let mut p = vec![0u32; reduce_slot::LEN];
+        p[reduce_slot::N_OUT] = n_out as u32;
+        p[reduce_slot::N_RED] = n_red as u32;
+        p[reduce_slot::KEEP_NDIM] = keep.len() as u32;
+        p[reduce_slot::RED_NDIM] = dims.len() as u32;
+        for (table, shape_at, strides_at) in [(&keep[..], reduce_slot::KEEP_SHAPE, reduce_slot::KEEP_STRIDES), (dims, reduce_slot::RED_SHAPE, reduce_slot::RED_STRIDES)] {
+            for (i, &d) in table.iter().enumerate() {
+                p[shape_at + i] = layout.shape()[d] as u32;
+                p[strides_at + i] = stride_bits(op, layout.strides()[d])?;
+            }
+        }
+        let mut batch = Batch::new(gpu);
+        if n_red == 0 {
+            // Nothing to read: every output is the fold's start value.
+            p[reduce_slot::N_RED] = 0;
+            let dummy = WgpuBuffer::alloc(gpu, ITEM)?;
+            batch.dispatch(&pipeline, &p, &[Slot::whole(&out), Slot::whole(&dummy)], Grid::Flat(n_out as u64))?;
+            batch.submit();
+            return Ok(Storage::on_wgpu(out, n_out, DType::F32));
+        }
+        let input = bind_whole(gpu, op, &held)?;
+        p[reduce_slot::OFF] = input.first;
+        batch.dispatch(&pipeline, &p, &[Slot::whole(&out), Slot::from(&input)], Grid::Flat(n_out as u64))?;
+        batch.submit();
+        Ok(Storage::on_wgpu(out, n_out, DType::F32))
+    })
+}
+
+pub(super) fn matmul_run(a: &Strided, b: &Strided) -> Result<Storage> {
+    const OP: &str = "mm";
+    let gpu = gpu()?;
+    let (ha, hb) = (operand(gpu, OP, a)?, operand(gpu, OP, b)?);
+    let nd = a.ndim();
+    if nd < 2 || nd > 3 || b.ndim() != nd {
+        return Err(Error::runtime(format!("mm: expected 2-D or batched 3-D operands, got {:?} and {:?}", a.shape(), b.shape())));
+    }
+    let (m, k, n) = (a.shape()[nd - 2], a.shape()[nd - 1], b.shape()[nd - 1]);
+    let batch = if nd == 3 { a.shape()[0] } else { 1 };
+    let total = numel(&[batch, m, n])?;
+    let bytes = f32_bytes(OP, total)?;
+    if bytes > gpu.binding_limit {
+        return Err(Error::NotImplemented(format!("The operator '{OP}' is not currently implemented for the wgpu device for results over {} bytes", gpu.binding_limit)));
+    }
+    for v in [m, n, k, batch] {
+        words(OP, v as u64)?;
+    }
+    let pipeline = gpu.pipelines.get(&gpu.device, "mm:f32", || Ok(wgsl::matmul()))?;
+    gpu.scoped(OP, || {
+        let out = WgpuBuffer::alloc(gpu, bytes)?;
+        if total == 0 {
+            return Ok(Storage::on_wgpu(out, 0, DType::F32));
+        }
+        let mut p = vec![0u32; matmul_slot::LEN];
+        p[matmul_slot::M] = m as u32;
+        p[matmul_slot::N] = n as u32;
+        p[matmul_slot::K] = k as u32;
+        let mut slots = vec![Slot::whole(&out)];
+        let mut bounds = Vec::with_capacity(2);
+        for (h, at) in [(&ha, matmul_slot::A), (&hb, matmul_slot::B)] {
+            let l = h.layout();
+            let bound = if k == 0 { None } else { Some(bind_whole(gpu, OP, h)?) };
+            p[at] = bound.as_ref().map_or(0, |b| b.first);
+            p[at + 1] = if nd == 3 { stride_bits(OP, l.strides()[0])? } else { 0 };
+            p[at + 2] = stride_bits(OP, l.strides()[nd - 2])?;
+            p[at + 3] = stride_bits(OP, l.strides()[nd - 1])?;
+            bounds.push(bound);
+        }
+        // k == 0 reads nothing; the result buffer stands in for both operands' bindings.
+        let dummy = WgpuBuffer::alloc(gpu, ITEM)?;
+        for bound in &bounds {
+            slots.push(bound.as_ref().map_or(Slot::whole(&dummy), Slot::from));
+        }
+        let tiles = |v: usize| (v as u64).div_ceil(u64::from(TILE));
+        let mut run = Batch::new(gpu);
+        run.dispatch(&pipeline, &p, &slots, Grid::Exact([tiles(n), tiles(m), batch as u64]))?;
+        run.submit();
+        Ok(Storage::on_wgpu(out, total, DType::F32))
+    })
+}
+
+/// The elements `layout` reaches, lowest and highest.
+pub(super) fn reach(layout: &Layout) -> (usize, usize) {
+    let (mut lo, mut hi) = (layout.offset() as isize, layout.offset() as isize);
+    for (&n, &s) in layout.shape().iter().zip(layout.strides()) {
+        let r = (n as isize - 1) * s;
+        if r < 0 {
+            lo += r;
+        } else {
+            hi += r;
+        }
+    }
+    (lo.max(0) as usize, hi.max(0) as usize)
+}
+
+pub(super) fn empty(dtype: DType) -> Result<Storage> {
+    Ok(Storage::new(Buffer::full(dtype, 0, Scalar::Int(0))?))
+}

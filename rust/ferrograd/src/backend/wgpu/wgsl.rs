@@ -1,0 +1,406 @@
+//! WGSL for every wgpu kernel: one template per family (elementwise,
+//! reduction, matrix product) and, per named kernel, the expression the
+//! elementwise template wraps. A kernel absent from these tables has no
+//! wgpu form and is refused by name.
+
+/// Dims a kernel's shape and stride tables hold.
+pub const MAX_DIMS: usize = 8;
+/// Threads per workgroup of the elementwise and reduction kernels.
+pub const GROUP: u32 = 256;
+
+/// Where the elementwise parameter words sit (see `elementwise`).
+pub mod slot {
+    pub const COUNT: usize = 0;
+    pub const START: usize = 1;
+    pub const NDIM: usize = 2;
+    pub const OUT_OFF: usize = 3;
+    pub const A_OFF: usize = 4;
+    pub const B_OFF: usize = 5;
+    pub const S0: usize = 6;
+    pub const S1: usize = 7;
+    pub const SHAPE: usize = 8;
+    pub const OUT_STRIDES: usize = 16;
+    pub const A_STRIDES: usize = 24;
+    pub const B_STRIDES: usize = 32;
+    pub const LEN: usize = 40;
+}
+
+/// `f(x)` of a unary kernel, by its name; `s0`, `s1` are its number
+/// arguments (`UnaryKernel::scalars`).
+pub fn unary_expr(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "copy" => "x",
+        "exp" => "exp(x)",
+        "log" => "log(x)",
+        "sqrt" => "sqrt(x)",
+        "tanh" => "tanh_(x)",
+        "sigmoid" => "sigmoid_(x)",
+        "reciprocal" => "1.0 / x",
+        "exp2" => "exp2(x)",
+        "expm1" => "expm1_(x)",
+        "log2" => "log2(x)",
+        "log10" => "log(x) * 0.4342944819032518",
+        "log1p" => "log1p_(x)",
+        "rsqrt" => "1.0 / sqrt(x)",
+        "sin" => "sin(x)",
+        "cos" => "cos(x)",
+        "tan" => "tan(x)",
+        "erf" => "erf_(x)",
+        "floor" => "floor(x)",
+        "ceil" => "ceil(x)",
+        // WGSL's round is half to even, as the CPU kernel.
+        "round" => "round(x)",
+        "trunc" => "trunc(x)",
+        "silu" => "x * sigmoid_(x)",
+        "gelu" => "x * 0.5 * (1.0 + erf_(x * 0.7071067811865476))",
+        "gelu_tanh" => "0.5 * x * (1.0 + tanh_(0.7978845608028654 * (x + 0.044715 * x * x * x)))",
+        "neg" => "-x",
+        "relu" => "select(x, 0.0, x < 0.0)",
+        "abs" => "abs(x)",
+        "sign" => "select(select(0.0, -1.0, x < 0.0), 1.0, x > 0.0)",
+        "clamp" => "clamp_(x, s0, s1)",
+        "pow_scalar" => "pow_number_(x, s0)",
+        "leaky_relu" => "select(x * s0, x, x > 0.0)",
+        "elu" => "select(expm1_(x) * s0, x, x > 0.0)",
+        "softplus" => "select(log1p_(exp(x * s0)) / s0, x, x * s0 > s1)",
+        _ => return None,
+    })
+}
+
+/// `f(a, b)` of a binary kernel, by its name.
+pub fn binary_expr(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "add" => "a + b",
+        "sub" => "a - b",
+        "mul" => "a * b",
+        "div" => "a / b",
+        "pow" => "pow_(a, b)",
+        "tanh_backward" => "a * (1.0 - b * b)",
+        "sigmoid_backward" => "a * (1.0 - b) * b",
+        "threshold_backward" => "select(a, 0.0, b <= 0.0)",
+        "clamp_min" => "clamp_(a, b, inf_())",
+        "clamp_max" => "clamp_(a, -inf_(), b)",
+        "gelu_backward" => "a * gelu_slope_(b)",
+        "gelu_tanh_backward" => "a * gelu_tanh_slope_(b)",
+        "silu_backward" => "a * sigmoid_(b) * (1.0 + b * (1.0 - sigmoid_(b)))",
+        "div_trunc" => "trunc(a / b)",
+        "div_floor" => "div_floor_(a, b)",
+        "leaky_relu_backward" => "select(a * s0, a, b > 0.0)",
+        "elu_backward" => "select(a, a * s0 * exp(b), b <= 0.0)",
+        "elu_result_backward" => "select(a, a * (b + s0), b <= 0.0)",
+        "softplus_backward" => "softplus_backward_(a, b, s0, s1)",
+        "lerp_scalar" => "lerp_(a, b, s0)",
+        _ => return None,
+    })
+}
+
+/// `(initial value, fold of acc and v)` of a reduction, by its name.
+pub fn reduce_fold(name: &str) -> Option<(&'static str, &'static str)> {
+    Some(match name {
+        "sum" => ("0.0", "acc + v"),
+        "prod" => ("1.0", "acc * v"),
+        "amax" => ("-inf_()", "max_nan_(acc, v)"),
+        "amin" => ("inf_()", "min_nan_(acc, v)"),
+        _ => return None,
+    })
+}
+
+/// Functions the expressions call that WGSL lacks, or has with different
+/// edge cases than the CPU kernels (tanh of large inputs, pow of negatives).
+const PRELUDE: &str = r#"
+fn inf_() -> f32 { return bitcast<f32>(0x7f800000u); }
+fn nan_() -> f32 { return bitcast<f32>(0x7fc00000u); }
+fn is_nan_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
+fn max_nan_(a: f32, b: f32) -> f32 { if (is_nan_(a) || is_nan_(b)) { return nan_(); } return max(a, b); }
+fn min_nan_(a: f32, b: f32) -> f32 { if (is_nan_(a) || is_nan_(b)) { return nan_(); } return min(a, b); }
+fn tanh_(x: f32) -> f32 {
+    let e = exp(-2.0 * abs(x));
+    let t = (1.0 - e) / (1.0 + e);
+    if (abs(x) < 0.0005) { return x - x * x * x / 3.0; }
+    return select(t, -t, x < 0.0);
+}
+fn sigmoid_(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
+fn expm1_(x: f32) -> f32 {
+    if (abs(x) < 0.00001) { return x + 0.5 * x * x; }
+    return exp(x) - 1.0;
+}
+fn log1p_(x: f32) -> f32 {
+    let u = 1.0 + x;
+    if (u == 1.0) { return x; }
+    if (u == inf_()) { return u; }
+    return log(u) * x / (u - 1.0);
+}
+// erf through the classic Chebyshev fit of erfc (|error| < 1.2e-7).
+fn erf_(x: f32) -> f32 {
+    let z = abs(x);
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let r = t * exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
+        + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+    return select(1.0 - r, r - 1.0, x < 0.0);
+}
+fn clamp_(v: f32, lo: f32, hi: f32) -> f32 {
+    if (is_nan_(v)) { return v; }
+    if (is_nan_(lo)) { return lo; }
+    if (is_nan_(hi)) { return hi; }
+    var r = v;
+    if (r < lo) { r = lo; }
+    if (hi < r) { r = hi; }
+    return r;
+}
+fn pow_(a: f32, b: f32) -> f32 {
+    if (b == 0.0) { return 1.0; }
+    if (a == 1.0) { return 1.0; }
+    if (is_nan_(a) || is_nan_(b)) { return nan_(); }
+    if (a == 0.0) { return select(inf_(), 0.0, b > 0.0); }
+    if (a < 0.0) {
+        if (trunc(b) != b) { return nan_(); }
+        let m = pow(-a, b);
+        let odd = abs(b) < 16777216.0 && (i32(abs(b)) & 1) == 1;
+        return select(m, -m, odd);
+    }
+    return pow(a, b);
+}
+fn pow_number_(x: f32, e: f32) -> f32 {
+    if (e == 2.0) { return x * x; }
+    if (e == 3.0) { return x * x * x; }
+    if (e == -2.0) { return 1.0 / (x * x); }
+    if (e == 1.0) { return x; }
+    if (e == 0.5) { return sqrt(x); }
+    if (e == -0.5) { return 1.0 / sqrt(x); }
+    if (e == -1.0) { return 1.0 / x; }
+    return pow_(x, e);
+}
+fn gelu_slope_(x: f32) -> f32 {
+    let cdf = 0.5 * (1.0 + erf_(x * 0.7071067811865476));
+    let pdf = exp(-0.5 * x * x) * 0.3989422804014327;
+    return cdf + x * pdf;
+}
+fn gelu_tanh_slope_(x: f32) -> f32 {
+    let x2 = x * x;
+    let th = tanh_(0.7978845608028654 * (x + 0.044715 * x2 * x));
+    let left = 0.5 * x;
+    let right = 1.0 + th;
+    return 0.5 * right + left * (1.0 - th * th) * 0.7978845608028654 * (1.0 + 3.0 * 0.044715 * x2);
+}
+fn div_floor_(a: f32, b: f32) -> f32 {
+    if (b == 0.0) { return a / b; }
+    let m = a - b * trunc(a / b);
+    var d = (a - m) / b;
+    if (m != 0.0 && ((b < 0.0) != (m < 0.0))) { d = d - 1.0; }
+    if (d == 0.0) { return select(0.0, -0.0, a / b < 0.0); }
+    var f = floor(d);
+    if (d - f > 0.5) { f = f + 1.0; }
+    return f;
+}
+fn softplus_backward_(g: f32, x: f32, beta: f32, threshold: f32) -> f32 {
+    let bx = x * beta;
+    if (bx > threshold) { return g; }
+    let z = exp(bx);
+    return g * z / (z + 1.0);
+}
+fn lerp_(s: f32, e: f32, w: f32) -> f32 {
+    if (abs(w) < 0.5) { return s + w * (e - s); }
+    return e - (e - s) * (1.0 - w);
+}
+"#;
+
+/// The flat index of this thread over a 2-D grid of workgroups of `GROUP`.
+const FLAT_INDEX: &str = "(wid.y * nwg.x + wid.x) * 256u + lid";
+
+/// An elementwise kernel: `arity` inputs (1 or 2) read through strides
+/// broadcast to the output shape. In place, the output is the strided
+/// first operand itself (bound read-write once: a buffer cannot be bound
+/// for reading and writing at the same time). `expr` reads `x` (or `a`,
+/// `b`) and the number arguments `s0`, `s1`.
+///
+/// Parameters (`slot`): element count and first logical index of this
+/// dispatch, rank, element offsets into each binding, the two numbers
+/// (as bits), the shape, then per operand its strides (two's complement,
+/// so negative strides wrap back in u32 arithmetic).
+pub fn elementwise(expr: &str, arity: u32, in_place: bool) -> String {
+    let mut s = String::with_capacity(6000);
+    s.push_str(PRELUDE);
+    s.push_str("@group(0) @binding(0) var<storage, read> p: array<u32>;\n");
+    if in_place {
+        s.push_str("@group(0) @binding(1) var<storage, read_write> out: array<f32>;\n");
+        if arity == 2 {
+            s.push_str("@group(0) @binding(2) var<storage, read> b_in: array<f32>;\n");
+        }
+    } else {
+        s.push_str("@group(0) @binding(1) var<storage, read_write> out: array<f32>;\n");
+        s.push_str("@group(0) @binding(2) var<storage, read> a_in: array<f32>;\n");
+        if arity == 2 {
+            s.push_str("@group(0) @binding(3) var<storage, read> b_in: array<f32>;\n");
+        }
+    }
+    s.push_str(&format!(
+        r#"
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
+    let i = {FLAT_INDEX};
+    if (i >= p[{count}]) {{ return; }}
+    var rem = p[{start}] + i;
+    var oo = p[{out_off}];
+    var ao = p[{a_off}];
+    var bo = p[{b_off}];
+    for (var d = i32(p[{ndim}]) - 1; d >= 0; d = d - 1) {{
+        let n = p[{shape}u + u32(d)];
+        let c = rem % n;
+        rem = rem / n;
+        oo = oo + c * p[{os}u + u32(d)];
+        ao = ao + c * p[{as_}u + u32(d)];
+        bo = bo + c * p[{bs}u + u32(d)];
+    }}
+    let s0 = bitcast<f32>(p[{s0}]);
+    let s1 = bitcast<f32>(p[{s1}]);
+"#,
+        count = slot::COUNT,
+        start = slot::START,
+        out_off = slot::OUT_OFF,
+        a_off = slot::A_OFF,
+        b_off = slot::B_OFF,
+        ndim = slot::NDIM,
+        shape = slot::SHAPE,
+        os = slot::OUT_STRIDES,
+        as_ = slot::A_STRIDES,
+        bs = slot::B_STRIDES,
+        s0 = slot::S0,
+        s1 = slot::S1,
+    ));
+    let first = if in_place { "out[oo]" } else { "a_in[ao]" };
+    if arity == 1 {
+        s.push_str(&format!("    let x = {first};\n"));
+    } else {
+        s.push_str(&format!("    let a = {first};\n    let b = b_in[bo];\n"));
+    }
+    // Unused names would be stripped from the layout and break the binding order.
+    s.push_str("    _ = s0; _ = s1; _ = ao; _ = bo;\n");
+    let target = if in_place { "out[oo]" } else { "out[i]" };
+    s.push_str(&format!("    {target} = {expr};\n}}\n"));
+    s
+}
+
+/// Reduction parameters: output count, reduced count, the input's element
+/// offset, kept rank, reduced rank, then shape and strides of the kept
+/// dims and of the reduced dims.
+pub mod reduce_slot {
+    pub const N_OUT: usize = 0;
+    pub const N_RED: usize = 1;
+    pub const OFF: usize = 2;
+    pub const KEEP_NDIM: usize = 3;
+    pub const RED_NDIM: usize = 4;
+    pub const KEEP_SHAPE: usize = 8;
+    pub const KEEP_STRIDES: usize = 16;
+    pub const RED_SHAPE: usize = 24;
+    pub const RED_STRIDES: usize = 32;
+    pub const LEN: usize = 40;
+}
+
+/// A reduction: one workgroup per output element, each thread folding a
+/// strided share of the reduced elements, then a tree in workgroup memory.
+/// Every fold here is associative, so partial results merge with it too.
+pub fn reduce(init: &str, fold: &str) -> String {
+    use reduce_slot::*;
+    format!(
+        r#"{PRELUDE}
+@group(0) @binding(0) var<storage, read> p: array<u32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+var<workgroup> part: array<f32, 256>;
+
+fn fold_(acc: f32, v: f32) -> f32 {{ return {fold}; }}
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
+    let o = wid.y * nwg.x + wid.x;
+    let valid = o < p[{N_OUT}];
+    var acc: f32 = {init};
+    if (valid) {{
+        var base = p[{OFF}];
+        var rem = o;
+        for (var d = i32(p[{KEEP_NDIM}]) - 1; d >= 0; d = d - 1) {{
+            let n = p[{KEEP_SHAPE}u + u32(d)];
+            base = base + (rem % n) * p[{KEEP_STRIDES}u + u32(d)];
+            rem = rem / n;
+        }}
+        for (var r = lid; r < p[{N_RED}]; r = r + 256u) {{
+            var off = base;
+            var k = r;
+            for (var d = i32(p[{RED_NDIM}]) - 1; d >= 0; d = d - 1) {{
+                let n = p[{RED_SHAPE}u + u32(d)];
+                off = off + (k % n) * p[{RED_STRIDES}u + u32(d)];
+                k = k / n;
+            }}
+            acc = fold_(acc, x[off]);
+        }}
+    }}
+    part[lid] = acc;
+    workgroupBarrier();
+    for (var w = 128u; w > 0u; w = w >> 1u) {{
+        if (lid < w) {{ part[lid] = fold_(part[lid], part[lid + w]); }}
+        workgroupBarrier();
+    }}
+    if (valid && lid == 0u) {{ out[o] = part[0]; }}
+}}
+"#
+    )
+}
+
+/// Matrix product parameters: M, N, K, then per operand its element
+/// offset and batch, row and column strides.
+pub mod matmul_slot {
+    pub const M: usize = 0;
+    pub const N: usize = 1;
+    pub const K: usize = 2;
+    pub const A: usize = 4;
+    pub const B: usize = 8;
+    pub const LEN: usize = 12;
+}
+
+/// Tile edge of the matrix product: 16x16 threads, each one output.
+pub const TILE: u32 = 16;
+
+/// A batched matrix product in 16x16 tiles staged through workgroup
+/// memory; operands are read through their strides, so a transposed view
+/// needs no copy. The batch is the grid's z.
+pub fn matmul() -> String {
+    use matmul_slot::*;
+    format!(
+        r#"
+@group(0) @binding(0) var<storage, read> p: array<u32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read> a: array<f32>;
+@group(0) @binding(3) var<storage, read> b: array<f32>;
+var<workgroup> ta: array<f32, 256>;
+var<workgroup> tb: array<f32, 256>;
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {{
+    let m = p[{M}];
+    let n = p[{N}];
+    let k = p[{K}];
+    let row = wid.y * 16u + lid.y;
+    let col = wid.x * 16u + lid.x;
+    let a0 = p[{A}] + wid.z * p[{A}u + 1u];
+    let b0 = p[{B}] + wid.z * p[{B}u + 1u];
+    var acc = 0.0;
+    for (var t = 0u; t < k; t = t + 16u) {{
+        let ak = t + lid.x;
+        var va = 0.0;
+        if (row < m && ak < k) {{ va = a[a0 + row * p[{A}u + 2u] + ak * p[{A}u + 3u]]; }}
+        ta[lid.y * 16u + lid.x] = va;
+        let bk = t + lid.y;
+        var vb = 0.0;
+        if (bk < k && col < n) {{ vb = b[b0 + bk * p[{B}u + 2u] + col * p[{B}u + 3u]]; }}
+        tb[lid.y * 16u + lid.x] = vb;
+        workgroupBarrier();
+        for (var j = 0u; j < 16u; j = j + 1u) {{
+            acc = acc + ta[lid.y * 16u + j] * tb[j * 16u + lid.x];
+        }}
+        workgroupBarrier();
+    }}
+    if (row < m && col < n) {{ out[(wid.z * m + row) * n + col] = acc; }}
+}}
+"#
+    )
+}

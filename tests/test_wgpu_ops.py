@@ -1,0 +1,239 @@
+"""The wgpu device against the CPU backend: the same op on both must agree.
+
+Without a wgpu adapter these skip, except under CI=true, where a missing
+adapter fails (CI installs Mesa's lavapipe driver, a software GPU)."""
+
+import os
+
+import numpy as np
+import pytest
+
+import ferrograd as torch
+import ferrograd.nn.functional as F
+
+AVAILABLE = torch.wgpu.is_available()
+
+
+@pytest.fixture(autouse=True)
+def _need_wgpu():
+    if not AVAILABLE:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true requires a wgpu adapter (apt-get install mesa-vulkan-drivers libvulkan1)")
+        pytest.skip("no wgpu adapter on this machine")
+
+
+def _data(shape, low=-2.0, high=2.0, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(low, high, size=shape).astype(np.float32)
+
+
+def _both(array, requires_grad=False):
+    cpu = torch.tensor(array, requires_grad=requires_grad)
+    gpu = torch.tensor(array).to("wgpu")
+    if requires_grad:
+        gpu.requires_grad_(True)
+    return cpu, gpu
+
+
+def _same(gpu_result, cpu_result, rtol=1e-5, atol=1e-5):
+    assert gpu_result.device == torch.device("wgpu:0"), gpu_result.device
+    assert gpu_result.shape == cpu_result.shape
+    np.testing.assert_allclose(gpu_result.cpu().numpy(), cpu_result.numpy(), rtol=rtol, atol=atol)
+
+
+def test_device_queries_and_placement():
+    assert torch.wgpu.device_count() == 1
+    assert isinstance(torch.wgpu.get_device_name(), str) and torch.wgpu.get_device_name(0)
+    assert not torch.cuda.is_available()
+    x = torch.ones(2, 3, device="wgpu")
+    assert str(x.device) == "wgpu:0" and x.device.type == "wgpu" and not x.is_cuda
+    assert repr(x.device) == "device(type='wgpu', index=0)"
+    back = x.cpu()
+    assert back.device == torch.device("cpu") and back.tolist() == [[1.0] * 3] * 2
+    assert torch.zeros(3, device=torch.device("wgpu")).device.type == "wgpu"
+    assert torch.ones(2).to("wgpu:0").to("cpu").device.type == "cpu"
+    assert x.to("wgpu") is x
+    torch.wgpu.synchronize()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.int64, torch.int32, torch.uint8, torch.bool, torch.float16])
+def test_every_dtype_round_trips(dtype):
+    values = torch.tensor([[0, 1, 2], [3, 4, 5]]).to(dtype)
+    on = values.to("wgpu")
+    assert on.dtype == dtype
+    assert torch.equal(on.cpu(), values)
+    assert torch.equal(on.t().cpu(), values.t())
+    assert torch.equal(on[:, 1:].cpu(), values[:, 1:])
+
+
+UNARY = {
+    "exp": torch.exp,
+    "log": lambda x: torch.log(x.abs() + 0.1),
+    "sqrt": lambda x: torch.sqrt(x.abs()),
+    "tanh": torch.tanh,
+    "sigmoid": torch.sigmoid,
+    "reciprocal": lambda x: torch.reciprocal(x + 3.0),
+    "expm1": torch.expm1,
+    "log1p": lambda x: torch.log1p(x.abs()),
+    "log2": lambda x: torch.log2(x.abs() + 0.1),
+    "log10": lambda x: torch.log10(x.abs() + 0.1),
+    "rsqrt": lambda x: torch.rsqrt(x.abs() + 0.1),
+    "sin": torch.sin,
+    "cos": torch.cos,
+    "erf": torch.erf,
+    "floor": torch.floor,
+    "ceil": torch.ceil,
+    "round": torch.round,
+    "trunc": torch.trunc,
+    "neg": torch.neg,
+    "abs": torch.abs,
+    "sign": torch.sign,
+    "relu": torch.relu,
+    "silu": F.silu,
+    "gelu": F.gelu,
+    "gelu_tanh": lambda x: F.gelu(x, approximate="tanh"),
+    "leaky_relu": lambda x: F.leaky_relu(x, 0.2),
+    "elu": F.elu,
+    "softplus": F.softplus,
+    "clamp": lambda x: torch.clamp(x, -0.5, 0.75),
+    "pow_scalar": lambda x: x ** 3,
+    "pow_fraction": lambda x: x.abs() ** 1.7,
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_ops_match_the_cpu(name):
+    f = UNARY[name]
+    cpu, gpu = _both(_data((5, 7)))
+    _same(f(gpu), f(cpu), rtol=2e-5, atol=2e-5)
+    # Through a transposed view: strided reads need no copy.
+    _same(f(gpu.t()), f(cpu.t()), rtol=2e-5, atol=2e-5)
+
+
+BINARY = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / (b.abs() + 0.5),
+    "pow": lambda a, b: a.abs() ** b,
+    "floor_divide": lambda a, b: torch.floor_divide(a, b.abs() + 0.5),
+    "python_number": lambda a, b: a * 2.5 - 1.0,
+    "rsub": lambda a, b: 1.0 - a,
+}
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+@pytest.mark.parametrize("shapes", [((4, 6), (4, 6)), ((4, 6), (6,)), ((3, 1, 5), (4, 1))])
+def test_binary_ops_broadcast_like_the_cpu(name, shapes):
+    f = BINARY[name]
+    a_cpu, a_gpu = _both(_data(shapes[0], seed=1))
+    b_cpu, b_gpu = _both(_data(shapes[1], seed=2))
+    _same(f(a_gpu, b_gpu), f(a_cpu, b_cpu))
+
+
+def test_in_place_arithmetic_updates_the_device_tensor():
+    cpu, gpu = _both(_data((3, 4)))
+    b_cpu, b_gpu = _both(_data((4,), seed=3))
+    cpu.add_(b_cpu)
+    gpu.add_(b_gpu)
+    cpu.t().mul_(2.0)
+    gpu.t().mul_(2.0)
+    _same(gpu, cpu)
+
+
+@pytest.mark.parametrize("dims", [None, 0, 1, (0, 2), -1])
+def test_sums_match_the_cpu(dims):
+    cpu, gpu = _both(_data((6, 5, 300)))
+    if dims is None:
+        _same(gpu.sum(), cpu.sum(), rtol=1e-4, atol=1e-3)
+    else:
+        _same(gpu.sum(dims), cpu.sum(dims), rtol=1e-4, atol=1e-3)
+        _same(gpu.sum(dims, keepdim=True), cpu.sum(dims, keepdim=True), rtol=1e-4, atol=1e-3)
+
+
+def test_mean_matches_the_cpu():
+    cpu, gpu = _both(_data((8, 33)))
+    _same(gpu.mean(1), cpu.mean(1), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("m,k,n", [(1, 1, 1), (7, 5, 3), (33, 17, 65), (64, 64, 64)])
+def test_matmul_matches_the_cpu(m, k, n):
+    a_cpu, a_gpu = _both(_data((m, k), seed=4))
+    b_cpu, b_gpu = _both(_data((k, n), seed=5))
+    _same(a_gpu @ b_gpu, a_cpu @ b_cpu, rtol=1e-4, atol=1e-4)
+    # Transposed operands are read through their strides.
+    _same(b_gpu.t() @ a_gpu.t(), b_cpu.t() @ a_cpu.t(), rtol=1e-4, atol=1e-4)
+
+
+def test_batched_matmul_matches_the_cpu():
+    a_cpu, a_gpu = _both(_data((3, 9, 20), seed=6))
+    b_cpu, b_gpu = _both(_data((3, 20, 11), seed=7))
+    _same(torch.bmm(a_gpu, b_gpu), torch.bmm(a_cpu, b_cpu), rtol=1e-4, atol=1e-4)
+    _same(a_gpu @ b_gpu, a_cpu @ b_cpu, rtol=1e-4, atol=1e-4)
+
+
+BACKWARD = {
+    "mul_sum": lambda x: (x * x).sum(),
+    "tanh": lambda x: torch.tanh(x).sum(),
+    "sigmoid": lambda x: torch.sigmoid(x).sum(),
+    "relu": lambda x: torch.relu(x).sum(),
+    "exp_div": lambda x: (torch.exp(x) / 3.0).sum(),
+    "gelu": lambda x: F.gelu(x).sum(),
+    "silu": lambda x: F.silu(x).sum(),
+    "matmul": lambda x: (x @ x.t()).sum(),
+    "mean": lambda x: (x * 2.0 + 1.0).mean(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BACKWARD))
+def test_backward_matches_the_cpu(name):
+    f = BACKWARD[name]
+    cpu, gpu = _both(_data((4, 6), seed=8), requires_grad=True)
+    f(cpu).backward()
+    f(gpu).backward()
+    assert gpu.grad is not None
+    _same(gpu.grad, cpu.grad, rtol=1e-4, atol=1e-5)
+
+
+def test_a_leaf_moved_to_the_device_gets_its_gradient_on_the_cpu():
+    x = torch.tensor(_data((3, 3)), requires_grad=True)
+    (x.to("wgpu") * 3.0).sum().backward()
+    assert x.grad.device.type == "cpu"
+    np.testing.assert_allclose(x.grad.numpy(), np.full((3, 3), 3.0, np.float32))
+
+
+def test_a_tensor_larger_than_one_binding_round_trips_and_computes():
+    # 200 MiB of float32: more than lavapipe's 128 MiB storage binding, so
+    # the elementwise kernel runs in several dispatches.
+    n = 200 * 2**20 // 4
+    host = np.arange(n, dtype=np.float32) % 1000.0
+    x = torch.from_numpy(host).to("wgpu")
+    assert np.array_equal(x.cpu().numpy(), host)
+    y = (x * 2.0 + 1.0).cpu().numpy()
+    assert y.shape == (n,)
+    np.testing.assert_array_equal(y[:5], host[:5] * 2.0 + 1.0)
+    np.testing.assert_array_equal(y[-5:], host[-5:] * 2.0 + 1.0)
+    np.testing.assert_array_equal(y, host * 2.0 + 1.0)
+
+
+def test_missing_kernels_raise_not_implemented_naming_the_op():
+    x = torch.ones(3, 4, device="wgpu")
+    with pytest.raises(NotImplementedError, match="'gather' is not currently implemented for the wgpu device"):
+        torch.gather(x, 1, torch.zeros(3, 1, dtype=torch.int64, device="wgpu"))
+
+
+def test_other_dtypes_name_op_dtype_and_device():
+    x = torch.ones(3, dtype=torch.float64, device="wgpu")
+    with pytest.raises(NotImplementedError, match="'exp'.*wgpu.*float64"):
+        torch.exp(x)
+
+
+def test_mixed_devices_are_refused_as_pytorch_words_it():
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+        torch.ones(3, device="wgpu") + torch.ones(3)
+
+
+def test_cpu_scalars_meet_device_tensors():
+    x = torch.ones(3, device="wgpu")
+    y = x * torch.tensor(4.0)
+    assert y.device.type == "wgpu" and y.cpu().tolist() == [4.0, 4.0, 4.0]
