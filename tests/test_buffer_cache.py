@@ -89,18 +89,26 @@ def test_steady_state_training_allocates_no_new_large_buffers():
                 p -= 0.01 * p.grad
                 p.grad.zero_()
 
-    # Warm up until a step misses nothing: each pool thread keeps its own
-    # GEMM scratch, and which threads a step's tasks land on varies, so the
-    # last thread may first take part a few steps in.
-    for _ in range(20):
-        before = torch.memory_stats()["misses"]
+    # On one thread the steady state is exact: after warm-up no step misses.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for _ in range(3):
+            step()
+        misses, hits = torch.memory_stats()["misses"], torch.memory_stats()["hits"]
+        for _ in range(5):
+            step()
+        stats = torch.memory_stats()
+        assert stats["misses"] == misses
+        assert stats["hits"] > hits
+    finally:
+        torch.set_num_threads(threads)
+    # On the pool, each thread allocates its GEMM packing scratch the first
+    # time a task lands on it, which may be many steps in; beyond that,
+    # nothing: a long run misses at most once per thread.
+    for _ in range(3):
         step()
-        if torch.memory_stats()["misses"] == before:
-            break
     misses = torch.memory_stats()["misses"]
-    hits = torch.memory_stats()["hits"]
-    for _ in range(5):
+    for _ in range(40):
         step()
-    stats = torch.memory_stats()
-    assert stats["misses"] == misses
-    assert stats["hits"] > hits
+    assert torch.memory_stats()["misses"] - misses <= threads
