@@ -67,6 +67,9 @@ impl Managed for DLManagedTensorVersioned {
 }
 
 /// The capsule destructor: releases a managed tensor no consumer claimed.
+///
+/// # Safety
+/// Called by Python, once, with the capsule being freed, holding the GIL.
 unsafe extern "C" fn release_unclaimed<M: Managed>(capsule: *mut ffi::PyObject) {
     // SAFETY: Python calls this with the capsule being freed; `PyCapsule_IsValid` sets no exception.
     if unsafe { ffi::PyCapsule_IsValid(capsule, M::NAME.as_ptr()) } != 1 {

@@ -109,6 +109,10 @@ pub fn export_versioned(t: &Tensor, copy: CopyMode) -> Result<NonNull<DLManagedT
 }
 
 /// Frees what `export_legacy` allocated, releasing the storage.
+///
+/// # Safety
+/// `managed` is null or a pointer `export_legacy` returned, not yet freed;
+/// DLPack consumers call the deleter exactly once.
 unsafe extern "C" fn delete_legacy(managed: *mut DLManagedTensor) {
     if managed.is_null() {
         return;
@@ -120,6 +124,10 @@ unsafe extern "C" fn delete_legacy(managed: *mut DLManagedTensor) {
 }
 
 /// Frees what `export_versioned` allocated, releasing the storage.
+///
+/// # Safety
+/// `managed` is null or a pointer `export_versioned` returned, not yet freed;
+/// DLPack consumers call the deleter exactly once.
 unsafe extern "C" fn delete_versioned(managed: *mut DLManagedTensorVersioned) {
     if managed.is_null() {
         return;
