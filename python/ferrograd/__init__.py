@@ -156,6 +156,6 @@ bool = _C.bool
 # were bound above.
 __getattr__, __dir__ = _lazy_attributes(
     __name__,
-    submodules=("nn", "optim", "utils", "serialization"),
+    submodules=("nn", "optim", "utils", "serialization", "distributed"),
     names={"save": "serialization", "load": "serialization"},
 )
