@@ -1,17 +1,25 @@
 """Averages gradients across ranks while backward is still running.
 
-Each parameter's gradient hook copies its gradient into its bucket; when a
-bucket is complete, and every bucket before it has been started, its
-all-reduce is started without blocking, so communication overlaps the rest of
-backward. Buckets start in the same order on every rank, as MPI requires of
-collectives on one communicator.
+The engine runs backward nodes newest first, and a parameter's gradient
+accumulator is as old as the parameter, so the parameters' own (leaf) hooks
+all fire at the very end of backward. To learn earlier that a gradient is
+complete, each module's parameters are replaced, for the duration of that
+module's forward, by aliases (``p.view_as(p)``) created right then: an alias's
+hook fires as soon as backward has gone through that module. The alias hooks
+copy gradients into their buckets; once a bucket is complete, and every
+bucket before it has been started, its all-reduce starts without blocking, so
+communication overlaps the rest of backward. Buckets start in the same order
+on every rank, as MPI requires of collectives on one communicator.
 
-The engine runs a leaf's hooks right before adding the gradient into
-``.grad``, and it has no end-of-backward callback. So the hook of the last
-expected parameter finishes the iteration: it waits for every bucket, writes
-the averages into the ``.grad`` of the parameters already accumulated, and
-returns the average as its own parameter's gradient (after clearing that
-``.grad``, whose local value is already in the bucket).
+A parameter also used outside its own module's forward (read directly by a
+parent, say) is found by walking the graph after forward; its leaf hook, which
+sees its whole gradient, fills its bucket instead.
+
+The leaf hook of the last parameter to arrive finishes the iteration: it
+waits for every bucket, writes the averages into the ``.grad`` of the
+parameters the engine has already accumulated, and returns the average as its
+own parameter's gradient (after clearing that ``.grad``, whose local value is
+already in the bucket).
 """
 
 import weakref
@@ -20,7 +28,6 @@ import numpy as np
 
 import ferrograd
 
-from ... import distributed as dist
 from ...distributed import _mpi
 from ._buckets import assign_buckets
 
@@ -34,93 +41,170 @@ _UNFINISHED = (
 )
 
 
-def _grad_array(tensor):
+def _array(tensor):
     return tensor.detach().numpy()
 
 
-def _leaves_reached_from(outputs):
-    """The ``data_ptr`` of every leaf tensor the outputs' graph reaches."""
+def _walk(outputs, alias_nodes):
+    """(leaves reached, leaves some non-alias node uses), by ``data_ptr``."""
     stack = [t.grad_fn for t in outputs if t.grad_fn is not None]
-    seen, leaves = set(), set()
+    seen, reached, direct = set(), set(), set()
     while stack:
         node = stack.pop()
         if node in seen:
             continue
         seen.add(node)
         if node.name() == "AccumulateGrad":
-            leaves.add(node.variable.data_ptr())
+            reached.add(node.variable.data_ptr())
             continue
-        stack.extend(n for n, _ in node.next_functions if n is not None)
-    return leaves
+        is_alias = node in alias_nodes
+        for nxt, _ in node.next_functions:
+            if nxt is None:
+                continue
+            if not is_alias and nxt.name() == "AccumulateGrad":
+                direct.add(nxt.variable.data_ptr())
+            stack.append(nxt)
+    return reached, direct
 
 
 class Reducer:
-    def __init__(self, params, process_group, bucket_cap_bytes, find_unused_parameters):
+    def __init__(self, module, params, process_group, bucket_cap_bytes, find_unused_parameters):
         self.params = params
         self.pg = process_group
         self.find_unused_parameters = find_unused_parameters
         self.buckets = assign_buckets(params, bucket_cap_bytes)
         self.bucket_of = {i: b for b, bucket in enumerate(self.buckets) for i in bucket.indices}
+        self._index = {id(p): i for i, p in enumerate(params)}
+        self._capturing = False
         self._armed = False
-        self._ready = set()
-        self._hooks = []
-        self._requests = []
+        self._handles = []
+        self._swapped = {}
         this = weakref.ref(self)
         for i, p in enumerate(params):
-            self._hooks.append(p.register_hook(lambda grad, i=i: this()._on_grad(i, grad) if this() else None))
+            self._handles.append(p.register_hook(lambda g, i=i: this() and this()._on_leaf_grad(i, g)))
+        for m in module.modules():
+            if any(id(p) in self._index for p in m._parameters.values() if p is not None):
+                self._handles.append(m.register_forward_pre_hook(lambda m, args: this() and this()._swap_in(m)))
+                self._handles.append(m.register_forward_hook(lambda m, args, out: this() and this()._swap_out(m), always_call=True))
+        self._reset()
 
-    # ---- per iteration --------------------------------------------------
-
-    def prepare_for_backward(self, outputs):
-        """Arm the hooks for the backward of this forward's ``outputs``."""
-        if self._armed and self._ready:
-            missing = [i for i in range(len(self.params)) if i not in self._ready]
-            raise RuntimeError(_UNFINISHED.format(rank=self.pg.rank(), missing=missing))
-        self._armed = True
+    def _reset(self):
+        n = len(self.params)
         self._ready = set()
-        self._locally_used = np.ones(len(self.params), dtype=np.int64)
+        self._leaf_seen = 0
+        self._expected_leaves = n
+        self._aliases_expected = [0] * n
+        self._aliases_seen = [0] * n
+        self._alias_nodes = set()
+        self._direct = set()
+        self._locally_used = np.ones(n, dtype=np.int64)
+        self._unready_in = [len(b.indices) for b in self.buckets]
         self._started = 0
         self._requests = []
-        self._unready_in = [len(b.indices) for b in self.buckets]
-        if self.find_unused_parameters:
-            reached = _leaves_reached_from(outputs)
-            for i, p in enumerate(self.params):
-                if p.data_ptr() not in reached:
-                    # Unused here but maybe used elsewhere: it still takes part,
-                    # with zeros, or the other ranks would wait for it forever.
-                    self._locally_used[i] = 0
-                    self.buckets[self.bucket_of[i]].views[i][...] = 0
-                    self._mark_ready(i)
 
-    def disarm(self):
+    # ---- forward --------------------------------------------------------
+
+    def begin_forward(self, sync):
+        """Called before the module's forward; ``sync`` when this backward reduces."""
+        if self._armed and (self._ready or self._leaf_seen):
+            missing = [i for i in range(len(self.params)) if i not in self._ready]
+            raise RuntimeError(_UNFINISHED.format(rank=self.pg.rank(), missing=missing))
         self._armed = False
-        self._ready = set()
+        self._reset()
+        self._capturing = sync
 
-    # ---- hooks ----------------------------------------------------------
+    def end_forward(self, outputs):
+        """Called with the forward's output tensors: arms the hooks for their backward."""
+        if not self._capturing:
+            return
+        self._capturing = False
+        self._armed = True
+        reached, direct = _walk(outputs, self._alias_nodes)
+        self._alias_nodes = set()
+        for i, p in enumerate(self.params):
+            key = p.data_ptr()
+            if key in direct:
+                self._direct.add(i)
+            if key not in reached:
+                if not self.find_unused_parameters:
+                    continue
+                # Unused here but maybe used elsewhere: it still takes part,
+                # with zeros, or the other ranks would wait for it forever.
+                self._locally_used[i] = 0
+                self._expected_leaves -= 1
+                self.buckets[self.bucket_of[i]].views[i][...] = 0
+                self._mark_ready(i)
 
-    def _on_grad(self, i, grad):
-        if not self._armed or i in self._ready:
-            return None
-        p = self.params[i]
+    def _swap_in(self, module):
+        if not self._capturing:
+            return
+        swapped = []
+        for name, p in module._parameters.items():
+            i = self._index.get(id(p)) if p is not None else None
+            if i is None:
+                continue
+            alias = p.view_as(p)
+            self._alias_nodes.add(alias.grad_fn)
+            self._aliases_expected[i] += 1
+            alias.register_hook(lambda g, i=i: self._on_alias_grad(i, g))
+            module._parameters[name] = alias
+            swapped.append((name, p))
+        # A module called again before it returns (recursion) stacks its swaps.
+        self._swapped.setdefault(id(module), []).append(swapped)
+
+    def _swap_out(self, module):
+        stack = self._swapped.get(id(module))
+        if not stack:
+            return
+        for name, p in stack.pop():
+            module._parameters[name] = p
+        if not stack:
+            del self._swapped[id(module)]
+
+    # ---- backward -------------------------------------------------------
+
+    def _fill(self, i, grad, first):
         view = self.buckets[self.bucket_of[i]].views[i]
-        view[...] = _grad_array(grad)
-        if p.grad is not None:
-            # Gradients accumulated under no_sync() are reduced with this one.
-            view += _grad_array(p.grad)
-        self._mark_ready(i)
-        if len(self._ready) < len(self.params):
+        if first:
+            view[...] = _array(grad)
+            p = self.params[i]
+            if p.grad is not None:
+                # Gradients accumulated under no_sync() are reduced with this one.
+                view += _array(p.grad)
+        else:
+            view += _array(grad)
+
+    def _on_alias_grad(self, i, grad):
+        if not self._armed or i in self._direct or i in self._ready:
+            return None
+        self._fill(i, grad, first=self._aliases_seen[i] == 0)
+        self._aliases_seen[i] += 1
+        if self._aliases_seen[i] == self._aliases_expected[i]:
+            self._mark_ready(i)
+        if self._requests:
             # Lets MPI move the buckets already in flight along.
-            if self._requests:
-                _mpi.mpi().Request.Testall(self._requests)
+            _mpi.mpi().Request.Testall(self._requests)
+        return None
+
+    def _on_leaf_grad(self, i, grad):
+        if not self._armed:
+            return None
+        if i not in self._ready:
+            # Used outside its module's forward, or by no module at all.
+            self._fill(i, grad, first=True)
+            self._mark_ready(i)
+        self._leaf_seen += 1
+        if self._leaf_seen < self._expected_leaves:
             return None
         return self._finish(current=i)
 
     def _mark_ready(self, i):
         self._ready.add(i)
         self._unready_in[self.bucket_of[i]] -= 1
+        MPI = _mpi.mpi()
         while self._started < len(self.buckets) and self._unready_in[self._started] == 0:
             bucket = self.buckets[self._started]
-            self._requests.append(self.pg.comm.Iallreduce(_mpi.mpi().IN_PLACE, bucket.buffer, _mpi.mpi().SUM))
+            self._requests.append(self.pg.comm.Iallreduce(MPI.IN_PLACE, bucket.buffer, MPI.SUM))
             self._started += 1
 
     def _finish(self, current):
@@ -144,11 +228,16 @@ class Reducer:
             elif p.grad is None:
                 p.grad = ferrograd.from_numpy(averaged.copy())
             else:
-                _grad_array(p.grad)[...] = averaged
-        self.disarm()
+                _array(p.grad)[...] = averaged
+        self._armed = False
+        self._reset()
         return result
 
+    def disarm(self):
+        self._capturing = False
+        self._armed = False
+
     def remove_hooks(self):
-        for handle in self._hooks:
+        for handle in self._handles:
             handle.remove()
-        self._hooks = []
+        self._handles = []

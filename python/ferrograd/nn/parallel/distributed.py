@@ -67,7 +67,7 @@ class DistributedDataParallel(Module):
         if not params:
             raise RuntimeError("DistributedDataParallel is not needed when a module doesn't have any parameter that requires a gradient.")
         self._sync_module_states()
-        self.reducer = Reducer(params, self.process_group, self.bucket_bytes_cap, find_unused_parameters)
+        self.reducer = Reducer(module, params, self.process_group, self.bucket_bytes_cap, find_unused_parameters)
 
     def _sync_module_states(self):
         """Every rank starts from rank 0's parameters and buffers."""
@@ -81,11 +81,9 @@ class DistributedDataParallel(Module):
     def forward(self, *inputs, **kwargs):
         if self.broadcast_buffers and ferrograd.is_grad_enabled():
             self._sync_buffers()
+        self.reducer.begin_forward(sync=ferrograd.is_grad_enabled() and self.require_backward_grad_sync)
         output = self.module(*inputs, **kwargs)
-        if ferrograd.is_grad_enabled() and self.require_backward_grad_sync:
-            self.reducer.prepare_for_backward(list(_tensors_in(output)))
-        else:
-            self.reducer.disarm()
+        self.reducer.end_forward(list(_tensors_in(output)))
         return output
 
     @contextlib.contextmanager
