@@ -12,6 +12,9 @@
 #   make gpu-driver install Mesa's Vulkan drivers (lavapipe, a software
 #                   GPU) when apt-get exists and they are missing, so the
 #                   wgpu device's tests run on any Debian machine
+#   make mpi        install Open MPI (openmpi-bin, libopenmpi-dev) when
+#                   apt-get exists and it is missing, so the distributed
+#                   tests run on two ranks (mpi4py comes with .venv's deps)
 #   make bench      build (release), run benches/compare.py and write its
 #                   table into benches/RESULTS.md and benches/ratios.png
 #   make stubtest   check python/ferrograd/_ferrograd.pyi against the binary
@@ -43,7 +46,7 @@ IN_VENV := VIRTUAL_ENV=$(VENV_ABS) PATH="$(VENV_ABS)/bin:$$PATH"
 .DEFAULT_GOAL := help
 
 .PHONY: help venv build build-dev demo test test-rust test-python bench \
-        stubtest clean distclean fuzz fuzz-smoke fuzz-tools sanitize gpu-driver
+        stubtest clean distclean fuzz fuzz-smoke fuzz-tools sanitize gpu-driver mpi mpi4py
 
 help:
 	@echo "make demo       build (release), run examples/tour.py and examples/train_digits.py"
@@ -62,7 +65,7 @@ $(VPY):
 		exit 1; }
 
 # Python tools the build and the tests need; redone when pyproject.toml changes.
-$(DEPS): pyproject.toml | $(VPY)
+$(DEPS): pyproject.toml | $(VPY) mpi
 	$(PIP) install --upgrade pip
 	$(PIP) install "maturin>=1.5,<2" numpy pytest hypothesis
 	# The digits demo: its data ships inside scikit-learn; tqdm draws the
@@ -72,6 +75,9 @@ $(DEPS): pyproject.toml | $(VPY)
 	# PyTorch is the oracle the comparison tests check against; without it
 	# those tests skip and every other test still runs.
 	$(PIP) install torch || echo "PyTorch could not be installed: comparisons with it will skip"
+	# The distributed tests' MPI bindings; built against the MPI `make mpi`
+	# installed. Without them those tests skip.
+	$(PIP) install mpi4py || echo "mpi4py could not be installed: the distributed tests will skip"
 	touch $@
 
 venv: $(DEPS)
@@ -108,15 +114,36 @@ gpu-driver:
 			|| echo "gpu-driver: installing $(GPU_PACKAGES) failed; the wgpu tests will skip"; \
 	fi
 
+# The distributed tests launch two ranks with Open MPI's mpirun. Never fails:
+# without apt-get (or root or sudo) those tests skip and this says why.
+MPI_PACKAGES := openmpi-bin libopenmpi-dev
+
+mpi:
+	@if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "mpi: no apt-get here; install an MPI (Open MPI or MPICH) by hand for the distributed tests"; \
+	elif dpkg -s $(MPI_PACKAGES) >/dev/null 2>&1; then \
+		:; \
+	elif [ -n "$(SUDO)" ] && ! command -v sudo >/dev/null 2>&1; then \
+		echo "mpi: not root and no sudo: cannot install $(MPI_PACKAGES); the distributed tests will skip"; \
+	else \
+		{ $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(MPI_PACKAGES); } \
+			|| echo "mpi: installing $(MPI_PACKAGES) failed; the distributed tests will skip"; \
+	fi
+
+# For a .venv made before mpi4py joined the dependencies. Never fails.
+mpi4py: mpi | $(VPY)
+	@$(VPY) -c "import mpi4py" 2>/dev/null || $(PIP) install mpi4py \
+		|| echo "mpi4py could not be installed: the distributed tests will skip"
+
 # The core crate only: the bindings crate links against libpython only as
 # an extension module, so it is exercised through pytest instead.
 test-rust: gpu-driver
 	$(CARGO) test -p ferrograd
 
-test-python: build gpu-driver
+test-python: build gpu-driver mpi4py
 	$(VPY) -m pytest -q tests
 
-test: gpu-driver build test-rust test-python fuzz-smoke
+test: gpu-driver mpi build test-rust test-python fuzz-smoke
 
 # ---- fuzzing and sanitizers ------------------------------------------------
 # The fuzz targets need nightly (-Zsanitizer); without it `make fuzz` fails
