@@ -38,12 +38,13 @@ def mpi():
         pytest.skip(reason)
 
 
-def run_workers(script, ranks=2):
-    """Run a worker on ``ranks`` processes; returns (exit code, stdout + stderr)."""
+def run_workers(script, *args, ranks=2):
+    """Run ``script`` (a path under tests/distributed_workers/ or absolute) on
+    ``ranks`` processes; returns (exit code, stdout + stderr)."""
     cmd = [MPIRUN, "-np", str(ranks), "--oversubscribe"]
     if os.geteuid() == 0:
         cmd.append("--allow-run-as-root")
-    cmd += [sys.executable, "-m", "mpi4py", os.path.join(WORKERS, script)]
+    cmd += [sys.executable, "-m", "mpi4py", os.path.join(WORKERS, script), *args]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_ROOT, env.get("PYTHONPATH")]))
     # Several single-threaded ranks share the cores; more threads only contend.
@@ -71,6 +72,19 @@ def test_a_failing_rank_fails_the_job(mpi):
     assert code != 0, out
     assert "rank 1 gives up on purpose" in out, out
     assert "unreachable" not in out, out
+
+
+def test_ddp_digits_example_trains_and_keeps_replicas_identical(mpi):
+    import re
+
+    example = os.path.join(os.path.dirname(HERE), "examples", "ddp_digits.py")
+    code, out = run_workers(example, "--epochs", "2")
+    assert code == 0, out
+    assert out.count("parameters identical to rank 0's") == 2, out
+    losses = [float(x) for x in re.findall(r"loss (\d+\.\d+)", out)]
+    accuracies = [float(x) for x in re.findall(r"test accuracy (\d+\.\d+)%", out)]
+    assert len(losses) == 2 and losses[1] < losses[0], out
+    assert accuracies[-1] > 85, out
 
 
 # ---- in this process: no MPI needed --------------------------------------
