@@ -164,6 +164,14 @@ class Reducer:
     # ---- backward -------------------------------------------------------
 
     def _fill(self, i, grad, first):
+        """Copy (or add) ``grad`` into parameter i's bucket slot. Returns the
+        gradient the engine should carry on with: a contiguous copy when
+        ``grad`` is strided (a transposed weight gradient, typically), so the
+        slow strided read happens once instead of again when the engine
+        stores ``.grad``; None to keep ``grad``."""
+        replacement = None
+        if not grad.is_contiguous():
+            grad = replacement = grad.contiguous()
         view = self.buckets[self.bucket_of[i]].views[i]
         if first:
             view[...] = _array(grad)
@@ -173,29 +181,32 @@ class Reducer:
                 view += _array(p.grad)
         else:
             view += _array(grad)
+        return replacement
 
     def _on_alias_grad(self, i, grad):
         if not self._armed or i in self._direct or i in self._ready:
             return None
-        self._fill(i, grad, first=self._aliases_seen[i] == 0)
+        replacement = self._fill(i, grad, first=self._aliases_seen[i] == 0)
         self._aliases_seen[i] += 1
         if self._aliases_seen[i] == self._aliases_expected[i]:
             self._mark_ready(i)
         if self._requests:
             # Lets MPI move the buckets already in flight along.
             _mpi.mpi().Request.Testall(self._requests)
-        return None
+        return replacement
 
     def _on_leaf_grad(self, i, grad):
         if not self._armed:
             return None
         if i not in self._ready:
             # Used outside its module's forward, or by no module at all.
-            self._fill(i, grad, first=True)
+            replacement = self._fill(i, grad, first=True)
             self._mark_ready(i)
+        else:
+            replacement = None
         self._leaf_seen += 1
         if self._leaf_seen < self._expected_leaves:
-            return None
+            return replacement
         return self._finish(current=i)
 
     def _mark_ready(self, i):
