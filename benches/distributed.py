@@ -4,7 +4,8 @@
 
 Part 1 times ``ferrograd.distributed.all_reduce`` on a float32 tensor against
 mpi4py's ``Allreduce`` on a numpy array of the same size, both in place on one
-communicator, from 1 KB to 64 MB. Bandwidth is the algorithm bandwidth, bytes
+communicator, from 1 KB to 64 MB, in alternating blocks so that a busy
+machine slows both alike. Bandwidth is the algorithm bandwidth, bytes
 per rank divided by time (for 2 ranks the bus bandwidth, 2(n-1)/n times it,
 is the same number).
 
@@ -28,25 +29,49 @@ import ferrograd.nn.functional as F
 from ferrograd.nn.parallel import DistributedDataParallel as DDP
 
 
-def timed(fn, seconds, comm):
-    """Median seconds per call over repeats that each run about ``seconds``."""
-    fn()
-    # A fixed number of calibration calls: every rank must make the same
-    # calls, or their collectives would pair up wrongly.
-    comm.Barrier()
-    started = time.perf_counter()
-    for _ in range(3):
+def _calls_per_repeat(fns, seconds, comm):
+    """How many calls of the slowest of ``fns`` fill ``seconds / 5``, agreed by
+    all ranks. A fixed number of calibration calls: every rank must make the
+    same calls, or their collectives would pair up wrongly."""
+    per_call = 0.0
+    for fn in fns:
         fn()
-    per_call = comm.allreduce((time.perf_counter() - started) / 3, op=MPI.MAX)
-    n = max(1, int(seconds / 5 / per_call))
+        comm.Barrier()
+        started = time.perf_counter()
+        for _ in range(3):
+            fn()
+        per_call = max(per_call, (time.perf_counter() - started) / 3)
+    return max(1, int(seconds / 5 / comm.allreduce(per_call, op=MPI.MAX)))
+
+
+def timed_pair(fn_a, fn_b, seconds, comm, repeats=7):
+    """Seconds per call of ``fn_a`` and ``fn_b``, timed in alternating blocks so
+    both see the same background load: (best a, best b, median of the
+    per-block ratios a / b). Times are the slowest rank's."""
+    n = _calls_per_repeat((fn_a, fn_b), seconds, comm)
+    a_times, b_times = [], []
+    for _ in range(repeats):
+        for fn, times in ((fn_a, a_times), (fn_b, b_times)):
+            comm.Barrier()
+            started = time.perf_counter()
+            for _ in range(n):
+                fn()
+            times.append(comm.allreduce((time.perf_counter() - started) / n, op=MPI.MAX))
+    ratio = statistics.median(a / b for a, b in zip(a_times, b_times))
+    return min(a_times), min(b_times), ratio
+
+
+def timed(fn, seconds, comm, repeats=5):
+    """Best seconds per call over ``repeats`` blocks (the slowest rank's)."""
+    n = _calls_per_repeat((fn,), seconds, comm)
     samples = []
-    for _ in range(5):
+    for _ in range(repeats):
         comm.Barrier()
         started = time.perf_counter()
         for _ in range(n):
             fn()
-        samples.append((time.perf_counter() - started) / n)
-    return comm.allreduce(statistics.median(samples), op=MPI.MAX)
+        samples.append(comm.allreduce((time.perf_counter() - started) / n, op=MPI.MAX))
+    return min(samples)
 
 
 def bandwidth_table(comm, seconds):
@@ -56,9 +81,7 @@ def bandwidth_table(comm, seconds):
     while size <= 64 * 1024 * 1024:
         tensor = torch.ones(size // 4)
         array = np.ones(size // 4, dtype=np.float32)
-        ours = timed(lambda: dist.all_reduce(tensor), seconds, comm)
-        raw = timed(lambda: pg_comm.Allreduce(MPI.IN_PLACE, array, MPI.SUM), seconds, comm)
-        rows.append((size, ours, raw))
+        rows.append((size, *timed_pair(lambda: dist.all_reduce(tensor), lambda: pg_comm.Allreduce(MPI.IN_PLACE, array, MPI.SUM), seconds, comm)))
         size *= 4
     return rows
 
@@ -138,11 +161,12 @@ def main():
 
     rows = bandwidth_table(comm, seconds)
     if rank == 0:
-        print(f"all_reduce, float32, {world} ranks (median of 5 repeats, slowest rank)\n")
+        print(f"all_reduce, float32, {world} ranks: best of 7 alternating blocks, slowest rank; "
+              f"ratio = median over the blocks\n")
         print("| size | ferrograd µs | mpi4py µs | ferrograd GB/s | mpi4py GB/s | ferrograd / mpi4py time |")
         print("|---:|---:|---:|---:|---:|---:|")
-        for size, ours, raw in rows:
-            print(f"| {human(size)} | {ours * 1e6:.1f} | {raw * 1e6:.1f} | {size / ours / 1e9:.2f} | {size / raw / 1e9:.2f} | {ours / raw:.2f} |")
+        for size, ours, raw, ratio in rows:
+            print(f"| {human(size)} | {ours * 1e6:.1f} | {raw * 1e6:.1f} | {size / ours / 1e9:.2f} | {size / raw / 1e9:.2f} | {ratio:.2f} |")
 
     total_batch = 256
     configs = [(128, 2), (1024, 3)] if args.quick else [(128, 2), (512, 3), (1024, 3), (2048, 3)]

@@ -91,6 +91,7 @@ class Reducer:
     def _reset(self):
         n = len(self.params)
         self._ready = set()
+        self._backward_started = False
         self._leaf_seen = 0
         self._expected_leaves = n
         self._aliases_expected = [0] * n
@@ -106,7 +107,7 @@ class Reducer:
 
     def begin_forward(self, sync):
         """Called before the module's forward; ``sync`` when this backward reduces."""
-        if self._armed and (self._ready or self._leaf_seen):
+        if self._armed and self._backward_started:
             missing = [i for i in range(len(self.params)) if i not in self._ready]
             raise RuntimeError(_UNFINISHED.format(rank=self.pg.rank(), missing=missing))
         self._armed = False
@@ -186,6 +187,7 @@ class Reducer:
     def _on_alias_grad(self, i, grad):
         if not self._armed or i in self._direct or i in self._ready:
             return None
+        self._backward_started = True
         replacement = self._fill(i, grad, first=self._aliases_seen[i] == 0)
         self._aliases_seen[i] += 1
         if self._aliases_seen[i] == self._aliases_expected[i]:
@@ -198,6 +200,7 @@ class Reducer:
     def _on_leaf_grad(self, i, grad):
         if not self._armed:
             return None
+        self._backward_started = True
         if i not in self._ready:
             # Used outside its module's forward, or by no module at all.
             replacement = self._fill(i, grad, first=True)
