@@ -20,33 +20,47 @@ def installed():
     return importlib.util.find_spec("mpi4py") is not None
 
 
+_MPI = None
+_OPS = None
+
+
 def mpi():
     """The ``mpi4py.MPI`` module (initialises MPI on first call)."""
-    from mpi4py import MPI
+    global _MPI
+    if _MPI is None:
+        from mpi4py import MPI
 
-    return MPI
+        _MPI = MPI
+    return _MPI
+
+
+def _ops():
+    global _OPS
+    if _OPS is None:
+        MPI = mpi()
+        _OPS = {
+            ReduceOp.SUM: MPI.SUM,
+            ReduceOp.AVG: MPI.SUM,
+            ReduceOp.PRODUCT: MPI.PROD,
+            ReduceOp.MIN: MPI.MIN,
+            ReduceOp.MAX: MPI.MAX,
+            ReduceOp.BAND: MPI.BAND,
+            ReduceOp.BOR: MPI.BOR,
+            ReduceOp.BXOR: MPI.BXOR,
+        }
+    return _OPS
 
 
 def mpi_op(op, dtype):
     """The MPI operation for ``op``; AVG is a SUM the caller divides afterwards."""
-    MPI = mpi()
-    table = {
-        ReduceOp.SUM: MPI.SUM,
-        ReduceOp.AVG: MPI.SUM,
-        ReduceOp.PRODUCT: MPI.PROD,
-        ReduceOp.MIN: MPI.MIN,
-        ReduceOp.MAX: MPI.MAX,
-        ReduceOp.BAND: MPI.BAND,
-        ReduceOp.BOR: MPI.BOR,
-        ReduceOp.BXOR: MPI.BXOR,
-    }
-    if op not in table:
+    result = _ops().get(op)
+    if result is None:
         raise ValueError(f"Cannot use {op!r} with MPI")
     if op in _INTEGER_ONLY_OPS and dtype.is_floating_point:
         raise RuntimeError(f"Cannot use {op!r} with floating-point tensors (dtype {dtype})")
     if op is ReduceOp.AVG and not dtype.is_floating_point:
         raise RuntimeError(f"Cannot use ReduceOp.AVG with integer tensors (dtype {dtype}): the mean would be truncated")
-    return table[op]
+    return result
 
 
 def check_tensor(tensor, name="tensor"):
