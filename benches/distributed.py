@@ -176,7 +176,7 @@ def main():
         threads = torch.get_num_threads()
         print(f"\nTraining step (forward, backward, SGD), MLP 256 -> width x depth -> 10, total batch {total_batch}\n")
         print(f"| MLP | parameters | DDP {world} ranks ms | {world} ranks, no exchange ms | "
-              f"1 process, 1 thread ms | 1 process, {threads} threads ms | DDP vs 1 process, {threads} threads |")
+              f"1 process, 1 thread ms | 1 process, {threads} threads ms | 1 process ({threads} threads) / DDP |")
         print("|---|---:|---:|---:|---:|---:|---:|")
         for width, depth, params, ddp, local, single in rows:
             print(f"| {width} x {depth} | {params / 1e6:.2f} M | {ddp * 1e3:.2f} | {local * 1e3:.2f} | "
