@@ -64,6 +64,24 @@ for bucket_cap_mb in (None, 0.0002):
     same_on_every_rank(flat_parameters(local))
     check_close(local, reference)
 
+# Buffers travel too: at construction, and before every forward, rank 0's
+# running statistics replace the others'.
+torch.manual_seed(rank)
+with_norm = torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.BatchNorm1d(4))
+with_norm[1].running_mean.fill_(float(rank + 1))
+ddp = DDP(with_norm)
+np.testing.assert_array_equal(with_norm[1].running_mean.numpy(), np.ones(4, np.float32))
+x, _ = batch(11, rank)
+ddp(x).sum().backward()
+after_first = gathered(with_norm[1].running_mean.numpy())
+assert not np.allclose(after_first[0], after_first[1])  # each rank's own batch statistics
+x, _ = batch(12, rank)
+with torch.no_grad():
+    batch_mean = with_norm[0](x).numpy().mean(0)
+ddp(x)
+momentum = with_norm[1].momentum
+np.testing.assert_allclose(with_norm[1].running_mean.numpy(), (1 - momentum) * after_first[0] + momentum * batch_mean, rtol=1e-5, atol=1e-6)
+
 # Communication overlaps backward: with one bucket per layer, the last layer's
 # bucket is already in flight when backward reaches the first layer's input.
 local = make_model(seed=0)
