@@ -175,6 +175,18 @@ def test_sampler_rejects_a_bad_rank(torch_ref):
     assert str(ours.value) == str(theirs.value)
 
 
+@pytest.mark.parametrize("limits", [[1024 * 1024, 25 * 1024 * 1024], [1024, 4096], [50, 50], [10**9]])
+def test_bucket_assignment_equals_pytorch(torch_ref, limits):
+    from ferrograd.nn.parallel._buckets import bucket_indices
+
+    shapes = [((1000, 300), "float32"), ((1000,), "float32"), ((300, 300), "float64"), ((100000,), "float32"),
+              ((3, 4), "float64"), ((300000,), "float32"), ((10,), "float32"), ((7,), "float64"), ((512, 512), "float32")]
+    ours = [torch.zeros(*shape, dtype=getattr(torch, dtype)) for shape, dtype in shapes]
+    theirs = [torch_ref.zeros(*shape, dtype=getattr(torch_ref, dtype)) for shape, dtype in shapes]
+    expected, _ = torch_ref.distributed._compute_bucket_assignment_by_size(theirs, limits, [False] * len(theirs))
+    assert bucket_indices(ours, limits) == expected
+
+
 def test_ddp_needs_an_initialized_group():
     with pytest.raises(ValueError, match="Default process group has not been initialized"):
         torch.nn.parallel.DistributedDataParallel(torch.nn.Linear(2, 2))

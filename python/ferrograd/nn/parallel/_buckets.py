@@ -27,26 +27,37 @@ class Bucket:
             offset += size
 
 
-def assign_buckets(params, bucket_cap_bytes):
-    """Buckets in the order backward is expected to finish them.
+# The bucket holding the first-defined parameters is small, as PyTorch's
+# (torch.distributed._DEFAULT_FIRST_BUCKET_BYTES): their gradients come last
+# in backward, and a small bucket leaves little to send after backward ends.
+FIRST_BUCKET_BYTES = 1024 * 1024
 
-    Backward produces gradients roughly in reverse order of registration, so
-    the parameters are taken last to first, as PyTorch does; each bucket holds
-    one dtype and closes once it reaches ``bucket_cap_bytes``.
+
+def bucket_indices(params, size_limits):
+    """PyTorch's ``_compute_bucket_assignment_by_size`` for dense tensors.
+
+    Parameters are taken in registration order and grouped by dtype; a
+    dtype's k-th bucket closes once it holds ``size_limits[k]`` bytes or more
+    (the last limit repeats). Buckets come out ordered by their first index.
     """
-    buckets = []
+    result = []
     open_buckets = {}
-    for i in reversed(range(len(params))):
-        p = params[i]
-        np_dtype = _numpy_dtype(p.dtype)
-        indices, size = open_buckets.get(np_dtype, ([], 0))
+    for i, p in enumerate(params):
+        key = str(p.dtype)
+        indices, size, k = open_buckets.get(key, ([], 0, 0))
         indices.append(i)
         size += p.numel() * p.element_size()
-        if size >= bucket_cap_bytes:
-            buckets.append(Bucket(params, indices, np_dtype))
-            open_buckets.pop(np_dtype, None)
+        if size >= size_limits[min(k, len(size_limits) - 1)]:
+            result.append(indices)
+            open_buckets[key] = ([], 0, k + 1)
         else:
-            open_buckets[np_dtype] = (indices, size)
-    for np_dtype, (indices, _) in open_buckets.items():
-        buckets.append(Bucket(params, indices, np_dtype))
-    return buckets
+            open_buckets[key] = (indices, size, k)
+    result.extend(indices for indices, _, _ in open_buckets.values() if indices)
+    return sorted(result, key=min)
+
+
+def assign_buckets(params, bucket_cap_bytes):
+    """Buckets in the order backward is expected to finish them: PyTorch's
+    assignment (limits ``[1 MB, bucket_cap_bytes]``), last bucket first."""
+    limits = [min(FIRST_BUCKET_BYTES, bucket_cap_bytes), bucket_cap_bytes]
+    return [Bucket(params, indices, _numpy_dtype(params[indices[0]].dtype)) for indices in reversed(bucket_indices(params, limits))]

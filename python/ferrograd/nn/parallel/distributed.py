@@ -35,8 +35,16 @@ class DistributedDataParallel(Module):
     Inside ``no_sync()`` gradients only accumulate locally; the next backward
     outside it reduces the accumulated sum.
 
+    Buckets are assigned as PyTorch assigns them with
+    ``find_unused_parameters=True``: limits of 1 MB then ``bucket_cap_mb`` over
+    the parameters in registration order, reduced last bucket first. (Without
+    it PyTorch starts from a single bucket and re-buckets after the first
+    iteration in the order gradients arrived; that re-bucketing is not done
+    here.)
+
     ``device_ids``, ``output_device`` and ``dim`` concern GPUs and are accepted
-    and ignored; ``process_group`` must be the default group (or None).
+    and ignored, as are ``check_reduction``, ``gradient_as_bucket_view`` and
+    ``static_graph``; ``process_group`` must be the default group (or None).
     """
 
     def __init__(
