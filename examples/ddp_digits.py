@@ -15,7 +15,6 @@ import argparse
 import os
 import sys
 
-import numpy as np
 
 import ferrograd as torch
 import ferrograd.distributed as dist

@@ -7,7 +7,6 @@ it, and every run has a timeout. Without mpirun or mpi4py those tests skip,
 except under CI=true, where they fail (``make mpi`` installs Open MPI).
 """
 
-import datetime
 import importlib.util
 import os
 import shutil

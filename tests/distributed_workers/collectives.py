@@ -7,7 +7,7 @@ import numpy as np
 
 import ferrograd as torch
 import ferrograd.distributed as dist
-from common import init, raises
+from common import raises
 
 # Before init: PyTorch's errors.
 assert dist.is_available() and not dist.is_initialized()

@@ -6,7 +6,6 @@ import copy
 import numpy as np
 
 import ferrograd as torch
-import ferrograd.distributed as dist
 import ferrograd.nn.functional as F
 from common import flat_parameters, gathered, init, raises, same_on_every_rank
 from ferrograd.nn.parallel import DistributedDataParallel as DDP
