@@ -134,11 +134,15 @@ impl CachingAllocator {
             }
             return ptr;
         }
-        match block_layout(rounded) {
-            // SAFETY: a non-zero size (>= MIN_BYTES) and a valid alignment.
-            Some(l) => unsafe { if zeroed { System.alloc_zeroed(l) } else { System.alloc(l) } },
-            None => null_mut(),
+        let Some(l) = block_layout(rounded) else {
+            return null_mut();
+        };
+        // SAFETY: a non-zero size (>= MIN_BYTES) and a valid alignment.
+        let ptr = unsafe { if zeroed { System.alloc_zeroed(l) } else { System.alloc(l) } };
+        if !ptr.is_null() && rounded >= HUGE_PAGE_BYTES {
+            advise_huge_pages(ptr, rounded);
         }
+        ptr
     }
 
     /// Parks a freed block of class `index`; false when the cache is full.
@@ -155,6 +159,32 @@ impl CachingAllocator {
         true
     }
 }
+
+/// Blocks at least this large ask for transparent huge pages, as numpy
+/// does for its large arrays: a 40 MB buffer then faults in 20 times
+/// instead of 10,000, and streams through far fewer TLB entries. (MPI moved
+/// ferrograd's large buffers 1.1 to 1.5 times slower than numpy's before.)
+const HUGE_PAGE_BYTES: usize = 4 << 20;
+
+/// Asks Linux to back the block at `ptr` with huge pages where the system
+/// allows it (`transparent_hugepage` set to `madvise` or `always`).
+#[cfg(target_os = "linux")]
+fn advise_huge_pages(ptr: *mut u8, len: usize) {
+    extern "C" {
+        fn madvise(addr: *mut std::ffi::c_void, len: usize, advice: i32) -> i32;
+    }
+    const MADV_HUGEPAGE: i32 = 14;
+    const PAGE: usize = 4096;
+    let start = (ptr as usize).next_multiple_of(PAGE);
+    let end = (ptr as usize).saturating_add(len) & !(PAGE - 1);
+    if end > start {
+        // SAFETY: [start, end) is page-aligned and inside the block just allocated. MADV_HUGEPAGE changes how the kernel backs those pages, never their contents or validity; when it fails (huge pages off) nothing changed, so the result is ignored.
+        unsafe { madvise(start as *mut std::ffi::c_void, end - start, MADV_HUGEPAGE) };
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn advise_huge_pages(_: *mut u8, _: usize) {}
 
 // SAFETY: every block handed out is either the system allocator's answer to the same layout, or (for large blocks) a block of at least the asked size and alignment that the system allocated with `block_layout` of the request's class and that nobody else holds; `dealloc` and `realloc` map a layout to the same class, so each block goes back to the system with the layout it was allocated with.
 unsafe impl GlobalAlloc for CachingAllocator {
@@ -299,6 +329,50 @@ mod tests {
             let r = a.realloc(q, Layout::from_size_align(777_000, 4).unwrap(), 777_500);
             assert_eq!(r, q, "a realloc within the class keeps the block");
             a.dealloc(r, Layout::from_size_align(777_500, 4).unwrap());
+        }
+    }
+
+    /// The `AnonHugePages` of the mapping that holds `addr`, in kB.
+    #[cfg(target_os = "linux")]
+    fn huge_kb_at(addr: usize) -> Option<u64> {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").ok()?;
+        let mut inside = false;
+        for line in smaps.lines() {
+            if let Some((range, _)) = line.split_once(' ') {
+                if let Some((lo, hi)) = range.split_once('-') {
+                    if let (Ok(lo), Ok(hi)) = (usize::from_str_radix(lo, 16), usize::from_str_radix(hi, 16)) {
+                        inside = (lo..hi).contains(&addr);
+                        continue;
+                    }
+                }
+            }
+            if inside {
+                if let Some(kb) = line.strip_prefix("AnonHugePages:") {
+                    return kb.trim().trim_end_matches("kB").trim().parse().ok();
+                }
+            }
+        }
+        None
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn large_blocks_are_backed_by_huge_pages_where_the_system_offers_them() {
+        let mode = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled").unwrap_or_default();
+        if !(mode.contains("[madvise]") || mode.contains("[always]")) {
+            eprintln!("transparent huge pages are off here ({mode:?}): nothing to check");
+            return;
+        }
+        let a = CachingAllocator;
+        let layout = Layout::from_size_align(33 << 20, 16).unwrap();
+        // SAFETY: a valid layout; the block is written within its size and freed once with it.
+        unsafe {
+            let p = a.alloc(layout);
+            assert!(!p.is_null());
+            p.write_bytes(1, layout.size());
+            let huge = huge_kb_at(p as usize + layout.size() / 2);
+            a.dealloc(p, layout);
+            assert!(huge.is_some_and(|kb| kb > 0), "a 33 MiB block has {huge:?} kB of huge pages");
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::kernels::indexed::{gather, take, Plan};
 use crate::kernels::matmul::matmul;
 use crate::kernels::pointwise::FloatMath;
 use crate::kernels::named::{Accepts, BinaryKernel, ReduceKernel, UnaryKernel};
-use crate::kernels::reduce::{reduce, sum_contiguous};
+use crate::kernels::reduce::{reduce, sum_all, sum_contiguous};
 use crate::kernels::vectorised;
 use crate::kernels::window::{col2im, im2col, max_pool, Planes, Window2d};
 use crate::storage::{Buffer, Element, Float, Numeric, Storage};
@@ -220,6 +220,18 @@ fn reduce_dims<K: ReduceKernel>(k: &K, x: &Strided, dims: &[usize]) -> Result<Bu
         }
         let values = reduce::<T, i64>(x, dims, k.init(), |a, v| k.fold(a, v.to_i64()), |a, b| k.combine(a, b), T::from_i64)?;
         Ok(T::into_buffer(values))
+    }
+    // The sum of a whole contiguous float tensor: vector blocks, f64 total.
+    if K::IS_SUM && dims.len() == x.ndim() {
+        if let Some(range) = x.layout().contiguous_range() {
+            let buffer = x.storage().read();
+            if let Some(data) = f32::slice(&buffer) {
+                return Ok(f32::into_buffer(vec![sum_all(&data[range]) as f32]));
+            }
+            if let Some(data) = f64::slice(&buffer) {
+                return Ok(f64::into_buffer(vec![sum_all(&data[range])]));
+            }
+        }
     }
     // Partial sums of contiguous floats: vectorised runs, no index walk.
     if K::IS_SUM && dims.len() < x.ndim() {

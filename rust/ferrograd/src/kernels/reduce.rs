@@ -92,6 +92,53 @@ fn fold_slice<T: Element, A: Copy + Send + Sync>(
     partials.into_iter().fold(init, combine)
 }
 
+/// Vectors per accumulator in one block of `sum_all`: each of its four
+/// accumulators takes this many adds in `T` before the block's total moves
+/// to f64, so rounding grows with the block, not with the input.
+const SUM_BLOCK_STEPS: usize = 8;
+
+/// The sum of a contiguous run in f64: blocks of `4 * SUM_BLOCK_STEPS`
+/// vectors are summed in vector registers, their totals in f64. A scalar
+/// f64 fold is one dependent add per element, several times slower than
+/// reading the memory.
+pub fn sum_all<T: SimdElement + crate::storage::Float>(data: &[T]) -> f64 {
+    if data.len() >= 2 * PARALLEL_THRESHOLD {
+        let partials: Vec<f64> = crate::threads::parallel(|| data.par_chunks(PARALLEL_THRESHOLD).map(|part| simd::dispatch(SumAll { data: part })).collect());
+        return partials.iter().sum();
+    }
+    simd::dispatch(SumAll { data })
+}
+
+struct SumAll<'a, T> {
+    data: &'a [T],
+}
+
+impl<T: SimdElement + crate::storage::Float> Kernel for SumAll<'_, T> {
+    type Output = f64;
+
+    #[inline(always)]
+    fn run<S: Isa>(self, s: S) -> f64 {
+        let v = T::vectors(s);
+        let lanes = <T::Vectors<S> as Lanes<T>>::LANES;
+        let mut blocks = self.data.chunks_exact(4 * SUM_BLOCK_STEPS * lanes);
+        let mut total = 0.0;
+        for block in &mut blocks {
+            let mut acc = [v.zero(); 4];
+            for step in block.chunks_exact(4 * lanes) {
+                let (a, rest) = step.split_at(lanes);
+                let (b, rest) = rest.split_at(lanes);
+                let (c, d) = rest.split_at(lanes);
+                acc[0] = v.add(acc[0], v.load(a));
+                acc[1] = v.add(acc[1], v.load(b));
+                acc[2] = v.add(acc[2], v.load(c));
+                acc[3] = v.add(acc[3], v.load(d));
+            }
+            total += v.reduce_sum(v.add(v.add(acc[0], acc[1]), v.add(acc[2], acc[3]))).to_f64();
+        }
+        total + blocks.remainder().iter().map(|x| x.to_f64()).sum::<f64>()
+    }
+}
+
 /// Sums of a contiguous tensor's `data` over `dims` (sorted, unique, with at
 /// least one dim kept), vectorised. Adjacent dims of the same kind merge into
 /// groups; the innermost group is then either a contiguous run to sum into
@@ -184,7 +231,8 @@ impl<T: SimdElement + std::ops::Add<Output = T>> Kernel for SumRuns<'_, T> {
 
 #[cfg(test)]
 mod tests {
-    use super::sum_contiguous;
+    use super::{sum_all, sum_contiguous, PARALLEL_THRESHOLD};
+    use crate::simd::{detected, level, set_level, Level};
 
     /// The sum over `dims` by index arithmetic, in f64.
     fn plain(data: &[f64], shape: &[usize], dims: &[usize]) -> Vec<f64> {
@@ -222,5 +270,29 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn whole_sums_match_f64_at_every_level_and_length() {
+        let before = level();
+        let lengths = [0, 1, 15, 16, 17, 511, 512, 513, 4096 + 3, 2 * PARALLEL_THRESHOLD + 77];
+        for l in [Level::Portable, Level::Avx2, Level::Avx512].into_iter().filter(|&l| l <= detected()) {
+            set_level(l);
+            for &n in &lengths {
+                let data: Vec<f64> = (0..n).map(|i| ((i * 37) % 101) as f64 / 7.0 - 5.0).collect();
+                let want: f64 = data.iter().sum();
+                let got = sum_all(&data);
+                assert!((got - want).abs() <= 1e-9 * (1.0 + want.abs()), "f64 n={n} at {l:?}: {got} vs {want}");
+                let single: Vec<f32> = data.iter().map(|&v| v as f32).collect();
+                let want: f64 = single.iter().map(|&v| v as f64).sum();
+                let got = sum_all(&single);
+                // Each f32 block total carries at most a few ulp of the block's magnitude.
+                let bound = 1e-6 * single.iter().map(|v| v.abs() as f64).sum::<f64>().max(1.0);
+                assert!((got - want).abs() <= bound, "f32 n={n} at {l:?}: {got} vs {want}");
+            }
+            assert!(sum_all(&[1.0f32, f32::NAN, 2.0]).is_nan());
+            assert_eq!(sum_all(&vec![f32::INFINITY; 1000]), f64::INFINITY);
+        }
+        set_level(before);
     }
 }

@@ -95,10 +95,17 @@ impl Tensor {
             let _plain = crate::autograd::mode::no_grad();
             mat1.mm(mat2)?
         };
-        let out = {
-            let _plain = crate::autograd::mode::no_grad();
+        let _plain = crate::autograd::mode::no_grad();
+        // The product is fresh and ours: the bias goes into it in place when
+        // that gives the same result, sparing a second output buffer.
+        let in_place = bias.dtype() == product.dtype() && crate::layout::broadcast_shapes(&bias.shape()[..], &product.shape()[..]).is_ok_and(|s| s[..] == product.shape()[..]);
+        let out = if in_place {
+            product.add_(bias)?;
+            product.clone()
+        } else {
             product.add(bias)?
         };
+        drop(_plain);
         if out.shape() != product.shape() {
             return Err(Error::ShapesDiffer { expected: "The expanded size of the tensor must match the existing size: bias ", lhs: ShapeList(bias.shape().to_vec()), sep: " cannot be broadcast to ", rhs: ShapeList(product.shape().to_vec()), tail: "" });
         }

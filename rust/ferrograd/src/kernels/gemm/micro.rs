@@ -81,7 +81,15 @@ pub unsafe fn tile<V: Lanes<T>, T: Copy + Default + Add<Output = T>, A: Sliver<T
         }
     }
     let full = tile.rows == MR && tile.cols == 2 * lanes;
-    for (r, row_acc) in acc.iter().enumerate().take(tile.rows) {
+    // Every row is visited and the clipped ones skipped, rather than the
+    // loop stopping at `rows`: with a constant trip count the loop unrolls,
+    // every accumulator has a constant index, and the accumulators stay in
+    // registers. (A variable count made LLVM keep the 28 of the tall tile in
+    // memory and store them all on every step, halving its speed.)
+    for (r, row_acc) in acc.iter().enumerate() {
+        if r >= tile.rows {
+            continue;
+        }
         // SAFETY: row r < rows has `cols` elements there that only this call touches (the contract); as MaybeUninit they may be uninitialised.
         let row = unsafe { std::slice::from_raw_parts_mut(tile.ptr.add(r * tile.ldc).cast::<MaybeUninit<T>>(), tile.cols) };
         let (mut x0, mut x1) = (row_acc[0], row_acc[1]);

@@ -78,8 +78,18 @@ unsafe impl<T: Send> Sync for Output<T> {}
 
 /// Below this many multiply-adds a product runs on the calling thread.
 const PARALLEL_MACS: usize = 1 << 17;
-/// Depth of a packed slab: a B sliver (`KC x NR`) fits in L1.
-const KC: usize = 256;
+/// Deepest packed slab: a B sliver (`KC x NR`, 24 KiB of f32 on AVX-512)
+/// stays in L1 with room for the A sliver streaming past it. At 256 the two
+/// filled a 48 KiB L1 and the B loads stalled. The depth is split into
+/// equal slabs of at most this (see `slab_depth`).
+const KC: usize = 192;
+
+/// The depth of each slab: `k` split evenly into as few slabs as `KC`
+/// allows, so no thin last slab pays a full pass over C for a few steps
+/// (784 = 4 x 196, not 4 x 192 + 16).
+fn slab_depth(k: usize) -> usize {
+    k.div_ceil(k.div_ceil(KC).max(1)).max(1)
+}
 /// Rows per block of A: an `MC x KC` block fits in L2.
 const MC_SLIVERS: usize = 16;
 /// At most this many columns per task, slivers of A are read in place
@@ -90,35 +100,47 @@ const NC: usize = 4096;
 /// Elements of B packed at once, at most (8 MiB of f32): bounds the panel.
 const PACKED_B: usize = 1 << 21;
 
+/// The two packing buffers a thread may hold at once.
+#[derive(Clone, Copy)]
+pub enum Scratch {
+    /// A task's packed block of A (and its own slivers of B).
+    Block = 0,
+    /// The calling thread's packed panel of B, shared by its tasks.
+    Panel = 1,
+}
+
 /// Element types with a packed GEMM.
 pub trait GemmElement: SimdElement + Add<Output = Self> {
-    /// This thread's packing scratch, at least `len` elements (values
-    /// unspecified), taken out until `put_scratch` returns it. Pool threads
-    /// keep theirs between products, so a training loop packs without
-    /// touching the allocator; a nested product meanwhile gets a fresh one.
+    /// This thread's packing buffer `slot`, at least `len` elements (values
+    /// unspecified), taken out until `put_scratch` returns it. Threads keep
+    /// theirs between products, so a training loop packs without touching
+    /// the allocator (a fresh 8 MiB panel per product cost 6% of a large
+    /// one in page faults); a nested product meanwhile gets a fresh one.
     /// (A buffer lent to a closure instead would put the micro-kernel in
     /// that closure, compiled without the instruction set's features.)
-    fn take_scratch(len: usize) -> Result<Vec<Self>>;
-    fn put_scratch(buffer: Vec<Self>);
+    fn take_scratch(slot: Scratch, len: usize) -> Result<Vec<Self>>;
+    fn put_scratch(slot: Scratch, buffer: Vec<Self>);
 }
 
 macro_rules! gemm_element {
     ($($t:ty => $scratch:ident),*) => {$(
         thread_local! {
-            static $scratch: std::cell::RefCell<Vec<$t>> = const { std::cell::RefCell::new(Vec::new()) };
+            static $scratch: std::cell::RefCell<[Vec<$t>; 2]> = const { std::cell::RefCell::new([Vec::new(), Vec::new()]) };
         }
 
         impl GemmElement for $t {
-            fn take_scratch(len: usize) -> Result<Vec<$t>> {
-                let buffer = $scratch.with(|s| std::mem::take(&mut *s.borrow_mut()));
+            fn take_scratch(slot: Scratch, len: usize) -> Result<Vec<$t>> {
+                let buffer = $scratch.with(|s| std::mem::take(&mut s.borrow_mut()[slot as usize]));
                 if buffer.len() >= len {
                     return Ok(buffer);
                 }
+                // The old buffer is too small: let it go before allocating the new one.
+                drop(buffer);
                 filled_vec(len, <$t>::default())
             }
 
-            fn put_scratch(buffer: Vec<$t>) {
-                $scratch.with(|s| *s.borrow_mut() = buffer);
+            fn put_scratch(slot: Scratch, buffer: Vec<$t>) {
+                $scratch.with(|s| s.borrow_mut()[slot as usize] = buffer);
             }
         }
     )*};
@@ -146,15 +168,29 @@ pub unsafe fn gemm<T: GemmElement>(m: usize, k: usize, n: usize, a: MatRef<T>, b
     }
     let level = simd::level();
     let threads = if threaded && m.saturating_mul(n).saturating_mul(k) >= PARALLEL_MACS { crate::threads::num_threads() } else { 1 };
-    let product = Product { m, k, n, a, b, c: Output(c.as_mut_ptr().cast::<T>()), level, mr: rows_per_tile(level), nr: simd::dispatch_at(level, TileWidth::<T>(PhantomData)), threads };
+    let product = Product { m, k, n, a, b, c: Output(c.as_mut_ptr().cast::<T>()), level, mr: rows_per_tile(level, m), nr: simd::dispatch_at(level, TileWidth::<T>(PhantomData)), threads };
     product.blocked()
 }
 
-/// Accumulator rows per tile: `2·MR` vector accumulators plus three
-/// operands fill AVX-512's 32 registers and AVX2's 16.
-const fn rows_per_tile(level: Level) -> usize {
+/// AVX-512's tall tile: 28 accumulators, two B vectors and a broadcast
+/// fill its 32 registers. It runs about 9% faster than the short one
+/// (fewer loads per multiply-add; see benches/RESULTS.md).
+const AVX512_TALL: usize = 14;
+/// AVX-512's short tile, for row counts the tall one would pad by more
+/// than it gains (a batch of 64 is eight short tiles, or five tall ones
+/// with six rows wasted).
+const AVX512_SHORT: usize = 8;
+
+/// Accumulator rows per tile for an `m`-row product: `2·MR` vector
+/// accumulators plus three operands fill (or nearly fill) the level's
+/// registers, 32 on AVX-512 and 16 on AVX2.
+fn rows_per_tile(level: Level, m: usize) -> usize {
     match level {
-        Level::Avx512 => 8,
+        Level::Avx512 => {
+            // Padded rows each tile height computes, weighted by its speed (tall = 12/11 of short).
+            let padded = |mr: usize| m.div_ceil(mr) * mr;
+            if padded(AVX512_TALL) * 11 <= padded(AVX512_SHORT) * 12 { AVX512_TALL } else { AVX512_SHORT }
+        }
         Level::Avx2 => 6,
         Level::Portable => 4,
     }
@@ -212,7 +248,7 @@ impl<T: GemmElement> Product<T> {
         // B is packed a panel of columns at a time, every slab of the panel
         // at once: two parallel regions per panel, not two per slab.
         let nc = (PACKED_B / self.k / nr * nr).clamp(nr, NC).min(self.n.div_ceil(nr) * nr);
-        let mut packed_b = filled_vec(if own_b { 0 } else { self.k * nc }, T::default())?;
+        let mut packed_b = if own_b { Vec::new() } else { T::take_scratch(Scratch::Panel, self.k * nc)? };
         let row_blocks = self.m.div_ceil(mc);
         for jc in (0..self.n).step_by(nc) {
             let cols = nc.min(self.n - jc);
@@ -238,6 +274,9 @@ impl<T: GemmElement> Product<T> {
                 (0..tasks).try_for_each(task)?;
             }
         }
+        if !own_b {
+            T::put_scratch(Scratch::Panel, packed_b);
+        }
         Ok(())
     }
 
@@ -246,8 +285,9 @@ impl<T: GemmElement> Product<T> {
     fn pack_panel(&self, jc: usize, cols: usize, slivers: usize, panel: &mut [T]) {
         let (nr, large) = (self.nr, panel.len() >= 1 << 15);
         let mut jobs = Vec::new();
-        for (slab, pc) in panel.chunks_mut(KC * slivers * nr).zip((0..self.k).step_by(KC)) {
-            let kc = KC.min(self.k - pc);
+        let depth = slab_depth(self.k);
+        for (slab, pc) in panel.chunks_mut(depth * slivers * nr).zip((0..self.k).step_by(depth)) {
+            let kc = depth.min(self.k - pc);
             jobs.extend(slab.chunks_mut(kc * nr).enumerate().map(|(t, sliver)| (pc, kc, t, sliver)));
         }
         let pack = |(pc, kc, t, sliver): (usize, usize, usize, &mut [T])| {
@@ -267,10 +307,11 @@ impl<T: GemmElement> Kernel for Block<'_, T> {
 
     #[inline(always)]
     fn run<S: Isa>(self, s: S) -> Result<()> {
-        match S::LEVEL {
-            Level::Avx512 => self.tiles::<_, { rows_per_tile(Level::Avx512) }>(T::vectors(s)),
-            Level::Avx2 => self.tiles::<_, { rows_per_tile(Level::Avx2) }>(T::vectors(s)),
-            Level::Portable => self.tiles::<_, { rows_per_tile(Level::Portable) }>(T::vectors(s)),
+        match (S::LEVEL, self.product.mr) {
+            (Level::Avx512, AVX512_TALL) => self.tiles::<_, AVX512_TALL>(T::vectors(s)),
+            (Level::Avx512, _) => self.tiles::<_, AVX512_SHORT>(T::vectors(s)),
+            (Level::Avx2, _) => self.tiles::<_, 6>(T::vectors(s)),
+            (Level::Portable, _) => self.tiles::<_, 4>(T::vectors(s)),
         }
     }
 }
@@ -289,12 +330,13 @@ impl<T: GemmElement> Block<'_, T> {
             return Ok(());
         }
         let rows = self.rows.len();
-        let a_len = rows.div_ceil(MR) * MR * KC.min(p.k);
-        let b_len = if self.panel.is_none() { self.slivers.len() * nr * KC.min(p.k) } else { 0 };
-        let mut scratch = T::take_scratch(a_len + b_len)?;
+        let depth = slab_depth(p.k);
+        let a_len = rows.div_ceil(MR) * MR * depth;
+        let b_len = if self.panel.is_none() { self.slivers.len() * nr * depth } else { 0 };
+        let mut scratch = T::take_scratch(Scratch::Block, a_len + b_len)?;
         let (packed_a, own_b) = scratch[..a_len + b_len].split_at_mut(a_len);
         self.slabs::<V, MR>(v, packed_a, own_b);
-        T::put_scratch(scratch);
+        T::put_scratch(Scratch::Block, scratch);
         Ok(())
     }
 
@@ -305,8 +347,9 @@ impl<T: GemmElement> Block<'_, T> {
         // Few columns: read whole slivers of A in place; pack only a ragged last one.
         let in_place = self.slivers.len() * nr <= IN_PLACE_A_COLS;
         let whole = if in_place { rows / MR } else { 0 };
-        for pc in (0..p.k).step_by(KC) {
-            let kc = KC.min(p.k - pc);
+        let depth = slab_depth(p.k);
+        for pc in (0..p.k).step_by(depth) {
+            let kc = depth.min(p.k - pc);
             let packed_a = &mut packed_a[..(rows.div_ceil(MR) - whole) * MR * kc];
             // SAFETY: (rows.start + whole * MR, pc) is inside A (or one past its last row, with nothing left to pack) and the rest of the block from there is readable (gemm's contract).
             unsafe { pack::pack_a(p.a.shifted(self.rows.start + whole * MR, pc), rows - whole * MR, kc, MR, packed_a) };

@@ -16,21 +16,11 @@ pub unsafe fn pack_a<T: Copy + Default>(a: MatRef<T>, rows: usize, kc: usize, mr
         if live < mr {
             sliver.fill(T::default());
         }
-        // Walk A along whichever of its axes is contiguous.
-        if a.rs == 1 {
-            for (p, dst) in sliver.chunks_exact_mut(mr).enumerate() {
-                for (r, slot) in dst[..live].iter_mut().enumerate() {
-                    // SAFETY: first + r < rows and p < kc, which the caller guarantees are readable.
-                    *slot = unsafe { a.at(first + r, p) };
-                }
-            }
-        } else {
-            for r in 0..live {
-                for (p, dst) in sliver.chunks_exact_mut(mr).enumerate() {
-                    // SAFETY: as above.
-                    dst[r] = unsafe { a.at(first + r, p) };
-                }
-            }
+        // The sliver is the transpose of A's rows: element (p, r) is A's (first + r, p).
+        let rows_t = MatRef { ptr: a.ptr, rs: a.cs, cs: a.rs };
+        if live > 0 {
+            // SAFETY: (p, first + r) of the transpose is A's (first + r, p), readable for r < live and p < kc (caller).
+            unsafe { copy_block(rows_t.shifted(0, first), kc, live, sliver, mr) };
         }
     }
 }
@@ -44,19 +34,51 @@ pub unsafe fn pack_b<T: Copy + Default>(b: MatRef<T>, kc: usize, cols: usize, nr
     for (t, sliver) in out.chunks_exact_mut(nr * kc).enumerate() {
         let first = (first_sliver + t) * nr;
         let live = nr.min(cols.saturating_sub(first));
-        for (p, dst) in sliver.chunks_exact_mut(nr).enumerate() {
-            let (head, tail) = dst.split_at_mut(live);
-            if b.cs == 1 {
-                // SAFETY: columns first .. first + live of row p are readable (caller), and contiguous since cs == 1.
-                let row = unsafe { std::slice::from_raw_parts(b.ptr_at(p, first), live) };
-                head.copy_from_slice(row);
+        if live < nr {
+            sliver.fill(T::default());
+        }
+        if live > 0 {
+            // SAFETY: (p, first + j) is readable for p < kc and j < live (caller).
+            unsafe { copy_block(b.shifted(0, first), kc, live, sliver, nr) };
+        }
+    }
+}
+
+/// Depths copied per pass when the source runs along them: one cache
+/// line of f32 per source row, while the destination lines stay in L1.
+const DEPTH_RUN: usize = 16;
+
+/// `out[p * ld + j] = src(p, j)` for `p < depth`, `j < width`, walking the
+/// source along whichever axis is contiguous. A transposed operand (the
+/// matmul backward's) was a strided gather per element; reading it in
+/// runs of `DEPTH_RUN` makes it as cheap as packing a plain one.
+///
+/// # Safety
+/// Every `(p, j)` with `p < depth`, `j < width` of `src` must be readable,
+/// and `out` must hold `depth * ld` elements with `width <= ld`.
+unsafe fn copy_block<T: Copy>(src: MatRef<T>, depth: usize, width: usize, out: &mut [T], ld: usize) {
+    if src.cs == 1 || src.rs != 1 {
+        for (p, dst) in out.chunks_exact_mut(ld).take(depth).enumerate() {
+            if src.cs == 1 {
+                // SAFETY: columns 0 .. width of row p are readable (caller) and contiguous since cs == 1.
+                dst[..width].copy_from_slice(unsafe { std::slice::from_raw_parts(src.ptr_at(p, 0), width) });
             } else {
-                for (j, slot) in head.iter_mut().enumerate() {
-                    // SAFETY: p < kc and first + j < cols, readable by the caller's guarantee.
-                    *slot = unsafe { b.at(p, first + j) };
+                for (j, slot) in dst[..width].iter_mut().enumerate() {
+                    // SAFETY: p < depth and j < width, readable by the caller's guarantee.
+                    *slot = unsafe { src.at(p, j) };
                 }
             }
-            tail.fill(T::default());
+        }
+        return;
+    }
+    for p0 in (0..depth).step_by(DEPTH_RUN) {
+        let run = DEPTH_RUN.min(depth - p0);
+        for j in 0..width {
+            // SAFETY: rows p0 .. p0 + run of column j are readable (caller) and contiguous since rs == 1.
+            let column = unsafe { std::slice::from_raw_parts(src.ptr_at(p0, j), run) };
+            for (q, &x) in column.iter().enumerate() {
+                out[(p0 + q) * ld + j] = x;
+            }
         }
     }
 }
