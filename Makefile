@@ -13,7 +13,9 @@
 #                   GPU) when apt-get exists and they are missing, so the
 #                   wgpu device's tests run on any Debian machine
 #   make bench      build (release), run benches/compare.py and write its
-#                   table into benches/RESULTS.md and benches/ratios.png
+#                   table into benches/RESULTS.md and benches/ratios.png;
+#                   ARGS go to compare.py: `make bench ARGS="--device wgpu"`
+#                   times ferrograd on the wgpu device (its own section)
 #   make stubtest   check python/ferrograd/_ferrograd.pyi against the binary
 #   make fuzz       each cargo-fuzz target in rust/ferrograd/fuzz for
 #                   FUZZ_SECONDS (30) seconds; `make fuzz FUZZ_SECONDS=600`
@@ -187,7 +189,7 @@ else
 endif
 
 bench: build
-	$(VPY) benches/compare.py --write-results
+	$(VPY) benches/compare.py --write-results $(ARGS)
 
 # Skipped (successfully) while the stub file does not exist.
 stubtest: build
