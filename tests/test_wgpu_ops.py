@@ -178,10 +178,10 @@ def test_softmax_rows_match_the_cpu_forward_and_backward(log, shape, dim):
     f = F.log_softmax if log else F.softmax
     cpu, gpu = _both(_data(shape, low=-6.0, high=6.0, seed=11), requires_grad=True)
     want, got = f(cpu, dim), f(gpu, dim)
-    _same(got, want.detach())
+    _same(got.detach(), want.detach())
     # Through a transposed view: rows read with the view's strides.
     if len(shape) > 1:
-        _same(f(gpu.transpose(0, -1), dim), f(cpu.transpose(0, -1), dim).detach())
+        _same(f(gpu.transpose(0, -1), dim).detach(), f(cpu.transpose(0, -1), dim).detach())
     weights = _data(shape, seed=12)
     (want * torch.tensor(weights)).sum().backward()
     (got * torch.tensor(weights).to("wgpu")).sum().backward()
@@ -260,7 +260,7 @@ def test_gathers_run_on_the_device_forward_and_backward(name, monkeypatch):
     f = GATHERS[name]
     cpu, gpu = _both(_data((3, 4), seed=13), requires_grad=True)
     want, got = f(cpu), f(gpu)
-    _same(got, want.detach())
+    _same(got.detach(), want.detach())
     weights = _data(tuple(want.shape), seed=14)
     (want * torch.tensor(weights)).sum().backward()
     (got * torch.tensor(weights).to("wgpu")).sum().backward()
@@ -294,7 +294,7 @@ def test_ops_without_kernels_run_on_the_cpu_under_the_fallback(name, monkeypatch
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         got = f(gpu)
-    _same(got, want.detach())
+    _same(got.detach(), want.detach())
     weights = _data(tuple(want.shape), seed=10)
     (want * torch.tensor(weights)).sum().backward()
     (got * torch.tensor(weights).to("wgpu")).sum().backward()
