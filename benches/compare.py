@@ -778,7 +778,8 @@ def write_results(machine, table, chart):
     new = text[:start + len(marks()[0])] + "\n".join(body) + text[end:]
     with open(RESULTS_MD, "w") as f:
         f.write(new)
-    print(f"wrote the latest-run section of {shown(RESULTS_MD)}")
+    section = "latest-run" if DEVICE == "cpu" else f"latest {DEVICE} run"
+    print(f"wrote the {section} section of {shown(RESULTS_MD)}")
 
 
 def main(argv=None):
