@@ -16,7 +16,9 @@
 #                   apt-get exists and it is missing, so the distributed
 #                   tests run on two ranks (mpi4py comes with .venv's deps)
 #   make bench      build (release), run benches/compare.py and write its
-#                   table into benches/RESULTS.md and benches/ratios.png
+#                   table into benches/RESULTS.md and benches/ratios.png;
+#                   ARGS go to compare.py: `make bench ARGS="--device wgpu"`
+#                   times ferrograd on the wgpu device (its own section)
 #   make stubtest   check python/ferrograd/_ferrograd.pyi against the binary
 #   make fuzz       each cargo-fuzz target in rust/ferrograd/fuzz for
 #                   FUZZ_SECONDS (30) seconds; `make fuzz FUZZ_SECONDS=600`
@@ -214,7 +216,7 @@ else
 endif
 
 bench: build
-	$(VPY) benches/compare.py --write-results
+	$(VPY) benches/compare.py --write-results $(ARGS)
 
 # Skipped (successfully) while the stub file does not exist.
 stubtest: build

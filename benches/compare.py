@@ -158,6 +158,16 @@ class Measurement:
         return d
 
 
+# Where ferrograd's tensors live (--device); torch always computes on the CPU.
+DEVICE = "cpu"
+DEVICE_NAME = "cpu"
+# Waits for the device's queued kernels, so a timing covers them; set per
+# library by run().
+SYNC = None
+# The workloads the wgpu device runs without falling back to the CPU.
+WGPU_WORKLOADS = ["matmul_bwd", "elementwise_big", "mlp_small", "mlp_large"]
+
+
 def measure(body, repeat, warmup, setup=None):
     """Run body warmup + repeat times; return the timed seconds.
 
@@ -167,9 +177,13 @@ def measure(body, repeat, warmup, setup=None):
     for i in range(warmup + repeat):
         if setup is not None:
             setup()
+            if SYNC is not None:
+                SYNC()
         gc.collect()
         t0 = time.perf_counter()
         body()
+        if SYNC is not None:
+            SYNC()
         t1 = time.perf_counter()
         if i >= warmup:
             times.append(t1 - t0)
@@ -182,13 +196,18 @@ def zero_grads(*tensors):
             t.grad.zero_()
 
 
+def placed(T, t):
+    """t on --device when T is ferrograd; torch stays on the CPU."""
+    return t.to(DEVICE) if DEVICE != "cpu" and T.__name__ == "ferrograd" else t
+
+
 def leaf(T, array):
     """A float32 leaf tensor that requires grad, from a numpy array."""
-    return T.from_numpy(np.ascontiguousarray(array, dtype=np.float32)).requires_grad_()
+    return placed(T, T.from_numpy(np.ascontiguousarray(array, dtype=np.float32))).requires_grad_()
 
 
 def data(T, array):
-    return T.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
+    return placed(T, T.from_numpy(np.ascontiguousarray(array, dtype=np.float32)))
 
 
 # ---------------------------------------------------------------------------
@@ -599,7 +618,9 @@ def run(names, libs, repeat, warmup):
     """Run the workloads, printing the table as it grows.
 
     Returns (results, table lines)."""
-    lines = ["| workload | unit | ferrograd | torch | ratio | notes |",
+    global SYNC
+    fg = "ferrograd" if DEVICE == "cpu" else f"ferrograd ({DEVICE})"
+    lines = [f"| workload | unit | {fg} | torch | ratio | notes |",
              "| --- | --- | ---: | ---: | ---: | --- |"]
     for line in lines:
         print(line)
@@ -611,6 +632,8 @@ def run(names, libs, repeat, warmup):
         per_lib = {}
         unit = ""
         for lib_name, lib in libs.items():
+            on_device = DEVICE != "cpu" and lib_name == "ferrograd"
+            SYNC = lib.wgpu.synchronize if on_device else None
             try:
                 m = fn(lib, n_rep, n_warm)
             except Exception as e:
@@ -619,6 +642,8 @@ def run(names, libs, repeat, warmup):
             else:
                 per_lib[lib_name] = m.as_dict()
                 unit = m.unit
+            finally:
+                SYNC = None
             results.append({"workload": name, "lib": lib_name,
                             **per_lib[lib_name]})
         lines.append(table_row(name, unit, per_lib))
@@ -636,6 +661,13 @@ RESULTS_MD = os.path.join(HERE, "RESULTS.md")
 RATIOS_PNG = os.path.join(HERE, "ratios.png")
 START_MARK = "<!-- latest-run:start -->"
 END_MARK = "<!-- latest-run:end -->"
+# Runs with --device wgpu go to their own section.
+WGPU_START_MARK = "<!-- latest-wgpu-run:start -->"
+WGPU_END_MARK = "<!-- latest-wgpu-run:end -->"
+
+
+def marks():
+    return (START_MARK, END_MARK) if DEVICE == "cpu" else (WGPU_START_MARK, WGPU_END_MARK)
 
 
 def shown(path):
@@ -707,9 +739,10 @@ def write_chart(by_workload, path):
 
 
 def marker_span(text):
-    start, end = text.find(START_MARK), text.find(END_MARK)
+    start_mark, end_mark = marks()
+    start, end = text.find(start_mark), text.find(end_mark)
     if start < 0 or end < start:
-        sys.exit(f"{RESULTS_MD} has no {START_MARK} ... {END_MARK} section to replace")
+        sys.exit(f"{RESULTS_MD} has no {start_mark} ... {end_mark} section to replace")
     return start, end
 
 
@@ -740,10 +773,13 @@ def write_results(machine, table, chart):
     body += ["", *table, "", RATIO_NOTE, ""]
     if chart:
         body += ["![ferrograd / torch per workload](ratios.png)", ""]
-    new = text[:start + len(START_MARK)] + "\n".join(body) + text[end:]
+    if DEVICE != "cpu":
+        body += [f"ferrograd computed on {DEVICE} ({DEVICE_NAME}), torch on the CPU.", ""]
+    new = text[:start + len(marks()[0])] + "\n".join(body) + text[end:]
     with open(RESULTS_MD, "w") as f:
         f.write(new)
-    print(f"wrote the latest-run section of {shown(RESULTS_MD)}")
+    section = "latest-run" if DEVICE == "cpu" else f"latest {DEVICE} run"
+    print(f"wrote the {section} section of {shown(RESULTS_MD)}")
 
 
 def main(argv=None):
@@ -763,6 +799,10 @@ def main(argv=None):
     p.add_argument("--write-results", action="store_true",
                    help="also put the table, machine and command into the latest-run "
                         "section of benches/RESULTS.md and draw benches/ratios.png")
+    p.add_argument("--device", choices=["cpu", "wgpu"], default="cpu",
+                   help="where ferrograd computes (torch stays on the CPU); with wgpu the "
+                        "default workloads are the ones it runs natively: "
+                        + ", ".join(WGPU_WORKLOADS))
     p.add_argument("--list", action="store_true", help="list the workloads")
     p.add_argument("--soak-child", choices=LIBS, help=argparse.SUPPRESS)
     p.add_argument("--soak-steps", type=int, default=2000, help=argparse.SUPPRESS)
@@ -784,7 +824,10 @@ def main(argv=None):
     if unknown:
         p.error(f"unknown workload(s): {', '.join(unknown)}; "
                 f"choose from {', '.join(WORKLOADS)}")
-    names = args.workloads or list(WORKLOADS)
+    global DEVICE, DEVICE_NAME
+    DEVICE = args.device
+    default = WGPU_WORKLOADS if DEVICE == "wgpu" else list(WORKLOADS)
+    names = args.workloads or default
     if args.write_results:
         check_markers()  # before the run, not after minutes of it
 
@@ -797,7 +840,15 @@ def main(argv=None):
             libs[name] = lib
 
     info = machine_info()
+    if DEVICE == "wgpu":
+        fg = libs.get("ferrograd")
+        if fg is None or not fg.wgpu.is_available():
+            sys.exit("--device wgpu: no wgpu adapter (on Debian, make gpu-driver installs Mesa's lavapipe)")
+        DEVICE_NAME = fg.wgpu.get_device_name()
+        info["wgpu_device"] = DEVICE_NAME
     print_machine(info, libs, errors)
+    if DEVICE == "wgpu":
+        print(f"ferrograd computes on wgpu ({DEVICE_NAME}); torch on the CPU\n")
     if not libs:
         sys.exit("neither ferrograd nor torch can be imported")
 
@@ -807,7 +858,8 @@ def main(argv=None):
         print(f"load average at end: {' '.join(load)}")
 
     if args.write_results:
-        chart = write_chart(ratios(results), RATIOS_PNG)
+        # The chart tracks the CPU comparison only.
+        chart = write_chart(ratios(results), RATIOS_PNG) if DEVICE == "cpu" else False
         write_results(machine_lines(info, libs, errors), table, chart)
 
     if args.json:

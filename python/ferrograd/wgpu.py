@@ -1,7 +1,12 @@
 """The wgpu GPU device: `tensor.to("wgpu")`, `device="wgpu"`.
 
 One device, `wgpu:0`, on the adapter wgpu prefers (any Vulkan, Metal or
-DX12 GPU; on Linux without one, Mesa's lavapipe software driver)."""
+DX12 GPU; on Linux without one, Mesa's lavapipe software driver).
+
+An op without a wgpu kernel raises NotImplementedError naming it; with the
+environment variable FERROGRAD_WGPU_FALLBACK=1 it runs on the CPU instead
+(operands copied there, the result copied back), with one UserWarning per
+op name."""
 
 from . import _ferrograd as _C
 

@@ -519,7 +519,7 @@ pub fn numpy_view<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny
     } else {
         (vec![span.len()], vec![1], span.start)
     };
-    let guard = data.storage().read();
+    let guard = data.storage().read().py()?;
     macro_rules! view {
         ($v:expr, $T:ty) => {{
             // SAFETY: a snapshot's layout was checked to address only elements of its storage (`Tensor::from_parts` / `make_view` / metadata changes), and `span` is exactly those elements; a storage's buffer is never reallocated while it lives, and `owner` keeps the storage alive for as long as numpy holds the array.

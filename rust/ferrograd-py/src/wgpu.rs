@@ -36,7 +36,21 @@ fn _wgpu_cached_bytes() -> u64 {
     ferrograd::backend::wgpu::cached_bytes()
 }
 
+/// Reports an op the wgpu device ran on the CPU (FERROGRAD_WGPU_FALLBACK=1)
+/// as a UserWarning; the core calls it once per op name, never holding a lock.
+fn warn_fallback(message: &str) {
+    Python::attach(|py| {
+        let Ok(text) = std::ffi::CString::new(message) else { return };
+        // Under a warnings filter of "error" the warning itself fails; the op
+        // still ran correctly, so the failure is reported as unraisable, not lost.
+        if let Err(e) = PyErr::warn(py, &py.get_type::<pyo3::exceptions::PyUserWarning>(), &text, 1) {
+            e.write_unraisable(py, None);
+        }
+    });
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    ferrograd::backend::wgpu::fallback::set_fallback_warning(warn_fallback);
     m.add_function(wrap_pyfunction!(_wgpu_is_available, m)?)?;
     m.add_function(wrap_pyfunction!(_wgpu_device_count, m)?)?;
     m.add_function(wrap_pyfunction!(_wgpu_get_device_name, m)?)?;

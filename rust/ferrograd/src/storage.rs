@@ -302,42 +302,50 @@ impl Storage {
 
     /// The host buffer, for the CPU backend's kernels. Recursive read: two
     /// operands of one op may share a storage. A wgpu storage is read back
-    /// once per device write, so CPU code paths see its elements.
+    /// once per device write, so CPU code paths see its elements; a failed
+    /// read back is an error, never made-up elements.
     #[inline]
-    pub fn read(&self) -> RwLockReadGuard<'_, Buffer> {
+    pub fn read(&self) -> Result<RwLockReadGuard<'_, Buffer>> {
         match &self.0.backing {
-            Backing::Host(buffer) => buffer.read_recursive(),
+            Backing::Host(buffer) => Ok(buffer.read_recursive()),
             Backing::Wgpu(memory) => self.read_device(memory),
         }
     }
 
     #[cold]
-    fn read_device<'a>(&self, memory: &'a DeviceMemory) -> RwLockReadGuard<'a, Buffer> {
+    fn read_device<'a>(&self, memory: &'a DeviceMemory) -> Result<RwLockReadGuard<'a, Buffer>> {
         if !memory.host_fresh.load(Ordering::Acquire) {
             let mut host = memory.host.write();
             if !memory.host_fresh.load(Ordering::Acquire) {
-                // This accessor cannot fail; a lost device reads as zeros, reported once here.
-                *host = crate::backend::wgpu::download_all(&memory.buffer, self.0.dtype, self.0.len).unwrap_or_else(|e| {
-                    eprintln!("ferrograd: reading a wgpu tensor failed: {e}");
-                    Buffer::full(self.0.dtype, self.0.len, Scalar::Int(0)).unwrap_or(Buffer::U8(Data::Owned(Vec::new())))
-                });
+                let fresh = crate::backend::wgpu::download_all(&memory.buffer, self.0.dtype, self.0.len)
+                    .map_err(|e| Error::runtime(format!("reading a {} tensor of {} elements back from the wgpu:0 device failed: {e}", self.0.dtype, self.0.len)))?;
+                // The stale copy is the caller's to drop, after the lock.
+                let stale = std::mem::replace(&mut *host, fresh);
                 memory.host_fresh.store(true, Ordering::Release);
+                drop(host);
+                drop(stale);
             }
         }
-        memory.host.read_recursive()
+        Ok(memory.host.read_recursive())
     }
 
     /// Exclusive access for an in-place write. Every write to a storage's
-    /// elements goes through here, so read-only memory is refused in one place.
-    pub fn write(&self) -> Result<RwLockWriteGuard<'_, Buffer>> {
+    /// elements goes through here, so read-only memory is refused in one
+    /// place. A wgpu storage is written through its host copy, which goes
+    /// back to the device when the guard is dropped.
+    pub fn write(&self) -> Result<WriteGuard<'_>> {
         if self.is_read_only() {
             return Err(Error::runtime(
                 "cannot modify this tensor in place: its memory is not writable (it is shared with a read-only NumPy array). Use clone() to get a writable copy.",
             ));
         }
         match &self.0.backing {
-            Backing::Host(buffer) => Ok(buffer.write()),
-            Backing::Wgpu(_) => Err(Error::NotImplemented("This in-place operator is not currently implemented for the wgpu device; move the tensor to the cpu first".into())),
+            Backing::Host(buffer) => Ok(WriteGuard { guard: buffer.write(), device: None }),
+            Backing::Wgpu(memory) => {
+                // Bring the host copy up to date first: a write may touch only part of it.
+                drop(self.read_device(memory)?);
+                Ok(WriteGuard { guard: memory.host.write(), device: Some(&memory.buffer) })
+            }
         }
     }
 
@@ -352,6 +360,37 @@ impl Storage {
 
     pub fn ptr_id(&self) -> usize {
         Arc::as_ptr(&self.0) as usize
+    }
+}
+
+/// A storage's elements, writable. For a wgpu storage the writes land in
+/// the host copy, and dropping the guard sends that copy to the device.
+pub struct WriteGuard<'a> {
+    guard: RwLockWriteGuard<'a, Buffer>,
+    device: Option<&'a crate::backend::wgpu::WgpuBuffer>,
+}
+
+impl std::ops::Deref for WriteGuard<'_> {
+    type Target = Buffer;
+    fn deref(&self) -> &Buffer {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for WriteGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Buffer {
+        &mut self.guard
+    }
+}
+
+impl Drop for WriteGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(buffer) = self.device {
+            // The host copy stays fresh: it holds what the device will. The
+            // queued write cannot fail validation (same buffer, same size);
+            // a lost device is reported by the next device operation.
+            crate::backend::wgpu::write_back(buffer, &self.guard);
+        }
     }
 }
 

@@ -70,7 +70,7 @@ impl Strided {
         if self.numel() != 1 {
             return Err(Error::NotAScalar(self.numel()));
         }
-        Ok(self.storage.read().scalar_at(self.layout.offset()))
+        Ok(self.storage.read()?.scalar_at(self.layout.offset()))
     }
 
     /// The device an op on `operands` runs on. They must agree, except that
@@ -82,7 +82,7 @@ impl Strided {
 
     /// Elements in logical row-major order.
     pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
-        let buffer = self.storage.read();
+        let buffer = self.storage.read()?;
         let data = T::slice(&buffer).ok_or(Error::DTypeMismatch { op: "to_vec", lhs: self.dtype, rhs: T::DTYPE })?;
         if let Some(r) = self.layout.contiguous_range() {
             return crate::storage::collect_vec(r.len(), data[r].iter().copied());

@@ -94,7 +94,7 @@ impl Backend for Cpu {
 /// layout is not already contiguous.
 fn with_slice<T: Element, R>(x: &Strided, f: impl FnOnce(&[T]) -> R) -> Result<R> {
     if let Some(range) = x.layout().contiguous_range() {
-        let buffer = x.storage().read();
+        let buffer = x.storage().read()?;
         let data = T::slice(&buffer).ok_or(Error::DTypeMismatch { op: "kernel", lhs: x.dtype(), rhs: T::DTYPE })?;
         return Ok(f(&data[range]));
     }
@@ -236,7 +236,7 @@ fn reduce_dims<K: ReduceKernel>(k: &K, x: &Strided, dims: &[usize]) -> Result<Bu
     // Partial sums of contiguous floats: vectorised runs, no index walk.
     if K::IS_SUM && dims.len() < x.ndim() {
         if let Some(range) = x.layout().contiguous_range() {
-            let buffer = x.storage().read();
+            let buffer = x.storage().read()?;
             if let Some(data) = f32::slice(&buffer) {
                 return Ok(f32::into_buffer(sum_contiguous(&data[range], x.shape(), dims)?));
             }
@@ -284,7 +284,7 @@ mod tests {
     }
 
     fn values<T: Element>(storage: Storage) -> Vec<T> {
-        T::slice(&storage.read()).expect("dtype").to_vec()
+        T::slice(&storage.read().expect("host read")).expect("dtype").to_vec()
     }
 
     fn same_f64(a: f64, b: f64) -> bool {

@@ -60,7 +60,7 @@ fn describe(t: &Tensor, copy: CopyMode, can_flag_read_only: bool) -> Result<Desc
     let data = source.snapshot();
     let layout = data.layout();
     let storage = data.storage().clone();
-    let guard = storage.read();
+    let guard = storage.read()?;
     // The first element's address; a tensor with no elements may have an
     // offset past its buffer, and then points at the buffer's start.
     let first = crate::with_any_type!(data.dtype(), T => T::slice(&guard).map(|s| s.get(layout.offset()..).unwrap_or(s).as_ptr() as *mut c_void));

@@ -54,7 +54,7 @@ pub fn scan<T: Element, A: Copy>(x: &Strided, dim: usize, reverse: bool, init: A
     let shape = x.shape();
     let out_layout = Layout::contiguous(&shape)?;
     let x_data = x;
-    let buffer = x_data.storage().read();
+    let buffer = x_data.storage().read()?;
     let src = data::<T>(&buffer, x)?;
     let mut out = filled_vec(x.numel(), T::default())?;
     for_each_line(&shape, dim, [&x_data.layout(), &out_layout], |line| {
@@ -80,7 +80,7 @@ pub fn cumprod_backward<T: Float>(x: &Strided, g: &Strided, dim: usize) -> Resul
     let shape = x.shape();
     let (g_layout, out_layout) = (layout_as(g, &shape)?, Layout::contiguous(&shape)?);
     let (x_data, g_data) = (x, g);
-    let (bx, bg) = (x_data.storage().read(), g_data.storage().read());
+    let (bx, bg) = (x_data.storage().read()?, g_data.storage().read()?);
     let (xs, gs) = (data::<T>(&bx, x)?, data::<T>(&bg, g)?);
     let mut out = filled_vec(x.numel(), T::ZERO)?;
     for_each_line(&shape, dim, [&x_data.layout(), &g_layout, &out_layout], |line| {
@@ -123,7 +123,7 @@ pub fn prod_backward<T: Float>(x: &Strided, g: &Strided, dim: usize) -> Result<V
     let shape = x.shape();
     let (g_layout, out_layout) = (layout_as(g, &shape)?, Layout::contiguous(&shape)?);
     let (x_data, g_data) = (x, g);
-    let (bx, bg) = (x_data.storage().read(), g_data.storage().read());
+    let (bx, bg) = (x_data.storage().read()?, g_data.storage().read()?);
     let (xs, gs) = (data::<T>(&bx, x)?, data::<T>(&bg, g)?);
     let mut out = filled_vec(x.numel(), T::ZERO)?;
     for_each_line(&shape, dim, [&x_data.layout(), &g_layout, &out_layout], |line| {

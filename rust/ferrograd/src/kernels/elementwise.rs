@@ -14,7 +14,7 @@ fn typed<'a, T: Element>(buffer: &'a Buffer, t: &Strided) -> Result<&'a [T]> {
 /// `f` applied to every element of `x`, in logical order.
 pub fn map<T: Element, U: Element>(x: &Strided, f: impl Fn(T) -> U + Sync + Send) -> Result<Vec<U>> {
     let x_data = x;
-    let buffer = x_data.storage().read();
+    let buffer = x_data.storage().read()?;
     let data = typed::<T>(&buffer, x)?;
     let layout = x_data.layout();
     if let Some(range) = layout.contiguous_range() {
@@ -35,7 +35,7 @@ pub fn zip<T: Element, U: Element>(a: &Strided, b: &Strided, shape: &[usize], f:
     // Same shape, both contiguous: the common case needs no layout work.
     if a_data.shape() == shape && b_data.shape() == shape {
         if let (Some(ra), Some(rb)) = (a_data.layout().contiguous_range(), b_data.layout().contiguous_range()) {
-            let (ga, gb) = (a_data.storage().read(), b_data.storage().read());
+            let (ga, gb) = (a_data.storage().read()?, b_data.storage().read()?);
             let (sa, sb) = (&typed::<T>(&ga, a)?[ra], &typed::<T>(&gb, b)?[rb]);
             if sa.len() >= PARALLEL_THRESHOLD {
                 return par_collect_vec(sa.par_iter().zip(sb.par_iter()).map(|(&x, &y)| f(x, y)));
@@ -45,7 +45,7 @@ pub fn zip<T: Element, U: Element>(a: &Strided, b: &Strided, shape: &[usize], f:
     }
     let la = a_data.layout().broadcast_to(shape)?;
     let lb = b_data.layout().broadcast_to(shape)?;
-    let (ga, gb) = (a_data.storage().read(), b_data.storage().read());
+    let (ga, gb) = (a_data.storage().read()?, b_data.storage().read()?);
     let (da, db) = (typed::<T>(&ga, a)?, typed::<T>(&gb, b)?);
     zip_slices(da, &la, db, &lb, f)
 }
@@ -90,7 +90,7 @@ fn zip_slices<T: Element, U: Element>(da: &[T], la: &Layout, db: &[T], lb: &Layo
 pub fn zip_assign<T: Element>(dst: &Strided, src: &Strided, f: impl Fn(T, T) -> T + Sync + Send) -> Result<()> {
     let (src_data, dst_data) = (src, dst);
     let ls = src_data.layout().broadcast_to(dst_data.shape())?;
-    let gs = src_data.storage().read();
+    let gs = src_data.storage().read()?;
     let ds = typed::<T>(&gs, src)?;
     let mut gd = dst_data.storage().write()?;
     let dd = T::slice_mut(&mut gd).ok_or_else(|| Error::DTypeMismatch { op: "kernel", lhs: dst_data.dtype(), rhs: T::DTYPE })?;

@@ -12,7 +12,7 @@ use crate::strided::Strided;
 /// inside the storage (e.g. a flipped dim starts at its last element).
 pub fn gather<T: Element>(x: &Strided, shape: &[usize], strides: &[isize], offset: usize) -> Result<Vec<T>> {
     let x_data = x;
-    let buffer = x_data.storage().read();
+    let buffer = x_data.storage().read()?;
     let data = T::slice(&buffer).ok_or(Error::DTypeMismatch { op: "gather", lhs: x_data.dtype(), rhs: T::DTYPE })?;
     let mut out = vec_with_capacity(crate::layout::numel(shape)?)?;
     walk(shape, &[strides], &[offset], |[o]| out.push(data[o]));

@@ -103,7 +103,7 @@ pub fn plan(layout: &Layout, indexed: &[usize], at: usize, index_shape: &[usize]
 /// The elements of `src` the plan names, in result order.
 pub fn take<T: Element>(src: &Strided, plan: &Plan) -> Result<Vec<T>> {
     let src_data = src;
-    let buffer = src_data.storage().read();
+    let buffer = src_data.storage().read()?;
     let values = data::<T>(&buffer, src)?;
     let mut out = vec_with_capacity(crate::layout::numel(&plan.shape)?)?;
     plan.for_each(|o, _| out.push(values[o]));
@@ -149,7 +149,7 @@ fn strides_without(layout: &Layout, dim: usize) -> (Vec<isize>, isize, usize) {
 pub fn gather<T: Element>(src: &Strided, dim: usize, index: &Strided) -> Result<Vec<T>> {
     let shape = index.shape().to_vec();
     let (src_data, index_data) = (src, index);
-    let (bs, bi) = (src_data.storage().read(), index_data.storage().read());
+    let (bs, bi) = (src_data.storage().read()?, index_data.storage().read()?);
     let (ss, is) = (data::<T>(&bs, src)?, data::<i64>(&bi, index)?);
     let (src_strides, stride, size) = strides_without(&src_data.layout(), dim);
     let mut out = vec_with_capacity(index.numel())?;
@@ -175,7 +175,7 @@ pub fn scatter<T: Element>(values: &mut [T], shape: &[usize], dim: usize, index:
     // A larger src is read through its own strides; a smaller one is broadcast.
     let covers = src_data.shape().len() == walk_shape.len() && src_data.shape().iter().zip(&walk_shape).all(|(s, w)| s >= w);
     let src_layout = if covers { src_data.layout().clone() } else { src_data.layout().broadcast_to(&walk_shape)? };
-    let (bs, bi) = (src_data.storage().read(), index_data.storage().read());
+    let (bs, bi) = (src_data.storage().read()?, index_data.storage().read()?);
     let (ss, is) = (data::<T>(&bs, src)?, data::<i64>(&bi, index)?);
     let (out_strides, stride, size) = strides_without(&Layout::contiguous(shape)?, dim);
     let mut failure = None;
@@ -197,7 +197,7 @@ pub fn scatter<T: Element>(values: &mut [T], shape: &[usize], dim: usize, index:
 pub fn nonzero<T: Element>(x: &Strided) -> Result<(Vec<i64>, usize)> {
     let shape = x.shape().to_vec();
     let x_data = x;
-    let buffer = x_data.storage().read();
+    let buffer = x_data.storage().read()?;
     let values = data::<T>(&buffer, x)?;
     let mut coords = Vec::new();
     let mut count = 0;

@@ -128,7 +128,7 @@ pub fn matmul(a: &Strided, b: &Strided) -> Result<Buffer> {
     const OP: &str = "addmm_impl_cpu_";
     let unsupported = Error::NotImplementedForDType { op: OP, dtype: a.dtype() };
     let (a_data, b_data) = (a, b);
-    let (ga, gb) = (a_data.storage().read(), b_data.storage().read());
+    let (ga, gb) = (a_data.storage().read()?, b_data.storage().read()?);
     Ok(with_numeric_type!(a_data.dtype(), OP, T => {
         let (Some(da), Some(db)) = (T::slice(&ga), T::slice(&gb)) else { return Err(unsupported) };
         T::into_buffer(batched(a_data.layout(), b_data.layout(), da, db)?)

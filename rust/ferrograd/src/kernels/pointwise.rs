@@ -198,7 +198,7 @@ pub fn zip3<A: Element, B: Element, C: Element, U: Element>(
 ) -> Result<Vec<U>> {
     let (a_data, b_data, c_data) = (a, b, c);
     let (la, lb, lc) = (a_data.layout().broadcast_to(shape)?, b_data.layout().broadcast_to(shape)?, c_data.layout().broadcast_to(shape)?);
-    let (ga, gb, gc) = (a_data.storage().read(), b_data.storage().read(), c_data.storage().read());
+    let (ga, gb, gc) = (a_data.storage().read()?, b_data.storage().read()?, c_data.storage().read()?);
     let (da, db, dc) = (typed::<A>(&ga, a)?, typed::<B>(&gb, b)?, typed::<C>(&gc, c)?);
     if let (Some(ra), Some(rb), Some(rc)) = (la.contiguous_range(), lb.contiguous_range(), lc.contiguous_range()) {
         let (sa, sb, sc) = (&da[ra], &db[rb], &dc[rc]);

@@ -37,7 +37,7 @@ pub fn reduce_indexed<T: Element, A: Copy + Send + Sync, R: Clone>(
     finish: impl Fn(A) -> R,
 ) -> Result<Vec<R>> {
     let x_data = x;
-    let buffer = x_data.storage().read();
+    let buffer = x_data.storage().read()?;
     let data = T::slice(&buffer).ok_or(Error::DTypeMismatch { op: "reduce", lhs: x_data.dtype(), rhs: T::DTYPE })?;
     let layout = x_data.layout();
     let ndim = layout.ndim();

@@ -115,7 +115,7 @@ fn vector_forward<T: VecFloat>(x: &Strided, dim: usize, log: bool) -> Option<Res
     if len == 0 || x.numel() == 0 {
         return None;
     }
-    let buffer = x.storage().read();
+    let buffer = match x.storage().read() { Ok(g) => g, Err(e) => return Some(Err(e)) };
     let rows = contiguous_rows(x, T::slice(&buffer)?, dim)?;
     Some(row_output(rows.len()).map(|mut out| {
         softmax_rows::forward(rows, &mut out, len, log);
@@ -128,7 +128,7 @@ fn vector_backward<T: VecFloat>(g: &Strided, y: &Strided, dim: usize, log: bool)
     if len == 0 || y.numel() == 0 || g.shape() != y.shape() {
         return None;
     }
-    let (bg, by) = (g.storage().read(), y.storage().read());
+    let (bg, by) = (match g.storage().read() { Ok(g) => g, Err(e) => return Some(Err(e)) }, match y.storage().read() { Ok(g) => g, Err(e) => return Some(Err(e)) });
     let (g_rows, y_rows) = (contiguous_rows(g, T::slice(&bg)?, dim)?, contiguous_rows(y, T::slice(&by)?, dim)?);
     Some(row_output(y_rows.len()).map(|mut out| {
         softmax_rows::backward(g_rows, y_rows, &mut out, len, log);
@@ -145,7 +145,7 @@ pub fn softmax<T: Float>(x: &Strided, dim: usize, log: bool) -> Result<Vec<T>> {
         return Ok(out);
     }
     let x_data = x;
-    let buffer = x_data.storage().read();
+    let buffer = x_data.storage().read()?;
     let src = data::<T>(&buffer, x)?;
     if let Some(rows) = contiguous_rows(x, src, dim) {
         let run = |(row, dst): (&[T], &mut [T])| softmax_line(|i| row[i], len, log, |i, v| dst[i] = v);
@@ -174,7 +174,7 @@ pub fn softmax_backward<T: Float>(g: &Strided, y: &Strided, dim: usize, log: boo
     }
     let g_layout = if g.shape() == shape { g.layout().clone() } else { g.layout().broadcast_to(&shape)? };
     let (g_data, y_data) = (g, y);
-    let (bg, by) = (g_data.storage().read(), y_data.storage().read());
+    let (bg, by) = (g_data.storage().read()?, y_data.storage().read()?);
     let (gs, ys) = (data::<T>(&bg, g)?, data::<T>(&by, y)?);
     let g_rows = if g_data.shape() == shape { contiguous_rows(g, gs, dim) } else { None };
     if let (Some(g_rows), Some(y_rows)) = (g_rows, contiguous_rows(y, ys, dim)) {

@@ -231,7 +231,7 @@ fn binary_operands<K: BinaryKernel, T: VecFloat>(k: &K, n: usize, a: Operand<'_,
 /// `k(x)` over `x` when its elements are one contiguous run.
 pub fn map<K: UnaryKernel, T: VecFloat>(k: &K, x: &Strided) -> Option<Result<Vec<T>>> {
     let range = x.layout().contiguous_range()?;
-    let buffer = x.storage().read();
+    let buffer = match x.storage().read() { Ok(g) => g, Err(e) => return Some(Err(e)) };
     let data = T::slice(&buffer)?;
     Some(unary_slice(k, &data[range]))
 }
@@ -264,7 +264,7 @@ fn operand<'a, T: Copy>(data: &'a [T], place: &Place) -> Option<Operand<'a, T>> 
 pub fn zip<K: BinaryKernel, T: VecFloat>(k: &K, a: &Strided, b: &Strided, shape: &[usize]) -> Option<Result<Vec<T>>> {
     let la = a.layout().broadcast_to(shape).ok()?;
     let lb = b.layout().broadcast_to(shape).ok()?;
-    let (ga, gb) = (a.storage().read(), b.storage().read());
+    let (ga, gb) = (match a.storage().read() { Ok(g) => g, Err(e) => return Some(Err(e)) }, match b.storage().read() { Ok(g) => g, Err(e) => return Some(Err(e)) });
     let (da, db) = (T::slice(&ga)?, T::slice(&gb)?);
     match (place(&la), place(&lb)) {
         (Some(pa), Some(pb)) => Some(binary_operands(k, la.numel(), operand(da, &pa)?, operand(db, &pb)?)),
@@ -378,7 +378,7 @@ pub fn zip_assign<K: BinaryKernel, T: VecFloat>(k: &K, dst: &Strided, src: &Stri
     let rd = dst.layout().contiguous_range()?;
     let ls = src.layout().broadcast_to(dst.shape()).ok()?;
     let ps = place(&ls)?;
-    let gs = src.storage().read();
+    let gs = match src.storage().read() { Ok(g) => g, Err(e) => return Some(Err(e)) };
     let b = operand(T::slice(&gs)?, &ps)?;
     let mut gd = match dst.storage().write() {
         Ok(guard) => guard,

@@ -17,7 +17,7 @@ use smallvec::smallvec;
 pub(crate) fn with_contiguous<T: Element, R>(x: &Tensor, f: impl FnOnce(&[T]) -> R) -> Result<R> {
     let x = x.contiguous()?;
     let x_data = x.snapshot();
-    let buffer = x_data.storage().read();
+    let buffer = x_data.storage().read()?;
     let data = T::slice(&buffer).ok_or(Error::DTypeMismatch { op: "kernel", lhs: x_data.dtype(), rhs: T::DTYPE })?;
     let range = x_data.layout().contiguous_range().ok_or_else(|| Error::runtime("expected a contiguous tensor"))?;
     Ok(f(&data[range]))

@@ -4,6 +4,7 @@
 //! is differentiable: its backward is the lookup again with padding rows
 //! zeroed, as PyTorch defines it, so double backward works.
 
+use crate::ops::host::{fallback, off_host};
 use super::{record, BackwardCtx, Grads, Op};
 use crate::autograd::saved::SavedTensor;
 use crate::dtype::DType;
@@ -84,6 +85,9 @@ impl Tensor {
         if self.ndim() != 2 {
             return Err(Error::runtime("'weight' must be 2-D"));
         }
+        if let Some(device) = off_host(&[Some(self), Some(indices)]) {
+            return fallback("embedding", device, [self, indices], |[w, i]| w.embedding(&i, grad));
+        }
         self.lookup_rows(indices, grad, false)
     }
 
@@ -106,6 +110,9 @@ impl Tensor {
 
     /// The table-shaped gradient of an embedding lookup (EmbeddingDenseBackward0).
     pub fn embedding_dense_backward(&self, indices: &Tensor, grad: EmbeddingGrad) -> Result<Tensor> {
+        if let Some(device) = off_host(&[Some(self), Some(indices)]) {
+            return fallback("embedding_dense_backward", device, [self, indices], |[g, i]| g.embedding_dense_backward(&i, grad));
+        }
         let idx = checked_indices(indices, grad.num_weights)?;
         let dim = self.shape().last().copied().unwrap_or(1);
         let factors = grad.factors(&idx);

@@ -33,7 +33,7 @@ impl Tensor {
             let range = source.layout().contiguous_range().filter(|r| r.len() == source.numel());
             match range {
                 Some(range) if !source.storage().same(self.snapshot().storage()) => {
-                    let buffer = source.storage().read();
+                    let buffer = source.storage().read()?;
                     let data = T::slice(&buffer).ok_or(Error::DTypeMismatch { op: "copy_", lhs: source.dtype(), rhs: T::DTYPE })?;
                     write_into::<T>(&self.snapshot(), &data[range])?
                 }
@@ -158,6 +158,12 @@ impl Tensor {
         if !should_record(&[self]) && self.device() == crate::device::Device::Cpu {
             // The common `grad.zero_()`: one pass over the storage, no temporary.
             with_any_type!(self.dtype(), T => fill_into::<T>(&self.snapshot(), T::from_scalar(value))?);
+            self.bump_version();
+            return Ok(());
+        }
+        if !should_record(&[self]) && matches!(self.device(), crate::device::Device::Wgpu(_)) && self.dtype() == crate::dtype::DType::F32 {
+            // `grad.zero_()` on the device: one kernel, no read back.
+            crate::backend::wgpu::fill(&self.snapshot(), value.to_f64())?;
             self.bump_version();
             return Ok(());
         }

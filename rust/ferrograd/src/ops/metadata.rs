@@ -34,7 +34,7 @@ impl Tensor {
             data.storage().clone()
         } else {
             crate::layout::contiguous_storage_bytes(&[needed], data.dtype().size_in_bytes())?;
-            Storage::new(data.storage().read().grown(needed)?)
+            Storage::new(data.storage().read()?.grown(needed)?)
         };
         let dtype = data.dtype();
         drop(data);

@@ -25,6 +25,7 @@ pub mod conv;
 pub mod embedding;
 pub mod norm;
 pub(crate) mod opmath;
+pub(crate) mod host;
 pub mod pad;
 pub mod pool;
 pub mod sampling;

@@ -12,7 +12,7 @@ use crate::kernels::PARALLEL_THRESHOLD;
 use crate::storage::{Buffer, Float};
 use crate::strided::Strided;
 use crate::tensor::Snapshot;
-use parking_lot::{RwLockReadGuard, RwLockWriteGuard};
+use parking_lot::RwLockReadGuard;
 use crate::simd::{Isa, Kernel};
 use rayon::prelude::*;
 
@@ -138,12 +138,12 @@ fn with_lanes<T: Float>(slot: &Slot, f: impl FnOnce(Lanes<'_, T>) -> Result<()>)
     // Lock order: by storage address, the grad (read) among the written ones.
     let mut order: Vec<Option<usize>> = (0..written_data.len()).map(Some).chain(std::iter::once(None)).collect();
     order.sort_by_key(|k| k.map_or(&grad_data, |i| &written_data[i]).storage().ptr_id());
-    let mut write_guards: Vec<Option<RwLockWriteGuard<'_, Buffer>>> = written_data.iter().map(|_| None).collect();
+    let mut write_guards: Vec<Option<crate::storage::WriteGuard<'_>>> = written_data.iter().map(|_| None).collect();
     let mut read_guard: Option<RwLockReadGuard<'_, Buffer>> = None;
     for k in order {
         match k {
             Some(i) => write_guards[i] = Some(written_data[i].storage().write()?),
-            None => read_guard = Some(grad_data.storage().read()),
+            None => read_guard = Some(grad_data.storage().read()?),
         }
     }
     let grad = dense_slice(&grad_data, read_guard.as_deref())?;

@@ -41,7 +41,8 @@ pub fn sgd_step(params: &[Tensor], grads: &[Tensor], momentum_buffers: &mut [Opt
         .zip(momentum_buffers.iter())
         .map(|(p, b)| match b {
             Some(b) => Ok(b.clone()),
-            None => Tensor::zeros(&p.shape(), p.dtype()),
+            // On the param's device, as the state PyTorch keeps.
+            None => Tensor::zeros(&p.shape(), p.dtype())?.to_device(p.device()),
         })
         .collect::<Result<_>>()?;
     let slots = slots(OP, params, grads, &[StateList::new("momentum_buffers", "momentum_buffer", &buffers)])?;

@@ -70,16 +70,36 @@ fn too_large(bytes: u64, gpu: &Gpu) -> Error {
 pub fn upload(gpu: &Gpu, bytes: &[u8]) -> Result<WgpuBuffer> {
     gpu.scoped("an upload", || {
         let buffer = WgpuBuffer::alloc(gpu, bytes.len() as u64)?;
-        let whole = bytes.len() / 4 * 4;
-        if whole > 0 {
-            gpu.queue.write_buffer(buffer.raw(), 0, &bytes[..whole]);
-        }
-        if whole < bytes.len() {
-            let mut tail = [0u8; 4];
-            tail[..bytes.len() - whole].copy_from_slice(&bytes[whole..]);
-            gpu.queue.write_buffer(buffer.raw(), whole as u64, &tail);
-        }
+        queue_write(gpu, &buffer, bytes);
         Ok(buffer)
+    })
+}
+
+/// Queues `bytes` into the start of `buffer`, the last word zero-padded:
+/// copies move whole 4-byte words. Ordered before every later submission.
+fn queue_write(gpu: &Gpu, buffer: &WgpuBuffer, bytes: &[u8]) {
+    let whole = bytes.len() / 4 * 4;
+    if whole > 0 {
+        gpu.queue.write_buffer(buffer.raw(), 0, &bytes[..whole]);
+    }
+    if whole < bytes.len() {
+        let mut tail = [0u8; 4];
+        tail[..bytes.len() - whole].copy_from_slice(&bytes[whole..]);
+        gpu.queue.write_buffer(buffer.raw(), whole as u64, &tail);
+    }
+}
+
+/// Sends a storage's host copy, written in place by a CPU code path, back
+/// to its device buffer. Without an open device there is no buffer to reach.
+pub fn write_back(buffer: &WgpuBuffer, host: &Buffer) {
+    let Some(gpu) = opened() else { return };
+    crate::with_any_type!(host.dtype(), T => {
+        if let Some(values) = <T as Element>::slice(host) {
+            let bytes = bytes_of(values);
+            // The buffer was sized for exactly this storage's elements.
+            let n = bytes.len().min(usize::try_from(buffer.bytes()).unwrap_or(usize::MAX));
+            queue_write(gpu, buffer, &bytes[..n]);
+        }
     })
 }
 
@@ -89,6 +109,10 @@ pub fn download(gpu: &Gpu, buffer: &WgpuBuffer, start: u64, len: u64) -> Result<
     let end = start.checked_add(len).filter(|&e| e <= buffer.padded()).ok_or_else(|| Error::runtime(format!("wgpu: read of bytes {start}..{start}+{len} past a {}-byte buffer", buffer.bytes)))?;
     if len == 0 {
         return Ok(Vec::new());
+    }
+    #[cfg(test)]
+    if tests_hook::FAIL_READBACK.with(|f| f.get()) {
+        return Err(Error::runtime(format!("wgpu: reading back {len} bytes failed: injected failure")));
     }
     // Copies start and end on 4-byte words.
     let (first, last) = (start / 4 * 4, end.next_multiple_of(4));
@@ -167,4 +191,12 @@ pub fn buffer_from_bytes(dtype: DType, bytes: &[u8]) -> Result<Buffer> {
 pub fn bytes_of<T: Element>(values: &[T]) -> &[u8] {
     // SAFETY: every element type is a number or bool without padding, so the slice's memory is initialised bytes, and exactly it is covered.
     unsafe { std::slice::from_raw_parts(values.as_ptr().cast::<u8>(), std::mem::size_of_val(values)) }
+}
+
+/// Lets a test make this thread's next read backs fail, as a lost device's would.
+#[cfg(test)]
+pub mod tests_hook {
+    thread_local! {
+        pub static FAIL_READBACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
 }

@@ -23,10 +23,6 @@ pub struct Bound<'a> {
     pub strides: [u32; MAX_DIMS],
 }
 
-/// The refusal of an operation this device has no kernel for.
-pub fn unsupported(op: &str) -> Error {
-    Error::NotImplemented(format!("The operator '{op}' is not currently implemented for the wgpu device"))
-}
 
 /// The refusal of a dtype a wgpu kernel does not compute in.
 pub fn unsupported_dtype(op: &str, dtype: crate::dtype::DType) -> Error {

@@ -5,9 +5,11 @@
 //!
 //! context: the device, opened once; pool: buffers reused by size;
 //! pipelines: compiled kernels by name; wgsl: the kernel sources; launch:
-//! bindings and dispatches; run: each kernel family's launch; buffer:
-//! device memory and host transfers.
+//! bindings and dispatches; run: each kernel family's launch; softmax:
+//! row kernels; take: gathers by index plans; buffer: device memory and
+//! host transfers; fallback: ops without a kernel on the CPU, when asked.
 
+pub mod fallback;
 #[cfg(feature = "wgpu")]
 mod buffer;
 #[cfg(feature = "wgpu")]
@@ -21,6 +23,10 @@ mod pool;
 #[cfg(feature = "wgpu")]
 mod run;
 #[cfg(feature = "wgpu")]
+mod softmax;
+#[cfg(feature = "wgpu")]
+mod take;
+#[cfg(feature = "wgpu")]
 mod wgsl;
 #[cfg(all(test, feature = "wgpu"))]
 mod tests;
@@ -31,7 +37,9 @@ mod stub;
 pub use stub::*;
 
 #[cfg(feature = "wgpu")]
-pub use buffer::{download_all, WgpuBuffer};
+pub use buffer::{download_all, write_back, WgpuBuffer};
+#[cfg(feature = "wgpu")]
+pub use softmax::{softmax, softmax_backward};
 
 #[cfg(feature = "wgpu")]
 mod device {
@@ -72,6 +80,13 @@ mod device {
         }
     }
 
+    /// Sets every element of a float32 wgpu view to `value`, on the device.
+    pub fn fill(dst: &crate::strided::Strided, value: f64) -> Result<()> {
+        let buffer = crate::storage::Buffer::F32(vec![value as f32].into());
+        let scalar = crate::strided::Strided::new(crate::storage::Storage::new(buffer), crate::layout::Layout::contiguous(&[])?, crate::dtype::DType::F32)?;
+        super::run::assign("fill", "b", dst, &scalar, [0.0; 2])
+    }
+
     /// Bytes of idle buffers the pool keeps.
     pub fn cached_bytes() -> u64 {
         opened().map_or(0, |gpu| gpu.pool.idle_bytes())
@@ -89,7 +104,7 @@ pub use native::Wgpu;
 mod native {
     use super::buffer::{buffer_from_bytes, bytes_of, download, upload};
     use super::context::gpu;
-    use super::launch::unsupported;
+    use super::fallback::on_cpu;
     use super::run::{assign, elementwise, empty, matmul_run, reach, reduce_run};
     use super::wgsl;
     use crate::backend::cpu::Cpu;
@@ -108,28 +123,53 @@ mod native {
     /// The wgpu device's kernels.
     pub struct Wgpu;
 
+    /// A host copy of an operand with its own layout (so index plans made
+    /// for the view still apply); host operands as they are.
+    fn host_view(x: &Strided) -> Result<Strided> {
+        if x.storage().wgpu_buffer().is_none() {
+            return Ok(x.clone());
+        }
+        let copy = x.storage().read()?.clone();
+        Strided::new(Storage::new(copy), x.layout().clone(), x.dtype())
+    }
+
+    /// A host kernel's fresh result, on the device.
+    fn device(host: Storage) -> Result<Storage> {
+        let n = host.len();
+        Wgpu::from_cpu(&Strided::contiguous(host, &[n])?, Device::Wgpu(0))
+    }
+
     impl Backend for Wgpu {
         fn unary<K: UnaryKernel>(k: &K, x: &Strided) -> Result<Storage> {
-            let expr = wgsl::unary_expr(K::NAME).ok_or_else(|| unsupported(K::NAME))?;
-            elementwise(K::NAME, expr, x.shape(), &[x], k.scalars())
+            match wgsl::unary_expr(K::NAME) {
+                Some(expr) => elementwise(K::NAME, expr, x.shape(), &[x], k.scalars()),
+                None => on_cpu(K::NAME, || device(Cpu::unary(k, &host_view(x)?)?)),
+            }
         }
 
         fn binary<K: BinaryKernel>(k: &K, a: &Strided, b: &Strided, shape: &[usize]) -> Result<Storage> {
             if a.dtype() != b.dtype() {
                 return Err(Error::DTypeMismatch { op: K::NAME, lhs: a.dtype(), rhs: b.dtype() });
             }
-            let expr = wgsl::binary_expr(K::NAME).ok_or_else(|| unsupported(K::NAME))?;
-            elementwise(K::NAME, expr, shape, &[a, b], k.scalars())
+            match wgsl::binary_expr(K::NAME) {
+                Some(expr) => elementwise(K::NAME, expr, shape, &[a, b], k.scalars()),
+                None => on_cpu(K::NAME, || device(Cpu::binary(k, &host_view(a)?, &host_view(b)?, shape)?)),
+            }
         }
 
         fn binary_assign<K: BinaryKernel>(k: &K, dst: &Strided, src: &Strided) -> Result<()> {
-            let expr = wgsl::binary_expr(K::NAME).ok_or_else(|| unsupported(K::NAME))?;
-            assign(K::NAME, expr, dst, src, k.scalars())
+            match wgsl::binary_expr(K::NAME) {
+                Some(expr) => assign(K::NAME, expr, dst, src, k.scalars()),
+                // The CPU kernel writes through the storage's write guard, which sends the result back.
+                None => on_cpu(K::NAME, || Cpu::binary_assign(k, dst, &host_view(src)?)),
+            }
         }
 
-        fn reduce<K: ReduceKernel>(_: &K, x: &Strided, dims: &[usize]) -> Result<Storage> {
-            let (init, fold) = wgsl::reduce_fold(K::NAME).ok_or_else(|| unsupported(K::NAME))?;
-            reduce_run(K::NAME, init, fold, x, dims)
+        fn reduce<K: ReduceKernel>(k: &K, x: &Strided, dims: &[usize]) -> Result<Storage> {
+            match wgsl::reduce_fold(K::NAME) {
+                Some((init, fold)) => reduce_run(K::NAME, init, fold, x, dims),
+                None => on_cpu(K::NAME, || device(Cpu::reduce(k, &host_view(x)?, dims)?)),
+            }
         }
 
         fn matmul(a: &Strided, b: &Strided) -> Result<Storage> {
@@ -146,24 +186,30 @@ mod native {
             Wgpu::from_cpu(&converted, x.device())
         }
 
-        fn take(_: &Strided, _: &Plan) -> Result<Storage> {
-            Err(unsupported("index"))
+        fn take(x: &Strided, plan: &Plan) -> Result<Storage> {
+            if x.dtype() == DType::F32 {
+                return super::take::take(x, plan);
+            }
+            on_cpu("index", || device(Cpu::take(&host_view(x)?, plan)?))
         }
 
-        fn gather(_: &Strided, _: usize, _: &Strided) -> Result<Storage> {
-            Err(unsupported("gather"))
+        fn gather(x: &Strided, dim: usize, index: &Strided) -> Result<Storage> {
+            on_cpu("gather", || device(Cpu::gather(&host_view(x)?, dim, &host_view(index)?)?))
         }
 
-        fn im2col(_: &Strided, _: Planes, _: &Window2d) -> Result<Storage> {
-            Err(unsupported("im2col"))
+        fn im2col(x: &Strided, planes: Planes, window: &Window2d) -> Result<Storage> {
+            on_cpu("im2col", || device(Cpu::im2col(&host_view(x)?, planes, window)?))
         }
 
-        fn col2im(_: &Strided, _: Planes, _: &Window2d) -> Result<Storage> {
-            Err(unsupported("col2im"))
+        fn col2im(x: &Strided, planes: Planes, window: &Window2d) -> Result<Storage> {
+            on_cpu("col2im", || device(Cpu::col2im(&host_view(x)?, planes, window)?))
         }
 
-        fn max_pool(_: &Strided, _: Planes, _: &Window2d) -> Result<(Storage, Storage)> {
-            Err(unsupported("max_pool2d"))
+        fn max_pool(x: &Strided, planes: Planes, window: &Window2d) -> Result<(Storage, Storage)> {
+            on_cpu("max_pool2d", || {
+                let (values, indices) = Cpu::max_pool(&host_view(x)?, planes, window)?;
+                Ok((device(values)?, device(indices)?))
+            })
         }
 
         /// Reads back the range of the buffer the view reaches and lays it out
@@ -200,7 +246,7 @@ mod native {
                     (&contiguous, 0..n)
                 }
             };
-            let guard = source.storage().read();
+            let guard = source.storage().read()?;
             let buffer = with_any_type!(x.dtype(), T => {
                 let data = <T as crate::storage::Element>::slice(&guard).ok_or(Error::DTypeMismatch { op: "to", lhs: x.dtype(), rhs: <T as crate::storage::Element>::DTYPE })?;
                 upload(gpu, bytes_of(&data[range]))?

@@ -14,19 +14,19 @@ use crate::strided::Strided;
 
 /// A float32 operand on the device: a storage's buffer, or a CPU scalar
 /// (which PyTorch lets meet any device) uploaded for this operation.
-enum Operand<'a> {
+pub(super) enum Operand<'a> {
     Stored(&'a WgpuBuffer, &'a Layout),
     Uploaded(WgpuBuffer, Layout),
 }
 
 impl Operand<'_> {
-    fn buffer(&self) -> &WgpuBuffer {
+    pub(super) fn buffer(&self) -> &WgpuBuffer {
         match self {
             Operand::Stored(b, _) => b,
             Operand::Uploaded(b, _) => b,
         }
     }
-    fn layout(&self) -> &Layout {
+    pub(super) fn layout(&self) -> &Layout {
         match self {
             Operand::Stored(_, l) => l,
             Operand::Uploaded(_, l) => l,
@@ -34,7 +34,7 @@ impl Operand<'_> {
     }
 }
 
-fn operand<'a>(gpu: &Gpu, op: &str, x: &'a Strided) -> Result<Operand<'a>> {
+pub(super) fn operand<'a>(gpu: &Gpu, op: &str, x: &'a Strided) -> Result<Operand<'a>> {
     if x.dtype() != DType::F32 {
         return Err(unsupported_dtype(op, x.dtype()));
     }
@@ -45,19 +45,19 @@ fn operand<'a>(gpu: &Gpu, op: &str, x: &'a Strided) -> Result<Operand<'a>> {
     Ok(Operand::Uploaded(upload(gpu, bytes_of(&host))?, Layout::contiguous(x.shape())?))
 }
 
-fn words(op: &str, n: u64) -> Result<u32> {
+pub(super) fn words(op: &str, n: u64) -> Result<u32> {
     u32::try_from(n).map_err(|_| Error::NotImplemented(format!("The operator '{op}' is not currently implemented for the wgpu device on {n} elements: kernels index at most 2^32 - 1")))
 }
 
-fn stride_bits(op: &str, s: isize) -> Result<u32> {
+pub(super) fn stride_bits(op: &str, s: isize) -> Result<u32> {
     i32::try_from(s).map(|s| s as u32).map_err(|_| Error::runtime(format!("{op}: stride {s} exceeds what a wgpu kernel addresses")))
 }
 
-fn f32_bytes(op: &str, n: usize) -> Result<u64> {
+pub(super) fn f32_bytes(op: &str, n: usize) -> Result<u64> {
     (n as u64).checked_mul(ITEM).ok_or_else(|| Error::runtime(format!("{op}: {n} elements overflow a byte count")))
 }
 
-fn ndim_ok(op: &str, ndim: usize) -> Result<()> {
+pub(super) fn ndim_ok(op: &str, ndim: usize) -> Result<()> {
     if ndim > MAX_DIMS {
         return Err(Error::NotImplemented(format!("The operator '{op}' is not currently implemented for the wgpu device on tensors of more than {MAX_DIMS} dims (got {ndim})")));
     }
@@ -162,7 +162,7 @@ pub(super) fn assign(op: &str, expr: &str, dst: &Strided, src: &Strided, scalars
 }
 
 /// Binds all of an operand, which a kernel reads at any position.
-fn bind_whole<'a>(gpu: &Gpu, op: &str, h: &'a Operand<'_>) -> Result<Bound<'a>> {
+pub(super) fn bind_whole<'a>(gpu: &Gpu, op: &str, h: &'a Operand<'_>) -> Result<Bound<'a>> {
     let layout = h.layout();
     let n = numel(layout.shape())? as u64;
     let bound = bind(gpu, op, h.buffer(), layout, layout.shape(), 0, n)?;

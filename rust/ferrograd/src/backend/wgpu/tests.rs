@@ -187,3 +187,60 @@ fn conversions_run_through_the_host() {
     assert_eq!(ints.device(), Device::Wgpu(0));
     assert_eq!(back::<i64>(ints, &[3]), [1, -2, 3]);
 }
+
+#[test]
+fn failed_read_back_is_an_error_not_zeros() {
+    if !have_device() {
+        return;
+    }
+    let x = on_device(&host(ramp(6, 1.0, 1.0), &[2, 3]));
+    super::buffer::tests_hook::FAIL_READBACK.with(|f| f.set(true));
+    let read = x.storage().read().map(|_| ());
+    let copied = x.copy_to(Device::Cpu).map(|_| ());
+    super::buffer::tests_hook::FAIL_READBACK.with(|f| f.set(false));
+    let err = read.expect_err("a failed read back must not yield elements").to_string();
+    assert!(err.contains("wgpu:0") && err.contains("injected failure") && err.contains("float32"), "{err}");
+    assert!(copied.is_err());
+    // The failure left no stale host copy behind: the next read sees the device's elements.
+    assert_eq!(x.to_vec::<f32>().expect("read"), ramp(6, 1.0, 1.0));
+}
+
+#[test]
+fn in_place_host_writes_reach_the_device() {
+    if !have_device() {
+        return;
+    }
+    let x = on_device(&host(ramp(5, 1.0, 0.0), &[5]));
+    {
+        let mut guard = x.storage().write().expect("write");
+        let values = f32::slice_mut(&mut guard).expect("float32");
+        values[1] = -7.0;
+        values[4] = 0.5;
+    }
+    // A device kernel reads the written elements.
+    let doubled = x.binary(&Add, &x, &[5]).expect("add");
+    assert_eq!(back::<f32>(doubled, &[5]), vec![0.0, -14.0, 4.0, 6.0, 1.0]);
+}
+
+#[test]
+fn softmax_rows_match_the_cpu_along_every_dim_forward_and_backward() {
+    use crate::kernels::softmax::{softmax_backward_buffer, softmax_buffer};
+    if !have_device() {
+        return;
+    }
+    let shape = [3, 5, 300];
+    let x = host(ramp(4500, 0.013, -20.0).iter().map(|v| (v * 7.3).sin() * 9.0).collect(), &shape);
+    let g = host(ramp(4500, 0.002, -4.0), &shape);
+    let (dx, dg) = (on_device(&x), on_device(&g));
+    for dim in 0..3 {
+        for log in [false, true] {
+            let want_y = Strided::new(Storage::new(softmax_buffer(&x, dim, log).expect("cpu")), crate::layout::Layout::contiguous(&shape).expect("layout"), DType::F32).expect("y");
+            let got_y = super::softmax(&dx, dim, log).expect("wgpu");
+            let got_y = Strided::contiguous(got_y, &shape).expect("view");
+            close(&back::<f32>(got_y.storage().clone(), &shape), &want_y.to_vec::<f32>().expect("y"));
+            let want = f32::slice(&softmax_backward_buffer(&g, &want_y, dim, log).expect("cpu")).expect("f32").to_vec();
+            let got = super::softmax_backward(&dg, &got_y, dim, log).expect("wgpu");
+            close(&back::<f32>(got, &shape), &want);
+        }
+    }
+}

@@ -346,6 +346,154 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     )
 }
 
+/// Row-kernel parameters: row count, row length, kept rank, element
+/// offsets of the two operands, the stride along the row of each operand
+/// and of the output, then the kept dims' sizes and each one's strides.
+pub mod rows_slot {
+    pub const ROWS: usize = 0;
+    pub const LEN: usize = 1;
+    pub const NDIM: usize = 2;
+    pub const A_OFF: usize = 3;
+    pub const B_OFF: usize = 4;
+    pub const A_STEP: usize = 5;
+    pub const B_STEP: usize = 6;
+    pub const OUT_STEP: usize = 7;
+    pub const SHAPE: usize = 8;
+    pub const A_STRIDES: usize = 16;
+    pub const B_STRIDES: usize = 24;
+    pub const OUT_STRIDES: usize = 32;
+    pub const WORDS: usize = 40;
+}
+
+/// What a row kernel computes along each row of `a` (and `b`): the
+/// reductions it needs first, then the value each element gets from them.
+/// `va`, `vb` are an element's operands; `m`, `s` the reductions.
+pub fn rows_body(name: &str) -> Option<(u32, &'static str, &'static str)> {
+    // (operands, reductions, element value)
+    Some(match name {
+        // Forward: the row's maximum, then the sum of exp(x - max).
+        "softmax" => (1, ROWS_MAX_THEN_SUM_EXP, "exp(va - m) / s"),
+        "log_softmax" => (1, ROWS_MAX_THEN_SUM_EXP, "va - m - log(s)"),
+        // Backward, a = the output's gradient g, b = the saved output y:
+        // softmax: y * (g - sum(g * y)); log-softmax: g - exp(y) * sum(g).
+        "softmax_backward" => (2, "    let m = 0.0;\n    let s = row_sum_(ab, bb, len, sa, sb, lid, true);\n", "vb * (va - s)"),
+        "log_softmax_backward" => (2, "    let m = 0.0;\n    let s = row_sum_(ab, bb, len, sa, sb, lid, false);\n", "va - exp(vb) * s"),
+        _ => return None,
+    })
+}
+
+const ROWS_MAX_THEN_SUM_EXP: &str = "    let m = row_max_(ab, len, sa, lid);\n    let s = row_sum_exp_(ab, len, sa, m, lid);\n";
+
+/// A row kernel: one workgroup per row along one dim, its threads taking
+/// a strided share of the row and merging through workgroup memory; the
+/// output is contiguous in the input's logical order. `name` picks the
+/// body (`rows_body`).
+pub fn rows(name: &str) -> Option<String> {
+    use rows_slot::*;
+    let (arity, reductions, value) = rows_body(name)?;
+    let b_binding = if arity == 2 { "@group(0) @binding(3) var<storage, read> b_in: array<f32>;" } else { "" };
+    let vb = if arity == 2 { "b_in[bb + j * sb]" } else { "0.0" };
+    let b_reads = if arity == 2 {
+        r#"fn row_sum_(ab: u32, bb: u32, len: u32, sa: u32, sb: u32, lid: u32, times_b: bool) -> f32 {
+    var acc = 0.0;
+    for (var j = lid; j < len; j = j + 256u) {
+        let g = a_in[ab + j * sa];
+        acc = acc + select(g, g * b_in[bb + j * sb], times_b);
+    }
+    return merge_(acc, lid, false);
+}"#
+    } else {
+        ""
+    };
+    Some(format!(
+        r#"{PRELUDE}
+@group(0) @binding(0) var<storage, read> p: array<u32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read> a_in: array<f32>;
+{b_binding}
+var<workgroup> part: array<f32, 256>;
+
+// Every thread of the workgroup calls this with its partial value; all get the total.
+fn merge_(v: f32, lid: u32, is_max: bool) -> f32 {{
+    part[lid] = v;
+    workgroupBarrier();
+    for (var w = 128u; w > 0u; w = w >> 1u) {{
+        if (lid < w) {{ part[lid] = select(part[lid] + part[lid + w], max_nan_(part[lid], part[lid + w]), is_max); }}
+        workgroupBarrier();
+    }}
+    let total = part[0];
+    workgroupBarrier();
+    return total;
+}}
+
+fn row_max_(ab: u32, len: u32, sa: u32, lid: u32) -> f32 {{
+    var acc = -inf_();
+    for (var j = lid; j < len; j = j + 256u) {{ acc = max_nan_(acc, a_in[ab + j * sa]); }}
+    return merge_(acc, lid, true);
+}}
+
+fn row_sum_exp_(ab: u32, len: u32, sa: u32, m: f32, lid: u32) -> f32 {{
+    var acc = 0.0;
+    for (var j = lid; j < len; j = j + 256u) {{ acc = acc + exp(a_in[ab + j * sa] - m); }}
+    return merge_(acc, lid, false);
+}}
+
+{b_reads}
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
+    let o = wid.y * nwg.x + wid.x;
+    // A workgroup past the last row walks an empty row, so every thread still meets every barrier.
+    let len = select(0u, p[{LEN}], o < p[{ROWS}]);
+    var ab = p[{A_OFF}];
+    var bb = p[{B_OFF}];
+    var ob = 0u;
+    var rem = o;
+    for (var d = i32(p[{NDIM}]) - 1; d >= 0; d = d - 1) {{
+        let n = p[{SHAPE}u + u32(d)];
+        let c = rem % n;
+        rem = rem / n;
+        ab = ab + c * p[{A_STRIDES}u + u32(d)];
+        bb = bb + c * p[{B_STRIDES}u + u32(d)];
+        ob = ob + c * p[{OUT_STRIDES}u + u32(d)];
+    }}
+    let sa = p[{A_STEP}];
+    let sb = p[{B_STEP}];
+    let so = p[{OUT_STEP}];
+    _ = sb; _ = bb;
+{reductions}    _ = m;
+    for (var j = lid; j < len; j = j + 256u) {{
+        let va = a_in[ab + j * sa];
+        let vb = {vb};
+        _ = vb;
+        out[ob + j * so] = {value};
+    }}
+}}
+"#
+    ))
+}
+
+/// A gather: `out[i] = x[offsets[i]]`, the element offsets into `x`'s
+/// binding computed on the host from an index plan (advanced indexing,
+/// `index_select`). Parameters: the element count.
+pub fn take() -> String {
+    format!(
+        r#"
+@group(0) @binding(0) var<storage, read> p: array<u32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(3) var<storage, read> offsets: array<u32>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
+    let i = {FLAT_INDEX};
+    if (i >= p[0]) {{ return; }}
+    out[i] = x[offsets[i]];
+}}
+"#
+    )
+}
+
 /// Matrix product parameters: M, N, K, then per operand its element
 /// offset and batch, row and column strides.
 pub mod matmul_slot {

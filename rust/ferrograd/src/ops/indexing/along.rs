@@ -7,7 +7,7 @@ use super::advanced::{index_plan, DimLabel};
 use super::{add_elem, at_least_1d, save_indices};
 use crate::dtype::{DType, Scalar};
 use crate::error::{Error, Result, ShapeList};
-use crate::kernels::indexed::{put, scatter as scatter_kernel, take};
+use crate::kernels::indexed::{put, scatter as scatter_kernel};
 use crate::layout::{broadcast_shapes, normalize_dim, Shape};
 use crate::ops::binary::{arith, Arith};
 use crate::ops::{record, record_plain, BackwardCtx, Grads, Op};
@@ -205,9 +205,10 @@ impl Tensor {
         let src = at_least_1d(self)?;
         let picked = select_offsets(index, src.shape()[dim], src.layout().strides()[dim])?;
         let plan = crate::kernels::indexed::plan(&src.layout(), &[dim], dim, &[index.numel()], picked)?;
-        let buffer = with_any_type!(self.dtype(), T => T::into_buffer(take::<T>(&src.snapshot(), &plan)?));
+        // Through the backend, so a device tensor is gathered on its device.
+        let taken = src.snapshot().take(&plan)?;
         let shape: Shape = if self.ndim() == 0 { Shape::new() } else { plan.shape.clone() };
-        let out = Tensor::from_buffer(buffer, &shape)?;
+        let out = Tensor::from_storage(taken, &shape)?;
         Ok(record(Op::IndexSelect { dim }, &[self], out, |_, _| save_indices(&[Some(index.clone())])))
     }
 

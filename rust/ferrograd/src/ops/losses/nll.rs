@@ -6,6 +6,7 @@
 //! () or (N, d1, ...). Inputs of 3 or more than 4 dims are viewed as
 //! (N, C, 1, -1) as PyTorch does, so their graphs show the same view nodes.
 
+use crate::ops::host::{fallback, off_host, to_host};
 use super::{check_not_differentiable, Reduction};
 use crate::autograd::saved::SavedTensor;
 use crate::dtype::{DType, Scalar};
@@ -125,6 +126,9 @@ fn total(losses: &[f64]) -> f64 {
 impl Tensor {
     /// `nll_loss(input, target, weight, ignore_index, reduction)`.
     pub fn nll_loss(&self, target: &Tensor, weight: Option<&Tensor>, reduction: Reduction, ignore_index: i64) -> Result<Tensor> {
+        if let Some(device) = off_host(&[Some(self), Some(target), weight]) {
+            return fallback("nll_loss", device, [self, target], |[x, t]| x.nll_loss(&t, to_host(weight)?.as_ref(), reduction, ignore_index));
+        }
         check_nll_arguments(self, target, weight)?;
         let spatial = self.ndim() >= 3;
         check_not_differentiable(weight, if spatial { "nll_loss2d_forward" } else { "nll_loss_forward" }, "weight")?;
@@ -166,6 +170,14 @@ impl Tensor {
         }
         if self.ndim() == 0 {
             return Err(Error::runtime("input tensor should be 1D or more"));
+        }
+        // Class indices without smoothing run as log_softmax (a device kernel)
+        // then nll_loss; the other forms fall back as a whole.
+        let plain = label_smoothing == 0.0 && self.shape() != target.shape();
+        if let Some(device) = off_host(&[Some(self), Some(target), weight]).filter(|_| !plain) {
+            return fallback("cross_entropy", device, [self, target], |[x, t]| {
+                x.cross_entropy(&t, to_host(weight)?.as_ref(), reduction, ignore_index, label_smoothing)
+            });
         }
         if self.shape() == target.shape() {
             return self.cross_entropy_probabilities(target, weight, reduction, label_smoothing);

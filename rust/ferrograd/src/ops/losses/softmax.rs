@@ -4,11 +4,14 @@
 
 use super::not_implemented_for;
 use crate::autograd::saved::SavedTensor;
+use crate::device::Device;
 use crate::dtype::DType;
 use crate::error::Result;
 use crate::kernels::softmax::{softmax_backward_buffer, softmax_buffer};
 use crate::layout::normalize_dim;
+use crate::ops::host::{fallback, off_host};
 use crate::ops::{record, BackwardCtx, Grads, Op};
+use crate::strided::Strided;
 use crate::tensor::Tensor;
 use smallvec::smallvec;
 
@@ -35,6 +38,13 @@ impl Tensor {
     }
 
     fn softmax_family(&self, dim: i64, dtype: Option<DType>, log: bool) -> Result<Tensor> {
+        if let Some(device) = off_host(&[Some(self)]) {
+            // Float32 has a device kernel; other dtypes fall back.
+            if dtype.unwrap_or(self.dtype()) != DType::F32 {
+                let op = if log { "log_softmax" } else { "softmax" };
+                return fallback(op, device, [self], |[x]| x.softmax_family(dim, dtype, log));
+            }
+        }
         let x = match dtype {
             Some(d) if d != self.dtype() => self.to_dtype(d)?,
             _ => self.clone(),
@@ -44,7 +54,11 @@ impl Tensor {
             return Err(not_implemented_for(kernel_name(&x, dim, log), &x));
         }
         let out = crate::ops::opmath::unary(&x, |x| {
-            let buffer = softmax_buffer(&x.snapshot(), dim, log)?;
+            let data = x.snapshot();
+            if data.device() != Device::Cpu {
+                return Tensor::from_storage(crate::backend::wgpu::softmax(&data, dim, log)?, data.shape());
+            }
+            let buffer = softmax_buffer(&data, dim, log)?;
             Tensor::from_buffer(buffer, &x.shape())
         })?;
         let op = if log { Op::LogSoftmax(dim) } else { Op::Softmax(dim) };
@@ -79,7 +93,14 @@ pub(crate) fn log_softmax_backward_formula(ctx: &BackwardCtx, dim: usize) -> Res
 fn fused(g: &Tensor, y: &Tensor, dim: usize, log: bool) -> Result<Tensor> {
     crate::ops::opmath::operands(y.dtype(), [g, y], |[g, y]| {
         let g = g.cast(y.dtype())?;
-        let buffer = softmax_backward_buffer(&g.snapshot(), &y.snapshot(), dim, log)?;
+        let (gs, ys) = (g.snapshot(), y.snapshot());
+        if ys.device() != Device::Cpu {
+            // The gradient may be broadcast to the output's shape: read through that layout.
+            let layout = if gs.shape() == ys.shape() { gs.layout().clone() } else { gs.layout().broadcast_to(ys.shape())? };
+            let g_over_y = Strided::new(gs.storage().clone(), layout, gs.dtype())?;
+            return Tensor::from_storage(crate::backend::wgpu::softmax_backward(&g_over_y, &ys, dim, log)?, ys.shape());
+        }
+        let buffer = softmax_backward_buffer(&gs, &ys, dim, log)?;
         Tensor::from_buffer(buffer, &y.shape())
     })
 }
