@@ -224,7 +224,7 @@ fn reduce_dims<K: ReduceKernel>(k: &K, x: &Strided, dims: &[usize]) -> Result<Bu
     // The sum of a whole contiguous float tensor: vector blocks, f64 total.
     if K::IS_SUM && dims.len() == x.ndim() {
         if let Some(range) = x.layout().contiguous_range() {
-            let buffer = x.storage().read();
+            let buffer = x.storage().read()?;
             if let Some(data) = f32::slice(&buffer) {
                 return Ok(f32::into_buffer(vec![sum_all(&data[range]) as f32]));
             }
