@@ -20,3 +20,15 @@ if HERE not in sys.path:
 def torch_ref():
     """The real PyTorch, or a skip when it is not installed."""
     return pytest.importorskip("torch")
+
+
+@pytest.fixture
+def need_wgpu():
+    """Skips a test without a wgpu adapter; under CI=true that is a failure,
+    so a machine missing its Vulkan driver cannot pass by skipping."""
+    import ferrograd
+
+    if not ferrograd.wgpu.is_available():
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true requires a wgpu adapter (apt-get install mesa-vulkan-drivers libvulkan1)")
+        pytest.skip("no wgpu adapter on this machine")

@@ -3,7 +3,6 @@
 Without a wgpu adapter these skip, except under CI=true, where a missing
 adapter fails (CI installs Mesa's lavapipe driver, a software GPU)."""
 
-import os
 
 import numpy as np
 import pytest
@@ -11,15 +10,9 @@ import pytest
 import ferrograd as torch
 import ferrograd.nn.functional as F
 
-AVAILABLE = torch.wgpu.is_available()
 
 
-@pytest.fixture(autouse=True)
-def _need_wgpu():
-    if not AVAILABLE:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI=true requires a wgpu adapter (apt-get install mesa-vulkan-drivers libvulkan1)")
-        pytest.skip("no wgpu adapter on this machine")
+pytestmark = pytest.mark.usefixtures("need_wgpu")
 
 
 def _data(shape, low=-2.0, high=2.0, seed=0):

@@ -5,7 +5,6 @@ Without a wgpu adapter these skip, except under CI=true, where a missing
 adapter fails."""
 
 import copy
-import os
 
 import numpy as np
 import pytest
@@ -14,16 +13,10 @@ import ferrograd as torch
 import ferrograd.nn as nn
 import ferrograd.nn.functional as F
 
-AVAILABLE = torch.wgpu.is_available()
 STEPS = 20
 
 
-@pytest.fixture(autouse=True)
-def _need_wgpu():
-    if not AVAILABLE:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI=true requires a wgpu adapter (apt-get install mesa-vulkan-drivers libvulkan1)")
-        pytest.skip("no wgpu adapter on this machine")
+pytestmark = pytest.mark.usefixtures("need_wgpu")
 
 
 def _mlp():
