@@ -127,6 +127,11 @@ from ._ferrograd import (
 )
 # ---- softmax ----------------------------------------------------------------
 from ._ferrograd import softmax, log_softmax
+# ---- sorting: orders found by numpy, values gathered (so gradients flow) ----
+from ._sorting import sort, argsort, msort, topk, kthvalue, median
+from . import _sorting
+_sorting._install(Tensor)
+del _sorting
 
 
 # dtype objects and their aliases. They shadow builtins (`bool`, `float`) in

@@ -45,3 +45,7 @@ def _named_result(name, fields):
 
 max = _named_result("max", ("values", "indices"))
 min = _named_result("min", ("values", "indices"))
+sort = _named_result("sort", ("values", "indices"))
+topk = _named_result("topk", ("values", "indices"))
+kthvalue = _named_result("kthvalue", ("values", "indices"))
+median = _named_result("median", ("values", "indices"))
