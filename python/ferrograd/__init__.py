@@ -132,6 +132,14 @@ from ._sorting import sort, argsort, msort, topk, kthvalue, median
 from . import _sorting
 _sorting._install(Tensor)
 del _sorting
+# ---- short compositions of core ops (autograd differentiates them) ----------
+from ._composed import (
+    addcmul, addcdiv, frac, diff, trace, nansum, nanmean, count_nonzero,
+    fliplr, flipud, aminmax, deg2rad, rad2deg,
+)
+from . import _composed
+_composed._install(Tensor)
+del _composed
 
 
 # dtype objects and their aliases. They shadow builtins (`bool`, `float`) in
