@@ -169,7 +169,10 @@ fn missing_kernels_and_dtypes_are_refused_by_name() {
     let index = on_device(&host(vec![0i64, 1], &[2]));
     let err = d.gather(0, &index).expect_err("no gather kernel");
     assert!(matches!(err, Error::NotImplemented(_)), "{err:?}");
-    assert_eq!(err.to_string(), "The operator 'gather' is not currently implemented for the wgpu device");
+    assert_eq!(
+        err.to_string(),
+        "The operator 'gather' is not currently implemented for the wgpu device. Set FERROGRAD_WGPU_FALLBACK=1 to run it on the CPU instead (slower)."
+    );
     let doubles = on_device(&host(vec![1.0f64, 2.0], &[2]));
     let err = doubles.unary(&Exp).expect_err("float64 has no kernels").to_string();
     assert!(err.contains("'exp'") && err.contains("float64") && err.contains("wgpu"), "{err}");
