@@ -182,9 +182,11 @@ check-unify:
 # come with the Python package. A wheel over WHEEL_MAX_MB fails the build.
 WHEEL_MAX_MB ?= 20
 
+# The interpreter is named as `maturin develop` names it: pyo3's build
+# script reruns when PYO3_PYTHON changes, and with it the bindings' compile.
 wheel: $(BUILD_DEPS)
 	rm -f dist/ferrograd-*.whl
-	$(IN_VENV) $(MATURIN) build --release --out dist
+	$(IN_VENV) $(MATURIN) build --release --out dist --interpreter $(VENV_ABS)/bin/python
 	@$(VPY) -c 'import glob, os, sys; w, = glob.glob("dist/ferrograd-*.whl"); mb = os.path.getsize(w) / 2**20; \
 		print(f"{w}: {mb:.1f} MB"); sys.exit(mb > $(WHEEL_MAX_MB) and f"{w} is over $(WHEEL_MAX_MB) MB")'
 
