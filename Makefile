@@ -8,7 +8,17 @@
 #                   models on the digits (examples/train_digits.py)
 #   make test       build, then the Rust core's tests (with the proptest
 #                   properties), the pytest suite (with the hypothesis
-#                   properties) and a short smoke run of each fuzz target
+#                   properties), the wheel checks (wheel-smoke), stubtest
+#                   and a short smoke run of each fuzz target
+#   make wheel      dist/ferrograd-<version>-cp39-abi3-<platform>.whl: one
+#                   stripped release wheel for every CPython >= 3.9
+#   make sdist      dist/ferrograd-<version>.tar.gz, which `pip wheel` builds
+#                   with only cargo and pip (`make sdist-check` does that)
+#   make wheel-smoke
+#                   install the wheel into a fresh virtualenv (.venv-wheel)
+#                   and run tests/wheel_smoke.py there from outside the source
+#                   tree, then mypy --strict on tests/typing/sample_train.py
+#                   against the installed package
 #   make gpu-driver install Mesa's Vulkan drivers (lavapipe, a software
 #                   GPU) when apt-get exists and they are missing, so the
 #                   wgpu device's tests run on any Debian machine
@@ -30,15 +40,26 @@
 #
 # Longer property runs on demand: PROPTEST_CASES=5000 make test-rust, and
 # FERROGRAD_FUZZ_LONG=1 make test-python.
+#
+# One optimized compile serves everything: `maturin develop --release` (the
+# extension pytest uses), `maturin build --release` (the wheel) and
+# `cargo test --release -p ferrograd` all use the release profile, the same
+# features and no extra RUSTFLAGS, so cargo builds the dependencies (wgpu,
+# naga, ...) and the core crate once and the wheel only relinks.
 
 PYTHON ?= python3
 CARGO  ?= cargo
 
 VENV     := .venv
+WHEEL_VENV := .venv-wheel
 VENV_ABS := $(abspath $(VENV))
 VPY      := $(VENV)/bin/python
 PIP      := $(VPY) -m pip
 MATURIN  := $(VENV)/bin/maturin
+# What building needs (maturin) is installed first; what the tests and the
+# demo need (PyTorch above all, a large download) is installed while cargo
+# compiles, when `make test` runs with -j.
+BUILD_DEPS := $(VENV)/.build-deps-installed
 DEPS     := $(VENV)/.deps-installed
 STUB     := python/ferrograd/_ferrograd.pyi
 
@@ -48,17 +69,20 @@ IN_VENV := VIRTUAL_ENV=$(VENV_ABS) PATH="$(VENV_ABS)/bin:$$PATH"
 .DEFAULT_GOAL := help
 
 .PHONY: help venv build build-dev demo test test-rust test-python bench \
-        stubtest clean distclean fuzz fuzz-smoke fuzz-tools sanitize gpu-driver mpi mpi4py
+        stubtest clean distclean fuzz fuzz-smoke fuzz-tools sanitize gpu-driver mpi mpi4py \
+        wheel sdist sdist-check wheel-smoke test-compiled check-unify
 
 help:
 	@echo "make demo       build (release), run examples/tour.py and examples/train_digits.py"
-	@echo "make test       build, run cargo test -p ferrograd and pytest"
+	@echo "make test       build, run cargo test, pytest, the wheel smoke test, stubtest and the fuzz smoke run"
+	@echo "make wheel      build the release wheel (stable ABI, CPython >= 3.9) into dist/"
+	@echo "make sdist      build the source distribution into dist/ (sdist-check: pip wheel it)"
 	@echo "make bench      build (release) and run benches/compare.py"
 	@echo "make stubtest   check $(STUB) against the compiled module"
 	@echo "make fuzz       run each cargo-fuzz target for FUZZ_SECONDS (default $(FUZZ_SECONDS)) s"
 	@echo "make sanitize   the core's tests under AddressSanitizer (nightly) or valgrind"
 	@echo "make clean      remove build outputs (keeps .venv)"
-	@echo "make distclean  remove build outputs and .venv"
+	@echo "make distclean  remove build outputs, .venv and .venv-wheel"
 
 # The virtualenv is a file target so it is created once and reused.
 $(VPY):
@@ -66,10 +90,16 @@ $(VPY):
 		echo "'$(PYTHON) -m venv' failed (on Debian: apt-get install python3-venv)"; \
 		exit 1; }
 
-# Python tools the build and the tests need; redone when pyproject.toml changes.
-$(DEPS): pyproject.toml | $(VPY) mpi
-	$(PIP) install --upgrade pip
-	$(PIP) install "maturin>=1.5,<2" numpy pytest hypothesis
+# Python tools the build needs; redone when pyproject.toml changes.
+$(BUILD_DEPS): pyproject.toml | $(VPY)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet "maturin>=1.5,<2" numpy
+	touch $@
+
+# Python tools the tests and the demo need. mypy runs stubtest and checks
+# tests/typing/sample_train.py.
+$(DEPS): $(BUILD_DEPS) | mpi
+	$(PIP) install pytest hypothesis mypy
 	# The digits demo: its data ships inside scikit-learn; tqdm draws the
 	# progress bars, matplotlib the plot. safetensors is the reference the
 	# safetensors tests compare against.
@@ -87,11 +117,15 @@ venv: $(DEPS)
 # Compile the extension (release) and install the package into .venv:
 # the compiled module lands in python/ferrograd/ and the venv points at
 # python/, so edits to the pure-Python package need no rebuild.
-build: $(DEPS)
+build: $(DEPS) build-only
+
+# The compile alone, which needs only maturin (see $(BUILD_DEPS)).
+.PHONY: build-only
+build-only: $(BUILD_DEPS)
 	$(IN_VENV) $(MATURIN) develop --release
 
 # Same, with the dev profile: faster to compile, slower to run.
-build-dev: $(DEPS)
+build-dev: $(BUILD_DEPS)
 	$(IN_VENV) $(MATURIN) develop
 
 demo: build
@@ -139,13 +173,78 @@ mpi4py: mpi | $(VPY)
 
 # The core crate only: the bindings crate links against libpython only as
 # an extension module, so it is exercised through pytest instead.
+# --release: the profile maturin builds the extension with, so the
+# dependencies compiled for the extension are reused (see the top).
 test-rust: gpu-driver
-	$(CARGO) test -p ferrograd
+	$(CARGO) test --release -p ferrograd
 
-test-python: build gpu-driver mpi4py
+# Inside `make test` everything is compiled first (test-compiled), and the
+# test targets below skip the rebuild (BUILT=1).
+BUILD_FIRST := $(if $(BUILT),$(DEPS),build)
+WHEEL_FIRST := $(if $(BUILT),$(DEPS),wheel $(DEPS))
+
+test-python: $(BUILD_FIRST) gpu-driver mpi4py
 	$(VPY) -m pytest -q tests
 
-test: gpu-driver mpi build test-rust test-python fuzz-smoke
+# Compiling is the slow part, and one compile at a time keeps a small machine
+# responsive; meanwhile the test tools download. Then the tests, one by one.
+test: gpu-driver mpi
+	$(MAKE) --no-print-directory -j2 $(DEPS) test-compiled
+	$(MAKE) --no-print-directory BUILT=1 test-rust test-python wheel-smoke stubtest fuzz-smoke
+
+# Every compile `make test` needs, in sequence: the extension, the wheel
+# (a relink) and the core's tests, which reuse the extension's dependencies
+# (see check-unify).
+test-compiled: check-unify build-only
+	$(MAKE) --no-print-directory wheel
+	$(CARGO) test --release -p ferrograd --no-run
+
+# The extension's build and the core's tests must ask for the same features
+# of every shared dependency, or cargo compiles wgpu & co. twice
+# (rust/unify/Cargo.toml). Reads cargo's resolution; compiles nothing.
+check-unify:
+	$(PYTHON) rust/unify/check_features.py $(CARGO)
+
+# ---- wheel and sdist ---------------------------------------------------------
+# The wheel is built for the stable ABI (pyo3's abi3-py39 feature) and
+# stripped ([tool.maturin] in pyproject.toml); the .pyi stub and py.typed
+# come with the Python package. A wheel over WHEEL_MAX_MB fails the build.
+WHEEL_MAX_MB ?= 20
+
+# The interpreter is named as `maturin develop` names it: pyo3's build
+# script reruns when PYO3_PYTHON changes, and with it the bindings' compile.
+wheel: $(BUILD_DEPS)
+	rm -f dist/ferrograd-*.whl
+	$(IN_VENV) $(MATURIN) build --release --out dist --interpreter $(VENV_ABS)/bin/python
+	@$(VPY) -c 'import glob, os, sys; w, = glob.glob("dist/ferrograd-*.whl"); mb = os.path.getsize(w) / 2**20; \
+		print(f"{w}: {mb:.1f} MB"); sys.exit(mb > $(WHEEL_MAX_MB) and f"{w} is over $(WHEEL_MAX_MB) MB")'
+
+sdist: $(BUILD_DEPS)
+	rm -f dist/ferrograd-*.tar.gz
+	$(IN_VENV) $(MATURIN) sdist --out dist
+
+# Builds a wheel from the sdist the way pip does for a user without a
+# matching wheel: unpacked in a temporary directory and compiled there
+# with its own target directory, so nothing of the source tree is used.
+# A full compile.
+SDIST_CHECK_DIR := target/sdist-check
+sdist-check: sdist
+	rm -rf $(SDIST_CHECK_DIR) && mkdir -p $(SDIST_CHECK_DIR)
+	cd $(SDIST_CHECK_DIR) && $(abspath $(VPY)) -m pip wheel --no-deps --wheel-dir . $(CURDIR)/dist/ferrograd-*.tar.gz
+	ls -l $(SDIST_CHECK_DIR)/*.whl
+
+# The installed wheel in a virtualenv of its own, used from outside the
+# source tree: imports, autograd, training, version, where the module was
+# loaded from (tests/wheel_smoke.py); then the typed sample, run and checked
+# with mypy --strict against the installed package (its py.typed and stub).
+wheel-smoke: $(WHEEL_FIRST)
+	rm -rf $(WHEEL_VENV)
+	$(PYTHON) -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/python -m pip install --quiet dist/ferrograd-*.whl
+	cd $(WHEEL_VENV) && bin/python -I $(abspath tests/wheel_smoke.py) $(CURDIR)
+	cd $(WHEEL_VENV) && bin/python -I $(abspath tests/typing/sample_train.py)
+	cd $(WHEEL_VENV) && $(VENV_ABS)/bin/mypy --strict --no-incremental \
+		--python-executable bin/python $(abspath tests/typing/sample_train.py)
 
 # ---- fuzzing and sanitizers ------------------------------------------------
 # The fuzz targets need nightly (-Zsanitizer); without it `make fuzz` fails
@@ -219,13 +318,8 @@ bench: build
 	$(VPY) benches/compare.py --write-results $(ARGS)
 
 # Skipped (successfully) while the stub file does not exist.
-stubtest: build
-	@if [ -f $(STUB) ]; then \
-		$(PIP) install --quiet mypy && \
-		MYPYPATH=python $(VPY) -m mypy.stubtest ferrograd._ferrograd; \
-	else \
-		echo "$(STUB) not found; skipping stubtest"; \
-	fi
+stubtest: $(BUILD_FIRST)
+	MYPYPATH=python $(VPY) -m mypy.stubtest ferrograd._ferrograd
 
 clean:
 	$(CARGO) clean
@@ -234,4 +328,4 @@ clean:
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(WHEEL_VENV)

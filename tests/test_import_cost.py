@@ -1,7 +1,11 @@
 """`import ferrograd` loads only what tensors and autograd need: optional
 heavy packages and the layer, optimizer and data-loading submodules wait for
-first use (which the second test checks still works as if eagerly bound)."""
+first use (which the second test checks still works as if eagerly bound),
+and the import stays small in memory."""
 
+import os
+
+import pytest
 from child_process import run_child
 
 HEAVY_OPTIONAL = ["graphviz", "matplotlib", "scipy", "sklearn", "pandas", "tqdm", "torch", "safetensors", "PIL"]
@@ -32,3 +36,21 @@ def test_deferred_names_load_on_first_use():
     """)
     assert names == ["Linear", "SGD", "ferrograd.serialization", True, "DataLoader", "make_dot",
                      True, False]
+
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads Linux's /proc/self/status")
+def test_import_resident_memory_stays_small():
+    """Peak resident memory of a fresh interpreter that imports ferrograd
+    (numpy with it): mostly numpy and the pages of the extension that the
+    import touches. Memory, unlike time, does not swing with machine load.
+    VmHWM is the peak of this process image alone (getrusage's ru_maxrss
+    would carry over the forking pytest process's peak)."""
+    peak_mb = run_child("""
+        import json
+        import ferrograd
+        with open("/proc/self/status") as status:
+            kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+        print(json.dumps(kib / 1024))
+    """)
+    assert 5 < peak_mb <= 40, f"import ferrograd peaks at {peak_mb:.1f} MB resident"

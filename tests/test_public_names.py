@@ -157,3 +157,27 @@ def test_the_walk_tells_namespace_from_tensor_names():
     assert tensor == {"log1p", "__add__", "__neg__", "__getitem__", "__matmul__", "__imul__", "__iter__"}
     assert not compares_with_pytorch(ast.parse("import ferrograd as torch"))
     assert compares_with_pytorch(ast.parse("def test(torch_ref): pass"))
+
+
+def test_all_lists_every_public_name_bound_at_import():
+    """`ferrograd.__all__` (what `mypy --strict` takes as the package's names)
+    is exactly the public names `import ferrograd` binds, submodules aside;
+    the same for `ferrograd.nn`, whose layers come from `nn.modules`."""
+    from child_process import run_child
+
+    report = run_child("""
+        import json, types
+        import ferrograd, ferrograd.nn
+
+        def mismatch(module):
+            bound = {n for n, v in vars(module).items()
+                     if not n.startswith("_") and not isinstance(v, types.ModuleType)}
+            listed = set(module.__all__)
+            return {"unlisted": sorted(bound - listed),
+                    "absent": sorted(n for n in listed if not hasattr(module, n)),
+                    "repeated": sorted(n for n in listed if module.__all__.count(n) > 1)}
+
+        print(json.dumps({m.__name__: mismatch(m) for m in (ferrograd, ferrograd.nn, ferrograd.nn.modules)}))
+    """)
+    clean = {"unlisted": [], "absent": [], "repeated": []}
+    assert report == {"ferrograd": clean, "ferrograd.nn": clean, "ferrograd.nn.modules": clean}

@@ -241,6 +241,12 @@ __all__ = [
     "_nn_conv",
     "_push_saved_tensors_hooks",
     "_pop_saved_tensors_hooks",
+    "_wgpu_is_available",
+    "_wgpu_device_count",
+    "_wgpu_get_device_name",
+    "_wgpu_synchronize",
+    "_wgpu_empty_cache",
+    "_wgpu_cached_bytes",
 ]
 
 # A Python number used as a scalar operand or fill value.

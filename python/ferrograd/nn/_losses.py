@@ -6,7 +6,9 @@ and makes one call into the compiled module.
 """
 
 import warnings
+from typing import Optional
 
+from .._ferrograd import Tensor
 from .._ferrograd import _losses as _C
 
 __all__ = [
@@ -105,8 +107,9 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     return input.log_softmax(dim, dtype=dtype)
 
 
-def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
-                  reduction="mean", label_smoothing=0.0):
+def cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                  size_average: Optional[bool] = None, ignore_index: int = -100, reduce: Optional[bool] = None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     reduction = _reduction(size_average, reduce, reduction)
     return _C.cross_entropy(input, target, weight, reduction, ignore_index, label_smoothing)
 
@@ -116,7 +119,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     return _C.nll_loss(input, target, weight, reduction, ignore_index)
 
 
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+def mse_loss(input: Tensor, target: Tensor, size_average: Optional[bool] = None, reduce: Optional[bool] = None,
+             reduction: str = "mean", weight: Optional[Tensor] = None) -> Tensor:
     _warn_size_mismatch(input, target)
     reduction = _reduction(size_average, reduce, reduction)
     if weight is not None:

@@ -1,15 +1,20 @@
 """Adagrad, with learning-rate decay."""
 
+from typing import Any, Callable, Optional, Union
+
 from .. import _ferrograd
+from .._ferrograd import Tensor
 from ..grad_mode import no_grad
-from .optimizer import Optimizer, _check_non_negative, _check_supported, _scalar
+from .optimizer import Optimizer, ParamsT, _check_non_negative, _check_supported, _scalar
 
 __all__ = ["Adagrad"]
 
 
 class Adagrad(Optimizer):
-    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
-                 foreach=None, *, maximize=False, differentiable=False, fused=None):
+    def __init__(self, params: ParamsT, lr: Union[float, Tensor] = 1e-2, lr_decay: float = 0,
+                 weight_decay: float = 0, initial_accumulator_value: float = 0, eps: float = 1e-10,
+                 foreach: Optional[bool] = None, *, maximize: bool = False, differentiable: bool = False,
+                 fused: Optional[bool] = None) -> None:
         _check_non_negative(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                             initial_accumulator_value=initial_accumulator_value, eps=eps)
         _check_supported(foreach, fused, differentiable)
@@ -40,7 +45,7 @@ class Adagrad(Optimizer):
         self._fill_group_defaults(foreach=None, maximize=False, differentiable=False, fused=None)
         self._steps_as_tensors()
 
-    def step(self, closure=None):
+    def step(self, closure: Optional[Callable[[], Any]] = None) -> Any:
         loss = self._evaluate(closure)
         with no_grad():
             for group in self.param_groups:

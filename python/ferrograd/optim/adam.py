@@ -1,9 +1,11 @@
 """Adam and AdamW (Adam with decoupled weight decay), with AMSGrad."""
 
+from typing import Any, Callable, Optional, Tuple, Union
+
 from .. import _ferrograd
 from .._ferrograd import Tensor
 from ..grad_mode import no_grad
-from .optimizer import Optimizer, _check_non_negative, _check_supported, _scalar
+from .optimizer import Optimizer, ParamsT, _check_non_negative, _check_supported, _scalar
 
 __all__ = ["Adam", "AdamW"]
 
@@ -16,9 +18,11 @@ def _check_betas(betas):
 
 
 class Adam(Optimizer):
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
-                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
-                 decoupled_weight_decay=False):
+    def __init__(self, params: ParamsT, lr: Union[float, Tensor] = 1e-3,
+                 betas: Tuple[Union[float, Tensor], Union[float, Tensor]] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, amsgrad: bool = False, *, foreach: Optional[bool] = None,
+                 maximize: bool = False, capturable: bool = False, differentiable: bool = False,
+                 fused: Optional[bool] = None, decoupled_weight_decay: bool = False) -> None:
         _check_non_negative(lr=lr, eps=eps)
         _check_betas(betas)
         _check_non_negative(weight_decay=weight_decay)
@@ -67,7 +71,7 @@ class Adam(Optimizer):
             steps.append(state["step"])
         return exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps
 
-    def step(self, closure=None):
+    def step(self, closure: Optional[Callable[[], Any]] = None) -> Any:
         loss = self._evaluate(closure)
         with no_grad():
             for group in self.param_groups:
@@ -94,8 +98,11 @@ class AdamW(Adam):
     """Adam whose weight decay shrinks the params directly rather than
     entering the moment estimates."""
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
-                 maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
+    def __init__(self, params: ParamsT, lr: Union[float, Tensor] = 1e-3,
+                 betas: Tuple[Union[float, Tensor], Union[float, Tensor]] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
+                 foreach: Optional[bool] = None, capturable: bool = False, differentiable: bool = False,
+                 fused: Optional[bool] = None) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
                          capturable=capturable, differentiable=differentiable, fused=fused,
                          decoupled_weight_decay=True)

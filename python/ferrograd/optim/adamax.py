@@ -1,16 +1,20 @@
 """Adamax: Adam with an infinity-norm second moment."""
 
+from typing import Any, Callable, Optional, Tuple, Union
+
 from .. import _ferrograd
+from .._ferrograd import Tensor
 from ..grad_mode import no_grad
 from .adam import _check_betas
-from .optimizer import Optimizer, _check_non_negative, _check_supported, _scalar
+from .optimizer import Optimizer, ParamsT, _check_non_negative, _check_supported, _scalar
 
 __all__ = ["Adamax"]
 
 
 class Adamax(Optimizer):
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
-                 maximize=False, differentiable=False, capturable=False):
+    def __init__(self, params: ParamsT, lr: Union[float, Tensor] = 2e-3, betas: Tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, foreach: Optional[bool] = None, *,
+                 maximize: bool = False, differentiable: bool = False, capturable: bool = False) -> None:
         _check_non_negative(lr=lr, eps=eps)
         _check_betas(betas)
         _check_non_negative(weight_decay=weight_decay)
@@ -32,7 +36,7 @@ class Adamax(Optimizer):
         self._fill_group_defaults(foreach=None, maximize=False, differentiable=False, capturable=False)
         self._steps_as_tensors()
 
-    def step(self, closure=None):
+    def step(self, closure: Optional[Callable[[], Any]] = None) -> Any:
         loss = self._evaluate(closure)
         with no_grad():
             for group in self.param_groups:

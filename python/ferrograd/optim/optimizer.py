@@ -10,12 +10,17 @@ import warnings
 from collections import defaultdict
 from copy import deepcopy
 from itertools import chain
+from typing import Any, Callable, Dict, Iterable, Optional, Tuple, Union
 
 from .. import _ferrograd
 from .._ferrograd import Tensor
 from ..grad_mode import enable_grad
 
-__all__ = ["Optimizer", "required"]
+__all__ = ["Optimizer", "ParamsT", "required"]
+
+# What an optimizer accepts as its parameters: tensors, (name, tensor) pairs,
+# or parameter groups (dicts with a "params" entry and hyperparameters).
+ParamsT = Union[Iterable[Tensor], Iterable[Tuple[str, Tensor]], Iterable[Dict[str, Any]]]
 
 
 class _RequiredParameter:
@@ -66,7 +71,7 @@ class Optimizer:
         defaults: the default hyperparameters of every group.
     """
 
-    def __init__(self, params, defaults):
+    def __init__(self, params: ParamsT, defaults: Dict[str, Any]) -> None:
         self.defaults = defaults
         if isinstance(params, Tensor):
             raise TypeError(
@@ -172,7 +177,7 @@ class Optimizer:
 
     # ---- gradients and steps ------------------------------------------------
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Resets the gradients of every optimized tensor (to None by default)."""
         for group in self.param_groups:
             for p in group["params"]:
@@ -187,7 +192,7 @@ class Optimizer:
                         p.grad.requires_grad_(False)
                     p.grad.zero_()
 
-    def step(self, closure=None):
+    def step(self, closure: Optional[Callable[[], Any]] = None) -> Any:
         """Performs one optimization step; returns the closure's loss if given."""
         raise NotImplementedError
 

@@ -1,15 +1,19 @@
 """RMSprop, optionally centered and with momentum."""
 
+from typing import Any, Callable, Optional, Union
+
 from .. import _ferrograd
+from .._ferrograd import Tensor
 from ..grad_mode import no_grad
-from .optimizer import Optimizer, _check_non_negative, _check_supported, _scalar
+from .optimizer import Optimizer, ParamsT, _check_non_negative, _check_supported, _scalar
 
 __all__ = ["RMSprop"]
 
 
 class RMSprop(Optimizer):
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
-                 capturable=False, foreach=None, maximize=False, differentiable=False):
+    def __init__(self, params: ParamsT, lr: Union[float, Tensor] = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0, momentum: float = 0, centered: bool = False, capturable: bool = False,
+                 foreach: Optional[bool] = None, maximize: bool = False, differentiable: bool = False) -> None:
         _check_non_negative(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
         _check_supported(foreach, None, differentiable)
         defaults = {
@@ -32,7 +36,7 @@ class RMSprop(Optimizer):
                                   differentiable=False, capturable=False)
         self._steps_as_tensors()
 
-    def step(self, closure=None):
+    def step(self, closure: Optional[Callable[[], Any]] = None) -> Any:
         loss = self._evaluate(closure)
         with no_grad():
             for group in self.param_groups:

@@ -1,15 +1,20 @@
 """Stochastic gradient descent, with momentum, dampening and Nesterov momentum."""
 
+from typing import Any, Callable, Optional, Union
+
 from .. import _ferrograd
+from .._ferrograd import Tensor
 from ..grad_mode import no_grad
-from .optimizer import Optimizer, _check_supported, _scalar
+from .optimizer import Optimizer, ParamsT, _check_supported, _scalar
 
 __all__ = ["SGD"]
 
 
 class SGD(Optimizer):
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
-                 maximize=False, foreach=None, differentiable=False, fused=None):
+    def __init__(self, params: ParamsT, lr: Union[float, Tensor] = 1e-3, momentum: float = 0,
+                 dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *,
+                 maximize: bool = False, foreach: Optional[bool] = None, differentiable: bool = False,
+                 fused: Optional[bool] = None) -> None:
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
@@ -36,7 +41,7 @@ class SGD(Optimizer):
         super().__setstate__(state)
         self._fill_group_defaults(nesterov=False, maximize=False, foreach=None, differentiable=False, fused=False)
 
-    def step(self, closure=None):
+    def step(self, closure: Optional[Callable[[], Any]] = None) -> Any:
         loss = self._evaluate(closure)
         with no_grad():
             for group in self.param_groups:

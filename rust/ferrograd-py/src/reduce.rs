@@ -121,8 +121,9 @@ fn correction_and_dims(op: &str, dim: Option<&Bound<'_, PyAny>>, unbiased: Optio
 fn norm_order(p: Option<&Bound<'_, PyAny>>, dims: Option<&[i64]>) -> PyResult<f64> {
     let Some(p) = given(p) else { return Ok(2.0) };
     if let Ok(s) = p.cast::<PyString>() {
-        let s = s.to_str()?;
-        return match s {
+        // `to_cow`: `to_str` is not in the limited API before Python 3.10.
+        let s = s.to_cow()?;
+        return match s.as_ref() {
             "fro" if dims.is_none_or(|d| d.len() <= 2) => Ok(2.0),
             "fro" => Err(PyRuntimeError::new_err(format!(
                 "linalg.matrix_norm: dim must be a 2-tuple. Got {}",

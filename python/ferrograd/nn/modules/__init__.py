@@ -31,3 +31,16 @@ from .transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+
+__all__ = [
+    "ELU", "GELU", "LeakyReLU", "LogSoftmax", "ReLU", "ReLU6", "Sigmoid", "SiLU", "Softmax",
+    "Softplus", "Tanh", "ModuleDict", "ModuleList", "ParameterDict", "ParameterList", "Sequential",
+    "Dropout", "Dropout1d", "Dropout2d", "Flatten", "Unflatten", "Bilinear", "Identity", "Linear",
+    "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "KLDivLoss", "L1Loss",
+    "MSELoss", "NLLLoss", "SmoothL1Loss", "Module", "Embedding", "Conv1d", "Conv2d",
+    "ConvTranspose1d", "ConvTranspose2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AvgPool1d",
+    "AvgPool2d", "MaxPool1d", "MaxPool2d", "GroupNorm", "LayerNorm", "BatchNorm1d", "BatchNorm2d",
+    "GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNBase", "RNNCell", "RNNCellBase",
+    "MultiheadAttention", "Transformer", "TransformerDecoder", "TransformerDecoderLayer",
+    "TransformerEncoder", "TransformerEncoderLayer",
+]

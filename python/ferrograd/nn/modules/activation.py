@@ -1,5 +1,6 @@
 """Elementwise activations and softmax as modules."""
 
+from ..._ferrograd import Tensor
 from .. import functional as F
 from .module import Module
 
@@ -11,11 +12,11 @@ def _inplace_suffix(inplace):
 
 
 class ReLU(Module):
-    def __init__(self, inplace=False):
+    def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.relu(input, inplace=self.inplace)
 
     def extra_repr(self):

@@ -1,10 +1,12 @@
 """Affine layers: Identity, Linear, Bilinear."""
 
 import math
+from typing import Any, Optional
 
 from ... import _ferrograd as _C
 from .. import functional as F
 from .. import init
+from ..._ferrograd import Tensor
 from ..parameter import Parameter
 from .module import Module
 
@@ -24,7 +26,8 @@ class Identity(Module):
 class Linear(Module):
     """``y = x Aᵀ + b`` with weight (out_features, in_features)."""
 
-    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device: Any = None,
+                 dtype: Optional[_C.dtype] = None) -> None:
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
@@ -44,7 +47,7 @@ class Linear(Module):
             bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self):

@@ -10,6 +10,7 @@ import copy
 import functools
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
+from typing import Any, Iterator, Tuple, TypeVar
 
 from ... import _ferrograd as _C
 from ..._device import device as _device
@@ -100,6 +101,9 @@ def _parse_to(args, kwargs):
     return device, dtype, non_blocking
 
 
+_M = TypeVar("_M", bound="Module")
+
+
 class Module:
     """Base class for all neural-network modules; subclasses define ``forward``."""
 
@@ -108,7 +112,7 @@ class Module:
     training: bool
     call_super_init = False
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         name = type(self).__name__
         if self.call_super_init is False and kwargs:
             raise TypeError(f"{name}.__init__() got an unexpected keyword argument '{next(iter(kwargs))}'")
@@ -338,7 +342,7 @@ class Module:
 
     # ---- calling and hooks --------------------------------------------------
 
-    def _call_impl(self, *args, **kwargs):
+    def _call_impl(self, *args: Any, **kwargs: Any) -> Any:
         if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks):
             return self.forward(*args, **kwargs)
         for hook_id, hook in list(self._forward_pre_hooks.items()):
@@ -489,11 +493,12 @@ class Module:
                     seen.add(id(member))
                 yield module_prefix + ("." if module_prefix else "") + name, member
 
-    def parameters(self, recurse=True):
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
-    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[Tuple[str, Parameter]]:
         yield from self._named_members(
             lambda module: module._parameters.items(), prefix=prefix, recurse=recurse, remove_duplicate=remove_duplicate
         )
@@ -537,7 +542,7 @@ class Module:
 
     # ---- modes and gradients ------------------------------------------------
 
-    def train(self, mode=True):
+    def train(self: _M, mode: bool = True) -> _M:
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
         self.training = mode
@@ -545,7 +550,7 @@ class Module:
             module.train(mode)
         return self
 
-    def eval(self):
+    def eval(self: _M) -> _M:
         return self.train(False)
 
     def requires_grad_(self, requires_grad=True):
@@ -553,7 +558,7 @@ class Module:
             param.requires_grad_(requires_grad)
         return self
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         for param in self.parameters():
             if param.grad is None:
                 continue

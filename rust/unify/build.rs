@@ -1,0 +1,2 @@
+//! Present so that cargo honours the build dependency in Cargo.toml.
+fn main() {}
