@@ -2,6 +2,7 @@
 //! and record nothing. `isclose` follows ATen's composition step by step, so
 //! rounding, promotion and the handling of infinities and NaN match it.
 
+use crate::ops::host::host_only;
 use super::compare::Comparison;
 use super::pointwise::Logic;
 use crate::autograd::mode::no_grad;
@@ -14,6 +15,7 @@ impl Tensor {
     /// equality (so equal infinities are close) and, with `equal_nan`, NaN
     /// against NaN.
     pub fn isclose(&self, other: &Tensor, rtol: f64, atol: f64, equal_nan: bool) -> Result<Tensor> {
+        host_only!("isclose", [self, other] => |[a, b]| a.isclose(&b, rtol, atol, equal_nan));
         if self.dtype() != other.dtype() {
             return Err(Error::ScalarTypesDiffer { expected: "", lhs: self.dtype(), sep: " did not match ", rhs: other.dtype(), tail: "" });
         }

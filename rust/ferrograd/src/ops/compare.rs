@@ -1,6 +1,7 @@
 //! Comparisons and masks. Comparisons return bool tensors and are not
 //! differentiable; `masked_fill` is, and its backward sits below it.
 
+use crate::ops::host::host_only;
 use super::binary::result_dtype;
 use super::{record, BackwardCtx, Grads, Op};
 use crate::autograd::saved::SavedTensor;
@@ -24,6 +25,18 @@ pub enum Comparison {
 }
 
 impl Comparison {
+    /// PyTorch's operator name.
+    fn name(self) -> &'static str {
+        match self {
+            Comparison::Eq => "eq",
+            Comparison::Ne => "ne",
+            Comparison::Lt => "lt",
+            Comparison::Le => "le",
+            Comparison::Gt => "gt",
+            Comparison::Ge => "ge",
+        }
+    }
+
     #[inline]
     fn test<T: PartialOrd>(self, x: T, y: T) -> bool {
         match self {
@@ -39,6 +52,7 @@ impl Comparison {
 
 impl Tensor {
     pub fn compare(&self, other: &Tensor, cmp: Comparison) -> Result<Tensor> {
+        host_only!(cmp.name(), [self, other] => |[a, b]| a.compare(&b, cmp));
         Tensor::common_device(&[self, other])?;
         let dtype = result_dtype(self, other);
         let shape = broadcast_shapes(&self.shape(), &other.shape())?;
@@ -69,6 +83,7 @@ impl Tensor {
     }
 
     pub fn logical_and(&self, other: &Tensor) -> Result<Tensor> {
+        host_only!("logical_and", [self, other] => |[a, b]| a.logical_and(&b));
         let shape = broadcast_shapes(&self.shape(), &other.shape())?;
         let (a, b) = (self.cast(DType::Bool)?, other.cast(DType::Bool)?);
         let values = zip(&a.snapshot(), &b.snapshot(), &shape, |x: bool, y: bool| x && y)?;
@@ -77,6 +92,7 @@ impl Tensor {
 
     /// `value` where `mask` is true, else `self` (out of place).
     pub fn masked_fill_scalar(&self, mask: &Tensor, value: Scalar) -> Result<Tensor> {
+        host_only!("masked_fill", [self, mask] => |[x, m]| x.masked_fill_scalar(&m, value));
         if mask.dtype() != DType::Bool {
             return Err(Error::MaskDType { dtype: mask.dtype(), c_name: false });
         }

@@ -20,6 +20,16 @@ impl Tensor {
         Tensor::filled(shape, Scalar::Int(0), dtype)
     }
 
+    /// Zeros on `device`: what a backward formula starts from, on the device
+    /// of the gradient it builds.
+    pub fn zeros_on(shape: &[usize], dtype: DType, device: crate::device::Device) -> Result<Tensor> {
+        let zeros = Tensor::zeros(shape, dtype)?;
+        match device {
+            crate::device::Device::Cpu => Ok(zeros),
+            device => zeros.to_device(device),
+        }
+    }
+
     pub fn ones(shape: &[usize], dtype: DType) -> Result<Tensor> {
         Tensor::filled(shape, Scalar::Int(1), dtype)
     }

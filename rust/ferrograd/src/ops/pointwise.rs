@@ -3,6 +3,7 @@
 //! lerp and division with a rounding mode. Each forward is followed by its
 //! backward, written in tensor ops.
 
+use crate::ops::host::host_only;
 use super::binary::{promotion_input, result_dtype};
 use super::compare::Comparison;
 use super::unary::unary_forward;
@@ -110,6 +111,7 @@ impl Tensor {
 
     /// NaN -> `nan`, +inf -> `posinf`, -inf -> `neginf` (defaults: 0 and the dtype's extremes).
     pub fn nan_to_num(&self, nan: Option<f64>, posinf: Option<f64>, neginf: Option<f64>) -> Result<Tensor> {
+        host_only!("nan_to_num", [self] => |[x]| x.nan_to_num(nan, posinf, neginf));
         if !self.dtype().is_floating_point() {
             return self.clone_tensor();
         }
@@ -125,6 +127,7 @@ impl Tensor {
     }
 
     fn float_test(&self, integral: bool, test: fn(f64) -> bool) -> Result<Tensor> {
+        host_only!("isfinite", [self] => |[x]| x.float_test(integral, test));
         let flags = match self.dtype() {
             DType::F32 => map::<f32, bool>(&self.snapshot(), |v| test(v as f64))?,
             DType::F64 => map::<f64, bool>(&self.snapshot(), test)?,
@@ -149,7 +152,7 @@ impl Tensor {
 /// Rounding is piecewise constant: its gradient is zero.
 pub(super) fn zero_backward(ctx: &BackwardCtx) -> Result<Grads> {
     let g = ctx.grad();
-    ctx.needs.iter().map(|&n| n.then(|| Tensor::zeros(&g.shape(), g.dtype())).transpose()).collect()
+    ctx.needs.iter().map(|&n| n.then(|| Tensor::zeros_on(&g.shape(), g.dtype(), g.device())).transpose()).collect()
 }
 
 /// The gradient passes where x was finite.
@@ -187,6 +190,7 @@ impl Tensor {
     }
 
     pub fn logical_not(&self) -> Result<Tensor> {
+        host_only!("logical_not", [self] => |[x]| x.logical_not());
         let a = self.cast(DType::Bool)?;
         let values = map(&a.snapshot(), |x: bool| !x)?;
         Tensor::from_vec(values, &self.shape())
@@ -258,6 +262,7 @@ impl Tensor {
 
     /// `clamp(min, max)` with tensor bounds, broadcast together (ClampBackward0).
     pub fn clamp_tensor(&self, min: Option<&Tensor>, max: Option<&Tensor>) -> Result<Tensor> {
+        host_only!("clamp", [self] ? [min, max] => |[x]| x.clamp_tensor(crate::ops::host::to_host(min)?.as_ref(), crate::ops::host::to_host(max)?.as_ref()));
         let mut operands = vec![self];
         operands.extend(min.iter().chain(max.iter()).copied());
         if operands.len() == 1 {
@@ -417,12 +422,14 @@ fn cmp_scalar(a: &Tensor, v: f64, c: Comparison) -> Result<Tensor> {
 impl Tensor {
     /// Elementwise larger value; NaN wins (MaximumBackward0).
     pub fn maximum(&self, other: &Tensor) -> Result<Tensor> {
+        host_only!("maximum", [self, other] => |[a, b]| a.maximum(&b));
         let out = extremum(self, other, true)?;
         Ok(record(Op::Maximum, &[self, other], out, |_, _| smallvec![Some(SavedTensor::input(self)), Some(SavedTensor::input(other))]))
     }
 
     /// Elementwise smaller value; NaN wins (MinimumBackward0).
     pub fn minimum(&self, other: &Tensor) -> Result<Tensor> {
+        host_only!("minimum", [self, other] => |[a, b]| a.minimum(&b));
         let out = extremum(self, other, false)?;
         Ok(record(Op::Minimum, &[self, other], out, |_, _| smallvec![Some(SavedTensor::input(self)), Some(SavedTensor::input(other))]))
     }
@@ -476,6 +483,7 @@ fn extremum_grad(g: &Tensor, mine: &Tensor, theirs: &Tensor, is_max: bool) -> Re
 impl Tensor {
     /// `x` where `cond`, else `y`, all three broadcast together (WhereBackward0).
     pub fn where_cond(cond: &Tensor, x: &Tensor, y: &Tensor) -> Result<Tensor> {
+        host_only!("where", [cond, x, y] => |[c, a, b]| Tensor::where_cond(&c, &a, &b));
         if cond.dtype() != DType::Bool {
             return Err(Error::UnexpectedDType { expected: "where expected condition to be a boolean tensor, but got a tensor with dtype ", got: cond.dtype() });
         }
@@ -520,6 +528,7 @@ impl Tensor {
 
     /// `self + weight * (end - self)` for a tensor weight (LerpBackward1).
     pub fn lerp_tensor(&self, end: &Tensor, weight: &Tensor) -> Result<Tensor> {
+        host_only!("lerp", [self, end, weight] => |[s, e, w]| s.lerp_tensor(&e, &w));
         check_lerp_dtype(self.dtype(), end, "end")?;
         check_lerp_dtype(self.dtype(), weight, "weight")?;
         let shape = broadcast_shapes(&broadcast_shapes(&self.shape(), &end.shape())?, &weight.shape())?;

@@ -2,6 +2,7 @@
 //! divisor (Python's `%`) or of the dividend (C's `fmod`). Integer operands
 //! give integer results; an integer zero divisor is an error, a float one NaN.
 
+use crate::ops::host::host_only;
 use super::binary::result_dtype;
 use super::pointwise::{check_int_divisors, RoundingMode};
 use super::{record, record_plain, BackwardCtx, Grads, Op};
@@ -99,11 +100,13 @@ impl Tensor {
 
     /// `value % self`: PyTorch records it but cannot differentiate it.
     pub fn rremainder_scalar(&self, value: Scalar) -> Result<Tensor> {
+        host_only!("remainder", [self] => |[x]| x.rremainder_scalar(value));
         let out = modulo(Modulo::Remainder, &Tensor::wrapped_number(value), self)?;
         Ok(record_plain(Op::NotDifferentiable("remainder"), &[self], out))
     }
 
     pub fn modulo(&self, other: &Tensor, kind: Modulo) -> Result<Tensor> {
+        host_only!(if kind == Modulo::Remainder { "remainder" } else { "fmod" }, [self, other] => |[a, b]| a.modulo(&b, kind));
         let out = modulo(kind, self, other)?;
         if other.is_wrapped_number() {
             return Ok(record_plain(Op::ModuloScalar(kind), &[self], out));

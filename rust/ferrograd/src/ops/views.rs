@@ -90,7 +90,7 @@ impl Tensor {
 /// Adjoint of taking a part: the gradient placed at the part, zeros elsewhere
 /// (summed where the part names an element more than once).
 pub(super) fn as_strided_backward(ctx: &BackwardCtx, geometry: &Arc<Geometry>) -> Result<Grads> {
-    let zeros = Tensor::zeros(&ctx.inputs[0].shape, ctx.grad().dtype())?;
+    let zeros = Tensor::zeros_on(&ctx.inputs[0].shape, ctx.grad().dtype(), ctx.grad().device())?;
     let grad = if !ctx.create_graph {
         scatter_strided(&zeros, ctx.grad(), geometry, true)?
     } else if geometry.overlaps() {
@@ -104,7 +104,7 @@ pub(super) fn as_strided_backward(ctx: &BackwardCtx, geometry: &Arc<Geometry>) -
 /// The base's gradient loses the overwritten part; the source gets that part.
 pub(super) fn as_strided_scatter_backward(ctx: &BackwardCtx, geometry: &Arc<Geometry>) -> Result<Grads> {
     let g = ctx.grad();
-    let to_base = ctx.grad_for(0, || g.as_strided_scatter(&Tensor::zeros(&geometry.shape, g.dtype())?, geometry))?;
+    let to_base = ctx.grad_for(0, || g.as_strided_scatter(&Tensor::zeros_on(&geometry.shape, g.dtype(), g.device())?, geometry))?;
     let to_src = ctx.grad_for(1, || g.as_strided_part(geometry))?;
     Ok(smallvec![to_base, to_src])
 }

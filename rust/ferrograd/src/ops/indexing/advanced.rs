@@ -4,6 +4,7 @@
 //! together; their result dims replace them in place when they are adjacent
 //! and go first otherwise, as in PyTorch.
 
+use crate::ops::host::host_only;
 use super::{add_elem, at_least_1d, save_indices, saved_indices, Indices};
 use crate::dtype::{DType, Scalar};
 use crate::error::{Error, Result, ShapeList};
@@ -184,12 +185,14 @@ impl Tensor {
 
     /// The coordinates of the nonzero elements, one row each (int64, `count x ndim`).
     pub fn nonzero(&self) -> Result<Tensor> {
+        host_only!("nonzero", [self] => |[x]| x.nonzero());
         let (coords, count) = with_any_type!(self.dtype(), T => nonzero_kernel::<T>(&self.snapshot())?);
         Tensor::from_vec(coords, &[count, self.ndim()])
     }
 
     /// `nonzero(as_tuple=True)`: one int64 vector of coordinates per dim (a 0-d tensor counts as 1-d).
     pub fn nonzero_tuple(&self) -> Result<Vec<Tensor>> {
+        host_only!("nonzero", [self] => |[x]| x.nonzero_tuple());
         let x = at_least_1d(self)?;
         let (coords, count) = with_any_type!(x.dtype(), T => nonzero_kernel::<T>(&x.snapshot())?);
         let ndim = x.ndim();
@@ -229,7 +232,7 @@ fn fill_along(target: &Tensor, dim: usize, index: &Tensor, value: Scalar) -> Res
 pub(crate) fn index_backward(ctx: &BackwardCtx, dims: &[usize]) -> Result<Grads> {
     let indices = saved_indices(ctx, dims)?;
     let g = ctx.grad();
-    Ok(smallvec![ctx.grad_for(0, || Tensor::zeros(&ctx.inputs[0].shape, g.dtype())?.index_put(&indices, g, true))?])
+    Ok(smallvec![ctx.grad_for(0, || Tensor::zeros_on(&ctx.inputs[0].shape, g.dtype(), g.device())?.index_put(&indices, g, true))?])
 }
 
 /// IndexPutBackward0: overwritten elements of self get nothing (everything

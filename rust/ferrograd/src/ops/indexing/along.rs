@@ -3,6 +3,7 @@
 //! (ScatterBackward0/1), `index_select` (IndexSelectBackward0) and its adjoint
 //! `index_add` (IndexAddBackward0), and `take_along_dim` (a broadcast gather).
 
+use crate::ops::host::host_only;
 use super::advanced::{index_plan, DimLabel};
 use super::{add_elem, at_least_1d, save_indices};
 use crate::dtype::{DType, Scalar};
@@ -161,6 +162,7 @@ impl Tensor {
 
     /// A copy of `self` with `src`'s elements written at `index` along `dim`.
     pub fn scatter(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+        host_only!("scatter", [self, index, src] => |[x, i, s]| x.scatter(dim, &i, &s));
         let (dim, index) = prepare_scatter(self, dim, index, Some(src))?;
         let out = scattered(self, dim, &index, src, false)?;
         Ok(record(Op::Scatter { dim }, &[self, src], out, |_, _| save_indices(&[Some(index.clone())])))
@@ -168,6 +170,7 @@ impl Tensor {
 
     /// A copy of `self` with `value` written at `index` along `dim`.
     pub fn scatter_value(&self, dim: i64, index: &Tensor, value: Scalar) -> Result<Tensor> {
+        host_only!("scatter", [self, index] => |[x, i]| x.scatter_value(dim, &i, value));
         let (dim, index) = prepare_scatter(self, dim, index, None)?;
         let out = scattered(self, dim, &index, &Tensor::scalar_tensor(value, self.dtype()), false)?;
         Ok(record(Op::ScatterValue { dim }, &[self], out, |_, _| save_indices(&[Some(index.clone())])))
@@ -175,6 +178,7 @@ impl Tensor {
 
     /// A copy of `self` with `src`'s elements added at `index` along `dim` (duplicates all add).
     pub fn scatter_add(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+        host_only!("scatter_add", [self, index, src] => |[x, i, s]| x.scatter_add(dim, &i, &s));
         let (dim, index) = prepare_scatter(self, dim, index, Some(src))?;
         let out = scattered(self, dim, &index, src, true)?;
         Ok(record(Op::ScatterAdd { dim }, &[self, src], out, |_, _| save_indices(&[Some(index.clone())])))
@@ -263,7 +267,7 @@ impl Tensor {
 /// GatherBackward0: each read element's gradient added back where it was read.
 pub(crate) fn gather_backward(ctx: &BackwardCtx, dim: usize) -> Result<Grads> {
     let (g, index) = (ctx.grad(), ctx.saved(0)?);
-    Ok(smallvec![ctx.grad_for(0, || Tensor::zeros(&ctx.inputs[0].shape, g.dtype())?.scatter_add(dim as i64, index, g))?])
+    Ok(smallvec![ctx.grad_for(0, || Tensor::zeros_on(&ctx.inputs[0].shape, g.dtype(), g.device())?.scatter_add(dim as i64, index, g))?])
 }
 
 /// ScatterBackward0: overwritten elements of self get nothing; src gets the gradient read back.
@@ -292,7 +296,7 @@ pub(crate) fn index_select_backward(ctx: &BackwardCtx, dim: usize) -> Result<Gra
     let (g, index) = (ctx.grad(), ctx.saved(0)?);
     Ok(smallvec![ctx.grad_for(0, || {
         let shape = &ctx.inputs[0].shape;
-        Tensor::zeros(shape, g.dtype())?.index_add(dim as i64, index, g, Scalar::Int(1))
+        Tensor::zeros_on(shape, g.dtype(), g.device())?.index_add(dim as i64, index, g, Scalar::Int(1))
     })?])
 }
 

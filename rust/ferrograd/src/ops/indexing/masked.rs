@@ -3,6 +3,7 @@
 //! `masked_select` (MaskedSelectBackward0), whose gradient is placed back
 //! with `index_put` so it stays differentiable.
 
+use crate::ops::host::host_only;
 use crate::autograd::saved::SavedTensor;
 use crate::dtype::{DType, Scalar};
 use crate::error::{Error, Result};
@@ -29,6 +30,7 @@ impl Tensor {
     /// `value` where `mask` is true, else `self`; the result has their broadcast shape.
     /// A wrapped Python number records MaskedFillBackward0, a tensor MaskedFillBackward1.
     pub fn masked_fill(&self, mask: &Tensor, value: &Tensor) -> Result<Tensor> {
+        host_only!("masked_fill", [self, mask, value] => |[x, m, v]| x.masked_fill(&m, &v));
         check_mask(mask)?;
         if value.ndim() != 0 {
             return Err(Error::UnexpectedCount { expected: "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with ", got: value.ndim(), tail: " dimension(s)." });
@@ -59,6 +61,7 @@ impl Tensor {
 
     /// The elements of `self` (broadcast with `mask`) where the mask is true, as a vector.
     pub fn masked_select(&self, mask: &Tensor) -> Result<Tensor> {
+        host_only!("masked_select", [self, mask] => |[x, m]| x.masked_select(&m));
         if mask.dtype() != DType::Bool {
             return Err(Error::runtime("masked_select: expected BoolTensor for mask"));
         }
@@ -93,6 +96,6 @@ pub(crate) fn masked_select_backward(ctx: &BackwardCtx) -> Result<Grads> {
     Ok(smallvec![ctx.grad_for(0, || {
         let shape: Shape = broadcast_shapes(&mask.shape(), &ctx.inputs[0].shape)?;
         let mask = mask.view_with_layout(mask.layout().broadcast_to(&shape)?)?;
-        Tensor::zeros(&shape, g.dtype())?.index_put(&[Some(mask)], g, false)
+        Tensor::zeros_on(&shape, g.dtype(), g.device())?.index_put(&[Some(mask)], g, false)
     })?])
 }

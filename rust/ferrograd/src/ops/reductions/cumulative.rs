@@ -1,6 +1,7 @@
 //! Cumulative sums and products along a dim: one linear scan per line.
 //! Bool and integer inputs accumulate in int64; floats in f64.
 
+use crate::ops::host::host_only;
 use super::{contains_zero, line_rows, square_mask};
 use crate::autograd::saved::SavedTensor;
 use crate::dtype::{DType, Scalar};
@@ -44,6 +45,7 @@ fn scan_kernel(x: &Tensor, dim: usize, reverse: bool, kind: Accumulate) -> Resul
 impl Tensor {
     /// Running sum along `dim` (CumsumBackward0).
     pub fn cumsum(&self, dim: i64) -> Result<Tensor> {
+        host_only!("cumsum", [self] => |[x]| x.cumsum(dim));
         let dim = normalize_dim(dim, self.ndim())?;
         let out = scan_kernel(self, dim, false, Accumulate::Sum)?;
         Ok(record_plain(Op::Cumsum(dim), &[self], out))
@@ -51,6 +53,7 @@ impl Tensor {
 
     /// Running product along `dim` (CumprodBackward0).
     pub fn cumprod(&self, dim: i64) -> Result<Tensor> {
+        host_only!("cumprod", [self] => |[x]| x.cumprod(dim));
         let dim = normalize_dim(dim, self.ndim())?;
         let out = scan_kernel(self, dim, false, Accumulate::Product)?;
         Ok(record(Op::Cumprod(dim), &[self], out, |_, out| smallvec![Some(SavedTensor::input(self)), Some(SavedTensor::output(out))]))
@@ -60,6 +63,7 @@ impl Tensor {
     /// of cumsum. PyTorch computes it as flip(cumsum(flip(x))), so its node
     /// is named FlipBackward0.
     pub(crate) fn reverse_cumsum(&self, dim: usize) -> Result<Tensor> {
+        host_only!("cumsum", [self] => |[x]| x.reverse_cumsum(dim));
         let out = scan_kernel(self, dim, true, Accumulate::Sum)?;
         Ok(record_plain(Op::ReverseCumsum(dim), &[self], out))
     }

@@ -6,6 +6,7 @@
 //! split the gradient evenly among the tied elements; max/min along a dim
 //! send it to the returned index only.
 
+use crate::ops::host::host_only;
 use super::{dims_i64, real_dims, resolve_dims, unsqueeze_reduced};
 use crate::autograd::saved::SavedTensor;
 use crate::error::{Error, Result};
@@ -102,6 +103,7 @@ impl Tensor {
     }
 
     fn extreme_all(&self, kind: Extreme) -> Result<Tensor> {
+        host_only!(kind.name(), [self] => |[x]| x.extreme_all(kind));
         check_not_empty(self, kind.name())?;
         let all: Shape = (0..self.ndim()).collect();
         let (value, _) = extremes(self, &all, false, kind)?;
@@ -120,6 +122,7 @@ impl Tensor {
     }
 
     fn extreme_dim(&self, dim: i64, keepdim: bool, kind: Extreme) -> Result<(Tensor, Tensor)> {
+        host_only!(kind.name(), [self] => |[x]| x.extreme_dim(dim, keepdim, kind));
         let dim = normalize_dim(dim, self.ndim())?;
         check_dims_not_empty(self, &[dim], kind.name())?;
         let (values, indices) = extremes(self, &[dim], keepdim, kind)?;
@@ -139,6 +142,7 @@ impl Tensor {
     }
 
     fn extreme_values(&self, dims: Option<&[i64]>, keepdim: bool, kind: Extreme) -> Result<Tensor> {
+        host_only!(if kind == Extreme::Max { "amax" } else { "amin" }, [self] => |[x]| x.extreme_values(dims, keepdim, kind));
         let name = if kind == Extreme::Max { "amax" } else { "amin" };
         if dims.is_none_or(|d| d.is_empty()) {
             check_not_empty(self, name)?;
@@ -167,6 +171,7 @@ impl Tensor {
     }
 
     fn arg_extreme(&self, dim: Option<i64>, keepdim: bool, kind: Extreme) -> Result<Tensor> {
+        host_only!(if kind == Extreme::Max { "argmax" } else { "argmin" }, [self] => |[x]| x.arg_extreme(dim, keepdim, kind));
         let name = if kind == Extreme::Max { "argmax" } else { "argmin" };
         let Some(dim) = dim else {
             if self.numel() == 0 {

@@ -1,6 +1,7 @@
 //! all / any over dims: bool results (uint8 for uint8 input, as in
 //! PyTorch), never differentiable. NaN counts as true, as any nonzero value does.
 
+use crate::ops::host::host_only;
 use super::{real_dims, resolve_dims};
 use crate::dtype::DType;
 use crate::error::Result;
@@ -32,11 +33,13 @@ fn logical_kernel(x: &Tensor, dims: Option<&[i64]>, keepdim: bool, every: bool) 
 impl Tensor {
     /// Are all elements over `dims` (all when `None`) nonzero?
     pub fn all_dims(&self, dims: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
+        host_only!("all", [self] => |[x]| x.all_dims(dims, keepdim));
         logical_kernel(self, dims, keepdim, true)
     }
 
     /// Is any element over `dims` (all when `None`) nonzero?
     pub fn any_dims(&self, dims: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
+        host_only!("any", [self] => |[x]| x.any_dims(dims, keepdim));
         logical_kernel(self, dims, keepdim, false)
     }
 }

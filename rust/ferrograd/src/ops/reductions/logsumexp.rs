@@ -2,6 +2,7 @@
 //! running sum is kept relative to the running maximum and rescaled when the
 //! maximum grows. Infinities and NaN give PyTorch's results.
 
+use crate::ops::host::host_only;
 use super::{real_dims, resolve_dims, unsqueeze_reduced};
 use crate::autograd::saved::SavedTensor;
 use crate::error::Result;
@@ -73,6 +74,7 @@ impl LogSumExp {
 impl Tensor {
     /// `log(sum(exp(self)))` over `dims` (LogsumexpBackward0). Integers compute in the default float type.
     pub fn logsumexp(&self, dims: &[i64], keepdim: bool) -> Result<Tensor> {
+        host_only!("logsumexp", [self] => |[x]| x.logsumexp(dims, keepdim));
         let dims = resolve_dims(self, Some(dims))?;
         let x = self.cast(self.dtype().to_floating())?;
         let shape = reduced_shape(&x.shape(), &dims, keepdim);

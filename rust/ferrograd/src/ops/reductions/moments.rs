@@ -2,6 +2,7 @@
 //! One pass of Welford's update per group, merged across parallel chunks
 //! with Chan's formula; accumulated in f64.
 
+use crate::ops::host::host_only;
 use super::{dims_i64, real_dims, resolve_dims, unsqueeze_reduced};
 use crate::autograd::saved::SavedTensor;
 use crate::dtype::Scalar;
@@ -103,6 +104,7 @@ impl Tensor {
     }
 
     fn moment(&self, dims: Option<&[i64]>, correction: f64, keepdim: bool, take_sqrt: bool) -> Result<Tensor> {
+        host_only!(if take_sqrt { "std" } else { "var" }, [self] => |[x]| x.moment(dims, correction, keepdim, take_sqrt));
         let whole = dims.is_none() || self.ndim() == 0;
         let dims = resolve_dims(self, dims)?;
         let out = variance_kernel(self, &dims, keepdim, correction, take_sqrt)?;

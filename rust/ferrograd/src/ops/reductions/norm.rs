@@ -3,6 +3,7 @@
 //! sum |x|^p ^ (1/p), with inf/-inf as max/min |x| and 0 as the count of
 //! nonzeros. Accumulated in f64. The gradient is PyTorch's `norm_backward`.
 
+use crate::ops::host::host_only;
 use super::extrema::split_evenly;
 use super::{dims_i64, real_dims, resolve_dims, unsqueeze_reduced};
 use crate::autograd::saved::SavedTensor;
@@ -70,6 +71,7 @@ fn check_inf_norm_not_empty(x: &Tensor, dims: &[usize], whole: bool, ord: f64) -
 impl Tensor {
     /// The `ord`-norm of the vectors along `dims` (all when `None`) (LinalgVectorNormBackward0).
     pub fn vector_norm(&self, ord: f64, dims: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
+        host_only!("linalg_vector_norm", [self] => |[x]| x.vector_norm(ord, dims, keepdim));
         if !self.dtype().is_floating_point() {
             return Err(Error::NotImplemented(format!(
                 "linalg.vector_norm: Expected a floating point or complex tensor as input. Got {}",

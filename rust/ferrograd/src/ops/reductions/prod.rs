@@ -2,6 +2,7 @@
 //! the product of the other elements, computed without division so inputs
 //! holding zeros get PyTorch's exact gradient.
 
+use crate::ops::host::host_only;
 use super::{contains_zero, count_zeros, line_rows, square_mask, unsqueeze_reduced};
 use crate::autograd::saved::SavedTensor;
 use crate::dtype::{DType, Scalar};
@@ -38,6 +39,7 @@ fn save_input_and_result(x: &Tensor, out: &Tensor) -> Saved {
 impl Tensor {
     /// Product of all elements (ProdBackward0).
     pub fn prod(&self) -> Result<Tensor> {
+        host_only!("prod", [self] => |[x]| x.prod());
         let all: Shape = (0..self.ndim()).collect();
         let out = prod_kernel(self, &all, false)?;
         Ok(record(Op::Prod, &[self], out, |_, out| save_input_and_result(self, out)))
@@ -45,6 +47,7 @@ impl Tensor {
 
     /// Product along `dim` (ProdBackward1).
     pub fn prod_dim(&self, dim: i64, keepdim: bool) -> Result<Tensor> {
+        host_only!("prod", [self] => |[x]| x.prod_dim(dim, keepdim));
         let dim = normalize_dim(dim, self.ndim())?;
         let out = prod_kernel(self, &[dim], keepdim)?;
         Ok(record(Op::ProdDim { dim, keepdim }, &[self], out, |_, out| save_input_and_result(self, out)))
@@ -64,7 +67,7 @@ pub(crate) fn prod_backward(ctx: &BackwardCtx, dim: Option<(usize, bool)>) -> Re
                 // As PyTorch: with two zeros every partial product is zero, NaN or
                 // not; the differentiable form still multiplies them out.
                 if !ctx.create_graph && count_zeros(x)? >= 2 {
-                    return Tensor::zeros(&x.shape(), x.dtype());
+                    return Tensor::zeros_on(&x.shape(), x.dtype(), x.device());
                 }
                 // The whole product is the product along the flattened tensor.
                 let shape: Vec<i64> = x.shape().iter().map(|&s| s as i64).collect();

@@ -2,6 +2,7 @@
 //! slice of the output's), and the hstack/vstack/dstack/column_stack family
 //! built on them after PyTorch's atleast_nd promotions.
 
+use crate::ops::host::{fallback_all, off_host_checked};
 use super::slicing::slice_layout;
 use crate::dtype::{result_type, DType, PromotionInput};
 use crate::error::{Error, Result, ShapeList};
@@ -39,6 +40,9 @@ pub(super) fn concat_parts(parts: &[&Tensor], dim: usize, shape: &[usize], dtype
 impl Tensor {
     /// `torch.cat(tensors, dim)` (CatBackward0), with PyTorch's type promotion.
     pub fn cat(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
+        if let Some(device) = off_host_checked(&tensors.iter().map(Some).collect::<Vec<_>>())? {
+            return fallback_all("cat", device, &tensors.iter().collect::<Vec<_>>(), |host| Tensor::cat(&host, dim));
+        }
         if tensors.is_empty() {
             return Err(Error::value("torch.cat(): expected a non-empty list of Tensors"));
         }
@@ -64,6 +68,9 @@ impl Tensor {
 
     /// `torch.stack(tensors, dim)`: equal shapes joined along a new dim (StackBackward0).
     pub fn stack(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
+        if let Some(device) = off_host_checked(&tensors.iter().map(Some).collect::<Vec<_>>())? {
+            return fallback_all("stack", device, &tensors.iter().collect::<Vec<_>>(), |host| Tensor::stack(&host, dim));
+        }
         let Some(first) = tensors.first() else {
             return Err(Error::runtime("stack expects a non-empty TensorList"));
         };
@@ -154,7 +161,7 @@ pub(in crate::ops) fn cat_backward(ctx: &BackwardCtx, dim: usize) -> Result<Grad
     let mut grads = Grads::new();
     for (i, meta) in ctx.inputs.iter().enumerate() {
         if is_legacy_empty(&meta.shape) {
-            grads.push(ctx.grad_for(i, || Tensor::zeros(&meta.shape, g.dtype()))?);
+            grads.push(ctx.grad_for(i, || Tensor::zeros_on(&meta.shape, g.dtype(), g.device()))?);
             continue;
         }
         let len = meta.shape[dim] as i64;

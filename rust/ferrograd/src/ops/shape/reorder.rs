@@ -2,6 +2,7 @@
 //! repeat_interleave, tril/triu. (PyTorch copies for these too: a layout
 //! cannot express them, and layouts never hold negative strides.)
 
+use crate::ops::host::host_only;
 use super::joining::concat_parts;
 use crate::autograd::mode::no_grad;
 use crate::error::{Error, IntList, Result};
@@ -17,6 +18,7 @@ use smallvec::{smallvec, SmallVec};
 impl Tensor {
     /// Reverses the order of elements along `dims` (FlipBackward0).
     pub fn flip(&self, dims: &[i64]) -> Result<Tensor> {
+        host_only!("flip", [self] => |[x]| x.flip(dims));
         let dims = normalize_dims(dims, self.ndim())?;
         let l = self.layout();
         let mut strides: SmallVec<[isize; 4]> = SmallVec::from_slice(l.strides());
@@ -38,6 +40,7 @@ impl Tensor {
 
     /// Rotates elements along `dims` by `shifts`; with no dims, as if flattened (RollBackward0).
     pub fn roll(&self, shifts: &[i64], dims: &[i64]) -> Result<Tensor> {
+        host_only!("roll", [self] => |[x]| x.roll(shifts, dims));
         if shifts.is_empty() {
             return Err(Error::runtime("`shifts` required"));
         }
@@ -76,6 +79,7 @@ impl Tensor {
 
     /// Tiles the tensor `repeats[i]` times along each dim; extra leading repeats add dims (RepeatBackward0).
     pub fn repeat(&self, repeats: &[i64]) -> Result<Tensor> {
+        host_only!("repeat", [self] => |[x]| x.repeat(repeats));
         let nd = self.ndim();
         if repeats.len() < nd {
             return Err(Error::runtime("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor"));
@@ -122,11 +126,13 @@ impl Tensor {
     }
 
     pub fn tril(&self, diagonal: i64) -> Result<Tensor> {
+        host_only!("tril", [self] => |[x]| x.tril(diagonal));
         let out = self.triangle(diagonal, true, "tril")?;
         Ok(record_plain(Op::Tril(diagonal), &[self], out))
     }
 
     pub fn triu(&self, diagonal: i64) -> Result<Tensor> {
+        host_only!("triu", [self] => |[x]| x.triu(diagonal));
         let out = self.triangle(diagonal, false, "triu")?;
         Ok(record_plain(Op::Triu(diagonal), &[self], out))
     }

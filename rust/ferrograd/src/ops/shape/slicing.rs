@@ -55,7 +55,7 @@ pub(crate) fn diagonal_layout(l: &Layout, offset: i64, dim1: usize, dim2: usize)
 /// Zeros of `shape` with `values` written through the view `view_of` makes of
 /// them: the adjoint of taking that view.
 pub(crate) fn embed(values: &Tensor, shape: &[usize], view_of: impl FnOnce(&Layout) -> Result<Layout>) -> Result<Tensor> {
-    let out = Tensor::zeros(shape, values.dtype())?;
+    let out = Tensor::zeros_on(shape, values.dtype(), values.device())?;
     let target = out.view_with_layout(view_of(&out.layout())?)?;
     with_any_type!(values.dtype(), T => zip_assign::<T>(&target.snapshot(), &values.snapshot(), |_, v| v)?);
     Ok(out)
@@ -236,7 +236,7 @@ impl Op {
             Op::Split { dim, sizes, .. } => shape[*dim] = *sizes.get(output)?,
             _ => return None,
         }
-        Tensor::zeros(&shape, input.dtype).ok()
+        Tensor::zeros_on(&shape, input.dtype, input.device).ok()
     }
 }
 
