@@ -338,3 +338,20 @@ def test_cpu_scalars_meet_device_tensors():
     x = torch.ones(3, device="wgpu")
     y = x * torch.tensor(4.0)
     assert y.device.type == "wgpu" and y.cpu().tolist() == [4.0, 4.0, 4.0]
+
+
+def test_dropout_drops_what_the_cpu_drops_under_the_same_seed(monkeypatch):
+    monkeypatch.delenv("FERROGRAD_WGPU_FALLBACK", raising=False)
+    x = _data((16, 32), seed=3)
+    results = []
+    for device in ("cpu", "wgpu"):
+        leaf = torch.tensor(x).to(device).requires_grad_()
+        torch.manual_seed(7)
+        out = F.dropout(leaf, 0.25, training=True)
+        out.sum().backward()
+        assert out.device.type == device and leaf.grad.device.type == device
+        results.append((out.detach().cpu().numpy(), leaf.grad.cpu().numpy()))
+    (cpu_out, cpu_grad), (gpu_out, gpu_grad) = results
+    assert 0 < (cpu_out == 0).sum() < cpu_out.size
+    np.testing.assert_array_equal(gpu_out, cpu_out)
+    np.testing.assert_array_equal(gpu_grad, cpu_grad)

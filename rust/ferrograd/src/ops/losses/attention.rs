@@ -46,7 +46,13 @@ impl Tensor {
         if p == 1.0 {
             return self.mul(&Tensor::zeros(&[], self.dtype())?);
         }
-        self.mul(&dropout_mask(&self.shape(), self.dtype(), p)?)
+        // The mask is drawn on the host from the default generator, so a
+        // seeded run drops the same elements on every device.
+        let mask = dropout_mask(&self.shape(), self.dtype(), p)?;
+        match self.device() {
+            crate::device::Device::Cpu => self.mul(&mask),
+            device => self.mul(&mask.to_device(device)?),
+        }
     }
 }
 
@@ -64,7 +70,7 @@ impl Tensor {
 /// Bernoulli(1 - p) draws scaled by 1 / (1 - p), from the default generator.
 fn dropout_mask(shape: &[usize], dtype: DType, p: f64) -> Result<Tensor> {
     let n: usize = shape.iter().product();
-    let mut draws = vec![0f64; n];
+    let mut draws = crate::storage::filled_vec(n, 0f64)?;
     default_generator().lock().fill_uniform_f64(&mut draws, 0.0, 1.0);
     let keep = 1.0 - p;
     let scale = 1.0 / keep;
