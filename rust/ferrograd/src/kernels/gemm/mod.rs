@@ -168,7 +168,7 @@ pub unsafe fn gemm<T: GemmElement>(m: usize, k: usize, n: usize, a: MatRef<T>, b
     }
     let level = simd::level();
     let threads = if threaded && m.saturating_mul(n).saturating_mul(k) >= PARALLEL_MACS { crate::threads::num_threads() } else { 1 };
-    let product = Product { m, k, n, a, b, c: Output(c.as_mut_ptr().cast::<T>()), level, mr: rows_per_tile(level, m), nr: simd::dispatch_at(level, TileWidth::<T>(PhantomData)), threads };
+    let product = Product { m, k, n, a, b, c: Output(c.as_mut_ptr().cast::<T>()), level, mr: rows_per_tile(level, m, threads), nr: simd::dispatch_at(level, TileWidth::<T>(PhantomData)), threads };
     product.blocked()
 }
 
@@ -181,15 +181,22 @@ const AVX512_TALL: usize = 14;
 /// with six rows wasted).
 const AVX512_SHORT: usize = 8;
 
-/// Accumulator rows per tile for an `m`-row product: `2·MR` vector
-/// accumulators plus three operands fill (or nearly fill) the level's
-/// registers, 32 on AVX-512 and 16 on AVX2.
-fn rows_per_tile(level: Level, m: usize) -> usize {
+/// Accumulator rows per tile for an `m`-row product on `threads` threads:
+/// `2·MR` vector accumulators plus three operands fill (or nearly fill) the
+/// level's registers, 32 on AVX-512 and 16 on AVX2.
+fn rows_per_tile(level: Level, m: usize, threads: usize) -> usize {
     match level {
         Level::Avx512 => {
-            // Padded rows each tile height computes, weighted by its speed (tall = 12/11 of short).
-            let padded = |mr: usize| m.div_ceil(mr) * mr;
-            if padded(AVX512_TALL) * 11 <= padded(AVX512_SHORT) * 12 { AVX512_TALL } else { AVX512_SHORT }
+            // The rows the busiest thread computes (times the thread count),
+            // weighted by speed (tall = 12/11 of short). A product of one
+            // block splits its columns evenly; larger ones split slivers of
+            // rows, so 256 rows on two threads are 16 + 16 short slivers, not
+            // 10 + 9 tall ones of which the last is mostly padding.
+            let busiest = |mr: usize| {
+                let slivers = m.div_ceil(mr);
+                if slivers <= MC_SLIVERS { slivers * mr } else { slivers.div_ceil(threads) * mr * threads }
+            };
+            if busiest(AVX512_TALL) * 11 <= busiest(AVX512_SHORT) * 12 { AVX512_TALL } else { AVX512_SHORT }
         }
         Level::Avx2 => 6,
         Level::Portable => 4,
@@ -234,6 +241,31 @@ struct Block<'a, T> {
     slivers: std::ops::Range<usize>,
 }
 
+/// A product's rows of slivers split into blocks for the tasks: as few
+/// blocks as `MC_SLIVERS` allows, in a multiple of the thread count, and
+/// within one sliver of each other in size. Fixed-size blocks left a short
+/// last one: 1024 rows of 14-row slivers made blocks of 16, 16, 16, 16 and 10
+/// slivers, and on two threads one did 42 of the 74 while the other waited.
+#[derive(Clone, Copy)]
+struct RowBlocks {
+    slivers: usize,
+    count: usize,
+}
+
+impl RowBlocks {
+    fn new(slivers: usize, threads: usize) -> RowBlocks {
+        let threads = threads.max(1);
+        let count = slivers.div_ceil(threads * MC_SLIVERS).max(1) * threads;
+        RowBlocks { slivers, count: count.min(slivers.max(1)) }
+    }
+
+    /// The slivers of block `b`.
+    fn slivers(self, b: usize) -> std::ops::Range<usize> {
+        let at = |b: usize| b * self.slivers / self.count;
+        at(b)..at(b + 1)
+    }
+}
+
 impl<T: GemmElement> Product<T> {
     fn blocked(&self) -> Result<()> {
         let (mr, nr) = (self.mr, self.nr);
@@ -244,12 +276,11 @@ impl<T: GemmElement> Product<T> {
         // (Single-threaded too: B then comes from the thread's scratch, so
         // concurrent products in a batch allocate nothing after warm-up.)
         let own_b = self.m <= mr * MC_SLIVERS;
-        let mc = if own_b { self.m.div_ceil(mr) * mr } else { (mr * MC_SLIVERS).min(self.m.div_ceil(self.threads).div_ceil(mr) * mr) };
+        let row_blocks = RowBlocks::new(self.m.div_ceil(mr), if own_b { 1 } else { self.threads });
         // B is packed a panel of columns at a time, every slab of the panel
         // at once: two parallel regions per panel, not two per slab.
         let nc = (PACKED_B / self.k / nr * nr).clamp(nr, NC).min(self.n.div_ceil(nr) * nr);
         let mut packed_b = if own_b { Vec::new() } else { T::take_scratch(Scratch::Panel, self.k * nc)? };
-        let row_blocks = self.m.div_ceil(mc);
         for jc in (0..self.n).step_by(nc) {
             let cols = nc.min(self.n - jc);
             let slivers = cols.div_ceil(nr);
@@ -258,16 +289,17 @@ impl<T: GemmElement> Product<T> {
                 self.pack_panel(jc, cols, slivers, panel);
             }
             let panel = &*panel;
-            let col_chunks = self.threads.div_ceil(row_blocks).clamp(1, slivers);
+            let col_chunks = self.threads.div_ceil(row_blocks.count).clamp(1, slivers);
             let per_chunk = slivers.div_ceil(col_chunks);
             let task = |t: usize| -> Result<()> {
                 let (block, chunk) = (t / col_chunks, t % col_chunks);
                 let first = (chunk * per_chunk).min(slivers);
-                let rows = block * mc..self.m.min((block + 1) * mc);
+                let rows = row_blocks.slivers(block);
+                let rows = rows.start * mr..self.m.min(rows.end * mr);
                 let block = Block { product: self, panel: (!own_b).then_some(panel), panel_width: slivers * nr, jc, cols, rows, slivers: first..slivers.min(first + per_chunk) };
                 simd::dispatch_at(self.level, block)
             };
-            let tasks = row_blocks * col_chunks;
+            let tasks = row_blocks.count * col_chunks;
             if tasks > 1 && self.threads > 1 {
                 crate::threads::parallel(|| (0..tasks).into_par_iter().try_for_each(task))?;
             } else {

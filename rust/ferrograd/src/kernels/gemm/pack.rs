@@ -57,19 +57,22 @@ const DEPTH_RUN: usize = 16;
 /// Every `(p, j)` with `p < depth`, `j < width` of `src` must be readable,
 /// and `out` must hold `depth * ld` elements with `width <= ld`.
 unsafe fn copy_block<T: Copy>(src: MatRef<T>, depth: usize, width: usize, out: &mut [T], ld: usize) {
+    if src.cs == 1 && width == ld {
+        // Whole slivers of a row-major operand, the common case: a copy of a
+        // size known here is a few vector moves, where `copy_from_slice` of
+        // a run-time length was a memmove call per row (9% of a 256x1024x2048
+        // product's profile).
+        // SAFETY: forwarded from the caller; width == ld.
+        return match ld {
+            32 => unsafe { copy_rows::<T, 32>(src, depth, out) },
+            16 => unsafe { copy_rows::<T, 16>(src, depth, out) },
+            8 => unsafe { copy_rows::<T, 8>(src, depth, out) },
+            _ => unsafe { copy_strided_rows(src, depth, width, out, ld) },
+        };
+    }
     if src.cs == 1 || src.rs != 1 {
-        for (p, dst) in out.chunks_exact_mut(ld).take(depth).enumerate() {
-            if src.cs == 1 {
-                // SAFETY: columns 0 .. width of row p are readable (caller) and contiguous since cs == 1.
-                dst[..width].copy_from_slice(unsafe { std::slice::from_raw_parts(src.ptr_at(p, 0), width) });
-            } else {
-                for (j, slot) in dst[..width].iter_mut().enumerate() {
-                    // SAFETY: p < depth and j < width, readable by the caller's guarantee.
-                    *slot = unsafe { src.at(p, j) };
-                }
-            }
-        }
-        return;
+        // SAFETY: forwarded from the caller.
+        return unsafe { copy_strided_rows(src, depth, width, out, ld) };
     }
     for p0 in (0..depth).step_by(DEPTH_RUN) {
         let run = DEPTH_RUN.min(depth - p0);
@@ -78,6 +81,40 @@ unsafe fn copy_block<T: Copy>(src: MatRef<T>, depth: usize, width: usize, out: &
             let column = unsafe { std::slice::from_raw_parts(src.ptr_at(p0, j), run) };
             for (q, &x) in column.iter().enumerate() {
                 out[(p0 + q) * ld + j] = x;
+            }
+        }
+    }
+}
+
+/// `copy_block` of `depth` rows of exactly `W` contiguous elements each.
+///
+/// # Safety
+/// As `copy_block`, with `src.cs == 1` and `out` holding `depth * W` elements.
+#[inline(always)]
+unsafe fn copy_rows<T: Copy, const W: usize>(src: MatRef<T>, depth: usize, out: &mut [T]) {
+    for (p, dst) in out.chunks_exact_mut(W).take(depth).enumerate() {
+        // SAFETY: row p's W elements from column 0 are readable (caller) and contiguous (cs == 1); [T; W] has T's alignment.
+        let row = unsafe { &*src.ptr_at(p, 0).cast::<[T; W]>() };
+        if let Ok(dst) = <&mut [T; W]>::try_from(dst) {
+            *dst = *row;
+        }
+    }
+}
+
+/// `copy_block` row by row, for a source whose rows are contiguous or that
+/// is strided both ways.
+///
+/// # Safety
+/// As `copy_block`.
+unsafe fn copy_strided_rows<T: Copy>(src: MatRef<T>, depth: usize, width: usize, out: &mut [T], ld: usize) {
+    for (p, dst) in out.chunks_exact_mut(ld).take(depth).enumerate() {
+        if src.cs == 1 {
+            // SAFETY: columns 0 .. width of row p are readable (caller) and contiguous since cs == 1.
+            dst[..width].copy_from_slice(unsafe { std::slice::from_raw_parts(src.ptr_at(p, 0), width) });
+        } else {
+            for (j, slot) in dst[..width].iter_mut().enumerate() {
+                // SAFETY: p < depth and j < width, readable by the caller's guarantee.
+                *slot = unsafe { src.at(p, j) };
             }
         }
     }

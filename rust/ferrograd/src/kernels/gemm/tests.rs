@@ -61,3 +61,20 @@ fn products_match_plain_loops_at_every_level_shape_and_layout() {
     }
     set_level(before);
 }
+
+#[test]
+fn row_blocks_cover_every_sliver_in_near_equal_blocks() {
+    for slivers in [1, 2, 5, 16, 17, 74, 147, 1000] {
+        for threads in [1, 2, 3, 8] {
+            let blocks = RowBlocks::new(slivers, threads);
+            let sizes: Vec<usize> = (0..blocks.count).map(|b| blocks.slivers(b).len()).collect();
+            let covered: Vec<usize> = (0..blocks.count).flat_map(|b| blocks.slivers(b)).collect();
+            assert_eq!(covered, (0..slivers).collect::<Vec<_>>(), "{slivers} slivers, {threads} threads");
+            assert!(sizes.iter().max().unwrap() - sizes.iter().min().unwrap() <= 1, "{sizes:?}");
+            assert!(*sizes.iter().max().unwrap() <= MC_SLIVERS, "{sizes:?}");
+            if slivers >= threads {
+                assert_eq!(blocks.count % threads, 0, "{slivers} slivers in {} blocks for {threads} threads", blocks.count);
+            }
+        }
+    }
+}
