@@ -234,8 +234,8 @@ def test_a_tensor_larger_than_one_binding_round_trips_and_computes():
 
 def test_missing_kernels_raise_not_implemented_naming_the_op():
     x = torch.ones(3, 4, device="wgpu")
-    with pytest.raises(NotImplementedError, match="'gather' is not currently implemented for the wgpu device"):
-        torch.gather(x, 1, torch.zeros(3, 1, dtype=torch.int64, device="wgpu"))
+    with pytest.raises(NotImplementedError, match="'cumsum' is not currently implemented for the wgpu device"):
+        torch.cumsum(x, 1)
 
 
 GATHERS = {
@@ -244,6 +244,11 @@ GATHERS = {
     "advanced_index": lambda x: x[torch.tensor([1, 0, 1]).to(x.device)],
     "advanced_index_pairs": lambda x: x[torch.tensor([2, 0]), torch.tensor([-1, 1])],
     "boolean_mask": lambda x: x[torch.tensor([[True, False, True, False], [False, False, True, True], [True, True, False, False]])],
+    "gather": lambda x: torch.gather(x, 1, torch.tensor([[0, 2, 2], [1, 1, 3], [3, 0, 0]]).to(x.device)),
+    "gather_rows_of_a_view": lambda x: torch.gather(x.t(), 0, torch.tensor([[0, 2, 2], [1, 1, 0]]).to(x.device)),
+    "take_along_dim": lambda x: torch.take_along_dim(x, torch.tensor([[3], [0], [1]]).to(x.device), dim=1),
+    "scatter": lambda x: x.scatter(1, torch.tensor([[2, 0], [1, 3], [0, 1]]).to(x.device), x[:, :2] * 2.0),
+    "scatter_add_repeated": lambda x: x.scatter_add(0, torch.tensor([[0, 0, 2, 1], [0, 0, 0, 1]]).to(x.device), x[:2] * 3.0),
 }
 
 
@@ -269,7 +274,7 @@ def test_gathers_check_their_indices_on_the_device():
 
 
 FALLBACK = {
-    "gather": lambda x: torch.gather(x, 1, torch.tensor([[0, 2], [1, 1], [3, 0]]).to(x.device)),
+    "cumsum": lambda x: torch.cumsum(x, 1),
     "embedding": lambda x: F.embedding(torch.tensor([[0, 2], [1, 2]]).to(x.device), x),
     "max_pool2d": lambda x: F.max_pool2d(x.reshape(1, 1, 3, 4), 2, stride=1),
     "conv2d": lambda x: F.conv2d(x.reshape(1, 1, 3, 4), x[:2, :2].reshape(1, 1, 2, 2), padding=1),
@@ -355,3 +360,38 @@ def test_dropout_drops_what_the_cpu_drops_under_the_same_seed(monkeypatch):
     assert 0 < (cpu_out == 0).sum() < cpu_out.size
     np.testing.assert_array_equal(gpu_out, cpu_out)
     np.testing.assert_array_equal(gpu_grad, cpu_grad)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_entropy_runs_on_the_device_forward_and_backward(reduction, weighted, monkeypatch):
+    monkeypatch.delenv("FERROGRAD_WGPU_FALLBACK", raising=False)
+    cpu, gpu = _both(_data((6, 5), low=-3.0, high=3.0, seed=15), requires_grad=True)
+    labels = [4, 0, 2, 2, -100, 1]
+    weight = _data((5,), low=0.5, high=2.0, seed=16) if weighted else None
+    results = []
+    for x in (cpu, gpu):
+        w = None if weight is None else torch.tensor(weight).to(x.device)
+        loss = F.cross_entropy(x, torch.tensor(labels).to(x.device), weight=w, reduction=reduction)
+        assert loss.device == x.device and type(loss.grad_fn).__name__ == "NllLossBackward0"
+        upstream = torch.tensor(_data(tuple(loss.shape), seed=17)).to(x.device)
+        (loss * upstream).sum().backward()
+        results.append(loss.detach())
+    _same(results[1], results[0], rtol=1e-5, atol=1e-6)
+    _same(gpu.grad, cpu.grad, rtol=1e-5, atol=1e-6)
+
+
+def test_cross_entropy_of_one_unbatched_sample_runs_on_the_device():
+    cpu, gpu = _both(_data((7,), seed=18), requires_grad=True)
+    for x in (cpu, gpu):
+        F.cross_entropy(x, torch.tensor(3).to(x.device)).backward()
+    _same(gpu.grad, cpu.grad, rtol=1e-5, atol=1e-6)
+
+
+def test_scatter_and_gather_check_indices_on_the_device():
+    # As on the CPU (and in PyTorch): RuntimeError, naming index, dim and size.
+    x = torch.ones(3, 4, device="wgpu")
+    with pytest.raises(RuntimeError, match="index 4 is out of bounds for dimension 1 with size 4"):
+        torch.gather(x, 1, torch.tensor([[4]]).to("wgpu"))
+    with pytest.raises(RuntimeError, match="index 3 is out of bounds for dimension 0 with size 3"):
+        x.scatter_add(0, torch.tensor([[3]]).to("wgpu"), x)

@@ -7,7 +7,7 @@ use crate::device::Device;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::kernels::elementwise::{cast, map, zip, zip_assign};
-use crate::kernels::indexed::{gather, take, Plan};
+use crate::kernels::indexed::{add_elem, gather, scatter, take, Plan};
 use crate::kernels::matmul::matmul;
 use crate::kernels::pointwise::FloatMath;
 use crate::kernels::named::{Accepts, BinaryKernel, ReduceKernel, UnaryKernel};
@@ -61,6 +61,14 @@ impl Backend for Cpu {
 
     fn gather(x: &Strided, dim: usize, index: &Strided) -> Result<Storage> {
         Ok(Storage::new(with_any_type!(x.dtype(), T => T::into_buffer(gather::<T>(x, dim, index)?))))
+    }
+
+    fn scatter(x: &Strided, dim: usize, index: &Strided, src: &Strided, accumulate: bool) -> Result<Storage> {
+        Ok(Storage::new(with_any_type!(x.dtype(), T => {
+            let mut values = x.to_vec::<T>()?;
+            scatter::<T>(&mut values, x.shape(), dim, index, src, accumulate, add_elem)?;
+            T::into_buffer(values)
+        })))
     }
 
     fn im2col(x: &Strided, planes: Planes, window: &Window2d) -> Result<Storage> {

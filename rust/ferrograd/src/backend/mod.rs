@@ -42,6 +42,9 @@ pub trait Backend {
     fn take(x: &Strided, plan: &Plan) -> Result<Storage>;
     /// `out[..i..] = x[..index[..i..]..]` along `dim`, `index` int64.
     fn gather(x: &Strided, dim: usize, index: &Strided) -> Result<Storage>;
+    /// A copy of `x` with `src` (read over `index`'s shape) written where
+    /// `index` (int64) points along `dim`, or added with `accumulate`.
+    fn scatter(x: &Strided, dim: usize, index: &Strided, src: &Strided, accumulate: bool) -> Result<Storage>;
     /// Sliding windows of float planes unfolded into columns.
     fn im2col(x: &Strided, planes: Planes, window: &Window2d) -> Result<Storage>;
     /// Columns folded back into planes, overlaps summed.
@@ -115,6 +118,10 @@ impl Strided {
 
     pub fn gather(&self, dim: usize, index: &Strided) -> Result<Storage> {
         on_device!(device_of(self, index)?, B => B::gather(self, dim, index))
+    }
+
+    pub fn scatter(&self, dim: usize, index: &Strided, src: &Strided, accumulate: bool) -> Result<Storage> {
+        on_device!(Strided::common_device(&[self, index, src])?, B => B::scatter(self, dim, index, src, accumulate))
     }
 
     pub fn im2col(&self, planes: Planes, window: &Window2d) -> Result<Storage> {

@@ -8,6 +8,7 @@
 //! however many dims are indexed. gather/scatter walk the index tensor once
 //! with the dim's stride left out and add `index * stride` per element.
 
+use crate::dtype::Category;
 use crate::error::{Error, Result};
 use crate::layout::{walk, Layout, Shape};
 use crate::storage::{vec_with_capacity, Element};
@@ -147,20 +148,27 @@ fn strides_without(layout: &Layout, dim: usize) -> (Vec<isize>, isize, usize) {
 /// `out[i][j][k] = src[i][index[i][j][k]][k]` (for dim 1): one element of
 /// `src` per element of `index`, read along `dim`.
 pub fn gather<T: Element>(src: &Strided, dim: usize, index: &Strided) -> Result<Vec<T>> {
-    let shape = index.shape().to_vec();
-    let (src_data, index_data) = (src, index);
-    let (bs, bi) = (src_data.storage().read()?, index_data.storage().read()?);
-    let (ss, is) = (data::<T>(&bs, src)?, data::<i64>(&bi, index)?);
-    let (src_strides, stride, size) = strides_without(&src_data.layout(), dim);
+    let offsets = along_offsets(&src.layout(), dim, index)?;
+    let buffer = src.storage().read()?;
+    let values = data::<T>(&buffer, src)?;
+    crate::storage::collect_vec(offsets.len(), offsets.iter().map(|&o| values[o]))
+}
+
+/// For each element of `index`, in its logical order, the offset in
+/// `layout` of the element it names along `dim`: the index element's own
+/// coordinates with the one along `dim` replaced by its value, checked
+/// against that dim's size. What gather reads and scatter writes.
+pub fn along_offsets(layout: &Layout, dim: usize, index: &Strided) -> Result<Vec<usize>> {
+    let buffer = index.storage().read()?;
+    let is = data::<i64>(&buffer, index)?;
+    let (strides, stride, size) = strides_without(layout, dim);
     let mut out = vec_with_capacity(index.numel())?;
     let mut failure = None;
-    walk(&shape, &[&src_strides, index_data.layout().strides()], &[src_data.layout().offset(), index_data.layout().offset()], |[s, i]| {
-        match along_index(is[i], size, dim) {
-            Ok(k) => out.push(ss[(s as isize + k * stride) as usize]),
-            Err(e) => {
-                failure.get_or_insert(e);
-                out.push(T::default());
-            }
+    walk(index.shape(), &[&strides, index.layout().strides()], &[layout.offset(), index.layout().offset()], |[s, i]| match along_index(is[i], size, dim) {
+        Ok(k) => out.push((s as isize + k * stride) as usize),
+        Err(e) => {
+            failure.get_or_insert(e);
+            out.push(0);
         }
     });
     failure.map_or(Ok(out), Err)
@@ -170,27 +178,28 @@ pub fn gather<T: Element>(src: &Strided, dim: usize, index: &Strided) -> Result<
 /// contiguous buffer of `shape`: assigned, or added with `accumulate`. `src`
 /// is read over the index's shape through its own strides (it may be larger).
 pub fn scatter<T: Element>(values: &mut [T], shape: &[usize], dim: usize, index: &Strided, src: &Strided, accumulate: bool, add: impl Fn(T, T) -> T) -> Result<()> {
-    let (src_data, index_data) = (src, index);
-    let walk_shape = index_data.shape().to_vec();
-    // A larger src is read through its own strides; a smaller one is broadcast.
-    let covers = src_data.shape().len() == walk_shape.len() && src_data.shape().iter().zip(&walk_shape).all(|(s, w)| s >= w);
-    let src_layout = if covers { src_data.layout().clone() } else { src_data.layout().broadcast_to(&walk_shape)? };
-    let (bs, bi) = (src_data.storage().read()?, index_data.storage().read()?);
-    let (ss, is) = (data::<T>(&bs, src)?, data::<i64>(&bi, index)?);
-    let (out_strides, stride, size) = strides_without(&Layout::contiguous(shape)?, dim);
-    let mut failure = None;
-    walk(&walk_shape, &[src_layout.strides(), index_data.layout().strides(), &out_strides], &[src_layout.offset(), index_data.layout().offset(), 0], |[s, i, o]| {
-        match along_index(is[i], size, dim) {
-            Ok(k) => {
-                let at = (o as isize + k * stride) as usize;
-                values[at] = if accumulate { add(values[at], ss[s]) } else { ss[s] };
-            }
-            Err(e) => {
-                failure.get_or_insert(e);
-            }
+    let targets = along_offsets(&Layout::contiguous(shape)?, dim, index)?;
+    let source = scatter_source(src, index.shape())?;
+    let buffer = src.storage().read()?;
+    let ss = data::<T>(&buffer, src)?;
+    let mut targets = targets.into_iter();
+    source.for_each_offset(|s| {
+        if let Some(at) = targets.next() {
+            values[at] = if accumulate { add(values[at], ss[s]) } else { ss[s] };
         }
     });
-    failure.map_or(Ok(()), Err)
+    Ok(())
+}
+
+/// How scatter reads `src` over the index's shape `walk`: through its own
+/// strides when it is at least as large in every dim, else broadcast.
+pub fn scatter_source(src: &Strided, walk: &[usize]) -> Result<Layout> {
+    let covers = src.shape().len() == walk.len() && src.shape().iter().zip(walk).all(|(s, w)| s >= w);
+    if covers {
+        Layout::new(walk.into(), src.layout().strides().into(), src.layout().offset())
+    } else {
+        src.layout().broadcast_to(walk)
+    }
 }
 
 /// The coordinates of the nonzero (true) elements of `x`, row-major: `count x ndim`.
@@ -217,6 +226,17 @@ pub fn nonzero<T: Element>(x: &Strided) -> Result<(Vec<i64>, usize)> {
         }
     });
     Ok((coords, count))
+}
+
+/// `a + b` for any element type (logical or for bool), used when accumulating.
+#[inline]
+pub fn add_elem<T: Element>(a: T, b: T) -> T {
+    match T::DTYPE.category() {
+        // Wrapping in int64 wraps in every narrower type too.
+        Category::Integral => T::from_i64(a.to_i64().wrapping_add(b.to_i64())),
+        Category::Bool => T::from_bool(a.to_bool() || b.to_bool()),
+        Category::Floating => T::from_f64(a.to_f64() + b.to_f64()),
+    }
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ mod run;
 #[cfg(feature = "wgpu")]
 mod softmax;
 #[cfg(feature = "wgpu")]
-mod take;
+mod indexed;
 #[cfg(feature = "wgpu")]
 mod wgsl;
 #[cfg(all(test, feature = "wgpu"))]
@@ -188,13 +188,25 @@ mod native {
 
         fn take(x: &Strided, plan: &Plan) -> Result<Storage> {
             if x.dtype() == DType::F32 {
-                return super::take::take(x, plan);
+                return super::indexed::take(x, plan);
             }
             on_cpu("index", || device(Cpu::take(&host_view(x)?, plan)?))
         }
 
         fn gather(x: &Strided, dim: usize, index: &Strided) -> Result<Storage> {
+            if x.dtype() == DType::F32 {
+                return super::indexed::gather(x, dim, index);
+            }
             on_cpu("gather", || device(Cpu::gather(&host_view(x)?, dim, &host_view(index)?)?))
+        }
+
+        fn scatter(x: &Strided, dim: usize, index: &Strided, src: &Strided, accumulate: bool) -> Result<Storage> {
+            if x.dtype() == DType::F32 {
+                return super::indexed::scatter(x, dim, index, src, accumulate);
+            }
+            on_cpu(if accumulate { "scatter_add" } else { "scatter" }, || {
+                device(Cpu::scatter(&host_view(x)?, dim, &host_view(index)?, &host_view(src)?, accumulate)?)
+            })
         }
 
         fn im2col(x: &Strided, planes: Planes, window: &Window2d) -> Result<Storage> {

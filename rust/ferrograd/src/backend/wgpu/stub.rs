@@ -89,6 +89,9 @@ impl Backend for Wgpu {
     fn gather(x: &Strided, _: usize, _: &Strided) -> Result<Storage> {
         refuse(x)
     }
+    fn scatter(x: &Strided, _: usize, _: &Strided, _: &Strided, _: bool) -> Result<Storage> {
+        refuse(x)
+    }
     fn im2col(x: &Strided, _: Planes, _: &Window2d) -> Result<Storage> {
         refuse(x)
     }

@@ -494,6 +494,40 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     )
 }
 
+/// `out[offsets[i]] = v[i]` for `i < p[0]`; with `add`, `+=` through a
+/// compare-and-swap loop on the float's bits (WGSL has no float atomics).
+pub fn put(add: bool) -> String {
+    let (element, store) = if add {
+        (
+            "atomic<u32>",
+            r#"var old = atomicLoad(&out[at]);
+    loop {
+        let swapped = atomicCompareExchangeWeak(&out[at], old, bitcast<u32>(bitcast<f32>(old) + v[i]));
+        if (swapped.exchanged) { break; }
+        old = swapped.old_value;
+    }"#,
+        )
+    } else {
+        ("f32", "out[at] = v[i];")
+    };
+    format!(
+        r#"
+@group(0) @binding(0) var<storage, read> p: array<u32>;
+@group(0) @binding(1) var<storage, read_write> out: array<{element}>;
+@group(0) @binding(2) var<storage, read> v: array<f32>;
+@group(0) @binding(3) var<storage, read> offsets: array<u32>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
+    let i = {FLAT_INDEX};
+    if (i >= p[0]) {{ return; }}
+    let at = offsets[i];
+    {store}
+}}
+"#
+    )
+}
+
 /// Matrix product parameters: M, N, K, then per operand its element
 /// offset and batch, row and column strides.
 pub mod matmul_slot {

@@ -3,16 +3,14 @@
 //! (ScatterBackward0/1), `index_select` (IndexSelectBackward0) and its adjoint
 //! `index_add` (IndexAddBackward0), and `take_along_dim` (a broadcast gather).
 
-use crate::ops::host::host_only;
 use super::advanced::{index_plan, DimLabel};
 use super::{add_elem, at_least_1d, save_indices};
 use crate::dtype::{DType, Scalar};
 use crate::error::{Error, Result, ShapeList};
-use crate::kernels::indexed::{put, scatter as scatter_kernel};
+use crate::kernels::indexed::put;
 use crate::layout::{broadcast_shapes, normalize_dim, Shape};
 use crate::ops::binary::{arith, Arith};
 use crate::ops::{record, record_plain, BackwardCtx, Grads, Op};
-use crate::storage::Element;
 use crate::tensor::Tensor;
 use crate::with_any_type;
 use smallvec::smallvec;
@@ -76,12 +74,8 @@ fn check_scatter_shapes(x: &Tensor, dim: usize, index: &Tensor, src: Option<&Ten
 fn scattered(x: &Tensor, dim: usize, index: &Tensor, src: &Tensor, accumulate: bool) -> Result<Tensor> {
     let (x1, index1, src1) = (at_least_1d(x)?, at_least_1d(index)?, at_least_1d(src)?);
     let src1 = if src.ndim() == 0 && index.ndim() > 0 { src.clone() } else { src1 };
-    let buffer = with_any_type!(x.dtype(), T => {
-        let mut values = x1.to_vec::<T>()?;
-        scatter_kernel::<T>(&mut values, &x1.shape(), dim, &index1.snapshot(), &src1.snapshot(), accumulate, add_elem)?;
-        T::into_buffer(values)
-    });
-    Tensor::from_buffer(buffer, &x.shape())
+    let out = x1.snapshot().scatter(dim, &index1.snapshot(), &src1.snapshot(), accumulate)?;
+    Tensor::from_storage(out, &x.shape())
 }
 
 /// The wrapped dim and the checks scatter and scatter_add share.
@@ -162,7 +156,6 @@ impl Tensor {
 
     /// A copy of `self` with `src`'s elements written at `index` along `dim`.
     pub fn scatter(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
-        host_only!("scatter", [self, index, src] => |[x, i, s]| x.scatter(dim, &i, &s));
         let (dim, index) = prepare_scatter(self, dim, index, Some(src))?;
         let out = scattered(self, dim, &index, src, false)?;
         Ok(record(Op::Scatter { dim }, &[self, src], out, |_, _| save_indices(&[Some(index.clone())])))
@@ -170,7 +163,6 @@ impl Tensor {
 
     /// A copy of `self` with `value` written at `index` along `dim`.
     pub fn scatter_value(&self, dim: i64, index: &Tensor, value: Scalar) -> Result<Tensor> {
-        host_only!("scatter", [self, index] => |[x, i]| x.scatter_value(dim, &i, value));
         let (dim, index) = prepare_scatter(self, dim, index, None)?;
         let out = scattered(self, dim, &index, &Tensor::scalar_tensor(value, self.dtype()), false)?;
         Ok(record(Op::ScatterValue { dim }, &[self], out, |_, _| save_indices(&[Some(index.clone())])))
@@ -178,7 +170,6 @@ impl Tensor {
 
     /// A copy of `self` with `src`'s elements added at `index` along `dim` (duplicates all add).
     pub fn scatter_add(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
-        host_only!("scatter_add", [self, index, src] => |[x, i, s]| x.scatter_add(dim, &i, &s));
         let (dim, index) = prepare_scatter(self, dim, index, Some(src))?;
         let out = scattered(self, dim, &index, src, true)?;
         Ok(record(Op::ScatterAdd { dim }, &[self, src], out, |_, _| save_indices(&[Some(index.clone())])))

@@ -16,8 +16,6 @@ pub mod items;
 pub mod masked;
 
 use crate::autograd::saved::SavedTensor;
-use crate::dtype::Category;
-use crate::storage::Element;
 use crate::tensor::Tensor;
 use super::{BackwardCtx, Saved};
 use crate::error::Result;
@@ -25,16 +23,7 @@ use crate::error::Result;
 /// One optional index tensor per indexed dim (None: the whole dim), as aten's `index` takes.
 pub type Indices = Vec<Option<Tensor>>;
 
-/// `a + b` for any element type (logical or for bool), used when accumulating.
-#[inline]
-pub(crate) fn add_elem<T: Element>(a: T, b: T) -> T {
-    match T::DTYPE.category() {
-        // Wrapping in int64 wraps in every narrower type too.
-        Category::Integral => T::from_i64(a.to_i64().wrapping_add(b.to_i64())),
-        Category::Bool => T::from_bool(a.to_bool() || b.to_bool()),
-        Category::Floating => T::from_f64(a.to_f64() + b.to_f64()),
-    }
-}
+pub(crate) use crate::kernels::indexed::add_elem;
 
 
 

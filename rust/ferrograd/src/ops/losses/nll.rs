@@ -6,7 +6,7 @@
 //! () or (N, d1, ...). Inputs of 3 or more than 4 dims are viewed as
 //! (N, C, 1, -1) as PyTorch does, so their graphs show the same view nodes.
 
-use crate::ops::host::{fallback, off_host, to_host};
+use crate::ops::host::{fallback, off_host, off_host_checked, to_host};
 use super::{check_not_differentiable, Reduction};
 use crate::autograd::saved::SavedTensor;
 use crate::dtype::{DType, Scalar};
@@ -126,7 +126,10 @@ fn total(losses: &[f64]) -> f64 {
 impl Tensor {
     /// `nll_loss(input, target, weight, ignore_index, reduction)`.
     pub fn nll_loss(&self, target: &Tensor, weight: Option<&Tensor>, reduction: Reduction, ignore_index: i64) -> Result<Tensor> {
-        if let Some(device) = off_host(&[Some(self), Some(target), weight]) {
+        if let Some(device) = off_host_checked(&[Some(self), Some(target), weight])? {
+            if self.ndim() <= 2 && self.dtype() == DType::F32 {
+                return self.nll_loss_on_device(target, weight, reduction, ignore_index, device);
+            }
             return fallback("nll_loss", device, [self, target], |[x, t]| x.nll_loss(&t, to_host(weight)?.as_ref(), reduction, ignore_index));
         }
         check_nll_arguments(self, target, weight)?;
@@ -159,6 +162,30 @@ impl Tensor {
         let classes_t = Tensor::from_vec(picked.classes, &target.shape())?;
         let coef_t = Tensor::from_vec(coefficients, &target.shape())?.cast(self.dtype())?;
         let op = Op::NllLoss { spatial, reduction };
+        Ok(record(op, &[self], out, |_, _| smallvec![Some(SavedTensor::input(&classes_t)), Some(SavedTensor::input(&coef_t))]))
+    }
+
+    /// nll_loss of an (N, C) or (C) input on a device: the targets are read
+    /// back and checked on the host (N values), the picked log-probabilities
+    /// gathered and weighted there on the device; the same node as on the CPU.
+    fn nll_loss_on_device(&self, target: &Tensor, weight: Option<&Tensor>, reduction: Reduction, ignore_index: i64, device: crate::device::Device) -> Result<Tensor> {
+        check_nll_arguments(self, target, weight)?;
+        check_not_differentiable(weight, "nll_loss_forward", "weight")?;
+        let dim = class_dim(self);
+        let picked = pick_classes(target, weight, self.shape()[dim], ignore_index)?;
+        let scale = if reduction == Reduction::Mean { picked.total_weight } else { 1.0 };
+        let on_device = |values: Vec<f64>| Tensor::from_vec(values, &target.shape())?.cast(self.dtype())?.to_device(device);
+        let classes_t = Tensor::from_vec(picked.classes, &target.shape())?.to_device(device)?;
+        let coef_t = on_device(picked.weights.iter().map(|w| -w / scale).collect())?;
+        let out = {
+            let _plain = crate::autograd::mode::no_grad();
+            let chosen = self.gather(dim as i64, &classes_t.unsqueeze(dim as i64)?)?.squeeze(Some(dim as i64))?;
+            match reduction {
+                Reduction::None => chosen.mul(&on_device(picked.weights.iter().map(|w| -w).collect())?)?,
+                Reduction::Sum | Reduction::Mean => chosen.mul(&coef_t)?.sum()?,
+            }
+        };
+        let op = Op::NllLoss { spatial: false, reduction };
         Ok(record(op, &[self], out, |_, _| smallvec![Some(SavedTensor::input(&classes_t)), Some(SavedTensor::input(&coef_t))]))
     }
 
@@ -242,10 +269,13 @@ pub(crate) fn nll_loss_backward(ctx: &BackwardCtx, reduction: Reduction) -> Resu
         let dim = usize::from(input.shape.len() != 1);
         let index = classes.unsqueeze(dim as i64)?;
         let src = coef.unsqueeze(dim as i64)?;
-        let placed = crate::ops::opmath::unary(&src, |src| {
-            let buffer = with_float_type!(src.dtype(), "nll_loss_backward", T => T::into_buffer(scatter_one::<T>(&src.snapshot(), dim, &index.snapshot(), &input.shape)?));
-            Tensor::from_buffer(buffer, &input.shape)
-        })?;
+        let placed = match input.device {
+            crate::device::Device::Cpu => crate::ops::opmath::unary(&src, |src| {
+                let buffer = with_float_type!(src.dtype(), "nll_loss_backward", T => T::into_buffer(scatter_one::<T>(&src.snapshot(), dim, &index.snapshot(), &input.shape)?));
+                Tensor::from_buffer(buffer, &input.shape)
+            })?,
+            device => Tensor::zeros_on(&input.shape, src.dtype(), device)?.scatter(dim as i64, &index, &src)?,
+        };
         let g = ctx.grad();
         let g = if reduction == Reduction::None { g.unsqueeze(dim as i64)? } else { g.clone() };
         placed.mul(&g)
