@@ -249,6 +249,11 @@ GATHERS = {
     "take_along_dim": lambda x: torch.take_along_dim(x, torch.tensor([[3], [0], [1]]).to(x.device), dim=1),
     "scatter": lambda x: x.scatter(1, torch.tensor([[2, 0], [1, 3], [0, 1]]).to(x.device), x[:, :2] * 2.0),
     "scatter_add_repeated": lambda x: x.scatter_add(0, torch.tensor([[0, 0, 2, 1], [0, 0, 0, 1]]).to(x.device), x[:2] * 3.0),
+    "embedding": lambda x: F.embedding(torch.tensor([[0, 2], [1, 2]]).to(x.device), x),
+    "embedding_padding_scaled": lambda x: F.embedding(torch.tensor([2, 1, 2, 0, 2]).to(x.device), x, padding_idx=1, scale_grad_by_freq=True),
+    "cat": lambda x: torch.cat([x, x * 2.0, x[:1]], 0),
+    "cat_of_views": lambda x: torch.cat([x[:, :2], x.t()[1:].t()], 1),
+    "stack": lambda x: torch.stack([x, x.exp(), x.t().t()], 1),
 }
 
 
@@ -275,7 +280,6 @@ def test_gathers_check_their_indices_on_the_device():
 
 FALLBACK = {
     "cumsum": lambda x: torch.cumsum(x, 1),
-    "embedding": lambda x: F.embedding(torch.tensor([[0, 2], [1, 2]]).to(x.device), x),
     "max_pool2d": lambda x: F.max_pool2d(x.reshape(1, 1, 3, 4), 2, stride=1),
     "conv2d": lambda x: F.conv2d(x.reshape(1, 1, 3, 4), x[:2, :2].reshape(1, 1, 2, 2), padding=1),
 }

@@ -33,11 +33,13 @@ def main():
     from ferrograd import _ferrograd
 
     # Both the package and its compiled module come from this environment's
-    # site-packages, not from the source tree.
+    # site-packages, not from the source tree's package (the environment
+    # itself may live inside the tree, as .venv-wheel does).
+    package_source = os.path.join(source_tree, "python")
     for module in (ferrograd, _ferrograd):
         check(any(inside(module.__file__, sp) for sp in site_packages),
               f"{module.__name__} imported from {module.__file__}, not from {sorted(site_packages)}")
-        check(not inside(module.__file__, source_tree),
+        check(not inside(module.__file__, package_source),
               f"{module.__name__} imported from the source tree: {module.__file__}")
     # One binary for every CPython >= 3.9: the stable ABI.
     check(os.path.basename(_ferrograd.__file__).endswith(".abi3.so"),

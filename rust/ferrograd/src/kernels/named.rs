@@ -532,6 +532,8 @@ binary_kernels! {
     // multiply-add), so both paths give the same bits.
     Add => "add", Numeric, |a, b: T| a.add(b), simd |s, a, b| s.add(a, b);
     Sub => "sub", Numeric, |a, b: T| a.sub(b), simd |s, a, b| s.sub(a, b);
+    /// `src` written over `dst`: a copy into a view (cat, stack).
+    Overwrite => "overwrite", Numeric, |_dst, src: T| src, simd |_s, _dst, src| src;
     Mul => "mul", Numeric, |a, b: T| a.mul(b), simd |s, a, b| s.mul(a, b);
     Div => "div", Float, |a, b: T| a / b, simd |s, a, b| s.div(a, b);
     /// `grad * (1 - y²)`, with `y = tanh(x)`.
@@ -837,6 +839,7 @@ const ALL_NAMES: &[&str] = &[
     PowByNumber::NAME,
     Add::NAME,
     Sub::NAME,
+    Overwrite::NAME,
     Mul::NAME,
     Div::NAME,
     Pow::NAME,

@@ -23,10 +23,11 @@ impl Tensor {
     /// Zeros on `device`: what a backward formula starts from, on the device
     /// of the gradient it builds.
     pub fn zeros_on(shape: &[usize], dtype: DType, device: crate::device::Device) -> Result<Tensor> {
-        let zeros = Tensor::zeros(shape, dtype)?;
         match device {
-            crate::device::Device::Cpu => Ok(zeros),
-            device => zeros.to_device(device),
+            crate::device::Device::Cpu => Tensor::zeros(shape, dtype),
+            // One zero sent over and broadcast by the device's copy, not a
+            // host buffer of zeros uploaded.
+            device => Tensor::zeros(&[], dtype)?.to_device(device)?.expand(shape)?.contiguous(),
         }
     }
 

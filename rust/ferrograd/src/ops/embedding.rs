@@ -4,7 +4,9 @@
 //! is differentiable: its backward is the lookup again with padding rows
 //! zeroed, as PyTorch defines it, so double backward works.
 
-use crate::ops::host::{fallback, off_host};
+use crate::autograd::mode::no_grad;
+use crate::device::Device;
+use crate::ops::host::{fallback, off_host_checked};
 use super::{record, BackwardCtx, Grads, Op};
 use crate::autograd::saved::SavedTensor;
 use crate::dtype::DType;
@@ -68,6 +70,12 @@ fn scatter_rows<T: Float>(rows: &[T], dim: usize, idx: &[i64], num: usize, facto
     Ok(table)
 }
 
+/// Per-row factors as an (n, 1) column on `device`, to scale rows there.
+fn factor_column(factors: Vec<f64>, dtype: DType, device: Device) -> Result<Tensor> {
+    let n = factors.len();
+    Tensor::from_vec(factors, &[n, 1])?.cast(dtype)?.to_device(device)
+}
+
 fn checked_indices(indices: &Tensor, num_weights: usize) -> Result<Vec<i64>> {
     if !matches!(indices.dtype(), DType::I64 | DType::I32) {
         return Err(Error::EmbeddingIndicesDType { dtype: indices.dtype() });
@@ -85,7 +93,7 @@ impl Tensor {
         if self.ndim() != 2 {
             return Err(Error::runtime("'weight' must be 2-D"));
         }
-        if let Some(device) = off_host(&[Some(self), Some(indices)]) {
+        if let Some(device) = off_host_checked(&[Some(self), Some(indices)])?.filter(|_| self.dtype() != DType::F32) {
             return fallback("embedding", device, [self, indices], |[w, i]| w.embedding(&i, grad));
         }
         self.lookup_rows(indices, grad, false)
@@ -101,25 +109,47 @@ impl Tensor {
         let factors = adjoint.then(|| unscaled.factors(&idx));
         let mut shape = indices.shape().to_vec();
         shape.push(dim);
-        let out = crate::ops::opmath::unary(self, |weight| {
-            let buffer = with_float_type!(weight.dtype(), "embedding", T => T::into_buffer(with_contiguous::<T, _>(weight, |w| gather_rows(w, dim, &idx, factors.as_deref()))??));
-            Tensor::from_buffer(buffer, &shape)
-        })?;
+        let out = match self.device() {
+            Device::Cpu => crate::ops::opmath::unary(self, |weight| {
+                let buffer = with_float_type!(weight.dtype(), "embedding", T => T::into_buffer(with_contiguous::<T, _>(weight, |w| gather_rows(w, dim, &idx, factors.as_deref()))??));
+                Tensor::from_buffer(buffer, &shape)
+            })?,
+            // The device's gather reads the rows; the factors scale them there.
+            device => {
+                let _plain = no_grad();
+                let rows = self.index_select(0, &Tensor::from_vec(idx, &[indices.numel()])?.to_device(device)?)?;
+                let rows = match factors {
+                    Some(f) => rows.mul(&factor_column(f, self.dtype(), device)?)?,
+                    None => rows,
+                };
+                rows.reshape(&shape.iter().map(|&d| d as i64).collect::<Vec<_>>())?
+            }
+        };
         Ok(record(Op::Embedding { grad, adjoint }, &[self], out, |_, _| smallvec![Some(SavedTensor::input(indices))]))
     }
 
     /// The table-shaped gradient of an embedding lookup (EmbeddingDenseBackward0).
     pub fn embedding_dense_backward(&self, indices: &Tensor, grad: EmbeddingGrad) -> Result<Tensor> {
-        if let Some(device) = off_host(&[Some(self), Some(indices)]) {
+        if let Some(device) = off_host_checked(&[Some(self), Some(indices)])?.filter(|_| self.dtype() != DType::F32) {
             return fallback("embedding_dense_backward", device, [self, indices], |[g, i]| g.embedding_dense_backward(&i, grad));
         }
         let idx = checked_indices(indices, grad.num_weights)?;
         let dim = self.shape().last().copied().unwrap_or(1);
         let factors = grad.factors(&idx);
-        let out = crate::ops::opmath::unary(self, |g| {
-            let buffer = with_float_type!(g.dtype(), "embedding_backward", T => T::into_buffer(with_contiguous::<T, _>(g, |g| scatter_rows(g, dim, &idx, grad.num_weights, &factors))??));
-            Tensor::from_buffer(buffer, &[grad.num_weights, dim])
-        })?;
+        let out = match self.device() {
+            Device::Cpu => crate::ops::opmath::unary(self, |g| {
+                let buffer = with_float_type!(g.dtype(), "embedding_backward", T => T::into_buffer(with_contiguous::<T, _>(g, |g| scatter_rows(g, dim, &idx, grad.num_weights, &factors))??));
+                Tensor::from_buffer(buffer, &[grad.num_weights, dim])
+            })?,
+            // Each scaled row added into its table row by the device's scatter_add.
+            device => {
+                let _plain = no_grad();
+                let n = idx.len();
+                let rows = self.reshape(&[n as i64, dim as i64])?.mul(&factor_column(factors, self.dtype(), device)?)?;
+                let targets = Tensor::from_vec(idx, &[n, 1])?.to_device(device)?.expand(&[n, dim])?;
+                Tensor::zeros_on(&[grad.num_weights, dim], self.dtype(), device)?.scatter_add(0, &targets, &rows)?
+            }
+        };
         Ok(record(Op::EmbeddingDenseBackward(grad), &[self], out, |_, _| smallvec![Some(SavedTensor::input(indices))]))
     }
 }

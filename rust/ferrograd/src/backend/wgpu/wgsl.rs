@@ -72,6 +72,7 @@ pub fn binary_expr(name: &str) -> Option<&'static str> {
     Some(match name {
         "add" => "a + b",
         "sub" => "a - b",
+        "overwrite" => "b",
         "mul" => "a * b",
         "div" => "a / b",
         "pow" => "pow_(a, b)",

@@ -2,6 +2,8 @@
 //! slice of the output's), and the hstack/vstack/dstack/column_stack family
 //! built on them after PyTorch's atleast_nd promotions.
 
+use crate::device::Device;
+use crate::kernels::named::Overwrite;
 use crate::ops::host::{fallback_all, off_host_checked};
 use super::slicing::slice_layout;
 use crate::dtype::{result_type, DType, PromotionInput};
@@ -24,23 +26,35 @@ fn promoted_dtype(tensors: &[Tensor]) -> DType {
 
 /// Writes `parts` one after another along `dim` into a new tensor of `shape`.
 /// Shapes were checked by the caller; each part is cast to `dtype`.
+/// On a device the parts are copied there by its kernel, each into its slice.
 pub(super) fn concat_parts(parts: &[&Tensor], dim: usize, shape: &[usize], dtype: DType) -> Result<Tensor> {
-    let out = Tensor::zeros(shape, dtype)?;
+    let device = parts.first().map_or(Device::Cpu, |p| p.device());
+    let out = Tensor::zeros_on(shape, dtype, device)?;
     let mut start = 0;
     for part in parts {
         let len = part.shape()[dim];
         let target = out.view_with_layout(slice_layout(&out.layout(), dim, start, start + len, 1)?)?;
         let src = part.cast(dtype)?;
-        with_any_type!(dtype, T => zip_assign::<T>(&target.snapshot(), &src.snapshot(), |_, v| v)?);
+        match device {
+            Device::Cpu => with_any_type!(dtype, T => zip_assign::<T>(&target.snapshot(), &src.snapshot(), |_, v| v)?),
+            _ => target.snapshot().binary_assign(&Overwrite, &src.snapshot())?,
+        }
         start += len;
     }
     Ok(out)
 }
 
+/// Whether cat or stack of `tensors` into `dtype` must run on the host:
+/// some are off the host (on one device) and the device copies only float32.
+fn joined_on_host(tensors: &[Tensor], dtype: DType) -> Result<Option<Device>> {
+    let device = off_host_checked(&tensors.iter().map(Some).collect::<Vec<_>>())?;
+    Ok(device.filter(|_| dtype != DType::F32 || tensors.iter().any(|t| t.dtype() != DType::F32)))
+}
+
 impl Tensor {
     /// `torch.cat(tensors, dim)` (CatBackward0), with PyTorch's type promotion.
     pub fn cat(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
-        if let Some(device) = off_host_checked(&tensors.iter().map(Some).collect::<Vec<_>>())? {
+        if let Some(device) = joined_on_host(tensors, promoted_dtype(tensors))? {
             return fallback_all("cat", device, &tensors.iter().collect::<Vec<_>>(), |host| Tensor::cat(&host, dim));
         }
         if tensors.is_empty() {
@@ -68,7 +82,7 @@ impl Tensor {
 
     /// `torch.stack(tensors, dim)`: equal shapes joined along a new dim (StackBackward0).
     pub fn stack(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
-        if let Some(device) = off_host_checked(&tensors.iter().map(Some).collect::<Vec<_>>())? {
+        if let Some(device) = joined_on_host(tensors, promoted_dtype(tensors))? {
             return fallback_all("stack", device, &tensors.iter().collect::<Vec<_>>(), |host| Tensor::stack(&host, dim));
         }
         let Some(first) = tensors.first() else {
