@@ -281,7 +281,6 @@ def test_gathers_check_their_indices_on_the_device():
 FALLBACK = {
     "cumsum": lambda x: torch.cumsum(x, 1),
     "max_pool2d": lambda x: F.max_pool2d(x.reshape(1, 1, 3, 4), 2, stride=1),
-    "conv2d": lambda x: F.conv2d(x.reshape(1, 1, 3, 4), x[:2, :2].reshape(1, 1, 2, 2), padding=1),
 }
 
 
@@ -399,3 +398,37 @@ def test_scatter_and_gather_check_indices_on_the_device():
         torch.gather(x, 1, torch.tensor([[4]]).to("wgpu"))
     with pytest.raises(RuntimeError, match="index 3 is out of bounds for dimension 0 with size 3"):
         x.scatter_add(0, torch.tensor([[3]]).to("wgpu"), x)
+
+
+CONVOLUTIONS = {
+    "plain": {},
+    "padded": {"padding": 1},
+    "strided_dilated": {"stride": 2, "padding": 2, "dilation": 2},
+    "asymmetric": {"stride": (1, 2), "padding": (0, 1)},
+    "grouped": {"groups": 3, "padding": 1},
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONVOLUTIONS))
+def test_conv2d_runs_on_the_device_forward_and_backward(name, monkeypatch):
+    # im2col, the product and col2im (the input's gradient) all on the device.
+    monkeypatch.delenv("FERROGRAD_WGPU_FALLBACK", raising=False)
+    options = CONVOLUTIONS[name]
+    in_per_group = 3 // options.get("groups", 1)
+    x_cpu, x_gpu = _both(_data((2, 3, 9, 8), seed=19), requires_grad=True)
+    w_cpu, w_gpu = _both(_data((6, in_per_group, 3, 3), seed=20), requires_grad=True)
+    b_cpu, b_gpu = _both(_data((6,), seed=21), requires_grad=True)
+    want = F.conv2d(x_cpu, w_cpu, b_cpu, **options)
+    got = F.conv2d(x_gpu, w_gpu, b_gpu, **options)
+    _same(got.detach(), want.detach(), rtol=1e-4, atol=1e-5)
+    upstream = _data(tuple(want.shape), seed=22)
+    (want * torch.tensor(upstream)).sum().backward()
+    (got * torch.tensor(upstream).to("wgpu")).sum().backward()
+    for gpu_leaf, cpu_leaf in ((x_gpu, x_cpu), (w_gpu, w_cpu), (b_gpu, b_cpu)):
+        _same(gpu_leaf.grad, cpu_leaf.grad, rtol=1e-4, atol=1e-4)
+
+
+def test_conv2d_of_a_strided_view_runs_on_the_device():
+    x_cpu, x_gpu = _both(_data((2, 9, 8, 3), seed=23))
+    w_cpu, w_gpu = _both(_data((4, 3, 2, 2), seed=24))
+    _same(F.conv2d(x_gpu.permute(0, 3, 1, 2), w_gpu), F.conv2d(x_cpu.permute(0, 3, 1, 2), w_cpu), rtol=1e-4, atol=1e-5)

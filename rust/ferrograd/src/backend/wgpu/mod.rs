@@ -26,6 +26,7 @@ mod run;
 mod softmax;
 #[cfg(feature = "wgpu")]
 mod indexed;
+mod window;
 #[cfg(feature = "wgpu")]
 mod wgsl;
 #[cfg(all(test, feature = "wgpu"))]
@@ -210,10 +211,16 @@ mod native {
         }
 
         fn im2col(x: &Strided, planes: Planes, window: &Window2d) -> Result<Storage> {
+            if x.dtype() == DType::F32 {
+                return super::window::im2col(x, planes, window);
+            }
             on_cpu("im2col", || device(Cpu::im2col(&host_view(x)?, planes, window)?))
         }
 
         fn col2im(x: &Strided, planes: Planes, window: &Window2d) -> Result<Storage> {
+            if x.dtype() == DType::F32 {
+                return super::window::col2im(x, planes, window);
+            }
             on_cpu("col2im", || device(Cpu::col2im(&host_view(x)?, planes, window)?))
         }
 

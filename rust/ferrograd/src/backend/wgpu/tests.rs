@@ -165,15 +165,14 @@ fn missing_kernels_and_dtypes_are_refused_by_name() {
     if !have_device() {
         return;
     }
-    let d = on_device(&host(ramp(4, 1.0, 0.0), &[4]));
+    let doubles = on_device(&host(vec![1.0f64, 2.0], &[2]));
     let index = on_device(&host(vec![0i64, 1], &[2]));
-    let err = d.gather(0, &index).expect_err("no gather kernel");
+    let err = doubles.gather(0, &index).expect_err("no float64 gather kernel");
     assert!(matches!(err, Error::NotImplemented(_)), "{err:?}");
     assert_eq!(
         err.to_string(),
         "The operator 'gather' is not currently implemented for the wgpu device. Set FERROGRAD_WGPU_FALLBACK=1 to run it on the CPU instead (slower)."
     );
-    let doubles = on_device(&host(vec![1.0f64, 2.0], &[2]));
     let err = doubles.unary(&Exp).expect_err("float64 has no kernels").to_string();
     assert!(err.contains("'exp'") && err.contains("float64") && err.contains("wgpu"), "{err}");
     let err = on_device(&host(vec![1.0f32], &[1])).binary(&Add, &host(vec![1.0f32, 2.0], &[2]), &[2]).expect_err("mixed devices").to_string();
@@ -246,4 +245,21 @@ fn softmax_rows_match_the_cpu_along_every_dim_forward_and_backward() {
             close(&back::<f32>(got, &shape), &want);
         }
     }
+}
+
+#[test]
+fn gather_and_scatter_add_match_the_cpu() {
+    if !have_device() {
+        return;
+    }
+    let x = host(ramp(12, 1.0, 0.0), &[3, 4]);
+    // Row 1 reads and writes column 3 twice: scatter_add must add both.
+    let index = host(vec![0i64, 3, 3, 3, 2, 0], &[3, 2]);
+    let want = cpu_values::<f32>(Cpu::gather(&x, 1, &index).expect("cpu"), &[3, 2]);
+    let got = back::<f32>(on_device(&x).gather(1, &on_device(&index)).expect("wgpu"), &[3, 2]);
+    close(&got, &want);
+    let src = host(ramp(6, 0.5, 1.0), &[3, 2]);
+    let want = cpu_values::<f32>(Cpu::scatter(&x, 1, &index, &src, true).expect("cpu"), &[3, 4]);
+    let got = back::<f32>(on_device(&x).scatter(1, &on_device(&index), &on_device(&src), true).expect("wgpu"), &[3, 4]);
+    close(&got, &want);
 }

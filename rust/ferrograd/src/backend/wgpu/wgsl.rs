@@ -529,6 +529,71 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     )
 }
 
+/// im2col, or with `fold` col2im, over float32 planes. Parameter words:
+/// element count, the input's first element, H, W, OH, OW, KH, KW, stride,
+/// dilation and low padding (each rows then columns).
+pub fn window(fold: bool) -> String {
+    let body = if fold {
+        // One input element: the sum of every column entry that reads it,
+        // tap by tap in row-major order, as the CPU kernel adds them.
+        r#"let plane = i / (h * w);
+    let at = i % (h * w);
+    let iy = i32(at / w) + i32(p[12]);
+    let ix = i32(at % w) + i32(p[13]);
+    let cols = x_first + plane * kh * kw * oh * ow;
+    var acc = 0.0;
+    for (var ki = 0u; ki < kh; ki = ki + 1u) {
+        let ty = iy - i32(ki * p[10]);
+        if (ty < 0 || ty % i32(p[8]) != 0) { continue; }
+        let oy = u32(ty) / p[8];
+        if (oy >= oh) { continue; }
+        for (var kj = 0u; kj < kw; kj = kj + 1u) {
+            let tx = ix - i32(kj * p[11]);
+            if (tx < 0 || tx % i32(p[9]) != 0) { continue; }
+            let ox = u32(tx) / p[9];
+            if (ox >= ow) { continue; }
+            acc = acc + x[cols + ((ki * kw + kj) * oh + oy) * ow + ox];
+        }
+    }
+    out[i] = acc;"#
+    } else {
+        // One column entry: the input element its tap reads, or a padding zero.
+        r#"let block = kh * kw * oh * ow;
+    let plane = i / block;
+    let r = i % block;
+    let tap = r / (oh * ow);
+    let l = r % (oh * ow);
+    let iy = i32((l / ow) * p[8] + (tap / kw) * p[10]) - i32(p[12]);
+    let ix = i32((l % ow) * p[9] + (tap % kw) * p[11]) - i32(p[13]);
+    if (iy < 0 || ix < 0 || u32(iy) >= h || u32(ix) >= w) {
+        out[i] = 0.0;
+    } else {
+        out[i] = x[x_first + plane * h * w + u32(iy) * w + u32(ix)];
+    }"#
+    };
+    format!(
+        r#"
+@group(0) @binding(0) var<storage, read> p: array<u32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
+    let i = {FLAT_INDEX};
+    if (i >= p[0]) {{ return; }}
+    let x_first = p[1];
+    let h = p[2];
+    let w = p[3];
+    let oh = p[4];
+    let ow = p[5];
+    let kh = p[6];
+    let kw = p[7];
+    {body}
+}}
+"#
+    )
+}
+
 /// Matrix product parameters: M, N, K, then per operand its element
 /// offset and batch, row and column strides.
 pub mod matmul_slot {

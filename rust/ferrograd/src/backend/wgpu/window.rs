@@ -1,0 +1,85 @@
+//! Sliding windows on the device: im2col (a convolution's input unfolded
+//! into columns, which the matrix product then consumes) and col2im, its
+//! adjoint. Each thread derives its positions from the window's geometry,
+//! so nothing but the parameters crosses to the device; col2im sums, for
+//! one input element, the columns that read it, so it needs no atomics and
+//! adds in the CPU kernel's order.
+
+use super::buffer::WgpuBuffer;
+use super::context::gpu;
+use super::launch::{Batch, Grid, Slot};
+use super::run::{bind_whole, elementwise, f32_bytes, operand, words};
+use super::wgsl::{self, GROUP};
+use crate::dtype::DType;
+use crate::error::{Error, Result};
+use crate::kernels::window::{Planes, Window2d};
+use crate::storage::Storage;
+use crate::strided::Strided;
+
+/// `(planes, H, W)` -> `(planes, kh*kw, oh*ow)` (float32).
+pub fn im2col(x: &Strided, planes: Planes, window: &Window2d) -> Result<Storage> {
+    let n = planes.count.checked_mul(window.kernel_len()).and_then(|v| v.checked_mul(planes.output[0] * planes.output[1]));
+    run("im2col", x, planes, window, n, false)
+}
+
+/// `(planes, kh*kw, oh*ow)` -> `(planes, H, W)`, overlaps summed (float32).
+pub fn col2im(x: &Strided, planes: Planes, window: &Window2d) -> Result<Storage> {
+    let n = planes.count.checked_mul(planes.input[0] * planes.input[1]);
+    run("col2im", x, planes, window, n, true)
+}
+
+fn run(op: &str, x: &Strided, planes: Planes, window: &Window2d, n: Option<usize>, fold: bool) -> Result<Storage> {
+    let gpu = gpu()?;
+    let n = n.ok_or_else(|| Error::runtime(format!("{op}: the result's size overflows")))?;
+    let total = words(op, n as u64)?;
+    let bytes = f32_bytes(op, n)?;
+    if bytes > gpu.binding_limit {
+        return Err(Error::NotImplemented(format!("The operator '{op}' is not currently implemented for the wgpu device for results over {} bytes", gpu.binding_limit)));
+    }
+    // The kernel walks whole planes: a strided view is copied first.
+    let contiguous;
+    let x = if x.layout().contiguous_range().is_some() {
+        x
+    } else {
+        contiguous = Strided::contiguous(elementwise("copy", "x", x.shape(), &[x], [0.0; 2])?, x.shape())?;
+        &contiguous
+    };
+    let held = operand(gpu, op, x)?;
+    let key = if fold { "col2im:f32" } else { "im2col:f32" };
+    let pipeline = gpu.pipelines.get(&gpu.device, key, || Ok(wgsl::window(fold)))?;
+    gpu.scoped(op, || {
+        let out = WgpuBuffer::alloc(gpu, bytes)?;
+        if n == 0 {
+            return Ok(Storage::on_wgpu(out, 0, DType::F32));
+        }
+        let bound = bind_whole(gpu, op, &held)?;
+        let params = parameters(op, total, bound.first, planes, window)?;
+        let mut batch = Batch::new(gpu);
+        let slots = [Slot::whole(&out), Slot::from(&bound)];
+        batch.dispatch(&pipeline, &params, &slots, Grid::Flat((n as u64).div_ceil(u64::from(GROUP))))?;
+        batch.submit();
+        Ok(Storage::on_wgpu(out, n, DType::F32))
+    })
+}
+
+/// The words `wgsl::window` reads, in `wgsl::window_slot` order.
+fn parameters(op: &str, total: u32, first: u32, p: Planes, w: &Window2d) -> Result<Vec<u32>> {
+    let fit = |v: usize| u32::try_from(v).map_err(|_| Error::runtime(format!("{op}: a window parameter of {v} exceeds what a wgpu kernel addresses")));
+    let values = [
+        total as usize,
+        first as usize,
+        p.input[0],
+        p.input[1],
+        p.output[0],
+        p.output[1],
+        w.kernel[0],
+        w.kernel[1],
+        w.stride[0],
+        w.stride[1],
+        w.dilation[0],
+        w.dilation[1],
+        w.pad_lo[0],
+        w.pad_lo[1],
+    ];
+    values.iter().map(|&v| fit(v)).collect()
+}
