@@ -280,7 +280,7 @@ def test_gathers_check_their_indices_on_the_device():
 
 FALLBACK = {
     "cumsum": lambda x: torch.cumsum(x, 1),
-    "max_pool2d": lambda x: F.max_pool2d(x.reshape(1, 1, 3, 4), 2, stride=1),
+    "cumprod": lambda x: torch.cumprod(x, 0),
 }
 
 
@@ -323,8 +323,10 @@ def test_the_fallback_warns_once_per_op(monkeypatch):
 def test_without_the_fallback_ops_without_kernels_refuse(monkeypatch):
     monkeypatch.delenv("FERROGRAD_WGPU_FALLBACK", raising=False)
     x = torch.ones(3, 4, device="wgpu")
+    with pytest.raises(NotImplementedError, match="'cumsum' is not currently implemented for the wgpu device"):
+        torch.cumsum(x, 0)
     with pytest.raises(NotImplementedError, match="'max_pool2d' is not currently implemented for the wgpu device"):
-        F.max_pool2d(x.reshape(1, 1, 3, 4), 2)
+        F.max_pool2d(x.double().reshape(1, 1, 3, 4), 2)
     with pytest.raises(NotImplementedError, match="'index'.*wgpu"):
         x.long()[torch.tensor([0, 1])]
     with pytest.raises(NotImplementedError, match="'log_softmax'.*wgpu"):
@@ -432,3 +434,28 @@ def test_conv2d_of_a_strided_view_runs_on_the_device():
     x_cpu, x_gpu = _both(_data((2, 9, 8, 3), seed=23))
     w_cpu, w_gpu = _both(_data((4, 3, 2, 2), seed=24))
     _same(F.conv2d(x_gpu.permute(0, 3, 1, 2), w_gpu), F.conv2d(x_cpu.permute(0, 3, 1, 2), w_cpu), rtol=1e-4, atol=1e-5)
+
+
+POOLS = {
+    "plain": {"kernel_size": 2},
+    "overlapping": {"kernel_size": 3, "stride": 1},
+    "padded_dilated": {"kernel_size": 2, "stride": 2, "padding": 1, "dilation": 2},
+    "ceil_mode": {"kernel_size": 3, "stride": 2, "ceil_mode": True},
+}
+
+
+@pytest.mark.parametrize("name", sorted(POOLS))
+def test_max_pool2d_runs_on_the_device_forward_and_backward(name, monkeypatch):
+    monkeypatch.delenv("FERROGRAD_WGPU_FALLBACK", raising=False)
+    data = _data((2, 3, 9, 8), seed=25)
+    data[0, 1, 2, 3] = np.nan  # the first NaN of a window wins, as on the CPU
+    cpu, gpu = _both(data, requires_grad=True)
+    want, want_at = F.max_pool2d(cpu, return_indices=True, **POOLS[name])
+    got, got_at = F.max_pool2d(gpu, return_indices=True, **POOLS[name])
+    assert got_at.device == torch.device("wgpu:0") and got_at.dtype == torch.int64
+    assert torch.equal(got_at.cpu(), want_at)
+    np.testing.assert_array_equal(got.detach().cpu().numpy(), want.detach().numpy())
+    upstream = _data(tuple(want.shape), seed=26)
+    (want * torch.tensor(upstream)).sum().backward()
+    (got * torch.tensor(upstream).to("wgpu")).sum().backward()
+    _same(gpu.grad, cpu.grad, rtol=1e-5, atol=1e-6)

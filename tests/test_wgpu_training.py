@@ -87,6 +87,35 @@ def test_mlp_with_cross_entropy_trains_like_the_cpu(monkeypatch):
     _compare(OPTIMIZERS["adam"], _cross_entropy)
 
 
+def test_small_cnn_trains_like_the_cpu_without_the_fallback(monkeypatch):
+    # conv2d (im2col, product, col2im), max pooling and its indices, the
+    # loss and the optimizer all stay on the device.
+    monkeypatch.delenv("FERROGRAD_WGPU_FALLBACK", raising=False)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 4 * 4, 3))
+    rng = np.random.default_rng(1)
+    # One batch, fitted step after step, so the loss has to fall.
+    images = [rng.normal(size=(8, 1, 8, 8)).astype(np.float32)] * STEPS
+    labels = [rng.integers(0, 3, size=8)] * STEPS
+    runs = []
+    for device in ("cpu", "wgpu"):
+        net = copy.deepcopy(model).to(device)
+        optimizer = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+        losses = []
+        for x, y in zip(images, labels):
+            optimizer.zero_grad()
+            loss = F.cross_entropy(net(torch.tensor(x).to(device)), torch.tensor(y).to(device))
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        runs.append((losses, [p.detach().cpu().numpy() for p in net.parameters()]))
+    (cpu_losses, cpu_params), (gpu_losses, gpu_params) = runs
+    assert cpu_losses[-1] < 0.9 * cpu_losses[0]
+    np.testing.assert_allclose(gpu_losses, cpu_losses, rtol=1e-4, atol=1e-5)
+    for g, c in zip(gpu_params, cpu_params):
+        np.testing.assert_allclose(g, c, rtol=1e-3, atol=1e-5)
+
+
 def test_cross_entropy_refusals_name_op_and_device(monkeypatch):
     monkeypatch.delenv("FERROGRAD_WGPU_FALLBACK", raising=False)
     out = torch.ones(4, 3, device="wgpu")

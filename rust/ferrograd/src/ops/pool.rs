@@ -126,18 +126,39 @@ impl Tensor {
     /// `out[p, l] += self[p, i]` at `i = index[p, l]`, into zero planes of `input_shape`.
     pub fn scatter_planes(&self, index: &Tensor, input_shape: &[usize]) -> Result<Tensor> {
         let (count, [h, w]) = planes_of(input_shape);
-        let idx = index.to_vec::<i64>()?;
-        let buffer = with_float_type!(self.dtype(), "max_pool2d_backward", T => T::into_buffer(with_contiguous::<T, _>(self, |g| scatter_add_planes(g, &idx, count, h * w))??));
-        let out = Tensor::from_buffer(buffer, input_shape)?;
+        let out = match self.device() {
+            crate::device::Device::Cpu => {
+                let idx = index.to_vec::<i64>()?;
+                let buffer = with_float_type!(self.dtype(), "max_pool2d_backward", T => T::into_buffer(with_contiguous::<T, _>(self, |g| scatter_add_planes(g, &idx, count, h * w))??));
+                Tensor::from_buffer(buffer, input_shape)?
+            }
+            // Elsewhere a scatter_add along the flattened planes, which the device has.
+            device => {
+                let _plain = crate::autograd::mode::no_grad();
+                let per_plane = |t: &Tensor| t.reshape(&[count as i64, t.numel().checked_div(count).unwrap_or(0) as i64]);
+                let zeros = Tensor::zeros_on(&[count, h * w], self.dtype(), device)?;
+                zeros.scatter_add(1, &per_plane(index)?, &per_plane(self)?)?.reshape(&input_shape.iter().map(|&d| d as i64).collect::<Vec<_>>())?
+            }
+        };
         Ok(record(Op::ScatterPlanes, &[self], out, |_, _| smallvec![Some(SavedTensor::input(index))]))
     }
 
     /// `out[p, l] = self[p, index[p, l]]`: the adjoint of `scatter_planes`.
     pub fn gather_planes(&self, index: &Tensor) -> Result<Tensor> {
         let (count, [h, w]) = planes_of(&self.shape());
-        let idx = index.to_vec::<i64>()?;
-        let buffer = with_float_type!(self.dtype(), "gather", T => T::into_buffer(with_contiguous::<T, _>(self, |x| gather_planes(x, &idx, count, h * w))??));
-        let out = Tensor::from_buffer(buffer, &index.shape())?;
+        let out = match self.device() {
+            crate::device::Device::Cpu => {
+                let idx = index.to_vec::<i64>()?;
+                let buffer = with_float_type!(self.dtype(), "gather", T => T::into_buffer(with_contiguous::<T, _>(self, |x| gather_planes(x, &idx, count, h * w))??));
+                Tensor::from_buffer(buffer, &index.shape())?
+            }
+            _ => {
+                let _plain = crate::autograd::mode::no_grad();
+                let rows = self.reshape(&[count as i64, (h * w) as i64])?;
+                let per_plane = index.numel().checked_div(count).unwrap_or(0) as i64;
+                rows.gather(1, &index.reshape(&[count as i64, per_plane])?)?.reshape(&index.shape().iter().map(|&d| d as i64).collect::<Vec<_>>())?
+            }
+        };
         Ok(record(Op::GatherPlanes, &[self], out, |_, _| smallvec![Some(SavedTensor::input(index))]))
     }
 

@@ -225,6 +225,9 @@ mod native {
         }
 
         fn max_pool(x: &Strided, planes: Planes, window: &Window2d) -> Result<(Storage, Storage)> {
+            if x.dtype() == DType::F32 {
+                return super::window::max_pool(x, planes, window);
+            }
             on_cpu("max_pool2d", || {
                 let (values, indices) = Cpu::max_pool(&host_view(x)?, planes, window)?;
                 Ok((device(values)?, device(indices)?))

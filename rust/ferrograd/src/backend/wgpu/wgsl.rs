@@ -594,6 +594,55 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     )
 }
 
+/// Max pooling over float32 planes, with the parameter words of `window`:
+/// per output element the first maximum of its window, or its first NaN,
+/// and that element's flat in-plane index as an int64 (two words).
+pub fn max_pool() -> String {
+    format!(
+        r#"
+@group(0) @binding(0) var<storage, read> p: array<u32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read_write> at: array<u32>;
+@group(0) @binding(3) var<storage, read> x: array<f32>;
+
+fn nan_bits(v: f32) -> bool {{ return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }}
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
+    let i = {FLAT_INDEX};
+    if (i >= p[0]) {{ return; }}
+    let h = p[2];
+    let w = p[3];
+    let oh = p[4];
+    let ow = p[5];
+    let plane = i / (oh * ow);
+    let l = i % (oh * ow);
+    let base = p[1] + plane * h * w;
+    var best = 0.0;
+    var where_ = 0u;
+    var found = false;
+    for (var ky = 0u; ky < p[6]; ky = ky + 1u) {{
+        let iy = i32((l / ow) * p[8] + ky * p[10]) - i32(p[12]);
+        if (iy < 0 || u32(iy) >= h) {{ continue; }}
+        for (var kx = 0u; kx < p[7]; kx = kx + 1u) {{
+            let ix = i32((l % ow) * p[9] + kx * p[11]) - i32(p[13]);
+            if (ix < 0 || u32(ix) >= w) {{ continue; }}
+            let v = x[base + u32(iy) * w + u32(ix)];
+            if (!found || v > best || (nan_bits(v) && !nan_bits(best))) {{
+                best = v;
+                where_ = u32(iy) * w + u32(ix);
+                found = true;
+            }}
+        }}
+    }}
+    out[i] = best;
+    at[2u * i] = where_;
+    at[2u * i + 1u] = 0u;
+}}
+"#
+    )
+}
+
 /// Matrix product parameters: M, N, K, then per operand its element
 /// offset and batch, row and column strides.
 pub mod matmul_slot {

@@ -1,6 +1,6 @@
 //! Sliding windows on the device: im2col (a convolution's input unfolded
-//! into columns, which the matrix product then consumes) and col2im, its
-//! adjoint. Each thread derives its positions from the window's geometry,
+//! into columns, which the matrix product then consumes), col2im, its
+//! adjoint, and max pooling. Each thread derives its positions from the window's geometry,
 //! so nothing but the parameters crosses to the device; col2im sums, for
 //! one input element, the columns that read it, so it needs no atomics and
 //! adds in the CPU kernel's order.
@@ -28,23 +28,34 @@ pub fn col2im(x: &Strided, planes: Planes, window: &Window2d) -> Result<Storage>
     run("col2im", x, planes, window, n, true)
 }
 
+/// The maximum of each window (float32) and its flat in-plane index (int64).
+pub fn max_pool(x: &Strided, planes: Planes, window: &Window2d) -> Result<(Storage, Storage)> {
+    const OP: &str = "max_pool2d";
+    let gpu = gpu()?;
+    let n = planes.count.checked_mul(planes.output[0] * planes.output[1]).ok_or_else(|| overflow(OP))?;
+    let (contiguous, bytes) = prepare(OP, gpu, x, n)?;
+    let held = operand(gpu, OP, contiguous.as_ref().unwrap_or(x))?;
+    let pipeline = gpu.pipelines.get(&gpu.device, "max_pool2d:f32", || Ok(wgsl::max_pool()))?;
+    gpu.scoped(OP, || {
+        // int64 indices: two words each, the high one zero (an in-plane index fits in 32 bits).
+        let (values, indices) = (WgpuBuffer::alloc(gpu, bytes)?, WgpuBuffer::alloc(gpu, 2 * bytes)?);
+        if n > 0 {
+            let bound = bind_whole(gpu, OP, &held)?;
+            let params = parameters(OP, words(OP, n as u64)?, bound.first, planes, window)?;
+            let mut batch = Batch::new(gpu);
+            let slots = [Slot::whole(&values), Slot::whole(&indices), Slot::from(&bound)];
+            batch.dispatch(&pipeline, &params, &slots, Grid::Flat((n as u64).div_ceil(u64::from(GROUP))))?;
+            batch.submit();
+        }
+        Ok((Storage::on_wgpu(values, n, DType::F32), Storage::on_wgpu(indices, n, DType::I64)))
+    })
+}
+
 fn run(op: &str, x: &Strided, planes: Planes, window: &Window2d, n: Option<usize>, fold: bool) -> Result<Storage> {
     let gpu = gpu()?;
-    let n = n.ok_or_else(|| Error::runtime(format!("{op}: the result's size overflows")))?;
-    let total = words(op, n as u64)?;
-    let bytes = f32_bytes(op, n)?;
-    if bytes > gpu.binding_limit {
-        return Err(Error::NotImplemented(format!("The operator '{op}' is not currently implemented for the wgpu device for results over {} bytes", gpu.binding_limit)));
-    }
-    // The kernel walks whole planes: a strided view is copied first.
-    let contiguous;
-    let x = if x.layout().contiguous_range().is_some() {
-        x
-    } else {
-        contiguous = Strided::contiguous(elementwise("copy", "x", x.shape(), &[x], [0.0; 2])?, x.shape())?;
-        &contiguous
-    };
-    let held = operand(gpu, op, x)?;
+    let n = n.ok_or_else(|| overflow(op))?;
+    let (contiguous, bytes) = prepare(op, gpu, x, n)?;
+    let held = operand(gpu, op, contiguous.as_ref().unwrap_or(x))?;
     let key = if fold { "col2im:f32" } else { "im2col:f32" };
     let pipeline = gpu.pipelines.get(&gpu.device, key, || Ok(wgsl::window(fold)))?;
     gpu.scoped(op, || {
@@ -53,13 +64,31 @@ fn run(op: &str, x: &Strided, planes: Planes, window: &Window2d, n: Option<usize
             return Ok(Storage::on_wgpu(out, 0, DType::F32));
         }
         let bound = bind_whole(gpu, op, &held)?;
-        let params = parameters(op, total, bound.first, planes, window)?;
+        let params = parameters(op, words(op, n as u64)?, bound.first, planes, window)?;
         let mut batch = Batch::new(gpu);
         let slots = [Slot::whole(&out), Slot::from(&bound)];
         batch.dispatch(&pipeline, &params, &slots, Grid::Flat((n as u64).div_ceil(u64::from(GROUP))))?;
         batch.submit();
         Ok(Storage::on_wgpu(out, n, DType::F32))
     })
+}
+
+/// Checks the `n`-element float32 result against the binding limit and
+/// makes `x` contiguous when it is not (the kernels walk whole planes):
+/// the copy, if one was made, and the result's bytes.
+fn prepare(op: &str, gpu: &super::context::Gpu, x: &Strided, n: usize) -> Result<(Option<Strided>, u64)> {
+    let bytes = f32_bytes(op, n)?;
+    if bytes.saturating_mul(2) > gpu.binding_limit {
+        return Err(Error::NotImplemented(format!("The operator '{op}' is not currently implemented for the wgpu device for results over {} bytes", gpu.binding_limit / 2)));
+    }
+    if x.layout().contiguous_range().is_some() {
+        return Ok((None, bytes));
+    }
+    Ok((Some(Strided::contiguous(elementwise("copy", "x", x.shape(), &[x], [0.0; 2])?, x.shape())?), bytes))
+}
+
+fn overflow(op: &str) -> Error {
+    Error::runtime(format!("{op}: the result's size overflows"))
 }
 
 /// The words `wgsl::window` reads, in `wgsl::window_slot` order.
