@@ -62,12 +62,14 @@ unsafe fn copy_block<T: Copy>(src: MatRef<T>, depth: usize, width: usize, out: &
         // size known here is a few vector moves, where `copy_from_slice` of
         // a run-time length was a memmove call per row (9% of a 256x1024x2048
         // product's profile).
-        // SAFETY: forwarded from the caller; width == ld.
-        return match ld {
-            32 => unsafe { copy_rows::<T, 32>(src, depth, out) },
-            16 => unsafe { copy_rows::<T, 16>(src, depth, out) },
-            8 => unsafe { copy_rows::<T, 8>(src, depth, out) },
-            _ => unsafe { copy_strided_rows(src, depth, width, out, ld) },
+        // SAFETY: forwarded from the caller; width == ld, so each row holds the W = ld elements copied.
+        return unsafe {
+            match ld {
+                32 => copy_rows::<T, 32>(src, depth, out),
+                16 => copy_rows::<T, 16>(src, depth, out),
+                8 => copy_rows::<T, 8>(src, depth, out),
+                _ => copy_strided_rows(src, depth, width, out, ld),
+            }
         };
     }
     if src.cs == 1 || src.rs != 1 {
