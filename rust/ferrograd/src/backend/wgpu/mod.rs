@@ -26,6 +26,7 @@ mod run;
 mod softmax;
 #[cfg(feature = "wgpu")]
 mod indexed;
+#[cfg(feature = "wgpu")]
 mod window;
 #[cfg(feature = "wgpu")]
 mod wgsl;
