@@ -165,7 +165,7 @@ DEVICE_NAME = "cpu"
 # library by run().
 SYNC = None
 # The workloads the wgpu device runs without falling back to the CPU.
-WGPU_WORKLOADS = ["matmul_bwd", "elementwise_big", "mlp_small", "mlp_large"]
+WGPU_WORKLOADS = ["matmul_bwd", "elementwise_big", "mlp_small", "mlp_large", "cnn_small"]
 
 
 def measure(body, repeat, warmup, setup=None):
@@ -374,7 +374,7 @@ class SmallCNN:
         shapes = [(8, 1, 3, 3), (8,), (16, 8, 3, 3), (16,), (10, 16 * 7 * 7), (10,)]
         self.params = [leaf(T, rng.standard_normal(s) * 0.1) for s in shapes]
         self.x = data(T, rng.standard_normal((batch, 1, 28, 28)))
-        self.y = T.tensor(rng.integers(0, 10, size=batch).tolist())
+        self.y = placed(T, T.tensor(rng.integers(0, 10, size=batch).tolist()))
 
     def step(self):
         F = self.T.nn.functional
