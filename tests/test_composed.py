@@ -1,5 +1,6 @@
 """Functions composed from core ops (addcmul, addcdiv, frac, diff, trace,
-nansum, nanmean, count_nonzero, fliplr, flipud, aminmax, deg2rad, rad2deg):
+nansum, nanmean, count_nonzero, fliplr, flipud, aminmax, deg2rad, rad2deg,
+logaddexp, hypot, rot90, kron, std_mean, var_mean):
 values and errors against PyTorch, gradients against finite differences."""
 
 import numpy as np
@@ -59,6 +60,24 @@ CASES = [
     lambda lib: lib.tensor([90, 180]).deg2rad(),
     lambda lib: lib.rad2deg(lib.tensor(A)),
     lambda lib: lib.tensor(A).rad2deg(),
+    lambda lib: lib.logaddexp(lib.tensor(A), lib.tensor(B)),
+    lambda lib: lib.tensor(A * 40).logaddexp(lib.tensor(B * 40)),
+    lambda lib: lib.logaddexp(lib.tensor([float("inf"), -float("inf"), 1.0]), lib.tensor([float("inf"), -float("inf"), -float("inf")])),
+    lambda lib: lib.hypot(lib.tensor(A), lib.tensor(B)),
+    lambda lib: lib.tensor(A).hypot(lib.tensor(C)),
+    lambda lib: lib.rot90(lib.tensor(A)),
+    lambda lib: lib.tensor(A).rot90(2),
+    lambda lib: lib.rot90(lib.tensor(A), -1, [1, 0]),
+    lambda lib: lib.rot90(lib.tensor(A).reshape(3, 2, 2), 3, (0, 2)),
+    lambda lib: lib.rot90(lib.tensor(A), 4),
+    lambda lib: lib.kron(lib.tensor(A[:2, :2]), lib.tensor(B)),
+    lambda lib: lib.tensor(A[0]).kron(lib.tensor(C[:2])),
+    lambda lib: lib.kron(lib.tensor([1, 2]), lib.tensor([[3], [4]])),
+    lambda lib: lib.std_mean(lib.tensor(A)),
+    lambda lib: lib.std_mean(lib.tensor(A), 1, keepdim=True),
+    lambda lib: lib.std_mean(lib.tensor(A), 0, unbiased=False),
+    lambda lib: lib.var_mean(lib.tensor(A)),
+    lambda lib: lib.var_mean(lib.tensor(A), dim=1, correction=0),
 ]
 
 
@@ -73,6 +92,9 @@ def test_values_match_pytorch(torch_ref, case):
     lambda lib: lib.fliplr(lib.ones(3)),
     lambda lib: lib.flipud(lib.tensor(1.0)),
     lambda lib: lib.nanmean(lib.tensor([1, 2])),
+    lambda lib: lib.rot90(lib.ones(3)),
+    lambda lib: lib.rot90(lib.ones(3, 3), 1, (0, 0)),
+    lambda lib: lib.rot90(lib.ones(3, 3), 1, (0, 1, 2)),
 ])
 def test_bad_arguments_raise_pytorch_errors(torch_ref, call):
     assert_same_error(torch_ref, torch, call)
@@ -88,6 +110,9 @@ def test_bad_arguments_raise_pytorch_errors(torch_ref, call):
     lambda x, y, z: torch.aminmax(x, dim=1).max - torch.aminmax(y).min,
     lambda x, y, z: torch.deg2rad(x) + torch.rad2deg(z),
     lambda x, y, z: torch.frac(x * 3.7),
+    lambda x, y, z: torch.logaddexp(x, y) * torch.hypot(y, z),
+    lambda x, y, z: (torch.rot90(x, 1) * torch.rot90(y, 3, (1, 0))).sum() + (torch.kron(y[:2, :2], z[:1, :3]) ** 2).sum(),
+    lambda x, y, z: torch.std_mean(x, 1)[0] * torch.var_mean(y, 1)[1] + torch.var_mean(z)[0],
 ])
 def test_gradients_match_finite_differences(fn):
     # Distinct values, none near an integer after the scaling above.
@@ -95,3 +120,10 @@ def test_gradients_match_finite_differences(fn):
     y = (RNG.permutation(12).reshape(3, 4) * 1.1 + 0.17).astype(np.float64)
     z = (RNG.permutation(12).reshape(3, 4) * 0.5 + 1.13).astype(np.float64)
     check_grad(fn, [torch.tensor(v, requires_grad=True) for v in (x, y, z)])
+
+
+def test_moment_means_refuse_unbiased_with_correction():
+    with pytest.raises(TypeError, match="var_mean"):
+        torch.var_mean(torch.ones(3, 3), 1, unbiased=True, correction=0)
+    with pytest.raises(TypeError, match="std_mean"):
+        torch.std_mean(torch.ones(3, 3), 1, unbiased=False, correction=1)

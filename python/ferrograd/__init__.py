@@ -135,7 +135,8 @@ del _sorting
 # ---- short compositions of core ops (autograd differentiates them) ----------
 from ._composed import (
     addcmul, addcdiv, frac, diff, trace, nansum, nanmean, count_nonzero,
-    fliplr, flipud, aminmax, deg2rad, rad2deg,
+    fliplr, flipud, aminmax, deg2rad, rad2deg, logaddexp, hypot, rot90, kron,
+    std_mean, var_mean,
 )
 from . import _composed
 _composed._install(Tensor)
@@ -200,7 +201,8 @@ __all__ = [
     "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8", "half", "float", "double",
     "long", "int", "short", "bool", "sort", "argsort", "msort", "topk", "kthvalue", "median",
     "addcmul", "addcdiv", "frac", "diff", "trace", "nansum", "nanmean", "count_nonzero", "fliplr",
-    "flipud", "aminmax", "deg2rad", "rad2deg",
+    "flipud", "aminmax", "deg2rad", "rad2deg", "logaddexp", "hypot", "rot90", "kron", "std_mean",
+    "var_mean",
 ]
 
 # Submodules a script may never touch (layers, optimizers, checkpoint files,

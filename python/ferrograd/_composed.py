@@ -8,7 +8,9 @@ from . import _ferrograd as _C
 from . import return_types
 
 __all__ = ["addcmul", "addcdiv", "frac", "diff", "trace", "nansum", "nanmean", "count_nonzero",
-           "fliplr", "flipud", "aminmax", "deg2rad", "rad2deg"]
+           "fliplr", "flipud", "aminmax", "deg2rad", "rad2deg", "logaddexp", "hypot", "rot90", "kron"]
+# Functions of the torch namespace only, not Tensor methods (as in PyTorch).
+_FUNCTIONS_ONLY = ["std_mean", "var_mean"]
 # In-place forms, Tensor methods only (as in PyTorch).
 _IN_PLACE = ["addcmul_", "addcdiv_"]
 
@@ -126,6 +128,74 @@ def deg2rad(input):
 
 def rad2deg(input):
     return _float(input) * (180.0 / math.pi)
+
+
+def logaddexp(input, other):
+    """``log(exp(input) + exp(other))`` without overflow: the larger plus
+    ``log1p(exp(-|difference|))``."""
+    larger = _C.maximum(input, other)
+    # Equal infinities: their difference is NaN, and the sum is that infinity.
+    gap = (input - other).abs().nan_to_num(nan=0.0, posinf=math.inf, neginf=math.inf)
+    return larger + (-gap).exp().log1p()
+
+
+def hypot(input, other):
+    """``sqrt(input**2 + other**2)``."""
+    return (input * input + other * other).sqrt()
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    """Rotation by 90 degrees ``k`` times in the plane of ``dims``, from the
+    first dim toward the second."""
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input.dim() < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.dim()}")
+    first, second = (d % input.dim() for d in dims)
+    if first == second:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} and dim1 = {dims[1]}")
+    k %= 4
+    if k == 1:
+        return input.flip([second]).transpose(first, second)
+    if k == 2:
+        return input.flip([first, second])
+    if k == 3:
+        return input.flip([first]).transpose(first, second)
+    return input.clone()
+
+
+def kron(input, other):
+    """The Kronecker product: every element of ``input`` times all of ``other``."""
+    ndim = max(input.dim(), other.dim())
+    a = input.reshape((1,) * (ndim - input.dim()) + tuple(input.shape))
+    b = other.reshape((1,) * (ndim - other.dim()) + tuple(other.shape))
+    # a's dims interleaved with singletons, b's with singletons the other way round.
+    a_shape, b_shape = [], []
+    for n, m in zip(a.shape, b.shape):
+        a_shape += [n, 1]
+        b_shape += [1, m]
+    product = a.reshape(a_shape) * b.reshape(b_shape)
+    return product.reshape([n * m for n, m in zip(a.shape, b.shape)])
+
+
+def _moment_mean(var, input, dim, unbiased, keepdim, correction):
+    if unbiased is not None and correction is not None:
+        # PyTorch's argument parser refuses the pair, naming the function.
+        raise TypeError(f"{var.__name__}_mean() received an invalid combination of arguments: both unbiased and correction")
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    spread = var(input, dim, correction=correction, keepdim=keepdim)
+    return spread, input.mean(dim, keepdim=keepdim) if dim is not None else input.mean()
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(std, mean)`` over ``dim`` (all elements when None)."""
+    return _moment_mean(_C.std, input, dim, unbiased, keepdim, correction)
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(var, mean)`` over ``dim`` (all elements when None)."""
+    return _moment_mean(_C.var, input, dim, unbiased, keepdim, correction)
 
 
 def _install(tensor_type):
