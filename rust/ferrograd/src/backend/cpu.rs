@@ -9,8 +9,8 @@ use crate::error::{Error, Result};
 use crate::kernels::elementwise::{cast, map, zip, zip_assign};
 use crate::kernels::indexed::{add_elem, gather, scatter, take, Plan};
 use crate::kernels::matmul::matmul;
-use crate::kernels::pointwise::FloatMath;
-use crate::kernels::named::{Accepts, BinaryKernel, ReduceKernel, UnaryKernel};
+use crate::kernels::pointwise::{zip3, FloatMath};
+use crate::kernels::named::{Accepts, BinaryKernel, Comparison, ReduceKernel, UnaryKernel};
 use crate::kernels::reduce::{reduce, sum_all, sum_contiguous};
 use crate::kernels::vectorised;
 use crate::kernels::window::{col2im, im2col, max_pool, Planes, Window2d};
@@ -40,6 +40,16 @@ impl Backend for Cpu {
     #[inline]
     fn reduce<K: ReduceKernel>(k: &K, x: &Strided, dims: &[usize]) -> Result<Storage> {
         reduce_dims(k, x, dims).map(Storage::new)
+    }
+
+    fn compare(a: &Strided, b: &Strided, cmp: Comparison, shape: &[usize]) -> Result<Storage> {
+        let flags = with_any_type!(a.dtype(), T => zip(a, b, shape, |x: T, y: T| cmp.test(x, y))?);
+        Ok(Storage::new(bool::into_buffer(flags)))
+    }
+
+    fn select(cond: &Strided, a: &Strided, b: &Strided, shape: &[usize]) -> Result<Storage> {
+        let buffer = with_any_type!(a.dtype(), T => T::into_buffer(zip3(cond, a, b, shape, |c: bool, u: T, v: T| if c { u } else { v })?));
+        Ok(Storage::new(buffer))
     }
 
     fn matmul(a: &Strided, b: &Strided) -> Result<Storage> {

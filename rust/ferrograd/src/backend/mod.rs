@@ -15,7 +15,7 @@ use crate::device::Device;
 use crate::dtype::DType;
 use crate::error::Result;
 use crate::kernels::indexed::Plan;
-use crate::kernels::named::{BinaryKernel, ReduceKernel, UnaryKernel};
+use crate::kernels::named::{BinaryKernel, Comparison, ReduceKernel, UnaryKernel};
 use crate::kernels::window::{Planes, Window2d};
 use crate::storage::Storage;
 use crate::strided::Strided;
@@ -34,6 +34,10 @@ pub trait Backend {
     fn binary_assign<K: BinaryKernel>(k: &K, dst: &Strided, src: &Strided) -> Result<()>;
     /// Folds `x` over `dims` (sorted, unique, in range), in output order.
     fn reduce<K: ReduceKernel>(k: &K, x: &Strided, dims: &[usize]) -> Result<Storage>;
+    /// `a <cmp> b` over `a` and `b` (one dtype) broadcast to `shape`, as bool.
+    fn compare(a: &Strided, b: &Strided, cmp: Comparison, shape: &[usize]) -> Result<Storage>;
+    /// `a` where `cond` (bool) holds, else `b` (one dtype), all broadcast to `shape`.
+    fn select(cond: &Strided, a: &Strided, b: &Strided, shape: &[usize]) -> Result<Storage>;
     /// `a @ b` for 2-D or batched 3-D operands of one dtype, shapes checked by the caller.
     fn matmul(a: &Strided, b: &Strided) -> Result<Storage>;
     /// `x`'s elements in logical order, converted to `dtype`.
@@ -102,6 +106,15 @@ impl Strided {
     #[inline]
     pub fn reduce<K: ReduceKernel>(&self, k: &K, dims: &[usize]) -> Result<Storage> {
         on_device!(self.device(), B => B::reduce(k, self, dims))
+    }
+
+    pub fn compare(&self, cmp: Comparison, other: &Strided, shape: &[usize]) -> Result<Storage> {
+        on_device!(device_of(self, other)?, B => B::compare(self, other, cmp, shape))
+    }
+
+    /// `a` where `self` (bool) holds, else `b`.
+    pub fn select(&self, a: &Strided, b: &Strided, shape: &[usize]) -> Result<Storage> {
+        on_device!(Strided::common_device(&[self, a, b])?, B => B::select(self, a, b, shape))
     }
 
     pub fn matmul(&self, other: &Strided) -> Result<Storage> {

@@ -871,3 +871,40 @@ mod tests {
         assert_eq!(names.len(), ALL_NAMES.len());
     }
 }
+
+/// An elementwise comparison, giving bool.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Comparison {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Comparison {
+    /// PyTorch's operator name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Comparison::Eq => "eq",
+            Comparison::Ne => "ne",
+            Comparison::Lt => "lt",
+            Comparison::Le => "le",
+            Comparison::Gt => "gt",
+            Comparison::Ge => "ge",
+        }
+    }
+
+    #[inline]
+    pub fn test<T: PartialOrd>(self, x: T, y: T) -> bool {
+        match self {
+            Comparison::Eq => x == y,
+            Comparison::Ne => x != y,
+            Comparison::Lt => x < y,
+            Comparison::Le => x <= y,
+            Comparison::Gt => x > y,
+            Comparison::Ge => x >= y,
+        }
+    }
+}

@@ -14,51 +14,16 @@ use crate::tensor::Tensor;
 use crate::with_any_type;
 use smallvec::smallvec;
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Comparison {
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-}
-
-impl Comparison {
-    /// PyTorch's operator name.
-    fn name(self) -> &'static str {
-        match self {
-            Comparison::Eq => "eq",
-            Comparison::Ne => "ne",
-            Comparison::Lt => "lt",
-            Comparison::Le => "le",
-            Comparison::Gt => "gt",
-            Comparison::Ge => "ge",
-        }
-    }
-
-    #[inline]
-    fn test<T: PartialOrd>(self, x: T, y: T) -> bool {
-        match self {
-            Comparison::Eq => x == y,
-            Comparison::Ne => x != y,
-            Comparison::Lt => x < y,
-            Comparison::Le => x <= y,
-            Comparison::Gt => x > y,
-            Comparison::Ge => x >= y,
-        }
-    }
-}
+pub use crate::kernels::named::Comparison;
 
 impl Tensor {
     pub fn compare(&self, other: &Tensor, cmp: Comparison) -> Result<Tensor> {
-        host_only!(cmp.name(), [self, other] => |[a, b]| a.compare(&b, cmp));
         Tensor::common_device(&[self, other])?;
         let dtype = result_dtype(self, other);
         let shape = broadcast_shapes(&self.shape(), &other.shape())?;
         let (a, b) = (self.cast(dtype)?, other.cast(dtype)?);
-        let out: Vec<bool> = with_any_type!(dtype, T => zip(&a.snapshot(), &b.snapshot(), &shape, |x: T, y: T| cmp.test(x, y))?);
-        Tensor::from_vec(out, &shape)
+        let flags = a.snapshot().compare(cmp, &b.snapshot(), &shape)?;
+        Tensor::from_storage(flags, &shape)
     }
 
     pub fn compare_scalar(&self, value: Scalar, cmp: Comparison) -> Result<Tensor> {
@@ -92,13 +57,18 @@ impl Tensor {
 
     /// `value` where `mask` is true, else `self` (out of place).
     pub fn masked_fill_scalar(&self, mask: &Tensor, value: Scalar) -> Result<Tensor> {
-        host_only!("masked_fill", [self, mask] => |[x, m]| x.masked_fill_scalar(&m, value));
         if mask.dtype() != DType::Bool {
             return Err(Error::MaskDType { dtype: mask.dtype(), c_name: false });
         }
         let shape = broadcast_shapes(&self.shape(), &mask.shape())?;
         if shape.as_slice() != self.shape() {
             return Err(Error::ShapesDiffer { expected: "masked_fill: the shape of the mask ", lhs: crate::error::ShapeList(mask.shape().to_vec()), sep: " must be broadcastable to the shape of the tensor ", rhs: crate::error::ShapeList(self.shape().to_vec()), tail: "" });
+        }
+        if crate::ops::host::off_host_checked(&[Some(self), Some(mask)])?.is_some() {
+            // On a device: a selection between the fill (a host scalar) and self.
+            let fill = Tensor::scalar_tensor(value, self.dtype());
+            let out = Tensor::from_storage(mask.snapshot().select(&fill.snapshot(), &self.snapshot(), &shape)?, &shape)?;
+            return Ok(record(Op::MaskedFill, &[self], out, |_, _| smallvec![Some(SavedTensor::input(mask))]));
         }
         let mask_b = mask.layout().broadcast_to(&shape)?;
         let mask_view = mask.view_with_layout(mask_b)?;

@@ -483,15 +483,13 @@ fn extremum_grad(g: &Tensor, mine: &Tensor, theirs: &Tensor, is_max: bool) -> Re
 impl Tensor {
     /// `x` where `cond`, else `y`, all three broadcast together (WhereBackward0).
     pub fn where_cond(cond: &Tensor, x: &Tensor, y: &Tensor) -> Result<Tensor> {
-        host_only!("where", [cond, x, y] => |[c, a, b]| Tensor::where_cond(&c, &a, &b));
         if cond.dtype() != DType::Bool {
             return Err(Error::UnexpectedDType { expected: "where expected condition to be a boolean tensor, but got a tensor with dtype ", got: cond.dtype() });
         }
         let dtype = result_dtype(x, y);
         let shape = broadcast_shapes(&broadcast_shapes(&cond.shape(), &x.shape())?, &y.shape())?;
         let (a, b) = (x.cast(dtype)?, y.cast(dtype)?);
-        let buffer = with_any_type!(dtype, T => T::into_buffer(zip3(&cond.snapshot(), &a.snapshot(), &b.snapshot(), &shape, |c: bool, u: T, v: T| if c { u } else { v })?));
-        let out = Tensor::from_buffer(buffer, &shape)?;
+        let out = Tensor::from_storage(cond.snapshot().select(&a.snapshot(), &b.snapshot(), &shape)?, &shape)?;
         Ok(record(Op::Where, &[x, y], out, |_, _| smallvec![Some(SavedTensor::input(cond))]))
     }
 }

@@ -6,7 +6,7 @@
 use super::group::{advance_steps, check_steps, slots, StateList};
 use super::lanes::{run_slots, Lanes};
 use super::math::effective_grad;
-use super::Update;
+use super::{KernelForm, Update};
 use crate::error::Result;
 use crate::storage::Float;
 use crate::tensor::Tensor;
@@ -48,5 +48,14 @@ impl Update for AdagradOptions {
             let std = sum.sqrt() + eps;
             *p = *p + neg_clr * g / std;
         })
+    }
+
+    fn kernel_form(&self, clr: &f64) -> KernelForm {
+        let mut f = KernelForm::new(1);
+        f.effective_grad(self.maximize, self.weight_decay);
+        let (eps, neg_clr) = (f.number(self.eps), f.number(-clr));
+        f.line("s0 = s0 + 1.0 * g * g;");
+        f.line(format!("p = p + {neg_clr} * g / (sqrt(s0) + {eps});"));
+        f
     }
 }

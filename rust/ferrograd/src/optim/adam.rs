@@ -8,7 +8,7 @@
 use super::group::{advance_steps, check_count, check_steps, slots, StateList};
 use super::lanes::{run_slots, Lanes};
 use super::math::{effective_grad, lerp, maximum};
-use super::Update;
+use super::{KernelForm, Update};
 use crate::error::Result;
 use crate::storage::Float;
 use crate::tensor::Tensor;
@@ -132,5 +132,27 @@ impl Update for AdamOptions {
                 k.descend(p, *m, v_now);
             })
         }
+    }
+
+    fn kernel_form(&self, c: &BiasCorrection) -> KernelForm {
+        let mut f = KernelForm::new(if self.amsgrad { 3 } else { 2 });
+        let decay = self.weight_decay != 0.0;
+        f.effective_grad(self.maximize, if self.decoupled_weight_decay { 0.0 } else { self.weight_decay });
+        if decay && self.decoupled_weight_decay {
+            let shrink = f.number(1.0 - self.lr * self.weight_decay);
+            f.line(format!("p = p * {shrink};"));
+        }
+        let (one_minus_beta1, beta2, one_minus_beta2) = (f.number(1.0 - self.beta1), f.number(self.beta2), f.number(1.0 - self.beta2));
+        f.line(format!("s0 = lerp_(s0, g, {one_minus_beta1});"));
+        f.line(format!("s1 = s1 * {beta2} + {one_minus_beta2} * g * g;"));
+        let v = if self.amsgrad {
+            f.line("s2 = max_nan_(s2, s1);");
+            "s2"
+        } else {
+            "s1"
+        };
+        let (bc2, eps, neg_step) = (f.number(c.bias_correction2_sqrt), f.number(self.eps), f.number(-c.step_size));
+        f.line(format!("p = p + {neg_step} * s0 / (sqrt({v}) / {bc2} + {eps});"));
+        f
     }
 }

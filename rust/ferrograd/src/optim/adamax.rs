@@ -7,7 +7,7 @@
 use super::group::{advance_steps, check_steps, slots, StateList};
 use super::lanes::{run_slots, Lanes};
 use super::math::{effective_grad, lerp, maximum};
-use super::Update;
+use super::{KernelForm, Update};
 use crate::error::Result;
 use crate::storage::Float;
 use crate::tensor::Tensor;
@@ -54,5 +54,15 @@ impl Update for AdamaxOptions {
             *u = maximum(*u * beta2, g.abs() + eps);
             *p = *p + neg_clr * *m / *u;
         })
+    }
+
+    fn kernel_form(&self, clr: &f64) -> KernelForm {
+        let mut f = KernelForm::new(2);
+        f.effective_grad(self.maximize, self.weight_decay);
+        let (one_minus_beta1, beta2, eps, neg_clr) = (f.number(1.0 - self.beta1), f.number(self.beta2), f.number(self.eps), f.number(-clr));
+        f.line(format!("s0 = lerp_(s0, g, {one_minus_beta1});"));
+        f.line(format!("s1 = max_nan_(s1 * {beta2}, abs(g) + {eps});"));
+        f.line(format!("p = p + {neg_clr} * s0 / s1;"));
+        f
     }
 }

@@ -11,7 +11,8 @@ use crate::kernels::elementwise::write_into;
 use crate::kernels::PARALLEL_THRESHOLD;
 use crate::storage::{Buffer, Float};
 use crate::strided::Strided;
-use crate::tensor::Snapshot;
+use crate::device::Device;
+use crate::tensor::{Snapshot, Tensor};
 use parking_lot::RwLockReadGuard;
 use crate::simd::{Isa, Kernel};
 use rayon::prelude::*;
@@ -84,6 +85,10 @@ impl<T: Float, F: Fn(&mut T, T, [&mut T; N]), const N: usize> Kernel for EachLan
 /// type, with `coeffs[i]` for slot `i`; slots run in parallel when the
 /// group is large. Versions are bumped on each tensor written.
 pub(crate) fn run_slots<U: Update>(op: &'static str, slots: &[Slot], coeffs: &[U::Coeffs], update: &U) -> Result<()> {
+    if slots.iter().any(|s| s.param.device() != Device::Cpu) {
+        // Device kernels queue in order; host threads would add nothing.
+        return slots.iter().zip(coeffs).try_for_each(|(slot, c)| run_on_device(op, slot, c, update));
+    }
     let run_one = |(slot, c): (&Slot, &U::Coeffs)| -> Result<()> {
         crate::with_float_type!(slot.param.dtype(), op, T => with_lanes::<T>(slot, |lanes| run_chunks(lanes, &|chunk| update.apply::<T>(c, chunk)))?);
         slot.bump_versions();
@@ -95,6 +100,25 @@ pub(crate) fn run_slots<U: Update>(op: &'static str, slots: &[Slot], coeffs: &[U
     } else {
         slots.iter().zip(coeffs).try_for_each(run_one)
     }
+}
+
+/// One param's update where its tensors live: as a kernel on their device
+/// when all share it and are dense, else through host copies (each
+/// storage's write guard sends its elements back).
+fn run_on_device<U: Update>(op: &'static str, slot: &Slot, coeffs: &U::Coeffs, update: &U) -> Result<()> {
+    let device = slot.param.device();
+    let tensors: Vec<&Tensor> = std::iter::once(slot.param).chain(std::iter::once(slot.grad)).chain(slot.state.iter().copied()).collect();
+    let views: Vec<Snapshot> = tensors.iter().map(|t| t.snapshot()).collect();
+    let native = tensors.iter().all(|t| t.device() == device) && views.iter().all(|v| v.layout().contiguous_range().is_some());
+    if native {
+        let views: Vec<&Strided> = views.iter().map(|v| &**v).collect();
+        crate::backend::wgpu::update(op, &update.kernel_form(coeffs), &views)?;
+    } else {
+        drop(views);
+        crate::with_float_type!(slot.param.dtype(), op, T => with_lanes::<T>(slot, |lanes| update.apply::<T>(coeffs, lanes))?);
+    }
+    slot.bump_versions();
+    Ok(())
 }
 
 /// Whether no storage written for one param is touched for another. Only

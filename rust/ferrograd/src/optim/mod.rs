@@ -11,9 +11,11 @@
 //! Layout of this module: `group` checks a group and turns it into slots,
 //! `lanes` locks a slot's storages and runs an update over its elements
 //! (in parallel above a size threshold), `math` holds the shared element
-//! formulas, and each optimizer has its own small file.
+//! formulas, `kernel_form` their device-kernel statements, and each
+//! optimizer has its own small file.
 
 mod group;
+mod kernel_form;
 mod lanes;
 mod math;
 
@@ -33,6 +35,7 @@ pub use sgd::{sgd_step, SgdOptions};
 mod tests;
 
 use crate::storage::Float;
+pub use kernel_form::{KernelForm, MAX_NUMBERS, MAX_STATES};
 
 /// One optimizer's update, written once for every element type.
 pub(crate) trait Update: Sync {
@@ -42,4 +45,8 @@ pub(crate) trait Update: Sync {
 
     /// Updates one chunk of a param's elements in place.
     fn apply<T: Float>(&self, coeffs: &Self::Coeffs, lanes: lanes::Lanes<'_, T>) -> crate::Result<()>;
+
+    /// The same update as device-kernel statements, for a param whose
+    /// tensors all live on a device.
+    fn kernel_form(&self, coeffs: &Self::Coeffs) -> KernelForm;
 }

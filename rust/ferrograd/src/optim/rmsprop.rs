@@ -8,7 +8,7 @@
 use super::group::{advance_steps, check_count, check_steps, slots, StateList};
 use super::lanes::{run_slots, Lanes};
 use super::math::{effective_grad, lerp};
-use super::Update;
+use super::{KernelForm, Update};
 use crate::error::Result;
 use crate::storage::Float;
 use crate::tensor::Tensor;
@@ -122,5 +122,27 @@ impl Update for RMSpropOptions {
                 k.descend(p, g, avg, Some(buf));
             }),
         }
+    }
+
+    fn kernel_form(&self, _: &()) -> KernelForm {
+        let momentum = self.momentum > 0.0;
+        let mut f = KernelForm::new(1 + usize::from(self.centered) + usize::from(momentum));
+        f.effective_grad(self.maximize, self.weight_decay);
+        let (alpha, one_minus_alpha, eps, neg_lr) = (f.number(self.alpha), f.number(1.0 - self.alpha), f.number(self.eps), f.number(-self.lr));
+        f.line(format!("s0 = s0 * {alpha} + {one_minus_alpha} * g * g;"));
+        if self.centered {
+            f.line(format!("s1 = lerp_(s1, g, {one_minus_alpha});"));
+            f.line(format!("let avg = sqrt(s0 + -1.0 * s1 * s1) + {eps};"));
+        } else {
+            f.line(format!("let avg = sqrt(s0) + {eps};"));
+        }
+        if momentum {
+            let (mu, buf) = (f.number(self.momentum), if self.centered { "s2" } else { "s1" });
+            f.line(format!("{buf} = {buf} * {mu} + g / avg;"));
+            f.line(format!("p = p + {neg_lr} * {buf};"));
+        } else {
+            f.line(format!("p = p + {neg_lr} * g / avg;"));
+        }
+        f
     }
 }

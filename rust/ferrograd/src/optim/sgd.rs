@@ -7,7 +7,7 @@
 use super::group::{check_count, slots, StateList};
 use super::lanes::{run_slots, Lanes};
 use super::math::effective_grad;
-use super::Update;
+use super::{KernelForm, Update};
 use crate::error::Result;
 use crate::storage::Float;
 use crate::tensor::Tensor;
@@ -76,5 +76,25 @@ impl Update for SgdOptions {
             let direction = if nesterov { g + momentum * *buf } else { *buf };
             *p = *p + neg_lr * direction;
         })
+    }
+
+    fn kernel_form(&self, fresh: &bool) -> KernelForm {
+        let mut f = KernelForm::new(usize::from(self.momentum != 0.0));
+        f.effective_grad(self.maximize, self.weight_decay);
+        let neg_lr = f.number(-self.lr);
+        if self.momentum == 0.0 {
+            f.line(format!("p = p + {neg_lr} * g;"));
+            return f;
+        }
+        let momentum = f.number(self.momentum);
+        if *fresh {
+            f.line("s0 = g;");
+        } else {
+            let one_minus_dampening = f.number(1.0 - self.dampening);
+            f.line(format!("s0 = s0 * {momentum} + {one_minus_dampening} * g;"));
+        }
+        let direction = if self.nesterov { format!("(g + {momentum} * s0)") } else { "s0".to_string() };
+        f.line(format!("p = p + {neg_lr} * {direction};"));
+        f
     }
 }

@@ -105,11 +105,20 @@ pub fn write_back(buffer: &WgpuBuffer, host: &Buffer) {
 
 /// `len` bytes of `buffer` from byte `start`, read back to the host. The
 /// only place the host waits for the device.
+static READBACKS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many reads from device memory to the host have run, so a caller can
+/// check that a loop reads back only the values it asks for.
+pub fn readback_count() -> u64 {
+    READBACKS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 pub fn download(gpu: &Gpu, buffer: &WgpuBuffer, start: u64, len: u64) -> Result<Vec<u8>> {
     let end = start.checked_add(len).filter(|&e| e <= buffer.padded()).ok_or_else(|| Error::runtime(format!("wgpu: read of bytes {start}..{start}+{len} past a {}-byte buffer", buffer.bytes)))?;
     if len == 0 {
         return Ok(Vec::new());
     }
+    READBACKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     #[cfg(test)]
     if tests_hook::FAIL_READBACK.with(|f| f.get()) {
         return Err(Error::runtime(format!("wgpu: reading back {len} bytes failed: injected failure")));

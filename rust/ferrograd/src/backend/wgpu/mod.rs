@@ -6,7 +6,8 @@
 //! context: the device, opened once; pool: buffers reused by size;
 //! pipelines: compiled kernels by name; wgsl: the kernel sources; launch:
 //! bindings and dispatches; run: each kernel family's launch; softmax:
-//! row kernels; take: gathers by index plans; buffer: device memory and
+//! row kernels; indexed: gathers and scatters by index;
+//! masks: comparisons and selection; update: optimizer steps; random: masks drawn on the device; window: convolution windows and pooling; buffer: device memory and
 //! host transfers; fallback: ops without a kernel on the CPU, when asked.
 
 pub mod fallback;
@@ -17,15 +18,21 @@ mod context;
 #[cfg(feature = "wgpu")]
 mod launch;
 #[cfg(feature = "wgpu")]
+mod masks;
+#[cfg(feature = "wgpu")]
 mod pipelines;
 #[cfg(feature = "wgpu")]
 mod pool;
+#[cfg(feature = "wgpu")]
+mod random;
 #[cfg(feature = "wgpu")]
 mod run;
 #[cfg(feature = "wgpu")]
 mod softmax;
 #[cfg(feature = "wgpu")]
 mod indexed;
+#[cfg(feature = "wgpu")]
+mod update;
 #[cfg(feature = "wgpu")]
 mod window;
 #[cfg(feature = "wgpu")]
@@ -39,9 +46,13 @@ mod stub;
 pub use stub::*;
 
 #[cfg(feature = "wgpu")]
-pub use buffer::{download_all, write_back, WgpuBuffer};
+pub use buffer::{download_all, readback_count, write_back, WgpuBuffer};
 #[cfg(feature = "wgpu")]
 pub use softmax::{softmax, softmax_backward};
+#[cfg(feature = "wgpu")]
+pub use update::update;
+#[cfg(feature = "wgpu")]
+pub use random::dropout_mask;
 
 #[cfg(feature = "wgpu")]
 mod device {
@@ -115,7 +126,7 @@ mod native {
     use crate::dtype::DType;
     use crate::error::{Error, Result};
     use crate::kernels::indexed::Plan;
-    use crate::kernels::named::{BinaryKernel, ReduceKernel, UnaryKernel};
+    use crate::kernels::named::{BinaryKernel, Comparison, ReduceKernel, UnaryKernel};
     use crate::kernels::window::{Planes, Window2d};
     use crate::layout::Layout;
     use crate::storage::Storage;
@@ -172,6 +183,23 @@ mod native {
                 Some((init, fold)) => reduce_run(K::NAME, init, fold, x, dims),
                 None => on_cpu(K::NAME, || device(Cpu::reduce(k, &host_view(x)?, dims)?)),
             }
+        }
+
+        fn compare(a: &Strided, b: &Strided, cmp: Comparison, shape: &[usize]) -> Result<Storage> {
+            if a.dtype() == DType::F32 && b.dtype() == DType::F32 {
+                return super::masks::compare(a, b, cmp, shape);
+            }
+            on_cpu(cmp.name(), || {
+                let n = crate::layout::numel(shape)?;
+                Wgpu::from_cpu(&Strided::contiguous(Cpu::compare(&host_view(a)?, &host_view(b)?, cmp, shape)?, &[n])?, Device::Wgpu(0))
+            })
+        }
+
+        fn select(cond: &Strided, a: &Strided, b: &Strided, shape: &[usize]) -> Result<Storage> {
+            if a.dtype() == DType::F32 && b.dtype() == DType::F32 {
+                return super::masks::select(cond, a, b, shape);
+            }
+            on_cpu("where", || device(Cpu::select(&host_view(cond)?, &host_view(a)?, &host_view(b)?, shape)?))
         }
 
         fn matmul(a: &Strided, b: &Strided) -> Result<Storage> {

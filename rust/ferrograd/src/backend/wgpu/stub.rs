@@ -7,7 +7,7 @@ use crate::device::Device;
 use crate::dtype::DType;
 use crate::error::Result;
 use crate::kernels::indexed::Plan;
-use crate::kernels::named::{BinaryKernel, ReduceKernel, UnaryKernel};
+use crate::kernels::named::{BinaryKernel, Comparison, ReduceKernel, UnaryKernel};
 use crate::kernels::window::{Planes, Window2d};
 use crate::storage::{Buffer, Storage};
 use crate::strided::Strided;
@@ -60,6 +60,18 @@ pub fn softmax_backward(g: &Strided, _y: &Strided, _dim: usize, _log: bool) -> R
     refuse(g)
 }
 
+pub fn update(_op: &str, _form: &crate::optim::KernelForm, _tensors: &[&Strided]) -> Result<()> {
+    Err(crate::device::wgpu_unavailable())
+}
+
+pub fn readback_count() -> u64 {
+    0
+}
+
+pub fn dropout_mask(_shape: &[usize], _dtype: DType, _keep: f64, _scale: f64, _key: u64) -> Result<Storage> {
+    Err(crate::device::wgpu_unavailable())
+}
+
 fn refuse<T>(_: &Strided) -> Result<T> {
     Err(crate::device::wgpu_unavailable())
 }
@@ -77,6 +89,14 @@ impl Backend for Wgpu {
     fn reduce<K: ReduceKernel>(_: &K, x: &Strided, _: &[usize]) -> Result<Storage> {
         refuse(x)
     }
+    fn compare(a: &Strided, _: &Strided, _: Comparison, _: &[usize]) -> Result<Storage> {
+        refuse(a)
+    }
+
+    fn select(cond: &Strided, _: &Strided, _: &Strided, _: &[usize]) -> Result<Storage> {
+        refuse(cond)
+    }
+
     fn matmul(a: &Strided, _: &Strided) -> Result<Storage> {
         refuse(a)
     }

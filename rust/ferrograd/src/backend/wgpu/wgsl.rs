@@ -281,6 +281,177 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     s
 }
 
+/// Update parameters: element count, first element of this dispatch, each
+/// operand's first element in its binding (param, grad, states), then the
+/// update's numbers as float32 bits.
+pub mod update_slot {
+    pub const COUNT: usize = 0;
+    pub const START: usize = 1;
+    pub const FIRST: usize = 2;
+    pub const NUMBERS: usize = 8;
+    pub const LEN: usize = 16;
+}
+
+/// An optimizer update (`optim::KernelForm`): per element, the param `p`,
+/// grad `g` and state `s0`.. are read, `body` runs, and `p` and the state
+/// are written back. The numbers are `k0`...
+pub fn update(body: &str, states: usize, numbers: usize) -> String {
+    use update_slot::*;
+    let mut s = String::with_capacity(4000);
+    s.push_str(PRELUDE);
+    s.push_str("@group(0) @binding(0) var<storage, read> q: array<u32>;\n");
+    s.push_str("@group(0) @binding(1) var<storage, read_write> param_: array<f32>;\n");
+    s.push_str("@group(0) @binding(2) var<storage, read> grad_: array<f32>;\n");
+    for j in 0..states {
+        s.push_str(&format!("@group(0) @binding({}) var<storage, read_write> state{j}_: array<f32>;\n", 3 + j));
+    }
+    s.push_str(&format!(
+        "\n@compute @workgroup_size(256)\nfn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{\n    let i = {FLAT_INDEX};\n    if (i >= q[{COUNT}]) {{ return; }}\n    let e = q[{START}] + i;\n"
+    ));
+    s.push_str(&format!("    var p = param_[q[{FIRST}] + e];\n    var g = grad_[q[{}] + e];\n", FIRST + 1));
+    for j in 0..states {
+        s.push_str(&format!("    var s{j} = state{j}_[q[{}] + e];\n", FIRST + 2 + j));
+    }
+    for k in 0..numbers {
+        s.push_str(&format!("    let k{k} = bitcast<f32>(q[{}]);\n", NUMBERS + k));
+    }
+    s.push_str(body);
+    s.push_str(&format!("    param_[q[{FIRST}] + e] = p;\n"));
+    for j in 0..states {
+        s.push_str(&format!("    state{j}_[q[{}] + e] = s{j};\n", FIRST + 2 + j));
+    }
+    s.push_str("}\n");
+    s
+}
+
+/// A dropout mask. Parameters: element count, first element of this
+/// dispatch, the key's low and high words, the keep probability and the
+/// scale (float32 bits). Element `e` draws from two rounds of a 32-bit
+/// integer mixer (Wellons' lowbias32 constants) keyed by the two words:
+/// for one key, a bijection of the index, so no two elements share a draw.
+pub fn dropout_mask() -> String {
+    format!(
+        r#"
+@group(0) @binding(0) var<storage, read> p: array<u32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+
+fn mix_(x: u32) -> u32 {{
+    var h = x;
+    h = h ^ (h >> 16u);
+    h = h * 0x21f0aaadu;
+    h = h ^ (h >> 15u);
+    h = h * 0xd35a2d97u;
+    h = h ^ (h >> 15u);
+    return h;
+}}
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
+    let i = {FLAT_INDEX};
+    if (i >= p[0]) {{ return; }}
+    let e = p[1] + i;
+    let h = mix_(mix_(e ^ p[2]) + p[3]);
+    // 24 bits into [0, 1), as the host generator's float draws.
+    let u = f32(h >> 8u) * 5.9604644775390625e-8;
+    out[i] = select(0.0, bitcast<f32>(p[5]), u < bitcast<f32>(p[4]));
+}}
+"#
+    )
+}
+
+/// Parameters of the mask kernels (`compare`, `select`): element count,
+/// rank, each operand's first element (bool operands count bytes), the
+/// shape, then per operand its strides broadcast to the shape. Operands
+/// are `c` (the condition), `a` and `b`.
+pub mod mask_slot {
+    pub const COUNT: usize = 0;
+    pub const NDIM: usize = 1;
+    pub const C_OFF: usize = 2;
+    pub const A_OFF: usize = 3;
+    pub const B_OFF: usize = 4;
+    pub const SHAPE: usize = 8;
+    pub const C_STRIDES: usize = 16;
+    pub const A_STRIDES: usize = 24;
+    pub const B_STRIDES: usize = 32;
+    pub const LEN: usize = 40;
+}
+
+/// WGSL setting `oc`, `oa`, `ob` to element `i`'s offset in each mask
+/// kernel operand.
+fn mask_offsets() -> String {
+    use mask_slot::*;
+    format!(
+        r#"    var oc = p[{C_OFF}];
+    var oa = p[{A_OFF}];
+    var ob = p[{B_OFF}];
+    var rem = i;
+    for (var d = i32(p[{NDIM}]) - 1; d >= 0; d = d - 1) {{
+        let n = p[{SHAPE}u + u32(d)];
+        let c = rem % n;
+        rem = rem / n;
+        oc = oc + c * p[{C_STRIDES}u + u32(d)];
+        oa = oa + c * p[{A_STRIDES}u + u32(d)];
+        ob = ob + c * p[{B_STRIDES}u + u32(d)];
+    }}
+"#
+    )
+}
+
+/// A comparison of float32 `a` and `b` into bool bytes, four to a word:
+/// each thread computes one word, so no two threads write the same one.
+/// `test` reads `x` and `y`.
+pub fn compare(test: &str) -> String {
+    use mask_slot::*;
+    let offsets = mask_offsets();
+    format!(
+        r#"
+@group(0) @binding(0) var<storage, read> p: array<u32>;
+@group(0) @binding(1) var<storage, read_write> out: array<u32>;
+@group(0) @binding(2) var<storage, read> a_in: array<f32>;
+@group(0) @binding(3) var<storage, read> b_in: array<f32>;
+
+fn test_(x: f32, y: f32) -> bool {{ return {test}; }}
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
+    let word = {FLAT_INDEX};
+    if (word * 4u >= p[{COUNT}]) {{ return; }}
+    var bits = 0u;
+    for (var j = 0u; j < 4u; j = j + 1u) {{
+        let i = word * 4u + j;
+        if (i >= p[{COUNT}]) {{ break; }}
+{offsets}        _ = oc;
+        if (test_(a_in[oa], b_in[ob])) {{ bits = bits | (1u << (8u * j)); }}
+    }}
+    out[word] = bits;
+}}
+"#
+    )
+}
+
+/// `a` where the bool condition `c` holds, else `b`, float32.
+pub fn select() -> String {
+    use mask_slot::*;
+    let offsets = mask_offsets();
+    format!(
+        r#"
+@group(0) @binding(0) var<storage, read> p: array<u32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read> c_in: array<u32>;
+@group(0) @binding(3) var<storage, read> a_in: array<f32>;
+@group(0) @binding(4) var<storage, read> b_in: array<f32>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
+    let i = {FLAT_INDEX};
+    if (i >= p[{COUNT}]) {{ return; }}
+{offsets}    let flag = (c_in[oc >> 2u] >> ((oc & 3u) * 8u)) & 0xffu;
+    out[i] = select(b_in[ob], a_in[oa], flag != 0u);
+}}
+"#
+    )
+}
+
 /// Reduction parameters: output count, reduced count, the input's element
 /// offset, kept rank, reduced rank, then shape and strides of the kept
 /// dims and of the reduced dims.

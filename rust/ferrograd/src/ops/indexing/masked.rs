@@ -30,12 +30,22 @@ impl Tensor {
     /// `value` where `mask` is true, else `self`; the result has their broadcast shape.
     /// A wrapped Python number records MaskedFillBackward0, a tensor MaskedFillBackward1.
     pub fn masked_fill(&self, mask: &Tensor, value: &Tensor) -> Result<Tensor> {
-        host_only!("masked_fill", [self, mask, value] => |[x, m, v]| x.masked_fill(&m, &v));
         check_mask(mask)?;
         if value.ndim() != 0 {
             return Err(Error::UnexpectedCount { expected: "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with ", got: value.ndim(), tail: " dimension(s)." });
         }
         let shape = broadcast_shapes(&mask.shape(), &self.shape())?;
+        let save = |_: &[bool], _: &Tensor| smallvec![Some(SavedTensor::input(mask))];
+        let op = if value.is_wrapped_number() { Op::MaskedFill } else { Op::MaskedFillTensor };
+        if crate::ops::host::off_host_checked(&[Some(self), Some(mask), Some(value)])?.is_some() {
+            // On a device: a selection between the value (never read back) and self.
+            let fill = value.cast(self.dtype())?;
+            let out = Tensor::from_storage(mask.snapshot().select(&fill.snapshot(), &self.snapshot(), &shape)?, &shape)?;
+            return Ok(match op {
+                Op::MaskedFill => record(op, &[self], out, save),
+                _ => record(op, &[self, value], out, save),
+            });
+        }
         let fill = value.item()?;
         self.dtype().check_fits(fill, true)?;
         let flags = broadcast_values::<bool>(mask, &shape)?;
@@ -48,11 +58,10 @@ impl Tensor {
             T::into_buffer(values)
         });
         let out = Tensor::from_buffer(buffer, &shape)?;
-        let save = |_: &[bool], _: &Tensor| smallvec![Some(SavedTensor::input(mask))];
-        if value.is_wrapped_number() {
-            return Ok(record(Op::MaskedFill, &[self], out, save));
-        }
-        Ok(record(Op::MaskedFillTensor, &[self, value], out, save))
+        Ok(match op {
+            Op::MaskedFill => record(op, &[self], out, save),
+            _ => record(op, &[self, value], out, save),
+        })
     }
 
     pub fn masked_fill_(&self, mask: &Tensor, value: &Tensor) -> Result<()> {

@@ -46,13 +46,18 @@ impl Tensor {
         if p == 1.0 {
             return self.mul(&Tensor::zeros(&[], self.dtype())?);
         }
-        // The mask is drawn on the host from the default generator, so a
-        // seeded run drops the same elements on every device.
-        let mask = dropout_mask(&self.shape(), self.dtype(), p)?;
-        match self.device() {
-            crate::device::Device::Cpu => self.mul(&mask),
-            device => self.mul(&mask.to_device(device)?),
-        }
+        let mask = match self.device() {
+            crate::device::Device::Cpu => dropout_mask(&self.shape(), self.dtype(), p)?,
+            // Drawn on the device from a key the default generator gives, so
+            // a seeded run repeats itself there (with other draws than the CPU's).
+            _ => {
+                let key = default_generator().lock().random_u64();
+                let keep = 1.0 - p;
+                let shape = self.shape();
+                Tensor::from_storage(crate::backend::wgpu::dropout_mask(&shape, self.dtype(), keep, 1.0 / keep, key)?, &shape)?
+            }
+        };
+        self.mul(&mask)
     }
 }
 

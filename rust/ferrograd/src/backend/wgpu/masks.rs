@@ -1,0 +1,120 @@
+//! Comparisons into bool tensors and selection by a bool condition, on the
+//! device. Bool elements are bytes, so a comparison thread writes a whole
+//! word of four, and the selection reads its condition byte out of a word.
+
+use super::buffer::{upload, WgpuBuffer};
+use super::context::{gpu, Gpu};
+use super::launch::{bind, broadcast_strides, Batch, Grid, Slot, ITEM};
+use super::run::{f32_bytes, ndim_ok, operand, words, Operand};
+use super::wgsl::{self, mask_slot, GROUP};
+use crate::dtype::DType;
+use crate::error::{Error, Result};
+use crate::kernels::named::Comparison;
+use crate::layout::{numel, Layout};
+use crate::storage::Storage;
+use crate::strided::Strided;
+
+/// `a <cmp> b` over float32 operands broadcast to `shape`, as bool.
+pub fn compare(a: &Strided, b: &Strided, cmp: Comparison, shape: &[usize]) -> Result<Storage> {
+    let op = cmp.name();
+    let gpu = gpu()?;
+    ndim_ok(op, shape.len())?;
+    let (ha, hb) = (operand(gpu, op, a)?, operand(gpu, op, b)?);
+    let n = numel(shape)?;
+    words(op, n as u64)?;
+    let test = match cmp {
+        Comparison::Eq => "x == y",
+        // Not `!=`: drivers may order it, so that NaN != NaN would be false.
+        Comparison::Ne => "!(x == y)",
+        Comparison::Lt => "x < y",
+        Comparison::Le => "x <= y",
+        Comparison::Gt => "x > y",
+        Comparison::Ge => "x >= y",
+    };
+    let pipeline = gpu.pipelines.get(&gpu.device, &format!("{op}:compare:f32"), || Ok(wgsl::compare(test)))?;
+    gpu.scoped(op, || {
+        let out = WgpuBuffer::alloc(gpu, n as u64)?;
+        if n > 0 {
+            let mut p = header(shape, n);
+            let (ba, bb) = (bind_all(gpu, op, &ha, shape, n)?, bind_all(gpu, op, &hb, shape, n)?);
+            operand_words(&mut p, mask_slot::A_OFF, mask_slot::A_STRIDES, ba.first, &ba.strides);
+            operand_words(&mut p, mask_slot::B_OFF, mask_slot::B_STRIDES, bb.first, &bb.strides);
+            let mut batch = Batch::new(gpu);
+            let groups = (n as u64).div_ceil(4).div_ceil(u64::from(GROUP));
+            batch.dispatch(&pipeline, &p, &[Slot::whole(&out), Slot::from(&ba), Slot::from(&bb)], Grid::Flat(groups))?;
+            batch.submit();
+        }
+        Ok(Storage::on_wgpu(out, n, DType::Bool))
+    })
+}
+
+/// `a` where `cond` (bool) holds, else `b`; float32 operands, all
+/// broadcast to `shape`.
+pub fn select(cond: &Strided, a: &Strided, b: &Strided, shape: &[usize]) -> Result<Storage> {
+    const OP: &str = "where";
+    let gpu = gpu()?;
+    ndim_ok(OP, shape.len())?;
+    if cond.dtype() != DType::Bool {
+        return Err(Error::runtime(format!("{OP}: the condition must be bool, got {}", cond.dtype())));
+    }
+    let (ha, hb) = (operand(gpu, OP, a)?, operand(gpu, OP, b)?);
+    let uploaded;
+    let (flags, flag_layout) = match cond.storage().wgpu_buffer() {
+        Some(buffer) => (buffer, cond.layout().clone()),
+        None => {
+            let bytes: Vec<u8> = cond.to_vec::<bool>()?.into_iter().map(u8::from).collect();
+            uploaded = upload(gpu, &bytes)?;
+            (&uploaded, Layout::contiguous(cond.shape())?)
+        }
+    };
+    if flags.padded() > gpu.binding_limit {
+        return Err(too_large(OP, gpu));
+    }
+    let n = numel(shape)?;
+    words(OP, n as u64)?;
+    let pipeline = gpu.pipelines.get(&gpu.device, "where:select:f32", || Ok(wgsl::select()))?;
+    gpu.scoped(OP, || {
+        let out = WgpuBuffer::alloc(gpu, f32_bytes(OP, n)?)?;
+        if n > 0 {
+            let mut p = header(shape, n);
+            let first = u32::try_from(flag_layout.offset()).map_err(|_| too_large(OP, gpu))?;
+            operand_words(&mut p, mask_slot::C_OFF, mask_slot::C_STRIDES, first, &broadcast_strides(OP, &flag_layout, shape)?);
+            let (ba, bb) = (bind_all(gpu, OP, &ha, shape, n)?, bind_all(gpu, OP, &hb, shape, n)?);
+            operand_words(&mut p, mask_slot::A_OFF, mask_slot::A_STRIDES, ba.first, &ba.strides);
+            operand_words(&mut p, mask_slot::B_OFF, mask_slot::B_STRIDES, bb.first, &bb.strides);
+            let mut batch = Batch::new(gpu);
+            let slots = [Slot { buffer: &out, offset: 0, size: n as u64 * ITEM }, Slot::whole(flags), Slot::from(&ba), Slot::from(&bb)];
+            batch.dispatch(&pipeline, &p, &slots, Grid::Flat((n as u64).div_ceil(u64::from(GROUP))))?;
+            batch.submit();
+        }
+        Ok(Storage::on_wgpu(out, n, DType::F32))
+    })
+}
+
+fn header(shape: &[usize], n: usize) -> Vec<u32> {
+    let mut p = vec![0u32; mask_slot::LEN];
+    p[mask_slot::COUNT] = n as u32;
+    p[mask_slot::NDIM] = shape.len() as u32;
+    for (d, &size) in shape.iter().enumerate() {
+        p[mask_slot::SHAPE + d] = size as u32;
+    }
+    p
+}
+
+fn operand_words(p: &mut [u32], off: usize, strides_at: usize, first: u32, strides: &[u32]) {
+    p[off] = first;
+    p[strides_at..strides_at + strides.len()].copy_from_slice(strides);
+}
+
+/// All of a float32 operand, read broadcast to `shape`, in one binding.
+fn bind_all<'a>(gpu: &Gpu, op: &str, h: &'a Operand<'_>, shape: &[usize], n: usize) -> Result<super::launch::Bound<'a>> {
+    let bound = bind(gpu, op, h.buffer(), h.layout(), shape, 0, n as u64)?;
+    if bound.size > gpu.binding_limit {
+        return Err(too_large(op, gpu));
+    }
+    Ok(bound)
+}
+
+fn too_large(op: &str, gpu: &Gpu) -> Error {
+    Error::NotImplemented(format!("The operator '{op}' is not currently implemented for the wgpu device on operands larger than {} bytes", gpu.binding_limit))
+}
