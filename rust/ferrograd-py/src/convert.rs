@@ -519,10 +519,13 @@ pub fn numpy_view<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny
     } else {
         (vec![span.len()], vec![1], span.start)
     };
+    // A layout with no elements may have an offset past its buffer (its
+    // bounds check passes vacuously); nothing is read, so start at 0.
+    let start = if span.is_empty() { 0 } else { start };
     let guard = data.storage().read().py()?;
     macro_rules! view {
         ($v:expr, $T:ty) => {{
-            // SAFETY: a snapshot's layout was checked to address only elements of its storage (`Tensor::from_parts` / `make_view` / metadata changes), and `span` is exactly those elements; a storage's buffer is never reallocated while it lives, and `owner` keeps the storage alive for as long as numpy holds the array.
+            // SAFETY: a snapshot's layout was checked to address only elements of its storage (`Tensor::from_parts` / `make_view` / metadata changes), and `span` is exactly those elements (`start` is 0 when there are none); a storage's buffer is never reallocated while it lives, and `owner` keeps the storage alive for as long as numpy holds the array.
             let base: *const $T = unsafe { $v.as_ptr().add(start) };
             // SAFETY: (shape, strides) from `base` name only elements of the span checked above, all initialised values of `$T`.
             let view = unsafe { ArrayViewD::from_shape_ptr(IxDyn(&shape).strides(IxDyn(&strides)), base) };

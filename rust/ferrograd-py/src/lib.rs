@@ -1,6 +1,8 @@
 //! Python bindings for the ferrograd core: conversions, the Tensor class,
 //! error mapping. No math lives here.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
 mod autograd;
 mod closeness;
 mod conv;

@@ -39,6 +39,8 @@
 //! `examples/train_mlp.rs` trains a small network end to end:
 //! `cargo run --release -p ferrograd --example train_mlp`.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
 pub mod autograd;
 pub mod backend;
 pub mod buffer_cache;

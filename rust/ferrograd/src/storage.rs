@@ -123,8 +123,11 @@ impl Buffer {
     }
 
     /// The element at `index` as a Python-style number.
-    pub fn scalar_at(&self, index: usize) -> Scalar {
-        with_data!(self, v: _T => v[index].to_scalar())
+    pub fn scalar_at(&self, index: usize) -> Result<Scalar> {
+        with_data!(self, v: _T => match v.get(index) {
+            Some(x) => Ok(x.to_scalar()),
+            None => Err(Error::index(format!("index {index} out of range for storage of size {}", v.len()))),
+        })
     }
 
     /// A copy of these elements followed by zeros up to `len` (PyTorch leaves

@@ -70,7 +70,7 @@ impl Strided {
         if self.numel() != 1 {
             return Err(Error::NotAScalar(self.numel()));
         }
-        Ok(self.storage.read()?.scalar_at(self.layout.offset()))
+        self.storage.read()?.scalar_at(self.layout.offset())
     }
 
     /// The device an op on `operands` runs on. They must agree, except that

@@ -144,7 +144,7 @@ pub fn small_base(b: &mut Bytes) -> (Tensor, RefView) {
     let ndim = b.below(5);
     let shape: Vec<usize> = (0..ndim).map(|_| b.u8() as usize % 5).collect();
     let dtype = [DType::I64, DType::F32, DType::F64][b.below(3)];
-    (base_tensor(&shape, dtype), RefView::base(&shape).unwrap())
+    (base_tensor(&shape, dtype), RefView::base(&shape).expect("at most 4 dims of size at most 4: the numel fits"))
 }
 
 /// The values of `t` as i64 (every dtype used here holds integers exactly).
@@ -409,7 +409,7 @@ pub fn run_views(data: &[u8], hostile: bool) {
 fn index_tensor(b: &mut Bytes, shape: &[usize], bound: usize) -> (Tensor, Vec<i64>) {
     let n: usize = shape.iter().product();
     let values: Vec<i64> = (0..n).map(|_| b.int_near(bound)).collect();
-    (Tensor::from_vec(values.clone(), shape).unwrap(), values)
+    (Tensor::from_vec(values.clone(), shape).expect("`values` holds exactly the shape's elements"), values)
 }
 
 fn small_shape(b: &mut Bytes, max_ndim: usize) -> Vec<usize> {
@@ -614,7 +614,7 @@ fn advanced_mask_case(t: &Tensor, r: &RefView, at: &dyn Fn(&[usize]) -> i64, b: 
     }
     let n: usize = mask_shape.iter().product();
     let mask: Vec<bool> = (0..n).map(|_| b.bool()).collect();
-    let mask_t = Tensor::from_vec(mask.clone(), &mask_shape).unwrap();
+    let mask_t = Tensor::from_vec(mask.clone(), &mask_shape).expect("`mask` holds exactly the mask shape's elements");
     let what = format!("{:?}[mask{mask_shape:?}={mask:?}]", r.shape);
     let result = t.index(&[Some(mask_t)]);
     if mask_shape.is_empty() {
@@ -649,7 +649,7 @@ fn masked_select_case(t: &Tensor, r: &RefView, at: &dyn Fn(&[usize]) -> i64, b: 
     let mask_shape = if b.bool() { r.shape.clone() } else { small_shape(b, 3) };
     let n: usize = mask_shape.iter().product();
     let mask: Vec<bool> = (0..n).map(|_| b.bool()).collect();
-    let mask_t = Tensor::from_vec(mask.clone(), &mask_shape).unwrap();
+    let mask_t = Tensor::from_vec(mask.clone(), &mask_shape).expect("`mask` holds exactly the mask shape's elements");
     let what = format!("{:?}.masked_select(mask{mask_shape:?}={mask:?})", r.shape);
     let result = t.masked_select(&mask_t);
     let Ok(shape) = broadcast_shapes(&r.shape, &mask_shape) else {
@@ -706,7 +706,7 @@ pub fn run_binary(data: &[u8], hostile: bool) {
             return;
         }
     };
-    let n = checked_numel(&shape).unwrap();
+    let n = checked_numel(&shape).expect("`broadcast_shapes` checked the numel fits");
     if n > READ_LIMIT {
         if n >= HOPELESS_NUMEL && check_huge_allocations() {
             assert!(binary(&x, &y, op).is_err(), "{what}: a result of {n} elements cannot be allocated");
@@ -770,7 +770,7 @@ fn matmul_case(x: &Tensor, rx: &RefView, y: &Tensor, ry: &RefView, op: usize) {
     match reference::matmul(&rx.shape, &xv, &ry.shape, &yv) {
         Err(why) => assert!(call().is_err(), "{what}: accepted though {why}"),
         Ok((shape, want)) => {
-            if checked_numel(&shape).unwrap() > READ_LIMIT {
+            if checked_numel(&shape).expect("`reference::matmul` checked the numel fits") > READ_LIMIT {
                 return;
             }
             let out = call().unwrap_or_else(|e| panic!("{what}: {e}"));

@@ -422,7 +422,7 @@ impl RefView {
                 } else if d == b {
                     ib as usize
                 } else {
-                    *rest.next().unwrap()
+                    *rest.next().expect("`idx` holds one index per dim other than a and b")
                 };
             }
             old(&src)
@@ -446,7 +446,7 @@ impl RefView {
         }
         reduce.truncate(self.ndim());
         let out_full: Vec<usize> = self.shape.iter().zip(&reduce).map(|(&s, &r)| if r { 1 } else { s }).collect();
-        let mut sums = vec![0i64; checked_numel(&out_full).unwrap()];
+        let mut sums = vec![0i64; checked_numel(&out_full).expect("no more elements than the view, whose numel fits")];
         let mut k = 0;
         for_each_index(&self.shape, |idx| {
             let o: Vec<usize> = idx.iter().zip(&reduce).map(|(&i, &r)| if r { 0 } else { i }).collect();

@@ -51,6 +51,8 @@ fn tensors_requiring_grad_are_refused() {
 
 static DELETED: AtomicUsize = AtomicUsize::new(0);
 
+/// # Safety
+/// `managed` came from `foreign` and is not yet freed (the deleter runs once).
 unsafe extern "C" fn count_and_free(managed: *mut DLManagedTensor) {
     DELETED.fetch_add(1, Ordering::SeqCst);
     // SAFETY: made by `Box::leak` in `foreign`, with its values boxed as `manager_ctx`.

@@ -2,7 +2,7 @@
 //! any strides, so transposed views (as in every matmul backward) cost no
 //! copy. Batched products run one GEMM per batch entry over strided views.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ShapeList};
 use crate::storage::{vec_with_capacity, Buffer, Element, Numeric};
 use std::mem::MaybeUninit;
 use crate::with_numeric_type;
@@ -33,7 +33,8 @@ impl Matrix {
 /// Element types with a GEMM `c = a @ b` over strided matrices.
 trait Gemm: Element {
     /// # Safety
-    /// `a`, `b` must address in-bounds elements for the given shapes; `c` holds m*n.
+    /// `m`, `k` and `n` are non-zero, every element of `a` (`m x k`) and `b`
+    /// (`k x n`) addresses an element of its buffer, and `c` holds m*n.
     unsafe fn gemm(m: usize, k: usize, n: usize, a: *const Self, am: Matrix, b: *const Self, bm: Matrix, c: &mut [MaybeUninit<Self>], threaded: bool) -> Result<()>;
 }
 
@@ -43,7 +44,8 @@ macro_rules! float_gemm {
         impl Gemm for $t {
             // SAFETY: callers uphold `Gemm::gemm`'s contract: every element the shapes and strides name lies inside `a` / `b`, and `c` holds m*n elements.
             unsafe fn gemm(m: usize, k: usize, n: usize, a: *const $t, am: Matrix, b: *const $t, bm: Matrix, c: &mut [MaybeUninit<$t>], threaded: bool) -> Result<()> {
-                let (a, b) = (am.at(a), bm.at(b));
+                // SAFETY: m, k, n > 0 (callers return early otherwise), so each offset is an element's, inside its buffer (the trait contract).
+                let (a, b) = unsafe { (am.at(a), bm.at(b)) };
                 // SAFETY: the trait contract bounds every (i, j) the shapes name inside `a` / `b`, and `c` holds m*n.
                 unsafe { gemm(m, k, n, a, b, c, threaded) }
             }
@@ -92,11 +94,27 @@ fn batched<T: Gemm>(la: &Layout, lb: &Layout, da: &[T], db: &[T]) -> Result<Vec<
     la.check_fits(da.len(), 1)?;
     lb.check_fits(db.len(), 1)?;
     let nd = la.ndim();
+    if !(nd == 2 || nd == 3) || lb.ndim() != nd {
+        return Err(Error::CountMismatch { expected: "matmul: expected two 2-D or two 3-D operands, but got ", lhs: nd, sep: "-D and ", rhs: lb.ndim(), tail: "-D" });
+    }
     let (m, k, n) = (la.shape()[nd - 2], la.shape()[nd - 1], lb.shape()[nd - 1]);
+    // Every (i, p) of A and (p, j) of B is read below: the shapes must agree.
+    if nd == 3 && lb.shape()[..2] != [la.shape()[0], k] {
+        return Err(Error::ShapesDiffer { expected: "Expected size for first two dimensions of batch2 tensor to be: ", lhs: ShapeList(vec![la.shape()[0], k]), sep: " but got: ", rhs: ShapeList(lb.shape()[..2].to_vec()), tail: "." });
+    }
+    if lb.shape()[nd - 2] != k {
+        return Err(Error::MatmulShape { m, k1: k, k2: lb.shape()[nd - 2], n });
+    }
     let batch = if nd == 3 { la.shape()[0] } else { 1 };
     let total = batch.checked_mul(m).and_then(|x| x.checked_mul(n)).ok_or_else(|| Error::runtime("matmul: the output has more elements than memory can address"))?;
     let mut c = vec_with_capacity::<T>(total)?;
     if m == 0 || n == 0 {
+        return Ok(c);
+    }
+    if k == 0 || batch == 0 {
+        // Nothing to read: an empty operand's offset and strides need not
+        // lie inside its buffer, so no pointer is formed from them.
+        c.resize(total, T::default());
         return Ok(c);
     }
     let matrix = |l: &Layout, i: usize| {
@@ -107,7 +125,7 @@ fn batched<T: Gemm>(la: &Layout, lb: &Layout, da: &[T], db: &[T]) -> Result<Vec<
     let macs = m.saturating_mul(n).saturating_mul(k);
     let batch_parallel = batch > 1 && macs < BATCH_PARALLEL_MACS && batch.saturating_mul(macs) >= BATCH_PARALLEL_MACS;
     let one = |(i, out): (usize, &mut [MaybeUninit<T>])| -> Result<()> {
-        // SAFETY: `la` and `lb` were checked above to address only elements of `da` and `db`, so each (i, j) of both matrices lies inside them.
+        // SAFETY: `la` and `lb` were checked above to address only elements of `da` and `db` and to agree on k (and the batch), and m, k, n > 0, so each (i, j) of both matrices lies inside them.
         unsafe { T::gemm(m, k, n, da.as_ptr(), matrix(la, i), db.as_ptr(), matrix(lb, i), out, !batch_parallel) }
     };
     // Each product writes every element of its chunk, so C is not zeroed first.

@@ -376,6 +376,10 @@ impl Tensor {
 
     /// Zeros of `shape` with `self` placed at `index` along `dim`: the adjoint of `select`.
     pub fn select_embed(&self, shape: &[usize], dim: usize, index: usize) -> Result<Tensor> {
+        let size = slicing::embed_dim(shape, dim)?;
+        if index >= size {
+            return Err(Error::index(format!("select(): index {index} out of range for tensor of size {} at dimension {dim}", ShapeList(shape.to_vec()))));
+        }
         let out = slicing::embed(self, shape, |l| slicing::select_layout(l, dim, index))?;
         Ok(record_plain(Op::SelectEmbed { dim, index }, &[self], out))
     }

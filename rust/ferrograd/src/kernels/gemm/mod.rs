@@ -58,13 +58,12 @@ impl<T: Copy> MatRef<T> {
         unsafe { *self.ptr_at(i, j) }
     }
 
-    /// The submatrix whose `(0, 0)` is this one's `(i, j)`.
-    ///
-    /// # Safety
-    /// `(i, j)` must be inside the matrix (or one past its last row or column).
-    unsafe fn shifted(self, i: usize, j: usize) -> MatRef<T> {
-        // SAFETY: forwarded from the caller; the offset stays within the allocation.
-        MatRef { ptr: unsafe { self.ptr_at(i, j) }, ..self }
+    /// The submatrix whose `(0, 0)` is this one's `(i, j)`. Computed with
+    /// wrapping arithmetic: one past the last row, with a later depth, lies
+    /// past the end of the buffer, which is fine as long as nothing is read
+    /// from there (readers keep to elements gemm's contract makes readable).
+    fn shifted(self, i: usize, j: usize) -> MatRef<T> {
+        MatRef { ptr: self.ptr.wrapping_offset((i as isize).wrapping_mul(self.rs).wrapping_add((j as isize).wrapping_mul(self.cs))), ..self }
     }
 }
 
@@ -400,8 +399,8 @@ impl<T: GemmElement> Block<'_, T> {
                 let tile_at = |row: usize| Tile { ptr: p.c.0.wrapping_add(row * p.n + col), ldc: p.n, rows: MR.min(self.rows.end - row), cols: nr.min(p.n - col) };
                 for s in 0..whole {
                     let row = self.rows.start + s * MR;
-                    // SAFETY: rows row .. row + MR (all inside this block) and depths pc .. pc + kc are inside A.
-                    let a = unsafe { p.a.shifted(row, pc) };
+                    // Rows row .. row + MR (all inside this block) and depths pc .. pc + kc are inside A.
+                    let a = p.a.shifted(row, pc);
                     let a = InPlace { ptr: a.ptr, rs: a.rs, cs: a.cs };
                     // SAFETY: as below; the sliver is MR whole rows of A, kc deep.
                     unsafe { micro::tile::<V, T, _, MR>(v, a, pb, tile_at(row), pc > 0) };

@@ -52,6 +52,16 @@ pub(crate) fn diagonal_layout(l: &Layout, offset: i64, dim1: usize, dim2: usize)
     Layout::new(shape, strides, (l.offset() as isize + start) as usize)
 }
 
+/// The size of dim `dim` of `shape`, for the `*_embed` ops, whose dims come
+/// already normalised (from a backward) but may be anything when called
+/// directly.
+pub(crate) fn embed_dim(shape: &[usize], dim: usize) -> Result<usize> {
+    shape.get(dim).copied().ok_or_else(|| {
+        let n = shape.len().max(1) as i64;
+        Error::DimOutOfRange { dim: i64::try_from(dim).unwrap_or(i64::MAX), min: -n, max: n - 1 }
+    })
+}
+
 /// Zeros of `shape` with `values` written through the view `view_of` makes of
 /// them: the adjoint of taking that view.
 pub(crate) fn embed(values: &Tensor, shape: &[usize], view_of: impl FnOnce(&Layout) -> Result<Layout>) -> Result<Tensor> {
@@ -113,6 +123,13 @@ impl Tensor {
 
     /// Zeros of `shape` with `self` written into the slice: the adjoint of `slice`.
     pub fn slice_embed(&self, shape: &[usize], dim: usize, start: usize, end: usize, step: usize) -> Result<Tensor> {
+        let size = embed_dim(shape, dim)?;
+        if step == 0 {
+            return Err(Error::runtime("slice step must be positive"));
+        }
+        if start > end || end > size {
+            return Err(Error::index(format!("slice_embed(): slice {start}:{end} out of range for tensor of size {} at dimension {dim}", crate::error::ShapeList(shape.to_vec()))));
+        }
         let out = embed(self, shape, |l| slice_layout(l, dim, start, end, step))?;
         Ok(record_plain(Op::SliceEmbed { dim, start, end, step }, &[self], out))
     }
@@ -129,6 +146,11 @@ impl Tensor {
 
     /// Zeros of `shape` with `self` on the diagonal: the adjoint of `diagonal`.
     pub fn diagonal_embed_into(&self, shape: &[usize], offset: i64, dim1: usize, dim2: usize) -> Result<Tensor> {
+        embed_dim(shape, dim1)?;
+        embed_dim(shape, dim2)?;
+        if dim1 == dim2 {
+            return Err(Error::DiagonalSameDims { dim1: dim1 as i64, dim2: dim2 as i64 });
+        }
         let out = embed(self, shape, |l| diagonal_layout(l, offset, dim1, dim2))?;
         Ok(record_plain(Op::DiagonalEmbed { offset, dim1, dim2 }, &[self], out))
     }
