@@ -1,6 +1,8 @@
-"""Comparisons, where and masked_fill on the wgpu device, against the CPU:
-bool results are packed four to a word there, so sizes that do not fill a
-word, views that start mid-word and broadcast conditions are covered.
+"""Comparisons, where and masked_fill on the wgpu device, against the CPU,
+and the reductions whose gradients are built on them (amax/amin, max/min
+of all elements, vector norms). Bool results are packed four to a word
+there, so sizes that do not fill a word, views that start mid-word and
+broadcast conditions are covered.
 
 Without a wgpu adapter these skip, except under CI=true, where a missing
 adapter fails."""
@@ -124,3 +126,55 @@ def test_masks_read_nothing_back():
 def test_comparison_of_a_device_and_a_cpu_tensor_is_refused():
     with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
         torch.ones(3).to("wgpu") > torch.ones(3)
+
+
+def _grad_pair(x, f):
+    """f's value and the gradient of its sum, on the CPU and on the device."""
+    runs = []
+    for device in ("cpu", "wgpu"):
+        t = torch.tensor(x).to(device).requires_grad_()
+        out = f(t)
+        assert out.device.type == device
+        (out * torch.arange(1.0, out.numel() + 1).reshape(out.shape).to(device)).sum().backward()
+        assert t.grad.device.type == device
+        runs.append((out.detach().cpu().numpy(), t.grad.cpu().numpy()))
+    return runs
+
+
+@pytest.mark.parametrize("reduce", ["amax", "amin", "amax_keepdim", "max_all", "min_all"])
+def test_extreme_values_and_their_tied_gradients_match_the_cpu(reduce):
+    # Ties along the reduced dim share the gradient.
+    x = np.array([[1.0, 3.0, 3.0, -2.0], [0.5, 0.5, 0.5, 0.5], [-1.0, 7.0, 2.0, 7.0]], dtype=np.float32)
+    f = {
+        "amax": lambda t: t.amax(dim=1),
+        "amin": lambda t: t.amin(dim=0),
+        "amax_keepdim": lambda t: t.amax(dim=(0, 1), keepdim=True),
+        "max_all": lambda t: t.max(),
+        "min_all": lambda t: t.min(),
+    }[reduce]
+    (cv, cg), (gv, gg) = _grad_pair(x, f)
+    np.testing.assert_array_equal(gv, cv)
+    np.testing.assert_allclose(gg, cg, rtol=1e-6)
+
+
+@pytest.mark.parametrize("ord", [2, 1, 3, 0.5])
+@pytest.mark.parametrize("dim", [None, 1])
+def test_vector_norm_matches_the_cpu_with_a_zero_row(ord, dim):
+    x = np.random.default_rng(11).normal(size=(4, 6)).astype(np.float32)
+    x[2] = 0.0  # a zero vector: the gradient there is zero, not NaN
+    (cv, cg), (gv, gg) = _grad_pair(x, lambda t: torch.linalg.vector_norm(t, ord=ord, dim=dim))
+    np.testing.assert_allclose(gv, cv, rtol=1e-5)
+    np.testing.assert_allclose(gg, cg, rtol=1e-4, atol=1e-6)
+    if ord in (2, 1, 3) and dim is not None:
+        assert np.all(np.isfinite(gg))
+
+
+def test_clip_grad_norm_runs_on_the_device():
+    params = []
+    for device in ("cpu", "wgpu"):
+        p = torch.tensor(np.arange(12, dtype=np.float32).reshape(3, 4)).to(device).requires_grad_()
+        (p * p).sum().backward()
+        total = torch.nn.utils.clip_grad_norm_([p], max_norm=1.0)
+        params.append((float(total), p.grad.cpu().numpy()))
+    np.testing.assert_allclose(params[1][0], params[0][0], rtol=1e-5)
+    np.testing.assert_allclose(params[1][1], params[0][1], rtol=1e-5)

@@ -61,7 +61,7 @@ from ._typename import typename
 from ._legacy_types import FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor
 from ._device import device, get_default_device, set_default_device
 from .grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode, is_inference_mode_enabled
-from . import autograd, cuda, wgpu
+from . import autograd, cuda, linalg, wgpu
 from .autograd.anomaly_mode import is_anomaly_enabled
 
 __version__ = "0.1.0"
@@ -180,7 +180,7 @@ __all__ = [
     "HalfTensor", "BFloat16Tensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor",
     "ByteTensor", "BoolTensor", "device", "get_default_device", "set_default_device", "no_grad",
     "enable_grad", "set_grad_enabled", "inference_mode", "is_inference_mode_enabled", "autograd",
-    "cuda", "wgpu", "is_anomaly_enabled", "add", "sub", "subtract", "mul", "multiply", "div",
+    "cuda", "linalg", "wgpu", "is_anomaly_enabled", "add", "sub", "subtract", "mul", "multiply", "div",
     "divide", "true_divide", "pow", "neg", "negative", "exp", "log", "sqrt", "tanh", "sigmoid",
     "relu", "abs", "sign", "reciprocal", "sum", "mean", "matmul", "mm", "bmm", "dot", "mv", "outer",
     "addmm", "t", "transpose", "reshape", "permute", "flatten", "unsqueeze", "squeeze", "clone",

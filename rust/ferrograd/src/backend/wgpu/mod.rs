@@ -100,6 +100,13 @@ mod device {
         super::run::assign("fill", "b", dst, &scalar, [0.0; 2])
     }
 
+    /// The largest (or smallest) float32 element over `dims`, NaN if any is.
+    pub fn extreme(x: &crate::strided::Strided, dims: &[usize], max: bool) -> Result<crate::storage::Storage> {
+        let name = if max { "amax" } else { "amin" };
+        let (init, fold) = super::wgsl::reduce_fold(name).ok_or_else(|| super::fallback::unsupported(name))?;
+        super::run::reduce_run(name, init, fold, x, dims)
+    }
+
     /// Bytes of idle buffers the pool keeps.
     pub fn cached_bytes() -> u64 {
         opened().map_or(0, |gpu| gpu.pool.idle_bytes())
@@ -209,6 +216,11 @@ mod native {
         fn copy_strided(x: &Strided, dtype: DType) -> Result<Storage> {
             if x.dtype() == DType::F32 && dtype == DType::F32 {
                 return elementwise("copy", "x", x.shape(), &[x], [0.0; 2]);
+            }
+            if x.dtype() == DType::Bool && dtype == DType::F32 {
+                // A selection between host scalars one and zero: no read back.
+                let number = |v: f32| Strided::new(Storage::new(crate::storage::Buffer::F32(vec![v].into())), Layout::contiguous(&[])?, DType::F32);
+                return super::masks::select(x, &number(1.0)?, &number(0.0)?, x.shape());
             }
             // Other dtypes have no kernels: the copy and conversion run on the host.
             let host = Strided::contiguous(Wgpu::to_cpu(x)?, x.shape())?;

@@ -64,6 +64,10 @@ pub fn update(_op: &str, _form: &crate::optim::KernelForm, _tensors: &[&Strided]
     Err(crate::device::wgpu_unavailable())
 }
 
+pub fn extreme(x: &Strided, _dims: &[usize], _max: bool) -> Result<Storage> {
+    refuse(x)
+}
+
 pub fn readback_count() -> u64 {
     0
 }

@@ -75,6 +75,16 @@ fn extremes(x: &Tensor, dims: &[usize], keepdim: bool, kind: Extreme) -> Result<
     })
 }
 
+/// `extremes` without the indices: on a device, its reduction kernel.
+fn extreme_values_only(x: &Tensor, dims: &[usize], keepdim: bool, kind: Extreme) -> Result<Tensor> {
+    if crate::ops::host::off_host(&[Some(x)]).is_none() {
+        return Ok(extremes(x, dims, keepdim, kind)?.0);
+    }
+    let real = real_dims(dims, x.ndim());
+    let values = crate::backend::wgpu::extreme(&x.snapshot(), &real, kind == Extreme::Max)?;
+    Tensor::from_storage(values, &reduced_shape(&x.shape(), dims, keepdim))
+}
+
 /// A reduction with no dim has nothing to pick from an empty tensor.
 fn check_not_empty(x: &Tensor, name: &'static str) -> Result<()> {
     if x.numel() == 0 {
@@ -103,10 +113,9 @@ impl Tensor {
     }
 
     fn extreme_all(&self, kind: Extreme) -> Result<Tensor> {
-        host_only!(kind.name(), [self] => |[x]| x.extreme_all(kind));
         check_not_empty(self, kind.name())?;
         let all: Shape = (0..self.ndim()).collect();
-        let (value, _) = extremes(self, &all, false, kind)?;
+        let value = extreme_values_only(self, &all, false, kind)?;
         let op = if kind == Extreme::Max { Op::MaxAll } else { Op::MinAll };
         Ok(record(op, &[self], value, |_, out| smallvec![Some(SavedTensor::input(self)), Some(SavedTensor::output(out))]))
     }
@@ -142,7 +151,6 @@ impl Tensor {
     }
 
     fn extreme_values(&self, dims: Option<&[i64]>, keepdim: bool, kind: Extreme) -> Result<Tensor> {
-        host_only!(if kind == Extreme::Max { "amax" } else { "amin" }, [self] => |[x]| x.extreme_values(dims, keepdim, kind));
         let name = if kind == Extreme::Max { "amax" } else { "amin" };
         if dims.is_none_or(|d| d.is_empty()) {
             check_not_empty(self, name)?;
@@ -155,7 +163,7 @@ impl Tensor {
             }
         }
         let dims = resolved;
-        let (values, _) = extremes(self, &dims, keepdim, kind)?;
+        let values = extreme_values_only(self, &dims, keepdim, kind)?;
         let op = if kind == Extreme::Max { Op::Amax { dims, keepdim } } else { Op::Amin { dims, keepdim } };
         Ok(record(op, &[self], values, |_, out| smallvec![Some(SavedTensor::input(self)), Some(SavedTensor::output(out))]))
     }
@@ -213,6 +221,7 @@ pub(crate) fn extreme_all_backward(ctx: &BackwardCtx) -> Result<Grads> {
     Ok(smallvec![ctx.grad_for(0, || {
         let (x, value) = (ctx.saved(0)?, ctx.saved(1)?);
         let mask = if value.item()?.to_f64().is_nan() { x.compare(x, Comparison::Ne)? } else { x.compare(value, Comparison::Eq)? };
+        let mask = mask.cast(ctx.grad().dtype())?;
         split_evenly(ctx.grad(), &mask, &mask.sum()?)
     })?])
 }
@@ -232,7 +241,8 @@ pub(crate) fn extreme_values_backward(ctx: &BackwardCtx, dims: &[usize], keepdim
     Ok(smallvec![ctx.grad_for(0, || {
         let (x, result) = (ctx.saved(0)?, ctx.saved(1)?);
         let g = unsqueeze_reduced(ctx.grad(), x.ndim(), dims, keepdim)?;
-        let mask = x.compare(&unsqueeze_reduced(result, x.ndim(), dims, keepdim)?, Comparison::Eq)?;
+        // Counted in the gradient's dtype: a device sums floats, not bools.
+        let mask = x.compare(&unsqueeze_reduced(result, x.ndim(), dims, keepdim)?, Comparison::Eq)?.cast(g.dtype())?;
         split_evenly(&g, &mask, &mask.sum_dims(&dims_i64(dims), true)?)
     })?])
 }

@@ -71,7 +71,11 @@ fn check_inf_norm_not_empty(x: &Tensor, dims: &[usize], whole: bool, ord: f64) -
 impl Tensor {
     /// The `ord`-norm of the vectors along `dims` (all when `None`) (LinalgVectorNormBackward0).
     pub fn vector_norm(&self, ord: f64, dims: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
-        host_only!("linalg_vector_norm", [self] => |[x]| x.vector_norm(ord, dims, keepdim));
+        // Off the host, finite nonzero orders compose device kernels; the rest have none.
+        let composed = ord.is_finite() && ord != 0.0;
+        if !composed {
+            host_only!("linalg_vector_norm", [self] => |[x]| x.vector_norm(ord, dims, keepdim));
+        }
         if !self.dtype().is_floating_point() {
             return Err(Error::NotImplemented(format!(
                 "linalg.vector_norm: Expected a floating point or complex tensor as input. Got {}",
@@ -83,13 +87,37 @@ impl Tensor {
         check_inf_norm_not_empty(self, &dims, whole, ord)?;
         let shape = reduced_shape(&self.shape(), &dims, keepdim);
         let kernel_dims = real_dims(&dims, self.ndim());
-        let out = crate::ops::opmath::unary(self, |x| {
-            let buffer = with_float_type!(x.dtype(), "linalg_vector_norm", T => T::into_buffer(norm_kernel::<T>(x, &kernel_dims, ord)?));
-            Tensor::from_buffer(buffer, &shape)
-        })?;
+        let out = if crate::ops::host::off_host(&[Some(self)]).is_some() {
+            norm_composed(self, ord, &dims, keepdim)?
+        } else {
+            crate::ops::opmath::unary(self, |x| {
+                let buffer = with_float_type!(x.dtype(), "linalg_vector_norm", T => T::into_buffer(norm_kernel::<T>(x, &kernel_dims, ord)?));
+                Tensor::from_buffer(buffer, &shape)
+            })?
+        };
         Ok(record(Op::VectorNorm { ord, dims, keepdim }, &[self], out, |_, out| {
             smallvec![Some(SavedTensor::input(self)), Some(SavedTensor::output(out))]
         }))
+    }
+}
+
+/// A finite nonzero-order norm from elementwise and sum kernels, for a
+/// device without a norm kernel of its own: sums of |x|^p, then the root.
+/// Accumulated in the element type, not f64 as on the host.
+fn norm_composed(x: &Tensor, ord: f64, dims: &[usize], keepdim: bool) -> Result<Tensor> {
+    let _plain = crate::autograd::mode::no_grad();
+    let powered = if ord == 2.0 {
+        x.mul(x)?
+    } else if ord == 1.0 {
+        x.abs()?
+    } else {
+        x.abs()?.pow_scalar(Scalar::Float(ord))?
+    };
+    let summed = if dims.is_empty() { powered.clone() } else { powered.sum_dims(&dims_i64(dims), keepdim)? };
+    match ord {
+        1.0 => Ok(summed),
+        2.0 => summed.sqrt(),
+        _ => summed.pow_scalar(Scalar::Float(1.0 / ord)),
     }
 }
 
