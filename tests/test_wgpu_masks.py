@@ -178,3 +178,40 @@ def test_clip_grad_norm_runs_on_the_device():
         params.append((float(total), p.grad.cpu().numpy()))
     np.testing.assert_allclose(params[1][0], params[0][0], rtol=1e-5)
     np.testing.assert_allclose(params[1][1], params[0][1], rtol=1e-5)
+
+
+@pytest.mark.parametrize("op", ["logical_and", "logical_or", "logical_xor", "and", "or", "xor"])
+@pytest.mark.parametrize("n", [1, 5, 4099])
+def test_logical_ops_of_device_bools_match_the_cpu(op, n):
+    (a, ga), (b, gb) = _both(_values(n, 12) > 0), _both(_values(n, 13) > 0)
+    f = {
+        "and": lambda x, y: x & y,
+        "or": lambda x, y: x | y,
+        "xor": lambda x, y: x ^ y,
+    }.get(op, lambda x, y: getattr(torch, op)(x, y))
+    _same(f(ga, gb), f(a, b))
+    # Broadcast against a row, and an offset view.
+    _same(f(ga[1:], gb[:1]), f(a[1:], b[:1]))
+
+
+def test_not_and_casts_of_device_bools_match_the_cpu():
+    x, gx = _both(_values((5, 7), 14))
+    m, gm = x > 0, gx > 0
+    _same(~gm, ~m)
+    _same(gm.logical_not(), m.logical_not())
+    _same(gm.t().logical_not(), m.t().logical_not())
+    _same(gm.float(), m.float())
+    _same(gx.bool(), x.bool())
+    _same(torch.logical_and(gx, gx > 1), torch.logical_and(x, x > 1))
+    torch.wgpu.synchronize()
+    before = torch.wgpu.readback_count()
+    kept = ((gx > 0) & ~(gx > 1)).float() * gx
+    torch.wgpu.synchronize()
+    assert torch.wgpu.readback_count() == before and kept.device.type == "wgpu"
+
+
+def test_clamp_gradient_runs_on_the_device():
+    x = np.random.default_rng(15).normal(size=(6, 5)).astype(np.float32)
+    (cv, cg), (gv, gg) = _grad_pair(x, lambda t: t.clamp(-0.5, 0.7))
+    np.testing.assert_array_equal(gv, cv)
+    np.testing.assert_array_equal(gg, cg)

@@ -1,13 +1,11 @@
 //! Comparisons and masks. Comparisons return bool tensors and are not
 //! differentiable; `masked_fill` is, and its backward sits below it.
 
-use crate::ops::host::host_only;
 use super::binary::result_dtype;
 use super::{record, BackwardCtx, Grads, Op};
 use crate::autograd::saved::SavedTensor;
 use crate::dtype::{DType, Scalar};
 use crate::error::{Error, Result};
-use crate::kernels::elementwise::zip;
 use crate::layout::broadcast_shapes;
 use crate::storage::Element;
 use crate::tensor::Tensor;
@@ -48,11 +46,7 @@ impl Tensor {
     }
 
     pub fn logical_and(&self, other: &Tensor) -> Result<Tensor> {
-        host_only!("logical_and", [self, other] => |[a, b]| a.logical_and(&b));
-        let shape = broadcast_shapes(&self.shape(), &other.shape())?;
-        let (a, b) = (self.cast(DType::Bool)?, other.cast(DType::Bool)?);
-        let values = zip(&a.snapshot(), &b.snapshot(), &shape, |x: bool, y: bool| x && y)?;
-        Tensor::from_vec(values, &shape)
+        self.logical(other, crate::ops::pointwise::Logic::And)
     }
 
     /// `value` where `mask` is true, else `self` (out of place).

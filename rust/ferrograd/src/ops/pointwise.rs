@@ -170,6 +170,14 @@ pub enum Logic {
 }
 
 impl Logic {
+    fn name(self) -> &'static str {
+        match self {
+            Logic::And => "logical_and",
+            Logic::Or => "logical_or",
+            Logic::Xor => "logical_xor",
+        }
+    }
+
     #[inline]
     fn bools(self, x: bool, y: bool) -> bool {
         match self {
@@ -185,13 +193,24 @@ impl Tensor {
     pub fn logical(&self, other: &Tensor, kind: Logic) -> Result<Tensor> {
         let shape = broadcast_shapes(&self.shape(), &other.shape())?;
         let (a, b) = (self.cast(DType::Bool)?, other.cast(DType::Bool)?);
+        if crate::ops::host::off_host_checked(&[Some(self), Some(other)])?.is_some() {
+            let test = match kind {
+                Logic::And => "x && y",
+                Logic::Or => "x || y",
+                Logic::Xor => "x != y",
+            };
+            return Tensor::from_storage(crate::backend::wgpu::logic(kind.name(), test, &a.snapshot(), &b.snapshot(), &shape)?, &shape);
+        }
         let values = zip(&a.snapshot(), &b.snapshot(), &shape, |x: bool, y: bool| kind.bools(x, y))?;
         Tensor::from_vec(values, &shape)
     }
 
     pub fn logical_not(&self) -> Result<Tensor> {
-        host_only!("logical_not", [self] => |[x]| x.logical_not());
         let a = self.cast(DType::Bool)?;
+        if crate::ops::host::off_host(&[Some(self)]).is_some() {
+            let data = a.snapshot();
+            return Tensor::from_storage(crate::backend::wgpu::logic("logical_not", "!x", &data, &data, &self.shape())?, &self.shape());
+        }
         let values = map(&a.snapshot(), |x: bool| !x)?;
         Tensor::from_vec(values, &self.shape())
     }
@@ -207,7 +226,7 @@ impl Tensor {
         };
         let (a, b) = (self.cast(dtype)?, other.cast(dtype)?);
         match dtype {
-            DType::Bool => Tensor::from_vec(zip(&a.snapshot(), &b.snapshot(), &shape, |x: bool, y: bool| kind.bools(x, y))?, &shape),
+            DType::Bool => a.logical(&b, kind),
             dtype if dtype.is_floating_point() => Err(Error::NotImplementedForDType { op: name, dtype }),
             _ => {
                 let (sa, sb) = (a.snapshot(), b.snapshot());

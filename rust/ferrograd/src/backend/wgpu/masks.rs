@@ -31,7 +31,7 @@ pub fn compare(a: &Strided, b: &Strided, cmp: Comparison, shape: &[usize]) -> Re
         Comparison::Gt => "x > y",
         Comparison::Ge => "x >= y",
     };
-    let pipeline = gpu.pipelines.get(&gpu.device, &format!("{op}:compare:f32"), || Ok(wgsl::compare(test)))?;
+    let pipeline = gpu.pipelines.get(&gpu.device, &format!("{op}:compare:f32"), || Ok(wgsl::compare(test, false)))?;
     gpu.scoped(op, || {
         let out = WgpuBuffer::alloc(gpu, n as u64)?;
         if n > 0 {
@@ -48,28 +48,63 @@ pub fn compare(a: &Strided, b: &Strided, cmp: Comparison, shape: &[usize]) -> Re
     })
 }
 
+/// A logical op of bool operands broadcast to `shape`, as bool: `test`
+/// reads `x` and `y` (`logical_not` passes its operand twice).
+pub fn logic(op: &str, test: &str, a: &Strided, b: &Strided, shape: &[usize]) -> Result<Storage> {
+    let gpu = gpu()?;
+    ndim_ok(op, shape.len())?;
+    let (ha, hb) = (bool_operand(gpu, op, a)?, bool_operand(gpu, op, b)?);
+    let n = numel(shape)?;
+    words(op, n as u64)?;
+    let pipeline = gpu.pipelines.get(&gpu.device, &format!("{op}:logic:bool"), || Ok(wgsl::compare(test, true)))?;
+    gpu.scoped(op, || {
+        let out = WgpuBuffer::alloc(gpu, n as u64)?;
+        if n > 0 {
+            let mut p = header(shape, n);
+            bool_words(gpu, op, &mut p, (mask_slot::A_OFF, mask_slot::A_STRIDES), &ha, shape)?;
+            bool_words(gpu, op, &mut p, (mask_slot::B_OFF, mask_slot::B_STRIDES), &hb, shape)?;
+            let mut batch = Batch::new(gpu);
+            let groups = (n as u64).div_ceil(4).div_ceil(u64::from(GROUP));
+            batch.dispatch(&pipeline, &p, &[Slot::whole(&out), Slot::whole(ha.buffer()), Slot::whole(hb.buffer())], Grid::Flat(groups))?;
+            batch.submit();
+        }
+        Ok(Storage::on_wgpu(out, n, DType::Bool))
+    })
+}
+
+/// A bool operand: its device buffer, or a host tensor's bytes uploaded.
+fn bool_operand<'a>(gpu: &Gpu, op: &str, x: &'a Strided) -> Result<Operand<'a>> {
+    if x.dtype() != DType::Bool {
+        return Err(Error::runtime(format!("{op}: expected a bool operand, got {}", x.dtype())));
+    }
+    let operand = match x.storage().wgpu_buffer() {
+        Some(buffer) => Operand::Stored(buffer, x.layout()),
+        None => {
+            let bytes: Vec<u8> = x.to_vec::<bool>()?.into_iter().map(u8::from).collect();
+            Operand::Uploaded(upload(gpu, &bytes)?, Layout::contiguous(x.shape())?)
+        }
+    };
+    if operand.buffer().padded() > gpu.binding_limit {
+        return Err(too_large(op, gpu));
+    }
+    Ok(operand)
+}
+
+/// A bool operand's first byte and strides, bound whole.
+fn bool_words(gpu: &Gpu, op: &str, p: &mut [u32], (off, strides_at): (usize, usize), h: &Operand<'_>, shape: &[usize]) -> Result<()> {
+    let first = u32::try_from(h.layout().offset()).map_err(|_| too_large(op, gpu))?;
+    operand_words(p, off, strides_at, first, &broadcast_strides(op, h.layout(), shape)?);
+    Ok(())
+}
+
 /// `a` where `cond` (bool) holds, else `b`; float32 operands, all
 /// broadcast to `shape`.
 pub fn select(cond: &Strided, a: &Strided, b: &Strided, shape: &[usize]) -> Result<Storage> {
     const OP: &str = "where";
     let gpu = gpu()?;
     ndim_ok(OP, shape.len())?;
-    if cond.dtype() != DType::Bool {
-        return Err(Error::runtime(format!("{OP}: the condition must be bool, got {}", cond.dtype())));
-    }
+    let flags = bool_operand(gpu, OP, cond)?;
     let (ha, hb) = (operand(gpu, OP, a)?, operand(gpu, OP, b)?);
-    let uploaded;
-    let (flags, flag_layout) = match cond.storage().wgpu_buffer() {
-        Some(buffer) => (buffer, cond.layout().clone()),
-        None => {
-            let bytes: Vec<u8> = cond.to_vec::<bool>()?.into_iter().map(u8::from).collect();
-            uploaded = upload(gpu, &bytes)?;
-            (&uploaded, Layout::contiguous(cond.shape())?)
-        }
-    };
-    if flags.padded() > gpu.binding_limit {
-        return Err(too_large(OP, gpu));
-    }
     let n = numel(shape)?;
     words(OP, n as u64)?;
     let pipeline = gpu.pipelines.get(&gpu.device, "where:select:f32", || Ok(wgsl::select()))?;
@@ -77,13 +112,12 @@ pub fn select(cond: &Strided, a: &Strided, b: &Strided, shape: &[usize]) -> Resu
         let out = WgpuBuffer::alloc(gpu, f32_bytes(OP, n)?)?;
         if n > 0 {
             let mut p = header(shape, n);
-            let first = u32::try_from(flag_layout.offset()).map_err(|_| too_large(OP, gpu))?;
-            operand_words(&mut p, mask_slot::C_OFF, mask_slot::C_STRIDES, first, &broadcast_strides(OP, &flag_layout, shape)?);
+            bool_words(gpu, OP, &mut p, (mask_slot::C_OFF, mask_slot::C_STRIDES), &flags, shape)?;
             let (ba, bb) = (bind_all(gpu, OP, &ha, shape, n)?, bind_all(gpu, OP, &hb, shape, n)?);
             operand_words(&mut p, mask_slot::A_OFF, mask_slot::A_STRIDES, ba.first, &ba.strides);
             operand_words(&mut p, mask_slot::B_OFF, mask_slot::B_STRIDES, bb.first, &bb.strides);
             let mut batch = Batch::new(gpu);
-            let slots = [Slot { buffer: &out, offset: 0, size: n as u64 * ITEM }, Slot::whole(flags), Slot::from(&ba), Slot::from(&bb)];
+            let slots = [Slot { buffer: &out, offset: 0, size: n as u64 * ITEM }, Slot::whole(flags.buffer()), Slot::from(&ba), Slot::from(&bb)];
             batch.dispatch(&pipeline, &p, &slots, Grid::Flat((n as u64).div_ceil(u64::from(GROUP))))?;
             batch.submit();
         }

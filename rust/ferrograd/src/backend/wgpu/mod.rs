@@ -52,6 +52,8 @@ pub use softmax::{softmax, softmax_backward};
 #[cfg(feature = "wgpu")]
 pub use update::update;
 #[cfg(feature = "wgpu")]
+pub use masks::logic;
+#[cfg(feature = "wgpu")]
 pub use random::dropout_mask;
 
 #[cfg(feature = "wgpu")]
@@ -216,6 +218,10 @@ mod native {
         fn copy_strided(x: &Strided, dtype: DType) -> Result<Storage> {
             if x.dtype() == DType::F32 && dtype == DType::F32 {
                 return elementwise("copy", "x", x.shape(), &[x], [0.0; 2]);
+            }
+            if x.dtype() == DType::F32 && dtype == DType::Bool {
+                let zero = Strided::new(Storage::new(crate::storage::Buffer::F32(vec![0.0].into())), Layout::contiguous(&[])?, DType::F32)?;
+                return super::masks::compare(x, &zero, Comparison::Ne, x.shape());
             }
             if x.dtype() == DType::Bool && dtype == DType::F32 {
                 // A selection between host scalars one and zero: no read back.

@@ -397,20 +397,27 @@ fn mask_offsets() -> String {
     )
 }
 
-/// A comparison of float32 `a` and `b` into bool bytes, four to a word:
-/// each thread computes one word, so no two threads write the same one.
-/// `test` reads `x` and `y`.
-pub fn compare(test: &str) -> String {
+/// A test of `a` and `b` into bool bytes, four to a word: each thread
+/// computes one word, so no two threads write the same one. `test` reads
+/// `x` and `y`: float32 elements, or with `bools` the operands' bool bytes.
+pub fn compare(test: &str, bools: bool) -> String {
     use mask_slot::*;
     let offsets = mask_offsets();
+    let (element, x_type, read_a, read_b) = if bools {
+        ("u32", "bool", "flag_a_(oa)", "flag_b_(ob)")
+    } else {
+        ("f32", "f32", "a_in[oa]", "b_in[ob]")
+    };
+    let readers = if bools { flag_reader("flag_a_", "a_in") + &flag_reader("flag_b_", "b_in") } else { String::new() };
     format!(
         r#"
 @group(0) @binding(0) var<storage, read> p: array<u32>;
 @group(0) @binding(1) var<storage, read_write> out: array<u32>;
-@group(0) @binding(2) var<storage, read> a_in: array<f32>;
-@group(0) @binding(3) var<storage, read> b_in: array<f32>;
+@group(0) @binding(2) var<storage, read> a_in: array<{element}>;
+@group(0) @binding(3) var<storage, read> b_in: array<{element}>;
 
-fn test_(x: f32, y: f32) -> bool {{ return {test}; }}
+fn test_(x: {x_type}, y: {x_type}) -> bool {{ return {test}; }}
+{readers}
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
@@ -421,7 +428,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         let i = word * 4u + j;
         if (i >= p[{COUNT}]) {{ break; }}
 {offsets}        _ = oc;
-        if (test_(a_in[oa], b_in[ob])) {{ bits = bits | (1u << (8u * j)); }}
+        if (test_({read_a}, {read_b})) {{ bits = bits | (1u << (8u * j)); }}
     }}
     out[word] = bits;
 }}
@@ -429,10 +436,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     )
 }
 
+/// Whether the bool byte at `at` of a bool buffer is set.
+fn flag_reader(name: &str, words: &str) -> String {
+    format!("fn {name}(at: u32) -> bool {{ return (({words}[at >> 2u] >> ((at & 3u) * 8u)) & 0xffu) != 0u; }}\n")
+}
+
 /// `a` where the bool condition `c` holds, else `b`, float32.
 pub fn select() -> String {
     use mask_slot::*;
     let offsets = mask_offsets();
+    let reader = flag_reader("flag_c_", "c_in");
     format!(
         r#"
 @group(0) @binding(0) var<storage, read> p: array<u32>;
@@ -440,13 +453,12 @@ pub fn select() -> String {
 @group(0) @binding(2) var<storage, read> c_in: array<u32>;
 @group(0) @binding(3) var<storage, read> a_in: array<f32>;
 @group(0) @binding(4) var<storage, read> b_in: array<f32>;
-
+{reader}
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
     let i = {FLAT_INDEX};
     if (i >= p[{COUNT}]) {{ return; }}
-{offsets}    let flag = (c_in[oc >> 2u] >> ((oc & 3u) * 8u)) & 0xffu;
-    out[i] = select(b_in[ob], a_in[oa], flag != 0u);
+{offsets}    out[i] = select(b_in[ob], a_in[oa], flag_c_(oc));
 }}
 "#
     )
