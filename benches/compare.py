@@ -165,7 +165,7 @@ DEVICE_NAME = "cpu"
 # library by run().
 SYNC = None
 # The workloads the wgpu device runs without falling back to the CPU.
-WGPU_WORKLOADS = ["matmul_bwd", "elementwise_big", "mlp_small", "mlp_large", "cnn_small"]
+WGPU_WORKLOADS = ["matmul_bwd", "elementwise_big", "mlp_small", "mlp_large", "cnn_small", "transformer_block", "optimizer_step"]
 
 
 def measure(body, repeat, warmup, setup=None):
@@ -412,9 +412,10 @@ class TransformerBlock:
         rng = np.random.default_rng(seed)
         nn = T.nn
         self.T = T
-        self.encoder = nn.TransformerEncoderLayer(width, heads, dim_feedforward=ff, dropout=0.0,
-                                                  batch_first=True)
-        self.head = nn.Linear(width, classes)
+        # Modules move like tensors (`Module.to` returns the module).
+        self.encoder = placed(T, nn.TransformerEncoderLayer(width, heads, dim_feedforward=ff, dropout=0.0,
+                                                            batch_first=True))
+        self.head = placed(T, nn.Linear(width, classes))
         params = sorted(list(self.encoder.named_parameters()) +
                         [("head." + n, p) for n, p in self.head.named_parameters()],
                         key=lambda item: item[0])
@@ -429,7 +430,7 @@ class TransformerBlock:
                 p.copy_(data(T, values))
         self.opt = T.optim.SGD([p for _, p in params], lr=lr)
         self.x = data(T, rng.standard_normal((batch, seq, width)))
-        self.y = T.tensor(rng.integers(0, classes, size=batch).tolist())
+        self.y = placed(T, T.tensor(rng.integers(0, classes, size=batch).tolist()))
 
     def step(self):
         F = self.T.nn.functional

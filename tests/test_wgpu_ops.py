@@ -4,6 +4,8 @@ Without a wgpu adapter these skip, except under CI=true, where a missing
 adapter fails (CI installs Mesa's lavapipe driver, a software GPU)."""
 
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -453,3 +455,32 @@ def test_like_factories_follow_the_input_device(factory):
     assert getattr(torch, factory)(*args, device="cpu").device.type == "cpu"
     if factory == "full_like":
         np.testing.assert_array_equal(made.cpu().numpy(), np.full((2, 3), 2.0, dtype=np.float32))
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda: torch.nn.LayerNorm(6), (4, 3, 6)),
+    (lambda: torch.nn.BatchNorm1d(3), (8, 3, 5)),
+    (lambda: torch.nn.BatchNorm2d(3), (4, 3, 2, 5)),
+    (lambda: torch.nn.GroupNorm(2, 4), (3, 4, 5)),
+], ids=["layer_norm", "batch_norm1d", "batch_norm2d", "group_norm"])
+def test_norm_layers_backward_on_the_device(make, shape, monkeypatch):
+    # Every gradient, the input's and the affine parameters', stays on the
+    # device and matches the CPU's.
+    monkeypatch.delenv("FERROGRAD_WGPU_FALLBACK", raising=False)
+    x = _data(shape, seed=21)
+    torch.manual_seed(0)
+    layer = make()
+    with torch.no_grad():
+        for p in layer.parameters():
+            p.copy_(torch.tensor(_data(tuple(p.shape), seed=22)))
+    runs = []
+    for device in ("cpu", "wgpu"):
+        module = copy.deepcopy(layer).to(device)
+        leaf = torch.tensor(x).to(device).requires_grad_()
+        out = module(leaf)
+        (out * out).sum().backward()
+        grads = [leaf.grad] + [p.grad for p in module.parameters()]
+        assert all(g.device.type == device for g in grads)
+        runs.append([out.detach().cpu().numpy()] + [g.cpu().numpy() for g in grads])
+    for g, c in zip(runs[1], runs[0]):
+        np.testing.assert_allclose(g, c, rtol=1e-4, atol=1e-5)

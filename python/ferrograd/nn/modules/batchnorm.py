@@ -78,7 +78,12 @@ class _BatchNorm(Module):
         """Counts this batch when tracking in training; returns the running-stat blend factor."""
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked.add_(1)
+            count = self.num_batches_tracked
+            if count.device.type == "cpu":
+                count.add_(1)
+            else:
+                # A device computes in float32 only: the int64 count steps on the host.
+                count.copy_(count.cpu() + 1)
             if self.momentum is None:
                 factor = 1.0 / float(self.num_batches_tracked)
         return factor

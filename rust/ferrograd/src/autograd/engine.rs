@@ -315,6 +315,15 @@ fn conform(grad: Tensor, meta: &InputMeta, name: &str, slot: usize) -> Result<Te
     }
     let grad = if grad.dtype() != meta.dtype { grad.to_dtype(meta.dtype)? } else { grad };
     if grad.device() != meta.device {
+        // As PyTorch: a 0-d gradient moves; any other on the wrong device
+        // means its formula computed off the input's device.
+        if grad.ndim() != 0 {
+            return Err(Error::Autograd(format!(
+                "Function {name} returned an invalid gradient at index {slot} - expected device {} but got {}",
+                meta.device,
+                grad.device()
+            )));
+        }
         return grad.to_device(meta.device);
     }
     Ok(grad)

@@ -56,7 +56,8 @@ impl Tensor {
     }
 }
 
-/// Gradient passes through unchanged; the engine casts it back to the input dtype.
+/// Gradient passes through unchanged, moved back to the input's device;
+/// the engine casts it back to the input dtype.
 pub(super) fn identity_backward(ctx: &BackwardCtx) -> Result<Grads> {
-    Ok(smallvec![ctx.needs(0).then(|| ctx.grad().clone())])
+    ctx.grad_for(0, || ctx.grad().to_device(ctx.inputs[0].device)).map(|g| smallvec![g])
 }

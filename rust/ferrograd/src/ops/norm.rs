@@ -76,6 +76,13 @@ fn fused_standardize_grad(x: &Tensor, gxhat: &Tensor, rows: Rows, eps: f64) -> R
     }
 }
 
+/// Whether a norm's backward takes the fused host kernel: on the CPU and
+/// not building a graph of its own; otherwise it runs as tensor ops (which
+/// record for `create_graph`, and compute on the input's device).
+fn fused_backward(ctx: &BackwardCtx, x: &Tensor) -> bool {
+    !ctx.create_graph && x.device() == crate::device::Device::Cpu
+}
+
 /// The layer-norm forward in one kernel, when the input is on the CPU and
 /// the affine parts share its dtype; `None` sends it through tensor ops.
 fn fused_layer_norm(x: &Tensor, len: usize, weight: Option<&Tensor>, bias: Option<&Tensor>, eps: f64) -> Result<Option<Tensor>> {
@@ -290,7 +297,7 @@ pub(super) fn layer_norm_backward(ctx: &BackwardCtx, axes: usize, eps: f64, affi
     let dims: Vec<i64> = (nd - axes..nd).map(|d| d as i64).collect();
     let leading: Vec<i64> = (0..(nd - axes) as i64).collect();
     let gxhat = if affine.weight { g.mul(ctx.saved(1)?)? } else { g.clone() };
-    let (dx, xhat) = if ctx.create_graph {
+    let (dx, xhat) = if !fused_backward(ctx, x) {
         let (xhat, rstd) = standardize(x, &dims, eps)?;
         (standardize_backward(&gxhat, &xhat, &rstd, &dims)?, xhat)
     } else {
@@ -311,7 +318,7 @@ pub(super) fn batch_norm_backward(ctx: &BackwardCtx, training: bool, eps: f64, a
         Some(w) => g.mul(w)?,
         None => g.clone(),
     };
-    let (xhat, dx) = if training && !ctx.create_graph {
+    let (xhat, dx) = if training && fused_backward(ctx, x) {
         let (dx, xhat) = fused_standardize_grad(x, &gxhat, Rows::Channels, eps)?;
         (xhat, ctx.needs(0).then_some(dx))
     } else if training {
@@ -334,7 +341,7 @@ pub(super) fn group_norm_backward(ctx: &BackwardCtx, groups: usize, eps: f64, af
     let nd = x.ndim();
     let gxhat = if affine.weight { g.mul(&per_channel(ctx.saved(1)?, nd)?)? } else { g.clone() };
     let (xg, gg) = (grouped(x, groups)?, grouped(&gxhat, groups)?);
-    let (dx, xhat) = if ctx.create_graph {
+    let (dx, xhat) = if !fused_backward(ctx, x) {
         let (xhat, rstd) = standardize(&xg, &[2], eps)?;
         (standardize_backward(&gg, &xhat, &rstd, &[2])?, xhat)
     } else {

@@ -2,7 +2,6 @@
 //! One pass of Welford's update per group, merged across parallel chunks
 //! with Chan's formula; accumulated in f64.
 
-use crate::ops::host::host_only;
 use super::{dims_i64, real_dims, resolve_dims, unsqueeze_reduced};
 use crate::autograd::saved::SavedTensor;
 use crate::dtype::Scalar;
@@ -104,14 +103,45 @@ impl Tensor {
     }
 
     fn moment(&self, dims: Option<&[i64]>, correction: f64, keepdim: bool, take_sqrt: bool) -> Result<Tensor> {
-        host_only!(if take_sqrt { "std" } else { "var" }, [self] => |[x]| x.moment(dims, correction, keepdim, take_sqrt));
         let whole = dims.is_none() || self.ndim() == 0;
         let dims = resolve_dims(self, dims)?;
-        let out = variance_kernel(self, &dims, keepdim, correction, take_sqrt)?;
+        let out = if crate::ops::host::off_host(&[Some(self)]).is_some() {
+            moment_composed(self, &dims, keepdim, correction, take_sqrt)?
+        } else {
+            variance_kernel(self, &dims, keepdim, correction, take_sqrt)?
+        };
         let op = moment_op(dims, keepdim, correction, whole, take_sqrt);
         Ok(record(op, &[self], out, |_, out| {
             smallvec![Some(SavedTensor::input(self)), take_sqrt.then(|| SavedTensor::output(out))]
         }))
+    }
+}
+
+/// The variance (or its root) from elementwise and sum kernels, for a
+/// device without a moment kernel: two passes, the mean and then the sum of
+/// squared deviations, divided by max(0, N - correction) as PyTorch does.
+/// Accumulated in the element type, not f64 as on the host.
+fn moment_composed(x: &Tensor, dims: &[usize], keepdim: bool, correction: f64, take_sqrt: bool) -> Result<Tensor> {
+    let _plain = crate::autograd::mode::no_grad();
+    let reduced = real_dims(dims, x.ndim());
+    let count: usize = reduced.iter().map(|&d| x.shape()[d]).product();
+    let (squares, kept) = if reduced.is_empty() {
+        let centered = x.sub(x)?;
+        (centered.mul(&centered)?, None)
+    } else {
+        let centered = x.sub(&x.mean_dims(&dims_i64(dims), true)?)?;
+        (centered.mul(&centered)?, Some(dims_i64(dims)))
+    };
+    let summed = match kept {
+        Some(d) => squares.sum_dims(&d, keepdim)?,
+        None => squares,
+    };
+    let dof = Tensor::scalar_tensor(Scalar::Float((count as f64 - correction).max(0.0)), x.dtype());
+    let var = summed.div(&dof)?;
+    if take_sqrt {
+        var.sqrt()
+    } else {
+        Ok(var)
     }
 }
 
@@ -123,7 +153,7 @@ fn variance_grad(g: &Tensor, x: &Tensor, dims: &[usize], keepdim: bool, correcti
         let dof = x.numel() as f64 - correction;
         if dof <= 0.0 {
             let at_mean = x.compare(&mean, Comparison::Eq)?;
-            let scale = Tensor::full(&x.shape(), Scalar::Float(f64::INFINITY), x.dtype())?.masked_fill_scalar(&at_mean, Scalar::Float(f64::NAN))?;
+            let scale = Tensor::full(&x.shape(), Scalar::Float(f64::INFINITY), x.dtype())?.to_device(x.device())?.masked_fill_scalar(&at_mean, Scalar::Float(f64::NAN))?;
             return g.mul(&scale);
         }
         return g.mul_scalar(Scalar::Float(2.0 / dof))?.mul(&x.sub(&mean)?);
