@@ -484,3 +484,29 @@ def test_norm_layers_backward_on_the_device(make, shape, monkeypatch):
         runs.append([out.detach().cpu().numpy()] + [g.cpu().numpy() for g in grads])
     for g, c in zip(runs[1], runs[0]):
         np.testing.assert_allclose(g, c, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name, f", [
+    ("flip", lambda t: t.flip(0, 2)),
+    ("flip_view", lambda t: t.transpose(0, 2).flip(1)),
+    ("roll", lambda t: t.roll((1, -2), (1, 2))),
+    ("roll_flat", lambda t: t.roll(5)),
+    ("repeat", lambda t: t.repeat(2, 1, 1, 3)),
+    ("tile", lambda t: t.tile((2,))),
+    ("tril", lambda t: t.tril()),
+    ("triu_offset", lambda t: t.triu(1)),
+    ("tril_negative", lambda t: t[:, 1:].tril(-1)),
+])
+def test_reordering_copies_run_on_the_device(name, f, monkeypatch):
+    monkeypatch.delenv("FERROGRAD_WGPU_FALLBACK", raising=False)
+    x = _data((3, 4, 5), seed=31)
+    runs = []
+    for device in ("cpu", "wgpu"):
+        leaf = torch.tensor(x).to(device).requires_grad_()
+        out = f(leaf)
+        assert out.device.type == device
+        (out * torch.arange(float(out.numel())).reshape(out.shape).to(device)).sum().backward()
+        assert leaf.grad.device.type == device
+        runs.append((out.detach().cpu().numpy(), leaf.grad.cpu().numpy()))
+    for g, c in zip(runs[1], runs[0]):
+        np.testing.assert_array_equal(g, c)

@@ -7,7 +7,10 @@ use super::joining::concat_parts;
 use crate::autograd::mode::no_grad;
 use crate::error::{Error, IntList, Result};
 use crate::kernels::gather::{gather, zero_triangle};
-use crate::layout::{normalize_dim, Shape};
+use crate::device::Device;
+use crate::dtype::DType;
+use crate::layout::{normalize_dim, Layout, Shape};
+use crate::strided::Strided;
 use crate::ops::reduce::normalize_dims;
 use crate::ops::{record_plain, BackwardCtx, Grads, Op};
 use crate::storage::Element;
@@ -18,7 +21,9 @@ use smallvec::{smallvec, SmallVec};
 impl Tensor {
     /// Reverses the order of elements along `dims` (FlipBackward0).
     pub fn flip(&self, dims: &[i64]) -> Result<Tensor> {
-        host_only!("flip", [self] => |[x]| x.flip(dims));
+        if !self.copies_on_device() {
+            host_only!("flip", [self] => |[x]| x.flip(dims));
+        }
         let dims = normalize_dims(dims, self.ndim())?;
         let l = self.layout();
         let mut strides: SmallVec<[isize; 4]> = SmallVec::from_slice(l.strides());
@@ -32,15 +37,30 @@ impl Tensor {
         Ok(record_plain(Op::Flip(dims), &[self], out))
     }
 
+    /// Whether this op's copy runs on the tensor's device: a float32 device
+    /// tensor, which the device's copy kernel reads through any strides.
+    fn copies_on_device(&self) -> bool {
+        self.device() != Device::Cpu && self.dtype() == DType::F32
+    }
+
     /// A new contiguous tensor of `shape` read from this one's storage with any strides.
     fn gathered(&self, shape: &[usize], strides: &[isize], offset: usize) -> Result<Tensor> {
+        if self.device() != Device::Cpu {
+            // The device's copy kernel walks the strides itself, negative ones too.
+            let data = self.snapshot();
+            let view = Strided::new(data.storage().clone(), Layout::new(shape.into(), strides.into(), offset)?, data.dtype())?;
+            drop(data);
+            return Tensor::from_storage(view.copy_strided(view.dtype())?, shape);
+        }
         let buffer = with_any_type!(self.dtype(), T => T::into_buffer(gather::<T>(&self.snapshot(), shape, strides, offset)?));
         Tensor::from_buffer(buffer, shape)
     }
 
     /// Rotates elements along `dims` by `shifts`; with no dims, as if flattened (RollBackward0).
     pub fn roll(&self, shifts: &[i64], dims: &[i64]) -> Result<Tensor> {
-        host_only!("roll", [self] => |[x]| x.roll(shifts, dims));
+        if !self.copies_on_device() {
+            host_only!("roll", [self] => |[x]| x.roll(shifts, dims));
+        }
         if shifts.is_empty() {
             return Err(Error::runtime("`shifts` required"));
         }
@@ -79,7 +99,9 @@ impl Tensor {
 
     /// Tiles the tensor `repeats[i]` times along each dim; extra leading repeats add dims (RepeatBackward0).
     pub fn repeat(&self, repeats: &[i64]) -> Result<Tensor> {
-        host_only!("repeat", [self] => |[x]| x.repeat(repeats));
+        if !self.copies_on_device() {
+            host_only!("repeat", [self] => |[x]| x.repeat(repeats));
+        }
         let nd = self.ndim();
         if repeats.len() < nd {
             return Err(Error::runtime("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor"));
@@ -126,13 +148,17 @@ impl Tensor {
     }
 
     pub fn tril(&self, diagonal: i64) -> Result<Tensor> {
-        host_only!("tril", [self] => |[x]| x.tril(diagonal));
+        if !self.copies_on_device() {
+            host_only!("tril", [self] => |[x]| x.tril(diagonal));
+        }
         let out = self.triangle(diagonal, true, "tril")?;
         Ok(record_plain(Op::Tril(diagonal), &[self], out))
     }
 
     pub fn triu(&self, diagonal: i64) -> Result<Tensor> {
-        host_only!("triu", [self] => |[x]| x.triu(diagonal));
+        if !self.copies_on_device() {
+            host_only!("triu", [self] => |[x]| x.triu(diagonal));
+        }
         let out = self.triangle(diagonal, false, "triu")?;
         Ok(record_plain(Op::Triu(diagonal), &[self], out))
     }
@@ -144,6 +170,15 @@ impl Tensor {
             return Err(Error::TooFewDims { op: name, min: 2 });
         }
         let (rows, cols) = (self.shape()[nd - 2], self.shape()[nd - 1]);
+        if self.device() != Device::Cpu {
+            // On a device: a selection by the triangle's mask, made on the host.
+            let mut keep = crate::storage::filled_vec(rows.checked_mul(cols).ok_or_else(|| Error::runtime(format!("{name}: {rows}x{cols} overflows")))?, true)?;
+            zero_triangle(&mut keep, rows, cols, k, keep_lower);
+            let mask = Tensor::from_vec(keep, &[rows, cols])?.to_device(self.device())?;
+            let zero = Tensor::scalar_tensor(crate::dtype::Scalar::Float(0.0), self.dtype());
+            let shape = self.shape();
+            return Tensor::from_storage(mask.snapshot().select(&self.snapshot(), &zero.snapshot(), &shape)?, &shape);
+        }
         let buffer = with_any_type!(self.dtype(), T => {
             let mut values = self.to_vec::<T>()?;
             zero_triangle(&mut values, rows, cols, k, keep_lower);
