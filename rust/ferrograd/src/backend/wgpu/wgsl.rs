@@ -240,31 +240,15 @@ pub fn elementwise(expr: &str, arity: u32, in_place: bool) -> String {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
     let i = {FLAT_INDEX};
     if (i >= p[{count}]) {{ return; }}
-    var rem = p[{start}] + i;
-    var oo = p[{out_off}];
-    var ao = p[{a_off}];
-    var bo = p[{b_off}];
-    for (var d = i32(p[{ndim}]) - 1; d >= 0; d = d - 1) {{
-        let n = p[{shape}u + u32(d)];
-        let c = rem % n;
-        rem = rem / n;
-        oo = oo + c * p[{os}u + u32(d)];
-        ao = ao + c * p[{as_}u + u32(d)];
-        bo = bo + c * p[{bs}u + u32(d)];
-    }}
-    let s0 = bitcast<f32>(p[{s0}]);
+{offsets}    let s0 = bitcast<f32>(p[{s0}]);
     let s1 = bitcast<f32>(p[{s1}]);
 "#,
         count = slot::COUNT,
-        start = slot::START,
-        out_off = slot::OUT_OFF,
-        a_off = slot::A_OFF,
-        b_off = slot::B_OFF,
-        ndim = slot::NDIM,
-        shape = slot::SHAPE,
-        os = slot::OUT_STRIDES,
-        as_ = slot::A_STRIDES,
-        bs = slot::B_STRIDES,
+        offsets = strided_offsets(
+            &format!("p[{}] + i", slot::START),
+            (slot::NDIM, slot::SHAPE),
+            &[("oo", slot::OUT_OFF, slot::OUT_STRIDES), ("ao", slot::A_OFF, slot::A_STRIDES), ("bo", slot::B_OFF, slot::B_STRIDES)],
+        ),
         s0 = slot::S0,
         s1 = slot::S1,
     ));
@@ -380,21 +364,26 @@ pub mod mask_slot {
 /// kernel operand.
 fn mask_offsets() -> String {
     use mask_slot::*;
-    format!(
-        r#"    var oc = p[{C_OFF}];
-    var oa = p[{A_OFF}];
-    var ob = p[{B_OFF}];
-    var rem = i;
-    for (var d = i32(p[{NDIM}]) - 1; d >= 0; d = d - 1) {{
-        let n = p[{SHAPE}u + u32(d)];
-        let c = rem % n;
-        rem = rem / n;
-        oc = oc + c * p[{C_STRIDES}u + u32(d)];
-        oa = oa + c * p[{A_STRIDES}u + u32(d)];
-        ob = ob + c * p[{B_STRIDES}u + u32(d)];
-    }}
-"#
-    )
+    strided_offsets("i", (NDIM, SHAPE), &[("oc", C_OFF, C_STRIDES), ("oa", A_OFF, A_STRIDES), ("ob", B_OFF, B_STRIDES)])
+}
+
+/// WGSL declaring, per operand `(name, offset slot, strides slot)`, a `var`
+/// holding the element offset of logical index `index` (an expression) in
+/// that operand: the index split into coordinates over the shape at
+/// `shape` (rank at `ndim`), each coordinate times the operand's stride.
+fn strided_offsets(index: &str, (ndim, shape): (usize, usize), operands: &[(&str, usize, usize)]) -> String {
+    let mut s = format!("    var rem = {index};\n");
+    for (name, off, _) in operands {
+        s.push_str(&format!("    var {name} = p[{off}];\n"));
+    }
+    s.push_str(&format!(
+        "    for (var d = i32(p[{ndim}]) - 1; d >= 0; d = d - 1) {{\n        let n = p[{shape}u + u32(d)];\n        let c = rem % n;\n        rem = rem / n;\n"
+    ));
+    for (name, _, strides) in operands {
+        s.push_str(&format!("        {name} = {name} + c * p[{strides}u + u32(d)];\n"));
+    }
+    s.push_str("    }\n");
+    s
 }
 
 /// A test of `a` and `b` into bool bytes, four to a word: each thread
