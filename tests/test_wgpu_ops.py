@@ -328,17 +328,46 @@ def test_without_the_fallback_ops_without_kernels_refuse(monkeypatch):
     with pytest.raises(NotImplementedError, match="'cumsum' is not currently implemented for the wgpu device"):
         torch.cumsum(x, 0)
     with pytest.raises(NotImplementedError, match="'max_pool2d' is not currently implemented for the wgpu device"):
-        F.max_pool2d(x.double().reshape(1, 1, 3, 4), 2)
+        F.max_pool2d(x.to(torch.bfloat16).reshape(1, 1, 3, 4), 2)
     with pytest.raises(NotImplementedError, match="'index'.*wgpu"):
         x.long()[torch.tensor([0, 1])]
     with pytest.raises(NotImplementedError, match="'log_softmax'.*wgpu"):
-        F.log_softmax(x.double(), 1)
+        F.log_softmax(x.to(torch.bfloat16), 1)
 
 
-def test_other_dtypes_name_op_dtype_and_device():
-    x = torch.ones(3, dtype=torch.float64, device="wgpu")
-    with pytest.raises(NotImplementedError, match="'exp'.*wgpu.*float64"):
-        torch.exp(x)
+def test_other_dtypes_name_op_dtype_and_device(monkeypatch):
+    monkeypatch.delenv("FERROGRAD_WGPU_FALLBACK", raising=False)
+    with pytest.raises(NotImplementedError, match="'neg'.*wgpu.*int32"):
+        -torch.ones(3, dtype=torch.int32, device="wgpu")
+    with pytest.raises(NotImplementedError, match="'mul'.*wgpu.*int64"):
+        torch.ones(3, dtype=torch.int64, device="wgpu") * 2
+
+
+def test_bfloat16_computes_in_float32_on_the_device():
+    # Half ops compute in float32 ("opmath"); bfloat16's conversions run on the host.
+    x = torch.tensor([0.5, -1.25, 3.0], dtype=torch.bfloat16)
+    y = torch.exp(x.to("wgpu"))
+    assert y.device.type == "wgpu" and y.dtype == torch.bfloat16
+    assert y.cpu().tolist() == torch.exp(x).tolist()
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float16])
+def test_float64_and_float16_compute_where_the_adapter_has_them(monkeypatch, dtype):
+    monkeypatch.delenv("FERROGRAD_WGPU_FALLBACK", raising=False)
+    if not torch.wgpu.supports_dtype(dtype):
+        with pytest.raises(NotImplementedError, match=f"'exp'.*wgpu.*{str(dtype)[6:]}"):
+            torch.exp(torch.ones(3, dtype=dtype, device="wgpu"))
+        return
+    x = torch.linspace(-2, 2, 9, dtype=dtype).to("wgpu").requires_grad_()
+    before = torch.wgpu.readback_count()
+    y = (x.exp() * x.sin() + x.tanh()).sum()
+    y.backward()
+    assert y.dtype == dtype and x.grad.dtype == dtype and x.grad.device.type == "wgpu"
+    assert torch.wgpu.readback_count() == before
+    ref = torch.linspace(-2, 2, 9, dtype=dtype).requires_grad_()
+    (ref.exp() * ref.sin() + ref.tanh()).sum().backward()
+    tol = 1e-12 if dtype == torch.float64 else 1e-2
+    np.testing.assert_allclose(x.grad.cpu().tolist(), ref.grad.tolist(), rtol=tol, atol=tol)
 
 
 def test_mixed_devices_are_refused_as_pytorch_words_it():
@@ -510,3 +539,51 @@ def test_reordering_copies_run_on_the_device(name, f, monkeypatch):
         runs.append((out.detach().cpu().numpy(), leaf.grad.cpu().numpy()))
     for g, c in zip(runs[1], runs[0]):
         np.testing.assert_array_equal(g, c)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16])
+def test_max_along_a_dim_and_argmax_pick_what_the_cpu_picks(dtype):
+    if not torch.wgpu.supports_dtype(dtype):
+        pytest.skip(f"the adapter does not compute in {dtype}")
+    rng = np.random.default_rng(3)
+    # Few distinct values over rows longer than a workgroup: ties everywhere, across threads.
+    values = rng.integers(0, 5, size=(3, 1000)).astype(np.float64)
+    values[1, 700] = np.nan
+    values[1, 900] = np.nan
+    values[2, :] = -np.inf
+    cpu = torch.tensor(values, dtype=dtype, requires_grad=True)
+    gpu = torch.tensor(values, dtype=dtype).to("wgpu").requires_grad_()
+    before = torch.wgpu.readback_count()
+    results = [gpu.max(1), gpu.min(0), gpu.argmax(1), gpu.argmin(None), gpu.t().argmax(0), gpu.argmax(1, keepdim=True)]
+    assert torch.wgpu.readback_count() == before
+    wants = [cpu.max(1), cpu.min(0), cpu.argmax(1), cpu.argmin(None), cpu.t().argmax(0), cpu.argmax(1, keepdim=True)]
+    for got, want in zip(results, wants):
+        if isinstance(want, torch.Tensor):
+            assert got.device.type == "wgpu" and got.dtype == torch.int64
+            assert got.cpu().tolist() == want.tolist()
+        else:
+            assert got.values.device.type == "wgpu" and got.indices.dtype == torch.int64
+            np.testing.assert_array_equal(got.values.detach().cpu().numpy(), want.values.detach().numpy())
+            assert got.indices.cpu().tolist() == want.indices.tolist()
+    upstream = np.linspace(-1, 1, 1000)
+    gpu.min(0).values.backward(torch.tensor(upstream, dtype=dtype).to("wgpu"))
+    cpu.min(0).values.backward(torch.tensor(upstream, dtype=dtype))
+    assert gpu.grad.device.type == "wgpu"
+    np.testing.assert_array_equal(gpu.grad.cpu().numpy(), cpu.grad.numpy())
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_logsumexp_on_the_device_keeps_pytorchs_infinities(dtype):
+    if not torch.wgpu.supports_dtype(dtype):
+        pytest.skip(f"the adapter does not compute in {dtype}")
+    inf, nan = float("inf"), float("nan")
+    rows = [[1.0, 2.0, 3.0], [1000.0, 1000.0, -5.0], [-inf, -inf, -inf], [inf, 1.0, -inf], [nan, 1.0, 2.0], [-inf, 0.0, -inf]]
+    cpu = torch.tensor(rows, dtype=dtype, requires_grad=True)
+    gpu = torch.tensor(rows, dtype=dtype).to("wgpu").requires_grad_()
+    got, want = gpu.logsumexp(1), cpu.logsumexp(1)
+    assert got.device.type == "wgpu"
+    np.testing.assert_allclose(got.detach().cpu().numpy(), want.detach().numpy(), rtol=1e-6)
+    finite = torch.tensor([0, 1, 5]).to("wgpu")
+    got[finite].sum().backward()
+    want[torch.tensor([0, 1, 5])].sum().backward()
+    np.testing.assert_allclose(gpu.grad.cpu().numpy(), cpu.grad.numpy(), rtol=1e-6)

@@ -63,30 +63,37 @@ class _Placing:
         return attr
 
 
-def _run(apply, fn, data, name, device):
-    """Forward and backward in float32 with inputs on `device`: (output, grads)."""
-    leaves = [torch.tensor(nest(vals, s), dtype=torch.float32).to(device).requires_grad_() for vals, s, _ in data]
+def _run(apply, fn, data, name, device, dtype=torch.float32):
+    """Forward and backward in `dtype` with inputs on `device`: (output, grads)."""
+    leaves = [torch.tensor(nest(vals, s), dtype=dtype).to(device).requires_grad_() for vals, s, _ in data]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         out = apply(fn, _Placing(device), data, leaves)
         if not out.is_floating_point():
             return out, []
-        upstream_grad = torch.tensor(nest(upstream(name, out.numel()), tuple(out.shape)), dtype=torch.float32).to(device)
+        upstream_grad = torch.tensor(nest(upstream(name, out.numel()), tuple(out.shape)), dtype=out.dtype).to(device)
         grads = torch.autograd.grad([out], leaves, grad_outputs=[upstream_grad], allow_unused=True)
     return out, grads
 
 
-def _agrees(name, gpu, cpu):
+# Agreement with the CPU backend per dtype: float32 and float16 to their
+# rounding (the device adds in another order), float64 to a few ulps of
+# its own exp, log and sin, times the growth of composed ops.
+TOLERANCE = {torch.float32: 2e-5, torch.float64: 1e-10, torch.float16: 1e-2}
+
+
+def _agrees(name, gpu, cpu, tol=2e-5):
     out, grads = gpu
     ref_out, ref_grads = cpu
     assert out.device == WGPU, f"{name}: a wgpu input gave a result on {out.device}"
     assert out.shape == ref_out.shape and out.dtype == ref_out.dtype
-    np.testing.assert_allclose(flatten(out.cpu().tolist()), flatten(ref_out.tolist()), rtol=2e-5, atol=2e-5)
+    np.testing.assert_allclose(flatten(out.cpu().tolist()), flatten(ref_out.tolist()), rtol=tol, atol=tol)
     for g, rg in zip(grads, ref_grads):
         assert (g is None) == (rg is None)
         if g is not None:
             assert g.device == WGPU, f"{name}: a gradient of a wgpu input landed on {g.device}"
-            np.testing.assert_allclose(flatten(g.cpu().tolist()), flatten(rg.tolist()), rtol=2e-5, atol=2e-5)
+            assert g.dtype == rg.dtype
+            np.testing.assert_allclose(flatten(g.cpu().tolist()), flatten(rg.tolist()), rtol=tol, atol=tol)
 
 
 @pytest.mark.parametrize("apply, fn, specs, domain", ROWS)
@@ -109,3 +116,25 @@ def test_runs_under_the_fallback(request, monkeypatch, apply, fn, specs, domain)
     name = request.node.callspec.id.split("-", 1)[1]
     data = input_data(name, specs, domain)
     _agrees(name, _run(apply, fn, data, name, "wgpu"), _run(apply, fn, data, name, "cpu"))
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float16], ids=["float64", "float16"])
+@pytest.mark.parametrize("apply, fn, specs, domain", ROWS)
+def test_other_float_dtypes_on_the_device_or_refused(request, monkeypatch, apply, fn, specs, domain, dtype):
+    """float64 and float16 rows: on the device, agreeing with the CPU in the
+    same dtype, or refused naming the op (float16 rows the CPU itself does
+    not compute are left out)."""
+    monkeypatch.delenv("FERROGRAD_WGPU_FALLBACK", raising=False)
+    name = request.node.callspec.id.split("-", 1)[1]
+    data = input_data(name, specs, domain)
+    try:
+        cpu = _run(apply, fn, data, name, "cpu", dtype)
+    except (RuntimeError, NotImplementedError, TypeError) as e:
+        assert dtype == torch.float16, f"{name}: the CPU refused float64: {e}"
+        pytest.skip(f"the CPU does not compute {name} in float16: {e}")
+    try:
+        gpu = _run(apply, fn, data, name, "wgpu", dtype)
+    except NotImplementedError as e:
+        assert "wgpu" in str(e), str(e)
+        return
+    _agrees(name, gpu, cpu, TOLERANCE[dtype])

@@ -42,6 +42,14 @@ def memory_reserved(device=None):
     return _C._wgpu_cached_bytes()
 
 
+def supports_dtype(dtype):
+    """Whether the device computes in `dtype`: float32 always, float16 and
+    float64 where the adapter has the shader-f16 and shader-f64 features.
+    Tensors of other dtypes live on the device, but ops on them raise
+    NotImplementedError (or, with FERROGRAD_WGPU_FALLBACK=1, run on the CPU)."""
+    return _C._wgpu_supports_dtype(dtype)
+
+
 def readback_count():
     """How many reads from device memory to the host have run in this
     process. Only values the caller asks for are read back (`.item()`,

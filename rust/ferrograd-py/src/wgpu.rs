@@ -42,6 +42,14 @@ fn _wgpu_readback_count() -> u64 {
     ferrograd::backend::wgpu::readback_count()
 }
 
+/// Whether the device's kernels compute in `dtype` (float32; float16 and
+/// float64 where the adapter has shader-f16 and shader-f64).
+#[pyfunction]
+fn _wgpu_supports_dtype(py: Python<'_>, dtype: PyRef<'_, crate::convert::PyDType>) -> bool {
+    let dtype = dtype.dtype;
+    py.detach(|| ferrograd::backend::wgpu::computes(dtype))
+}
+
 /// Reports an op the wgpu device ran on the CPU (FERROGRAD_WGPU_FALLBACK=1)
 /// as a UserWarning; the core calls it once per op name, never holding a lock.
 fn warn_fallback(message: &str) {
@@ -64,5 +72,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_wgpu_empty_cache, m)?)?;
     m.add_function(wrap_pyfunction!(_wgpu_cached_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(_wgpu_readback_count, m)?)?;
+    m.add_function(wrap_pyfunction!(_wgpu_supports_dtype, m)?)?;
     Ok(())
 }

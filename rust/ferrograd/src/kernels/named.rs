@@ -535,6 +535,10 @@ binary_kernels! {
     /// `src` written over `dst`: a copy into a view (cat, stack).
     Overwrite => "overwrite", Numeric, |_dst, src: T| src, simd |_s, _dst, src| src;
     Mul => "mul", Numeric, |a, b: T| a.mul(b), simd |s, a, b| s.mul(a, b);
+    /// The larger value; a NaN wins, and ties keep `a` (as std::max).
+    Maximum => "maximum", Numeric, |a, b: T| nan_first(a, b, a < b);
+    /// The smaller value; a NaN wins, and ties keep `a`.
+    Minimum => "minimum", Numeric, |a, b: T| nan_first(a, b, b < a);
     Div => "div", Float, |a, b: T| a / b, simd |s, a, b| s.div(a, b);
     /// `grad * (1 - y²)`, with `y = tanh(x)`.
     TanhBackward => "tanh_backward", Float, |g, y: T| g * (T::ONE - y * y),
@@ -794,6 +798,19 @@ impl ReduceKernel for Sum {
     }
 }
 
+/// NaN first (`a`'s, then `b`'s), then `b` when `take_b`, else `a`.
+#[inline]
+#[allow(clippy::eq_op)]
+fn nan_first<T: PartialOrd + Copy>(a: T, b: T, take_b: bool) -> T {
+    if a != a {
+        a
+    } else if b != b || take_b {
+        b
+    } else {
+        a
+    }
+}
+
 /// Every kernel's GPU name, for the uniqueness check.
 #[cfg(test)]
 const ALL_NAMES: &[&str] = &[
@@ -841,6 +858,8 @@ const ALL_NAMES: &[&str] = &[
     Sub::NAME,
     Overwrite::NAME,
     Mul::NAME,
+    Maximum::NAME,
+    Minimum::NAME,
     Div::NAME,
     Pow::NAME,
     TanhBackward::NAME,

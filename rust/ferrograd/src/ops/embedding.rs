@@ -93,7 +93,7 @@ impl Tensor {
         if self.ndim() != 2 {
             return Err(Error::runtime("'weight' must be 2-D"));
         }
-        if let Some(device) = off_host_checked(&[Some(self), Some(indices)])?.filter(|_| self.dtype() != DType::F32) {
+        if let Some(device) = off_host_checked(&[Some(self), Some(indices)])?.filter(|_| !crate::backend::wgpu::computes(self.dtype())) {
             return fallback("embedding", device, [self, indices], |[w, i]| w.embedding(&i, grad));
         }
         self.lookup_rows(indices, grad, false)
@@ -130,7 +130,7 @@ impl Tensor {
 
     /// The table-shaped gradient of an embedding lookup (EmbeddingDenseBackward0).
     pub fn embedding_dense_backward(&self, indices: &Tensor, grad: EmbeddingGrad) -> Result<Tensor> {
-        if let Some(device) = off_host_checked(&[Some(self), Some(indices)])?.filter(|_| self.dtype() != DType::F32) {
+        if let Some(device) = off_host_checked(&[Some(self), Some(indices)])?.filter(|_| !crate::backend::wgpu::computes(self.dtype())) {
             return fallback("embedding_dense_backward", device, [self, indices], |[g, i]| g.embedding_dense_backward(&i, grad));
         }
         let idx = checked_indices(indices, grad.num_weights)?;

@@ -28,6 +28,16 @@ impl Tensor {
     fn overwrite(&self, values: &Tensor) -> Result<()> {
         let values = values.cast(self.dtype())?;
         let source = values.snapshot();
+        let target = self.snapshot();
+        let on_device = target.device() != crate::device::Device::Cpu && source.device() == target.device();
+        if on_device && crate::backend::wgpu::computes(self.dtype()) && !source.storage().same(target.storage()) {
+            // A copy kernel on the device: nothing is read back.
+            target.binary_assign(&named::Overwrite, &source)?;
+            drop(target);
+            self.bump_version();
+            return Ok(());
+        }
+        drop(target);
         with_any_type!(self.dtype(), T => {
             // A contiguous source is written from its own buffer, without a copy.
             let range = source.layout().contiguous_range().filter(|r| r.len() == source.numel());
@@ -161,7 +171,7 @@ impl Tensor {
             self.bump_version();
             return Ok(());
         }
-        if !should_record(&[self]) && matches!(self.device(), crate::device::Device::Wgpu(_)) && self.dtype() == crate::dtype::DType::F32 {
+        if !should_record(&[self]) && matches!(self.device(), crate::device::Device::Wgpu(_)) && crate::backend::wgpu::computes(self.dtype()) {
             // `grad.zero_()` on the device: one kernel, no read back.
             crate::backend::wgpu::fill(&self.snapshot(), value.to_f64())?;
             self.bump_version();

@@ -441,14 +441,12 @@ fn cmp_scalar(a: &Tensor, v: f64, c: Comparison) -> Result<Tensor> {
 impl Tensor {
     /// Elementwise larger value; NaN wins (MaximumBackward0).
     pub fn maximum(&self, other: &Tensor) -> Result<Tensor> {
-        host_only!("maximum", [self, other] => |[a, b]| a.maximum(&b));
         let out = extremum(self, other, true)?;
         Ok(record(Op::Maximum, &[self, other], out, |_, _| smallvec![Some(SavedTensor::input(self)), Some(SavedTensor::input(other))]))
     }
 
     /// Elementwise smaller value; NaN wins (MinimumBackward0).
     pub fn minimum(&self, other: &Tensor) -> Result<Tensor> {
-        host_only!("minimum", [self, other] => |[a, b]| a.minimum(&b));
         let out = extremum(self, other, false)?;
         Ok(record(Op::Minimum, &[self, other], out, |_, _| smallvec![Some(SavedTensor::input(self)), Some(SavedTensor::input(other))]))
     }
@@ -460,25 +458,15 @@ fn extremum(a: &Tensor, b: &Tensor, is_max: bool) -> Result<Tensor> {
     let dtype = result_dtype(a, b);
     let shape = broadcast_shapes(&a.shape(), &b.shape())?;
     let (a, b) = (a.cast(dtype)?, b.cast(dtype)?);
-    let buffer = with_any_type!(dtype, T => T::into_buffer(if is_max {
-        zip(&a.snapshot(), &b.snapshot(), &shape, |x: T, y: T| pick(x, y, x < y))?
-    } else {
-        zip(&a.snapshot(), &b.snapshot(), &shape, |x: T, y: T| pick(x, y, y < x))?
-    }));
-    Tensor::from_buffer(buffer, &shape)
-}
-
-/// NaN first, then `y` when `take_y`, else `x` (so ties keep `x`, as std::max/min do).
-#[inline]
-#[allow(clippy::eq_op)]
-fn pick<T: PartialOrd + Copy>(x: T, y: T, take_y: bool) -> T {
-    if x != x {
-        x
-    } else if y != y || take_y {
-        y
-    } else {
-        x
+    if dtype == DType::Bool {
+        return a.logical(&b, if is_max { Logic::Or } else { Logic::And });
     }
+    // Halves pick in float32, which holds each of them exactly.
+    super::opmath::operands(dtype, [&a, &b], |[a, b]| {
+        let (a, b) = (a.snapshot(), b.snapshot());
+        let out = if is_max { a.binary(&named::Maximum, &b, &shape)? } else { a.binary(&named::Minimum, &b, &shape)? };
+        Tensor::from_storage(out, &shape)
+    })
 }
 
 /// Each side gets the gradient where it is the result; ties split it half and

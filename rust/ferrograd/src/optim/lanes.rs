@@ -109,7 +109,9 @@ fn run_on_device<U: Update>(op: &'static str, slot: &Slot, coeffs: &U::Coeffs, u
     let device = slot.param.device();
     let tensors: Vec<&Tensor> = std::iter::once(slot.param).chain(std::iter::once(slot.grad)).chain(slot.state.iter().copied()).collect();
     let views: Vec<Snapshot> = tensors.iter().map(|t| t.snapshot()).collect();
-    let native = tensors.iter().all(|t| t.device() == device) && views.iter().all(|v| v.layout().contiguous_range().is_some());
+    let native = tensors.iter().all(|t| t.device() == device)
+        && views.iter().all(|v| v.layout().contiguous_range().is_some())
+        && crate::backend::wgpu::computes(slot.param.dtype());
     if native {
         let views: Vec<&Strided> = views.iter().map(|v| &**v).collect();
         crate::backend::wgpu::update(op, &update.kernel_form(coeffs), &views)?;

@@ -103,6 +103,17 @@ pub fn write_back(buffer: &WgpuBuffer, host: &Buffer) {
     })
 }
 
+/// A host view's elements, in logical order, in a fresh device buffer.
+pub fn upload_view(gpu: &Gpu, x: &crate::strided::Strided) -> Result<WgpuBuffer> {
+    use crate::backend::Backend;
+    let host = crate::backend::cpu::Cpu::copy_strided(x, x.dtype())?;
+    let guard = host.read()?;
+    crate::with_any_type!(x.dtype(), T => {
+        let values = <T as Element>::slice(&guard).ok_or(Error::DTypeMismatch { op: "to", lhs: x.dtype(), rhs: <T as Element>::DTYPE })?;
+        upload(gpu, bytes_of(values))
+    })
+}
+
 /// `len` bytes of `buffer` from byte `start`, read back to the host. The
 /// only place the host waits for the device.
 static READBACKS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);

@@ -21,6 +21,8 @@ pub struct Gpu {
     pub max_groups: u32,
     /// Bytes one buffer may hold.
     pub max_buffer: u64,
+    /// The optional features the device was opened with (`shader-f16`, `shader-f64`).
+    pub features: wgpu::Features,
     pub pool: Pool,
     pub pipelines: Pipelines,
     /// An error reported outside any error scope (the device was lost).
@@ -54,7 +56,9 @@ fn open() -> std::result::Result<Gpu, String> {
     // The adapter's own limits: the defaults would cap bindings far below
     // what most drivers grant.
     let limits = adapter.limits();
-    let descriptor = wgpu::DeviceDescriptor { label: Some("ferrograd"), required_limits: limits.clone(), ..Default::default() };
+    // Half and double kernels, where the adapter runs them.
+    let features = adapter.features() & (wgpu::Features::SHADER_F16 | wgpu::Features::SHADER_F64);
+    let descriptor = wgpu::DeviceDescriptor { label: Some("ferrograd"), required_features: features, required_limits: limits.clone(), ..Default::default() };
     let (device, queue) = pollster::block_on(adapter.request_device(&descriptor)).map_err(|e| format!("the adapter refused a device: {e}"))?;
     let uncaptured = Arc::new(Mutex::new(None));
     let sink = Arc::clone(&uncaptured);
@@ -74,6 +78,7 @@ fn open() -> std::result::Result<Gpu, String> {
         offset_align,
         max_groups: limits.max_compute_workgroups_per_dimension.max(1),
         max_buffer,
+        features,
         pool: Pool::default(),
         pipelines: Pipelines::default(),
         uncaptured,

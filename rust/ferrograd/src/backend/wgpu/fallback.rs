@@ -3,6 +3,7 @@
 //! one warning per op name, as PyTorch's MPS fallback does. The warning goes
 //! through a hook the Python bindings install; the core itself never prints.
 
+use crate::dtype::DType;
 use crate::error::{Error, Result};
 use parking_lot::Mutex;
 use std::collections::HashSet;
@@ -10,8 +11,17 @@ use std::sync::OnceLock;
 
 /// The refusal of an operation this device has no kernel for.
 pub fn unsupported(op: &str) -> Error {
+    refusal(op, "")
+}
+
+/// The refusal of an operation in a dtype no kernel of this device computes in.
+pub fn unsupported_dtype(op: &str, dtype: DType) -> Error {
+    refusal(op, &format!(" with dtype {dtype} (float32 computes there, and float16 and float64 where the adapter has shader-f16 and shader-f64)"))
+}
+
+fn refusal(op: &str, detail: &str) -> Error {
     Error::NotImplemented(format!(
-        "The operator '{op}' is not currently implemented for the wgpu device. Set {FALLBACK_VAR}=1 to run it on the CPU instead (slower)."
+        "The operator '{op}' is not currently implemented for the wgpu device{detail}. Set {FALLBACK_VAR}=1 to run it on the CPU instead (slower)."
     ))
 }
 
@@ -29,6 +39,14 @@ pub fn set_fallback_warning(hook: fn(&str)) {
 /// Read on each refusal, so a process may turn it on after start-up.
 fn enabled() -> bool {
     std::env::var(FALLBACK_VAR).is_ok_and(|v| v == "1")
+}
+
+/// `on_cpu`, refused naming `dtype` when no kernel computes in it.
+pub fn on_cpu_for<R>(op: &str, dtype: DType, cpu: impl FnOnce() -> Result<R>) -> Result<R> {
+    if !enabled() && !super::computes(dtype) {
+        return Err(unsupported_dtype(op, dtype));
+    }
+    on_cpu(op, cpu)
 }
 
 /// `cpu()` for the op `op`, which has no wgpu kernel: refused with

@@ -2,36 +2,37 @@
 //! offsets the host computes (the indices are on the host, or read back,
 //! and checked there): advanced indexing and gather read
 //! `out[i] = x[offsets[i]]`; scatter writes `out[offsets[i]] = v[i]`, or
-//! adds with atomics.
+//! adds, the values grouped by target on the host so that one thread sums
+//! each target's values in index order.
 
 use super::buffer::{bytes_of, upload, WgpuBuffer};
 use super::context::{gpu, Gpu};
-use super::launch::{Batch, Grid, Slot, ITEM};
-use super::run::{bind_whole, elementwise, f32_bytes, operand, words};
+use super::element::Element;
+use super::launch::{Batch, Grid, Slot};
+use super::run::{bind_whole, elementwise, operand, words};
 use super::wgsl::{self, GROUP};
-use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::kernels::indexed::{along_offsets, scatter_source, Plan};
 use crate::layout::Layout;
 use crate::storage::{vec_with_capacity, Storage};
 use crate::strided::Strided;
 
-/// `x`'s elements at the plan's storage offsets, in result order (float32).
+/// `x`'s elements at the plan's storage offsets, in result order.
 pub fn take(x: &Strided, plan: &Plan) -> Result<Storage> {
     let mut offsets = vec_with_capacity(crate::layout::numel(&plan.shape)?)?;
     plan.for_each(|o, _| offsets.push(o));
     read_at("index", x, &offsets)
 }
 
-/// `out[..i..] = x[..index[..i..]..]` along `dim` (float32).
+/// `out[..i..] = x[..index[..i..]..]` along `dim`.
 pub fn gather(x: &Strided, dim: usize, index: &Strided) -> Result<Storage> {
     read_at("gather", x, &along_offsets(x.layout(), dim, index)?)
 }
 
 /// A copy of `x` with `src` written (or, with `accumulate`, added) where
-/// `index` points along `dim` (float32). Repeated targets add up under
-/// `accumulate`, in an order the device picks; without it one of them wins,
-/// as on any parallel device.
+/// `index` points along `dim`. Repeated targets add up under `accumulate`,
+/// in index order as on the CPU; without it one of them wins, as on any
+/// parallel device.
 pub fn scatter(x: &Strided, dim: usize, index: &Strided, src: &Strided, accumulate: bool) -> Result<Storage> {
     let op = if accumulate { "scatter_add" } else { "scatter" };
     let gpu = gpu()?;
@@ -45,13 +46,18 @@ pub fn scatter(x: &Strided, dim: usize, index: &Strided, src: &Strided, accumula
     let (Some(out_buffer), Some(values_buffer)) = (out.wgpu_buffer(), values.wgpu_buffer()) else {
         return Err(Error::runtime(format!("{op}: a fresh wgpu result is not in device memory")));
     };
-    if f32_bytes(op, x.numel())? > gpu.binding_limit {
+    let element = Element::of(gpu, op, x.dtype())?;
+    if element.size_of(op, x.numel())? > gpu.binding_limit {
         return Err(too_large(op, gpu));
     }
-    let n = words(op, targets.len() as u64)?;
+    words(op, targets.len() as u64)?;
+    if accumulate {
+        add_runs(op, gpu, element, out_buffer, values_buffer, &targets)?;
+        return Ok(out);
+    }
+    let n = targets.len() as u32;
     let table = offset_table(op, gpu, &targets, 0)?;
-    let key = if accumulate { "put_add:f32" } else { "put:f32" };
-    let pipeline = gpu.pipelines.get(&gpu.device, key, || Ok(wgsl::put(accumulate)))?;
+    let pipeline = gpu.pipelines.get(&gpu.device, &format!("put:{element:?}"), || Ok(wgsl::indexed_copy(element, true)))?;
     gpu.scoped(op, || {
         let mut batch = Batch::new(gpu);
         let slots = [Slot::whole(out_buffer), Slot::whole(values_buffer), Slot::whole(&table)];
@@ -62,30 +68,58 @@ pub fn scatter(x: &Strided, dim: usize, index: &Strided, src: &Strided, accumula
     Ok(out)
 }
 
-/// `x`'s elements at storage `offsets`, in their order (float32).
+/// `out[targets[i]] += values[i]`: the value indices sorted (stably) by
+/// target, so each run of one target is summed by one thread, in order.
+fn add_runs(op: &str, gpu: &Gpu, element: Element, out: &WgpuBuffer, values: &WgpuBuffer, targets: &[usize]) -> Result<()> {
+    let mut order = vec_with_capacity::<usize>(targets.len())?;
+    order.extend(0..targets.len());
+    order.sort_by_key(|&i| targets[i]);
+    let (mut starts, mut run_targets) = (vec_with_capacity::<usize>(targets.len() + 1)?, vec_with_capacity::<usize>(targets.len())?);
+    for (j, &i) in order.iter().enumerate() {
+        if run_targets.last() != Some(&targets[i]) {
+            starts.push(j);
+            run_targets.push(targets[i]);
+        }
+    }
+    starts.push(order.len());
+    let runs = run_targets.len() as u32;
+    let (order, starts, run_targets) = (offset_table(op, gpu, &order, 0)?, offset_table(op, gpu, &starts, 0)?, offset_table(op, gpu, &run_targets, 0)?);
+    let pipeline = gpu.pipelines.get(&gpu.device, &format!("put_add:{element:?}"), || Ok(wgsl::put_add(element)))?;
+    gpu.scoped(op, || {
+        let mut batch = Batch::new(gpu);
+        let slots = [Slot::whole(out), Slot::whole(values), Slot::whole(&order), Slot::whole(&starts), Slot::whole(&run_targets)];
+        batch.dispatch(&pipeline, &[runs], &slots, Grid::Flat(u64::from(runs).div_ceil(u64::from(GROUP))))?;
+        batch.submit();
+        Ok(())
+    })
+}
+
+/// `x`'s elements at storage `offsets`, in their order.
 fn read_at(op: &str, x: &Strided, offsets: &[usize]) -> Result<Storage> {
     let gpu = gpu()?;
+    let element = Element::of(gpu, op, x.dtype())?;
     let held = operand(gpu, op, x)?;
     let n = offsets.len();
     words(op, n as u64)?;
-    let bytes = f32_bytes(op, n)?;
+    let bytes = element.size_of(op, n)?;
     if bytes > gpu.binding_limit {
         return Err(too_large(op, gpu));
     }
-    let pipeline = gpu.pipelines.get(&gpu.device, "take:f32", || Ok(wgsl::take()))?;
+    let pipeline = gpu.pipelines.get(&gpu.device, &format!("take:{element:?}"), || Ok(wgsl::indexed_copy(element, false)))?;
+    let dtype = element.dtype();
     gpu.scoped(op, || {
         let out = WgpuBuffer::alloc(gpu, bytes)?;
         if n == 0 {
-            return Ok(Storage::on_wgpu(out, 0, DType::F32));
+            return Ok(Storage::on_wgpu(out, 0, dtype));
         }
-        let bound = bind_whole(gpu, op, &held)?;
+        let bound = bind_whole(gpu, op, element, &held)?;
         // Offsets count from the binding's start, which may lie after the storage's.
-        let table = offset_table(op, gpu, offsets, bound.offset / ITEM)?;
+        let table = offset_table(op, gpu, offsets, bound.offset / element.bytes())?;
         let mut batch = Batch::new(gpu);
         let slots = [Slot::whole(&out), Slot::from(&bound), Slot::whole(&table)];
         batch.dispatch(&pipeline, &[n as u32], &slots, Grid::Flat((n as u64).div_ceil(u64::from(GROUP))))?;
         batch.submit();
-        Ok(Storage::on_wgpu(out, n, DType::F32))
+        Ok(Storage::on_wgpu(out, n, dtype))
     })
 }
 

@@ -7,9 +7,6 @@ use crate::error::{Error, Result};
 use crate::layout::Layout;
 use std::num::NonZeroU64;
 
-/// Bytes per element of every wgpu kernel operand (float32).
-pub const ITEM: u64 = 4;
-
 /// A range of a buffer bound to one binding, and how the kernel reaches
 /// the operand's elements inside it.
 pub struct Bound<'a> {
@@ -21,12 +18,6 @@ pub struct Bound<'a> {
     pub first: u32,
     /// Per output dim, the operand's stride (0 where broadcast), as u32 bits.
     pub strides: [u32; MAX_DIMS],
-}
-
-
-/// The refusal of a dtype a wgpu kernel does not compute in.
-pub fn unsupported_dtype(op: &str, dtype: crate::dtype::DType) -> Error {
-    Error::NotImplemented(format!("The operator '{op}' is not currently implemented for the wgpu device with dtype {dtype}: only float32 computes there"))
 }
 
 /// `layout`'s strides for each dim of `out_shape` it broadcasts to.
@@ -63,20 +54,21 @@ fn span(layout: &Layout) -> (i128, i128) {
     (lo, hi)
 }
 
-/// Binds the part of `buffer` that outputs `start..start + count` of
-/// `out_shape` read through `layout`. The whole view when it fits one
-/// binding; otherwise only a contiguous, unbroadcast operand can be split.
-pub fn bind<'a>(gpu: &Gpu, op: &str, buffer: &'a WgpuBuffer, layout: &Layout, out_shape: &[usize], start: u64, count: u64) -> Result<Bound<'a>> {
+/// Binds the part of `buffer` (of `item`-byte elements) that outputs
+/// `start..start + count` of `out_shape` read through `layout`. The whole
+/// view when it fits one binding; otherwise only a contiguous, unbroadcast
+/// operand can be split.
+pub fn bind<'a>(gpu: &Gpu, op: &str, item: u64, buffer: &'a WgpuBuffer, layout: &Layout, out_shape: &[usize], start: u64, count: u64) -> Result<Bound<'a>> {
     let strides = broadcast_strides(op, layout, out_shape)?;
     let align = gpu.offset_align;
     let (lo, hi) = span(layout);
     let (lo, hi) = (u64::try_from(lo).map_err(|_| negative(op))?, u64::try_from(hi).map_err(|_| negative(op))?);
     let offset = layout.offset() as u64;
-    let (base, end) = if (hi + 1 - lo) * ITEM + align <= gpu.binding_limit {
-        (lo * ITEM / align * align, (hi + 1) * ITEM)
+    let (base, end) = if (hi + 1 - lo) * item + align <= gpu.binding_limit {
+        (lo * item / align * align, (hi + 1) * item)
     } else if layout.contiguous_range().is_some() && layout.shape() == out_shape {
         let first = offset + start;
-        (first * ITEM / align * align, (first + count) * ITEM)
+        (first * item / align * align, (first + count) * item)
     } else {
         return Err(Error::NotImplemented(format!(
             "The operator '{op}' is not currently implemented for the wgpu device on a strided or broadcast view spanning more than {} bytes",
@@ -86,7 +78,7 @@ pub fn bind<'a>(gpu: &Gpu, op: &str, buffer: &'a WgpuBuffer, layout: &Layout, ou
     if end > buffer.padded() {
         return Err(Error::runtime(format!("{op}: view reaches byte {end} of a {}-byte wgpu buffer", buffer.bytes())));
     }
-    let first = offset.wrapping_sub(base / ITEM) as u32;
+    let first = offset.wrapping_sub(base / item) as u32;
     Ok(Bound { buffer, offset: base, size: end - base, first, strides })
 }
 
@@ -94,11 +86,11 @@ fn negative(op: &str) -> Error {
     Error::runtime(format!("{op}: view reaches before its storage"))
 }
 
-/// Elements one dispatch covers: a whole binding of float32 less one
-/// alignment step, in whole workgroups, so each chunk's output binding
-/// starts aligned.
-pub fn chunk_elements(gpu: &Gpu) -> u64 {
-    ((gpu.binding_limit - gpu.offset_align) / ITEM) / 1024 * 1024
+/// Elements one dispatch covers: a whole binding of `item`-byte elements
+/// less one alignment step, in whole workgroups, so each chunk's output
+/// binding starts aligned.
+pub fn chunk_elements(gpu: &Gpu, item: u64) -> u64 {
+    ((gpu.binding_limit - gpu.offset_align) / item) / 1024 * 1024
 }
 
 /// The workgroups of a dispatch.
@@ -164,7 +156,9 @@ impl<'g> Batch<'g> {
         let mut entries = Vec::with_capacity(slots.len() + 1);
         let all = std::iter::once(Slot::whole(&param)).chain(slots.iter().map(|s| Slot { buffer: s.buffer, offset: s.offset, size: s.size }));
         for (i, slot) in all.enumerate() {
-            let size = NonZeroU64::new(slot.size).ok_or_else(|| Error::runtime("wgpu: empty binding"))?;
+            // Storage bindings span whole words: a range of float16s may end mid-word.
+            let size = slot.size.next_multiple_of(4).min(slot.buffer.padded().saturating_sub(slot.offset));
+            let size = NonZeroU64::new(size).ok_or_else(|| Error::runtime("wgpu: empty binding"))?;
             entries.push(wgpu::BindGroupEntry {
                 binding: i as u32,
                 resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding { buffer: slot.buffer.raw(), offset: slot.offset, size: Some(size) }),

@@ -4,8 +4,9 @@
 
 use super::buffer::{upload, WgpuBuffer};
 use super::context::{gpu, Gpu};
-use super::launch::{bind, broadcast_strides, Batch, Grid, Slot, ITEM};
-use super::run::{f32_bytes, ndim_ok, operand, words, Operand};
+use super::element::Element;
+use super::launch::{bind, broadcast_strides, Batch, Grid, Slot};
+use super::run::{ndim_ok, operand, words, Operand};
 use super::wgsl::{self, mask_slot, GROUP};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
@@ -14,11 +15,12 @@ use crate::layout::{numel, Layout};
 use crate::storage::Storage;
 use crate::strided::Strided;
 
-/// `a <cmp> b` over float32 operands broadcast to `shape`, as bool.
+/// `a <cmp> b` over float operands of one dtype broadcast to `shape`, as bool.
 pub fn compare(a: &Strided, b: &Strided, cmp: Comparison, shape: &[usize]) -> Result<Storage> {
     let op = cmp.name();
     let gpu = gpu()?;
     ndim_ok(op, shape.len())?;
+    let element = Element::common(gpu, op, &[a.dtype(), b.dtype()])?;
     let (ha, hb) = (operand(gpu, op, a)?, operand(gpu, op, b)?);
     let n = numel(shape)?;
     words(op, n as u64)?;
@@ -31,12 +33,12 @@ pub fn compare(a: &Strided, b: &Strided, cmp: Comparison, shape: &[usize]) -> Re
         Comparison::Gt => "x > y",
         Comparison::Ge => "x >= y",
     };
-    let pipeline = gpu.pipelines.get(&gpu.device, &format!("{op}:compare:f32"), || Ok(wgsl::compare(test, false)))?;
+    let pipeline = gpu.pipelines.get(&gpu.device, &format!("{op}:compare:{element:?}"), || Ok(wgsl::compare(test, false, element)))?;
     gpu.scoped(op, || {
         let out = WgpuBuffer::alloc(gpu, n as u64)?;
         if n > 0 {
             let mut p = header(shape, n);
-            let (ba, bb) = (bind_all(gpu, op, &ha, shape, n)?, bind_all(gpu, op, &hb, shape, n)?);
+            let (ba, bb) = (bind_all(gpu, op, element, &ha, shape, n)?, bind_all(gpu, op, element, &hb, shape, n)?);
             operand_words(&mut p, mask_slot::A_OFF, mask_slot::A_STRIDES, ba.first, &ba.strides);
             operand_words(&mut p, mask_slot::B_OFF, mask_slot::B_STRIDES, bb.first, &bb.strides);
             let mut batch = Batch::new(gpu);
@@ -56,7 +58,7 @@ pub fn logic(op: &str, test: &str, a: &Strided, b: &Strided, shape: &[usize]) ->
     let (ha, hb) = (bool_operand(gpu, op, a)?, bool_operand(gpu, op, b)?);
     let n = numel(shape)?;
     words(op, n as u64)?;
-    let pipeline = gpu.pipelines.get(&gpu.device, &format!("{op}:logic:bool"), || Ok(wgsl::compare(test, true)))?;
+    let pipeline = gpu.pipelines.get(&gpu.device, &format!("{op}:logic:bool"), || Ok(wgsl::compare(test, true, Element::F32)))?;
     gpu.scoped(op, || {
         let out = WgpuBuffer::alloc(gpu, n as u64)?;
         if n > 0 {
@@ -97,31 +99,32 @@ fn bool_words(gpu: &Gpu, op: &str, p: &mut [u32], (off, strides_at): (usize, usi
     Ok(())
 }
 
-/// `a` where `cond` (bool) holds, else `b`; float32 operands, all
-/// broadcast to `shape`.
+/// `a` where `cond` (bool) holds, else `b`; float operands of one dtype,
+/// all broadcast to `shape`.
 pub fn select(cond: &Strided, a: &Strided, b: &Strided, shape: &[usize]) -> Result<Storage> {
     const OP: &str = "where";
     let gpu = gpu()?;
     ndim_ok(OP, shape.len())?;
     let flags = bool_operand(gpu, OP, cond)?;
+    let element = Element::common(gpu, OP, &[a.dtype(), b.dtype()])?;
     let (ha, hb) = (operand(gpu, OP, a)?, operand(gpu, OP, b)?);
     let n = numel(shape)?;
     words(OP, n as u64)?;
-    let pipeline = gpu.pipelines.get(&gpu.device, "where:select:f32", || Ok(wgsl::select()))?;
+    let pipeline = gpu.pipelines.get(&gpu.device, &format!("where:select:{element:?}"), || Ok(wgsl::select(element)))?;
     gpu.scoped(OP, || {
-        let out = WgpuBuffer::alloc(gpu, f32_bytes(OP, n)?)?;
+        let out = WgpuBuffer::alloc(gpu, element.size_of(OP, n)?)?;
         if n > 0 {
             let mut p = header(shape, n);
             bool_words(gpu, OP, &mut p, (mask_slot::C_OFF, mask_slot::C_STRIDES), &flags, shape)?;
-            let (ba, bb) = (bind_all(gpu, OP, &ha, shape, n)?, bind_all(gpu, OP, &hb, shape, n)?);
+            let (ba, bb) = (bind_all(gpu, OP, element, &ha, shape, n)?, bind_all(gpu, OP, element, &hb, shape, n)?);
             operand_words(&mut p, mask_slot::A_OFF, mask_slot::A_STRIDES, ba.first, &ba.strides);
             operand_words(&mut p, mask_slot::B_OFF, mask_slot::B_STRIDES, bb.first, &bb.strides);
             let mut batch = Batch::new(gpu);
-            let slots = [Slot { buffer: &out, offset: 0, size: n as u64 * ITEM }, Slot::whole(flags.buffer()), Slot::from(&ba), Slot::from(&bb)];
+            let slots = [Slot::whole(&out), Slot::whole(flags.buffer()), Slot::from(&ba), Slot::from(&bb)];
             batch.dispatch(&pipeline, &p, &slots, Grid::Flat((n as u64).div_ceil(u64::from(GROUP))))?;
             batch.submit();
         }
-        Ok(Storage::on_wgpu(out, n, DType::F32))
+        Ok(Storage::on_wgpu(out, n, element.dtype()))
     })
 }
 
@@ -140,9 +143,9 @@ fn operand_words(p: &mut [u32], off: usize, strides_at: usize, first: u32, strid
     p[strides_at..strides_at + strides.len()].copy_from_slice(strides);
 }
 
-/// All of a float32 operand, read broadcast to `shape`, in one binding.
-fn bind_all<'a>(gpu: &Gpu, op: &str, h: &'a Operand<'_>, shape: &[usize], n: usize) -> Result<super::launch::Bound<'a>> {
-    let bound = bind(gpu, op, h.buffer(), h.layout(), shape, 0, n as u64)?;
+/// All of a float operand, read broadcast to `shape`, in one binding.
+fn bind_all<'a>(gpu: &Gpu, op: &str, element: Element, h: &'a Operand<'_>, shape: &[usize], n: usize) -> Result<super::launch::Bound<'a>> {
+    let bound = bind(gpu, op, element.bytes(), h.buffer(), h.layout(), shape, 0, n as u64)?;
     if bound.size > gpu.binding_limit {
         return Err(too_large(op, gpu));
     }

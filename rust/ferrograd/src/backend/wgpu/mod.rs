@@ -1,10 +1,12 @@
 //! The wgpu backend: tensors in GPU buffers, computed on by generated WGSL
-//! compute kernels. Float32 computes natively; other dtypes move to and
-//! from the device and are refused by kernels with an error naming op,
+//! compute kernels. Float32 computes natively, and float16 and float64
+//! where the adapter has shader-f16 and shader-f64; other dtypes move to
+//! and from the device and are refused by kernels with an error naming op,
 //! dtype and device. Without the `wgpu` feature every entry point refuses.
 //!
 //! context: the device, opened once; pool: buffers reused by size;
-//! pipelines: compiled kernels by name; wgsl: the kernel sources; launch:
+//! pipelines: compiled kernels by name; element: the float types kernels
+//! compute in; prelude and wgsl: the kernel sources; launch:
 //! bindings and dispatches; run: each kernel family's launch; softmax:
 //! row kernels; indexed: gathers and scatters by index;
 //! masks: comparisons and selection; update: optimizer steps; random: masks drawn on the device; window: convolution windows and pooling; buffer: device memory and
@@ -16,6 +18,8 @@ mod buffer;
 #[cfg(feature = "wgpu")]
 mod context;
 #[cfg(feature = "wgpu")]
+mod element;
+#[cfg(feature = "wgpu")]
 mod launch;
 #[cfg(feature = "wgpu")]
 mod masks;
@@ -23,6 +27,8 @@ mod masks;
 mod pipelines;
 #[cfg(feature = "wgpu")]
 mod pool;
+#[cfg(feature = "wgpu")]
+mod prelude;
 #[cfg(feature = "wgpu")]
 mod random;
 #[cfg(feature = "wgpu")]
@@ -39,6 +45,8 @@ mod window;
 mod wgsl;
 #[cfg(all(test, feature = "wgpu"))]
 mod tests;
+#[cfg(all(test, feature = "wgpu"))]
+mod dtype_tests;
 
 #[cfg(not(feature = "wgpu"))]
 mod stub;
@@ -95,18 +103,29 @@ mod device {
         }
     }
 
-    /// Sets every element of a float32 wgpu view to `value`, on the device.
+    /// Sets every element of a float wgpu view to `value`, on the device.
     pub fn fill(dst: &crate::strided::Strided, value: f64) -> Result<()> {
-        let buffer = crate::storage::Buffer::F32(vec![value as f32].into());
-        let scalar = crate::strided::Strided::new(crate::storage::Storage::new(buffer), crate::layout::Layout::contiguous(&[])?, crate::dtype::DType::F32)?;
+        let buffer = crate::storage::Buffer::full(dst.dtype(), 1, crate::dtype::Scalar::Float(value))?;
+        let scalar = crate::strided::Strided::new(crate::storage::Storage::new(buffer), crate::layout::Layout::contiguous(&[])?, dst.dtype())?;
         super::run::assign("fill", "b", dst, &scalar, [0.0; 2])
     }
 
-    /// The largest (or smallest) float32 element over `dims`, NaN if any is.
+    /// Whether kernels compute in `dtype` on this device.
+    pub fn computes(dtype: crate::dtype::DType) -> bool {
+        gpu().is_ok_and(|gpu| super::element::Element::of(gpu, "", dtype).is_ok())
+    }
+
+    /// The largest (or smallest) float element over `dims`, NaN if any is.
     pub fn extreme(x: &crate::strided::Strided, dims: &[usize], max: bool) -> Result<crate::storage::Storage> {
         let name = if max { "amax" } else { "amin" };
         let (init, fold) = super::wgsl::reduce_fold(name).ok_or_else(|| super::fallback::unsupported(name))?;
         super::run::reduce_run(name, init, fold, x, dims)
+    }
+
+    /// The largest (or smallest) element over `dims` (nonempty) and its
+    /// position in its group, counted row-major over `dims` (int64).
+    pub fn extreme_indexed(x: &crate::strided::Strided, dims: &[usize], max: bool) -> Result<(crate::storage::Storage, crate::storage::Storage)> {
+        super::run::reduce_indexed_run(if max { "max" } else { "min" }, x, dims, max)
     }
 
     /// Bytes of idle buffers the pool keeps.
@@ -125,9 +144,11 @@ pub use native::Wgpu;
 #[cfg(feature = "wgpu")]
 mod native {
     use super::buffer::{buffer_from_bytes, bytes_of, download, upload};
+    use super::computes;
     use super::context::gpu;
-    use super::fallback::on_cpu;
-    use super::run::{assign, elementwise, empty, matmul_run, reach, reduce_run};
+    use super::element::Element;
+    use super::fallback::on_cpu_for;
+    use super::run::{assign, converted, elementwise, empty, matmul_run, reach, reduce_run};
     use super::wgsl;
     use crate::backend::cpu::Cpu;
     use crate::backend::Backend;
@@ -161,11 +182,23 @@ mod native {
         Wgpu::from_cpu(&Strided::contiguous(host, &[n])?, Device::Wgpu(0))
     }
 
+    /// The element a kernel of `dtype` computes in, where it does.
+    fn native(dtype: DType) -> Option<Element> {
+        let gpu = gpu().ok()?;
+        Element::of(gpu, "", dtype).ok()
+    }
+
+    /// A scalar of `dtype` in host memory, which kernels take as an operand.
+    fn number(value: f64, dtype: DType) -> Result<Strided> {
+        let buffer = crate::storage::Buffer::full(dtype, 1, crate::dtype::Scalar::Float(value))?;
+        Strided::new(Storage::new(buffer), Layout::contiguous(&[])?, dtype)
+    }
+
     impl Backend for Wgpu {
         fn unary<K: UnaryKernel>(k: &K, x: &Strided) -> Result<Storage> {
-            match wgsl::unary_expr(K::NAME) {
+            match native(x.dtype()).and_then(|e| wgsl::unary_expr(K::NAME, e)) {
                 Some(expr) => elementwise(K::NAME, expr, x.shape(), &[x], k.scalars()),
-                None => on_cpu(K::NAME, || device(Cpu::unary(k, &host_view(x)?)?)),
+                None => on_cpu_for(K::NAME, x.dtype(), || device(Cpu::unary(k, &host_view(x)?)?)),
             }
         }
 
@@ -173,42 +206,42 @@ mod native {
             if a.dtype() != b.dtype() {
                 return Err(Error::DTypeMismatch { op: K::NAME, lhs: a.dtype(), rhs: b.dtype() });
             }
-            match wgsl::binary_expr(K::NAME) {
+            match native(a.dtype()).and_then(|e| wgsl::binary_expr(K::NAME, e)) {
                 Some(expr) => elementwise(K::NAME, expr, shape, &[a, b], k.scalars()),
-                None => on_cpu(K::NAME, || device(Cpu::binary(k, &host_view(a)?, &host_view(b)?, shape)?)),
+                None => on_cpu_for(K::NAME, a.dtype(), || device(Cpu::binary(k, &host_view(a)?, &host_view(b)?, shape)?)),
             }
         }
 
         fn binary_assign<K: BinaryKernel>(k: &K, dst: &Strided, src: &Strided) -> Result<()> {
-            match wgsl::binary_expr(K::NAME) {
+            match native(dst.dtype()).and_then(|e| wgsl::binary_expr(K::NAME, e)) {
                 Some(expr) => assign(K::NAME, expr, dst, src, k.scalars()),
                 // The CPU kernel writes through the storage's write guard, which sends the result back.
-                None => on_cpu(K::NAME, || Cpu::binary_assign(k, dst, &host_view(src)?)),
+                None => on_cpu_for(K::NAME, dst.dtype(), || Cpu::binary_assign(k, dst, &host_view(src)?)),
             }
         }
 
         fn reduce<K: ReduceKernel>(k: &K, x: &Strided, dims: &[usize]) -> Result<Storage> {
-            match wgsl::reduce_fold(K::NAME) {
+            match native(x.dtype()).and(wgsl::reduce_fold(K::NAME)) {
                 Some((init, fold)) => reduce_run(K::NAME, init, fold, x, dims),
-                None => on_cpu(K::NAME, || device(Cpu::reduce(k, &host_view(x)?, dims)?)),
+                None => on_cpu_for(K::NAME, x.dtype(), || device(Cpu::reduce(k, &host_view(x)?, dims)?)),
             }
         }
 
         fn compare(a: &Strided, b: &Strided, cmp: Comparison, shape: &[usize]) -> Result<Storage> {
-            if a.dtype() == DType::F32 && b.dtype() == DType::F32 {
+            if a.dtype() == b.dtype() && computes(a.dtype()) {
                 return super::masks::compare(a, b, cmp, shape);
             }
-            on_cpu(cmp.name(), || {
+            on_cpu_for(cmp.name(), a.dtype(), || {
                 let n = crate::layout::numel(shape)?;
                 Wgpu::from_cpu(&Strided::contiguous(Cpu::compare(&host_view(a)?, &host_view(b)?, cmp, shape)?, &[n])?, Device::Wgpu(0))
             })
         }
 
         fn select(cond: &Strided, a: &Strided, b: &Strided, shape: &[usize]) -> Result<Storage> {
-            if a.dtype() == DType::F32 && b.dtype() == DType::F32 {
+            if a.dtype() == b.dtype() && computes(a.dtype()) {
                 return super::masks::select(cond, a, b, shape);
             }
-            on_cpu("where", || device(Cpu::select(&host_view(cond)?, &host_view(a)?, &host_view(b)?, shape)?))
+            on_cpu_for("where", a.dtype(), || device(Cpu::select(&host_view(cond)?, &host_view(a)?, &host_view(b)?, shape)?))
         }
 
         fn matmul(a: &Strided, b: &Strided) -> Result<Storage> {
@@ -216,17 +249,15 @@ mod native {
         }
 
         fn copy_strided(x: &Strided, dtype: DType) -> Result<Storage> {
-            if x.dtype() == DType::F32 && dtype == DType::F32 {
-                return elementwise("copy", "x", x.shape(), &[x], [0.0; 2]);
+            if let (Some(_), Some(to)) = (native(x.dtype()), native(dtype)) {
+                return converted("copy", "x", x.shape(), &[x], [0.0; 2], to);
             }
-            if x.dtype() == DType::F32 && dtype == DType::Bool {
-                let zero = Strided::new(Storage::new(crate::storage::Buffer::F32(vec![0.0].into())), Layout::contiguous(&[])?, DType::F32)?;
-                return super::masks::compare(x, &zero, Comparison::Ne, x.shape());
+            if native(x.dtype()).is_some() && dtype == DType::Bool {
+                return super::masks::compare(x, &number(0.0, x.dtype())?, Comparison::Ne, x.shape());
             }
-            if x.dtype() == DType::Bool && dtype == DType::F32 {
+            if x.dtype() == DType::Bool && native(dtype).is_some() {
                 // A selection between host scalars one and zero: no read back.
-                let number = |v: f32| Strided::new(Storage::new(crate::storage::Buffer::F32(vec![v].into())), Layout::contiguous(&[])?, DType::F32);
-                return super::masks::select(x, &number(1.0)?, &number(0.0)?, x.shape());
+                return super::masks::select(x, &number(1.0, dtype)?, &number(0.0, dtype)?, x.shape());
             }
             // Other dtypes have no kernels: the copy and conversion run on the host.
             let host = Strided::contiguous(Wgpu::to_cpu(x)?, x.shape())?;
@@ -235,47 +266,47 @@ mod native {
         }
 
         fn take(x: &Strided, plan: &Plan) -> Result<Storage> {
-            if x.dtype() == DType::F32 {
+            if computes(x.dtype()) {
                 return super::indexed::take(x, plan);
             }
-            on_cpu("index", || device(Cpu::take(&host_view(x)?, plan)?))
+            on_cpu_for("index", x.dtype(), || device(Cpu::take(&host_view(x)?, plan)?))
         }
 
         fn gather(x: &Strided, dim: usize, index: &Strided) -> Result<Storage> {
-            if x.dtype() == DType::F32 {
+            if computes(x.dtype()) {
                 return super::indexed::gather(x, dim, index);
             }
-            on_cpu("gather", || device(Cpu::gather(&host_view(x)?, dim, &host_view(index)?)?))
+            on_cpu_for("gather", x.dtype(), || device(Cpu::gather(&host_view(x)?, dim, &host_view(index)?)?))
         }
 
         fn scatter(x: &Strided, dim: usize, index: &Strided, src: &Strided, accumulate: bool) -> Result<Storage> {
-            if x.dtype() == DType::F32 {
+            if computes(x.dtype()) {
                 return super::indexed::scatter(x, dim, index, src, accumulate);
             }
-            on_cpu(if accumulate { "scatter_add" } else { "scatter" }, || {
+            on_cpu_for(if accumulate { "scatter_add" } else { "scatter" }, x.dtype(), || {
                 device(Cpu::scatter(&host_view(x)?, dim, &host_view(index)?, &host_view(src)?, accumulate)?)
             })
         }
 
         fn im2col(x: &Strided, planes: Planes, window: &Window2d) -> Result<Storage> {
-            if x.dtype() == DType::F32 {
+            if computes(x.dtype()) {
                 return super::window::im2col(x, planes, window);
             }
-            on_cpu("im2col", || device(Cpu::im2col(&host_view(x)?, planes, window)?))
+            on_cpu_for("im2col", x.dtype(), || device(Cpu::im2col(&host_view(x)?, planes, window)?))
         }
 
         fn col2im(x: &Strided, planes: Planes, window: &Window2d) -> Result<Storage> {
-            if x.dtype() == DType::F32 {
+            if computes(x.dtype()) {
                 return super::window::col2im(x, planes, window);
             }
-            on_cpu("col2im", || device(Cpu::col2im(&host_view(x)?, planes, window)?))
+            on_cpu_for("col2im", x.dtype(), || device(Cpu::col2im(&host_view(x)?, planes, window)?))
         }
 
         fn max_pool(x: &Strided, planes: Planes, window: &Window2d) -> Result<(Storage, Storage)> {
-            if x.dtype() == DType::F32 {
+            if computes(x.dtype()) {
                 return super::window::max_pool(x, planes, window);
             }
-            on_cpu("max_pool2d", || {
+            on_cpu_for("max_pool2d", x.dtype(), || {
                 let (values, indices) = Cpu::max_pool(&host_view(x)?, planes, window)?;
                 Ok((device(values)?, device(indices)?))
             })

@@ -4,8 +4,9 @@
 
 use super::buffer::WgpuBuffer;
 use super::context::gpu;
-use super::launch::{chunk_elements, unsupported_dtype, Batch, Grid, Slot, ITEM};
-use super::run::{f32_bytes, words};
+use super::element::{number_words, Element, NUMBER_WORDS};
+use super::launch::{chunk_elements, Batch, Grid, Slot};
+use super::run::words;
 use super::wgsl::{self, GROUP};
 use crate::dtype::DType;
 use crate::error::Result;
@@ -16,26 +17,27 @@ use crate::storage::Storage;
 /// `keep`, else zero, drawn from the 64-bit `key`.
 pub fn dropout_mask(shape: &[usize], dtype: DType, keep: f64, scale: f64, key: u64) -> Result<Storage> {
     const OP: &str = "dropout";
-    if dtype != DType::F32 {
-        return Err(unsupported_dtype(OP, dtype));
-    }
     let gpu = gpu()?;
+    let element = Element::of(gpu, OP, dtype)?;
     let n = numel(shape)?;
     words(OP, n as u64)?;
-    let pipeline = gpu.pipelines.get(&gpu.device, "dropout_mask:f32", || Ok(wgsl::dropout_mask()))?;
+    let pipeline = gpu.pipelines.get(&gpu.device, &format!("dropout_mask:{element:?}"), || Ok(wgsl::dropout_mask(element)))?;
+    let item = element.bytes();
     gpu.scoped(OP, || {
-        let out = WgpuBuffer::alloc(gpu, f32_bytes(OP, n)?)?;
+        let out = WgpuBuffer::alloc(gpu, element.size_of(OP, n)?)?;
         let mut batch = Batch::new(gpu);
-        let (total, chunk) = (n as u64, chunk_elements(gpu));
+        let (total, chunk) = (n as u64, chunk_elements(gpu, item));
         let mut start = 0;
         while start < total {
             let count = chunk.min(total - start);
-            let p = [count as u32, start as u32, key as u32, (key >> 32) as u32, (keep as f32).to_bits(), (scale as f32).to_bits()];
-            let slot = Slot { buffer: &out, offset: start * ITEM, size: count * ITEM };
+            let mut p = [0u32; 8 + NUMBER_WORDS];
+            p[..5].copy_from_slice(&[count as u32, start as u32, key as u32, (key >> 32) as u32, (keep as f32).to_bits()]);
+            p[8..].copy_from_slice(&number_words(scale));
+            let slot = Slot { buffer: &out, offset: start * item, size: count * item };
             batch.dispatch(&pipeline, &p, &[slot], Grid::Flat(count.div_ceil(u64::from(GROUP))))?;
             start += count;
         }
         batch.submit();
-        Ok(Storage::on_wgpu(out, n, DType::F32))
+        Ok(Storage::on_wgpu(out, n, dtype))
     })
 }

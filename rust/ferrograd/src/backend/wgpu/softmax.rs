@@ -5,7 +5,8 @@
 use super::buffer::WgpuBuffer;
 use super::context::gpu;
 use super::launch::{Batch, Grid, Slot};
-use super::run::{bind_whole, f32_bytes, ndim_ok, operand, stride_bits, words, Operand};
+use super::element::Element;
+use super::run::{bind_whole, ndim_ok, operand, stride_bits, words, Operand};
 use super::wgsl::{self, rows_slot};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
@@ -43,6 +44,8 @@ fn rows(op: &'static str, a: &Strided, b: Option<&Strided>, dim: usize) -> Resul
     let gpu = gpu()?;
     let shape = a.shape().to_vec();
     ndim_ok(op, shape.len())?;
+    let dtypes: Vec<DType> = std::iter::once(a).chain(b).map(|x| x.dtype()).collect();
+    let element = Element::common(gpu, op, &dtypes)?;
     let ha = operand(gpu, op, a)?;
     let hb = b.map(|b| operand(gpu, op, b)).transpose()?;
     let n = numel(&shape)?;
@@ -51,15 +54,16 @@ fn rows(op: &'static str, a: &Strided, b: Option<&Strided>, dim: usize) -> Resul
     let keep: Vec<usize> = (0..shape.len()).filter(|&d| d != dim).collect();
     let n_rows = if len == 0 { 0 } else { n / len };
     words(op, n as u64)?;
-    let bytes = f32_bytes(op, n)?;
+    let bytes = element.size_of(op, n)?;
     if bytes > gpu.binding_limit {
         return Err(Error::NotImplemented(format!("The operator '{op}' is not currently implemented for the wgpu device for results over {} bytes", gpu.binding_limit)));
     }
-    let pipeline = gpu.pipelines.get(&gpu.device, &format!("{op}:rows:f32"), || wgsl::rows(op).ok_or_else(|| Error::runtime(format!("{op}: no row kernel"))))?;
+    let pipeline = gpu.pipelines.get(&gpu.device, &format!("{op}:rows:{element:?}"), || wgsl::rows(op, element).ok_or_else(|| Error::runtime(format!("{op}: no row kernel"))))?;
+    let dtype = element.dtype();
     gpu.scoped(op, || {
         let out = WgpuBuffer::alloc(gpu, bytes)?;
         if n == 0 {
-            return Ok(Storage::on_wgpu(out, 0, DType::F32));
+            return Ok(Storage::on_wgpu(out, 0, dtype));
         }
         use rows_slot::*;
         let mut p = vec![0u32; WORDS];
@@ -72,11 +76,11 @@ fn rows(op: &'static str, a: &Strided, b: Option<&Strided>, dim: usize) -> Resul
             p[SHAPE + i] = shape[d] as u32;
             p[OUT_STRIDES + i] = stride_bits(op, contiguous.strides()[d])?;
         }
-        let ba = bind_whole(gpu, op, &ha)?;
+        let ba = bind_whole(gpu, op, element, &ha)?;
         operand_words(op, &mut p, &ha, ba.first, dim, &keep, (A_OFF, A_STEP, A_STRIDES))?;
         let mut slots = vec![Slot::whole(&out), Slot::from(&ba)];
         let bb = match &hb {
-            Some(h) => Some((bind_whole(gpu, op, h)?, h)),
+            Some(h) => Some((bind_whole(gpu, op, element, h)?, h)),
             None => None,
         };
         if let Some((bound, h)) = &bb {
@@ -86,6 +90,6 @@ fn rows(op: &'static str, a: &Strided, b: Option<&Strided>, dim: usize) -> Resul
         let mut batch = Batch::new(gpu);
         batch.dispatch(&pipeline, &p, &slots, Grid::Flat(n_rows as u64))?;
         batch.submit();
-        Ok(Storage::on_wgpu(out, n, DType::F32))
+        Ok(Storage::on_wgpu(out, n, dtype))
     })
 }

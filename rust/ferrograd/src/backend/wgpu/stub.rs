@@ -72,6 +72,15 @@ pub fn logic(_op: &str, _test: &str, a: &Strided, _b: &Strided, _shape: &[usize]
     refuse(a)
 }
 
+pub fn extreme_indexed(x: &Strided, _dims: &[usize], _max: bool) -> Result<(Storage, Storage)> {
+    refuse(x)
+}
+
+/// No dtype computes on a device this build cannot open.
+pub fn computes(_dtype: DType) -> bool {
+    false
+}
+
 pub fn readback_count() -> u64 {
     0
 }

@@ -1,7 +1,12 @@
 //! WGSL for every wgpu kernel: one template per family (elementwise,
 //! reduction, matrix product) and, per named kernel, the expression the
 //! elementwise template wraps. A kernel absent from these tables has no
-//! wgpu form and is refused by name.
+//! wgpu form and is refused by name. Templates name their element types
+//! through the prelude's aliases: `elem` in, `out_elem` out, `real` for
+//! arithmetic.
+
+use super::element::{number_reader, Element, NUMBER_WORDS};
+use super::prelude::prelude;
 
 /// Dims a kernel's shape and stride tables hold.
 pub const MAX_DIMS: usize = 8;
@@ -16,35 +21,39 @@ pub mod slot {
     pub const OUT_OFF: usize = 3;
     pub const A_OFF: usize = 4;
     pub const B_OFF: usize = 5;
-    pub const S0: usize = 6;
-    pub const S1: usize = 7;
     pub const SHAPE: usize = 8;
     pub const OUT_STRIDES: usize = 16;
     pub const A_STRIDES: usize = 24;
     pub const B_STRIDES: usize = 32;
-    pub const LEN: usize = 40;
+    /// The two kernel numbers, `NUMBER_WORDS` each.
+    pub const S0: usize = 40;
+    pub const S1: usize = 44;
+    pub const LEN: usize = 48;
 }
 
 /// `f(x)` of a unary kernel, by its name; `s0`, `s1` are its number
 /// arguments (`UnaryKernel::scalars`).
-pub fn unary_expr(name: &str) -> Option<&'static str> {
+pub fn unary_expr(name: &str, element: Element) -> Option<&'static str> {
+    if element == Element::F64 && float32_only(name) {
+        return None;
+    }
     Some(match name {
         "copy" => "x",
-        "exp" => "exp(x)",
-        "log" => "log(x)",
+        "exp" => "exp_(x)",
+        "log" => "log_(x)",
         "sqrt" => "sqrt(x)",
         "tanh" => "tanh_(x)",
         "sigmoid" => "sigmoid_(x)",
         "reciprocal" => "1.0 / x",
-        "exp2" => "exp2(x)",
+        "exp2" => "exp2_(x)",
         "expm1" => "expm1_(x)",
-        "log2" => "log2(x)",
-        "log10" => "log(x) * 0.4342944819032518",
+        "log2" => "log2_(x)",
+        "log10" => "log_(x) * 0.4342944819032518",
         "log1p" => "log1p_(x)",
         "rsqrt" => "1.0 / sqrt(x)",
-        "sin" => "sin(x)",
-        "cos" => "cos(x)",
-        "tan" => "tan(x)",
+        "sin" => "sin_(x)",
+        "cos" => "cos_(x)",
+        "tan" => "tan_(x)",
         "erf" => "erf_(x)",
         "floor" => "floor(x)",
         "ceil" => "ceil(x)",
@@ -62,18 +71,23 @@ pub fn unary_expr(name: &str) -> Option<&'static str> {
         "pow_scalar" => "pow_number_(x, s0)",
         "leaky_relu" => "select(x * s0, x, x > 0.0)",
         "elu" => "select(expm1_(x) * s0, x, x > 0.0)",
-        "softplus" => "select(log1p_(exp(x * s0)) / s0, x, x * s0 > s1)",
+        "softplus" => "select(log1p_(exp_(x * s0)) / s0, x, x * s0 > s1)",
         _ => return None,
     })
 }
 
 /// `f(a, b)` of a binary kernel, by its name.
-pub fn binary_expr(name: &str) -> Option<&'static str> {
+pub fn binary_expr(name: &str, element: Element) -> Option<&'static str> {
+    if element == Element::F64 && float32_only(name) {
+        return None;
+    }
     Some(match name {
         "add" => "a + b",
         "sub" => "a - b",
         "overwrite" => "b",
         "mul" => "a * b",
+        "maximum" => "max_nan_(a, b)",
+        "minimum" => "min_nan_(a, b)",
         "div" => "a / b",
         "pow" => "pow_(a, b)",
         "tanh_backward" => "a * (1.0 - b * b)",
@@ -87,12 +101,17 @@ pub fn binary_expr(name: &str) -> Option<&'static str> {
         "div_trunc" => "trunc(a / b)",
         "div_floor" => "div_floor_(a, b)",
         "leaky_relu_backward" => "select(a * s0, a, b > 0.0)",
-        "elu_backward" => "select(a, a * s0 * exp(b), b <= 0.0)",
+        "elu_backward" => "select(a, a * s0 * exp_(b), b <= 0.0)",
         "elu_result_backward" => "select(a, a * (b + s0), b <= 0.0)",
         "softplus_backward" => "softplus_backward_(a, b, s0, s1)",
         "lerp_scalar" => "lerp_(a, b, s0)",
         _ => return None,
     })
+}
+
+/// Kernels built on erf's float32 fit, which float64 would see through.
+fn float32_only(name: &str) -> bool {
+    matches!(name, "erf" | "gelu" | "gelu_backward")
 }
 
 /// `(initial value, fold of acc and v)` of a reduction, by its name.
@@ -106,132 +125,34 @@ pub fn reduce_fold(name: &str) -> Option<(&'static str, &'static str)> {
     })
 }
 
-/// Functions the expressions call that WGSL lacks, or has with different
-/// edge cases than the CPU kernels (tanh of large inputs, pow of negatives).
-const PRELUDE: &str = r#"
-fn inf_() -> f32 { return bitcast<f32>(0x7f800000u); }
-fn nan_() -> f32 { return bitcast<f32>(0x7fc00000u); }
-fn is_nan_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
-fn max_nan_(a: f32, b: f32) -> f32 { if (is_nan_(a) || is_nan_(b)) { return nan_(); } return max(a, b); }
-fn min_nan_(a: f32, b: f32) -> f32 { if (is_nan_(a) || is_nan_(b)) { return nan_(); } return min(a, b); }
-fn tanh_(x: f32) -> f32 {
-    let e = exp(-2.0 * abs(x));
-    let t = (1.0 - e) / (1.0 + e);
-    if (abs(x) < 0.0005) { return x - x * x * x / 3.0; }
-    return select(t, -t, x < 0.0);
-}
-fn sigmoid_(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
-fn expm1_(x: f32) -> f32 {
-    if (abs(x) < 0.00001) { return x + 0.5 * x * x; }
-    return exp(x) - 1.0;
-}
-fn log1p_(x: f32) -> f32 {
-    let u = 1.0 + x;
-    if (u == 1.0) { return x; }
-    if (u == inf_()) { return u; }
-    return log(u) * x / (u - 1.0);
-}
-// erf through the classic Chebyshev fit of erfc (|error| < 1.2e-7).
-fn erf_(x: f32) -> f32 {
-    let z = abs(x);
-    let t = 1.0 / (1.0 + 0.5 * z);
-    let r = t * exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
-        + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
-    return select(1.0 - r, r - 1.0, x < 0.0);
-}
-fn clamp_(v: f32, lo: f32, hi: f32) -> f32 {
-    if (is_nan_(v)) { return v; }
-    if (is_nan_(lo)) { return lo; }
-    if (is_nan_(hi)) { return hi; }
-    var r = v;
-    if (r < lo) { r = lo; }
-    if (hi < r) { r = hi; }
-    return r;
-}
-fn pow_(a: f32, b: f32) -> f32 {
-    if (b == 0.0) { return 1.0; }
-    if (a == 1.0) { return 1.0; }
-    if (is_nan_(a) || is_nan_(b)) { return nan_(); }
-    if (a == 0.0) { return select(inf_(), 0.0, b > 0.0); }
-    if (a < 0.0) {
-        if (trunc(b) != b) { return nan_(); }
-        let m = pow(-a, b);
-        let odd = abs(b) < 16777216.0 && (i32(abs(b)) & 1) == 1;
-        return select(m, -m, odd);
-    }
-    return pow(a, b);
-}
-fn pow_number_(x: f32, e: f32) -> f32 {
-    if (e == 2.0) { return x * x; }
-    if (e == 3.0) { return x * x * x; }
-    if (e == -2.0) { return 1.0 / (x * x); }
-    if (e == 1.0) { return x; }
-    if (e == 0.5) { return sqrt(x); }
-    if (e == -0.5) { return 1.0 / sqrt(x); }
-    if (e == -1.0) { return 1.0 / x; }
-    return pow_(x, e);
-}
-fn gelu_slope_(x: f32) -> f32 {
-    let cdf = 0.5 * (1.0 + erf_(x * 0.7071067811865476));
-    let pdf = exp(-0.5 * x * x) * 0.3989422804014327;
-    return cdf + x * pdf;
-}
-fn gelu_tanh_slope_(x: f32) -> f32 {
-    let x2 = x * x;
-    let th = tanh_(0.7978845608028654 * (x + 0.044715 * x2 * x));
-    let left = 0.5 * x;
-    let right = 1.0 + th;
-    return 0.5 * right + left * (1.0 - th * th) * 0.7978845608028654 * (1.0 + 3.0 * 0.044715 * x2);
-}
-fn div_floor_(a: f32, b: f32) -> f32 {
-    if (b == 0.0) { return a / b; }
-    let m = a - b * trunc(a / b);
-    var d = (a - m) / b;
-    if (m != 0.0 && ((b < 0.0) != (m < 0.0))) { d = d - 1.0; }
-    if (d == 0.0) { return select(0.0, -0.0, a / b < 0.0); }
-    var f = floor(d);
-    if (d - f > 0.5) { f = f + 1.0; }
-    return f;
-}
-fn softplus_backward_(g: f32, x: f32, beta: f32, threshold: f32) -> f32 {
-    let bx = x * beta;
-    if (bx > threshold) { return g; }
-    let z = exp(bx);
-    return g * z / (z + 1.0);
-}
-fn lerp_(s: f32, e: f32, w: f32) -> f32 {
-    if (abs(w) < 0.5) { return s + w * (e - s); }
-    return e - (e - s) * (1.0 - w);
-}
-"#;
-
 /// The flat index of this thread over a 2-D grid of workgroups of `GROUP`.
 const FLAT_INDEX: &str = "(wid.y * nwg.x + wid.x) * 256u + lid";
 
-/// An elementwise kernel: `arity` inputs (1 or 2) read through strides
-/// broadcast to the output shape. In place, the output is the strided
-/// first operand itself (bound read-write once: a buffer cannot be bound
-/// for reading and writing at the same time). `expr` reads `x` (or `a`,
-/// `b`) and the number arguments `s0`, `s1`.
+/// An elementwise kernel: `arity` inputs (1 or 2) of `input` elements read
+/// through strides broadcast to the output shape, written as `output`
+/// elements. In place, the output is the strided first operand itself
+/// (bound read-write once: a buffer cannot be bound for reading and
+/// writing at the same time). `expr` reads `x` (or `a`, `b`) and the
+/// number arguments `s0`, `s1`.
 ///
 /// Parameters (`slot`): element count and first logical index of this
-/// dispatch, rank, element offsets into each binding, the two numbers
-/// (as bits), the shape, then per operand its strides (two's complement,
-/// so negative strides wrap back in u32 arithmetic).
-pub fn elementwise(expr: &str, arity: u32, in_place: bool) -> String {
-    let mut s = String::with_capacity(6000);
-    s.push_str(PRELUDE);
+/// dispatch, rank, element offsets into each binding, the shape, then per
+/// operand its strides (two's complement, so negative strides wrap back in
+/// u32 arithmetic), then the two numbers.
+pub fn elementwise(expr: &str, arity: u32, in_place: bool, input: Element, output: Element) -> String {
+    let mut s = prelude(input, output);
     s.push_str("@group(0) @binding(0) var<storage, read> p: array<u32>;\n");
+    s.push_str(&number_reader(input.wider(output), "p"));
     if in_place {
-        s.push_str("@group(0) @binding(1) var<storage, read_write> out: array<f32>;\n");
+        s.push_str("@group(0) @binding(1) var<storage, read_write> out: array<out_elem>;\n");
         if arity == 2 {
-            s.push_str("@group(0) @binding(2) var<storage, read> b_in: array<f32>;\n");
+            s.push_str("@group(0) @binding(2) var<storage, read> b_in: array<elem>;\n");
         }
     } else {
-        s.push_str("@group(0) @binding(1) var<storage, read_write> out: array<f32>;\n");
-        s.push_str("@group(0) @binding(2) var<storage, read> a_in: array<f32>;\n");
+        s.push_str("@group(0) @binding(1) var<storage, read_write> out: array<out_elem>;\n");
+        s.push_str("@group(0) @binding(2) var<storage, read> a_in: array<elem>;\n");
         if arity == 2 {
-            s.push_str("@group(0) @binding(3) var<storage, read> b_in: array<f32>;\n");
+            s.push_str("@group(0) @binding(3) var<storage, read> b_in: array<elem>;\n");
         }
     }
     s.push_str(&format!(
@@ -240,8 +161,8 @@ pub fn elementwise(expr: &str, arity: u32, in_place: bool) -> String {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
     let i = {FLAT_INDEX};
     if (i >= p[{count}]) {{ return; }}
-{offsets}    let s0 = bitcast<f32>(p[{s0}]);
-    let s1 = bitcast<f32>(p[{s1}]);
+{offsets}    let s0 = number_({s0}u);
+    let s1 = number_({s1}u);
 "#,
         count = slot::COUNT,
         offsets = strided_offsets(
@@ -254,71 +175,72 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     ));
     let first = if in_place { "out[oo]" } else { "a_in[ao]" };
     if arity == 1 {
-        s.push_str(&format!("    let x = {first};\n"));
+        s.push_str(&format!("    let x = real({first});\n"));
     } else {
-        s.push_str(&format!("    let a = {first};\n    let b = b_in[bo];\n"));
+        s.push_str(&format!("    let a = real({first});\n    let b = real(b_in[bo]);\n"));
     }
     // Unused names would be stripped from the layout and break the binding order.
     s.push_str("    _ = s0; _ = s1; _ = ao; _ = bo;\n");
     let target = if in_place { "out[oo]" } else { "out[i]" };
-    s.push_str(&format!("    {target} = {expr};\n}}\n"));
+    s.push_str(&format!("    {target} = out_elem({expr});\n}}\n"));
     s
 }
 
 /// Update parameters: element count, first element of this dispatch, each
 /// operand's first element in its binding (param, grad, states), then the
-/// update's numbers as float32 bits.
+/// update's numbers, `NUMBER_WORDS` each.
 pub mod update_slot {
     pub const COUNT: usize = 0;
     pub const START: usize = 1;
     pub const FIRST: usize = 2;
     pub const NUMBERS: usize = 8;
-    pub const LEN: usize = 16;
+    pub const LEN: usize = NUMBERS + crate::optim::MAX_NUMBERS * super::NUMBER_WORDS;
 }
 
 /// An optimizer update (`optim::KernelForm`): per element, the param `p`,
 /// grad `g` and state `s0`.. are read, `body` runs, and `p` and the state
 /// are written back. The numbers are `k0`...
-pub fn update(body: &str, states: usize, numbers: usize) -> String {
+pub fn update(body: &str, states: usize, numbers: usize, element: Element) -> String {
     use update_slot::*;
-    let mut s = String::with_capacity(4000);
-    s.push_str(PRELUDE);
+    let mut s = prelude(element, element);
     s.push_str("@group(0) @binding(0) var<storage, read> q: array<u32>;\n");
-    s.push_str("@group(0) @binding(1) var<storage, read_write> param_: array<f32>;\n");
-    s.push_str("@group(0) @binding(2) var<storage, read> grad_: array<f32>;\n");
+    s.push_str(&number_reader(element, "q"));
+    s.push_str("@group(0) @binding(1) var<storage, read_write> param_: array<elem>;\n");
+    s.push_str("@group(0) @binding(2) var<storage, read> grad_: array<elem>;\n");
     for j in 0..states {
-        s.push_str(&format!("@group(0) @binding({}) var<storage, read_write> state{j}_: array<f32>;\n", 3 + j));
+        s.push_str(&format!("@group(0) @binding({}) var<storage, read_write> state{j}_: array<elem>;\n", 3 + j));
     }
     s.push_str(&format!(
         "\n@compute @workgroup_size(256)\nfn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{\n    let i = {FLAT_INDEX};\n    if (i >= q[{COUNT}]) {{ return; }}\n    let e = q[{START}] + i;\n"
     ));
-    s.push_str(&format!("    var p = param_[q[{FIRST}] + e];\n    var g = grad_[q[{}] + e];\n", FIRST + 1));
+    s.push_str(&format!("    var p = real(param_[q[{FIRST}] + e]);\n    var g = real(grad_[q[{}] + e]);\n", FIRST + 1));
     for j in 0..states {
-        s.push_str(&format!("    var s{j} = state{j}_[q[{}] + e];\n", FIRST + 2 + j));
+        s.push_str(&format!("    var s{j} = real(state{j}_[q[{}] + e]);\n", FIRST + 2 + j));
     }
     for k in 0..numbers {
-        s.push_str(&format!("    let k{k} = bitcast<f32>(q[{}]);\n", NUMBERS + k));
+        s.push_str(&format!("    let k{k} = number_({}u);\n", NUMBERS + k * NUMBER_WORDS));
     }
     s.push_str(body);
-    s.push_str(&format!("    param_[q[{FIRST}] + e] = p;\n"));
+    s.push_str(&format!("    param_[q[{FIRST}] + e] = elem(p);\n"));
     for j in 0..states {
-        s.push_str(&format!("    state{j}_[q[{}] + e] = s{j};\n", FIRST + 2 + j));
+        s.push_str(&format!("    state{j}_[q[{}] + e] = elem(s{j});\n", FIRST + 2 + j));
     }
     s.push_str("}\n");
     s
 }
 
-/// A dropout mask. Parameters: element count, first element of this
-/// dispatch, the key's low and high words, the keep probability and the
-/// scale (float32 bits). Element `e` draws from two rounds of a 32-bit
-/// integer mixer (Wellons' lowbias32 constants) keyed by the two words:
-/// for one key, a bijection of the index, so no two elements share a draw.
-pub fn dropout_mask() -> String {
+/// A dropout mask of `element`s. Parameters: element count, first element
+/// of this dispatch, the key's low and high words, the keep probability
+/// (float32 bits), then the scale (a number at word 8). Element `e` draws
+/// from two rounds of a 32-bit integer mixer (Wellons' lowbias32 constants)
+/// keyed by the two words: for one key, a bijection of the index, so no two
+/// elements share a draw.
+pub fn dropout_mask(element: Element) -> String {
     format!(
-        r#"
+        r#"{prelude}
 @group(0) @binding(0) var<storage, read> p: array<u32>;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-
+@group(0) @binding(1) var<storage, read_write> out: array<out_elem>;
+{number}
 fn mix_(x: u32) -> u32 {{
     var h = x;
     h = h ^ (h >> 16u);
@@ -337,9 +259,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let h = mix_(mix_(e ^ p[2]) + p[3]);
     // 24 bits into [0, 1), as the host generator's float draws.
     let u = f32(h >> 8u) * 5.9604644775390625e-8;
-    out[i] = select(0.0, bitcast<f32>(p[5]), u < bitcast<f32>(p[4]));
+    out[i] = out_elem(select(0.0, number_(8u), u < bitcast<f32>(p[4])));
 }}
-"#
+"#,
+        prelude = prelude(element, element),
+        number = number_reader(element, "p"),
     )
 }
 
@@ -388,22 +312,23 @@ fn strided_offsets(index: &str, (ndim, shape): (usize, usize), operands: &[(&str
 
 /// A test of `a` and `b` into bool bytes, four to a word: each thread
 /// computes one word, so no two threads write the same one. `test` reads
-/// `x` and `y`: float32 elements, or with `bools` the operands' bool bytes.
-pub fn compare(test: &str, bools: bool) -> String {
+/// `x` and `y`: `element`s as `real`, or with `bools` the operands' bool bytes.
+pub fn compare(test: &str, bools: bool, element: Element) -> String {
     use mask_slot::*;
     let offsets = mask_offsets();
-    let (element, x_type, read_a, read_b) = if bools {
+    let prelude = prelude(element, element);
+    let (stored, x_type, read_a, read_b) = if bools {
         ("u32", "bool", "flag_a_(oa)", "flag_b_(ob)")
     } else {
-        ("f32", "f32", "a_in[oa]", "b_in[ob]")
+        ("elem", "real", "real(a_in[oa])", "real(b_in[ob])")
     };
     let readers = if bools { flag_reader("flag_a_", "a_in") + &flag_reader("flag_b_", "b_in") } else { String::new() };
     format!(
-        r#"
+        r#"{prelude}
 @group(0) @binding(0) var<storage, read> p: array<u32>;
 @group(0) @binding(1) var<storage, read_write> out: array<u32>;
-@group(0) @binding(2) var<storage, read> a_in: array<{element}>;
-@group(0) @binding(3) var<storage, read> b_in: array<{element}>;
+@group(0) @binding(2) var<storage, read> a_in: array<{stored}>;
+@group(0) @binding(3) var<storage, read> b_in: array<{stored}>;
 
 fn test_(x: {x_type}, y: {x_type}) -> bool {{ return {test}; }}
 {readers}
@@ -430,18 +355,19 @@ fn flag_reader(name: &str, words: &str) -> String {
     format!("fn {name}(at: u32) -> bool {{ return (({words}[at >> 2u] >> ((at & 3u) * 8u)) & 0xffu) != 0u; }}\n")
 }
 
-/// `a` where the bool condition `c` holds, else `b`, float32.
-pub fn select() -> String {
+/// `a` where the bool condition `c` holds, else `b`.
+pub fn select(element: Element) -> String {
     use mask_slot::*;
     let offsets = mask_offsets();
     let reader = flag_reader("flag_c_", "c_in");
+    let prelude = prelude(element, element);
     format!(
-        r#"
+        r#"{prelude}
 @group(0) @binding(0) var<storage, read> p: array<u32>;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<elem>;
 @group(0) @binding(2) var<storage, read> c_in: array<u32>;
-@group(0) @binding(3) var<storage, read> a_in: array<f32>;
-@group(0) @binding(4) var<storage, read> b_in: array<f32>;
+@group(0) @binding(3) var<storage, read> a_in: array<elem>;
+@group(0) @binding(4) var<storage, read> b_in: array<elem>;
 {reader}
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
@@ -472,40 +398,25 @@ pub mod reduce_slot {
 /// A reduction: one workgroup per output element, each thread folding a
 /// strided share of the reduced elements, then a tree in workgroup memory.
 /// Every fold here is associative, so partial results merge with it too.
-pub fn reduce(init: &str, fold: &str) -> String {
-    use reduce_slot::*;
+pub fn reduce(init: &str, fold: &str, element: Element) -> String {
+    let (prelude, offsets) = (prelude(element, element), reduce_offsets());
     format!(
-        r#"{PRELUDE}
+        r#"{prelude}
 @group(0) @binding(0) var<storage, read> p: array<u32>;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<storage, read> x: array<f32>;
-var<workgroup> part: array<f32, 256>;
+@group(0) @binding(1) var<storage, read_write> out: array<out_elem>;
+@group(0) @binding(2) var<storage, read> x: array<elem>;
+var<workgroup> part: array<real, 256>;
 
-fn fold_(acc: f32, v: f32) -> f32 {{ return {fold}; }}
-
+fn fold_(acc: real, v: real) -> real {{ return {fold}; }}
+{offsets}
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
     let o = wid.y * nwg.x + wid.x;
-    let valid = o < p[{N_OUT}];
-    var acc: f32 = {init};
+    let valid = o < p[{n_out}];
+    var acc: real = {init};
     if (valid) {{
-        var base = p[{OFF}];
-        var rem = o;
-        for (var d = i32(p[{KEEP_NDIM}]) - 1; d >= 0; d = d - 1) {{
-            let n = p[{KEEP_SHAPE}u + u32(d)];
-            base = base + (rem % n) * p[{KEEP_STRIDES}u + u32(d)];
-            rem = rem / n;
-        }}
-        for (var r = lid; r < p[{N_RED}]; r = r + 256u) {{
-            var off = base;
-            var k = r;
-            for (var d = i32(p[{RED_NDIM}]) - 1; d >= 0; d = d - 1) {{
-                let n = p[{RED_SHAPE}u + u32(d)];
-                off = off + (k % n) * p[{RED_STRIDES}u + u32(d)];
-                k = k / n;
-            }}
-            acc = fold_(acc, x[off]);
-        }}
+        let base = group_base_(o);
+        for (var r = lid; r < p[{n_red}]; r = r + 256u) {{ acc = fold_(acc, real(x[member_(base, r)])); }}
     }}
     part[lid] = acc;
     workgroupBarrier();
@@ -513,9 +424,110 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         if (lid < w) {{ part[lid] = fold_(part[lid], part[lid + w]); }}
         workgroupBarrier();
     }}
-    if (valid && lid == 0u) {{ out[o] = part[0]; }}
+    if (valid && lid == 0u) {{ out[o] = out_elem(part[0]); }}
+}}
+"#,
+        n_out = reduce_slot::N_OUT,
+        n_red = reduce_slot::N_RED,
+    )
+}
+
+/// WGSL of the reduction parameters' walk: `group_base_(o)`, the offset of
+/// output `o`'s first element, and `member_(base, r)`, the offset of the
+/// group's `r`-th element (row-major over the reduced dims).
+fn reduce_offsets() -> String {
+    use reduce_slot::*;
+    format!(
+        r#"
+fn group_base_(o: u32) -> u32 {{
+    var base = p[{OFF}];
+    var rem = o;
+    for (var d = i32(p[{KEEP_NDIM}]) - 1; d >= 0; d = d - 1) {{
+        let n = p[{KEEP_SHAPE}u + u32(d)];
+        base = base + (rem % n) * p[{KEEP_STRIDES}u + u32(d)];
+        rem = rem / n;
+    }}
+    return base;
+}}
+
+fn member_(base: u32, r: u32) -> u32 {{
+    var off = base;
+    var k = r;
+    for (var d = i32(p[{RED_NDIM}]) - 1; d >= 0; d = d - 1) {{
+        let n = p[{RED_SHAPE}u + u32(d)];
+        off = off + (k % n) * p[{RED_STRIDES}u + u32(d)];
+        k = k / n;
+    }}
+    return off;
 }}
 "#
+    )
+}
+
+/// The largest (with `max`, else smallest) element of each group and its
+/// position in the group, as a two-word int64: the reduction's parameters
+/// and walk, over (value, position) pairs. A NaN beats every number (the
+/// first NaN wins), and equal values keep the earlier position.
+pub fn reduce_indexed(max: bool, element: Element) -> String {
+    let (prelude, offsets) = (prelude(element, element), reduce_offsets());
+    let better = if max { ">" } else { "<" };
+    format!(
+        r#"{prelude}
+@group(0) @binding(0) var<storage, read> p: array<u32>;
+@group(0) @binding(1) var<storage, read_write> out: array<out_elem>;
+@group(0) @binding(2) var<storage, read_write> at: array<u32>;
+@group(0) @binding(3) var<storage, read> x: array<elem>;
+var<workgroup> part_v: array<real, 256>;
+var<workgroup> part_i: array<u32, 256>;
+{offsets}
+const NONE: u32 = 0xffffffffu;
+
+// Whether (v, i) replaces the pick (w, j); NONE marks no pick yet.
+fn beats_(v: real, i: u32, w: real, j: u32) -> bool {{
+    if (i == NONE) {{ return false; }}
+    if (j == NONE) {{ return true; }}
+    let vn = is_nan_(v);
+    let wn = is_nan_(w);
+    if (vn || wn) {{
+        if (vn && wn) {{ return i < j; }}
+        return vn;
+    }}
+    if (v == w) {{ return i < j; }}
+    return v {better} w;
+}}
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
+    let o = wid.y * nwg.x + wid.x;
+    let valid = o < p[{n_out}];
+    var best: real = 0.0;
+    var pick = NONE;
+    if (valid) {{
+        let base = group_base_(o);
+        for (var r = lid; r < p[{n_red}]; r = r + 256u) {{
+            let v = real(x[member_(base, r)]);
+            if (beats_(v, r, best, pick)) {{ best = v; pick = r; }}
+        }}
+    }}
+    part_v[lid] = best;
+    part_i[lid] = pick;
+    workgroupBarrier();
+    for (var w = 128u; w > 0u; w = w >> 1u) {{
+        if (lid < w && beats_(part_v[lid + w], part_i[lid + w], part_v[lid], part_i[lid])) {{
+            part_v[lid] = part_v[lid + w];
+            part_i[lid] = part_i[lid + w];
+        }}
+        workgroupBarrier();
+    }}
+    if (valid && lid == 0u) {{
+        out[o] = out_elem(part_v[0]);
+        at[2u * o] = part_i[0];
+        at[2u * o + 1u] = 0u;
+    }}
+}}
+"#,
+        n_out = reduce_slot::N_OUT,
+        n_red = reduce_slot::N_RED,
     )
 }
 
@@ -545,12 +557,12 @@ pub fn rows_body(name: &str) -> Option<(u32, &'static str, &'static str)> {
     // (operands, reductions, element value)
     Some(match name {
         // Forward: the row's maximum, then the sum of exp(x - max).
-        "softmax" => (1, ROWS_MAX_THEN_SUM_EXP, "exp(va - m) / s"),
-        "log_softmax" => (1, ROWS_MAX_THEN_SUM_EXP, "va - m - log(s)"),
+        "softmax" => (1, ROWS_MAX_THEN_SUM_EXP, "exp_(va - m) / s"),
+        "log_softmax" => (1, ROWS_MAX_THEN_SUM_EXP, "va - m - log_(s)"),
         // Backward, a = the output's gradient g, b = the saved output y:
         // softmax: y * (g - sum(g * y)); log-softmax: g - exp(y) * sum(g).
-        "softmax_backward" => (2, "    let m = 0.0;\n    let s = row_sum_(ab, bb, len, sa, sb, lid, true);\n", "vb * (va - s)"),
-        "log_softmax_backward" => (2, "    let m = 0.0;\n    let s = row_sum_(ab, bb, len, sa, sb, lid, false);\n", "va - exp(vb) * s"),
+        "softmax_backward" => (2, "    let m: real = 0.0;\n    let s = row_sum_(ab, bb, len, sa, sb, lid, true);\n", "vb * (va - s)"),
+        "log_softmax_backward" => (2, "    let m: real = 0.0;\n    let s = row_sum_(ab, bb, len, sa, sb, lid, false);\n", "va - exp_(vb) * s"),
         _ => return None,
     })
 }
@@ -561,33 +573,34 @@ const ROWS_MAX_THEN_SUM_EXP: &str = "    let m = row_max_(ab, len, sa, lid);\n  
 /// a strided share of the row and merging through workgroup memory; the
 /// output is contiguous in the input's logical order. `name` picks the
 /// body (`rows_body`).
-pub fn rows(name: &str) -> Option<String> {
+pub fn rows(name: &str, element: Element) -> Option<String> {
     use rows_slot::*;
     let (arity, reductions, value) = rows_body(name)?;
-    let b_binding = if arity == 2 { "@group(0) @binding(3) var<storage, read> b_in: array<f32>;" } else { "" };
-    let vb = if arity == 2 { "b_in[bb + j * sb]" } else { "0.0" };
+    let b_binding = if arity == 2 { "@group(0) @binding(3) var<storage, read> b_in: array<elem>;" } else { "" };
+    let vb = if arity == 2 { "real(b_in[bb + j * sb])" } else { "0.0" };
     let b_reads = if arity == 2 {
-        r#"fn row_sum_(ab: u32, bb: u32, len: u32, sa: u32, sb: u32, lid: u32, times_b: bool) -> f32 {
-    var acc = 0.0;
+        r#"fn row_sum_(ab: u32, bb: u32, len: u32, sa: u32, sb: u32, lid: u32, times_b: bool) -> real {
+    var acc: real = 0.0;
     for (var j = lid; j < len; j = j + 256u) {
-        let g = a_in[ab + j * sa];
-        acc = acc + select(g, g * b_in[bb + j * sb], times_b);
+        let g = real(a_in[ab + j * sa]);
+        acc = acc + select(g, g * real(b_in[bb + j * sb]), times_b);
     }
     return merge_(acc, lid, false);
 }"#
     } else {
         ""
     };
+    let prelude = prelude(element, element);
     Some(format!(
-        r#"{PRELUDE}
+        r#"{prelude}
 @group(0) @binding(0) var<storage, read> p: array<u32>;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<storage, read> a_in: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<out_elem>;
+@group(0) @binding(2) var<storage, read> a_in: array<elem>;
 {b_binding}
-var<workgroup> part: array<f32, 256>;
+var<workgroup> part: array<real, 256>;
 
 // Every thread of the workgroup calls this with its partial value; all get the total.
-fn merge_(v: f32, lid: u32, is_max: bool) -> f32 {{
+fn merge_(v: real, lid: u32, is_max: bool) -> real {{
     part[lid] = v;
     workgroupBarrier();
     for (var w = 128u; w > 0u; w = w >> 1u) {{
@@ -599,15 +612,15 @@ fn merge_(v: f32, lid: u32, is_max: bool) -> f32 {{
     return total;
 }}
 
-fn row_max_(ab: u32, len: u32, sa: u32, lid: u32) -> f32 {{
+fn row_max_(ab: u32, len: u32, sa: u32, lid: u32) -> real {{
     var acc = -inf_();
-    for (var j = lid; j < len; j = j + 256u) {{ acc = max_nan_(acc, a_in[ab + j * sa]); }}
+    for (var j = lid; j < len; j = j + 256u) {{ acc = max_nan_(acc, real(a_in[ab + j * sa])); }}
     return merge_(acc, lid, true);
 }}
 
-fn row_sum_exp_(ab: u32, len: u32, sa: u32, m: f32, lid: u32) -> f32 {{
-    var acc = 0.0;
-    for (var j = lid; j < len; j = j + 256u) {{ acc = acc + exp(a_in[ab + j * sa] - m); }}
+fn row_sum_exp_(ab: u32, len: u32, sa: u32, m: real, lid: u32) -> real {{
+    var acc: real = 0.0;
+    for (var j = lid; j < len; j = j + 256u) {{ acc = acc + exp_(real(a_in[ab + j * sa]) - m); }}
     return merge_(acc, lid, false);
 }}
 
@@ -636,75 +649,72 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     _ = sb; _ = bb;
 {reductions}    _ = m;
     for (var j = lid; j < len; j = j + 256u) {{
-        let va = a_in[ab + j * sa];
-        let vb = {vb};
+        let va = real(a_in[ab + j * sa]);
+        let vb: real = {vb};
         _ = vb;
-        out[ob + j * so] = {value};
+        out[ob + j * so] = out_elem({value});
     }}
 }}
 "#
     ))
 }
 
-/// A gather: `out[i] = x[offsets[i]]`, the element offsets into `x`'s
-/// binding computed on the host from an index plan (advanced indexing,
-/// `index_select`). Parameters: the element count.
-pub fn take() -> String {
+/// A gather, `out[i] = src[offsets[i]]` (advanced indexing,
+/// `index_select`), or with `scatter` its converse, `out[offsets[i]] =
+/// src[i]`; the element offsets are computed on the host from an index
+/// plan. Parameters: the element count.
+pub fn indexed_copy(element: Element, scatter: bool) -> String {
+    let prelude = prelude(element, element);
+    let copy = if scatter { "out[offsets[i]] = src[i];" } else { "out[i] = src[offsets[i]];" };
     format!(
-        r#"
+        r#"{prelude}
 @group(0) @binding(0) var<storage, read> p: array<u32>;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<out_elem>;
+@group(0) @binding(2) var<storage, read> src: array<elem>;
 @group(0) @binding(3) var<storage, read> offsets: array<u32>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
     let i = {FLAT_INDEX};
     if (i >= p[0]) {{ return; }}
-    out[i] = x[offsets[i]];
+    {copy}
 }}
 "#
     )
 }
 
-/// `out[offsets[i]] = v[i]` for `i < p[0]`; with `add`, `+=` through a
-/// compare-and-swap loop on the float's bits (WGSL has no float atomics).
-pub fn put(add: bool) -> String {
-    let (element, store) = if add {
-        (
-            "atomic<u32>",
-            r#"var old = atomicLoad(&out[at]);
-    loop {
-        let swapped = atomicCompareExchangeWeak(&out[at], old, bitcast<u32>(bitcast<f32>(old) + v[i]));
-        if (swapped.exchanged) { break; }
-        old = swapped.old_value;
-    }"#,
-        )
-    } else {
-        ("f32", "out[at] = v[i];")
-    };
+/// `out[targets[r]] += v[order[j]]` for each run `r < p[0]` and its
+/// `j` in `starts[r]..starts[r + 1]`: the host groups the values by target,
+/// so one thread owns each target and adds its values in index order, as
+/// the CPU kernel does, with no atomics (which WGSL lacks for floats).
+pub fn put_add(element: Element) -> String {
+    let prelude = prelude(element, element);
     format!(
-        r#"
+        r#"{prelude}
 @group(0) @binding(0) var<storage, read> p: array<u32>;
-@group(0) @binding(1) var<storage, read_write> out: array<{element}>;
-@group(0) @binding(2) var<storage, read> v: array<f32>;
-@group(0) @binding(3) var<storage, read> offsets: array<u32>;
+@group(0) @binding(1) var<storage, read_write> out: array<out_elem>;
+@group(0) @binding(2) var<storage, read> v: array<elem>;
+@group(0) @binding(3) var<storage, read> order: array<u32>;
+@group(0) @binding(4) var<storage, read> starts: array<u32>;
+@group(0) @binding(5) var<storage, read> targets: array<u32>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
-    let i = {FLAT_INDEX};
-    if (i >= p[0]) {{ return; }}
-    let at = offsets[i];
-    {store}
+    let r = {FLAT_INDEX};
+    if (r >= p[0]) {{ return; }}
+    let at = targets[r];
+    var acc = real(out[at]);
+    for (var j = starts[r]; j < starts[r + 1u]; j = j + 1u) {{ acc = acc + real(v[order[j]]); }}
+    out[at] = out_elem(acc);
 }}
 "#
     )
 }
 
-/// im2col, or with `fold` col2im, over float32 planes. Parameter words:
-/// element count, the input's first element, H, W, OH, OW, KH, KW, stride,
-/// dilation and low padding (each rows then columns).
-pub fn window(fold: bool) -> String {
+/// im2col, or with `fold` col2im, over planes of `element`s. Parameter
+/// words: element count, the input's first element, H, W, OH, OW, KH, KW,
+/// stride, dilation and low padding (each rows then columns).
+pub fn window(fold: bool, element: Element) -> String {
     let body = if fold {
         // One input element: the sum of every column entry that reads it,
         // tap by tap in row-major order, as the CPU kernel adds them.
@@ -713,7 +723,7 @@ pub fn window(fold: bool) -> String {
     let iy = i32(at / w) + i32(p[12]);
     let ix = i32(at % w) + i32(p[13]);
     let cols = x_first + plane * kh * kw * oh * ow;
-    var acc = 0.0;
+    var acc: real = 0.0;
     for (var ki = 0u; ki < kh; ki = ki + 1u) {
         let ty = iy - i32(ki * p[10]);
         if (ty < 0 || ty % i32(p[8]) != 0) { continue; }
@@ -724,10 +734,10 @@ pub fn window(fold: bool) -> String {
             if (tx < 0 || tx % i32(p[9]) != 0) { continue; }
             let ox = u32(tx) / p[9];
             if (ox >= ow) { continue; }
-            acc = acc + x[cols + ((ki * kw + kj) * oh + oy) * ow + ox];
+            acc = acc + real(x[cols + ((ki * kw + kj) * oh + oy) * ow + ox]);
         }
     }
-    out[i] = acc;"#
+    out[i] = out_elem(acc);"#
     } else {
         // One column entry: the input element its tap reads, or a padding zero.
         r#"let block = kh * kw * oh * ow;
@@ -743,11 +753,12 @@ pub fn window(fold: bool) -> String {
         out[i] = x[x_first + plane * h * w + u32(iy) * w + u32(ix)];
     }"#
     };
+    let prelude = prelude(element, element);
     format!(
-        r#"
+        r#"{prelude}
 @group(0) @binding(0) var<storage, read> p: array<u32>;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<out_elem>;
+@group(0) @binding(2) var<storage, read> x: array<elem>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
@@ -766,18 +777,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     )
 }
 
-/// Max pooling over float32 planes, with the parameter words of `window`:
-/// per output element the first maximum of its window, or its first NaN,
-/// and that element's flat in-plane index as an int64 (two words).
-pub fn max_pool() -> String {
+/// Max pooling over planes of `element`s, with the parameter words of
+/// `window`: per output element the first maximum of its window, or its
+/// first NaN, and that element's flat in-plane index as an int64 (two words).
+pub fn max_pool(element: Element) -> String {
+    let prelude = prelude(element, element);
     format!(
-        r#"
+        r#"{prelude}
 @group(0) @binding(0) var<storage, read> p: array<u32>;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<out_elem>;
 @group(0) @binding(2) var<storage, read_write> at: array<u32>;
-@group(0) @binding(3) var<storage, read> x: array<f32>;
-
-fn nan_bits(v: f32) -> bool {{ return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }}
+@group(0) @binding(3) var<storage, read> x: array<elem>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
@@ -790,7 +800,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let plane = i / (oh * ow);
     let l = i % (oh * ow);
     let base = p[1] + plane * h * w;
-    var best = 0.0;
+    var best: real = 0.0;
     var where_ = 0u;
     var found = false;
     for (var ky = 0u; ky < p[6]; ky = ky + 1u) {{
@@ -799,15 +809,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         for (var kx = 0u; kx < p[7]; kx = kx + 1u) {{
             let ix = i32((l % ow) * p[9] + kx * p[11]) - i32(p[13]);
             if (ix < 0 || u32(ix) >= w) {{ continue; }}
-            let v = x[base + u32(iy) * w + u32(ix)];
-            if (!found || v > best || (nan_bits(v) && !nan_bits(best))) {{
+            let v = real(x[base + u32(iy) * w + u32(ix)]);
+            if (!found || v > best || (is_nan_(v) && !is_nan_(best))) {{
                 best = v;
                 where_ = u32(iy) * w + u32(ix);
                 found = true;
             }}
         }}
     }}
-    out[i] = best;
+    out[i] = out_elem(best);
     at[2u * i] = where_;
     at[2u * i + 1u] = 0u;
 }}
@@ -832,16 +842,17 @@ pub const TILE: u32 = 16;
 /// A batched matrix product in 16x16 tiles staged through workgroup
 /// memory; operands are read through their strides, so a transposed view
 /// needs no copy. The batch is the grid's z.
-pub fn matmul() -> String {
+pub fn matmul(element: Element) -> String {
     use matmul_slot::*;
+    let prelude = prelude(element, element);
     format!(
-        r#"
+        r#"{prelude}
 @group(0) @binding(0) var<storage, read> p: array<u32>;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<storage, read> a: array<f32>;
-@group(0) @binding(3) var<storage, read> b: array<f32>;
-var<workgroup> ta: array<f32, 256>;
-var<workgroup> tb: array<f32, 256>;
+@group(0) @binding(1) var<storage, read_write> out: array<out_elem>;
+@group(0) @binding(2) var<storage, read> a: array<elem>;
+@group(0) @binding(3) var<storage, read> b: array<elem>;
+var<workgroup> ta: array<real, 256>;
+var<workgroup> tb: array<real, 256>;
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {{
@@ -852,15 +863,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let col = wid.x * 16u + lid.x;
     let a0 = p[{A}] + wid.z * p[{A}u + 1u];
     let b0 = p[{B}] + wid.z * p[{B}u + 1u];
-    var acc = 0.0;
+    var acc: real = 0.0;
     for (var t = 0u; t < k; t = t + 16u) {{
         let ak = t + lid.x;
-        var va = 0.0;
-        if (row < m && ak < k) {{ va = a[a0 + row * p[{A}u + 2u] + ak * p[{A}u + 3u]]; }}
+        var va: real = 0.0;
+        if (row < m && ak < k) {{ va = real(a[a0 + row * p[{A}u + 2u] + ak * p[{A}u + 3u]]); }}
         ta[lid.y * 16u + lid.x] = va;
         let bk = t + lid.y;
-        var vb = 0.0;
-        if (bk < k && col < n) {{ vb = b[b0 + bk * p[{B}u + 2u] + col * p[{B}u + 3u]]; }}
+        var vb: real = 0.0;
+        if (bk < k && col < n) {{ vb = real(b[b0 + bk * p[{B}u + 2u] + col * p[{B}u + 3u]]); }}
         tb[lid.y * 16u + lid.x] = vb;
         workgroupBarrier();
         for (var j = 0u; j < 16u; j = j + 1u) {{
@@ -868,7 +879,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         }}
         workgroupBarrier();
     }}
-    if (row < m && col < n) {{ out[(wid.z * m + row) * n + col] = acc; }}
+    if (row < m && col < n) {{ out[(wid.z * m + row) * n + col] = out_elem(acc); }}
 }}
 "#
     )

@@ -8,7 +8,8 @@
 use super::buffer::WgpuBuffer;
 use super::context::gpu;
 use super::launch::{Batch, Grid, Slot};
-use super::run::{bind_whole, elementwise, f32_bytes, operand, words};
+use super::element::Element;
+use super::run::{bind_whole, elementwise, operand, words};
 use super::wgsl::{self, GROUP};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
@@ -16,75 +17,76 @@ use crate::kernels::window::{Planes, Window2d};
 use crate::storage::Storage;
 use crate::strided::Strided;
 
-/// `(planes, H, W)` -> `(planes, kh*kw, oh*ow)` (float32).
+/// `(planes, H, W)` -> `(planes, kh*kw, oh*ow)`.
 pub fn im2col(x: &Strided, planes: Planes, window: &Window2d) -> Result<Storage> {
     let n = planes.count.checked_mul(window.kernel_len()).and_then(|v| v.checked_mul(planes.output[0] * planes.output[1]));
     run("im2col", x, planes, window, n, false)
 }
 
-/// `(planes, kh*kw, oh*ow)` -> `(planes, H, W)`, overlaps summed (float32).
+/// `(planes, kh*kw, oh*ow)` -> `(planes, H, W)`, overlaps summed.
 pub fn col2im(x: &Strided, planes: Planes, window: &Window2d) -> Result<Storage> {
     let n = planes.count.checked_mul(planes.input[0] * planes.input[1]);
     run("col2im", x, planes, window, n, true)
 }
 
-/// The maximum of each window (float32) and its flat in-plane index (int64).
+/// The maximum of each window and its flat in-plane index (int64).
 pub fn max_pool(x: &Strided, planes: Planes, window: &Window2d) -> Result<(Storage, Storage)> {
     const OP: &str = "max_pool2d";
     let gpu = gpu()?;
     let n = planes.count.checked_mul(planes.output[0] * planes.output[1]).ok_or_else(|| overflow(OP))?;
-    let (contiguous, bytes) = prepare(OP, gpu, x, n)?;
+    let (contiguous, element) = prepare(OP, gpu, x, n)?;
     let held = operand(gpu, OP, contiguous.as_ref().unwrap_or(x))?;
-    let pipeline = gpu.pipelines.get(&gpu.device, "max_pool2d:f32", || Ok(wgsl::max_pool()))?;
+    let pipeline = gpu.pipelines.get(&gpu.device, &format!("max_pool2d:{element:?}"), || Ok(wgsl::max_pool(element)))?;
     gpu.scoped(OP, || {
         // int64 indices: two words each, the high one zero (an in-plane index fits in 32 bits).
-        let (values, indices) = (WgpuBuffer::alloc(gpu, bytes)?, WgpuBuffer::alloc(gpu, 2 * bytes)?);
+        let (values, indices) = (WgpuBuffer::alloc(gpu, element.size_of(OP, n)?)?, WgpuBuffer::alloc(gpu, DType::I64.size_in_bytes() as u64 * n as u64)?);
         if n > 0 {
-            let bound = bind_whole(gpu, OP, &held)?;
+            let bound = bind_whole(gpu, OP, element, &held)?;
             let params = parameters(OP, words(OP, n as u64)?, bound.first, planes, window)?;
             let mut batch = Batch::new(gpu);
             let slots = [Slot::whole(&values), Slot::whole(&indices), Slot::from(&bound)];
             batch.dispatch(&pipeline, &params, &slots, Grid::Flat((n as u64).div_ceil(u64::from(GROUP))))?;
             batch.submit();
         }
-        Ok((Storage::on_wgpu(values, n, DType::F32), Storage::on_wgpu(indices, n, DType::I64)))
+        Ok((Storage::on_wgpu(values, n, element.dtype()), Storage::on_wgpu(indices, n, DType::I64)))
     })
 }
 
 fn run(op: &str, x: &Strided, planes: Planes, window: &Window2d, n: Option<usize>, fold: bool) -> Result<Storage> {
     let gpu = gpu()?;
     let n = n.ok_or_else(|| overflow(op))?;
-    let (contiguous, bytes) = prepare(op, gpu, x, n)?;
+    let (contiguous, element) = prepare(op, gpu, x, n)?;
     let held = operand(gpu, op, contiguous.as_ref().unwrap_or(x))?;
-    let key = if fold { "col2im:f32" } else { "im2col:f32" };
-    let pipeline = gpu.pipelines.get(&gpu.device, key, || Ok(wgsl::window(fold)))?;
+    let key = format!("{op}:{element:?}");
+    let pipeline = gpu.pipelines.get(&gpu.device, &key, || Ok(wgsl::window(fold, element)))?;
     gpu.scoped(op, || {
-        let out = WgpuBuffer::alloc(gpu, bytes)?;
+        let out = WgpuBuffer::alloc(gpu, element.size_of(op, n)?)?;
         if n == 0 {
-            return Ok(Storage::on_wgpu(out, 0, DType::F32));
+            return Ok(Storage::on_wgpu(out, 0, element.dtype()));
         }
-        let bound = bind_whole(gpu, op, &held)?;
+        let bound = bind_whole(gpu, op, element, &held)?;
         let params = parameters(op, words(op, n as u64)?, bound.first, planes, window)?;
         let mut batch = Batch::new(gpu);
         let slots = [Slot::whole(&out), Slot::from(&bound)];
         batch.dispatch(&pipeline, &params, &slots, Grid::Flat((n as u64).div_ceil(u64::from(GROUP))))?;
         batch.submit();
-        Ok(Storage::on_wgpu(out, n, DType::F32))
+        Ok(Storage::on_wgpu(out, n, element.dtype()))
     })
 }
 
-/// Checks the `n`-element float32 result against the binding limit and
-/// makes `x` contiguous when it is not (the kernels walk whole planes):
-/// the copy, if one was made, and the result's bytes.
-fn prepare(op: &str, gpu: &super::context::Gpu, x: &Strided, n: usize) -> Result<(Option<Strided>, u64)> {
-    let bytes = f32_bytes(op, n)?;
-    if bytes.saturating_mul(2) > gpu.binding_limit {
+/// Checks an `n`-element result (and its int64 indices) against the
+/// binding limit and makes `x` contiguous when it is not (the kernels walk
+/// whole planes): the copy, if one was made, and the element.
+fn prepare(op: &str, gpu: &super::context::Gpu, x: &Strided, n: usize) -> Result<(Option<Strided>, Element)> {
+    let element = Element::of(gpu, op, x.dtype())?;
+    let bytes = (n as u64).saturating_mul(DType::I64.size_in_bytes() as u64);
+    if bytes > gpu.binding_limit {
         return Err(Error::NotImplemented(format!("The operator '{op}' is not currently implemented for the wgpu device for results over {} bytes", gpu.binding_limit / 2)));
     }
     if x.layout().contiguous_range().is_some() {
-        return Ok((None, bytes));
+        return Ok((None, element));
     }
-    Ok((Some(Strided::contiguous(elementwise("copy", "x", x.shape(), &[x], [0.0; 2])?, x.shape())?), bytes))
+    Ok((Some(Strided::contiguous(elementwise("copy", "x", x.shape(), &[x], [0.0; 2])?, x.shape())?), element))
 }
 
 fn overflow(op: &str) -> Error {

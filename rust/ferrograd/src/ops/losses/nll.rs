@@ -127,7 +127,7 @@ impl Tensor {
     /// `nll_loss(input, target, weight, ignore_index, reduction)`.
     pub fn nll_loss(&self, target: &Tensor, weight: Option<&Tensor>, reduction: Reduction, ignore_index: i64) -> Result<Tensor> {
         if let Some(device) = off_host_checked(&[Some(self), Some(target), weight])? {
-            if self.ndim() <= 2 && self.dtype() == DType::F32 {
+            if self.ndim() <= 2 && crate::backend::wgpu::computes(self.dtype()) {
                 return self.nll_loss_on_device(target, weight, reduction, ignore_index, device);
             }
             return fallback("nll_loss", device, [self, target], |[x, t]| x.nll_loss(&t, to_host(weight)?.as_ref(), reduction, ignore_index));

@@ -39,8 +39,8 @@ impl Tensor {
 
     fn softmax_family(&self, dim: i64, dtype: Option<DType>, log: bool) -> Result<Tensor> {
         if let Some(device) = off_host(&[Some(self)]) {
-            // Float32 has a device kernel; other dtypes fall back.
-            if dtype.unwrap_or(self.dtype()) != DType::F32 {
+            // The device's float dtypes have a kernel (halves through float32); others fall back.
+            if !crate::backend::wgpu::computes(dtype.unwrap_or(self.dtype())) {
                 let op = if log { "log_softmax" } else { "softmax" };
                 return fallback(op, device, [self], |[x]| x.softmax_family(dim, dtype, log));
             }

@@ -9,6 +9,7 @@
 use crate::ops::host::host_only;
 use super::{dims_i64, real_dims, resolve_dims, unsqueeze_reduced};
 use crate::autograd::saved::SavedTensor;
+use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::kernels::along::{gather_one, scatter_one};
 use crate::kernels::reduce::reduce_indexed;
@@ -69,6 +70,10 @@ fn extreme_kernel<T: Element>(x: &Tensor, dims: &[usize], kind: Extreme) -> Resu
 fn extremes(x: &Tensor, dims: &[usize], keepdim: bool, kind: Extreme) -> Result<(Tensor, Tensor)> {
     let shape = reduced_shape(&x.shape(), dims, keepdim);
     let dims = real_dims(dims, x.ndim());
+    if x.device() != Device::Cpu {
+        let (values, indices) = crate::backend::wgpu::extreme_indexed(&x.snapshot(), &dims, kind == Extreme::Max)?;
+        return Ok((Tensor::from_storage(values, &shape)?, Tensor::from_storage(indices, &shape)?));
+    }
     with_any_type!(x.dtype(), T => {
         let (values, indices): (Vec<T>, Vec<i64>) = extreme_kernel::<T>(x, &dims, kind)?.into_iter().unzip();
         Ok((Tensor::from_vec(values, &shape)?, Tensor::from_vec(indices, &shape)?))
@@ -91,6 +96,11 @@ fn check_not_empty(x: &Tensor, name: &'static str) -> Result<()> {
         return Err(Error::EmptyReductionNeedsDim { op: name });
     }
     Ok(())
+}
+
+/// Whether `x` lives on a device whose kernels compute in its dtype.
+fn has_device_kernels(x: &Tensor) -> bool {
+    x.device() != Device::Cpu && crate::backend::wgpu::computes(x.dtype())
 }
 
 /// Every reduced dim must have elements to pick from.
@@ -131,7 +141,9 @@ impl Tensor {
     }
 
     fn extreme_dim(&self, dim: i64, keepdim: bool, kind: Extreme) -> Result<(Tensor, Tensor)> {
-        host_only!(kind.name(), [self] => |[x]| x.extreme_dim(dim, keepdim, kind));
+        if !has_device_kernels(self) {
+            host_only!(kind.name(), [self] => |[x]| x.extreme_dim(dim, keepdim, kind));
+        }
         let dim = normalize_dim(dim, self.ndim())?;
         check_dims_not_empty(self, &[dim], kind.name())?;
         let (values, indices) = extremes(self, &[dim], keepdim, kind)?;
@@ -179,7 +191,9 @@ impl Tensor {
     }
 
     fn arg_extreme(&self, dim: Option<i64>, keepdim: bool, kind: Extreme) -> Result<Tensor> {
-        host_only!(if kind == Extreme::Max { "argmax" } else { "argmin" }, [self] => |[x]| x.arg_extreme(dim, keepdim, kind));
+        if !has_device_kernels(self) {
+            host_only!(if kind == Extreme::Max { "argmax" } else { "argmin" }, [self] => |[x]| x.arg_extreme(dim, keepdim, kind));
+        }
         let name = if kind == Extreme::Max { "argmax" } else { "argmin" };
         let Some(dim) = dim else {
             if self.numel() == 0 {
@@ -197,15 +211,25 @@ impl Tensor {
     /// Zeros of `shape` with this tensor placed at `index` along `dim`, one
     /// element per line (ScatterBackward0): the gradient of a value picked by index.
     pub(crate) fn scatter_selected(&self, dim: usize, index: &Tensor, shape: &[usize]) -> Result<Tensor> {
-        let buffer = with_any_type!(self.dtype(), T => T::into_buffer(scatter_one::<T>(&self.snapshot(), dim, &index.snapshot(), shape)?));
-        let out = Tensor::from_buffer(buffer, shape)?;
+        let out = if has_device_kernels(self) {
+            let zeros = Tensor::zeros(shape, self.dtype())?.to_device(self.device())?;
+            let scattered = zeros.snapshot().scatter(dim, &index.snapshot(), &self.snapshot(), false)?;
+            Tensor::from_storage(scattered, shape)?
+        } else {
+            let buffer = with_any_type!(self.dtype(), T => T::into_buffer(scatter_one::<T>(&self.snapshot(), dim, &index.snapshot(), shape)?));
+            Tensor::from_buffer(buffer, shape)?
+        };
         Ok(record(Op::ScatterSelected(dim), &[self], out, |_, _| smallvec![Some(SavedTensor::input(index))]))
     }
 
     /// The element at `index` along `dim` of each line (GatherBackward0).
     pub(crate) fn gather_selected(&self, dim: usize, index: &Tensor) -> Result<Tensor> {
-        let buffer = with_any_type!(self.dtype(), T => T::into_buffer(gather_one::<T>(&self.snapshot(), dim, &index.snapshot())?));
-        let out = Tensor::from_buffer(buffer, &index.shape())?;
+        let out = if has_device_kernels(self) {
+            Tensor::from_storage(self.snapshot().gather(dim, &index.snapshot())?, &index.shape())?
+        } else {
+            let buffer = with_any_type!(self.dtype(), T => T::into_buffer(gather_one::<T>(&self.snapshot(), dim, &index.snapshot())?));
+            Tensor::from_buffer(buffer, &index.shape())?
+        };
         Ok(record(Op::GatherSelected(dim), &[self], out, |_, _| smallvec![Some(SavedTensor::input(index))]))
     }
 }

@@ -5,6 +5,9 @@
 use crate::ops::host::host_only;
 use super::{real_dims, resolve_dims, unsqueeze_reduced};
 use crate::autograd::saved::SavedTensor;
+use crate::device::Device;
+use crate::dtype::Scalar;
+use crate::ops::compare::Comparison;
 use crate::error::Result;
 use crate::kernels::reduce::reduce_indexed;
 use crate::ops::reduce::reduced_shape;
@@ -74,12 +77,24 @@ impl LogSumExp {
 impl Tensor {
     /// `log(sum(exp(self)))` over `dims` (LogsumexpBackward0). Integers compute in the default float type.
     pub fn logsumexp(&self, dims: &[i64], keepdim: bool) -> Result<Tensor> {
-        host_only!("logsumexp", [self] => |[x]| x.logsumexp(dims, keepdim));
-        let dims = resolve_dims(self, Some(dims))?;
-        let x = self.cast(self.dtype().to_floating())?;
+        let float = self.dtype().to_floating();
+        let resolved = resolve_dims(self, Some(dims))?;
+        // Device kernels compose it for nonempty groups.
+        let on_device = self.device() != Device::Cpu
+            && crate::backend::wgpu::computes(float)
+            && real_dims(&resolved, self.ndim()).iter().all(|&d| self.shape()[d] > 0);
+        if !on_device {
+            host_only!("logsumexp", [self] => |[x]| x.logsumexp(dims, keepdim));
+        }
+        let dims = resolved;
+        let x = self.cast(float)?;
         let shape = reduced_shape(&x.shape(), &dims, keepdim);
         let kernel_dims = real_dims(&dims, x.ndim());
         let out = crate::ops::opmath::unary(&x, |x| {
+            if on_device {
+                let _plain = crate::autograd::mode::no_grad();
+                return composed(x, &dims, keepdim);
+            }
             let buffer = with_float_type!(x.dtype(), "logsumexp", T => T::into_buffer(reduce_indexed::<T, LogSumExp, T>(
                 &x.snapshot(),
                 &kernel_dims,
@@ -93,6 +108,27 @@ impl Tensor {
         Ok(record(Op::Logsumexp { dims, keepdim }, &[self], out, |_, out| {
             smallvec![Some(SavedTensor::input(self)), Some(SavedTensor::output(out))]
         }))
+    }
+}
+
+/// `m + log(sum(exp(x - m)))` from device kernels, `m` the group maximum
+/// (zero where it is infinite or NaN, which exp and log then carry through:
+/// +inf gives +inf, all -inf gives -inf, a NaN gives NaN). Groups are nonempty.
+fn composed(x: &Tensor, dims: &[usize], keepdim: bool) -> Result<Tensor> {
+    if x.ndim() == 0 {
+        // One element: log(exp(x)) is x itself, infinities and NaN too.
+        return x.mul_scalar(Scalar::Float(1.0));
+    }
+    let dims_i64: Vec<i64> = dims.iter().map(|&d| d as i64).collect();
+    let max = x.amax(Some(&dims_i64), true)?;
+    let finite = max.abs()?.compare_scalar(Scalar::Float(f64::INFINITY), Comparison::Lt)?;
+    let shift = max.masked_fill_scalar(&finite.logical_not()?, Scalar::Float(0.0))?;
+    let sums = x.sub(&shift)?.exp()?.sum_dims(&dims_i64, true)?;
+    let out = sums.log()?.add(&shift)?;
+    if keepdim {
+        Ok(out)
+    } else {
+        out.squeeze_dims(&dims_i64)
     }
 }
 

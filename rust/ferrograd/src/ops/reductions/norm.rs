@@ -71,9 +71,8 @@ fn check_inf_norm_not_empty(x: &Tensor, dims: &[usize], whole: bool, ord: f64) -
 impl Tensor {
     /// The `ord`-norm of the vectors along `dims` (all when `None`) (LinalgVectorNormBackward0).
     pub fn vector_norm(&self, ord: f64, dims: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
-        // Off the host, finite nonzero orders compose device kernels; the rest have none.
-        let composed = ord.is_finite() && ord != 0.0;
-        if !composed {
+        // Off the host, device kernels compose every order but NaN.
+        if ord.is_nan() {
             host_only!("linalg_vector_norm", [self] => |[x]| x.vector_norm(ord, dims, keepdim));
         }
         if !self.dtype().is_floating_point() {
@@ -101,11 +100,26 @@ impl Tensor {
     }
 }
 
-/// A finite nonzero-order norm from elementwise and sum kernels, for a
-/// device without a norm kernel of its own: sums of |x|^p, then the root.
-/// Accumulated in the element type, not f64 as on the host.
+/// A norm from elementwise and reduction kernels, for a device without a
+/// norm kernel of its own: the extreme |x| for infinite orders, the count
+/// of nonzeros for order 0, else sums of |x|^p, then the root. Accumulated
+/// in the element type, not f64 as on the host.
 fn norm_composed(x: &Tensor, ord: f64, dims: &[usize], keepdim: bool) -> Result<Tensor> {
     let _plain = crate::autograd::mode::no_grad();
+    if ord.is_infinite() || ord == 0.0 {
+        let each = if ord == 0.0 { x.compare_scalar(Scalar::Int(0), Comparison::Ne)?.cast(x.dtype())? } else { x.abs()? };
+        if dims.is_empty() {
+            return Ok(each);
+        }
+        let d = dims_i64(dims);
+        return if ord == 0.0 {
+            each.sum_dims(&d, keepdim)
+        } else if ord > 0.0 {
+            each.amax(Some(&d), keepdim)
+        } else {
+            each.amin(Some(&d), keepdim)
+        };
+    }
     let powered = if ord == 2.0 {
         x.mul(x)?
     } else if ord == 1.0 {
@@ -134,7 +148,8 @@ fn norm_grad(g: &Tensor, x: &Tensor, norm: &Tensor, ord: f64, dims: &[usize]) ->
     } else if ord.is_infinite() {
         // The elements at the extreme |x| (or NaN) share the gradient, signed.
         let abs = x.abs()?;
-        let at_extreme = abs.compare(norm, Comparison::Eq)?.add(&abs.compare(&abs, Comparison::Ne)?)?; // bool + bool: or
+        // Counted in the gradient's dtype: a device sums floats, not bools.
+        let at_extreme = abs.compare(norm, Comparison::Eq)?.logical(&abs.compare(&abs, Comparison::Ne)?, crate::ops::pointwise::Logic::Or)?.cast(g.dtype())?;
         x.sign()?.mul(&split_evenly(g, &at_extreme, &at_extreme.sum_dims(&dims_i64(dims), true)?)?)?
     } else if ord < 1.0 {
         let scaled = x.sign()?.mul(&x.abs()?.pow_scalar(Scalar::Float(ord - 1.0))?.masked_fill_scalar(&x.eq_scalar(Scalar::Int(0))?, Scalar::Float(0.0))?)?;

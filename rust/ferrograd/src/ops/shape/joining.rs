@@ -45,10 +45,11 @@ pub(super) fn concat_parts(parts: &[&Tensor], dim: usize, shape: &[usize], dtype
 }
 
 /// Whether cat or stack of `tensors` into `dtype` must run on the host:
-/// some are off the host (on one device) and the device copies only float32.
+/// some are off the host (on one device) and the device copies only the
+/// float dtypes it computes in, without conversion.
 fn joined_on_host(tensors: &[Tensor], dtype: DType) -> Result<Option<Device>> {
     let device = off_host_checked(&tensors.iter().map(Some).collect::<Vec<_>>())?;
-    Ok(device.filter(|_| dtype != DType::F32 || tensors.iter().any(|t| t.dtype() != DType::F32)))
+    Ok(device.filter(|_| !crate::backend::wgpu::computes(dtype) || tensors.iter().any(|t| t.dtype() != dtype)))
 }
 
 impl Tensor {

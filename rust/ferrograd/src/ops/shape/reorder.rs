@@ -8,7 +8,6 @@ use crate::autograd::mode::no_grad;
 use crate::error::{Error, IntList, Result};
 use crate::kernels::gather::{gather, zero_triangle};
 use crate::device::Device;
-use crate::dtype::DType;
 use crate::layout::{normalize_dim, Layout, Shape};
 use crate::strided::Strided;
 use crate::ops::reduce::normalize_dims;
@@ -37,10 +36,11 @@ impl Tensor {
         Ok(record_plain(Op::Flip(dims), &[self], out))
     }
 
-    /// Whether this op's copy runs on the tensor's device: a float32 device
-    /// tensor, which the device's copy kernel reads through any strides.
+    /// Whether this op's copy runs on the tensor's device: a device tensor
+    /// of a dtype its kernels compute in, which the copy kernel reads
+    /// through any strides.
     fn copies_on_device(&self) -> bool {
-        self.device() != Device::Cpu && self.dtype() == DType::F32
+        self.device() != Device::Cpu && crate::backend::wgpu::computes(self.dtype())
     }
 
     /// A new contiguous tensor of `shape` read from this one's storage with any strides.
