@@ -236,8 +236,8 @@ def test_a_tensor_larger_than_one_binding_round_trips_and_computes():
 
 def test_missing_kernels_raise_not_implemented_naming_the_op():
     x = torch.ones(3, 4, device="wgpu")
-    with pytest.raises(NotImplementedError, match="'cumsum' is not currently implemented for the wgpu device"):
-        torch.cumsum(x, 1)
+    with pytest.raises(NotImplementedError, match="'cumprod' is not currently implemented for the wgpu device"):
+        torch.cumprod(x, 1)
 
 
 GATHERS = {
@@ -281,8 +281,8 @@ def test_gathers_check_their_indices_on_the_device():
 
 
 FALLBACK = {
-    "cumsum": lambda x: torch.cumsum(x, 1),
     "cumprod": lambda x: torch.cumprod(x, 0),
+    "prod": lambda x: torch.prod(x, 1),
 }
 
 
@@ -325,8 +325,8 @@ def test_the_fallback_warns_once_per_op(monkeypatch):
 def test_without_the_fallback_ops_without_kernels_refuse(monkeypatch):
     monkeypatch.delenv("FERROGRAD_WGPU_FALLBACK", raising=False)
     x = torch.ones(3, 4, device="wgpu")
-    with pytest.raises(NotImplementedError, match="'cumsum' is not currently implemented for the wgpu device"):
-        torch.cumsum(x, 0)
+    with pytest.raises(NotImplementedError, match="'cumprod' is not currently implemented for the wgpu device"):
+        torch.cumprod(x, 0)
     with pytest.raises(NotImplementedError, match="'max_pool2d' is not currently implemented for the wgpu device"):
         F.max_pool2d(x.to(torch.bfloat16).reshape(1, 1, 3, 4), 2)
     with pytest.raises(NotImplementedError, match="'index'.*wgpu"):
@@ -587,3 +587,25 @@ def test_logsumexp_on_the_device_keeps_pytorchs_infinities(dtype):
     got[finite].sum().backward()
     want[torch.tensor([0, 1, 5])].sum().backward()
     np.testing.assert_allclose(gpu.grad.cpu().numpy(), cpu.grad.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_cumsum_runs_along_long_rows_and_either_dim(dtype):
+    if not torch.wgpu.supports_dtype(dtype):
+        pytest.skip(f"the adapter does not compute in {dtype}")
+    # Rows longer than a workgroup (chunks per thread), shorter ones, and a strided dim.
+    values = np.random.default_rng(5).uniform(-1, 1, size=(3, 5001))
+    cpu = torch.tensor(values, dtype=dtype, requires_grad=True)
+    gpu = torch.tensor(values, dtype=dtype).to("wgpu").requires_grad_()
+    tol = 1e-4 if dtype == torch.float32 else 1e-11
+    for dim in (1, 0, -1):
+        got, want = gpu.cumsum(dim), cpu.cumsum(dim)
+        assert got.device.type == "wgpu"
+        np.testing.assert_allclose(got.detach().cpu().numpy(), want.detach().numpy(), rtol=tol, atol=tol)
+    upstream = np.random.default_rng(6).uniform(-1, 1, size=(3, 5001))
+    gpu.cumsum(1).backward(torch.tensor(upstream, dtype=dtype).to("wgpu"))
+    cpu.cumsum(1).backward(torch.tensor(upstream, dtype=dtype))
+    assert gpu.grad.device.type == "wgpu"
+    np.testing.assert_allclose(gpu.grad.cpu().numpy(), cpu.grad.numpy(), rtol=tol, atol=tol)
+    assert torch.cumsum(torch.ones(0, 4, dtype=dtype).to("wgpu"), 0).shape == (0, 4)
+    assert torch.cumsum(torch.tensor(2.5, dtype=dtype).to("wgpu"), 0).item() == 2.5

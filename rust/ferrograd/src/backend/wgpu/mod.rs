@@ -7,8 +7,8 @@
 //! context: the device, opened once; pool: buffers reused by size;
 //! pipelines: compiled kernels by name; element: the float types kernels
 //! compute in; prelude and wgsl: the kernel sources; launch:
-//! bindings and dispatches; run: each kernel family's launch; softmax:
-//! row kernels; indexed: gathers and scatters by index;
+//! bindings and dispatches; run: each kernel family's launch; rows:
+//! row kernels (softmax, running sums); indexed: gathers and scatters by index;
 //! masks: comparisons and selection; update: optimizer steps; random: masks drawn on the device; window: convolution windows and pooling; buffer: device memory and
 //! host transfers; fallback: ops without a kernel on the CPU, when asked.
 
@@ -34,7 +34,7 @@ mod random;
 #[cfg(feature = "wgpu")]
 mod run;
 #[cfg(feature = "wgpu")]
-mod softmax;
+mod rows;
 #[cfg(feature = "wgpu")]
 mod indexed;
 #[cfg(feature = "wgpu")]
@@ -56,7 +56,7 @@ pub use stub::*;
 #[cfg(feature = "wgpu")]
 pub use buffer::{download_all, readback_count, write_back, WgpuBuffer};
 #[cfg(feature = "wgpu")]
-pub use softmax::{softmax, softmax_backward};
+pub use rows::{scan, softmax, softmax_backward};
 #[cfg(feature = "wgpu")]
 pub use update::update;
 #[cfg(feature = "wgpu")]

@@ -52,6 +52,10 @@ pub fn fill(dst: &Strided, _value: f64) -> Result<()> {
     refuse(dst)
 }
 
+pub fn scan(x: &Strided, _dim: usize, _reverse: bool, _product: bool) -> Result<Storage> {
+    refuse(x)
+}
+
 pub fn softmax(x: &Strided, _dim: usize, _log: bool) -> Result<Storage> {
     refuse(x)
 }

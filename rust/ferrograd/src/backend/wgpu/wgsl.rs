@@ -547,7 +547,9 @@ pub mod rows_slot {
     pub const A_STRIDES: usize = 16;
     pub const B_STRIDES: usize = 24;
     pub const OUT_STRIDES: usize = 32;
-    pub const WORDS: usize = 40;
+    /// The output's first element: always 0, the output being fresh.
+    pub const OUT_OFF: usize = 40;
+    pub const WORDS: usize = 41;
 }
 
 /// What a row kernel computes along each row of `a` (and `b`): the
@@ -591,6 +593,7 @@ pub fn rows(name: &str, element: Element) -> Option<String> {
         ""
     };
     let prelude = prelude(element, element);
+    let offsets = strided_offsets("o", (NDIM, SHAPE), &[("ab", A_OFF, A_STRIDES), ("bb", B_OFF, B_STRIDES), ("ob", OUT_OFF, OUT_STRIDES)]);
     Some(format!(
         r#"{prelude}
 @group(0) @binding(0) var<storage, read> p: array<u32>;
@@ -631,19 +634,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let o = wid.y * nwg.x + wid.x;
     // A workgroup past the last row walks an empty row, so every thread still meets every barrier.
     let len = select(0u, p[{LEN}], o < p[{ROWS}]);
-    var ab = p[{A_OFF}];
-    var bb = p[{B_OFF}];
-    var ob = 0u;
-    var rem = o;
-    for (var d = i32(p[{NDIM}]) - 1; d >= 0; d = d - 1) {{
-        let n = p[{SHAPE}u + u32(d)];
-        let c = rem % n;
-        rem = rem / n;
-        ab = ab + c * p[{A_STRIDES}u + u32(d)];
-        bb = bb + c * p[{B_STRIDES}u + u32(d)];
-        ob = ob + c * p[{OUT_STRIDES}u + u32(d)];
-    }}
-    let sa = p[{A_STEP}];
+{offsets}    let sa = p[{A_STEP}];
     let sb = p[{B_STEP}];
     let so = p[{OUT_STEP}];
     _ = sb; _ = bb;
@@ -657,6 +648,55 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 }}
 "#
     ))
+}
+
+/// A running sum (with `product`, product) along each row, from the row's
+/// end with `reverse`, with the row kernels' parameters: one workgroup per
+/// row, each thread folding a contiguous chunk; the chunk totals are scanned
+/// in workgroup memory, and each chunk then runs on from the total before it.
+pub fn scan(product: bool, reverse: bool, element: Element) -> String {
+    use rows_slot::*;
+    let prelude = prelude(element, element);
+    let offsets = strided_offsets("o", (NDIM, SHAPE), &[("ab", A_OFF, A_STRIDES), ("ob", OUT_OFF, OUT_STRIDES)]);
+    let (identity, op) = if product { ("1.0", "*") } else { ("0.0", "+") };
+    let at = if reverse { "(len - 1u - j)" } else { "j" };
+    format!(
+        r#"{prelude}
+@group(0) @binding(0) var<storage, read> p: array<u32>;
+@group(0) @binding(1) var<storage, read_write> out: array<out_elem>;
+@group(0) @binding(2) var<storage, read> a_in: array<elem>;
+var<workgroup> part: array<real, 256>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
+    let o = wid.y * nwg.x + wid.x;
+    // A workgroup past the last row scans an empty row, so every thread still meets every barrier.
+    let len = select(0u, p[{LEN}], o < p[{ROWS}]);
+{offsets}    let sa = p[{A_STEP}];
+    let so = p[{OUT_STEP}];
+    let chunk = (len + 255u) / 256u;
+    let start = min(lid * chunk, len);
+    let end = min(start + chunk, len);
+    var acc: real = {identity};
+    for (var j = start; j < end; j = j + 1u) {{ acc = acc {op} real(a_in[ab + {at} * sa]); }}
+    part[lid] = acc;
+    workgroupBarrier();
+    for (var w = 1u; w < 256u; w = w * 2u) {{
+        var before: real = {identity};
+        if (lid >= w) {{ before = part[lid - w]; }}
+        workgroupBarrier();
+        part[lid] = before {op} part[lid];
+        workgroupBarrier();
+    }}
+    acc = {identity};
+    if (lid > 0u) {{ acc = part[lid - 1u]; }}
+    for (var j = start; j < end; j = j + 1u) {{
+        acc = acc {op} real(a_in[ab + {at} * sa]);
+        out[ob + {at} * so] = out_elem(acc);
+    }}
+}}
+"#
+    )
 }
 
 /// A gather, `out[i] = src[offsets[i]]` (advanced indexing,

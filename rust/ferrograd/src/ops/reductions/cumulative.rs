@@ -4,6 +4,7 @@
 use crate::ops::host::host_only;
 use super::{contains_zero, line_rows, square_mask};
 use crate::autograd::saved::SavedTensor;
+use crate::device::Device;
 use crate::dtype::{DType, Scalar};
 use crate::error::Result;
 use crate::kernels::along::{cumprod_backward as cumprod_backward_kernel, scan};
@@ -22,6 +23,12 @@ enum Accumulate {
 
 /// The running sum or product along `dim`, from the end of each line when `reverse`.
 fn scan_kernel(x: &Tensor, dim: usize, reverse: bool, kind: Accumulate) -> Result<Tensor> {
+    if x.device() != Device::Cpu {
+        // The device scans in the element type (halves in float32), chunk by chunk.
+        return crate::ops::opmath::unary(x, |x| {
+            Tensor::from_storage(crate::backend::wgpu::scan(&x.snapshot(), dim, reverse, kind == Accumulate::Product)?, &x.shape())
+        });
+    }
     let sum = kind == Accumulate::Sum;
     let buffer = match x.dtype() {
         DType::F32 => {
@@ -42,10 +49,18 @@ fn scan_kernel(x: &Tensor, dim: usize, reverse: bool, kind: Accumulate) -> Resul
     Tensor::from_buffer(buffer, &x.shape())
 }
 
+/// Whether `x`'s running sums run on its device: a float dtype the device
+/// computes in. (cumprod stays on the host: its gradient kernel is host code.)
+fn scans_on_device(x: &Tensor) -> bool {
+    x.device() != Device::Cpu && crate::backend::wgpu::computes(x.dtype())
+}
+
 impl Tensor {
     /// Running sum along `dim` (CumsumBackward0).
     pub fn cumsum(&self, dim: i64) -> Result<Tensor> {
-        host_only!("cumsum", [self] => |[x]| x.cumsum(dim));
+        if !scans_on_device(self) {
+            host_only!("cumsum", [self] => |[x]| x.cumsum(dim));
+        }
         let dim = normalize_dim(dim, self.ndim())?;
         let out = scan_kernel(self, dim, false, Accumulate::Sum)?;
         Ok(record_plain(Op::Cumsum(dim), &[self], out))
@@ -63,7 +78,9 @@ impl Tensor {
     /// of cumsum. PyTorch computes it as flip(cumsum(flip(x))), so its node
     /// is named FlipBackward0.
     pub(crate) fn reverse_cumsum(&self, dim: usize) -> Result<Tensor> {
-        host_only!("cumsum", [self] => |[x]| x.reverse_cumsum(dim));
+        if !scans_on_device(self) {
+            host_only!("cumsum", [self] => |[x]| x.reverse_cumsum(dim));
+        }
         let out = scan_kernel(self, dim, true, Accumulate::Sum)?;
         Ok(record_plain(Op::ReverseCumsum(dim), &[self], out))
     }

@@ -1,6 +1,7 @@
-//! Softmax and log-softmax along one dim on the device, forward and
-//! backward side by side: one workgroup per row (`wgsl::rows`), the result
-//! contiguous in the input's logical order.
+//! Row kernels on the device: one workgroup per row along one dim, the
+//! result contiguous in the input's logical order. Softmax and log-softmax,
+//! forward and backward side by side (`wgsl::rows`), and running sums and
+//! products (`wgsl::scan`).
 
 use super::buffer::WgpuBuffer;
 use super::context::gpu;
@@ -40,7 +41,19 @@ fn operand_words(op: &str, p: &mut [u32], h: &Operand<'_>, first: u32, dim: usiz
     Ok(())
 }
 
+/// The running sum (or product) of `x` along `dim`, from the end with `reverse`.
+pub fn scan(x: &Strided, dim: usize, reverse: bool, product: bool) -> Result<Storage> {
+    let op = if product { "cumprod" } else { "cumsum" };
+    launch(op, &format!("{op}:{reverse}:scan"), x, None, dim, |element| Some(wgsl::scan(product, reverse, element)))
+}
+
 fn rows(op: &'static str, a: &Strided, b: Option<&Strided>, dim: usize) -> Result<Storage> {
+    launch(op, &format!("{op}:rows"), a, b, dim, |element| wgsl::rows(op, element))
+}
+
+/// Runs the row kernel `source` makes (cached under `key`) over the rows of
+/// `a` (and `b`) along `dim`.
+fn launch(op: &str, key: &str, a: &Strided, b: Option<&Strided>, dim: usize, source: impl FnOnce(Element) -> Option<String>) -> Result<Storage> {
     let gpu = gpu()?;
     let shape = a.shape().to_vec();
     ndim_ok(op, shape.len())?;
@@ -58,7 +71,7 @@ fn rows(op: &'static str, a: &Strided, b: Option<&Strided>, dim: usize) -> Resul
     if bytes > gpu.binding_limit {
         return Err(Error::NotImplemented(format!("The operator '{op}' is not currently implemented for the wgpu device for results over {} bytes", gpu.binding_limit)));
     }
-    let pipeline = gpu.pipelines.get(&gpu.device, &format!("{op}:rows:{element:?}"), || wgsl::rows(op, element).ok_or_else(|| Error::runtime(format!("{op}: no row kernel"))))?;
+    let pipeline = gpu.pipelines.get(&gpu.device, &format!("{key}:{element:?}"), || source(element).ok_or_else(|| Error::runtime(format!("{op}: no row kernel"))))?;
     let dtype = element.dtype();
     gpu.scoped(op, || {
         let out = WgpuBuffer::alloc(gpu, bytes)?;
