@@ -128,6 +128,15 @@ pub fn reduce_fold(name: &str) -> Option<(&'static str, &'static str)> {
 /// The flat index of this thread over a 2-D grid of workgroups of `GROUP`.
 const FLAT_INDEX: &str = "(wid.y * nwg.x + wid.x) * 256u + lid";
 
+/// The opening of a kernel with one thread per item, through its first
+/// line: the thread's flat index as `index`, threads at or past `limit` (a
+/// WGSL expression) returning. The caller writes the body and the `}`.
+fn flat_main(index: &str, limit: &str) -> String {
+    format!(
+        "@compute @workgroup_size(256)\nfn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{\n    let {index} = {FLAT_INDEX};\n    if ({index} >= {limit}) {{ return; }}\n"
+    )
+}
+
 /// An elementwise kernel: `arity` inputs (1 or 2) of `input` elements read
 /// through strides broadcast to the output shape, written as `output`
 /// elements. In place, the output is the strided first operand itself
@@ -155,16 +164,12 @@ pub fn elementwise(expr: &str, arity: u32, in_place: bool, input: Element, outpu
             s.push_str("@group(0) @binding(3) var<storage, read> b_in: array<elem>;\n");
         }
     }
+    let main = flat_main("i", &format!("p[{}]", slot::COUNT));
     s.push_str(&format!(
         r#"
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
-    let i = {FLAT_INDEX};
-    if (i >= p[{count}]) {{ return; }}
-{offsets}    let s0 = number_({s0}u);
+{main}{offsets}    let s0 = number_({s0}u);
     let s1 = number_({s1}u);
 "#,
-        count = slot::COUNT,
         offsets = strided_offsets(
             &format!("p[{}] + i", slot::START),
             (slot::NDIM, slot::SHAPE),
@@ -210,9 +215,7 @@ pub fn update(body: &str, states: usize, numbers: usize, element: Element) -> St
     for j in 0..states {
         s.push_str(&format!("@group(0) @binding({}) var<storage, read_write> state{j}_: array<elem>;\n", 3 + j));
     }
-    s.push_str(&format!(
-        "\n@compute @workgroup_size(256)\nfn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{\n    let i = {FLAT_INDEX};\n    if (i >= q[{COUNT}]) {{ return; }}\n    let e = q[{START}] + i;\n"
-    ));
+    s.push_str(&format!("\n{}    let e = q[{START}] + i;\n", flat_main("i", &format!("q[{COUNT}]"))));
     s.push_str(&format!("    var p = real(param_[q[{FIRST}] + e]);\n    var g = real(grad_[q[{}] + e]);\n", FIRST + 1));
     for j in 0..states {
         s.push_str(&format!("    var s{j} = real(state{j}_[q[{}] + e]);\n", FIRST + 2 + j));
@@ -236,6 +239,7 @@ pub fn update(body: &str, states: usize, numbers: usize, element: Element) -> St
 /// keyed by the two words: for one key, a bijection of the index, so no two
 /// elements share a draw.
 pub fn dropout_mask(element: Element) -> String {
+    let main = flat_main("i", "p[0]");
     format!(
         r#"{prelude}
 @group(0) @binding(0) var<storage, read> p: array<u32>;
@@ -251,11 +255,7 @@ fn mix_(x: u32) -> u32 {{
     return h;
 }}
 
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
-    let i = {FLAT_INDEX};
-    if (i >= p[0]) {{ return; }}
-    let e = p[1] + i;
+{main}    let e = p[1] + i;
     let h = mix_(mix_(e ^ p[2]) + p[3]);
     // 24 bits into [0, 1), as the host generator's float draws.
     let u = f32(h >> 8u) * 5.9604644775390625e-8;
@@ -361,6 +361,7 @@ pub fn select(element: Element) -> String {
     let offsets = mask_offsets();
     let reader = flag_reader("flag_c_", "c_in");
     let prelude = prelude(element, element);
+    let main = flat_main("i", &format!("p[{COUNT}]"));
     format!(
         r#"{prelude}
 @group(0) @binding(0) var<storage, read> p: array<u32>;
@@ -369,11 +370,7 @@ pub fn select(element: Element) -> String {
 @group(0) @binding(3) var<storage, read> a_in: array<elem>;
 @group(0) @binding(4) var<storage, read> b_in: array<elem>;
 {reader}
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
-    let i = {FLAT_INDEX};
-    if (i >= p[{COUNT}]) {{ return; }}
-{offsets}    out[i] = select(b_in[ob], a_in[oa], flag_c_(oc));
+{main}{offsets}    out[i] = select(b_in[ob], a_in[oa], flag_c_(oc));
 }}
 "#
     )
@@ -706,6 +703,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 pub fn indexed_copy(element: Element, scatter: bool) -> String {
     let prelude = prelude(element, element);
     let copy = if scatter { "out[offsets[i]] = src[i];" } else { "out[i] = src[offsets[i]];" };
+    let main = flat_main("i", "p[0]");
     format!(
         r#"{prelude}
 @group(0) @binding(0) var<storage, read> p: array<u32>;
@@ -713,11 +711,7 @@ pub fn indexed_copy(element: Element, scatter: bool) -> String {
 @group(0) @binding(2) var<storage, read> src: array<elem>;
 @group(0) @binding(3) var<storage, read> offsets: array<u32>;
 
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
-    let i = {FLAT_INDEX};
-    if (i >= p[0]) {{ return; }}
-    {copy}
+{main}    {copy}
 }}
 "#
     )
@@ -729,6 +723,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 /// the CPU kernel does, with no atomics (which WGSL lacks for floats).
 pub fn put_add(element: Element) -> String {
     let prelude = prelude(element, element);
+    let main = flat_main("r", "p[0]");
     format!(
         r#"{prelude}
 @group(0) @binding(0) var<storage, read> p: array<u32>;
@@ -738,11 +733,7 @@ pub fn put_add(element: Element) -> String {
 @group(0) @binding(4) var<storage, read> starts: array<u32>;
 @group(0) @binding(5) var<storage, read> targets: array<u32>;
 
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
-    let r = {FLAT_INDEX};
-    if (r >= p[0]) {{ return; }}
-    let at = targets[r];
+{main}    let at = targets[r];
     var acc = real(out[at]);
     for (var j = starts[r]; j < starts[r + 1u]; j = j + 1u) {{ acc = acc + real(v[order[j]]); }}
     out[at] = out_elem(acc);
@@ -794,17 +785,14 @@ pub fn window(fold: bool, element: Element) -> String {
     }"#
     };
     let prelude = prelude(element, element);
+    let main = flat_main("i", "p[0]");
     format!(
         r#"{prelude}
 @group(0) @binding(0) var<storage, read> p: array<u32>;
 @group(0) @binding(1) var<storage, read_write> out: array<out_elem>;
 @group(0) @binding(2) var<storage, read> x: array<elem>;
 
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
-    let i = {FLAT_INDEX};
-    if (i >= p[0]) {{ return; }}
-    let x_first = p[1];
+{main}    let x_first = p[1];
     let h = p[2];
     let w = p[3];
     let oh = p[4];
@@ -822,6 +810,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 /// first NaN, and that element's flat in-plane index as an int64 (two words).
 pub fn max_pool(element: Element) -> String {
     let prelude = prelude(element, element);
+    let main = flat_main("i", "p[0]");
     format!(
         r#"{prelude}
 @group(0) @binding(0) var<storage, read> p: array<u32>;
@@ -829,11 +818,7 @@ pub fn max_pool(element: Element) -> String {
 @group(0) @binding(2) var<storage, read_write> at: array<u32>;
 @group(0) @binding(3) var<storage, read> x: array<elem>;
 
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
-    let i = {FLAT_INDEX};
-    if (i >= p[0]) {{ return; }}
-    let h = p[2];
+{main}    let h = p[2];
     let w = p[3];
     let oh = p[4];
     let ow = p[5];
